@@ -1,0 +1,69 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "luxy",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "luxy", targets: ["luxy"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+    ],
+    targets: [
+        .systemLibrary(name: "CLua", pkgConfig: "lua5.4", providers: [.apt(["liblua5.4-dev"])]),
+        .target(name: "CLuaShims", dependencies: ["CLua"]),
+        .target(name: "LuxyConfig", dependencies: [.product(name: "Yams", package: "Yams")]),
+        .target(name: "LuxyLua", dependencies: ["CLuaShims", "CLua", "LuxyConfig"]),
+        .target(name: "LuxyCore", dependencies: [
+            "LuxyConfig",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .target(name: "LuxyPlugins", dependencies: [
+            "LuxyConfig", "LuxyLua", "LuxyCore",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .target(name: "LuxyAdmin", dependencies: [
+            "LuxyConfig", "LuxyCore", "LuxyPlugins",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .target(name: "LuxyTestSupport", dependencies: [
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+        ]),
+        .executableTarget(name: "luxy", dependencies: [
+            "LuxyConfig", "LuxyCore", "LuxyPlugins", "LuxyAdmin",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+        ]),
+        .testTarget(name: "LuxyConfigTests", dependencies: ["LuxyConfig"]),
+        .testTarget(name: "LuxyLuaTests", dependencies: ["LuxyLua", "LuxyConfig"]),
+        .testTarget(name: "LuxyCoreTests", dependencies: [
+            "LuxyCore", "LuxyConfig", "LuxyTestSupport",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOEmbedded", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+        ]),
+        .testTarget(name: "LuxyIntegrationTests", dependencies: [
+            "LuxyCore", "LuxyConfig", "LuxyPlugins", "LuxyAdmin", "LuxyTestSupport",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+        ]),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,239 @@
+/// The whole of `luxy.yaml`, parsed and validated. Immutable: a reload builds a new one.
+public struct LuxyConfiguration: Sendable, Equatable {
+    /// The file it was read from (absolute), and its folder, against which relative paths resolve.
+    public var sourceFile: String
+    public var admin: AdminConfiguration?
+    /// Number of event loops; nil means one per core.
+    public var workers: Int?
+    /// Absolute paths, resolved against the config file's folder.
+    public var pluginsDirectory: String
+    public var modulesDirectory: String
+    public var limits: LimitsConfiguration
+    public var listeners: [ListenerConfiguration]
+    public var clusters: [ClusterConfiguration]
+    /// Keyed by chain; a chain absent from YAML is an empty list.
+    public var chains: [ChainName: [StageConfiguration]]
+
+    public init(sourceFile: String, admin: AdminConfiguration?, workers: Int?, pluginsDirectory: String,
+                modulesDirectory: String, limits: LimitsConfiguration, listeners: [ListenerConfiguration],
+                clusters: [ClusterConfiguration], chains: [ChainName: [StageConfiguration]]) {
+        self.sourceFile = sourceFile
+        self.admin = admin
+        self.workers = workers
+        self.pluginsDirectory = pluginsDirectory
+        self.modulesDirectory = modulesDirectory
+        self.limits = limits
+        self.listeners = listeners
+        self.clusters = clusters
+        self.chains = chains
+    }
+
+    public func cluster(named name: String) -> ClusterConfiguration? {
+        clusters.first { $0.name == name }
+    }
+}
+
+public enum ChainName: String, Sendable, CaseIterable, Hashable, Comparable {
+    case inboundHTTP = "inbound-http"
+    case inboundTCP = "inbound-tcp"
+    case outboundHTTP = "outbound-http"
+    case outboundTCP = "outbound-tcp"
+
+    public init(direction: TrafficDirection, protocol proto: ListenerProtocol) {
+        switch (direction, proto) {
+        case (.inbound, .http): self = .inboundHTTP
+        case (.inbound, .tcp): self = .inboundTCP
+        case (.outbound, .http): self = .outboundHTTP
+        case (.outbound, .tcp): self = .outboundTCP
+        }
+    }
+
+    public static func < (lhs: ChainName, rhs: ChainName) -> Bool {
+        allCases.firstIndex(of: lhs)! < allCases.firstIndex(of: rhs)!
+    }
+}
+
+public enum TrafficDirection: String, Sendable { case inbound, outbound }
+public enum ListenerProtocol: String, Sendable { case http, tcp }
+
+public struct AdminConfiguration: Sendable, Equatable {
+    public var host: String
+    public var port: Int
+    public init(host: String, port: Int) { self.host = host; self.port = port }
+}
+
+/// Front-end limits. Defaults follow common edge-proxy practice.
+public struct LimitsConfiguration: Sendable, Equatable {
+    /// Largest request or response head (request line + headers) accepted; over it → 431.
+    public var maxHeaderBytes: Int = 64 * 1024
+    /// Largest body a stage may buffer with `body()`; over it → 413.
+    public var maxBufferedBodyBytes: Int = 8 * 1024 * 1024
+    /// SIGTERM: how long in-flight requests get to finish.
+    public var drainTimeoutMilliseconds: Int = 10_000
+    /// Idle keep-alive connections to the client are closed after this.
+    public var idleTimeoutMilliseconds: Int = 60_000
+    /// Lua: VM instructions one phase of one stage may run before it is aborted.
+    public var luaInstructionBudget: Int = 10_000_000
+    /// Lua: bytes one VM may allocate.
+    public var luaMemoryBytes: Int = 64 * 1024 * 1024
+    public init() {}
+}
+
+public struct ListenerConfiguration: Sendable, Equatable {
+    public var name: String
+    public var direction: TrafficDirection
+    public var proto: ListenerProtocol
+    public var host: String
+    public var port: Int
+    public var virtualHosts: [VirtualHostConfiguration]
+    public var location: SourceLocation
+
+    public init(name: String, direction: TrafficDirection, proto: ListenerProtocol, host: String, port: Int,
+                virtualHosts: [VirtualHostConfiguration], location: SourceLocation) {
+        self.name = name
+        self.direction = direction
+        self.proto = proto
+        self.host = host
+        self.port = port
+        self.virtualHosts = virtualHosts
+        self.location = location
+    }
+
+    public var chain: ChainName { ChainName(direction: direction, protocol: proto) }
+}
+
+public struct VirtualHostConfiguration: Sendable, Equatable {
+    public var name: String
+    /// `example.com`, `*.example.com` (suffix), or `*`. Matched case-insensitively, port stripped.
+    public var domains: [String]
+    public var routes: [RouteConfiguration]
+
+    public init(name: String, domains: [String], routes: [RouteConfiguration]) {
+        self.name = name
+        self.domains = domains
+        self.routes = routes
+    }
+}
+
+public struct RouteConfiguration: Sendable, Equatable {
+    public var name: String
+    public var match: RouteMatchConfiguration
+    public var action: RouteAction
+    /// The destination service this route leads to; plugin stages scoped with `services:` look at it.
+    public var service: String?
+    /// Free-form route metadata, handed to Lua as `handle:metadata()`.
+    public var metadata: ConfigValue
+    public var location: SourceLocation
+
+    public init(name: String, match: RouteMatchConfiguration, action: RouteAction, service: String?,
+                metadata: ConfigValue, location: SourceLocation) {
+        self.name = name
+        self.match = match
+        self.action = action
+        self.service = service
+        self.metadata = metadata
+        self.location = location
+    }
+}
+
+public struct RouteMatchConfiguration: Sendable, Equatable {
+    public enum Path: Sendable, Equatable {
+        case prefix(String)
+        case exact(String)
+        /// A regular expression matched against the whole path (without the query).
+        case regex(String)
+    }
+    public struct Header: Sendable, Equatable {
+        public enum Rule: Sendable, Equatable {
+            case exact(String)
+            case prefix(String)
+            case regex(String)
+            case present(Bool)
+        }
+        public var name: String
+        public var rule: Rule
+        public init(name: String, rule: Rule) { self.name = name; self.rule = rule }
+    }
+
+    public var path: Path
+    public var headers: [Header]
+    /// Upper-case method names; empty matches any.
+    public var methods: [String]
+
+    public init(path: Path, headers: [Header] = [], methods: [String] = []) {
+        self.path = path
+        self.headers = headers
+        self.methods = methods
+    }
+}
+
+public enum RouteAction: Sendable, Equatable {
+    case cluster(String)
+    case weightedClusters([WeightedCluster])
+    case directResponse(status: Int, body: String, contentType: String?)
+    /// Answer with the request as JSON: method, path, headers, body.
+    case echo
+
+    public struct WeightedCluster: Sendable, Equatable {
+        public var name: String
+        public var weight: Int
+        public init(name: String, weight: Int) { self.name = name; self.weight = weight }
+    }
+}
+
+public struct ClusterConfiguration: Sendable, Equatable {
+    public var name: String
+    public var endpoints: [Endpoint]
+    public var loadBalancing: LoadBalancingPolicy
+    public var connectTimeoutMilliseconds: Int
+    public var requestTimeoutMilliseconds: Int
+    /// Idle keep-alive connections per (event loop, endpoint) kept in the pool.
+    public var maxIdleConnections: Int
+    public var location: SourceLocation
+
+    public struct Endpoint: Sendable, Equatable, CustomStringConvertible {
+        public var host: String
+        public var port: Int
+        public init(host: String, port: Int) { self.host = host; self.port = port }
+        public var description: String { "\(host):\(port)" }
+    }
+
+    public init(name: String, endpoints: [Endpoint], loadBalancing: LoadBalancingPolicy = .roundRobin,
+                connectTimeoutMilliseconds: Int = 1_000, requestTimeoutMilliseconds: Int = 15_000,
+                maxIdleConnections: Int = 64, location: SourceLocation) {
+        self.name = name
+        self.endpoints = endpoints
+        self.loadBalancing = loadBalancing
+        self.connectTimeoutMilliseconds = connectTimeoutMilliseconds
+        self.requestTimeoutMilliseconds = requestTimeoutMilliseconds
+        self.maxIdleConnections = maxIdleConnections
+        self.location = location
+    }
+}
+
+public enum LoadBalancingPolicy: String, Sendable { case roundRobin = "round_robin", random }
+
+/// One Lua stage in one chain, as written in YAML; LuxyPlugins resolves `name` to a file.
+public struct StageConfiguration: Sendable, Equatable {
+    public var name: String
+    /// Higher runs first on the request path; ties are broken by name.
+    public var priority: Int
+    public var config: ConfigValue
+    /// Destination services this stage applies to; empty means all.
+    public var services: [String]
+    /// On a script error: continue the request (Envoy's behaviour) instead of failing it with 500.
+    public var failOpen: Bool
+    public var disabled: Bool
+    public var location: SourceLocation
+
+    public init(name: String, priority: Int, config: ConfigValue = .map([]), services: [String] = [],
+                failOpen: Bool = false, disabled: Bool = false, location: SourceLocation) {
+        self.name = name
+        self.priority = priority
+        self.config = config
+        self.services = services
+        self.failOpen = failOpen
+        self.disabled = disabled
+        self.location = location
+    }
+}

@@ -1,0 +1,100 @@
+import LuxyConfig
+
+/// What a Lua HTTP handle needs from the proxy, for one request. LuxyLua knows nothing of
+/// sockets: the adapter in LuxyPlugins implements this over the core's exchange.
+///
+/// Every method is called on the request's event loop, from inside a host call of the
+/// request's coroutine. Completion handlers of the asynchronous methods must be called on
+/// that same loop, exactly once, and never synchronously from inside the method itself
+/// when `body`/`httpCall` actually has to wait (calling synchronously when the value is
+/// already there is allowed and is the fast path).
+public protocol LuaHTTPHost: AnyObject {
+    /// Header access for the phase being run: request headers in `on_request`, response
+    /// headers in `on_response`. Pseudo-headers (`:method`, `:path`, `:authority`,
+    /// `:scheme` on requests; `:status` on responses) are part of the map, as in Envoy.
+    func headers(_ phase: LuaHTTPPhase) -> LuaHeaderMap
+    /// Trailers of the phase, or nil when there are none.
+    func trailers(_ phase: LuaHTTPPhase) -> LuaHeaderMap?
+
+    /// The whole body of the phase, buffering it if it is still streaming. nil when the
+    /// message has no body. `.failure` when the body is over the buffering limit.
+    func body(_ phase: LuaHTTPPhase, completion: @escaping (Result<[UInt8]?, LuaHostError>) -> Void)
+    /// Replace the buffered body (the host fixes up content-length). Only valid after `body`.
+    func setBody(_ phase: LuaHTTPPhase, _ bytes: [UInt8])
+
+    /// Call a cluster. Transport failures come back as a 503 response, not as an error.
+    /// With `asynchronous == true` the script does not wait: the completion is ignored.
+    func httpCall(cluster: String, headers: [(String, String)], body: [UInt8], timeoutMilliseconds: Int,
+                  asynchronous: Bool,
+                  completion: @escaping (Result<LuaHTTPCallResponse, LuaHostError>) -> Void)
+
+    /// Short-circuit the request with this local reply (headers include `:status`).
+    func respond(headers: [(String, String)], body: [UInt8])
+
+    func log(_ level: LuaLogLevel, _ message: String)
+
+    var streamInfo: LuaStreamInfo { get }
+    /// The route's `metadata:` from YAML (Envoy's `handle:metadata()`).
+    var routeMetadata: ConfigValue { get }
+    /// Pipy-style framework variables.
+    var routeName: String? { get }
+    var destinationService: String? { get }
+    var clusterName: String? { get }
+    /// `host:port` of the chosen upstream endpoint; known once routing picked one.
+    var upstreamTarget: String? { get }
+}
+
+public enum LuaHTTPPhase: Sendable { case request, response }
+
+public enum LuaLogLevel: Int, Sendable, Comparable {
+    case trace, debug, info, warn, error, critical
+    public static func < (a: LuaLogLevel, b: LuaLogLevel) -> Bool { a.rawValue < b.rawValue }
+}
+
+public struct LuaHostError: Error, Sendable, CustomStringConvertible {
+    public var message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+}
+
+public struct LuaHTTPCallResponse: Sendable {
+    /// Includes `:status`.
+    public var headers: [(String, String)]
+    public var body: [UInt8]
+    public init(headers: [(String, String)], body: [UInt8]) {
+        self.headers = headers
+        self.body = body
+    }
+}
+
+/// Envoy's `streamInfo()` values for one request.
+public struct LuaStreamInfo: Sendable {
+    /// "HTTP/1.0", "HTTP/1.1" or "HTTP/2".
+    public var protocolName: String
+    /// "ip:port" strings, as Envoy prints them.
+    public var downstreamLocalAddress: String
+    public var downstreamRemoteAddress: String
+    public var direction: String
+    public var requestedServerName: String
+    public init(protocolName: String, downstreamLocalAddress: String, downstreamRemoteAddress: String,
+                direction: String, requestedServerName: String = "") {
+        self.protocolName = protocolName
+        self.downstreamLocalAddress = downstreamLocalAddress
+        self.downstreamRemoteAddress = downstreamRemoteAddress
+        self.direction = direction
+        self.requestedServerName = requestedServerName
+    }
+}
+
+/// A mutable header map with Envoy's semantics. Names are compared case-insensitively.
+public protocol LuaHeaderMap: AnyObject {
+    /// All values of `name` joined with "," (Envoy's `get`), nil when absent.
+    func get(_ name: String) -> String?
+    func values(_ name: String) -> [String]
+    func add(_ name: String, _ value: String)
+    /// Replace every value of `name` with one value (adds it when absent).
+    func replace(_ name: String, _ value: String)
+    func remove(_ name: String)
+    /// Every entry in order, pseudo-headers first.
+    func entries() -> [(String, String)]
+}
