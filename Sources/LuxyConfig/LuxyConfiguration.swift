@@ -86,6 +86,8 @@ public struct ListenerConfiguration: Sendable, Equatable {
     public var host: String
     public var port: Int
     public var virtualHosts: [VirtualHostConfiguration]
+    /// A tcp listener's upstream (`cluster:` in YAML); http listeners route with virtual hosts instead.
+    public var tcpCluster: String? = nil
     public var location: SourceLocation
 
     public init(name: String, direction: TrafficDirection, proto: ListenerProtocol, host: String, port: Int,

@@ -1,0 +1,104 @@
+import Yams
+
+/// `listeners:` and their virtual hosts; routes live in ConfigurationWalker+Routes.
+extension ConfigurationWalker {
+    mutating func listener(_ node: Node) -> ListenerConfiguration? {
+        guard let fields = reader.fields(
+            node, context: "listener",
+            allowed: ["name", "direction", "protocol", "address", "virtual_hosts", "cluster"],
+            required: ["name", "direction", "protocol", "address"]) else { return nil }
+
+        let name = reader.name(fields)
+        if let name, let nameNode = fields.rawValue("name") {
+            sources.listenerNames.append(.init(name: name, location: reader.location(of: nameNode)))
+        }
+        let owner = "listener '\(name ?? "?")'"
+        let direction = reader.oneOf(fields, "direction", [TrafficDirection.inbound, .outbound])
+        let proto = reader.oneOf(fields, "protocol", [ListenerProtocol.http, .tcp])
+        var address: (host: String, port: Int)?
+        if let addressNode = fields.rawValue("address") {
+            address = reader.address(addressNode, named: "address")
+            if let address {
+                sources.addresses.append(.init(owner: owner, host: address.host, port: address.port,
+                                               location: reader.location(of: addressNode)))
+            }
+        }
+
+        var virtualHosts: [VirtualHostConfiguration] = []
+        var tcpCluster: String?
+        switch proto {
+        case .http:
+            if let key = fields.keyNode("cluster") {
+                reader.report("'cluster' is only for tcp listeners; http listeners route with 'virtual_hosts'", at: key)
+            }
+            virtualHosts = self.virtualHosts(fields)
+        case .tcp:
+            if let key = fields.keyNode("virtual_hosts") {
+                reader.report("'virtual_hosts' is only for http listeners; tcp listeners name a 'cluster'", at: key)
+            }
+            tcpCluster = self.tcpCluster(fields, owner: owner)
+        case nil:
+            break
+        }
+
+        guard let name, let direction, let proto, let address else { return nil }
+        var listener = ListenerConfiguration(name: name, direction: direction, proto: proto, host: address.host,
+                                             port: address.port, virtualHosts: virtualHosts,
+                                             location: fields.location)
+        listener.tcpCluster = tcpCluster
+        return listener
+    }
+
+    /// An http listener without a virtual host could only ever answer 404, which is surely a mistake.
+    private mutating func virtualHosts(_ fields: YAMLNodeReader.Fields) -> [VirtualHostConfiguration] {
+        guard let node = fields["virtual_hosts"] else {
+            reader.report("missing required key 'virtual_hosts' in http listener", at: fields.location)
+            return []
+        }
+        let items = reader.list(fields, "virtual_hosts")
+        if case .sequence = node, items.isEmpty {
+            reader.report("'virtual_hosts' must have at least one entry", at: node)
+        }
+        return items.enumerated().compactMap { virtualHost($0.element, index: $0.offset) }
+    }
+
+    private mutating func tcpCluster(_ fields: YAMLNodeReader.Fields, owner: String) -> String? {
+        guard let node = fields.rawValue("cluster") else {
+            reader.report("missing required key 'cluster' in tcp listener", at: fields.location)
+            return nil
+        }
+        guard let cluster = reader.string(node, named: "cluster") else { return nil }
+        sources.clusterReferences.append(.init(owner: owner, cluster: cluster, location: reader.location(of: node)))
+        return cluster
+    }
+
+    private mutating func virtualHost(_ node: Node, index: Int) -> VirtualHostConfiguration? {
+        guard let fields = reader.fields(node, context: "virtual host", allowed: ["name", "domains", "routes"]) else {
+            return nil
+        }
+        let name = reader.name(fields) ?? "vh\(index)"
+        var domains = ["*"]
+        if let listed = reader.stringList(fields, "domains") {
+            if listed.isEmpty, let node = fields["domains"] {
+                reader.report("'domains' must have at least one entry", at: node)
+            } else {
+                domains = listed
+                for domain in listed where !Self.isValidDomain(domain) {
+                    reader.report("invalid domain '\(domain)'; use example.com, *.example.com or *",
+                                  at: fields["domains"] ?? node)
+                }
+            }
+        }
+        let routes = reader.list(fields, "routes").enumerated().compactMap {
+            route($0.element, virtualHost: name, index: $0.offset)
+        }
+        return VirtualHostConfiguration(name: name, domains: domains, routes: routes)
+    }
+
+    /// A wildcard only as the whole pattern or as a leading `*.`, the two forms the router matches.
+    static func isValidDomain(_ domain: String) -> Bool {
+        if domain == "*" { return true }
+        let rest = domain.hasPrefix("*.") ? domain.dropFirst(2) : Substring(domain)
+        return !rest.isEmpty && !rest.contains("*")
+    }
+}

@@ -1,0 +1,103 @@
+import LuxyConfig
+import NIOCore
+import NIOHTTP1
+
+/// One request/response as stages see it. Lives on the downstream connection's event loop.
+///
+/// Bodies stream by default: parts that arrive while stages run are held here, and only a
+/// stage asking for the body (`requestBody`/`responseBody`) makes the exchange wait for all
+/// of it. Handed to stages by the core; the fields stages may change are `var`.
+public final class HTTPExchange {
+    public enum BodyError: Error, CustomStringConvertible {
+        case tooLarge(limit: Int)
+        case aborted
+
+        public var description: String {
+            switch self {
+            case .tooLarge(let limit): return "body larger than the buffering limit of \(limit) bytes"
+            case .aborted: return "the connection closed before the body was complete"
+            }
+        }
+    }
+
+    public let listenerName: String
+    public let direction: TrafficDirection
+    public let eventLoop: EventLoop
+    public let downstreamLocalAddress: SocketAddress?
+    public let downstreamRemoteAddress: SocketAddress?
+    public let startTime: NIODeadline
+
+    public var requestHead: HTTPRequestHead
+    public var requestTrailers: HTTPHeaders?
+    public internal(set) var route: RouteMatch?
+    public var responseHead: HTTPResponseHead?
+    public var responseTrailers: HTTPHeaders?
+    /// `host:port` of the upstream endpoint, once load balancing picked one.
+    public internal(set) var upstreamTarget: String?
+    /// What a stage answers instead of the upstream (set together with `StageVerdict.responded`).
+    public var localReply: (head: HTTPResponseHead, body: ByteBuffer?)?
+    /// Per-request state of the plugin layer (e.g. the Lua stream shared by all stages).
+    public var pluginState: AnyObject?
+
+    let maxBufferedBodyBytes: Int
+    let services: UpstreamServices
+    let request = BodyBuffer()
+    let response = BodyBuffer()
+
+    init(listenerName: String, direction: TrafficDirection, eventLoop: EventLoop, head: HTTPRequestHead,
+         local: SocketAddress?, remote: SocketAddress?, maxBufferedBodyBytes: Int, services: UpstreamServices) {
+        self.listenerName = listenerName
+        self.direction = direction
+        self.eventLoop = eventLoop
+        self.requestHead = head
+        self.downstreamLocalAddress = local
+        self.downstreamRemoteAddress = remote
+        self.maxBufferedBodyBytes = maxBufferedBodyBytes
+        self.services = services
+        self.startTime = .now()
+        self.request.hasBody = Self.requestHasBody(head)
+    }
+
+    /// The whole request body (nil when the request has none), buffering what is still streaming.
+    public func requestBody(_ completion: @escaping (Result<ByteBuffer?, BodyError>) -> Void) {
+        request.whenComplete(limit: maxBufferedBodyBytes, completion)
+    }
+
+    /// Replaces the request body; content-length follows.
+    public func setRequestBody(_ body: ByteBuffer) {
+        request.replace(with: body)
+        requestHead.headers.setContentLength(body.readableBytes)
+    }
+
+    public func responseBody(_ completion: @escaping (Result<ByteBuffer?, BodyError>) -> Void) {
+        response.whenComplete(limit: maxBufferedBodyBytes, completion)
+    }
+
+    public func setResponseBody(_ body: ByteBuffer) {
+        response.replace(with: body)
+        responseHead?.headers.setContentLength(body.readableBytes)
+    }
+
+    /// A side call to a cluster, as Envoy's `httpCall`. Transport failures are answered as a
+    /// local 5xx response, never as an error, so scripts see one shape.
+    public func httpCall(cluster: String, head: HTTPRequestHead, body: ByteBuffer?, timeout: TimeAmount,
+                         completion: @escaping (HTTPResponseHead, ByteBuffer) -> Void) {
+        services.call(cluster: cluster, head: head, body: body, timeout: timeout, completion: completion)
+    }
+
+    static func requestHasBody(_ head: HTTPRequestHead) -> Bool {
+        if head.headers.contains(name: "transfer-encoding") { return true }
+        if let length = head.headers.first(name: "content-length"), let n = Int(length) { return n > 0 }
+        return false
+    }
+}
+
+@available(*, unavailable)
+extension HTTPExchange: Sendable {}
+
+extension HTTPHeaders {
+    mutating func setContentLength(_ length: Int) {
+        remove(name: "transfer-encoding")
+        replaceOrAdd(name: "content-length", value: String(length))
+    }
+}

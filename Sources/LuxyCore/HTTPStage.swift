@@ -1,0 +1,48 @@
+import NIOCore
+import NIOHTTP1
+
+/// A stage between routing and the upstream: what LuxyPlugins adapts a Lua script to.
+/// One instance per (generation, event loop); it runs only on that loop.
+///
+/// A stage answers with a verdict through `completion`, synchronously or later (a script
+/// waiting on `body()` or `httpCall()`), and exactly once.
+public protocol HTTPStage: AnyObject {
+    var name: String { get }
+    var handlesRequest: Bool { get }
+    var handlesResponse: Bool { get }
+    /// False when the stage is scoped to other destination services than the route's.
+    func applies(to route: RouteMatch) -> Bool
+    func runRequest(_ exchange: HTTPExchange, completion: @escaping (StageVerdict) -> Void)
+    func runResponse(_ exchange: HTTPExchange, completion: @escaping (StageVerdict) -> Void)
+}
+
+public enum StageVerdict {
+    /// Go on to the next stage.
+    case proceed
+    /// The stage set `exchange.localReply`; it is sent instead of calling the upstream.
+    case responded
+    /// The stage failed (already logged and counted by the stage): answer 500.
+    case failed(String)
+}
+
+/// The Lua stages of one chain on one loop, in run order (highest priority first), plus a
+/// hook for per-request state the stages keep in `HTTPExchange.pluginState`.
+public final class HTTPStageChain {
+    public let stages: [HTTPStage]
+    let requestStages: [HTTPStage]
+    let responseStages: [HTTPStage]
+    /// Called once per exchange that touched a stage, when the exchange is over.
+    let finishExchange: ((HTTPExchange) -> Void)?
+
+    public init(stages: [HTTPStage], finishExchange: ((HTTPExchange) -> Void)? = nil) {
+        self.stages = stages
+        self.requestStages = stages.filter(\.handlesRequest)
+        self.responseStages = stages.filter(\.handlesResponse)
+        self.finishExchange = finishExchange
+    }
+
+    var isEmpty: Bool { stages.isEmpty }
+}
+
+@available(*, unavailable)
+extension HTTPStageChain: Sendable {}

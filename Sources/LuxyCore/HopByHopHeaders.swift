@@ -1,0 +1,18 @@
+import NIOHTTP1
+
+/// RFC 9110 §7.6.1: connection-specific fields are for one hop and are not forwarded.
+enum HopByHopHeaders {
+    private static let names = [
+        "connection", "keep-alive", "proxy-connection", "te", "trailer", "transfer-encoding", "upgrade",
+        "proxy-authenticate", "proxy-authorization",
+    ]
+
+    static func strip(_ headers: inout HTTPHeaders) {
+        for option in headers[canonicalForm: "connection"] {
+            headers.remove(name: String(option))
+        }
+        for name in names where headers.contains(name: name) {
+            headers.remove(name: name)
+        }
+    }
+}

@@ -1,0 +1,39 @@
+import NIOCore
+
+/// Per event loop for the life of the process: the generation new requests start on, the
+/// counters, and the open connections (for a graceful drain). Only touched on its loop.
+final class LoopContext {
+    let eventLoop: EventLoop
+    let stats = ProxyStats()
+    var generation: LoopGeneration?
+    /// Built on this loop but not yet committed on every loop.
+    var pendingGeneration: LoopGeneration?
+    /// Old generations still finishing requests.
+    var retiredGenerations: [LoopGeneration] = []
+    var connections: [ObjectIdentifier: HTTPProxyHandler] = [:]
+    var isDraining = false
+
+    init(eventLoop: EventLoop) {
+        self.eventLoop = eventLoop
+    }
+
+    func commitPending() {
+        guard let pending = pendingGeneration else { return }
+        pendingGeneration = nil
+        if let old = generation {
+            old.retire()
+            if !old.isClosed { retiredGenerations.append(old) }
+        }
+        generation = pending
+        retiredGenerations.removeAll { $0.isClosed }
+    }
+
+    /// Generations alive on this loop: the current one and old ones still finishing requests.
+    var liveGenerationCount: Int {
+        retiredGenerations.removeAll { $0.isClosed }
+        return retiredGenerations.count + (generation == nil ? 0 : 1)
+    }
+}
+
+@available(*, unavailable)
+extension LoopContext: Sendable {}

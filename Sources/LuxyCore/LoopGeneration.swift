@@ -1,0 +1,61 @@
+import LuxyConfig
+import NIOCore
+
+/// What one event loop serves with in one generation: the routers, the Lua stage chains and
+/// the upstream pools. Requests keep the generation they started on; once a newer one is
+/// installed and the last such request ends, this one is closed on its loop.
+public final class LoopGeneration {
+    public let number: Int
+    public let configuration: LuxyConfiguration
+    let routers: [String: Router]
+    let chains: [ChainName: HTTPStageChain]
+    let services: UpstreamServices
+    private let onClose: (() -> Void)?
+    private var activeExchanges = 0
+    private var isRetired = false
+    private(set) var isClosed = false
+
+    init(number: Int, configuration: LuxyConfiguration, chains: [ChainName: HTTPStageChain],
+         eventLoop: EventLoop, stats: ProxyStats, onClose: (() -> Void)?) throws {
+        self.number = number
+        self.configuration = configuration
+        var routers: [String: Router] = [:]
+        for listener in configuration.listeners where listener.proto == .http {
+            routers[listener.name] = try Router(listener: listener)
+        }
+        self.routers = routers
+        self.chains = chains
+        self.services = UpstreamServices(clusters: configuration.clusters, eventLoop: eventLoop, stats: stats)
+        self.onClose = onClose
+    }
+
+    func exchangeStarted() {
+        activeExchanges += 1
+    }
+
+    func exchangeEnded() {
+        activeExchanges -= 1
+        if isRetired && activeExchanges == 0 { close() }
+    }
+
+    /// A newer generation took over on this loop.
+    func retire() {
+        isRetired = true
+        if activeExchanges == 0 { close() }
+    }
+
+    /// Dropped before it ever served (another loop failed to build its copy).
+    func discard() {
+        close()
+    }
+
+    private func close() {
+        guard !isClosed else { return }
+        isClosed = true
+        services.close()
+        onClose?()
+    }
+}
+
+@available(*, unavailable)
+extension LoopGeneration: Sendable {}

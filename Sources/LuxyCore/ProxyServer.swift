@@ -1,0 +1,190 @@
+import Logging
+import LuxyConfig
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+
+/// Owns the listeners and the per-loop state, and installs configurations as generations.
+/// Control plane only: requests never touch this actor, they run on their loop.
+public actor ProxyServer {
+    public enum ServerError: Error, CustomStringConvertible {
+        case bindFailed(listener: String, address: String, reason: String)
+        case unsupported(String)
+
+        public var description: String {
+            switch self {
+            case let .bindFailed(listener, address, reason): return "listener '\(listener)': cannot bind \(address): \(reason)"
+            case let .unsupported(what): return what
+            }
+        }
+    }
+
+    private let group: EventLoopGroup
+    private let logger: Logger
+    private let loops: [EventLoop]
+    private let contexts: [ObjectIdentifier: NIOLoopBound<LoopContext>]
+    private var listeners: [String: (config: ListenerConfiguration, channel: Channel)] = [:]
+    public private(set) var generation = 0
+    public private(set) var configuration: LuxyConfiguration?
+
+    public init(group: EventLoopGroup, logger: Logger) async throws {
+        self.group = group
+        self.logger = logger
+        var loops: [EventLoop] = []
+        var contexts: [ObjectIdentifier: NIOLoopBound<LoopContext>] = [:]
+        for loop in group.makeIterator() {
+            loops.append(loop)
+            contexts[ObjectIdentifier(loop)] = try await loop.submit {
+                NIOLoopBound(LoopContext(eventLoop: loop), eventLoop: loop)
+            }.get()
+        }
+        self.loops = loops
+        self.contexts = contexts
+    }
+
+    /// Builds `configuration` as the next generation on every loop and switches to it, then
+    /// brings the listeners in line. All or nothing: on any error the running generation stays.
+    @discardableResult
+    public func install(_ configuration: LuxyConfiguration, stages: StageChainFactory) async throws -> Int {
+        let number = generation + 1
+        do {
+            for loop in loops {
+                let bound = contexts[ObjectIdentifier(loop)]!
+                try await loop.submit {
+                    let context = bound.value
+                    let chains = try stages.makeChains(for: configuration, generation: number, on: loop)
+                    context.pendingGeneration = try LoopGeneration(
+                        number: number, configuration: configuration, chains: chains.chains,
+                        eventLoop: loop, stats: context.stats, onClose: chains.onClose)
+                }.get()
+            }
+        } catch {
+            await forEachLoop { context in
+                context.pendingGeneration?.discard()
+                context.pendingGeneration = nil
+            }
+            throw error
+        }
+        try await reconcileListeners(configuration)
+        await forEachLoop { $0.commitPending() }
+        generation = number
+        self.configuration = configuration
+        return number
+    }
+
+    /// Where each listener is bound (useful with port 0).
+    public func listenerAddresses() -> [String: SocketAddress] {
+        listeners.compactMapValues { $0.channel.localAddress }
+    }
+
+    /// Counters summed over every loop.
+    public func counters() async -> [String: Int] {
+        var total: [String: Int] = [:]
+        for loop in loops {
+            let bound = contexts[ObjectIdentifier(loop)]!
+            let snapshot = try? await loop.submit { bound.value.stats.counters }.get()
+            for (name, value) in snapshot ?? [:] { total[name, default: 0] += value }
+        }
+        return total
+    }
+
+    /// Generations alive per loop, summed: the current one on each loop plus old ones still
+    /// finishing requests.
+    public func liveGenerations() async -> Int {
+        var total = 0
+        for loop in loops {
+            let bound = contexts[ObjectIdentifier(loop)]!
+            total += (try? await loop.submit { bound.value.liveGenerationCount }.get()) ?? 0
+        }
+        return total
+    }
+
+    /// Stops accepting, lets in-flight requests finish (closing idle connections at once), and
+    /// after `drainTimeout` closes whatever is left.
+    public func shutdown(drainTimeout: Duration) async {
+        for (_, listener) in listeners { try? await listener.channel.close() }
+        listeners.removeAll()
+        await forEachLoop { context in
+            context.isDraining = true
+            for connection in context.connections.values { connection.quiesce() }
+        }
+        let deadline = ContinuousClock.now + drainTimeout
+        while ContinuousClock.now < deadline, await openConnections() > 0 {
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        await forEachLoop { context in
+            for connection in context.connections.values { connection.context?.close(promise: nil) }
+            context.generation?.retire()
+            context.generation = nil
+        }
+    }
+
+    private func openConnections() async -> Int {
+        var total = 0
+        for loop in loops {
+            let bound = contexts[ObjectIdentifier(loop)]!
+            total += (try? await loop.submit { bound.value.connections.count }.get()) ?? 0
+        }
+        return total
+    }
+
+    private func forEachLoop(_ body: @escaping @Sendable (LoopContext) -> Void) async {
+        for loop in loops {
+            let bound = contexts[ObjectIdentifier(loop)]!
+            try? await loop.submit { body(bound.value) }.get()
+        }
+    }
+
+    // MARK: Listeners
+
+    private func reconcileListeners(_ configuration: LuxyConfiguration) async throws {
+        let wanted = Dictionary(uniqueKeysWithValues: configuration.listeners.map { ($0.name, $0) })
+        for (name, listener) in listeners {
+            if let new = wanted[name], new.host == listener.config.host, new.port == listener.config.port,
+               new.proto == listener.config.proto, new.direction == listener.config.direction {
+                continue
+            }
+            try? await listener.channel.close()
+            listeners[name] = nil
+            logger.info("listener stopped", metadata: ["listener": "\(name)"])
+        }
+        for listener in configuration.listeners where listeners[listener.name] == nil {
+            guard listener.proto == .http else {
+                throw ServerError.unsupported("listener '\(listener.name)': protocol tcp is not supported yet")
+            }
+            let channel = try await bind(listener)
+            listeners[listener.name] = (listener, channel)
+            logger.info("listening", metadata: [
+                "listener": "\(listener.name)", "address": "\(channel.localAddress.map { "\($0)" } ?? "?")",
+                "chain": "\(listener.chain.rawValue)",
+            ])
+        }
+    }
+
+    private func bind(_ listener: ListenerConfiguration) async throws -> Channel {
+        let contexts = self.contexts
+        let name = listener.name
+        do {
+            return try await ServerBootstrap(group: group)
+                .serverChannelOption(.backlog, value: 1024)
+                .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+                .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+                .childChannelOption(.maxMessagesPerRead, value: 16)
+                .childChannelInitializer { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        guard let loop = contexts[ObjectIdentifier(channel.eventLoop)]?.value,
+                              let generation = loop.generation,
+                              let listener = generation.configuration.listeners.first(where: { $0.name == name })
+                        else { throw ChannelError.ioOnClosedChannel }
+                        try HTTPProxyPipeline.configure(channel.pipeline.syncOperations, listener: listener,
+                                                        limits: generation.configuration.limits, loop: loop)
+                    }
+                }
+                .bind(host: listener.host, port: listener.port)
+                .get()
+        } catch {
+            throw ServerError.bindFailed(listener: listener.name, address: "\(listener.host):\(listener.port)",
+                                         reason: "\(error)")
+        }
+    }
+}

@@ -1,0 +1,25 @@
+import LuxyConfig
+
+/// The outcome of routing one request: which route, and the cluster it picked when the
+/// route forwards. Known before any Lua stage runs, so every stage sees it.
+public struct RouteMatch: Sendable {
+    public var listenerName: String
+    public var virtualHostName: String
+    public var routeName: String
+    public var action: RouteAction
+    /// The cluster chosen (a weighted pick is made once, here).
+    public var clusterName: String?
+    public var service: String?
+    public var metadata: ConfigValue
+
+    public init(listenerName: String, virtualHostName: String, routeName: String, action: RouteAction,
+                clusterName: String?, service: String?, metadata: ConfigValue) {
+        self.listenerName = listenerName
+        self.virtualHostName = virtualHostName
+        self.routeName = routeName
+        self.action = action
+        self.clusterName = clusterName
+        self.service = service
+        self.metadata = metadata
+    }
+}

@@ -1,0 +1,136 @@
+import Foundation
+import LuxyConfig
+import NIOHTTP1
+
+/// A listener's virtual hosts and routes, compiled once per generation. Matching order is
+/// Envoy's: the most specific domain wins (exact, then longest `*.suffix`, then `*`), and
+/// within a virtual host the first route that matches.
+public struct Router {
+    private struct CompiledRoute {
+        var config: RouteConfiguration
+        var pathRegex: NSRegularExpression?
+        var headerRegexes: [NSRegularExpression?]
+    }
+
+    private struct CompiledVirtualHost {
+        var name: String
+        var routes: [CompiledRoute]
+    }
+
+    private let listenerName: String
+    private var exact: [String: Int] = [:]
+    private var suffixes: [(suffix: String, index: Int)] = []
+    private var catchAll: Int?
+    private var virtualHosts: [CompiledVirtualHost] = []
+
+    public init(listener: ListenerConfiguration) throws {
+        self.listenerName = listener.name
+        for (index, vhost) in listener.virtualHosts.enumerated() {
+            let routes = try vhost.routes.map { route -> CompiledRoute in
+                var pathRegex: NSRegularExpression?
+                if case .regex(let pattern) = route.match.path {
+                    pathRegex = try NSRegularExpression(pattern: "^(?:\(pattern))$")
+                }
+                let headerRegexes = try route.match.headers.map { header -> NSRegularExpression? in
+                    guard case .regex(let pattern) = header.rule else { return nil }
+                    return try NSRegularExpression(pattern: "^(?:\(pattern))$")
+                }
+                return CompiledRoute(config: route, pathRegex: pathRegex, headerRegexes: headerRegexes)
+            }
+            virtualHosts.append(CompiledVirtualHost(name: vhost.name, routes: routes))
+            for domain in vhost.domains.map({ $0.lowercased() }) {
+                if domain == "*" {
+                    if catchAll == nil { catchAll = index }
+                } else if domain.hasPrefix("*") {
+                    suffixes.append((String(domain.dropFirst()), index))
+                } else if exact[domain] == nil {
+                    exact[domain] = index
+                }
+            }
+        }
+        suffixes.sort { $0.suffix.count > $1.suffix.count }
+    }
+
+    /// nil when no virtual host or route matches (the caller answers 404).
+    public func route(_ head: HTTPRequestHead) -> RouteMatch? {
+        guard let vhostIndex = virtualHostIndex(for: head.headers.first(name: "host") ?? "") else { return nil }
+        let vhost = virtualHosts[vhostIndex]
+        let path = Self.path(of: head.uri)
+        for route in vhost.routes where Self.matches(route, path: path, head: head) {
+            let config = route.config
+            return RouteMatch(listenerName: listenerName, virtualHostName: vhost.name, routeName: config.name,
+                              action: config.action, clusterName: Self.pickCluster(config.action),
+                              service: config.service, metadata: config.metadata)
+        }
+        return nil
+    }
+
+    private func virtualHostIndex(for hostHeader: String) -> Int? {
+        var host = Substring(hostHeader.lowercased())
+        if host.hasPrefix("[") {
+            if let end = host.firstIndex(of: "]") { host = host[...end] }
+        } else if let colon = host.lastIndex(of: ":") {
+            host = host[..<colon]
+        }
+        if let index = exact[String(host)] { return index }
+        for entry in suffixes where host.hasSuffix(entry.suffix) && host.count > entry.suffix.count {
+            return entry.index
+        }
+        return catchAll
+    }
+
+    static func path(of uri: String) -> Substring {
+        let end = uri.firstIndex(where: { $0 == "?" || $0 == "#" }) ?? uri.endIndex
+        return uri[..<end]
+    }
+
+    private static func matches(_ route: CompiledRoute, path: Substring, head: HTTPRequestHead) -> Bool {
+        let match = route.config.match
+        switch match.path {
+        case .prefix(let prefix):
+            guard path.hasPrefix(prefix) else { return false }
+        case .exact(let exact):
+            guard path == exact else { return false }
+        case .regex:
+            guard let regex = route.pathRegex, regex.matches(String(path)) else { return false }
+        }
+        if !match.methods.isEmpty, !match.methods.contains(head.method.rawValue) { return false }
+        for (header, regex) in zip(match.headers, route.headerRegexes) {
+            let values = head.headers[header.name]
+            switch header.rule {
+            case .present(let present):
+                guard values.isEmpty != present else { return false }
+            case .exact(let value):
+                guard values.joined(separator: ",") == value else { return false }
+            case .prefix(let prefix):
+                guard values.joined(separator: ",").hasPrefix(prefix) else { return false }
+            case .regex:
+                guard let regex, regex.matches(values.joined(separator: ",")) else { return false }
+            }
+        }
+        return true
+    }
+
+    private static func pickCluster(_ action: RouteAction) -> String? {
+        switch action {
+        case .cluster(let name):
+            return name
+        case .weightedClusters(let clusters):
+            let total = clusters.reduce(0) { $0 + $1.weight }
+            var pick = Int.random(in: 0..<max(total, 1))
+            for cluster in clusters {
+                if pick < cluster.weight { return cluster.name }
+                pick -= cluster.weight
+            }
+            return clusters.last?.name
+        case .directResponse, .echo:
+            return nil
+        }
+    }
+}
+
+extension NSRegularExpression {
+    fileprivate func matches(_ string: String) -> Bool {
+        firstMatch(in: string, range: NSRange(string.startIndex..., in: string)) != nil
+    }
+}

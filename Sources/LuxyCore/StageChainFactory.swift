@@ -1,0 +1,33 @@
+import LuxyConfig
+import NIOCore
+
+/// Builds the Lua stage chains of one generation on one event loop. LuxyPlugins implements
+/// it; the core calls it on every loop when a configuration is installed.
+public protocol StageChainFactory: Sendable {
+    /// Called on `eventLoop`. Throws when anything fails to build: the generation is then
+    /// dropped on every loop and the running one keeps serving.
+    func makeChains(for configuration: LuxyConfiguration, generation: Int, on eventLoop: EventLoop) throws -> LoopChains
+}
+
+/// A loop's chains for one generation, and what to release when the generation closes.
+public struct LoopChains {
+    public var chains: [ChainName: HTTPStageChain]
+    public var onClose: (() -> Void)?
+
+    public init(chains: [ChainName: HTTPStageChain], onClose: (() -> Void)? = nil) {
+        self.chains = chains
+        self.onClose = onClose
+    }
+}
+
+@available(*, unavailable)
+extension LoopChains: Sendable {}
+
+/// No Lua at all: every chain is empty.
+public struct EmptyStageChainFactory: StageChainFactory {
+    public init() {}
+    public func makeChains(for configuration: LuxyConfiguration, generation: Int, on eventLoop: EventLoop) throws
+        -> LoopChains {
+        LoopChains(chains: [:])
+    }
+}

@@ -1,0 +1,67 @@
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Why an upstream exchange failed, and the status the client gets for it (Envoy's choices:
+/// no connection → 503, no answer in time → 504, a broken answer → 502).
+public enum UpstreamError: Error, Equatable, CustomStringConvertible {
+    case unknownCluster(String)
+    case noEndpoint(String)
+    case connectFailed(String)
+    case connectTimeout
+    case timeout
+    case reset
+    case malformedResponse(String)
+
+    public var status: HTTPResponseStatus {
+        switch self {
+        case .unknownCluster, .noEndpoint, .connectFailed, .connectTimeout: return .serviceUnavailable
+        case .timeout: return .gatewayTimeout
+        case .reset, .malformedResponse: return .badGateway
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .unknownCluster(let name): return "unknown cluster '\(name)'"
+        case .noEndpoint(let name): return "cluster '\(name)' has no endpoint"
+        case .connectFailed(let reason): return "upstream connect error: \(reason)"
+        case .connectTimeout: return "upstream connect timeout"
+        case .timeout: return "upstream request timeout"
+        case .reset: return "upstream reset before the response was complete"
+        case .malformedResponse(let reason): return "malformed upstream response: \(reason)"
+        }
+    }
+
+    /// The counter this failure is counted under.
+    var counterName: String {
+        switch self {
+        case .unknownCluster, .noEndpoint: return "upstream_no_endpoint"
+        case .connectFailed: return "upstream_connect_failed"
+        case .connectTimeout: return "upstream_connect_timeout"
+        case .timeout: return "upstream_timeout"
+        case .reset: return "upstream_reset"
+        case .malformedResponse: return "upstream_malformed"
+        }
+    }
+
+    static func fromConnect(_ error: Error) -> UpstreamError {
+        if let channelError = error as? ChannelError, case .connectTimeout = channelError { return .connectTimeout }
+        if let connectError = error as? NIOConnectionError {
+            if let first = connectError.connectionErrors.first {
+                return Self.fromConnect(first.error)
+            }
+            if let dnsError = connectError.dnsAAAAError ?? connectError.dnsAError {
+                return .connectFailed("\(dnsError)")
+            }
+        }
+        if let ioError = error as? IOError {
+            if ioError.errnoCode == ECONNREFUSED { return .connectFailed("connection refused") }
+            return .connectFailed(ioError.description)
+        }
+        return .connectFailed("\(error)")
+    }
+}

@@ -1,0 +1,84 @@
+import LuxyConfig
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+
+/// Keep-alive connections to one endpoint from one event loop. Loop-confined, so it needs no
+/// lock; the connections it opens live on the same loop as the requests that use them.
+final class UpstreamPool {
+    let endpoint: ClusterConfiguration.Endpoint
+    private let eventLoop: EventLoop
+    private let connectTimeout: TimeAmount
+    private let maxIdle: Int
+    private var idle: [UpstreamConnectionHandler] = []
+    private var isClosed = false
+
+    init(endpoint: ClusterConfiguration.Endpoint, eventLoop: EventLoop, connectTimeout: TimeAmount, maxIdle: Int) {
+        self.endpoint = endpoint
+        self.eventLoop = eventLoop
+        self.connectTimeout = connectTimeout
+        self.maxIdle = maxIdle
+    }
+
+    func acquire(_ completion: @escaping (Result<UpstreamConnectionHandler, UpstreamError>) -> Void) {
+        while let connection = idle.popLast() {
+            if connection.isUsable {
+                completion(.success(connection))
+                return
+            }
+        }
+        connect(completion)
+    }
+
+    func release(_ connection: UpstreamConnectionHandler) {
+        guard !isClosed, idle.count < maxIdle, connection.isUsable else {
+            connection.channel?.close(promise: nil)
+            return
+        }
+        idle.append(connection)
+    }
+
+    func forget(_ connection: UpstreamConnectionHandler) {
+        idle.removeAll { $0 === connection }
+    }
+
+    /// The generation owning this pool is gone: close what idles, refuse to keep more.
+    func close() {
+        isClosed = true
+        let connections = idle
+        idle.removeAll()
+        for connection in connections { connection.channel?.close(promise: nil) }
+    }
+
+    private func connect(_ completion: @escaping (Result<UpstreamConnectionHandler, UpstreamError>) -> Void) {
+        ClientBootstrap(group: eventLoop)
+            .connectTimeout(connectTimeout)
+            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHTTPClientHandlers()
+                    try channel.pipeline.syncOperations.addHandler(UpstreamConnectionHandler())
+                }
+            }
+            .connect(host: endpoint.host, port: endpoint.port)
+            .assumeIsolated()
+            .whenComplete { result in
+                switch result {
+                case .success(let channel):
+                    guard let handler = try? channel.pipeline.syncOperations.handler(type: UpstreamConnectionHandler.self)
+                    else {
+                        channel.close(promise: nil)
+                        completion(.failure(.reset))
+                        return
+                    }
+                    handler.pool = self
+                    completion(.success(handler))
+                case .failure(let error):
+                    completion(.failure(UpstreamError.fromConnect(error)))
+                }
+            }
+    }
+}
+
+@available(*, unavailable)
+extension UpstreamPool: Sendable {}

@@ -1,0 +1,29 @@
+import NIOCore
+import NIOHTTP1
+
+/// The request head as it goes upstream: hop-by-hop fields dropped, forwarding fields set,
+/// framing made explicit so the encoder neither guesses nor drops a body.
+enum UpstreamRequestHead {
+    static func make(from exchange: HTTPExchange) -> HTTPRequestHead {
+        var head = exchange.requestHead
+        let chunked = head.headers[canonicalForm: "transfer-encoding"].last?.lowercased() == "chunked"
+        HopByHopHeaders.strip(&head.headers)
+        head.version = .http1_1
+        if exchange.request.isWanted, exchange.request.isComplete {
+            head.headers.setContentLength(exchange.request.bufferedBytes)
+        } else if chunked, !head.headers.contains(name: "content-length") {
+            head.headers.add(name: "transfer-encoding", value: "chunked")
+        }
+        if let ip = exchange.downstreamRemoteAddress?.ipAddress {
+            if let existing = head.headers.first(name: "x-forwarded-for") {
+                head.headers.replaceOrAdd(name: "x-forwarded-for", value: "\(existing), \(ip)")
+            } else {
+                head.headers.add(name: "x-forwarded-for", value: ip)
+            }
+        }
+        if !head.headers.contains(name: "x-forwarded-proto") {
+            head.headers.add(name: "x-forwarded-proto", value: "http")
+        }
+        return head
+    }
+}

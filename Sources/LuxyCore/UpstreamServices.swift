@@ -1,0 +1,123 @@
+import LuxyConfig
+import NIOCore
+import NIOHTTP1
+
+/// The clusters of one generation on one event loop, and the side calls (`httpCall`) made
+/// through them.
+final class UpstreamServices {
+    let eventLoop: EventLoop
+    let stats: ProxyStats
+    private let clusters: [String: UpstreamCluster]
+
+    init(clusters: [ClusterConfiguration], eventLoop: EventLoop, stats: ProxyStats) {
+        self.eventLoop = eventLoop
+        self.stats = stats
+        self.clusters = Dictionary(uniqueKeysWithValues: clusters.map {
+            ($0.name, UpstreamCluster(config: $0, eventLoop: eventLoop))
+        })
+    }
+
+    func cluster(named name: String) -> UpstreamCluster? {
+        clusters[name]
+    }
+
+    func close() {
+        for cluster in clusters.values {
+            for pool in cluster.pools { pool.close() }
+        }
+    }
+
+    func call(cluster name: String, head: HTTPRequestHead, body: ByteBuffer?, timeout: TimeAmount,
+              completion: @escaping (HTTPResponseHead, ByteBuffer) -> Void) {
+        let call = BufferedUpstreamCall(stats: stats, completion: completion)
+        guard let cluster = clusters[name] else {
+            call.upstreamFailed(.unknownCluster(name))
+            return
+        }
+        guard let pool = cluster.pickPool() else {
+            call.upstreamFailed(.noEndpoint(name))
+            return
+        }
+        var head = head
+        if head.headers.first(name: "host") == nil {
+            head.headers.add(name: "host", value: pool.endpoint.description)
+        }
+        if let body {
+            head.headers.setContentLength(body.readableBytes)
+        }
+        call.start(timeout: timeout, on: eventLoop)
+        pool.acquire { result in
+            switch result {
+            case .success(let connection):
+                guard call.attach(connection) else {
+                    pool.release(connection)
+                    return
+                }
+                connection.begin(head, receiver: call)
+                if let body, body.readableBytes > 0 { connection.send(.body(.byteBuffer(body)), flush: false) }
+                connection.send(.end(nil), flush: true)
+            case .failure(let error):
+                call.upstreamFailed(error)
+            }
+        }
+    }
+}
+
+@available(*, unavailable)
+extension UpstreamServices: Sendable {}
+
+/// An `httpCall`: the response collected whole, a failure answered as a local 5xx.
+private final class BufferedUpstreamCall: UpstreamResponseReceiver {
+    private var completion: ((HTTPResponseHead, ByteBuffer) -> Void)?
+    private var head: HTTPResponseHead?
+    private var body = ByteBuffer()
+    private var connection: UpstreamConnectionHandler?
+    private var timer: Scheduled<Void>?
+    private let stats: ProxyStats
+
+    init(stats: ProxyStats, completion: @escaping (HTTPResponseHead, ByteBuffer) -> Void) {
+        self.stats = stats
+        self.completion = completion
+    }
+
+    func start(timeout: TimeAmount, on eventLoop: EventLoop) {
+        timer = eventLoop.assumeIsolated().scheduleTask(in: timeout) { [self] in
+            connection?.abandon()
+            upstreamFailed(.timeout)
+        }
+    }
+
+    /// False when the call already ended (timed out while connecting).
+    func attach(_ connection: UpstreamConnectionHandler) -> Bool {
+        guard completion != nil else { return false }
+        self.connection = connection
+        return true
+    }
+
+    func upstreamResponseHead(_ head: HTTPResponseHead) { self.head = head }
+
+    func upstreamResponseBody(_ part: ByteBuffer) {
+        var part = part
+        body.writeBuffer(&part)
+    }
+
+    func upstreamResponseEnd(_ trailers: HTTPHeaders?) {
+        guard let head else { return upstreamFailed(.malformedResponse("no response head")) }
+        finish(head, body)
+    }
+
+    func upstreamFailed(_ error: UpstreamError) {
+        stats.increment(error.counterName)
+        let reply = LocalReply.error(error.status, error.description)
+        finish(reply.head, reply.body)
+    }
+
+    private func finish(_ head: HTTPResponseHead, _ body: ByteBuffer) {
+        timer?.cancel()
+        timer = nil
+        connection = nil
+        guard let completion else { return }
+        self.completion = nil
+        completion(head, body)
+    }
+}
