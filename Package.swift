@@ -49,6 +49,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
         ]),
         .testTarget(name: "LuxyConfigTests", dependencies: ["LuxyConfig"]),
         .testTarget(name: "LuxyLuaTests", dependencies: ["LuxyLua", "LuxyConfig"]),

@@ -1,0 +1,107 @@
+#ifndef LUXY_CLUASHIMS_H
+#define LUXY_CLUASHIMS_H
+
+// The only C in Luxy. Swift cannot import Lua's macros, and must never be unwound by
+// lua_error/lua_yield (both are longjmps), so everything that raises or yields lives here.
+
+#include <lua.h>
+#include <lauxlib.h>
+#include <lualib.h>
+#include <stddef.h>
+#include <stdint.h>
+
+// Return codes of the Swift host dispatch; non-negative values are result counts.
+enum {
+    /// Raise the message on top of the stack, prefixed with the caller's "chunk:line:".
+    LUXY_RC_ERROR = -1,
+    /// Suspend the coroutine; on resume the dispatch runs again with `resumed == 1`.
+    LUXY_RC_YIELD = -2,
+    /// Suspend the coroutine for good (respond()): it is never resumed.
+    LUXY_RC_YIELD_FOREVER = -3,
+    /// Raise the value on top of the stack as is.
+    LUXY_RC_ERROR_RAW = -4,
+};
+
+/// Swift's entry point for every host method: `method` is the closure's upvalue.
+typedef int (*luxy_host_dispatch_fn)(lua_State *L, int method, int resumed);
+
+/// Registered once per process, before any VM runs Lua.
+void luxy_set_host_dispatch(luxy_host_dispatch_fn fn);
+
+/// The lua_CFunction behind every host method; upvalue 1 is the method id.
+int luxy_host_trampoline(lua_State *L);
+
+/// Pushes a host method closure for `method`.
+void luxy_push_host_method(lua_State *L, int method);
+
+// MARK: - VM: counting allocator, budget, extra space
+
+typedef struct luxy_vm luxy_vm;
+
+/// A new state whose allocator counts bytes and enforces `memory_limit` while Lua code runs.
+/// `owner` is returned by luxy_vm_owner for any thread of the state. NULL if out of memory.
+luxy_vm *luxy_vm_new(size_t memory_limit, void *owner);
+void luxy_vm_close(luxy_vm *vm);
+void luxy_vm_set_owner(luxy_vm *vm, void *owner);
+lua_State *luxy_vm_state(luxy_vm *vm);
+size_t luxy_vm_memory_in_use(luxy_vm *vm);
+luxy_vm *luxy_vm_from_state(lua_State *L);
+void *luxy_vm_owner(lua_State *L);
+void luxy_vm_set_budget(luxy_vm *vm, int64_t instructions);
+int64_t luxy_vm_budget(luxy_vm *vm);
+
+/// lua_resume with the memory cap and the instruction budget in force.
+int luxy_resume(lua_State *co, lua_State *from, int nargs, int *nresults);
+/// lua_pcall with the memory cap and instruction budget in force; a traceback of the
+/// failure is left in the registry (read it with luxy_push_last_traceback).
+int luxy_pcall(lua_State *L, int nargs, int nresults);
+void luxy_push_last_traceback(lua_State *L);
+
+// MARK: - Sandbox
+
+/// Opens the allowed libraries into the global table and strips what scripts must not
+/// reach. Protected: returns a Lua status, error message on the stack when not LUA_OK.
+int luxy_open_sandbox(lua_State *L);
+/// Pushes a fresh script environment: globals fall back to the sandbox, `_G` is the
+/// environment itself and `load` defaults to it. `globals_meta_ref` is a registry ref to
+/// the shared metatable `{__index = globals}`.
+void luxy_push_environment(lua_State *L, int globals_meta_ref);
+/// Pops a table whose [1],[2],[3],[4]... are key/value pairs; pushes an iterator function
+/// over them (what a __pairs metamethod returns).
+void luxy_push_list_iterator(lua_State *L);
+
+// MARK: - Host objects
+
+/// The block behind every handle userdata. Validity is checked by `token`: it names the
+/// phase run that created the object, so nothing dangles after the run ends.
+typedef struct luxy_object {
+    uint64_t token;
+    int32_t kind;
+    int32_t aux;
+} luxy_object;
+
+/// Pushes a new object userdata with the metatable stored at registry ref `meta_ref`.
+luxy_object *luxy_push_object(lua_State *L, int meta_ref, uint64_t token, int32_t kind, int32_t aux);
+/// The object at `idx`, or NULL when the value is no luxy object.
+luxy_object *luxy_to_object(lua_State *L, int idx);
+
+// MARK: - Macro wrappers
+
+static inline int luxy_registry_index(void) { return LUA_REGISTRYINDEX; }
+static inline void luxy_pop(lua_State *L, int n) { lua_pop(L, n); }
+static inline void luxy_newtable(lua_State *L) { lua_newtable(L); }
+static inline void luxy_insert(lua_State *L, int idx) { lua_insert(L, idx); }
+static inline void luxy_remove(lua_State *L, int idx) { lua_remove(L, idx); }
+static inline void luxy_replace(lua_State *L, int idx) { lua_replace(L, idx); }
+static inline int luxy_upvalue_index(int i) { return lua_upvalueindex(i); }
+static inline void luxy_pushglobaltable(lua_State *L) { lua_pushglobaltable(L); }
+static inline const char *luxy_tostring(lua_State *L, int idx) { return lua_tostring(L, idx); }
+static inline lua_Integer luxy_tointeger(lua_State *L, int idx) { return lua_tointeger(L, idx); }
+static inline int luxy_isnoneornil(lua_State *L, int idx) { return lua_isnoneornil(L, idx); }
+static inline void *luxy_getextraspace(lua_State *L) { return lua_getextraspace(L); }
+static inline void luxy_pushcfunction(lua_State *L, lua_CFunction f) { lua_pushcfunction(L, f); }
+static inline int luxy_loadbuffer(lua_State *L, const char *buf, size_t len, const char *name, const char *mode) {
+    return luaL_loadbufferx(L, buf, len, name, mode);
+}
+
+#endif

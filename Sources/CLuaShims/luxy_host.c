@@ -1,0 +1,82 @@
+// The host-call trampoline: Swift returns a code, C does the longjmp (error or yield).
+
+#include "CLuaShims.h"
+
+static luxy_host_dispatch_fn luxy_dispatch = NULL;
+
+void luxy_set_host_dispatch(luxy_host_dispatch_fn fn) { luxy_dispatch = fn; }
+
+static int luxy_finish_host_call(lua_State *L, int rc, int method);
+
+static int luxy_call_swift(lua_State *L, int method, int resumed) {
+    if (luxy_dispatch == NULL) {
+        lua_pushliteral(L, "host functions are not available");
+        return LUXY_RC_ERROR;
+    }
+    return luxy_dispatch(L, method, resumed);
+}
+
+static int luxy_host_continuation(lua_State *L, int status, lua_KContext ctx) {
+    (void)status;
+    int method = (int)ctx;
+    return luxy_finish_host_call(L, luxy_call_swift(L, method, 1), method);
+}
+
+int luxy_host_trampoline(lua_State *L) {
+    int method = (int)lua_tointeger(L, lua_upvalueindex(1));
+    return luxy_finish_host_call(L, luxy_call_swift(L, method, 0), method);
+}
+
+void luxy_push_host_method(lua_State *L, int method) {
+    lua_pushinteger(L, method);
+    lua_pushcclosure(L, luxy_host_trampoline, 1);
+}
+
+static int luxy_finish_host_call(lua_State *L, int rc, int method) {
+    switch (rc) {
+    case LUXY_RC_ERROR:
+        luaL_where(L, 1);
+        lua_insert(L, -2);
+        lua_concat(L, 2);
+        return lua_error(L);
+    case LUXY_RC_ERROR_RAW:
+        return lua_error(L);
+    case LUXY_RC_YIELD:
+        return lua_yieldk(L, 0, (lua_KContext)method, luxy_host_continuation);
+    case LUXY_RC_YIELD_FOREVER:
+        return lua_yield(L, 0);
+    default:
+        return rc < 0 ? 0 : rc;
+    }
+}
+
+luxy_object *luxy_push_object(lua_State *L, int meta_ref, uint64_t token, int32_t kind, int32_t aux) {
+    luxy_object *obj = (luxy_object *)lua_newuserdatauv(L, sizeof(luxy_object), 0);
+    obj->token = token;
+    obj->kind = kind;
+    obj->aux = aux;
+    lua_rawgeti(L, LUA_REGISTRYINDEX, meta_ref);
+    lua_setmetatable(L, -2);
+    return obj;
+}
+
+luxy_object *luxy_to_object(lua_State *L, int idx) {
+    // Scripts cannot make userdata of their own (no debug, no io), so a full userdata of
+    // this exact size is one of ours.
+    if (lua_type(L, idx) != LUA_TUSERDATA || lua_rawlen(L, idx) != sizeof(luxy_object)) return NULL;
+    return (luxy_object *)lua_touserdata(L, idx);
+}
+
+static int luxy_list_next(lua_State *L) {
+    lua_Integer i = lua_tointeger(L, lua_upvalueindex(2));
+    if (lua_rawgeti(L, lua_upvalueindex(1), i) == LUA_TNIL) return 1;
+    lua_rawgeti(L, lua_upvalueindex(1), i + 1);
+    lua_pushinteger(L, i + 2);
+    lua_replace(L, lua_upvalueindex(2));
+    return 2;
+}
+
+void luxy_push_list_iterator(lua_State *L) {
+    lua_pushinteger(L, 1);
+    lua_pushcclosure(L, luxy_list_next, 2);
+}

@@ -1,0 +1,116 @@
+// The sandbox every script runs in (DESIGN §3 rule 5).
+
+#include "CLuaShims.h"
+
+#include <string.h>
+
+#define LUXY_RAWLOAD_KEY "luxy.rawload"
+
+// load() that only accepts text chunks: binary chunks can crash Lua. Upvalue 1 is the
+// original load, upvalue 2 the environment used when the caller gives none (or nil).
+static int luxy_load_text(lua_State *L) {
+    int nargs = lua_gettop(L);
+    if (nargs < 3) lua_settop(L, 3);
+    if (nargs > 4) lua_settop(L, 4);
+    lua_pushliteral(L, "t");
+    lua_replace(L, 3);
+    if (lua_gettop(L) < 4 && !lua_isnil(L, lua_upvalueindex(2))) {
+        lua_pushvalue(L, lua_upvalueindex(2));
+    }
+    lua_pushvalue(L, lua_upvalueindex(1));
+    lua_insert(L, 1);
+    lua_call(L, lua_gettop(L) - 1, LUA_MULTRET);
+    return lua_gettop(L);
+}
+
+static int luxy_collectgarbage(lua_State *L) {
+    const char *opt = luaL_optstring(L, 1, "collect");
+    if (strcmp(opt, "count") != 0) {
+        return luaL_error(L, "collectgarbage('%s') is not allowed; only 'count' is", opt);
+    }
+    int kb = lua_gc(L, LUA_GCCOUNT, 0);
+    int b = lua_gc(L, LUA_GCCOUNTB, 0);
+    lua_pushnumber(L, (lua_Number)kb + ((lua_Number)b / 1024));
+    return 1;
+}
+
+static void luxy_copy_field(lua_State *L, int from, const char *name) {
+    lua_getfield(L, from, name);
+    lua_setfield(L, -2, name);
+}
+
+static int luxy_setup_sandbox(lua_State *L) {
+    luaL_requiref(L, LUA_GNAME, luaopen_base, 1);
+    lua_pop(L, 1);
+    luaL_requiref(L, LUA_COLIBNAME, luaopen_coroutine, 1);
+    lua_pop(L, 1);
+    luaL_requiref(L, LUA_TABLIBNAME, luaopen_table, 1);
+    lua_pop(L, 1);
+    luaL_requiref(L, LUA_STRLIBNAME, luaopen_string, 1);
+    lua_pop(L, 1);
+    luaL_requiref(L, LUA_MATHLIBNAME, luaopen_math, 1);
+    lua_pop(L, 1);
+    luaL_requiref(L, LUA_UTF8LIBNAME, luaopen_utf8, 1);
+    lua_pop(L, 1);
+
+    // os: only the clock functions.
+    luaL_requiref(L, LUA_OSLIBNAME, luaopen_os, 0);
+    int full_os = lua_gettop(L);
+    lua_createtable(L, 0, 3);
+    luxy_copy_field(L, full_os, "time");
+    luxy_copy_field(L, full_os, "clock");
+    luxy_copy_field(L, full_os, "date");
+    lua_setglobal(L, LUA_OSLIBNAME);
+    lua_pop(L, 1);
+
+    lua_pushglobaltable(L);
+    int g = lua_gettop(L);
+    lua_pushnil(L);
+    lua_setfield(L, g, "dofile");
+    lua_pushnil(L);
+    lua_setfield(L, g, "loadfile");
+
+    lua_getfield(L, g, "load");
+    lua_pushvalue(L, -1);
+    lua_setfield(L, LUA_REGISTRYINDEX, LUXY_RAWLOAD_KEY);
+    lua_pushnil(L);
+    lua_pushcclosure(L, luxy_load_text, 2);
+    lua_setfield(L, g, "load");
+
+    lua_pushcfunction(L, luxy_collectgarbage);
+    lua_setfield(L, g, "collectgarbage");
+
+    lua_getfield(L, g, LUA_STRLIBNAME);
+    lua_pushnil(L);
+    lua_setfield(L, -2, "dump");
+    lua_pop(L, 1);
+
+    // Envoy's timestamp resolution "enum" (Timestamp::Resolution order).
+    lua_createtable(L, 0, 2);
+    lua_pushinteger(L, 0);
+    lua_setfield(L, -2, "MILLISECOND");
+    lua_pushinteger(L, 1);
+    lua_setfield(L, -2, "MICROSECOND");
+    lua_setfield(L, g, "EnvoyTimestampResolution");
+
+    lua_pop(L, 1);
+    return 0;
+}
+
+int luxy_open_sandbox(lua_State *L) {
+    lua_pushcfunction(L, luxy_setup_sandbox);
+    return lua_pcall(L, 0, 0, 0);
+}
+
+void luxy_push_environment(lua_State *L, int globals_meta_ref) {
+    lua_createtable(L, 0, 8);
+    int env = lua_gettop(L);
+    lua_rawgeti(L, LUA_REGISTRYINDEX, globals_meta_ref);
+    lua_setmetatable(L, env);
+    lua_pushvalue(L, env);
+    lua_setfield(L, env, LUA_GNAME);
+    lua_getfield(L, LUA_REGISTRYINDEX, LUXY_RAWLOAD_KEY);
+    lua_pushvalue(L, env);
+    lua_pushcclosure(L, luxy_load_text, 2);
+    lua_setfield(L, env, "load");
+}

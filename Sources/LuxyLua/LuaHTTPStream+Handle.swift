@@ -1,0 +1,100 @@
+import CLua
+import CLuaShims
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+extension LuaHTTPStream {
+    /// Runs one host method for the active phase. Throws what the script should see as a
+    /// Lua error; returns the number of results pushed or a LUXY_RC_* code.
+    func call(_ method: LuaMethod, _ s: LuaStack, _ object: UnsafeMutablePointer<luxy_object>, resumed: Bool)
+        throws(LuaRaise) -> Int32
+    {
+        guard let run = active else { throw LuaRaise("object used outside of proper scope") }
+        switch method.kind {
+        case .handle: return try callHandle(method, s, run, resumed: resumed)
+        case .headerMap: return try callHeaderMap(method, s, run, trailers: object.pointee.aux != 0)
+        case .buffer: return try callBuffer(method, s, run)
+        case .chunkIterator: return try nextBodyChunk(s, run, object, resumed: resumed)
+        case .metadata: return try callMetadata(method, s)
+        case .streamInfo, .dynamicMetadata, .connection: return try callStreamInfo(method, s, run)
+        }
+    }
+
+    private func callHandle(_ method: LuaMethod, _ s: LuaStack, _ run: PhaseRun, resumed: Bool) throws(LuaRaise) -> Int32 {
+        switch method {
+        case .headers:
+            vm.pushObject(s.L, .headerMap, token: run.token)
+            return 1
+        case .trailers:
+            if run.trailers == nil { run.trailers = host.trailers(run.phase) }
+            guard run.trailers != nil else { s.pushNil(); return 1 }
+            vm.pushObject(s.L, .headerMap, token: run.token, aux: 1)
+            return 1
+        case .body:
+            return try body(s, run, resumed: resumed)
+        case .bodyChunks:
+            lua_rawgeti(s.L, luxy_registry_index(), lua_Integer(vm.chunkIteratorRef))
+            vm.pushObject(s.L, .chunkIterator, token: run.token)
+            return 2
+        case .metadata:
+            vm.pushObject(s.L, .metadata, token: run.token)
+            return 1
+        case .streamInfo:
+            vm.pushObject(s.L, .streamInfo, token: run.token)
+            return 1
+        case .connection:
+            vm.pushObject(s.L, .connection, token: run.token)
+            return 1
+        case .httpCall:
+            return try httpCall(s, run, resumed: resumed)
+        case .respond:
+            return try respond(s, run)
+        case .logTrace: return try log(.trace, s)
+        case .logDebug: return try log(.debug, s)
+        case .logInfo: return try log(.info, s)
+        case .logWarn: return try log(.warn, s)
+        case .logErr: return try log(.error, s)
+        case .logCritical: return try log(.critical, s)
+        case .base64Escape:
+            let bytes = try s.checkBytes(2, method.luaName)
+            s.push(Base64.encode(bytes))
+            return 1
+        case .timestamp:
+            s.push(Self.nowMicroseconds() / 1000)
+            return 1
+        case .timestampString:
+            // EnvoyTimestampResolution.MICROSECOND is 1; anything else means milliseconds.
+            let micro = s.integer(2) == 1
+            let now = Self.nowMicroseconds()
+            s.push(String(micro ? now : now / 1000))
+            return 1
+        case .config:
+            lua_rawgeti(s.L, luxy_registry_index(), lua_Integer(run.script.configRef))
+            return 1
+        case .route: s.push(host.routeName); return 1
+        case .service: s.push(host.destinationService); return 1
+        case .cluster: s.push(host.clusterName); return 1
+        case .upstream: s.push(host.upstreamTarget); return 1
+        case .direction: s.push(host.streamInfo.direction); return 1
+        case .isHTTP2: s.push(host.streamInfo.protocolName == "HTTP/2"); return 1
+        case .httpProtocol: s.push(host.streamInfo.protocolName); return 1
+        default:
+            throw LuaRaise("'\(method.luaName)' is not a handle method")
+        }
+    }
+
+    private func log(_ level: LuaLogLevel, _ s: LuaStack) throws(LuaRaise) -> Int32 {
+        let message = try s.checkString(2, "log")
+        host.log(level, message)
+        return 0
+    }
+
+    static func nowMicroseconds() -> Int {
+        var ts = timespec()
+        clock_gettime(CLOCK_REALTIME, &ts)
+        return Int(ts.tv_sec) * 1_000_000 + Int(ts.tv_nsec) / 1000
+    }
+}

@@ -1,0 +1,97 @@
+import CLua
+import CLuaShims
+import LuxyConfig
+
+extension LuaHTTPStream {
+    /// `handle:metadata()`: the route's `metadata:` from YAML.
+    func callMetadata(_ method: LuaMethod, _ s: LuaStack) throws(LuaRaise) -> Int32 {
+        switch method {
+        case .metadataGet:
+            let key = try s.checkString(2, method.luaName)
+            s.push(config: host.routeMetadata[key] ?? .null)
+            return 1
+        case .metadataPairs:
+            guard case .map(let entries) = host.routeMetadata else {
+                lua_createtable(s.L, 0, 0)
+                luxy_push_list_iterator(s.L)
+                return 1
+            }
+            lua_createtable(s.L, Int32(clamping: entries.count * 2), 0)
+            var i: lua_Integer = 1
+            for entry in entries {
+                if case .null = entry.value { continue }
+                s.push(entry.key)
+                lua_rawseti(s.L, -2, i)
+                s.push(config: entry.value)
+                lua_rawseti(s.L, -2, i + 1)
+                i += 2
+            }
+            luxy_push_list_iterator(s.L)
+            return 1
+        default:
+            throw LuaRaise("'\(method.luaName)' is not a metadata method")
+        }
+    }
+
+    /// streamInfo(), its dynamicMetadata() and connection().
+    func callStreamInfo(_ method: LuaMethod, _ s: LuaStack, _ run: PhaseRun) throws(LuaRaise) -> Int32 {
+        switch method {
+        case .infoProtocol: s.push(host.streamInfo.protocolName)
+        case .infoLocalAddress: s.push(host.streamInfo.downstreamLocalAddress)
+        case .infoDirectRemoteAddress, .infoRemoteAddress: s.push(host.streamInfo.downstreamRemoteAddress)
+        case .infoRequestedServerName: s.push(host.streamInfo.requestedServerName)
+        case .infoDynamicMetadata: vm.pushObject(s.L, .dynamicMetadata, token: run.token)
+        case .connectionSsl: s.pushNil()  // TLS is not terminated by Luxy yet.
+        case .dynamicGet:
+            let filter = try s.checkString(2, method.luaName)
+            pushDynamicMetadata(s)
+            s.push(filter)
+            lua_rawget(s.L, -2)
+        case .dynamicSet:
+            let filter = try s.checkString(2, method.luaName)
+            _ = try s.checkString(3, method.luaName)
+            s.setTop(4)  // a missing value must read as nil, not as what we push next
+            pushDynamicMetadata(s)
+            let table = s.top
+            lua_pushvalue(s.L, 2)
+            if lua_rawget(s.L, table) != LUA_TTABLE {
+                s.pop()
+                lua_createtable(s.L, 0, 2)
+                s.push(filter)
+                lua_pushvalue(s.L, -2)
+                lua_rawset(s.L, table)
+            }
+            lua_pushvalue(s.L, 3)
+            lua_pushvalue(s.L, 4)
+            lua_rawset(s.L, -3)
+            return 0
+        case .dynamicPairs:
+            pushDynamicMetadata(s)
+            let table = s.top
+            lua_createtable(s.L, 8, 0)
+            var i: lua_Integer = 1
+            lua_pushnil(s.L)
+            while lua_next(s.L, table) != 0 {
+                lua_pushvalue(s.L, -2)
+                lua_rawseti(s.L, -4, i)
+                lua_rawseti(s.L, -3, i + 1)
+                i += 2
+            }
+            luxy_push_list_iterator(s.L)
+        default:
+            throw LuaRaise("'\(method.luaName)' is not a stream info method")
+        }
+        return 1
+    }
+
+    /// The stream's dynamic metadata table, shared by all its phases and scripts.
+    private func pushDynamicMetadata(_ s: LuaStack) {
+        if dynamicMetadataRef == LUA_NOREF {
+            lua_createtable(s.L, 0, 4)
+            lua_pushvalue(s.L, -1)
+            dynamicMetadataRef = luaL_ref(s.L, luxy_registry_index())
+        } else {
+            lua_rawgeti(s.L, luxy_registry_index(), lua_Integer(dynamicMetadataRef))
+        }
+    }
+}

@@ -1,0 +1,195 @@
+import CLua
+import CLuaShims
+
+public enum LuaPhaseOutcome {
+    case completed
+    /// The script called respond(); the host's `respond` was called already.
+    case responded
+    case failed(LuaScriptError)
+}
+
+/// One HTTP request as Lua sees it; its request and response phases share it (dynamic
+/// metadata lives here). Phases run one at a time, each in a coroutine of its own.
+public final class LuaHTTPStream {
+    let vm: LuaVM
+    let host: LuaHTTPHost
+    private(set) var finished = false
+    /// The phase running or waiting right now.
+    private(set) var active: PhaseRun?
+    /// `streamInfo():dynamicMetadata()`, created on first use.
+    var dynamicMetadataRef: Int32 = LUA_NOREF
+
+    public init(vm: LuaVM, host: LuaHTTPHost) {
+        self.vm = vm
+        self.host = host
+    }
+
+    deinit { finish() }
+
+    /// Runs the script's `on_request`/`envoy_on_request` (or the response pair) in a new
+    /// coroutine. `completion` is called exactly once: synchronously when the phase never
+    /// waited, else on the loop the host calls back on.
+    public func run(_ script: LuaScript, phase: LuaHTTPPhase, completion: @escaping (LuaPhaseOutcome) -> Void) {
+        func fail(_ message: String) {
+            completion(.failed(LuaScriptError(message: message, chunkName: script.chunkName)))
+        }
+        guard !finished else { return fail("\(script.chunkName): the request has ended") }
+        guard !vm.isClosed else { return fail("\(script.chunkName): the Lua VM is closed") }
+        guard script.vm === vm else { return fail("\(script.chunkName): the script belongs to another Lua VM") }
+        guard active == nil else { return fail("\(script.chunkName): another phase of this request is running") }
+        let functionRef = script.functionRef(phase)
+        guard functionRef != LUA_NOREF else { return completion(.completed) }
+
+        guard let co = lua_newthread(vm.L) else { return fail("\(script.chunkName): cannot create a coroutine") }
+        let run = PhaseRun(token: vm.nextToken(), phase: phase, script: script, co: co, coroutineRef: vm.ref(),
+                           budget: Int64(vm.limits.instructionBudget), completion: completion)
+        active = run
+        lua_rawgeti(co, luxy_registry_index(), lua_Integer(functionRef))
+        vm.pushObject(co, .handle, token: run.token)
+        resume(run, arguments: 1)
+    }
+
+    /// After the request ends: every object it handed out raises "object used outside of
+    /// proper scope", and its Lua references are released. A phase still waiting fails.
+    public func finish() {
+        guard !finished else { return }
+        finished = true
+        vm.unref(dynamicMetadataRef)
+        dynamicMetadataRef = LUA_NOREF
+        if let run = active {
+            end(run, .failed(LuaScriptError(message: "\(run.script.chunkName): the request ended while the script was waiting",
+                                            chunkName: run.script.chunkName)))
+        }
+    }
+
+    func isRunning(token: UInt64) -> Bool {
+        !finished && active?.token == token
+    }
+
+    // MARK: Coroutine driving
+
+    private func resume(_ run: PhaseRun, arguments: Int32) {
+        let vm = self.vm
+        let savedStream = vm.currentStream
+        let savedBudget = vm.budget
+        vm.currentStream = self
+        vm.budget = run.budget
+        var results: Int32 = 0
+        let status = luxy_resume(run.co, nil, arguments, &results)
+        run.budget = vm.budget
+        vm.budget = savedBudget
+        vm.currentStream = savedStream
+
+        switch status {
+        case LUA_OK:
+            end(run, .completed)
+        case LUA_YIELD:
+            lua_settop(run.co, -results - 1)
+            if run.responded {
+                end(run, .responded)
+            } else if run.wait == .none {
+                end(run, .failed(LuaScriptError(message: "\(run.script.chunkName): script performed an unexpected yield",
+                                                chunkName: run.script.chunkName)))
+            }
+        default:
+            let s = LuaStack(run.co)
+            let message = LuaVM.errorMessage(s, -1)
+            luaL_traceback(vm.L, run.co, nil, 0)
+            let traceback = LuaStack(vm.L).string(-1)
+            LuaStack(vm.L).pop()
+            end(run, .failed(LuaScriptError(message: message, chunkName: run.script.chunkName, traceback: traceback)))
+        }
+    }
+
+    private func end(_ run: PhaseRun, _ outcome: LuaPhaseOutcome) {
+        guard active === run else { return }
+        active = nil
+        vm.unref(run.coroutineRef)
+        run.completion(outcome)
+    }
+
+    /// Starts a host operation that may complete later. Returns the result when the host
+    /// completed synchronously, nil when the coroutine has to yield.
+    func begin(_ run: PhaseRun, _ wait: PhaseRun.Wait, _ start: (_ token: UInt64) -> Void) -> PhaseRun.Pending? {
+        run.wait = wait
+        run.pending = nil
+        run.insideStart = true
+        start(run.token)
+        run.insideStart = false
+        guard let pending = run.pending else { return nil }
+        run.wait = .none
+        run.pending = nil
+        return pending
+    }
+
+    /// The host's completion for a `begin`: resumes the coroutine unless it completed inline.
+    func deliver(_ pending: PhaseRun.Pending, token: UInt64) {
+        guard let run = active, run.token == token, run.wait != .none, run.pending == nil else { return }
+        run.pending = pending
+        if run.insideStart { return }
+        guard !vm.isClosed, lua_status(run.co) == LUA_YIELD else {
+            return end(run, .failed(LuaScriptError(message: "\(run.script.chunkName): the script can no longer be resumed",
+                                                   chunkName: run.script.chunkName)))
+        }
+        resume(run, arguments: 0)
+    }
+
+    /// On resume after a wait: the result the host delivered.
+    func takePending(_ run: PhaseRun) -> PhaseRun.Pending? {
+        let pending = run.pending
+        run.wait = .none
+        run.pending = nil
+        return pending
+    }
+
+    /// Whether the running thread may wait for the host: only the phase's own coroutine can.
+    func canWait(_ s: LuaStack, _ run: PhaseRun) -> Bool {
+        s.L == run.co && lua_isyieldable(s.L) != 0
+    }
+}
+
+@available(*, unavailable)
+extension LuaHTTPStream: Sendable {}
+
+/// The state of one phase run of a stream.
+final class PhaseRun {
+    enum Wait { case none, body, httpCall }
+    enum Pending {
+        case body(Result<[UInt8]?, LuaHostError>)
+        case httpCall(Result<LuaHTTPCallResponse, LuaHostError>)
+    }
+
+    let token: UInt64
+    let phase: LuaHTTPPhase
+    let script: LuaScript
+    let co: OpaquePointer
+    let coroutineRef: Int32
+    var budget: Int64
+    let completion: (LuaPhaseOutcome) -> Void
+
+    var wait = Wait.none
+    var pending: Pending?
+    var insideStart = false
+    var responded = false
+    var returnDuplicateHeaders = false
+
+    var headers: LuaHeaderMap?
+    var trailers: LuaHeaderMap?
+    var bodyLoaded = false
+    var body: [UInt8]?
+
+    init(token: UInt64, phase: LuaHTTPPhase, script: LuaScript, co: OpaquePointer, coroutineRef: Int32, budget: Int64,
+         completion: @escaping (LuaPhaseOutcome) -> Void)
+    {
+        self.token = token
+        self.phase = phase
+        self.script = script
+        self.co = co
+        self.coroutineRef = coroutineRef
+        self.budget = budget
+        self.completion = completion
+    }
+}
+
+@available(*, unavailable)
+extension PhaseRun: Sendable {}

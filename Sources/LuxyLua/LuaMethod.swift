@@ -1,0 +1,105 @@
+/// The kinds of userdata handed to scripts; each has one metatable per VM.
+enum LuaObjectKind: Int32, CaseIterable {
+    case handle, headerMap, buffer, metadata, streamInfo, dynamicMetadata, connection, chunkIterator
+
+    var typeName: String {
+        switch self {
+        case .handle: "luxy.handle"
+        case .headerMap: "luxy.headers"
+        case .buffer: "luxy.buffer"
+        case .metadata: "luxy.metadata"
+        case .streamInfo: "luxy.streamInfo"
+        case .dynamicMetadata: "luxy.dynamicMetadata"
+        case .connection: "luxy.connection"
+        case .chunkIterator: "luxy.bodyChunks"
+        }
+    }
+}
+
+/// Every host function, by the id the trampoline closure carries as its upvalue.
+enum LuaMethod: Int32, CaseIterable {
+    // Stream handle (Envoy's names).
+    case headers = 1, body, bodyChunks, trailers, metadata, streamInfo, connection, httpCall, respond
+    case logTrace, logDebug, logInfo, logWarn, logErr, logCritical
+    case base64Escape, timestamp, timestampString
+    // Luxy's additions (Pipy's framework variables).
+    case config, route, service, cluster, upstream, direction, isHTTP2, httpProtocol
+
+    case headerGet = 100, headerGetNumValues, headerGetAtIndex, headerAdd, headerReplace, headerRemove
+    case headerSetReasonPhrase, headerPairs
+    case bufferLength = 200, bufferGetBytes, bufferSetBytes
+    case metadataGet = 300, metadataPairs
+    case infoProtocol = 400, infoLocalAddress, infoDirectRemoteAddress, infoRemoteAddress
+    case infoRequestedServerName, infoDynamicMetadata
+    case dynamicGet = 500, dynamicSet, dynamicPairs
+    case connectionSsl = 600
+    case chunkNext = 700
+
+    var kind: LuaObjectKind {
+        switch rawValue {
+        case ..<100: .handle
+        case ..<200: .headerMap
+        case ..<300: .buffer
+        case ..<400: .metadata
+        case ..<500: .streamInfo
+        case ..<600: .dynamicMetadata
+        case ..<700: .connection
+        default: .chunkIterator
+        }
+    }
+
+    /// The Lua-visible name; "__pairs" and friends are metamethods, not methods.
+    var luaName: String {
+        switch self {
+        case .headers: "headers"
+        case .body: "body"
+        case .bodyChunks: "bodyChunks"
+        case .trailers: "trailers"
+        case .metadata: "metadata"
+        case .streamInfo: "streamInfo"
+        case .connection: "connection"
+        case .httpCall: "httpCall"
+        case .respond: "respond"
+        case .logTrace: "logTrace"
+        case .logDebug: "logDebug"
+        case .logInfo: "logInfo"
+        case .logWarn: "logWarn"
+        case .logErr: "logErr"
+        case .logCritical: "logCritical"
+        case .base64Escape: "base64Escape"
+        case .timestamp: "timestamp"
+        case .timestampString: "timestampString"
+        case .config: "config"
+        case .route: "route"
+        case .service: "service"
+        case .cluster: "cluster"
+        case .upstream: "upstream"
+        case .direction: "direction"
+        case .isHTTP2: "isHTTP2"
+        case .httpProtocol: "protocol"
+        case .headerGet: "get"
+        case .headerGetNumValues: "getNumValues"
+        case .headerGetAtIndex: "getAtIndex"
+        case .headerAdd: "add"
+        case .headerReplace: "replace"
+        case .headerRemove: "remove"
+        case .headerSetReasonPhrase: "setHttp1ReasonPhrase"
+        case .headerPairs, .metadataPairs, .dynamicPairs: "__pairs"
+        case .bufferLength: "length"
+        case .bufferGetBytes: "getBytes"
+        case .bufferSetBytes: "setBytes"
+        case .metadataGet, .dynamicGet: "get"
+        case .infoProtocol: "protocol"
+        case .infoLocalAddress: "downstreamLocalAddress"
+        case .infoDirectRemoteAddress: "downstreamDirectRemoteAddress"
+        case .infoRemoteAddress: "downstreamRemoteAddress"
+        case .infoRequestedServerName: "requestedServerName"
+        case .infoDynamicMetadata: "dynamicMetadata"
+        case .dynamicSet: "set"
+        case .connectionSsl: "ssl"
+        case .chunkNext: "bodyChunks iterator"
+        }
+    }
+
+    var isMetamethod: Bool { luaName.hasPrefix("__") }
+}

@@ -1,0 +1,44 @@
+import CLua
+
+/// One loaded plugin: its own environment, its config table and its phase functions, all
+/// held by registry refs in the VM that loaded it.
+public final class LuaScript {
+    public let name: String
+    public let chunkName: String
+    let vm: LuaVM
+    let environmentRef: Int32
+    let configRef: Int32
+    let requestFunctionRef: Int32
+    let responseFunctionRef: Int32
+
+    init(name: String, chunkName: String, vm: LuaVM, environmentRef: Int32, configRef: Int32,
+         requestFunctionRef: Int32, responseFunctionRef: Int32)
+    {
+        self.name = name
+        self.chunkName = chunkName
+        self.vm = vm
+        self.environmentRef = environmentRef
+        self.configRef = configRef
+        self.requestFunctionRef = requestFunctionRef
+        self.responseFunctionRef = responseFunctionRef
+    }
+
+    deinit {
+        vm.unref(environmentRef)
+        vm.unref(configRef)
+        vm.unref(requestFunctionRef)
+        vm.unref(responseFunctionRef)
+    }
+
+    /// Defines `on_request` or `envoy_on_request`.
+    public var handlesRequest: Bool { requestFunctionRef != LUA_NOREF }
+    /// Defines `on_response` or `envoy_on_response`.
+    public var handlesResponse: Bool { responseFunctionRef != LUA_NOREF }
+
+    func functionRef(_ phase: LuaHTTPPhase) -> Int32 {
+        phase == .request ? requestFunctionRef : responseFunctionRef
+    }
+}
+
+@available(*, unavailable)
+extension LuaScript: Sendable {}

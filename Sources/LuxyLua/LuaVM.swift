@@ -1,0 +1,140 @@
+import CLua
+import CLuaShims
+import LuxyConfig
+
+/// Registered once per process: the C trampoline calls Swift only through this pointer.
+private let hostDispatchRegistration: Void = {
+    luxy_set_host_dispatch { L, method, resumed in
+        guard let L else { return Int32(LUXY_RC_ERROR_RAW) }
+        guard let owner = luxy_vm_owner(L) else {
+            LuaStack(L).push("host functions are not available")
+            return Int32(LUXY_RC_ERROR)
+        }
+        let vm = Unmanaged<LuaVM>.fromOpaque(owner).takeUnretainedValue()
+        return vm.dispatch(L, method: method, resumed: resumed != 0)
+    }
+}()
+
+/// One Lua state (Envoy's per-worker state): one per event loop, shared by every script of
+/// a generation. Not thread-safe: everything runs on the loop that owns it.
+public final class LuaVM {
+    let limits: LuaLimits
+    private var cvm: OpaquePointer?
+    /// The main thread. Valid until `close()`.
+    let L: OpaquePointer
+    /// `{__index = sandbox globals}`, shared by every script environment.
+    private(set) var globalsMetaRef: Int32 = LUA_NOREF
+    /// Registry refs of the per-kind metatables, indexed by LuaObjectKind.rawValue.
+    var metatableRefs: [Int32] = []
+    /// The bodyChunks() iterator function, made once.
+    var chunkIteratorRef: Int32 = LUA_NOREF
+    /// The stream whose coroutine is running right now; host calls act on it alone.
+    var currentStream: LuaHTTPStream?
+    var inHostCall = false
+    private var lastToken: UInt64 = 0
+
+    public init(limits: LuaLimits) throws(LuaScriptError) {
+        _ = hostDispatchRegistration
+        self.limits = limits
+        guard let cvm = luxy_vm_new(max(0, limits.memoryBytes), nil), let L = luxy_vm_state(cvm) else {
+            throw LuaScriptError(message: "cannot create a Lua state: out of memory", chunkName: "")
+        }
+        self.cvm = cvm
+        self.L = L
+        luxy_vm_set_owner(cvm, Unmanaged.passUnretained(self).toOpaque())
+        if luxy_open_sandbox(L) != LUA_OK {
+            let message = LuaStack(L).string(-1) ?? "cannot open the Lua libraries"
+            close()
+            throw LuaScriptError(message: message, chunkName: "")
+        }
+        globalsMetaRef = makeGlobalsMetatable()
+        registerObjectMetatables()
+    }
+
+    deinit { close() }
+
+    /// Idempotent. Scripts and streams of this VM fail from now on.
+    public func close() {
+        guard let cvm else { return }
+        self.cvm = nil
+        currentStream = nil
+        luxy_vm_close(cvm)
+    }
+
+    var isClosed: Bool { cvm == nil }
+
+    /// Bytes allocated by Lua right now.
+    public var memoryInUse: Int {
+        guard let cvm else { return 0 }
+        return Int(luxy_vm_memory_in_use(cvm))
+    }
+
+    /// A token names one phase run; objects made during the run carry it.
+    func nextToken() -> UInt64 {
+        lastToken &+= 1
+        return lastToken
+    }
+
+    var budget: Int64 {
+        get { cvm.map { luxy_vm_budget($0) } ?? 0 }
+        set { if let cvm { luxy_vm_set_budget(cvm, newValue) } }
+    }
+
+    // MARK: Registry
+
+    func unref(_ ref: Int32) {
+        guard !isClosed, ref != LUA_NOREF, ref != LUA_REFNIL else { return }
+        luaL_unref(L, luxy_registry_index(), ref)
+    }
+
+    /// Pops the top of `L` into the registry.
+    func ref() -> Int32 {
+        luaL_ref(L, luxy_registry_index())
+    }
+
+    private func makeGlobalsMetatable() -> Int32 {
+        let s = LuaStack(L)
+        lua_createtable(L, 0, 2)
+        luxy_pushglobaltable(L)
+        lua_setfield(L, -2, "__index")
+        // Scripts reach this table through getmetatable(_G); keep it out of their hands.
+        s.push(false)
+        lua_setfield(L, -2, "__metatable")
+        return ref()
+    }
+
+    /// Method tables are built once per VM, never per request.
+    private func registerObjectMetatables() {
+        let s = LuaStack(L)
+        metatableRefs = Array(repeating: LUA_NOREF, count: LuaObjectKind.allCases.count)
+        for kind in LuaObjectKind.allCases {
+            let methods = LuaMethod.allCases.filter { $0.kind == kind }
+            lua_createtable(L, 0, 4)
+            let meta = lua_gettop(L)
+            lua_createtable(L, 0, Int32(methods.count))
+            for method in methods {
+                luxy_push_host_method(L, method.rawValue)
+                lua_setfield(L, method.isMetamethod ? meta : meta + 1, method.luaName)
+            }
+            lua_setfield(L, meta, "__index")
+            s.push(false)
+            lua_setfield(L, meta, "__metatable")
+            s.push(kind.typeName)
+            lua_setfield(L, meta, "__name")
+            metatableRefs[Int(kind.rawValue)] = ref()
+        }
+        luxy_push_host_method(L, LuaMethod.chunkNext.rawValue)
+        chunkIteratorRef = ref()
+    }
+
+    /// Pushes a new object of `kind` for the run named by `token`.
+    @discardableResult
+    func pushObject(_ L: OpaquePointer, _ kind: LuaObjectKind, token: UInt64, aux: Int32 = 0)
+        -> UnsafeMutablePointer<luxy_object>
+    {
+        luxy_push_object(L, metatableRefs[Int(kind.rawValue)], token, kind.rawValue, aux)
+    }
+}
+
+@available(*, unavailable)
+extension LuaVM: Sendable {}

@@ -1,0 +1,49 @@
+import LuxyConfig
+import LuxyLua
+
+/// A configuration and its scripts, checked as a whole: the YAML parsed and validated, every
+/// stage resolved to a file, every script compiled and its top-level code run once in a
+/// scratch VM. Only a snapshot that passed all of it is ever installed.
+public struct ConfigurationSnapshot: Sendable {
+    public let configuration: LuxyConfiguration
+    public let plan: ChainPlan
+
+    public static func load(configFile: String) throws(ConfigurationError) -> ConfigurationSnapshot {
+        let configuration = try ConfigurationLoader.load(file: configFile)
+        let plan = try ChainPlan(configuration: configuration)
+        try compileScripts(plan, limits: configuration.limits)
+        return ConfigurationSnapshot(configuration: configuration, plan: plan)
+    }
+
+    private static func compileScripts(_ plan: ChainPlan, limits: LimitsConfiguration) throws(ConfigurationError) {
+        let vm: LuaVM
+        do {
+            vm = try LuaVM(limits: LuaLimits(instructionBudget: limits.luaInstructionBudget,
+                                             memoryBytes: limits.luaMemoryBytes))
+        } catch {
+            throw ConfigurationError("cannot start a Lua VM: \(error.message)")
+        }
+        defer { vm.close() }
+        var problems: [ConfigurationError.Problem] = []
+        for (_, stage) in plan.allStages {
+            do {
+                _ = try vm.loadScript(name: stage.name, chunkName: stage.displayPath, source: stage.source,
+                                      config: stage.configuration.config)
+            } catch {
+                problems.append(.init(location: nil, message: Self.locate(error, in: stage)))
+            }
+        }
+        guard problems.isEmpty else { throw ConfigurationError(problems: problems) }
+    }
+
+    /// Lua says `plugins/x.lua:3: msg`; users want the absolute path too, to jump to it.
+    private static func locate(_ error: LuaScriptError, in stage: ResolvedStage) -> String {
+        var message = error.message
+        if message.hasPrefix(stage.displayPath + ":") {
+            message = stage.path + message.dropFirst(stage.displayPath.count)
+        } else {
+            message = "\(stage.path): \(message)"
+        }
+        return message
+    }
+}

@@ -1,0 +1,137 @@
+import LuxyCore
+import LuxyLua
+import NIOHTTP1
+
+/// Request headers as Envoy shows them to Lua: `:method`, `:path`, `:authority`, `:scheme`
+/// first, then the fields. Writes go straight to the exchange's request head.
+final class RequestHeaderMap: LuaHeaderMap {
+    private let exchange: HTTPExchange
+
+    init(exchange: HTTPExchange) { self.exchange = exchange }
+
+    func get(_ name: String) -> String? {
+        switch name.lowercased() {
+        case ":method": return exchange.requestHead.method.rawValue
+        case ":path": return exchange.requestHead.uri
+        case ":authority": return exchange.requestHead.headers.first(name: "host")
+        case ":scheme": return "http"
+        default: return exchange.requestHead.headers.joinedValue(name)
+        }
+    }
+
+    func values(_ name: String) -> [String] {
+        if name.hasPrefix(":") { return get(name).map { [$0] } ?? [] }
+        return exchange.requestHead.headers[name]
+    }
+
+    func add(_ name: String, _ value: String) {
+        if name.hasPrefix(":") { return replace(name, value) }
+        exchange.requestHead.headers.add(name: name, value: value)
+    }
+
+    func replace(_ name: String, _ value: String) {
+        switch name.lowercased() {
+        case ":method": exchange.requestHead.method = HTTPMethod(rawValue: value)
+        case ":path": exchange.requestHead.uri = value
+        case ":authority": exchange.requestHead.headers.replaceOrAdd(name: "host", value: value)
+        case ":scheme": break
+        default: exchange.requestHead.headers.replaceOrAdd(name: name, value: value)
+        }
+    }
+
+    func remove(_ name: String) {
+        if name.hasPrefix(":") { return }
+        exchange.requestHead.headers.remove(name: name)
+    }
+
+    func entries() -> [(String, String)] {
+        var entries: [(String, String)] = [
+            (":method", exchange.requestHead.method.rawValue), (":path", exchange.requestHead.uri),
+            (":scheme", "http"),
+        ]
+        if let host = exchange.requestHead.headers.first(name: "host") { entries.append((":authority", host)) }
+        for (name, value) in exchange.requestHead.headers where name.lowercased() != "host" {
+            entries.append((name.lowercased(), value))
+        }
+        return entries
+    }
+}
+
+/// Response headers with `:status` first. Before a response exists (never, in practice:
+/// the response phase runs once a head is there) reads are empty and writes are dropped.
+final class ResponseHeaderMap: LuaHeaderMap {
+    private let exchange: HTTPExchange
+
+    init(exchange: HTTPExchange) { self.exchange = exchange }
+
+    func get(_ name: String) -> String? {
+        guard let head = exchange.responseHead else { return nil }
+        if name == ":status" { return String(head.status.code) }
+        return head.headers.joinedValue(name)
+    }
+
+    func values(_ name: String) -> [String] {
+        if name == ":status" { return get(name).map { [$0] } ?? [] }
+        return exchange.responseHead?.headers[name] ?? []
+    }
+
+    func add(_ name: String, _ value: String) {
+        if name.hasPrefix(":") { return replace(name, value) }
+        exchange.responseHead?.headers.add(name: name, value: value)
+    }
+
+    func replace(_ name: String, _ value: String) {
+        if name == ":status" {
+            if let code = Int(value) { exchange.responseHead?.status = HTTPResponseStatus(statusCode: code) }
+            return
+        }
+        if name.hasPrefix(":") { return }
+        exchange.responseHead?.headers.replaceOrAdd(name: name, value: value)
+    }
+
+    func remove(_ name: String) {
+        exchange.responseHead?.headers.remove(name: name)
+    }
+
+    func entries() -> [(String, String)] {
+        guard let head = exchange.responseHead else { return [] }
+        return [(":status", String(head.status.code))] + head.headers.map { ($0.name.lowercased(), $0.value) }
+    }
+}
+
+/// Trailers of one phase.
+final class TrailerMap: LuaHeaderMap {
+    private let exchange: HTTPExchange
+    private let phase: LuaHTTPPhase
+
+    init(exchange: HTTPExchange, phase: LuaHTTPPhase) {
+        self.exchange = exchange
+        self.phase = phase
+    }
+
+    private var trailers: HTTPHeaders {
+        get { (phase == .request ? exchange.requestTrailers : exchange.responseTrailers) ?? HTTPHeaders() }
+        set {
+            if phase == .request { exchange.requestTrailers = newValue } else { exchange.responseTrailers = newValue }
+        }
+    }
+
+    func get(_ name: String) -> String? { trailers.joinedValue(name) }
+    func values(_ name: String) -> [String] { trailers[name] }
+    func add(_ name: String, _ value: String) { trailers.add(name: name, value: value) }
+    func replace(_ name: String, _ value: String) { trailers.replaceOrAdd(name: name, value: value) }
+    func remove(_ name: String) { trailers.remove(name: name) }
+    func entries() -> [(String, String)] { trailers.map { ($0.name.lowercased(), $0.value) } }
+}
+
+extension HTTPHeaders {
+    /// Envoy's `get`: every value of the field joined with ",", nil when absent.
+    func joinedValue(_ name: String) -> String? {
+        let values = self[name]
+        switch values.count {
+        case 0: return nil
+        case 1: return values[0]
+        default: return values.joined(separator: ",")
+        }
+    }
+}

@@ -1,0 +1,139 @@
+import Foundation
+import Logging
+import LuxyConfig
+import LuxyCore
+import LuxyLua
+import NIOCore
+import NIOHTTP1
+
+/// `LuaHTTPHost` over the core's `HTTPExchange`: the one place where Lua handles meet
+/// requests on the wire.
+final class ExchangeLuaHost: LuaHTTPHost {
+    let exchange: HTTPExchange
+    /// The logger of the stage running now, so a script's log lines name its file.
+    var currentLogger: Logger?
+    private lazy var requestHeaders = RequestHeaderMap(exchange: exchange)
+    private lazy var responseHeaders = ResponseHeaderMap(exchange: exchange)
+
+    init(exchange: HTTPExchange) {
+        self.exchange = exchange
+    }
+
+    func headers(_ phase: LuaHTTPPhase) -> LuaHeaderMap {
+        phase == .request ? requestHeaders : responseHeaders
+    }
+
+    func trailers(_ phase: LuaHTTPPhase) -> LuaHeaderMap? {
+        let trailers = phase == .request ? exchange.requestTrailers : exchange.responseTrailers
+        guard trailers != nil else { return nil }
+        return TrailerMap(exchange: exchange, phase: phase)
+    }
+
+    func body(_ phase: LuaHTTPPhase, completion: @escaping (Result<[UInt8]?, LuaHostError>) -> Void) {
+        let deliver: (Result<ByteBuffer?, HTTPExchange.BodyError>) -> Void = { result in
+            switch result {
+            case .success(let buffer):
+                completion(.success(buffer.map { Array($0.readableBytesView) }))
+            case .failure(let error):
+                completion(.failure(LuaHostError(error.description)))
+            }
+        }
+        if phase == .request {
+            exchange.requestBody(deliver)
+        } else {
+            exchange.responseBody(deliver)
+        }
+    }
+
+    func setBody(_ phase: LuaHTTPPhase, _ bytes: [UInt8]) {
+        let buffer = ByteBuffer(bytes: bytes)
+        if phase == .request {
+            exchange.setRequestBody(buffer)
+        } else {
+            exchange.setResponseBody(buffer)
+        }
+    }
+
+    func httpCall(cluster: String, headers: [(String, String)], body: [UInt8], timeoutMilliseconds: Int,
+                  asynchronous: Bool, completion: @escaping (Result<LuaHTTPCallResponse, LuaHostError>) -> Void) {
+        var method = HTTPMethod.GET
+        var path = "/"
+        var fields = HTTPHeaders()
+        for (name, value) in headers {
+            switch name.lowercased() {
+            case ":method": method = HTTPMethod(rawValue: value.uppercased())
+            case ":path": path = value
+            case ":authority": fields.replaceOrAdd(name: "host", value: value)
+            case ":scheme": break
+            default: fields.add(name: name, value: value)
+            }
+        }
+        let head = HTTPRequestHead(version: .http1_1, method: method, uri: path, headers: fields)
+        let timeout = TimeAmount.milliseconds(Int64(max(timeoutMilliseconds, 1)))
+        exchange.httpCall(cluster: cluster, head: head, body: body.isEmpty ? nil : ByteBuffer(bytes: body),
+                          timeout: timeout) { responseHead, responseBody in
+            guard !asynchronous else { return }
+            var headers: [(String, String)] = [(":status", String(responseHead.status.code))]
+            for (name, value) in responseHead.headers { headers.append((name.lowercased(), value)) }
+            completion(.success(LuaHTTPCallResponse(headers: headers, body: Array(responseBody.readableBytesView))))
+        }
+    }
+
+    func respond(headers: [(String, String)], body: [UInt8]) {
+        var status = HTTPResponseStatus.ok
+        var fields = HTTPHeaders()
+        for (name, value) in headers {
+            if name == ":status" {
+                status = HTTPResponseStatus(statusCode: Int(value) ?? 200)
+            } else {
+                fields.add(name: name, value: value)
+            }
+        }
+        fields.replaceOrAdd(name: "content-length", value: String(body.count))
+        exchange.localReply = (HTTPResponseHead(version: .http1_1, status: status, headers: fields),
+                               ByteBuffer(bytes: body))
+    }
+
+    func log(_ level: LuaLogLevel, _ message: String) {
+        (currentLogger ?? Logger(label: "luxy.lua")).log(level: level.loggerLevel, "\(message)")
+    }
+
+    var streamInfo: LuaStreamInfo {
+        LuaStreamInfo(
+            protocolName: "HTTP/\(exchange.requestHead.version.major).\(exchange.requestHead.version.minor)",
+            downstreamLocalAddress: exchange.downstreamLocalAddress?.envoyDescription ?? "",
+            downstreamRemoteAddress: exchange.downstreamRemoteAddress?.envoyDescription ?? "",
+            direction: exchange.direction.rawValue)
+    }
+
+    var routeMetadata: ConfigValue { exchange.route?.metadata ?? .map([]) }
+    var routeName: String? { exchange.route?.routeName }
+    var destinationService: String? { exchange.route?.service }
+    var clusterName: String? { exchange.route?.clusterName }
+    var upstreamTarget: String? { exchange.upstreamTarget }
+}
+
+@available(*, unavailable)
+extension ExchangeLuaHost: Sendable {}
+
+extension LuaLogLevel {
+    var loggerLevel: Logger.Level {
+        switch self {
+        case .trace: return .trace
+        case .debug: return .debug
+        case .info: return .info
+        case .warn: return .warning
+        case .error: return .error
+        case .critical: return .critical
+        }
+    }
+}
+
+extension SocketAddress {
+    /// `ip:port`, or `[ip]:port` for IPv6, as Envoy prints addresses.
+    var envoyDescription: String {
+        guard let ip = ipAddress, let port else { return pathname ?? "" }
+        if case .v6 = self { return "[\(ip)]:\(port)" }
+        return "\(ip):\(port)"
+    }
+}

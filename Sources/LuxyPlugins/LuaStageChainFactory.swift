@@ -1,0 +1,43 @@
+import Logging
+import LuxyConfig
+import LuxyCore
+import LuxyLua
+import NIOCore
+
+/// Turns a `ChainPlan` into Lua stages on one event loop: one VM per loop and generation,
+/// each stage's script loaded into it with its own environment and config.
+public struct LuaStageChainFactory: StageChainFactory {
+    public let plan: ChainPlan
+    let logger: Logger
+
+    public init(plan: ChainPlan, logger: Logger) {
+        self.plan = plan
+        self.logger = logger
+    }
+
+    public func makeChains(for configuration: LuxyConfiguration, generation: Int, on eventLoop: EventLoop) throws
+        -> LoopChains {
+        let scripts = plan.allStages
+        guard !scripts.isEmpty else { return LoopChains(chains: [:]) }
+        let limits = configuration.limits
+        let vm = try LuaVM(limits: LuaLimits(instructionBudget: limits.luaInstructionBudget,
+                                             memoryBytes: limits.luaMemoryBytes))
+        var chains: [ChainName: HTTPStageChain] = [:]
+        do {
+            for chain in [ChainName.inboundHTTP, .outboundHTTP] {
+                let stages = try plan.stages(chain).map { resolved -> HTTPStage in
+                    let script = try vm.loadScript(name: resolved.name, chunkName: resolved.displayPath,
+                                                   source: resolved.source, config: resolved.configuration.config)
+                    return LuaHTTPStage(resolved: resolved, script: script, vm: vm, logger: logger)
+                }
+                if !stages.isEmpty {
+                    chains[chain] = HTTPStageChain(stages: stages, finishExchange: LuaHTTPStage.finish)
+                }
+            }
+        } catch {
+            vm.close()
+            throw error
+        }
+        return LoopChains(chains: chains, onClose: { vm.close() })
+    }
+}

@@ -1,0 +1,10 @@
+import ArgumentParser
+
+@main
+struct Luxy: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "luxy",
+        abstract: "A sidecar proxy that runs Lua plugins.",
+        subcommands: [RunCommand.self, CheckCommand.self],
+        defaultSubcommand: RunCommand.self)
+}

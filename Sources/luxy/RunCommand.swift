@@ -1,0 +1,76 @@
+import ArgumentParser
+import Dispatch
+import Logging
+import LuxyAdmin
+import LuxyCore
+import LuxyPlugins
+import NIOCore
+import NIOPosix
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `luxy run`: serve until SIGTERM or SIGINT, then drain.
+struct RunCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "run", abstract: "Run the proxy.")
+
+    @Option(name: .shortAndLong, help: "The config file.")
+    var config = "luxy.yaml"
+
+    @Option(help: "trace, debug, info, notice, warning, error or critical.")
+    var logLevel = "info"
+
+    func run() async throws {
+        let level = Logger.Level(rawValue: logLevel) ?? .info
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        let logger = Logger(label: "luxy")
+
+        let snapshot: ConfigurationSnapshot
+        do {
+            snapshot = try ConfigurationSnapshot.load(configFile: config)
+        } catch {
+            printError("\(error)")
+            throw ExitCode(1)
+        }
+        let workers = snapshot.configuration.workers ?? System.coreCount
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: workers)
+        let server = try await ProxyServer(group: group, logger: logger)
+        let runtime = LuxyRuntime(configFile: config, server: server, logger: logger)
+        do {
+            try await runtime.reload()
+        } catch {
+            try? await group.shutdownGracefully()
+            throw ExitCode(1)
+        }
+        var admin: AdminServer?
+        if let address = snapshot.configuration.admin {
+            admin = try await AdminServer.start(host: address.host, port: address.port, group: group,
+                                                runtime: runtime, logger: logger)
+        }
+        logger.info("luxy running", metadata: ["workers": "\(workers)", "pid": "\(getpid())"])
+
+        let signal = await SignalWaiter.wait(for: [SIGTERM, SIGINT])
+        let drain = snapshot.configuration.limits.drainTimeoutMilliseconds
+        logger.info("stopping: draining in-flight requests", metadata: ["signal": "\(signal)", "drain_ms": "\(drain)"])
+        await admin?.close()
+        await server.shutdown(drainTimeout: .milliseconds(drain))
+        try await group.shutdownGracefully()
+        logger.info("stopped")
+    }
+}
+
+func printError(_ message: String) {
+    FileHandle.standardErrorWrite(message + "\n")
+}
+
+enum FileHandle {
+    static func standardErrorWrite(_ text: String) {
+        var text = text
+        text.withUTF8 { _ = write(2, $0.baseAddress, $0.count) }
+    }
+}
