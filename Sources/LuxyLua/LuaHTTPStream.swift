@@ -70,14 +70,19 @@ public final class LuaHTTPStream {
 
     private func resume(_ run: PhaseRun, arguments: Int32) {
         let vm = self.vm
+        // Saved and restored: a host may complete this wait from inside another stream's
+        // host call, which then resumes this coroutine nested in that one.
         let savedStream = vm.currentStream
         let savedBudget = vm.budget
+        let savedInHostCall = vm.inHostCall
         vm.currentStream = self
         vm.budget = run.budget
+        vm.inHostCall = false
         var results: Int32 = 0
         let status = luxy_resume(run.co, nil, arguments, &results)
         run.budget = vm.budget
         vm.budget = savedBudget
+        vm.inHostCall = savedInHostCall
         vm.currentStream = savedStream
 
         switch status {

@@ -1,0 +1,169 @@
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+
+/// A real HTTP/1.1 server on 127.0.0.1, port 0, for tests: it records what it received and
+/// answers by path, so a test can tell exactly what reached the upstream.
+///
+/// Paths it understands:
+/// - `/status/NNN` → that status, empty body
+/// - `/hold` → waits until `releaseHeld()` (a request held open across a reload)
+/// - `/delay/MS` → answers after MS milliseconds
+/// - `/close` → closes the connection without answering (a reset)
+/// - `/garbage` → answers bytes that are not HTTP
+/// - `/bytes/N` → N bytes of body, chunked
+/// - anything else → 200 with the request echoed as `METHOD PATH\nname: value...\n\nBODY`
+///   and `x-upstream: NAME`
+public final class FakeUpstream: Sendable {
+    public struct Received: Sendable {
+        public var head: HTTPRequestHead
+        public var body: String
+    }
+
+    public let name: String
+    public let port: Int
+    private let channel: Channel
+    private let state: NIOLockedValueBox<State>
+
+    struct State {
+        var received: [Received] = []
+        var held: [@Sendable () -> Void] = []
+    }
+
+    public static func start(name: String = "upstream", group: EventLoopGroup) async throws -> FakeUpstream {
+        let state = NIOLockedValueBox(State())
+        let channel = try await ServerBootstrap(group: group)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.configureHTTPServerPipeline()
+                    try channel.pipeline.syncOperations.addHandler(FakeUpstreamHandler(name: name, state: state))
+                }
+            }
+            .bind(host: "127.0.0.1", port: 0)
+            .get()
+        return FakeUpstream(name: name, port: channel.localAddress!.port!, channel: channel, state: state)
+    }
+
+    private init(name: String, port: Int, channel: Channel, state: NIOLockedValueBox<State>) {
+        self.name = name
+        self.port = port
+        self.channel = channel
+        self.state = state
+    }
+
+    public var address: String { "127.0.0.1:\(port)" }
+
+    public var received: [Received] { state.withLockedValue { $0.received } }
+
+    public var heldCount: Int { state.withLockedValue { $0.held.count } }
+
+    /// Answers every request waiting on `/hold`.
+    public func releaseHeld() {
+        let held = state.withLockedValue { state -> [@Sendable () -> Void] in
+            defer { state.held.removeAll() }
+            return state.held
+        }
+        for release in held { release() }
+    }
+
+    public func stop() async {
+        try? await channel.close()
+    }
+}
+
+final class FakeUpstreamHandler: ChannelInboundHandler {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias OutboundOut = HTTPServerResponsePart
+
+    private let name: String
+    private let state: NIOLockedValueBox<FakeUpstream.State>
+    private var head: HTTPRequestHead?
+    private var body = ""
+
+    init(name: String, state: NIOLockedValueBox<FakeUpstream.State>) {
+        self.name = name
+        self.state = state
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch Self.unwrapInboundIn(data) {
+        case .head(let head):
+            self.head = head
+            body = ""
+        case .body(let buffer):
+            body += String(buffer: buffer)
+        case .end:
+            guard let head else { return }
+            state.withLockedValue { $0.received.append(.init(head: head, body: body)) }
+            answer(head, context: context)
+        }
+    }
+
+    private func answer(_ head: HTTPRequestHead, context: ChannelHandlerContext) {
+        let path = head.uri
+        let parts = path.split(separator: "/").map(String.init)
+        if parts.first == "status", parts.count > 1, let code = Int(parts[1]) {
+            respond(context, status: HTTPResponseStatus(statusCode: code), body: "")
+        } else if path == "/hold" {
+            let bound = NIOLoopBound(context, eventLoop: context.eventLoop)
+            let text = echo(head)
+            let upstream = name
+            state.withLockedValue {
+                $0.held.append {
+                    bound.eventLoop.execute { Self.write(bound.value, status: .ok, body: text, upstream: upstream) }
+                }
+            }
+        } else if parts.first == "delay", parts.count > 1, let ms = Int64(parts[1]) {
+            let text = echo(head)
+            let upstream = name
+            context.eventLoop.assumeIsolated().scheduleTask(in: .milliseconds(ms)) {
+                Self.write(context, status: .ok, body: text, upstream: upstream)
+            }
+        } else if path == "/close" {
+            context.close(promise: nil)
+        } else if path == "/garbage" {
+            // Below the HTTP encoder, straight to the socket.
+            if let encoder = try? context.pipeline.syncOperations.context(handlerType: HTTPResponseEncoder.self) {
+                encoder.writeAndFlush(NIOAny(ByteBuffer(string: "THIS IS NOT HTTP\r\n\r\n")), promise: nil)
+            }
+        } else if parts.first == "bytes", parts.count > 1, let count = Int(parts[1]) {
+            var headers = HTTPHeaders([("x-upstream", name)])
+            headers.add(name: "transfer-encoding", value: "chunked")
+            context.write(Self.wrapOutboundOut(.head(.init(version: .http1_1, status: .ok, headers: headers))), promise: nil)
+            var remaining = count
+            while remaining > 0 {
+                let size = min(remaining, 16 * 1024)
+                context.write(Self.wrapOutboundOut(.body(.byteBuffer(ByteBuffer(repeating: UInt8(ascii: "x"), count: size)))),
+                              promise: nil)
+                remaining -= size
+            }
+            context.writeAndFlush(Self.wrapOutboundOut(.end(nil)), promise: nil)
+        } else {
+            respond(context, status: .ok, body: echo(head))
+        }
+    }
+
+    private func echo(_ head: HTTPRequestHead) -> String {
+        var text = "\(head.method.rawValue) \(head.uri)\n"
+        for (name, value) in head.headers { text += "\(name.lowercased()): \(value)\n" }
+        return text + "\n" + body
+    }
+
+    private func respond(_ context: ChannelHandlerContext, status: HTTPResponseStatus, body: String) {
+        Self.write(context, status: status, body: body, upstream: name)
+    }
+
+    private static func write(_ context: ChannelHandlerContext, status: HTTPResponseStatus, body: String, upstream: String) {
+        var headers = HTTPHeaders([("content-length", String(body.utf8.count)), ("server", "fake-upstream")])
+        if !upstream.isEmpty { headers.add(name: "x-upstream", value: upstream) }
+        context.write(NIOAny(HTTPServerResponsePart.head(.init(version: .http1_1, status: status, headers: headers))),
+                      promise: nil)
+        context.write(NIOAny(HTTPServerResponsePart.body(.byteBuffer(ByteBuffer(string: body)))), promise: nil)
+        context.writeAndFlush(NIOAny(HTTPServerResponsePart.end(nil)), promise: nil)
+    }
+}
+
+@available(*, unavailable)
+extension FakeUpstreamHandler: Sendable {}

@@ -1,0 +1,73 @@
+import LuxyTestSupport
+import NIOCore
+import NIOPosix
+import XCTest
+
+/// Shared set-up: an event loop group, a fake upstream, and helpers to start a proxy.
+class IntegrationTestCase: XCTestCase {
+    var group: MultiThreadedEventLoopGroup!
+    var upstream: FakeUpstream!
+    private var proxies: [TestProxy] = []
+    private var connections: [TestHTTPConnection] = []
+
+    override func setUp() async throws {
+        group = MultiThreadedEventLoopGroup(numberOfThreads: 2)
+        upstream = try await FakeUpstream.start(name: "backend", group: group)
+    }
+
+    override func tearDown() async throws {
+        for connection in connections { await connection.close() }
+        for proxy in proxies { await proxy.stop() }
+        await upstream.stop()
+        try await group.shutdownGracefully()
+    }
+
+    /// A config with one inbound listener routing everything to `backend` (the fake upstream),
+    /// `/echo` to the echo action, and the given chain stages.
+    func standardConfig(inboundStages: String = "", routes extraRoutes: String = "",
+                        cluster extraCluster: String = "", limits: String = "") -> String {
+        """
+        workers: 2
+        modules_dir: {{modules}}
+        \(limits)
+        listeners:
+          - name: inbound
+            direction: inbound
+            protocol: http
+            address: 127.0.0.1:0
+            virtual_hosts:
+              - name: local
+                domains: ["*"]
+                routes:
+        \(extraRoutes)
+                  - name: echo
+                    match: { prefix: /echo }
+                    echo: true
+                  - name: backend
+                    match: { prefix: / }
+                    cluster: backend
+                    service: bookstore
+        clusters:
+          - name: backend
+            endpoints: ["\(upstream.address)"]
+            connect_timeout: 500ms
+            request_timeout: 2s
+        \(extraCluster)
+        chains:
+          inbound-http:
+        \(inboundStages.isEmpty ? "    []" : inboundStages)
+        """
+    }
+
+    func startProxy(_ yaml: String, plugins: [String: String] = [:]) async throws -> TestProxy {
+        let proxy = try await TestProxy.start(yaml: yaml, plugins: plugins, group: group)
+        proxies.append(proxy)
+        return proxy
+    }
+
+    func connect(_ proxy: TestProxy, listener: String = "inbound") async throws -> TestHTTPConnection {
+        let connection = try await TestHTTPConnection.connect(port: await proxy.port(listener), group: group)
+        connections.append(connection)
+        return connection
+    }
+}
