@@ -141,7 +141,9 @@ public final class LuaHTTPStream {
 
     /// On resume after a wait: the result the host delivered.
     func takePending(_ run: PhaseRun) -> PhaseRun.Pending? {
-        let pending = run.pending
+        // Resumed with nothing delivered means a script resumed this coroutine itself; the
+        // wait stays, so the host's completion still ends the run (as failed, see deliver).
+        guard let pending = run.pending else { return nil }
         run.wait = .none
         run.pending = nil
         return pending

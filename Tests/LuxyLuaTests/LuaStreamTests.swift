@@ -215,3 +215,28 @@ final class LuaStreamTests: LuaTestCase {
         host.requestHeaders.list.removeAll { $0.0 == "x-seen" }
     }
 }
+
+extension LuaStreamTests {
+    func testScriptResumingAWaitingPhaseCannotHangIt() throws {
+        host.bodyMode = .deferred
+        let script = try load("""
+            function on_request(h)
+              if waiting then h:logInfo(tostring(coroutine.resume(waiting))) end
+              waiting = coroutine.running()
+              h:body()
+            end
+            """)
+        var first: LuaPhaseOutcome?
+        var second: LuaPhaseOutcome?
+        LuaHTTPStream(vm: vm, host: host).run(script, phase: .request) { first = $0 }
+        // The second request resumes the first one's coroutine behind the host's back.
+        LuaHTTPStream(vm: vm, host: host).run(script, phase: .request) { second = $0 }
+        XCTAssertEqual(host.logs.map(\.1), ["false"])
+        XCTAssertNil(first)
+        XCTAssertNil(second)
+        host.pendingBodies.removeFirst()()
+        XCTAssertNotNil(failure(first))
+        host.pendingBodies.removeFirst()()
+        assertCompleted(second)
+    }
+}
