@@ -1,7 +1,7 @@
 import CLua
 import CLuaShims
 
-public enum LuaPhaseOutcome {
+public enum LuaPhaseOutcome: Sendable {
     case completed
     /// The script called respond(); the host's `respond` was called already.
     case responded

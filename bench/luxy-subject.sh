@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# SUBJECT_CMD for the peer benchmark (bench/README.md in the shared workspace): runs Luxy with
+# one worker on $SUBJECT_PORT in front of the bench backend.
+#   LUXY_BENCH_KIND=lua    the 3-plugin workload (default)
+#   LUXY_BENCH_KIND=plain  no Lua stage at all
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+luxy="${LUXY_BIN:-$here/../.build/release/luxy}"
+kind="${LUXY_BENCH_KIND:-lua}"
+cfg="$BENCH_TMP/luxy-$kind.yaml"
+
+stages="    []"
+if [ "$kind" = "lua" ]; then
+  stages="    - { name: bench-request-start, priority: 300 }
+    - { name: bench-auth, priority: 200, config: { token: \"$BENCH_TOKEN\" } }
+    - { name: bench-response-done, priority: 100 }"
+fi
+
+cat >"$cfg" <<YAML
+workers: 1
+plugins_dir: $here/plugins
+modules_dir: $here/../modules
+listeners:
+  - name: bench
+    direction: inbound
+    protocol: http
+    address: 127.0.0.1:$SUBJECT_PORT
+    virtual_hosts:
+      - name: all
+        routes:
+          - match: { prefix: / }
+            cluster: backend
+clusters:
+  - name: backend
+    endpoints: ["$BENCH_BACKEND_HOST:$BENCH_BACKEND_PORT"]
+    max_idle_connections: 128
+chains:
+  inbound-http:
+$stages
+YAML
+exec "$luxy" run --config "$cfg" --log-level warning
