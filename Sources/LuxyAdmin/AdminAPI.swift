@@ -1,3 +1,4 @@
+import Foundation
 import LuxyConfig
 import LuxyCore
 import LuxyPlugins
@@ -27,14 +28,37 @@ struct AdminAPI: Sendable {
         case (.GET, "/config_dump"):
             return .json(ConfigDump.make(await runtime.status()))
         case (.GET, "/stats"):
-            let counters = await runtime.server.counters()
-            let live = await runtime.server.liveGenerations()
-            var entries = counters.sorted { $0.key < $1.key }.map { (key: $0.key, value: ConfigValue.int($0.value)) }
-            entries.append((key: "live_generations", value: .int(live)))
-            return .json(.map(entries))
+            return .json(await stats())
+        case (.POST, "/reload"):
+            do {
+                let outcome = try await runtime.reload()
+                return .json(.map([("generation", .int(outcome.generation)), ("changed", .bool(outcome.changed))]))
+            } catch {
+                let generation = await runtime.status().generation
+                return .json(.map([("generation", .int(generation)), ("error", .string("\(error)"))]),
+                             status: .unprocessableEntity)
+            }
         default:
             return Reply(status: .notFound, contentType: "text/plain",
-                         body: "unknown admin path; try GET /ready, /config_dump, /stats\n")
+                         body: "unknown admin path; try GET /ready, /config_dump, /stats, POST /reload\n")
         }
+    }
+
+    /// Proxy counters summed over the loops, plus the reload and generation gauges.
+    private func stats() async -> ConfigValue {
+        let counters = await runtime.server.counters()
+        let status = await runtime.status()
+        var entries = counters.sorted { $0.key < $1.key }.map { (key: $0.key, value: ConfigValue.int($0.value)) }
+        entries += [
+            ("generation", .int(status.generation)),
+            ("live_generations", .int(await runtime.server.liveGenerations())),
+            ("retired_generations", .int(await runtime.server.retiredGenerations())),
+            ("reloads_attempted", .int(status.counters.attempted)),
+            ("reloads_succeeded", .int(status.counters.succeeded)),
+            ("reloads_failed", .int(status.counters.failed)),
+            ("reloads_unchanged", .int(status.counters.unchanged)),
+            ("last_reload_success_unix", status.counters.lastSuccess.map { .int(Int($0.timeIntervalSince1970)) } ?? .null),
+        ]
+        return .map(entries)
     }
 }

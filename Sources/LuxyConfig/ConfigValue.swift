@@ -21,7 +21,10 @@ public enum ConfigValue: Sendable, Equatable {
         case let (.secret(a), .secret(b)): return a == b
         case let (.array(a), .array(b)): return a == b
         case let (.map(a), .map(b)):
-            return a.count == b.count && zip(a, b).allSatisfy { $0.key == $1.key && $0.value == $1.value }
+            // A YAML mapping is unordered: the same keys with the same values are the same
+            // config, so reordering keys does not make a reload build a new generation.
+            guard a.count == b.count else { return false }
+            return a.allSatisfy { entry in b.contains { $0.key == entry.key && $0.value == entry.value } }
         default: return false
         }
     }

@@ -11,6 +11,8 @@ final class BodyBuffer {
     private(set) var isComplete = false
     /// Set once a stage asked for the body: from then on it is kept whole, not streamed.
     private(set) var isWanted = false
+    /// Set once a waiting stage was failed because the body grew over its limit.
+    private(set) var overflowed = false
     private var waiter: ((Result<ByteBuffer?, HTTPExchange.BodyError>) -> Void)?
     private var limit = Int.max
 
@@ -27,6 +29,7 @@ final class BodyBuffer {
             buffered!.writeBuffer(&part)
         }
         if isWanted, bufferedBytes > limit {
+            overflowed = true
             failWaiter(.tooLarge(limit: limit))
             return false
         }
@@ -50,6 +53,7 @@ final class BodyBuffer {
         isWanted = true
         self.limit = limit
         if bufferedBytes > limit {
+            overflowed = true
             completion(.failure(.tooLarge(limit: limit)))
         } else if isComplete || !hasBody {
             completion(.success(hasBody || buffered != nil ? (buffered ?? ByteBuffer()) : nil))

@@ -68,6 +68,11 @@ final class HTTPExchangeDriver {
         enteredStages = index + 1
         guard stage.handlesRequest else { return runRequestStage(index + 1) }
         stage.runRequest(exchange) { [self] verdict in
+            // body() over max_buffered_body_bytes is the client's doing: 413, not a plugin 500,
+            // and a fail-open stage must not let the oversized body through either.
+            if exchange.request.overflowed, !verdict.isResponded {
+                return failRequestBody(.tooLarge(limit: exchange.maxBufferedBodyBytes))
+            }
             switch verdict {
             case .proceed:
                 runRequestStage(index + 1)
@@ -341,3 +346,10 @@ extension HTTPExchangeDriver: UpstreamResponseReceiver {
 
 @available(*, unavailable)
 extension HTTPExchangeDriver: Sendable {}
+
+extension StageVerdict {
+    fileprivate var isResponded: Bool {
+        if case .responded = self { return true }
+        return false
+    }
+}

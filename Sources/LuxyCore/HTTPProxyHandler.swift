@@ -38,8 +38,11 @@ final class HTTPProxyHandler: ChannelDuplexHandler {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch Self.unwrapInboundIn(data) {
         case .head(let head):
-            guard let generation = loop.generation else {
-                writeLocalReply(LocalReply.error(.serviceUnavailable, "no configuration loaded", close: true))
+            // A reload may have removed this listener: finish politely and let the client go.
+            guard let generation = loop.generation, generation.routers[listener.name] != nil else {
+                closeAfterResponse = true
+                writeLocalReply(LocalReply.error(.serviceUnavailable, "listener '\(listener.name)' was removed",
+                                                 close: true))
                 return
             }
             if !head.isKeepAlive || loop.isDraining { closeAfterResponse = true }

@@ -59,17 +59,28 @@ public actor ProxyServer {
                 }.get()
             }
         } catch {
-            await forEachLoop { context in
-                context.pendingGeneration?.discard()
-                context.pendingGeneration = nil
-            }
+            await discardPending()
             throw error
         }
-        try await reconcileListeners(configuration)
+        let retiring: [Channel]
+        do {
+            retiring = try await reconcileListeners(configuration)
+        } catch {
+            await discardPending()
+            throw error
+        }
         await forEachLoop { $0.commitPending() }
+        for channel in retiring { try? await channel.close() }
         generation = number
         self.configuration = configuration
         return number
+    }
+
+    private func discardPending() async {
+        await forEachLoop { context in
+            context.pendingGeneration?.discard()
+            context.pendingGeneration = nil
+        }
     }
 
     /// Where each listener is bound (useful with port 0).
@@ -95,6 +106,19 @@ public actor ProxyServer {
         for loop in loops {
             let bound = contexts[ObjectIdentifier(loop)]!
             total += (try? await loop.submit { bound.value.liveGenerationCount }.get()) ?? 0
+        }
+        return total
+    }
+
+    /// Old generations still finishing requests, over every loop (0 once they all drained).
+    public func retiredGenerations() async -> Int {
+        var total = 0
+        for loop in loops {
+            let bound = contexts[ObjectIdentifier(loop)]!
+            total += (try? await loop.submit {
+                let context = bound.value
+                return context.liveGenerationCount - (context.generation == nil ? 0 : 1)
+            }.get()) ?? 0
         }
         return total
     }
@@ -137,28 +161,45 @@ public actor ProxyServer {
 
     // MARK: Listeners
 
-    private func reconcileListeners(_ configuration: LuxyConfiguration) async throws {
+    /// Binds the listeners `configuration` adds or moves; returns the server channels of the
+    /// ones it removes or moves, to close once the generation is committed. If any bind fails,
+    /// the ones bound here are closed again and nothing changes.
+    private func reconcileListeners(_ configuration: LuxyConfiguration) async throws -> [Channel] {
         let wanted = Dictionary(uniqueKeysWithValues: configuration.listeners.map { ($0.name, $0) })
+        var retiring: [String] = []
         for (name, listener) in listeners {
             if let new = wanted[name], new.host == listener.config.host, new.port == listener.config.port,
                new.proto == listener.config.proto, new.direction == listener.config.direction {
+                listeners[name] = (new, listener.channel)
                 continue
             }
-            try? await listener.channel.close()
-            listeners[name] = nil
+            retiring.append(name)
+        }
+        var bound: [(ListenerConfiguration, Channel)] = []
+        do {
+            for listener in configuration.listeners where listeners[listener.name] == nil || retiring.contains(listener.name) {
+                guard listener.proto == .http else {
+                    throw ServerError.unsupported("listener '\(listener.name)': protocol tcp is not supported yet")
+                }
+                bound.append((listener, try await bind(listener)))
+            }
+        } catch {
+            for (_, channel) in bound { try? await channel.close() }
+            throw error
+        }
+        var closing: [Channel] = []
+        for name in retiring {
+            if let old = listeners.removeValue(forKey: name) { closing.append(old.channel) }
             logger.info("listener stopped", metadata: ["listener": "\(name)"])
         }
-        for listener in configuration.listeners where listeners[listener.name] == nil {
-            guard listener.proto == .http else {
-                throw ServerError.unsupported("listener '\(listener.name)': protocol tcp is not supported yet")
-            }
-            let channel = try await bind(listener)
+        for (listener, channel) in bound {
             listeners[listener.name] = (listener, channel)
             logger.info("listening", metadata: [
                 "listener": "\(listener.name)", "address": "\(channel.localAddress.map { "\($0)" } ?? "?")",
                 "chain": "\(listener.chain.rawValue)",
             ])
         }
+        return closing
     }
 
     private func bind(_ listener: ListenerConfiguration) async throws -> Channel {
@@ -172,8 +213,11 @@ public actor ProxyServer {
                 .childChannelOption(.maxMessagesPerRead, value: 16)
                 .childChannelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {
+                        // A listener added by a reload accepts before its generation is
+                        // committed, so the pending generation counts too.
                         guard let loop = contexts[ObjectIdentifier(channel.eventLoop)]?.value,
-                              let generation = loop.generation,
+                              let generation = [loop.generation, loop.pendingGeneration].lazy.compactMap({ $0 })
+                                  .first(where: { $0.routers[name] != nil }),
                               let listener = generation.configuration.listeners.first(where: { $0.name == name })
                         else { throw ChannelError.ioOnClosedChannel }
                         try HTTPProxyPipeline.configure(channel.pipeline.syncOperations, listener: listener,

@@ -4,7 +4,7 @@ import LuxyLua
 /// A configuration and its scripts, checked as a whole: the YAML parsed and validated, every
 /// stage resolved to a file, every script compiled and its top-level code run once in a
 /// scratch VM. Only a snapshot that passed all of it is ever installed.
-public struct ConfigurationSnapshot: Sendable {
+public struct ConfigurationSnapshot: Sendable, Equatable {
     public let configuration: LuxyConfiguration
     public let plan: ChainPlan
 

@@ -4,12 +4,29 @@ import LuxyConfig
 import LuxyCore
 
 /// The running configuration: loads a snapshot, installs it on the proxy as a generation,
-/// and remembers what is active and what last went wrong.
+/// and remembers what is active and what last went wrong. Every trigger — start-up, a file
+/// change, SIGHUP, `POST /reload` — comes through `reload()`, one at a time.
 public actor LuxyRuntime {
     public struct Status: Sendable {
         public var generation: Int
         public var snapshot: ConfigurationSnapshot?
         public var lastError: String?
+        public var counters: ReloadCounters
+    }
+
+    public struct ReloadCounters: Sendable {
+        public var attempted = 0
+        public var succeeded = 0
+        public var failed = 0
+        /// Reloads that found nothing changed and so built no generation.
+        public var unchanged = 0
+        public var lastSuccess: Date?
+    }
+
+    public struct ReloadOutcome: Sendable, Equatable {
+        public var generation: Int
+        /// False when the files were the same as the running snapshot: nothing was built.
+        public var changed: Bool
     }
 
     public let configFile: String
@@ -17,6 +34,8 @@ public actor LuxyRuntime {
     private let logger: Logger
     private(set) var snapshot: ConfigurationSnapshot?
     private var lastError: String?
+    private var counters = ReloadCounters()
+    private var inFlight: Task<ReloadOutcome, Error>?
 
     public init(configFile: String, server: ProxyServer, logger: Logger) {
         self.configFile = configFile
@@ -24,20 +43,41 @@ public actor LuxyRuntime {
         self.logger = logger
     }
 
-    /// Loads and installs the config file. On failure the running generation (if any) stays,
-    /// and the error is kept for the admin API.
+    /// Loads the files and, when they differ from the running snapshot, installs them as a
+    /// new generation. On failure the running generation stays and the error is kept for
+    /// the admin API. Concurrent calls run one after another.
     @discardableResult
-    public func reload() async throws -> Int {
+    public func reload() async throws -> ReloadOutcome {
+        let previous = inFlight
+        let task = Task {
+            _ = await previous?.result
+            return try await self.performReload()
+        }
+        inFlight = task
+        return try await task.value
+    }
+
+    private func performReload() async throws -> ReloadOutcome {
+        counters.attempted += 1
         do {
             let snapshot = try ConfigurationSnapshot.load(configFile: configFile)
+            if snapshot == self.snapshot {
+                counters.unchanged += 1
+                let generation = await server.generation
+                logger.info("reload: nothing changed", metadata: ["generation": "\(generation)"])
+                return ReloadOutcome(generation: generation, changed: false)
+            }
             let factory = LuaStageChainFactory(plan: snapshot.plan, logger: logger)
             let generation = try await server.install(snapshot.configuration, stages: factory)
             self.snapshot = snapshot
             lastError = nil
+            counters.succeeded += 1
+            counters.lastSuccess = Date()
             logger.info("configuration installed\n\(snapshot.plan.describe(generation: generation))",
                         metadata: ["generation": "\(generation)"])
-            return generation
+            return ReloadOutcome(generation: generation, changed: true)
         } catch {
+            counters.failed += 1
             lastError = "\(error)"
             logger.error("configuration rejected; the running generation keeps serving\n\(error)")
             throw error
@@ -45,6 +85,19 @@ public actor LuxyRuntime {
     }
 
     public func status() async -> Status {
-        Status(generation: await server.generation, snapshot: snapshot, lastError: lastError)
+        Status(generation: await server.generation, snapshot: snapshot, lastError: lastError, counters: counters)
+    }
+
+    /// Folders whose changes should trigger a reload: the config file's, and the plugins and
+    /// modules folders of the running configuration.
+    public func watchedDirectories() -> [String] {
+        let file = snapshot?.configuration.sourceFile
+            ?? URL(fileURLWithPath: configFile, relativeTo: URL(fileURLWithPath: FileManager.default.currentDirectoryPath)).path
+        var directories = [(file as NSString).deletingLastPathComponent]
+        if let configuration = snapshot?.configuration {
+            directories.append(configuration.pluginsDirectory)
+            directories.append(configuration.modulesDirectory)
+        }
+        return directories
     }
 }

@@ -11,7 +11,7 @@ import NIOPosix
 import Glibc
 #endif
 
-/// `luxy run`: serve until SIGTERM or SIGINT, then drain.
+/// `luxy run`: serve until SIGTERM or SIGINT, then drain. SIGHUP and file changes reload.
 struct RunCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "run", abstract: "Run the proxy.")
 
@@ -20,6 +20,9 @@ struct RunCommand: AsyncParsableCommand {
 
     @Option(help: "trace, debug, info, notice, warning, error or critical.")
     var logLevel = "info"
+
+    @Flag(inversion: .prefixedNo, help: "Reload when the config file, plugins/ or modules/ change.")
+    var watch = true
 
     func run() async throws {
         let level = Logger.Level(rawValue: logLevel) ?? .info
@@ -52,11 +55,25 @@ struct RunCommand: AsyncParsableCommand {
             admin = try await AdminServer.start(host: address.host, port: address.port, group: group,
                                                 runtime: runtime, logger: logger)
         }
+        let watcher = ReloadWatcher(runtime: runtime, logger: logger)
+        if watch {
+            try await watcher.start()
+        }
         logger.info("luxy running", metadata: ["workers": "\(workers)", "pid": "\(getpid())"])
 
-        let signal = await SignalWaiter.wait(for: [SIGTERM, SIGINT])
+        var stopSignal: Int32 = 0
+        for await signal in SignalStream.make([SIGHUP, SIGTERM, SIGINT]) {
+            if signal == SIGHUP {
+                logger.info("SIGHUP: reloading")
+                _ = try? await runtime.reload()
+                continue
+            }
+            stopSignal = signal
+            break
+        }
+        await watcher.stop()
         let drain = snapshot.configuration.limits.drainTimeoutMilliseconds
-        logger.info("stopping: draining in-flight requests", metadata: ["signal": "\(signal)", "drain_ms": "\(drain)"])
+        logger.info("stopping: draining in-flight requests", metadata: ["signal": "\(stopSignal)", "drain_ms": "\(drain)"])
         await admin?.close()
         await server.shutdown(drainTimeout: .milliseconds(drain))
         try await group.shutdownGracefully()

@@ -1,0 +1,74 @@
+import Foundation
+import NIOConcurrencyHelpers
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Watches folders with inotify and reports "something changed", debounced: a burst of
+/// events (an editor's write-and-rename, a `git checkout` of ten files, the kubelet's
+/// `..data` symlink swap) becomes one call of `onChange`.
+///
+/// Folders rather than files are watched, because editors and ConfigMap volumes replace a
+/// file by renaming another over it, which a watch on the file itself would lose.
+public final class FileChangeWatcher: Sendable {
+    private let descriptor: Int32
+    private let debounce: Duration
+    private let onChange: @Sendable () -> Void
+    private let state = NIOLockedValueBox(State())
+
+    private struct State {
+        var generation = 0
+        var stopped = false
+    }
+
+    /// Watches `directories` (missing ones are skipped). `onChange` runs on a background task.
+    public init(directories: [String], debounce: Duration = .milliseconds(250),
+                onChange: @escaping @Sendable () -> Void) throws {
+        let fd = inotify_init1(Int32(IN_CLOEXEC))
+        guard fd >= 0 else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
+        self.descriptor = fd
+        self.debounce = debounce
+        self.onChange = onChange
+        let mask = UInt32(IN_CLOSE_WRITE | IN_CREATE | IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO | IN_ATTRIB
+            | IN_DELETE_SELF | IN_MOVE_SELF)
+        for directory in Set(directories) where FileManager.default.fileExists(atPath: directory) {
+            _ = inotify_add_watch(fd, directory, mask)
+        }
+        let thread = Thread { [self] in readLoop() }
+        thread.name = "luxy-file-watcher"
+        thread.start()
+    }
+
+    public func stop() {
+        state.withLockedValue { $0.stopped = true }
+        close(descriptor)
+    }
+
+    /// Blocks in read(2) on its own thread: the control plane's, never an event loop's.
+    private func readLoop() {
+        var buffer = [UInt8](repeating: 0, count: 64 * 1024)
+        while true {
+            let count = buffer.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
+            if count <= 0 {
+                if count < 0 && errno == EINTR { continue }
+                return
+            }
+            if state.withLockedValue({ $0.stopped }) { return }
+            schedule()
+        }
+    }
+
+    private func schedule() {
+        let ticket = state.withLockedValue { state -> Int in
+            state.generation += 1
+            return state.generation
+        }
+        let debounce = self.debounce
+        Task { [self] in
+            try? await Task.sleep(for: debounce)
+            let latest = state.withLockedValue { $0.stopped ? -1 : $0.generation }
+            if latest == ticket { onChange() }
+        }
+    }
+}
