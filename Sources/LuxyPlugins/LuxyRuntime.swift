@@ -27,6 +27,11 @@ public actor LuxyRuntime {
         public var generation: Int
         /// False when the files were the same as the running snapshot: nothing was built.
         public var changed: Bool
+
+        public init(generation: Int, changed: Bool) {
+            self.generation = generation
+            self.changed = changed
+        }
     }
 
     public let configFile: String

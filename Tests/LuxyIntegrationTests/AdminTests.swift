@@ -138,8 +138,9 @@ final class AdminTests: IntegrationTestCase {
         let chains = try XCTUnwrap(dump["chains"] as? [String: Any])
         XCTAssertEqual(Set(chains.keys), ["inbound-http", "inbound-tcp", "outbound-http", "outbound-tcp"])
         // JSONSerialization loses key order; the raw text keeps it.
-        let order = ["\"inbound-http\"", "\"inbound-tcp\"", "\"outbound-http\"", "\"outbound-tcp\""]
-            .map { response.body.range(of: $0)?.lowerBound }
+        let chainsText = try XCTUnwrap(response.body.range(of: "\"chains\":").map { response.body[$0.upperBound...] })
+        let order = ["\"inbound-http\":", "\"inbound-tcp\":", "\"outbound-http\":", "\"outbound-tcp\":"]
+            .map { chainsText.range(of: $0)?.lowerBound }
         XCTAssertFalse(order.contains(nil))
         XCTAssertEqual(order.compactMap { $0 }, order.compactMap { $0 }.sorted(), "chains in their fixed order")
 

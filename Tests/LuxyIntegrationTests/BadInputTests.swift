@@ -73,6 +73,41 @@ final class BadInputTests: IntegrationTestCase {
         try await assertNothingReachedUpstream(proxy)
     }
 
+    func testFailOpenStageBodyOverBufferLimitIsStill413() async throws {
+        let stages = """
+            - name: reader
+              priority: 10
+              fail_open: true
+        """
+        let proxy = try await startProxy(
+            standardConfig(inboundStages: stages, limits: "limits:\n  max_buffered_body_bytes: 1024"),
+            plugins: ["reader": "function on_request(h) h:body() end\n"])
+        let client = try await connect(proxy)
+        let response = try await client.request("POST", "/upload", body: String(repeating: "b", count: 4096))
+        XCTAssertEqual(response.status, 413, "\(response)")
+        try await assertNothingReachedUpstream(proxy)
+    }
+
+    func testStageBodyOverBufferLimitStreamedInPartsIs413() async throws {
+        let stages = """
+            - name: reader
+              priority: 10
+        """
+        let proxy = try await startProxy(
+            standardConfig(inboundStages: stages, limits: "limits:\n  max_buffered_body_bytes: 1024"),
+            plugins: ["reader": "function on_request(h) h:body() end\n"])
+        let client = try await connect(proxy)
+        // The head first, so the stage is already waiting when the body grows past the limit.
+        try await client.send("POST /upload HTTP/1.1\r\nhost: x\r\ntransfer-encoding: chunked\r\n\r\n")
+        try await client.send("200\r\n" + String(repeating: "c", count: 512) + "\r\n")
+        try await client.send("400\r\n" + String(repeating: "c", count: 1024) + "\r\n0\r\n\r\n")
+        let response = try await client.readResponse()
+        XCTAssertEqual(response.status, 413, "\(response)")
+        let closed = await client.waitForClose()
+        XCTAssertTrue(closed)
+        try await assertNothingReachedUpstream(proxy)
+    }
+
     func testStageBodyUnderBufferLimitIsForwarded() async throws {
         let stages = """
             - name: reader

@@ -38,21 +38,16 @@ extension IntegrationTestCase {
     }
 
     /// The one request the fake upstream saw (fails the test when it saw another count).
-    func onlyReceived(_ upstream: FakeUpstream, file: StaticString = #filePath, line: UInt = #line) throws
+    func onlyRequest(_ upstream: FakeUpstream, file: StaticString = #filePath, line: UInt = #line) throws
         -> FakeUpstream.Received {
         let received = upstream.received
         XCTAssertEqual(received.count, 1, "requests the upstream saw", file: file, line: line)
         return try XCTUnwrap(received.last, file: file, line: line)
     }
 
-    /// Log lines containing `text`.
-    func logLines(_ proxy: TestProxy, containing text: String) -> [TestLogCapture.Entry] {
-        proxy.logs.all.filter { $0.line.contains(text) }
-    }
-
     /// Polls `condition` for up to `timeout` (a side effect that completes after the response,
     /// such as an asynchronous httpCall reaching its cluster).
-    func eventually(timeout: Duration = .seconds(3), _ condition: () -> Bool) async -> Bool {
+    func pollLuaEffect(timeout: Duration = .seconds(3), _ condition: () -> Bool) async -> Bool {
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
             if condition() { return true }

@@ -1,0 +1,222 @@
+import Foundation
+import LuxyTestSupport
+import XCTest
+
+/// `luxy check` as a user runs it: the built binary in a subprocess.
+final class CheckCommandTests: XCTestCase {
+    struct Outcome {
+        var status: Int32
+        var stdout: String
+        var stderr: String
+        var all: String { stdout + stderr }
+    }
+
+    static let repository: URL = {
+        var url = URL(fileURLWithPath: #filePath)
+        for _ in 0..<3 { url.deleteLastPathComponent() }
+        return url
+    }()
+
+    static let binary = repository.appendingPathComponent(".build/debug/luxy").path
+
+    private var directory: String!
+
+    override func setUpWithError() throws {
+        guard FileManager.default.isExecutableFile(atPath: Self.binary) else {
+            throw XCTSkip("\(Self.binary) is not built")
+        }
+        directory = FileManager.default.temporaryDirectory
+            .appendingPathComponent("luxy-check-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: directory + "/plugins", withIntermediateDirectories: true)
+    }
+
+    override func tearDownWithError() throws {
+        if let directory { try? FileManager.default.removeItem(atPath: directory) }
+    }
+
+    private var configFile: String { directory + "/luxy.yaml" }
+
+    private func write(yaml: String, plugins: [String: String] = [:]) throws {
+        try yaml.replacingOccurrences(of: "{{modules}}", with: TestProxy.repositoryModules)
+            .write(toFile: configFile, atomically: true, encoding: .utf8)
+        for (name, source) in plugins {
+            try source.write(toFile: "\(directory!)/plugins/\(name).lua", atomically: true, encoding: .utf8)
+        }
+    }
+
+    /// Runs `luxy ARGS` with a 30 s bound, output captured through files (no pipe can fill up).
+    private func luxy(_ arguments: [String]) throws -> Outcome {
+        let out = directory + "/stdout.txt"
+        let err = directory + "/stderr.txt"
+        FileManager.default.createFile(atPath: out, contents: nil)
+        FileManager.default.createFile(atPath: err, contents: nil)
+        let outHandle = try XCTUnwrap(FileHandle(forWritingAtPath: out))
+        let errHandle = try XCTUnwrap(FileHandle(forWritingAtPath: err))
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Self.binary)
+        process.arguments = arguments
+        process.currentDirectoryURL = URL(fileURLWithPath: directory)
+        process.standardOutput = outHandle
+        process.standardError = errHandle
+        process.standardInput = FileHandle.nullDevice
+        let exited = DispatchSemaphore(value: 0)
+        process.terminationHandler = { _ in exited.signal() }
+        try process.run()
+        if exited.wait(timeout: .now() + 30) == .timedOut {
+            process.terminate()
+            _ = exited.wait(timeout: .now() + 5)
+            XCTFail("luxy \(arguments.joined(separator: " ")) did not exit within 30 s")
+        }
+        try outHandle.close()
+        try errHandle.close()
+        let stdout = (try? String(contentsOfFile: out, encoding: .utf8)) ?? ""
+        let stderr = (try? String(contentsOfFile: err, encoding: .utf8)) ?? ""
+        return Outcome(status: process.terminationStatus, stdout: stdout, stderr: stderr)
+    }
+
+    private func check() throws -> Outcome {
+        try luxy(["check", "--config", configFile])
+    }
+
+    /// A valid config whose `chains:` block is `chains` (already indented by two).
+    private func config(chains: String) -> String {
+        """
+        modules_dir: {{modules}}
+        listeners:
+          - name: inbound
+            direction: inbound
+            protocol: http
+            address: 127.0.0.1:0
+            virtual_hosts:
+              - domains: ["*"]
+                routes:
+                  - match: { prefix: / }
+                    echo: true
+        chains:
+        \(chains)
+        """
+    }
+
+    func testValidConfigPrintsTheFourChainsInOrder() throws {
+        try write(yaml: config(chains: """
+          inbound-http:
+            - name: low
+              priority: 5
+            - name: request-id
+              priority: 300
+            - name: beta
+              priority: 100
+            - name: alpha
+              priority: 100
+          outbound-http:
+            - name: out
+              priority: 42
+        """), plugins: [
+            "low": "function on_request(h) end\n",
+            "beta": "function on_request(h) end\n",
+            "alpha": "function on_response(h) end\n",
+            "out": "function on_request(h) end\n",
+        ])
+        let result = try check()
+        XCTAssertEqual(result.status, 0, result.all)
+        let lines = result.stdout.split(separator: "\n").map(String.init)
+        func index(_ text: String) -> Int? { lines.firstIndex { $0.trimmingCharacters(in: .whitespaces) == text } }
+
+        let chainLines = ["inbound-http", "inbound-tcp", "outbound-http", "outbound-tcp"].map(index)
+        XCTAssertFalse(chainLines.contains(nil), result.stdout)
+        XCTAssertEqual(chainLines.compactMap { $0 }, chainLines.compactMap { $0 }.sorted(), result.stdout)
+
+        let stageLines = ["300   modules/request-id.lua", "100   plugins/alpha.lua", "100   plugins/beta.lua",
+                          "5   plugins/low.lua"].map(index)
+        XCTAssertFalse(stageLines.contains(nil), result.stdout)
+        let stageIndexes = stageLines.compactMap { $0 }
+        XCTAssertEqual(stageIndexes, stageIndexes.sorted(), "run order: priority descending, ties by name\n\(result.stdout)")
+        if let first = stageIndexes.first, let last = stageIndexes.last, let inbound = chainLines[0],
+           let inboundTCP = chainLines[1] {
+            XCTAssertTrue(inbound < first && last < inboundTCP, "stages listed under inbound-http\n\(result.stdout)")
+        }
+        let out = index("42   plugins/out.lua")
+        XCTAssertNotNil(out, result.stdout)
+        if let out, let outbound = chainLines[2], let outboundTCP = chainLines[3] {
+            XCTAssertTrue(outbound < out && out < outboundTCP, result.stdout)
+        }
+        XCTAssertTrue(result.stdout.contains("\(configFile): ok"), result.stdout)
+    }
+
+    func testYAMLErrorNamesFileLineAndColumn() throws {
+        try write(yaml: """
+        listeners:
+          - name: inbound
+            direction: [inbound
+        clusters: []
+        """)
+        let result = try check()
+        XCTAssertNotEqual(result.status, 0)
+        let pattern = NSRegularExpression.escapedPattern(for: configFile) + ":[0-9]+:[0-9]+: .+"
+        XCTAssertNotNil(result.stderr.range(of: pattern, options: .regularExpression),
+                        "expected file:line:col: message, got:\n\(result.all)")
+    }
+
+    func testSchemaErrorNamesTheLine() throws {
+        try write(yaml: """
+        workers: 2
+        bogus_key: 1
+        """)
+        let result = try check()
+        XCTAssertNotEqual(result.status, 0)
+        XCTAssertTrue(result.stderr.contains("\(configFile):2:1: "), result.all)
+    }
+
+    func testLuaSyntaxErrorNamesTheAbsoluteScriptPathAndLine() throws {
+        try write(yaml: config(chains: """
+          inbound-http:
+            - name: broken
+        """), plugins: ["broken": "-- a comment\nfunction on_request(h)\n  h:headers(:add()\nend\n"])
+        let result = try check()
+        XCTAssertNotEqual(result.status, 0)
+        XCTAssertTrue(result.stderr.contains("\(directory!)/plugins/broken.lua:3:"), result.all)
+    }
+
+    func testUnknownStageNamesTheConfigLine() throws {
+        try write(yaml: config(chains: """
+          inbound-http:
+            - name: nowhere-to-be-found
+        """))
+        let result = try check()
+        XCTAssertNotEqual(result.status, 0)
+        // `- name:` is on line 14 of the file.
+        XCTAssertEqual(try XCTUnwrap(lineNumber(of: "- name: nowhere-to-be-found")), 14)
+        XCTAssertTrue(result.stderr.contains("\(configFile):14:"), result.all)
+        XCTAssertTrue(result.stderr.contains("nowhere-to-be-found"), result.all)
+    }
+
+    func testTopLevelRuntimeErrorNamesScriptAndLine() throws {
+        try write(yaml: config(chains: """
+          outbound-http:
+            - name: explodes
+        """), plugins: ["explodes": "local x = 1\nerror('boom at load time')\nfunction on_request(h) end\n"])
+        let result = try check()
+        XCTAssertNotEqual(result.status, 0)
+        XCTAssertTrue(result.stderr.contains("\(directory!)/plugins/explodes.lua:2:"), result.all)
+        XCTAssertTrue(result.stderr.contains("boom at load time"), result.all)
+    }
+
+    func testEveryMissingStageIsReportedAtOnce() throws {
+        try write(yaml: config(chains: """
+          inbound-http:
+            - name: missing-one
+            - name: missing-two
+        """))
+        let result = try check()
+        XCTAssertNotEqual(result.status, 0)
+        XCTAssertTrue(result.stderr.contains("\(configFile):14:"), result.all)
+        XCTAssertTrue(result.stderr.contains("missing-one"), result.all)
+        XCTAssertTrue(result.stderr.contains("\(configFile):15:"), result.all)
+        XCTAssertTrue(result.stderr.contains("missing-two"), result.all)
+    }
+
+    private func lineNumber(of text: String) -> Int? {
+        guard let yaml = try? String(contentsOfFile: configFile, encoding: .utf8) else { return nil }
+        return yaml.components(separatedBy: "\n").firstIndex { $0.contains(text) }.map { $0 + 1 }
+    }
+}
