@@ -30,6 +30,18 @@ public struct ChainPlan: Sendable, Equatable {
         self.chains = chains
     }
 
+    func strippingLocations() -> ChainPlan {
+        var copy = self
+        copy.chains = chains.mapValues { stages in
+            stages.map { stage in
+                var stage = stage
+                stage.configuration = stage.configuration.strippingLocation()
+                return stage
+            }
+        }
+        return copy
+    }
+
     public func stages(_ chain: ChainName) -> [ResolvedStage] {
         chains[chain] ?? []
     }

@@ -4,9 +4,16 @@ import LuxyLua
 /// A configuration and its scripts, checked as a whole: the YAML parsed and validated, every
 /// stage resolved to a file, every script compiled and its top-level code run once in a
 /// scratch VM. Only a snapshot that passed all of it is ever installed.
-public struct ConfigurationSnapshot: Sendable, Equatable {
+public struct ConfigurationSnapshot: Sendable {
     public let configuration: LuxyConfiguration
     public let plan: ChainPlan
+
+    /// Same listeners, routes, clusters, chains, configs and script sources — wherever in
+    /// the files they were written.
+    public func hasSameContent(as other: ConfigurationSnapshot) -> Bool {
+        configuration.strippingLocations() == other.configuration.strippingLocations()
+            && plan.strippingLocations() == other.plan.strippingLocations()
+    }
 
     public static func load(configFile: String) throws(ConfigurationError) -> ConfigurationSnapshot {
         let configuration = try ConfigurationLoader.load(file: configFile)

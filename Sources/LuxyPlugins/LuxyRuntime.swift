@@ -66,7 +66,7 @@ public actor LuxyRuntime {
         counters.attempted += 1
         do {
             let snapshot = try ConfigurationSnapshot.load(configFile: configFile)
-            if snapshot == self.snapshot {
+            if let running = self.snapshot, snapshot.hasSameContent(as: running) {
                 counters.unchanged += 1
                 let generation = await server.generation
                 logger.info("reload: nothing changed", metadata: ["generation": "\(generation)"])
