@@ -5,7 +5,8 @@ extension ConfigurationWalker {
     mutating func cluster(_ node: Node) -> ClusterConfiguration? {
         guard let fields = reader.fields(
             node, context: "cluster",
-            allowed: ["name", "endpoints", "lb_policy", "connect_timeout", "request_timeout", "max_idle_connections"],
+            allowed: ["name", "endpoints", "lb_policy", "connect_timeout", "request_timeout", "max_idle_connections",
+                      "protocol", "tls"],
             required: ["name", "endpoints"]) else { return nil }
 
         let name = reader.name(fields)
@@ -26,6 +27,10 @@ extension ConfigurationWalker {
                 reader.report("'max_idle_connections' must not be negative", at: node)
             }
         }
+        if let proto = reader.oneOf(fields, "protocol", [UpstreamProtocol.http1, .http2]) {
+            cluster.upstreamProtocol = proto
+        }
+        if let node = fields["tls"] { cluster.tls = clusterTLS(node) }
         return name == nil ? nil : cluster
     }
 

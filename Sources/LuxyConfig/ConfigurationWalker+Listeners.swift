@@ -5,7 +5,7 @@ extension ConfigurationWalker {
     mutating func listener(_ node: Node) -> ListenerConfiguration? {
         guard let fields = reader.fields(
             node, context: "listener",
-            allowed: ["name", "direction", "protocol", "address", "virtual_hosts", "cluster"],
+            allowed: ["name", "direction", "protocol", "address", "virtual_hosts", "cluster", "tls", "http2"],
             required: ["name", "direction", "protocol", "address"]) else { return nil }
 
         let name = reader.name(fields)
@@ -46,6 +46,11 @@ extension ConfigurationWalker {
                                              port: address.port, virtualHosts: virtualHosts,
                                              location: fields.location)
         listener.tcpCluster = tcpCluster
+        if let node = fields["tls"] { listener.tls = listenerTLS(node, proto: proto) }
+        if let node = fields["http2"] {
+            if proto == .tcp { reader.report("'http2' is only for http listeners", at: fields.keyNode("http2") ?? node) }
+            listener.http2 = http2Settings(node)
+        }
         return listener
     }
 

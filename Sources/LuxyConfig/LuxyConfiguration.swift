@@ -89,6 +89,9 @@ public struct ListenerConfiguration: Sendable, Equatable {
     /// A tcp listener's upstream (`cluster:` in YAML); http listeners route with virtual hosts instead.
     public var tcpCluster: String? = nil
     public var location: SourceLocation
+    /// TLS termination; nil means plain text.
+    public var tls: ListenerTLSConfiguration? = nil
+    public var http2 = HTTP2Settings()
 
     public init(name: String, direction: TrafficDirection, proto: ListenerProtocol, host: String, port: Int,
                 virtualHosts: [VirtualHostConfiguration], location: SourceLocation) {
@@ -192,6 +195,9 @@ public struct ClusterConfiguration: Sendable, Equatable {
     /// Idle keep-alive connections per (event loop, endpoint) kept in the pool.
     public var maxIdleConnections: Int
     public var location: SourceLocation
+    public var upstreamProtocol: UpstreamProtocol = .http1
+    /// TLS origination; nil means plain text.
+    public var tls: ClusterTLSConfiguration? = nil
 
     public struct Endpoint: Sendable, Equatable, CustomStringConvertible {
         public var host: String
