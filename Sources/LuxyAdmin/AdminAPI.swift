@@ -17,6 +17,7 @@ struct AdminAPI: Sendable {
     }
 
     let runtime: LuxyRuntime
+    let exporter = PrometheusExporter()
 
     func handle(method: HTTPMethod, path: String) async -> Reply {
         switch (method, path) {
@@ -29,6 +30,8 @@ struct AdminAPI: Sendable {
             return .json(ConfigDump.make(await runtime.status()))
         case (.GET, "/stats"):
             return .json(await stats())
+        case (.GET, "/metrics"):
+            return Reply(status: .ok, contentType: "text/plain; version=0.0.4", body: await metrics())
         case (.POST, "/reload"):
             do {
                 let outcome = try await runtime.reload()
@@ -40,8 +43,24 @@ struct AdminAPI: Sendable {
             }
         default:
             return Reply(status: .notFound, contentType: "text/plain",
-                         body: "unknown admin path; try GET /ready, /config_dump, /stats, POST /reload\n")
+                         body: "unknown admin path; try GET /ready, /config_dump, /stats, /metrics, POST /reload\n")
         }
+    }
+
+    private func metrics() async -> String {
+        let status = await runtime.status()
+        var counters = await runtime.server.counters()
+        counters["reloads_attempted"] = status.counters.attempted
+        counters["reloads_succeeded"] = status.counters.succeeded
+        counters["reloads_failed"] = status.counters.failed
+        counters["reloads_unchanged"] = status.counters.unchanged
+        var gauges = [
+            "generation": status.generation,
+            "live_generations": await runtime.server.liveGenerations(),
+            "retired_generations": await runtime.server.retiredGenerations(),
+        ]
+        if let last = status.counters.lastSuccess { gauges["last_reload_success_unix"] = Int(last.timeIntervalSince1970) }
+        return await exporter.render(counters: counters, gauges: gauges)
     }
 
     /// Proxy counters summed over the loops, plus the reload and generation gauges.
