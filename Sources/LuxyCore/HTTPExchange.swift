@@ -26,6 +26,8 @@ public final class HTTPExchange {
     public let downstreamLocalAddress: SocketAddress?
     public let downstreamRemoteAddress: SocketAddress?
     public let startTime: NIODeadline
+    /// The downstream connection's TLS handshake; nil on a plain connection.
+    public internal(set) var tls: TLSConnectionInfo?
 
     public var requestHead: HTTPRequestHead
     public var requestTrailers: HTTPHeaders?

@@ -9,7 +9,7 @@ final class HTTPExchangeDriver {
     private enum State {
         case requestStages
         case connecting
-        case forwarding(UpstreamConnectionHandler)
+        case forwarding(any UpstreamConnection)
         case responseStages
         case streamingResponse
         case done
@@ -25,9 +25,8 @@ final class HTTPExchangeDriver {
     private var enteredStages = 0
     private var requestComplete = false
     private var responseEnded = false
-    private var pendingResponseTrailers: HTTPHeaders?
     private var timer: Scheduled<Void>?
-    private var upstream: UpstreamConnectionHandler?
+    private var upstream: (any UpstreamConnection)?
 
     /// While the body has nowhere to go yet, buffer this much before withholding reads.
     private static let streamingHighWater = 256 * 1024
@@ -82,9 +81,11 @@ final class HTTPExchangeDriver {
                 // Envoy's order: a local reply passes the response phase of the stages before it.
                 enteredStages = index
                 sendLocal(reply, runResponseStages: true)
-            case .failed(let reason):
+            case .failed:
                 enteredStages = 0
-                sendLocal(LocalReply.error(.internalServerError, "plugin '\(stage.name)' failed: \(reason)"),
+                // The reason (file:line, message) is logged by the stage; clients only learn which
+                // plugin failed, not the script's internals.
+                sendLocal(LocalReply.error(.internalServerError, "plugin '\(stage.name)' failed"),
                           runResponseStages: false)
             }
         }
@@ -126,10 +127,10 @@ final class HTTPExchangeDriver {
         }
         let head = UpstreamRequestHead.make(from: exchange)
         handler.setReadsPaused(false)
-        pool.acquire { [self] result in
+        pool.acquireConnection { [self] result in
             switch result {
             case .success(let connection):
-                guard case .connecting = state else { return pool.release(connection) }
+                guard case .connecting = state else { return pool.releaseConnection(connection) }
                 upstream = connection
                 state = .forwarding(connection)
                 connection.begin(head, receiver: self)
@@ -214,13 +215,14 @@ final class HTTPExchangeDriver {
             switch verdict {
             case .proceed, .responded:
                 runResponseStage(index - 1)
-            case .failed(let reason):
+            case .failed:
                 if upstream != nil { upstream?.abandon(); upstream = nil }
                 exchange.response.abort()
                 enteredStages = 0
                 responseEnded = true
-                let reply = LocalReply.error(.internalServerError, "plugin '\(stage.name)' failed: \(reason)")
+                let reply = LocalReply.error(.internalServerError, "plugin '\(stage.name)' failed")
                 exchange.responseHead = reply.head
+                exchange.responseTrailers = nil
                 exchange.response.replace(with: reply.body)
                 writeResponse()
             }
@@ -239,7 +241,7 @@ final class HTTPExchangeDriver {
             handler.writeResponseBody(body, flush: false)
         }
         if responseEnded {
-            handler.writeResponseEnd(pendingResponseTrailers)
+            handler.writeResponseEnd(exchange.responseTrailers)
             finish()
         } else {
             upstream?.flush()
@@ -275,9 +277,21 @@ final class HTTPExchangeDriver {
     func abort() {
         guard !isFinished else { return }
         upstream?.abandon()
+        // Done first: a stage waiting on the body fails when it is aborted, and its verdict
+        // must find the exchange over rather than answer a client that is gone.
+        finish()
         exchange.request.abort()
         exchange.response.abort()
-        finish()
+    }
+}
+
+extension HTTPExchangeDriver {
+    /// RFC 9110 §6.4.1: no content for HEAD, 1xx, 204 and 304; otherwise only a zero length says so.
+    static func responseHasBody(_ head: HTTPResponseHead, to method: HTTPMethod) -> Bool {
+        if method == .HEAD || head.status.code < 200 || head.status == .noContent || head.status == .notModified {
+            return false
+        }
+        return head.headers.first(name: "content-length").map { $0 != "0" } ?? true
     }
 }
 
@@ -289,7 +303,7 @@ extension HTTPExchangeDriver: UpstreamResponseReceiver {
         var head = head
         HopByHopHeaders.strip(&head.headers)
         exchange.responseHead = head
-        exchange.response.hasBody = true
+        exchange.response.hasBody = Self.responseHasBody(head, to: exchange.requestHead.method)
         beginResponse()
     }
 
@@ -313,10 +327,11 @@ extension HTTPExchangeDriver: UpstreamResponseReceiver {
         responseEnded = true
         switch state {
         case .streamingResponse:
+            exchange.responseTrailers = trailers
             handler.writeResponseEnd(trailers)
             finish()
         case .responseStages:
-            pendingResponseTrailers = trailers
+            // Stages may still read or change them (`trailers()`); they go out with the end.
             exchange.responseTrailers = trailers
             exchange.response.complete()
         default:

@@ -2,8 +2,9 @@ import LuxyConfig
 import NIOCore
 import NIOHTTP1
 
-/// The downstream side of one HTTP/1.1 connection. NIO's pipelining handler in front of it
-/// hands over one request at a time; each becomes an `HTTPExchangeDriver`.
+/// The downstream side of one HTTP/1.1 connection, or of one HTTP/2 stream. NIO's pipelining
+/// handler (HTTP/1.1) or the stream itself (HTTP/2) hands over one request at a time; each
+/// becomes an `HTTPExchangeDriver`.
 ///
 /// Reads are withheld (backpressure) while a request body piles up with nowhere to go.
 final class HTTPProxyHandler: ChannelDuplexHandler {
@@ -19,15 +20,19 @@ final class HTTPProxyHandler: ChannelDuplexHandler {
     private var readsPaused = false
     private var readPending = false
     private var closeAfterResponse = false
+    /// One h2 stream carries one request: keep-alive, `connection: close` and the drain belong
+    /// to the HTTP/2 connection (`HTTP2ServerConnection`), not to this handler.
+    let isHTTP2Stream: Bool
 
-    init(listener: ListenerConfiguration, loop: LoopContext) {
+    init(listener: ListenerConfiguration, loop: LoopContext, isHTTP2Stream: Bool = false) {
         self.listener = listener
         self.loop = loop
+        self.isHTTP2Stream = isHTTP2Stream
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
-        loop.connections[ObjectIdentifier(self)] = self
+        if !isHTTP2Stream { loop.connections[ObjectIdentifier(self)] = self }
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
@@ -45,10 +50,18 @@ final class HTTPProxyHandler: ChannelDuplexHandler {
                                                  close: true))
                 return
             }
-            if !head.isKeepAlive || loop.isDraining { closeAfterResponse = true }
+            if !isHTTP2Stream, !head.isKeepAlive || loop.isDraining { closeAfterResponse = true }
+            // mTLS `allowed_identities`: refused before routing, so nothing reaches an upstream.
+            let tls = listener.tls == nil ? nil : TLSSetup.connectionInfo(of: context.channel)
+            if let tls, !tls.identityAllowed {
+                loop.stats.increment("downstream_tls_forbidden")
+                writeLocalReply(LocalReply.error(.forbidden, "client certificate identity is not allowed"))
+                return
+            }
             let driver = HTTPExchangeDriver(handler: self, generation: generation, head: head,
                                             local: context.channel.localAddress,
                                             remote: context.channel.remoteAddress)
+            driver.exchange.tls = tls
             self.driver = driver
             loop.stats.increment("downstream_requests")
             driver.start()
@@ -126,7 +139,7 @@ final class HTTPProxyHandler: ChannelDuplexHandler {
     func writeResponseHead(_ head: HTTPResponseHead) {
         guard let context else { return }
         var head = head
-        if closeAfterResponse {
+        if closeAfterResponse, !isHTTP2Stream {
             head.headers.replaceOrAdd(name: "connection", value: "close")
         }
         responseInProgress = true

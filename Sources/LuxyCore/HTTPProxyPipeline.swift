@@ -1,11 +1,46 @@
 import LuxyConfig
 import NIOCore
 import NIOHTTP1
+import NIOTLS
 
-/// The handlers of a downstream HTTP/1.1 connection, in order.
+/// The handlers of a downstream HTTP connection. HTTP/1.1 and HTTP/2 share a port: on TLS the
+/// ALPN result picks, on plain text the first bytes do (h2c with prior knowledge starts with
+/// the connection preface). Either way each request ends in an `HTTPProxyHandler`.
 enum HTTPProxyPipeline {
     static func configure(_ pipeline: ChannelPipeline.SynchronousOperations, listener: ListenerConfiguration,
                           limits: LimitsConfiguration, loop: LoopContext) throws {
+        guard listener.http2.enabled else {
+            return try configureHTTP1(pipeline, listener: listener, limits: limits, loop: loop)
+        }
+        // The selectors below call back from @Sendable closures; they run on this loop.
+        let bound = NIOLoopBound(loop, eventLoop: pipeline.eventLoop)
+        if listener.tls != nil {
+            // ProxyServer put the TLS handler first; nothing is decoded before the handshake.
+            try pipeline.addHandler(ApplicationProtocolNegotiationHandler { result, channel in
+                channel.eventLoop.makeCompletedFuture {
+                    let sync = channel.pipeline.syncOperations
+                    if case .negotiated("h2") = result {
+                        try configureHTTP2(sync, listener: listener, limits: limits, loop: bound.value)
+                    } else {
+                        try configureHTTP1(sync, listener: listener, limits: limits, loop: bound.value)
+                    }
+                }
+            })
+        } else {
+            try pipeline.addHandler(HTTPPrefaceSniffer(
+                timeout: .milliseconds(Int64(limits.idleTimeoutMilliseconds))
+            ) { isHTTP2, sync in
+                if isHTTP2 {
+                    try configureHTTP2(sync, listener: listener, limits: limits, loop: bound.value)
+                } else {
+                    try configureHTTP1(sync, listener: listener, limits: limits, loop: bound.value)
+                }
+            })
+        }
+    }
+
+    static func configureHTTP1(_ pipeline: ChannelPipeline.SynchronousOperations, listener: ListenerConfiguration,
+                               limits: LimitsConfiguration, loop: LoopContext) throws {
         var decoderLimits = NIOHTTPDecoderLimitConfiguration()
         decoderLimits.maxHeaderListSize = limits.maxHeaderBytes
         decoderLimits.maxHeaderFieldSize = limits.maxHeaderBytes

@@ -8,11 +8,15 @@ enum HopByHopHeaders {
     ]
 
     static func strip(_ headers: inout HTTPHeaders) {
+        // `te: trailers` is the one TE value that travels (as Envoy keeps it): gRPC servers
+        // require it, and HTTP/2 allows no other.
+        let wantsTrailers = headers[canonicalForm: "te"].contains { $0.lowercased() == "trailers" }
         for option in headers[canonicalForm: "connection"] {
             headers.remove(name: String(option))
         }
         for name in names where headers.contains(name: name) {
             headers.remove(name: name)
         }
+        if wantsTrailers { headers.add(name: "te", value: "trailers") }
     }
 }

@@ -10,7 +10,8 @@ final class LoopContext {
     var pendingGeneration: LoopGeneration?
     /// Old generations still finishing requests.
     var retiredGenerations: [LoopGeneration] = []
-    var connections: [ObjectIdentifier: HTTPProxyHandler] = [:]
+    /// HTTP/1.1 connections and HTTP/2 connections (not their streams), for a graceful drain.
+    var connections: [ObjectIdentifier: any DrainableConnection] = [:]
     var isDraining = false
 
     init(eventLoop: EventLoop) {

@@ -9,6 +9,7 @@ public final class LoopGeneration {
     public let configuration: LuxyConfiguration
     let routers: [String: Router]
     let chains: [ChainName: HTTPStageChain]
+    let tcpChains: [ChainName: TCPStageChain]
     let services: UpstreamServices
     private let onClose: (() -> Void)?
     private var activeExchanges = 0
@@ -16,7 +17,8 @@ public final class LoopGeneration {
     private(set) var isClosed = false
 
     init(number: Int, configuration: LuxyConfiguration, chains: [ChainName: HTTPStageChain],
-         eventLoop: EventLoop, stats: ProxyStats, onClose: (() -> Void)?) throws {
+         eventLoop: EventLoop, stats: ProxyStats, onClose: (() -> Void)?, tlsStores: TLSContextRegistry? = nil,
+         tcpChains: [ChainName: TCPStageChain] = [:]) throws {
         self.number = number
         self.configuration = configuration
         var routers: [String: Router] = [:]
@@ -25,7 +27,9 @@ public final class LoopGeneration {
         }
         self.routers = routers
         self.chains = chains
-        self.services = UpstreamServices(clusters: configuration.clusters, eventLoop: eventLoop, stats: stats)
+        self.tcpChains = tcpChains
+        self.services = UpstreamServices(clusters: configuration.clusters, eventLoop: eventLoop, stats: stats,
+                                         tlsStores: tlsStores)
         self.onClose = onClose
     }
 

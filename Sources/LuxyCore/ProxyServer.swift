@@ -24,12 +24,15 @@ public actor ProxyServer {
     private let loops: [EventLoop]
     private let contexts: [ObjectIdentifier: NIOLoopBound<LoopContext>]
     private var listeners: [String: (config: ListenerConfiguration, channel: Channel)] = [:]
+    /// Certificates of every `tls:` in use; they reload on file changes, outside generations.
+    public nonisolated let tlsStores: TLSContextRegistry
     public private(set) var generation = 0
     public private(set) var configuration: LuxyConfiguration?
 
     public init(group: EventLoopGroup, logger: Logger) async throws {
         self.group = group
         self.logger = logger
+        self.tlsStores = TLSContextRegistry(logger: logger)
         var loops: [EventLoop] = []
         var contexts: [ObjectIdentifier: NIOLoopBound<LoopContext>] = [:]
         for loop in group.makeIterator() {
@@ -47,7 +50,9 @@ public actor ProxyServer {
     @discardableResult
     public func install(_ configuration: LuxyConfiguration, stages: StageChainFactory) async throws -> Int {
         let number = generation + 1
+        let tlsStores = self.tlsStores
         do {
+            try tlsStores.prepare(configuration)
             for loop in loops {
                 let bound = contexts[ObjectIdentifier(loop)]!
                 try await loop.submit {
@@ -55,7 +60,8 @@ public actor ProxyServer {
                     let chains = try stages.makeChains(for: configuration, generation: number, on: loop)
                     context.pendingGeneration = try LoopGeneration(
                         number: number, configuration: configuration, chains: chains.chains,
-                        eventLoop: loop, stats: context.stats, onClose: chains.onClose)
+                        eventLoop: loop, stats: context.stats, onClose: chains.onClose, tlsStores: tlsStores,
+                        tcpChains: chains.tcpChains)
                 }.get()
             }
         } catch {
@@ -70,6 +76,7 @@ public actor ProxyServer {
             throw error
         }
         await forEachLoop { $0.commitPending() }
+        tlsStores.retain(only: configuration)
         for channel in retiring { try? await channel.close() }
         generation = number
         self.configuration = configuration
@@ -77,6 +84,7 @@ public actor ProxyServer {
     }
 
     private func discardPending() async {
+        tlsStores.retain(only: configuration)
         await forEachLoop { context in
             context.pendingGeneration?.discard()
             context.pendingGeneration = nil
@@ -128,6 +136,7 @@ public actor ProxyServer {
     public func shutdown(drainTimeout: Duration) async {
         for (_, listener) in listeners { try? await listener.channel.close() }
         listeners.removeAll()
+        tlsStores.retain(only: nil)
         await forEachLoop { context in
             context.isDraining = true
             for connection in context.connections.values { connection.quiesce() }
@@ -178,9 +187,6 @@ public actor ProxyServer {
         var bound: [(ListenerConfiguration, Channel)] = []
         do {
             for listener in configuration.listeners where listeners[listener.name] == nil || retiring.contains(listener.name) {
-                guard listener.proto == .http else {
-                    throw ServerError.unsupported("listener '\(listener.name)': protocol tcp is not supported yet")
-                }
                 bound.append((listener, try await bind(listener)))
             }
         } catch {
@@ -204,6 +210,8 @@ public actor ProxyServer {
 
     private func bind(_ listener: ListenerConfiguration) async throws -> Channel {
         let contexts = self.contexts
+        let tlsStores = self.tlsStores
+        let logger = self.logger
         let name = listener.name
         do {
             return try await ServerBootstrap(group: group)
@@ -217,9 +225,21 @@ public actor ProxyServer {
                         // committed, so the pending generation counts too.
                         guard let loop = contexts[ObjectIdentifier(channel.eventLoop)]?.value,
                               let generation = [loop.generation, loop.pendingGeneration].lazy.compactMap({ $0 })
-                                  .first(where: { $0.routers[name] != nil }),
+                                  .first(where: { $0.serves(listener: name) }),
                               let listener = generation.configuration.listeners.first(where: { $0.name == name })
                         else { throw ChannelError.ioOnClosedChannel }
+                        if listener.tls != nil {
+                            // TLS first: everything after it sees decrypted bytes and the ALPN result.
+                            guard let store = tlsStores.store(for: listener) else { throw ChannelError.ioOnClosedChannel }
+                            // TCP has no 403 to give: a peer outside allowed_identities is closed.
+                            try TLSSetup.addServerHandler(to: channel, listener: listener, store: store,
+                                                          stats: loop.stats, logger: logger,
+                                                          closeRefused: listener.proto == .tcp)
+                        }
+                        if listener.proto == .tcp {
+                            return try TCPProxyPipeline.configure(channel, listener: listener,
+                                                                  generation: generation, loop: loop)
+                        }
                         try HTTPProxyPipeline.configure(channel.pipeline.syncOperations, listener: listener,
                                                         limits: generation.configuration.limits, loop: loop)
                     }

@@ -12,10 +12,14 @@ public protocol StageChainFactory: Sendable {
 /// A loop's chains for one generation, and what to release when the generation closes.
 public struct LoopChains {
     public var chains: [ChainName: HTTPStageChain]
+    /// The `-tcp` chains, keyed like `chains`.
+    public var tcpChains: [ChainName: TCPStageChain]
     public var onClose: (() -> Void)?
 
-    public init(chains: [ChainName: HTTPStageChain], onClose: (() -> Void)? = nil) {
+    public init(chains: [ChainName: HTTPStageChain], tcpChains: [ChainName: TCPStageChain] = [:],
+                onClose: (() -> Void)? = nil) {
         self.chains = chains
+        self.tcpChains = tcpChains
         self.onClose = onClose
     }
 }

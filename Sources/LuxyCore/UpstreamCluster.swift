@@ -4,21 +4,32 @@ import NIOCore
 /// One cluster as seen from one event loop: its endpoints' pools and the balancer's position.
 final class UpstreamCluster {
     let config: ClusterConfiguration
-    let pools: [UpstreamPool]
+    /// Per endpoint: a pool of HTTP/1.1 connections, or one multiplexed HTTP/2 connection.
+    let pools: [any UpstreamConnectionProvider]
     private var next = 0
 
-    init(config: ClusterConfiguration, eventLoop: EventLoop) {
+    init(config: ClusterConfiguration, eventLoop: EventLoop, tlsStores: TLSContextRegistry? = nil) {
         self.config = config
-        self.pools = config.endpoints.map {
-            UpstreamPool(endpoint: $0, eventLoop: eventLoop,
-                         connectTimeout: .milliseconds(Int64(config.connectTimeoutMilliseconds)),
-                         maxIdle: config.maxIdleConnections)
+        let tlsStore = tlsStores?.store(for: config)
+        self.pools = config.endpoints.map { endpoint -> any UpstreamConnectionProvider in
+            let tls = tlsStore.flatMap { store in
+                config.tls.map { UpstreamTLS(store: store, tls: $0, host: endpoint.host) }
+            }
+            let connectTimeout = TimeAmount.milliseconds(Int64(config.connectTimeoutMilliseconds))
+            switch config.upstreamProtocol {
+            case .http1:
+                return UpstreamPool(endpoint: endpoint, eventLoop: eventLoop, connectTimeout: connectTimeout,
+                                    maxIdle: config.maxIdleConnections, tls: tls)
+            case .http2:
+                return HTTP2UpstreamPool(endpoint: endpoint, eventLoop: eventLoop, connectTimeout: connectTimeout,
+                                         tls: tls)
+            }
         }
     }
 
     var requestTimeout: TimeAmount { .milliseconds(Int64(config.requestTimeoutMilliseconds)) }
 
-    func pickPool() -> UpstreamPool? {
+    func pickPool() -> (any UpstreamConnectionProvider)? {
         guard !pools.isEmpty else { return nil }
         switch config.loadBalancing {
         case .roundRobin:

@@ -91,6 +91,8 @@ final class UpstreamConnectionHandler: ChannelInboundHandler {
     func errorCaught(context: ChannelHandlerContext, error: Error) {
         if let parserError = error as? HTTPParserError {
             fail(.malformedResponse("\(parserError)"))
+        } else if let refused = error as? UpstreamTLSHandshake.PeerRefusedHandshake {
+            fail(.tlsHandshakeFailed(refused.description))
         } else {
             fail(.reset)
         }

@@ -15,10 +15,11 @@ public enum UpstreamError: Error, Equatable, CustomStringConvertible {
     case timeout
     case reset
     case malformedResponse(String)
+    case tlsHandshakeFailed(String)
 
     public var status: HTTPResponseStatus {
         switch self {
-        case .unknownCluster, .noEndpoint, .connectFailed, .connectTimeout: return .serviceUnavailable
+        case .unknownCluster, .noEndpoint, .connectFailed, .connectTimeout, .tlsHandshakeFailed: return .serviceUnavailable
         case .timeout: return .gatewayTimeout
         case .reset, .malformedResponse: return .badGateway
         }
@@ -33,6 +34,7 @@ public enum UpstreamError: Error, Equatable, CustomStringConvertible {
         case .timeout: return "upstream request timeout"
         case .reset: return "upstream reset before the response was complete"
         case .malformedResponse(let reason): return "malformed upstream response: \(reason)"
+        case .tlsHandshakeFailed(let reason): return "upstream TLS handshake failed: \(reason)"
         }
     }
 
@@ -45,6 +47,7 @@ public enum UpstreamError: Error, Equatable, CustomStringConvertible {
         case .timeout: return "upstream_timeout"
         case .reset: return "upstream_reset"
         case .malformedResponse: return "upstream_malformed"
+        case .tlsHandshakeFailed: return "upstream_tls_handshake_failed"
         }
     }
 

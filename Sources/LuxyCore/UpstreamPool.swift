@@ -10,11 +10,14 @@ final class UpstreamPool {
     private let eventLoop: EventLoop
     private let connectTimeout: TimeAmount
     private let maxIdle: Int
+    private let tls: UpstreamTLS?
     private var idle: [UpstreamConnectionHandler] = []
     private var isClosed = false
 
-    init(endpoint: ClusterConfiguration.Endpoint, eventLoop: EventLoop, connectTimeout: TimeAmount, maxIdle: Int) {
+    init(endpoint: ClusterConfiguration.Endpoint, eventLoop: EventLoop, connectTimeout: TimeAmount, maxIdle: Int,
+         tls: UpstreamTLS? = nil) {
         self.endpoint = endpoint
+        self.tls = tls
         self.eventLoop = eventLoop
         self.connectTimeout = connectTimeout
         self.maxIdle = maxIdle
@@ -51,11 +54,13 @@ final class UpstreamPool {
     }
 
     private func connect(_ completion: @escaping (Result<UpstreamConnectionHandler, UpstreamError>) -> Void) {
+        let tls = self.tls
         ClientBootstrap(group: eventLoop)
             .connectTimeout(connectTimeout)
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
+                    if let tls { try TLSSetup.addClientHandler(to: channel, tls: tls) }
                     try channel.pipeline.syncOperations.addHTTPClientHandlers()
                     try channel.pipeline.syncOperations.addHandler(UpstreamConnectionHandler())
                 }
@@ -72,7 +77,10 @@ final class UpstreamPool {
                         return
                     }
                     handler.pool = self
-                    completion(.success(handler))
+                    // A TLS connection is handed out only once its handshake succeeded.
+                    TLSSetup.whenUpstreamReady(channel) { ready in
+                        completion(ready.map { handler })
+                    }
                 case .failure(let error):
                     completion(.failure(UpstreamError.fromConnect(error)))
                 }

@@ -9,11 +9,11 @@ final class UpstreamServices {
     let stats: ProxyStats
     private let clusters: [String: UpstreamCluster]
 
-    init(clusters: [ClusterConfiguration], eventLoop: EventLoop, stats: ProxyStats) {
+    init(clusters: [ClusterConfiguration], eventLoop: EventLoop, stats: ProxyStats, tlsStores: TLSContextRegistry? = nil) {
         self.eventLoop = eventLoop
         self.stats = stats
         self.clusters = Dictionary(uniqueKeysWithValues: clusters.map {
-            ($0.name, UpstreamCluster(config: $0, eventLoop: eventLoop))
+            ($0.name, UpstreamCluster(config: $0, eventLoop: eventLoop, tlsStores: tlsStores))
         })
     }
 
@@ -46,11 +46,11 @@ final class UpstreamServices {
             head.headers.setContentLength(body.readableBytes)
         }
         call.start(timeout: timeout, on: eventLoop)
-        pool.acquire { result in
+        pool.acquireConnection { result in
             switch result {
             case .success(let connection):
                 guard call.attach(connection) else {
-                    pool.release(connection)
+                    pool.releaseConnection(connection)
                     return
                 }
                 connection.begin(head, receiver: call)
@@ -71,7 +71,7 @@ private final class BufferedUpstreamCall: UpstreamResponseReceiver {
     private var completion: ((HTTPResponseHead, ByteBuffer) -> Void)?
     private var head: HTTPResponseHead?
     private var body = ByteBuffer()
-    private var connection: UpstreamConnectionHandler?
+    private var connection: (any UpstreamConnection)?
     private var timer: Scheduled<Void>?
     private let stats: ProxyStats
 
@@ -88,7 +88,7 @@ private final class BufferedUpstreamCall: UpstreamResponseReceiver {
     }
 
     /// False when the call already ended (timed out while connecting).
-    func attach(_ connection: UpstreamConnectionHandler) -> Bool {
+    func attach(_ connection: any UpstreamConnection) -> Bool {
         guard completion != nil else { return false }
         self.connection = connection
         return true

@@ -42,6 +42,12 @@ public protocol LuaHTTPHost: AnyObject {
     var clusterName: String? { get }
     /// `host:port` of the chosen upstream endpoint; known once routing picked one.
     var upstreamTarget: String? { get }
+    /// The downstream TLS connection (`connection():ssl()`); nil on a plain connection.
+    var ssl: LuaSSLInfo? { get }
+}
+
+extension LuaHTTPHost {
+    public var ssl: LuaSSLInfo? { nil }
 }
 
 public enum LuaHTTPPhase: Sendable { case request, response }

@@ -3,12 +3,13 @@ import CLuaShims
 
 extension LuaHTTPStream {
     /// `handle:body([always_wrap])`: waits for the whole body; a buffer object, or nil when
-    /// the message has none.
-    func body(_ s: LuaStack, _ run: PhaseRun, resumed: Bool) throws(LuaRaise) -> Int32 {
+    /// the message has none (an empty buffer instead when `always_wrap` is true, as in Envoy,
+    /// so a script can give a bodiless message a body).
+    func body(_ s: LuaStack, _ run: PhaseRun, resumed: Bool, alwaysWrap: Bool = false) throws(LuaRaise) -> Int32 {
         if resumed {
-            return try pushBody(takePending(run), s, run)
+            return try pushBody(takePending(run), s, run, alwaysWrap: alwaysWrap)
         }
-        if run.bodyLoaded { return pushLoadedBody(s, run) }
+        if run.bodyLoaded { return pushLoadedBody(s, run, alwaysWrap: alwaysWrap) }
         guard canWait(s, run) else {
             throw LuaRaise("body() cannot wait here: call it from the phase function, not from a nested coroutine or callback")
         }
@@ -16,7 +17,7 @@ extension LuaHTTPStream {
             host.body(run.phase) { [self] result in self.deliver(.body(result), token: token) }
         }
         guard let pending else { return Int32(LUXY_RC_YIELD) }
-        return try pushBody(pending, s, run)
+        return try pushBody(pending, s, run, alwaysWrap: alwaysWrap)
     }
 
     /// The bodyChunks() iterator: the buffered body as one chunk, then the end.
@@ -30,20 +31,22 @@ extension LuaHTTPStream {
         return count
     }
 
-    private func pushBody(_ pending: PhaseRun.Pending?, _ s: LuaStack, _ run: PhaseRun) throws(LuaRaise) -> Int32 {
+    private func pushBody(_ pending: PhaseRun.Pending?, _ s: LuaStack, _ run: PhaseRun, alwaysWrap: Bool)
+        throws(LuaRaise) -> Int32
+    {
         guard case .body(let result)? = pending else { throw LuaRaise("body() was resumed without a body") }
         switch result {
         case .success(let bytes):
             run.body = bytes
             run.bodyLoaded = true
-            return pushLoadedBody(s, run)
+            return pushLoadedBody(s, run, alwaysWrap: alwaysWrap)
         case .failure(let error):
             throw LuaRaise(error.message)
         }
     }
 
-    private func pushLoadedBody(_ s: LuaStack, _ run: PhaseRun) -> Int32 {
-        if run.body == nil {
+    private func pushLoadedBody(_ s: LuaStack, _ run: PhaseRun, alwaysWrap: Bool) -> Int32 {
+        if run.body == nil && !alwaysWrap {
             s.pushNil()
         } else {
             vm.pushObject(s.L, .buffer, token: run.token)

@@ -20,6 +20,8 @@ extension LuaHTTPStream {
         case .chunkIterator: return try nextBodyChunk(s, run, object, resumed: resumed)
         case .metadata: return try callMetadata(method, s)
         case .streamInfo, .dynamicMetadata, .connection: return try callStreamInfo(method, s, run)
+        case .ssl: return try callSSL(method, s)
+        case .tcpConnection: throw LuaRaise("'\(method.luaName)' is only for tcp connections")
         }
     }
 
@@ -29,12 +31,10 @@ extension LuaHTTPStream {
             vm.pushObject(s.L, .headerMap, token: run.token)
             return 1
         case .trailers:
-            if run.trailers == nil { run.trailers = host.trailers(run.phase) }
-            guard run.trailers != nil else { s.pushNil(); return 1 }
-            vm.pushObject(s.L, .headerMap, token: run.token, aux: 1)
-            return 1
+            return try trailers(s, run, resumed: resumed)
         case .body:
-            return try body(s, run, resumed: resumed)
+            // Envoy's optional always_wrap_body; on resume the arguments are still in place.
+            return try body(s, run, resumed: resumed, alwaysWrap: lua_toboolean(s.L, 2) != 0)
         case .bodyChunks:
             lua_rawgeti(s.L, luxy_registry_index(), lua_Integer(vm.chunkIteratorRef))
             vm.pushObject(s.L, .chunkIterator, token: run.token)

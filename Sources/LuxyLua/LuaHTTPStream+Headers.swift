@@ -20,11 +20,15 @@ extension LuaHTTPStream {
             return 1
         case .headerAdd:
             let key = try s.checkString(2, name)
-            map?.add(key, try s.checkString(3, name))
+            let value = try s.checkString(3, name)
+            try Self.checkHeaderField(key, value, name)
+            map?.add(key, value)
             return 0
         case .headerReplace:
             let key = try s.checkString(2, name)
-            map?.replace(key, try s.checkString(3, name))
+            let value = try s.checkString(3, name)
+            try Self.checkHeaderField(key, value, name)
+            map?.replace(key, value)
             return 0
         case .headerRemove:
             map?.remove(try s.checkString(2, name))
@@ -48,6 +52,30 @@ extension LuaHTTPStream {
             return 1
         default:
             throw LuaRaise("'\(name)' is not a header map method")
+        }
+    }
+
+    /// Names must be tokens (a leading ':' for pseudo-headers) and values free of CR, LF and
+    /// NUL. Anything else cannot go on the wire: NIO refuses to write such a head, which
+    /// would surface far from the script as a 502 or a silently dropped client connection.
+    static func checkHeaderField(_ key: String, _ value: String, _ fname: String) throws(LuaRaise) {
+        var nameBytes = Substring(key).utf8[...]
+        if nameBytes.first == UInt8(ascii: ":") { nameBytes = nameBytes.dropFirst() }
+        guard !nameBytes.isEmpty, nameBytes.allSatisfy(isTokenByte) else {
+            throw LuaRaise("\(fname)(): invalid header name '\(key)'")
+        }
+        guard !value.utf8.contains(where: { $0 == 13 || $0 == 10 || $0 == 0 }) else {
+            throw LuaRaise("\(fname)(): invalid value for header '\(key)' (CR, LF and NUL are not allowed)")
+        }
+    }
+
+    private static func isTokenByte(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
+             UInt8(ascii: "0")...UInt8(ascii: "9"):
+            return true
+        default:
+            return "!#$%&'*+-.^_`|~".utf8.contains(byte)
         }
     }
 

@@ -41,7 +41,7 @@ extension LuaHTTPStream {
         case .infoDirectRemoteAddress, .infoRemoteAddress: s.push(host.streamInfo.downstreamRemoteAddress)
         case .infoRequestedServerName: s.push(host.streamInfo.requestedServerName)
         case .infoDynamicMetadata: vm.pushObject(s.L, .dynamicMetadata, token: run.token)
-        case .connectionSsl: s.pushNil()  // TLS is not terminated by Luxy yet.
+        case .connectionSsl, .infoDownstreamSslConnection: return pushSSL(s, run)
         case .dynamicGet:
             let filter = try s.checkString(2, method.luaName)
             pushDynamicMetadata(s)

@@ -1,6 +1,8 @@
 /// The kinds of userdata handed to scripts; each has one metatable per VM.
 enum LuaObjectKind: Int32, CaseIterable {
-    case handle, headerMap, buffer, metadata, streamInfo, dynamicMetadata, connection, chunkIterator
+    case handle, headerMap, buffer, metadata, streamInfo, dynamicMetadata, connection, chunkIterator, ssl
+    /// The `conn` of the tcp phases.
+    case tcpConnection
 
     var typeName: String {
         switch self {
@@ -12,6 +14,8 @@ enum LuaObjectKind: Int32, CaseIterable {
         case .dynamicMetadata: "luxy.dynamicMetadata"
         case .connection: "luxy.connection"
         case .chunkIterator: "luxy.bodyChunks"
+        case .ssl: "luxy.ssl"
+        case .tcpConnection: "luxy.tcpConnection"
         }
     }
 }
@@ -30,10 +34,17 @@ enum LuaMethod: Int32, CaseIterable {
     case bufferLength = 200, bufferGetBytes, bufferSetBytes
     case metadataGet = 300, metadataPairs
     case infoProtocol = 400, infoLocalAddress, infoDirectRemoteAddress, infoRemoteAddress
-    case infoRequestedServerName, infoDynamicMetadata
+    case infoRequestedServerName, infoDynamicMetadata, infoDownstreamSslConnection
     case dynamicGet = 500, dynamicSet, dynamicPairs
     case connectionSsl = 600
     case chunkNext = 700
+    case sslPeerCertificatePresented = 800, sslPeerCertificateValidated, sslUriSanPeerCertificate
+    case sslDnsSansPeerCertificate, sslSubjectPeerCertificate, sslSha256PeerCertificateDigest, sslTlsVersion
+    case sslSni, sslAlpn
+    // The tcp phases' `conn` (proxy-wasm's TcpContext, with the handle's helpers).
+    case tcpSourceAddress = 900, tcpDestinationAddress, tcpUpstreamAddress, tcpPeerIdentity, tcpConfig
+    case tcpDirection, tcpCluster, tcpClose, tcpHTTPCall
+    case tcpLogTrace, tcpLogDebug, tcpLogInfo, tcpLogWarn, tcpLogErr, tcpLogCritical
 
     var kind: LuaObjectKind {
         switch rawValue {
@@ -44,7 +55,9 @@ enum LuaMethod: Int32, CaseIterable {
         case ..<500: .streamInfo
         case ..<600: .dynamicMetadata
         case ..<700: .connection
-        default: .chunkIterator
+        case ..<800: .chunkIterator
+        case ..<900: .ssl
+        default: .tcpConnection
         }
     }
 
@@ -95,9 +108,34 @@ enum LuaMethod: Int32, CaseIterable {
         case .infoRemoteAddress: "downstreamRemoteAddress"
         case .infoRequestedServerName: "requestedServerName"
         case .infoDynamicMetadata: "dynamicMetadata"
+        case .infoDownstreamSslConnection: "downstreamSslConnection"
         case .dynamicSet: "set"
         case .connectionSsl: "ssl"
         case .chunkNext: "bodyChunks iterator"
+        case .tcpSourceAddress: "sourceAddress"
+        case .tcpDestinationAddress: "destinationAddress"
+        case .tcpUpstreamAddress: "upstreamAddress"
+        case .tcpPeerIdentity: "peerIdentity"
+        case .tcpConfig: "config"
+        case .tcpDirection: "direction"
+        case .tcpCluster: "cluster"
+        case .tcpClose: "close"
+        case .tcpHTTPCall: "httpCall"
+        case .tcpLogTrace: "logTrace"
+        case .tcpLogDebug: "logDebug"
+        case .tcpLogInfo: "logInfo"
+        case .tcpLogWarn: "logWarn"
+        case .tcpLogErr: "logErr"
+        case .tcpLogCritical: "logCritical"
+        case .sslPeerCertificatePresented: "peerCertificatePresented"
+        case .sslPeerCertificateValidated: "peerCertificateValidated"
+        case .sslUriSanPeerCertificate: "uriSanPeerCertificate"
+        case .sslDnsSansPeerCertificate: "dnsSansPeerCertificate"
+        case .sslSubjectPeerCertificate: "subjectPeerCertificate"
+        case .sslSha256PeerCertificateDigest: "sha256PeerCertificateDigest"
+        case .sslTlsVersion: "tlsVersion"
+        case .sslSni: "sni"
+        case .sslAlpn: "alpn"
         }
     }
 

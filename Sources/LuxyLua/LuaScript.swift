@@ -10,9 +10,11 @@ public final class LuaScript {
     let configRef: Int32
     let requestFunctionRef: Int32
     let responseFunctionRef: Int32
+    /// `on_connect`, `on_downstream_data`, `on_upstream_data`, `on_close` (tcp chains).
+    let tcpFunctionRefs: [LuaTCPEvent: Int32]
 
     init(name: String, chunkName: String, vm: LuaVM, environmentRef: Int32, configRef: Int32,
-         requestFunctionRef: Int32, responseFunctionRef: Int32)
+         requestFunctionRef: Int32, responseFunctionRef: Int32, tcpFunctionRefs: [LuaTCPEvent: Int32] = [:])
     {
         self.name = name
         self.chunkName = chunkName
@@ -21,6 +23,7 @@ public final class LuaScript {
         self.configRef = configRef
         self.requestFunctionRef = requestFunctionRef
         self.responseFunctionRef = responseFunctionRef
+        self.tcpFunctionRefs = tcpFunctionRefs
     }
 
     deinit {
@@ -28,12 +31,16 @@ public final class LuaScript {
         vm.unref(configRef)
         vm.unref(requestFunctionRef)
         vm.unref(responseFunctionRef)
+        for ref in tcpFunctionRefs.values { vm.unref(ref) }
     }
 
     /// Defines `on_request` or `envoy_on_request`.
     public var handlesRequest: Bool { requestFunctionRef != LUA_NOREF }
     /// Defines `on_response` or `envoy_on_response`.
     public var handlesResponse: Bool { responseFunctionRef != LUA_NOREF }
+
+    /// Defines the function of the tcp `event` (`on_connect`, …).
+    public func handles(_ event: LuaTCPEvent) -> Bool { tcpFunctionRefs[event] != nil }
 
     func functionRef(_ phase: LuaHTTPPhase) -> Int32 {
         phase == .request ? requestFunctionRef : responseFunctionRef

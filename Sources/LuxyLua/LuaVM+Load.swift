@@ -37,10 +37,15 @@ extension LuaVM {
 
         let request = functionRef(env: env, names: "on_request", "envoy_on_request")
         let response = functionRef(env: env, names: "on_response", "envoy_on_response")
+        var tcp: [LuaTCPEvent: Int32] = [:]
+        for event in LuaTCPEvent.allCases {
+            let ref = functionRef(env: env, names: event.functionName)
+            if ref != LUA_NOREF { tcp[event] = ref }
+        }
         lua_pushvalue(L, env)
         let envRef = ref()
         return LuaScript(name: name, chunkName: chunkName, vm: self, environmentRef: envRef, configRef: configRef,
-                         requestFunctionRef: request, responseFunctionRef: response)
+                         requestFunctionRef: request, responseFunctionRef: response, tcpFunctionRefs: tcp)
     }
 
     /// Compiles only, in a throwaway VM: `luxy check` and reload validation.

@@ -29,7 +29,7 @@ public final class LuaVM {
     /// The bodyChunks() iterator function, made once.
     var chunkIteratorRef: Int32 = LUA_NOREF
     /// The stream whose coroutine is running right now; host calls act on it alone.
-    var currentStream: LuaHTTPStream?
+    var currentStream: LuaHostStream?
     var inHostCall = false
     private var lastToken: UInt64 = 0
 

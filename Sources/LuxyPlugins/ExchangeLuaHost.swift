@@ -100,10 +100,13 @@ final class ExchangeLuaHost: LuaHTTPHost {
 
     var streamInfo: LuaStreamInfo {
         LuaStreamInfo(
-            protocolName: "HTTP/\(exchange.requestHead.version.major).\(exchange.requestHead.version.minor)",
+            // Envoy says "HTTP/2"; NIO's HTTP/2 codec marks requests 2.0.
+            protocolName: exchange.requestHead.version.major == 2
+                ? "HTTP/2" : "HTTP/\(exchange.requestHead.version.major).\(exchange.requestHead.version.minor)",
             downstreamLocalAddress: exchange.downstreamLocalAddress?.envoyDescription ?? "",
             downstreamRemoteAddress: exchange.downstreamRemoteAddress?.envoyDescription ?? "",
-            direction: exchange.direction.rawValue)
+            direction: exchange.direction.rawValue,
+            requestedServerName: exchange.tls?.serverName ?? "")
     }
 
     var routeMetadata: ConfigValue { exchange.route?.metadata ?? .map([]) }

@@ -5,7 +5,8 @@ import LuxyLua
 import NIOCore
 
 /// Turns a `ChainPlan` into Lua stages on one event loop: one VM per loop and generation,
-/// each stage's script loaded into it with its own environment and config.
+/// each stage's script loaded into it with its own environment and config, for the http and
+/// the tcp chains alike.
 public struct LuaStageChainFactory: StageChainFactory {
     public let plan: ChainPlan
     let logger: Logger
@@ -23,6 +24,7 @@ public struct LuaStageChainFactory: StageChainFactory {
         let vm = try LuaVM(limits: LuaLimits(instructionBudget: limits.luaInstructionBudget,
                                              memoryBytes: limits.luaMemoryBytes))
         var chains: [ChainName: HTTPStageChain] = [:]
+        var tcpChains: [ChainName: TCPStageChain] = [:]
         do {
             for chain in [ChainName.inboundHTTP, .outboundHTTP] {
                 let stages = try plan.stages(chain).map { resolved -> HTTPStage in
@@ -34,10 +36,20 @@ public struct LuaStageChainFactory: StageChainFactory {
                     chains[chain] = HTTPStageChain(stages: stages, finishExchange: LuaHTTPStage.finish)
                 }
             }
+            for chain in [ChainName.inboundTCP, .outboundTCP] {
+                let stages = try plan.stages(chain).map { resolved -> TCPStage in
+                    let script = try vm.loadScript(name: resolved.name, chunkName: resolved.displayPath,
+                                                   source: resolved.source, config: resolved.configuration.config)
+                    return LuaTCPStage(resolved: resolved, script: script, vm: vm, logger: logger)
+                }
+                if !stages.isEmpty {
+                    tcpChains[chain] = TCPStageChain(stages: stages, finishConnection: LuaTCPStage.finish)
+                }
+            }
         } catch {
             vm.close()
             throw error
         }
-        return LoopChains(chains: chains, onClose: { vm.close() })
+        return LoopChains(chains: chains, tcpChains: tcpChains, onClose: { vm.close() })
     }
 }

@@ -2,6 +2,7 @@ import NIOConcurrencyHelpers
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import NIOSSL
 
 /// A real HTTP/1.1 server on 127.0.0.1, port 0, for tests: it records what it received and
 /// answers by path, so a test can tell exactly what reached the upstream.
@@ -31,12 +32,19 @@ public final class FakeUpstream: Sendable {
         var held: [@Sendable () -> Void] = []
     }
 
-    public static func start(name: String = "upstream", group: EventLoopGroup) async throws -> FakeUpstream {
+    /// With `tls`, the upstream speaks HTTPS (a `certificateVerification` other than `.none`
+    /// in it makes it require a client certificate).
+    public static func start(name: String = "upstream", group: EventLoopGroup,
+                             tls: TLSConfiguration? = nil) async throws -> FakeUpstream {
         let state = NIOLockedValueBox(State())
+        let sslContext = try tls.map { try NIOSSLContext(configuration: $0) }
         let channel = try await ServerBootstrap(group: group)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
+                    if let sslContext {
+                        try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: sslContext))
+                    }
                     try channel.pipeline.syncOperations.configureHTTPServerPipeline()
                     try channel.pipeline.syncOperations.addHandler(FakeUpstreamHandler(name: name, state: state))
                 }

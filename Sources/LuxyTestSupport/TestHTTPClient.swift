@@ -36,7 +36,7 @@ public enum TestHTTPClientError: Error, CustomStringConvertible {
 /// One TCP connection speaking raw HTTP/1.1: send any bytes (malformed ones included), read
 /// whole responses one at a time.
 public final class TestHTTPConnection: Sendable {
-    private let channel: Channel
+    let channel: Channel
     private let inbox: NIOLockedValueBox<Inbox>
 
     struct Inbox {
@@ -65,7 +65,7 @@ public final class TestHTTPConnection: Sendable {
         return TestHTTPConnection(channel: channel, inbox: inbox)
     }
 
-    private init(channel: Channel, inbox: NIOLockedValueBox<Inbox>) {
+    init(channel: Channel, inbox: NIOLockedValueBox<Inbox>) {
         self.channel = channel
         self.inbox = inbox
     }
@@ -144,7 +144,7 @@ public final class TestHTTPConnection: Sendable {
     }
 }
 
-private final class CollectingHandler: ChannelInboundHandler, Sendable {
+final class CollectingHandler: ChannelInboundHandler, Sendable {
     typealias InboundIn = ByteBuffer
 
     private let inbox: NIOLockedValueBox<TestHTTPConnection.Inbox>

@@ -266,14 +266,6 @@ final class LuaFailureIntegrationTests: IntegrationTestCase {
     }
 
     func testClientGoingAwayWhileTheScriptWaitsLeavesTheProxyHealthy() async throws {
-        // KNOWN BUG (LuxyCore): HTTPExchangeDriver.abort() calls exchange.request.abort() before
-        // finish(); the aborted body fails the waiting body() call, the stage reports .failed,
-        // and the driver (not yet .done) writes a 500 — then HTTPProxyHandler.errorCaught writes
-        // its 400 as a second response. In debug builds NIO traps ("Received second response
-        // while waiting for first one to complete"), killing the whole test process. Remove
-        // this skip once abort() marks the exchange finished before failing its buffers.
-        try XCTSkipIf(ProcessInfo.processInfo.environment["LUXY_RUN_KNOWN_CRASHES"] == nil,
-                      "known crash: client leaves while a Lua stage waits in body(); set LUXY_RUN_KNOWN_CRASHES=1")
         let script = """
             function on_request(h)
               if h:headers():get(":path") == "/wait" then
@@ -293,5 +285,32 @@ final class LuaFailureIntegrationTests: IntegrationTestCase {
             XCTAssertEqual(response.status, 200, response.body)
         }
         XCTAssertEqual(upstream.received.map(\.head.uri), (0..<4).map { "/after/\($0)" })
+    }
+
+    func testHeaderInjectionAttemptsAreScriptErrors() async throws {
+        let script = #"""
+            function on_request(h)
+              local path = h:headers():get(":path")
+              if path == "/crlf-value" then h:headers():add("x-evil", "a\r\nx-injected: 1") end
+              if path == "/bad-name" then h:headers():replace("bad name", "v") end
+              if path == "/respond-crlf" then h:respond({[":status"] = "200", ["x-evil"] = "b\r\nx-injected: 2"}, "") end
+            end
+            function on_response(h)
+              if h:headers():get("x-upstream") then h:headers():add("x-evil", "c\nx-injected: 3") end
+            end
+            """#
+        let proxy = try await startLuaProxy([LuaPlugin("injector", script)])
+        for (path, line) in [("/crlf-value", 3), ("/bad-name", 4), ("/response", 8)] {
+            let client = try await connect(proxy)
+            let response = try await client.request("GET", path)
+            XCTAssertEqual(response.status, 500, "\(path): \(response.description)")
+            XCTAssertNil(response.header("x-injected"), path)
+            XCTAssertTrue(proxy.logs.contains("plugins/injector.lua:\(line):"), "\(path): \(proxy.logs.all.map(\.line))")
+        }
+        XCTAssertFalse(upstream.received.contains { $0.head.headers.contains(name: "x-injected") })
+        XCTAssertEqual(upstream.received.map(\.head.uri), ["/response"])
+        let client = try await connect(proxy)
+        let respond = try? await client.request("GET", "/respond-crlf")
+        XCTAssertEqual(respond?.status, 500, "respond() with a CR/LF header value: \(respond?.description ?? "connection dropped")")
     }
 }

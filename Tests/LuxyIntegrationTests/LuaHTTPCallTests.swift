@@ -80,8 +80,8 @@ final class LuaHTTPCallIntegrationTests: IntegrationTestCase {
             for i in 0..<20 {
                 tasks.addTask {
                     let connection = try await TestHTTPConnection.connect(port: port, group: group)
-                    defer { Task { await connection.close() } }
                     let response = try await connection.request("GET", "/c/\(i)", headers: [("x-token", i % 2 == 0 ? "good" : "bad")])
+                    await connection.close()
                     return (i, response.status)
                 }
             }

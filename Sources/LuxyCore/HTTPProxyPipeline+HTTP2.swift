@@ -1,0 +1,48 @@
+import LuxyConfig
+import NIOCore
+import NIOHTTP2
+
+extension HTTPProxyPipeline {
+    /// An HTTP/2 connection: NIO's frame handler with the listener's limits, its connection
+    /// manager (idle timeout, graceful GOAWAY on drain), and per stream the HTTP/1-style codec
+    /// in front of the same `HTTPProxyHandler` HTTP/1.1 uses, so stages see one request type.
+    ///
+    /// NIO's DoS protections stay at their defaults: rapid reset (at most 200 RST_STREAM per
+    /// 30 s), CONTINUATION floods (at most 5 in a row), empty DATA frames, control frame
+    /// floods, and the connection glitch budget.
+    static func configureHTTP2(_ pipeline: ChannelPipeline.SynchronousOperations, listener: ListenerConfiguration,
+                               limits: LimitsConfiguration, loop: LoopContext) throws {
+        let settings = listener.http2
+        var connection = NIOHTTP2Handler.ConnectionConfiguration()
+        connection.initialSettings = [
+            HTTP2Setting(parameter: .maxConcurrentStreams, value: settings.maxConcurrentStreams),
+            HTTP2Setting(parameter: .initialWindowSize, value: settings.initialWindowSize),
+            HTTP2Setting(parameter: .maxHeaderListSize, value: settings.maxHeaderListSize),
+            // Luxy never pushes.
+            HTTP2Setting(parameter: .enablePush, value: 0),
+        ]
+        // The connection window must not throttle the streams it carries below their own window.
+        connection.targetWindowSize = max(settings.initialWindowSize, 1 << 20)
+        var stream = NIOHTTP2Handler.StreamConfiguration()
+        stream.targetWindowSize = settings.initialWindowSize
+
+        let manager = NIOHTTP2ServerConnectionManagementHandler(
+            eventLoop: pipeline.eventLoop,
+            configuration: .init(maxIdleTime: .milliseconds(Int64(limits.idleTimeoutMilliseconds)), maxAge: nil,
+                                 maxGraceTime: nil, keepalive: nil))
+        let bound = NIOLoopBound(loop, eventLoop: pipeline.eventLoop)
+        let handler = NIOHTTP2Handler(
+            mode: .server, eventLoop: pipeline.eventLoop, connectionConfiguration: connection,
+            streamConfiguration: stream, streamDelegate: manager.http2StreamDelegate
+        ) { streamChannel in
+            streamChannel.eventLoop.makeCompletedFuture {
+                let sync = streamChannel.pipeline.syncOperations
+                try sync.addHandler(HTTP2FramePayloadToHTTP1ServerCodec())
+                try sync.addHandler(HTTPProxyHandler(listener: listener, loop: bound.value, isHTTP2Stream: true))
+            }
+        }
+        try pipeline.addHandler(handler)
+        try pipeline.addHandler(manager)
+        try pipeline.addHandler(HTTP2ServerConnection(loop: loop))
+    }
+}

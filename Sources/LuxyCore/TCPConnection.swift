@@ -1,0 +1,45 @@
+import LuxyConfig
+import NIOCore
+import NIOHTTP1
+
+/// One proxied TCP connection as stages see it. Lives on the connection's event loop.
+public final class TCPConnection {
+    public let listenerName: String
+    public let direction: TrafficDirection
+    /// The listener's cluster (tcp routing is by listener).
+    public let clusterName: String
+    public let eventLoop: EventLoop
+    /// The listener's address the client connected to.
+    public let downstreamLocalAddress: SocketAddress?
+    public let downstreamRemoteAddress: SocketAddress?
+    /// `host:port` of the upstream endpoint, once load balancing picked one.
+    public internal(set) var upstreamTarget: String?
+    /// The verified client identity when a TLS terminator in front provides one; nil on plain
+    /// connections.
+    public var peerIdentity: String?
+    /// Per-connection state of the plugin layer (e.g. the Lua stream shared by all stages).
+    public var pluginState: AnyObject?
+
+    let services: UpstreamServices
+
+    init(listener: ListenerConfiguration, eventLoop: EventLoop, local: SocketAddress?, remote: SocketAddress?,
+         services: UpstreamServices) {
+        self.listenerName = listener.name
+        self.direction = listener.direction
+        self.clusterName = listener.tcpCluster ?? ""
+        self.eventLoop = eventLoop
+        self.downstreamLocalAddress = local
+        self.downstreamRemoteAddress = remote
+        self.services = services
+    }
+
+    /// A side call to a cluster, as `HTTPExchange.httpCall`: transport failures come back as
+    /// a local 5xx response.
+    public func httpCall(cluster: String, head: HTTPRequestHead, body: ByteBuffer?, timeout: TimeAmount,
+                         completion: @escaping (HTTPResponseHead, ByteBuffer) -> Void) {
+        services.call(cluster: cluster, head: head, body: body, timeout: timeout, completion: completion)
+    }
+}
+
+@available(*, unavailable)
+extension TCPConnection: Sendable {}

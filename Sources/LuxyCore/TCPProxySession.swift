@@ -1,0 +1,250 @@
+import LuxyConfig
+import NIOCore
+import NIOPosix
+
+/// Carries one TCP connection: the connect stages, the upstream connection (on the client's
+/// loop), the bytes each way through the stages, half-closes, backpressure, the close
+/// stages. Routing is by listener: a tcp listener names one cluster.
+///
+/// Reads on a side are withheld while its bytes have somewhere to queue: stages still
+/// working on an earlier chunk, or the other side not writable. So what the proxy holds per
+/// connection stays near one read burst plus the channel's write high-water mark, whatever
+/// the speed of either peer.
+final class TCPProxySession {
+    private enum State {
+        case idle
+        case connectStages
+        case connecting
+        case open
+        case closed
+    }
+
+    let connection: TCPConnection
+    private let loop: LoopContext
+    private let generation: LoopGeneration
+    private let chain: TCPStageChain?
+    private let downstream: TCPSideHandler
+    private var upstream: TCPSideHandler?
+    private var upstreamChannel: Channel?
+    private var state = State.idle
+    private var toUpstream: TCPStageFlow!
+    private var toDownstream: TCPStageFlow!
+    private var downstreamInputDone = false
+    private var upstreamInputDone = false
+    private var peakBuffered = 0
+    /// What the client sent before the upstream was there: NIO reads a socket that reports
+    /// end-of-stream even while reads are withheld.
+    private var early: [(bytes: ByteBuffer, endOfStream: Bool)] = []
+
+    init(listener: ListenerConfiguration, generation: LoopGeneration, loop: LoopContext, downstream: TCPSideHandler,
+         local: SocketAddress?, remote: SocketAddress?) {
+        self.loop = loop
+        self.generation = generation
+        self.downstream = downstream
+        self.connection = TCPConnection(listener: listener, eventLoop: loop.eventLoop, local: local, remote: remote,
+                                        services: generation.services)
+        self.chain = generation.tcpChains[listener.chain]
+        let stages = chain?.stages ?? []
+        toUpstream = TCPStageFlow(side: .downstream, stages: stages, connection: connection,
+                                  deliver: { [unowned self] in forward($0, endOfStream: $1, to: .upstream) },
+                                  stop: { [unowned self] in stopped(by: $0) })
+        toDownstream = TCPStageFlow(side: .upstream, stages: stages.reversed(), connection: connection,
+                                    deliver: { [unowned self] in forward($0, endOfStream: $1, to: .downstream) },
+                                    stop: { [unowned self] in stopped(by: $0) })
+        toUpstream.becameIdle = { [unowned self] in updateReading() }
+        toDownstream.becameIdle = { [unowned self] in updateReading() }
+        generation.exchangeStarted()
+    }
+
+    private var stats: ProxyStats { loop.stats }
+
+    // MARK: Connect
+
+    func start() {
+        guard case .idle = state else { return }
+        stats.increment("downstream_tcp_connections")
+        state = .connectStages
+        runConnectStage(0, stages: (chain?.stages ?? []).filter(\.handlesConnect))
+    }
+
+    private func runConnectStage(_ index: Int, stages: [TCPStage]) {
+        guard case .connectStages = state else { return }
+        guard index < stages.count else { return connectUpstream() }
+        let stage = stages[index]
+        stage.runConnect(connection) { [self] verdict in
+            switch verdict {
+            case .proceed:
+                runConnectStage(index + 1, stages: stages)
+            case .refuse:
+                stats.increment("downstream_tcp_refused")
+                finish(abort: true)
+            case .failed:
+                stats.increment("downstream_tcp_plugin_failed")
+                finish(abort: true)
+            }
+        }
+    }
+
+    private func connectUpstream() {
+        guard case .connectStages = state else { return }
+        let name = connection.clusterName
+        guard let cluster = generation.services.cluster(named: name) else { return connectFailed(.unknownCluster(name)) }
+        guard let endpoint = cluster.pickPool()?.endpoint else { return connectFailed(.noEndpoint(name)) }
+        connection.upstreamTarget = endpoint.description
+        state = .connecting
+        ClientBootstrap(group: loop.eventLoop)
+            .connectTimeout(.milliseconds(Int64(cluster.config.connectTimeoutMilliseconds)))
+            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .channelOption(.allowRemoteHalfClosure, value: true)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(TCPSideHandler(side: .upstream))
+                }
+            }
+            .connect(host: endpoint.host, port: endpoint.port)
+            .assumeIsolated()
+            .whenComplete { [self] result in
+                switch result {
+                case .success(let channel):
+                    connected(channel)
+                case .failure(let error):
+                    connectFailed(UpstreamError.fromConnect(error))
+                }
+            }
+    }
+
+    private func connected(_ channel: Channel) {
+        guard case .connecting = state,
+              let handler = try? channel.pipeline.syncOperations.handler(type: TCPSideHandler.self)
+        else {
+            channel.close(promise: nil)
+            return
+        }
+        upstream = handler
+        upstreamChannel = channel
+        handler.session = self
+        state = .open
+        // The upstream may have gone between connecting and now; its handler missed telling us.
+        guard channel.isActive else { return channelClosed(.upstream) }
+        let early = self.early
+        self.early = []
+        for chunk in early { toUpstream.enqueue(chunk.bytes, endOfStream: chunk.endOfStream) }
+        updateReading()
+    }
+
+    private func connectFailed(_ error: UpstreamError) {
+        guard state != .closed else { return }
+        stats.increment(error.counterName)
+        finish(abort: true)
+    }
+
+    // MARK: Bytes
+
+    func received(_ bytes: ByteBuffer, from side: TCPSide) {
+        guard case .open = state else {
+            if side == .downstream, state != .closed { early.append((bytes, false)) }
+            return
+        }
+        flow(from: side).enqueue(bytes, endOfStream: false)
+        updateReading()
+    }
+
+    /// The peer on `side` half-closed (shut its output): hand on the end of its stream.
+    func inputClosed(_ side: TCPSide) {
+        switch side {
+        case .downstream:
+            guard !downstreamInputDone else { return }
+            downstreamInputDone = true
+        case .upstream:
+            guard !upstreamInputDone else { return }
+            upstreamInputDone = true
+        }
+        guard case .open = state else {
+            // Handed on once connected: a client may send a request and half-close at once.
+            if side == .downstream, state != .closed { early.append((ByteBuffer(), true)) }
+            return
+        }
+        flow(from: side).enqueue(ByteBuffer(), endOfStream: true)
+        updateReading()
+    }
+
+    /// `side`'s channel closed entirely: its stream ended, and it reads nothing more, so once
+    /// its end has gone through the stages the connection is over.
+    func channelClosed(_ side: TCPSide) {
+        guard state != .closed else { return }
+        guard case .open = state else { return finish(abort: true) }
+        inputClosed(side)
+        if flow(from: side).ended { finish(abort: false) }
+    }
+
+    func writabilityChanged() {
+        updateReading()
+    }
+
+    private func forward(_ bytes: ByteBuffer, endOfStream: Bool, to side: TCPSide) {
+        guard case .open = state, let target = handler(side) else { return }
+        if bytes.readableBytes > 0 {
+            target.write(bytes)
+            recordBuffered()
+        }
+        guard endOfStream else { return }
+        let other = side == .upstream ? downstream : upstream
+        // The source is gone entirely (not just half-closed): nothing can answer it any more.
+        if other?.context?.channel.isActive != true { return finish(abort: false) }
+        target.shutdownOutput()
+        if toUpstream.ended, toDownstream.ended { finish(abort: false) }
+    }
+
+    private func stopped(by reason: TCPStageFlow.Stop) {
+        switch reason {
+        case .closedBy: stats.increment("downstream_tcp_closed_by_plugin")
+        case .failed: stats.increment("downstream_tcp_plugin_failed")
+        }
+        finish(abort: true)
+    }
+
+    // MARK: Backpressure
+
+    private func updateReading() {
+        guard case .open = state, let upstream else { return }
+        downstream.setReading(!downstreamInputDone && toUpstream.isIdle && upstream.isWritable)
+        upstream.setReading(!upstreamInputDone && toDownstream.isIdle && downstream.isWritable)
+    }
+
+    private func recordBuffered() {
+        let buffered = toUpstream.bufferedBytes + toDownstream.bufferedBytes + downstream.unsentBytes
+            + (upstream?.unsentBytes ?? 0)
+        guard buffered > peakBuffered else { return }
+        peakBuffered = buffered
+        stats.recordMax("tcp_buffered_bytes_max", buffered)
+    }
+
+    // MARK: End
+
+    /// Closes both sides (after what was written is sent, unless `abort`), then runs the
+    /// close stages. Once.
+    private func finish(abort: Bool) {
+        guard state != .closed else { return }
+        state = .closed
+        toUpstream.cancel()
+        toDownstream.cancel()
+        downstream.close(abort: abort)
+        upstream?.close(abort: abort)
+        downstream.session = nil
+        upstream?.session = nil
+        for stage in chain?.stages ?? [] where stage.handlesClose { stage.runClose(connection) }
+        if connection.pluginState != nil { chain?.finishConnection?(connection) }
+        generation.exchangeEnded()
+    }
+
+    private func flow(from side: TCPSide) -> TCPStageFlow {
+        side == .downstream ? toUpstream : toDownstream
+    }
+
+    private func handler(_ side: TCPSide) -> TCPSideHandler? {
+        side == .downstream ? downstream : upstream
+    }
+}
+
+@available(*, unavailable)
+extension TCPProxySession: Sendable {}

@@ -1,0 +1,136 @@
+import NIOCore
+
+/// The last handler of either side of a proxied TCP connection (the client's channel or the
+/// upstream's). It hands bytes and half-closes to its `TCPProxySession` and lets the
+/// session withhold reads, which is how a slow reader on one side slows the other side down.
+final class TCPSideHandler: ChannelDuplexHandler {
+    typealias InboundIn = ByteBuffer
+    typealias OutboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+
+    let side: TCPSide
+    var session: TCPProxySession?
+    private(set) var context: ChannelHandlerContext?
+    /// Reads start withheld: nothing may arrive before the session is ready for it.
+    private var readsPaused = true
+    private var readPending = false
+    /// Bytes written and not yet handed to the kernel: this side's share of what the proxy
+    /// holds in memory.
+    private(set) var unsentBytes = 0
+    private var shutdownWhenSent = false
+    private(set) var outputShut = false
+
+    init(side: TCPSide) {
+        self.side = side
+    }
+
+    var isWritable: Bool { context?.channel.isWritable ?? false }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        self.context = nil
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        context.fireChannelActive()
+        if side == .downstream { session?.start() }
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        session?.received(Self.unwrapInboundIn(data), from: side)
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if let event = event as? ChannelEvent, event == .inputClosed {
+            session?.inputClosed(side)
+            return
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        session?.writabilityChanged()
+        context.fireChannelWritabilityChanged()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        session?.channelClosed(side)
+        context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: Error) {
+        // A reset or a failed write: nothing more can be trusted on this connection.
+        context.close(promise: nil)
+    }
+
+    // MARK: Reads
+
+    func read(context: ChannelHandlerContext) {
+        if readsPaused {
+            readPending = true
+        } else {
+            context.read()
+        }
+    }
+
+    func setReading(_ reading: Bool) {
+        guard reading == readsPaused else { return }
+        readsPaused = !reading
+        if reading, readPending, let context {
+            readPending = false
+            context.read()
+        }
+    }
+
+    // MARK: Writes
+
+    func write(_ bytes: ByteBuffer) {
+        guard let context, !outputShut else { return }
+        let count = bytes.readableBytes
+        unsentBytes += count
+        let promise = context.eventLoop.makePromise(of: Void.self)
+        promise.futureResult.assumeIsolated().whenComplete { [self] _ in
+            unsentBytes -= count
+            if unsentBytes == 0, shutdownWhenSent { shutdownOutputNow() }
+        }
+        context.writeAndFlush(Self.wrapOutboundOut(bytes), promise: promise)
+    }
+
+    /// Half-close: once what was written is sent, the peer reads end-of-stream.
+    func shutdownOutput() {
+        guard !outputShut else { return }
+        outputShut = true
+        if unsentBytes == 0 {
+            shutdownOutputNow()
+        } else {
+            // Closing the output of a channel whose input is closed already is a full close,
+            // which would drop what is still queued: wait until it is sent.
+            shutdownWhenSent = true
+        }
+    }
+
+    private func shutdownOutputNow() {
+        shutdownWhenSent = false
+        context?.close(mode: .output, promise: nil)
+    }
+
+    /// Full close once what was written is sent (a clean end), or at once (`abort`).
+    func close(abort: Bool) {
+        guard let context else { return }
+        if abort || unsentBytes == 0 {
+            context.close(promise: nil)
+            return
+        }
+        outputShut = true
+        shutdownWhenSent = false
+        let promise = context.eventLoop.makePromise(of: Void.self)
+        promise.futureResult.assumeIsolated().whenComplete { _ in context.close(promise: nil) }
+        context.writeAndFlush(Self.wrapOutboundOut(ByteBuffer()), promise: promise)
+    }
+}
+
+@available(*, unavailable)
+extension TCPSideHandler: Sendable {}

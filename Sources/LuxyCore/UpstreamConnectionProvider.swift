@@ -1,0 +1,45 @@
+import LuxyConfig
+import NIOCore
+import NIOHTTP1
+
+/// One upstream request channel as the exchange driver and `httpCall` use it: an HTTP/1.1
+/// keep-alive connection (`UpstreamConnectionHandler`) or one HTTP/2 stream
+/// (`HTTP2UpstreamStream`). Both speak NIO's HTTP/1 client parts.
+protocol UpstreamConnection: AnyObject {
+    /// Starts a request; `receiver` gets the response (or the failure).
+    func begin(_ head: HTTPRequestHead, receiver: UpstreamResponseReceiver)
+    func send(_ part: HTTPClientRequestPart, flush: Bool)
+    func flush()
+    /// The receiver gave up (timeout, client gone): drop the request and what carries it.
+    func abandon()
+    /// Lets a slow client slow the upstream down.
+    func setReading(_ reading: Bool)
+}
+
+/// Where an endpoint's request channels come from, per (event loop, endpoint): a pool of
+/// HTTP/1.1 connections (`UpstreamPool`) or one multiplexed HTTP/2 connection
+/// (`HTTP2UpstreamPool`), chosen by the cluster's `protocol:`.
+protocol UpstreamConnectionProvider: AnyObject {
+    var endpoint: ClusterConfiguration.Endpoint { get }
+    func acquireConnection(_ completion: @escaping (Result<any UpstreamConnection, UpstreamError>) -> Void)
+    /// Gives back a connection acquired but not used (its request was dropped meanwhile).
+    func releaseConnection(_ connection: any UpstreamConnection)
+    /// The generation owning this provider is gone.
+    func close()
+}
+
+extension UpstreamConnectionHandler: UpstreamConnection {}
+
+extension UpstreamPool: UpstreamConnectionProvider {
+    func acquireConnection(_ completion: @escaping (Result<any UpstreamConnection, UpstreamError>) -> Void) {
+        acquire { result in completion(result.map { $0 }) }
+    }
+
+    func releaseConnection(_ connection: any UpstreamConnection) {
+        if let connection = connection as? UpstreamConnectionHandler {
+            release(connection)
+        } else {
+            connection.abandon()
+        }
+    }
+}

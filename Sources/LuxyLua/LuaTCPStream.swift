@@ -1,0 +1,215 @@
+import CLua
+import CLuaShims
+
+/// One TCP connection as Lua sees it, shared by every stage of its chain. Each phase
+/// (`on_connect`, one chunk of `on_downstream_data`, …) runs in a coroutine of its own; the
+/// two directions may each have one waiting (in `httpCall`) at the same time.
+///
+/// The `conn` object is valid for the whole connection, so a script may keep it across its
+/// phases; after the connection ends it raises "object used outside of proper scope".
+public final class LuaTCPStream {
+    let vm: LuaVM
+    let host: LuaTCPHost
+    /// Carried by every `conn` object of this connection.
+    let token: UInt64
+    private var finishing = false
+    private(set) var finished = false
+    /// Runs started and not yet ended (running or waiting).
+    private var active: [TCPRun] = []
+    /// The run whose coroutine executes right now.
+    var current: TCPRun?
+
+    public init(vm: LuaVM, host: LuaTCPHost) {
+        self.vm = vm
+        self.host = host
+        self.token = vm.nextToken()
+    }
+
+    deinit {
+        finishing = true
+        finished = true
+    }
+
+    /// Runs `event`'s function of `script` (`data` is copied into Lua before this returns).
+    /// `completion` is called exactly once: synchronously when the phase never waited.
+    public func run(_ script: LuaScript, _ event: LuaTCPEvent, data: UnsafeRawBufferPointer? = nil,
+                    endOfStream: Bool = false, completion: @escaping (LuaTCPOutcome) -> Void) {
+        func fail(_ message: String) {
+            completion(.failed(LuaScriptError(message: message, chunkName: script.chunkName)))
+        }
+        guard !finishing else { return fail("\(script.chunkName): the connection has ended") }
+        guard !vm.isClosed else { return fail("\(script.chunkName): the Lua VM is closed") }
+        guard script.vm === vm else { return fail("\(script.chunkName): the script belongs to another Lua VM") }
+        guard let functionRef = script.tcpFunctionRefs[event] else { return completion(.proceed) }
+        guard let co = lua_newthread(vm.L) else { return fail("\(script.chunkName): cannot create a coroutine") }
+
+        let run = TCPRun(event: event, script: script, co: co, coroutineRef: vm.ref(),
+                         budget: Int64(vm.limits.instructionBudget), completion: completion)
+        active.append(run)
+        lua_rawgeti(co, luxy_registry_index(), lua_Integer(functionRef))
+        vm.pushObject(co, .tcpConnection, token: token)
+        var arguments: Int32 = 1
+        if event == .downstreamData || event == .upstreamData {
+            if let data, let base = data.baseAddress {
+                _ = lua_pushlstring(co, base.assumingMemoryBound(to: CChar.self), data.count)
+            } else {
+                LuaStack(co).push("")
+            }
+            LuaStack(co).push(endOfStream)
+            arguments = 3
+        }
+        resume(run, arguments: arguments)
+    }
+
+    /// No phase starts after this; the `conn` objects die once the phases still waiting end
+    /// (an `on_close` may still finish its `httpCall`).
+    public func finish() {
+        finishing = true
+        if active.isEmpty { finished = true }
+    }
+
+    func isRunning(token: UInt64) -> Bool {
+        !finished && token == self.token && current != nil
+    }
+
+    // MARK: Coroutine driving
+
+    private func resume(_ run: TCPRun, arguments: Int32) {
+        let vm = self.vm
+        // Saved and restored: a completion may arrive inside another stream's host call.
+        let savedStream = vm.currentStream
+        let savedRun = current
+        let savedBudget = vm.budget
+        let savedInHostCall = vm.inHostCall
+        vm.currentStream = self
+        current = run
+        vm.budget = run.budget
+        vm.inHostCall = false
+        var results: Int32 = 0
+        let status = luxy_resume(run.co, nil, arguments, &results)
+        run.budget = vm.budget
+        vm.budget = savedBudget
+        vm.inHostCall = savedInHostCall
+        vm.currentStream = savedStream
+        current = savedRun
+
+        switch status {
+        case LUA_OK:
+            end(run, outcome(of: run, results: results))
+        case LUA_YIELD:
+            lua_settop(run.co, -results - 1)
+            if !run.waiting {
+                end(run, .failed(LuaScriptError(message: "\(run.script.chunkName): script performed an unexpected yield",
+                                                chunkName: run.script.chunkName)))
+            }
+        default:
+            let s = LuaStack(run.co)
+            let message = LuaVM.errorMessage(s, -1)
+            luaL_traceback(vm.L, run.co, nil, 0)
+            let traceback = LuaStack(vm.L).string(-1)
+            LuaStack(vm.L).pop()
+            end(run, .failed(LuaScriptError(message: message, chunkName: run.script.chunkName, traceback: traceback)))
+        }
+    }
+
+    /// The phase function's return value, as the contract in LuaTCPOutcome says.
+    private func outcome(of run: TCPRun, results: Int32) -> LuaTCPOutcome {
+        if run.closeRequested { return .close }
+        let s = LuaStack(run.co)
+        let idx = s.top - results + 1
+        let type = results > 0 ? s.type(idx) : LUA_TNIL
+        switch run.event {
+        case .connect:
+            return type == LUA_TBOOLEAN && lua_toboolean(run.co, idx) == 0 ? .close : .proceed
+        case .close:
+            return .proceed
+        case .downstreamData, .upstreamData:
+            switch type {
+            case LUA_TNIL: return .proceed
+            case LUA_TBOOLEAN: return lua_toboolean(run.co, idx) == 0 ? .hold : .proceed
+            case LUA_TSTRING: return .replace(s.bytes(idx) ?? [])
+            default:
+                let message = "\(run.script.chunkName): \(run.event.functionName) must return a string, nil or false, "
+                    + "not a \(s.typeName(idx))"
+                return .failed(LuaScriptError(message: message, chunkName: run.script.chunkName))
+            }
+        }
+    }
+
+    private func end(_ run: TCPRun, _ outcome: LuaTCPOutcome) {
+        guard let index = active.firstIndex(where: { $0 === run }) else { return }
+        active.remove(at: index)
+        vm.unref(run.coroutineRef)
+        if finishing, active.isEmpty { finished = true }
+        run.completion(outcome)
+    }
+
+    /// Starts a host operation that may complete later: the result when the host completed
+    /// synchronously, nil when the coroutine has to yield.
+    func begin(_ run: TCPRun, _ start: (_ deliver: @escaping (Result<LuaHTTPCallResponse, LuaHostError>) -> Void) -> Void)
+        -> Result<LuaHTTPCallResponse, LuaHostError>?
+    {
+        run.waiting = true
+        run.pending = nil
+        run.insideStart = true
+        // Strong: the stream must outlive the wait so the coroutine is resumed and released
+        // even when the connection is gone by then.
+        start { [self] result in deliver(result, to: run) }
+        run.insideStart = false
+        guard let pending = run.pending else { return nil }
+        run.waiting = false
+        run.pending = nil
+        return pending
+    }
+
+    private func deliver(_ result: Result<LuaHTTPCallResponse, LuaHostError>, to run: TCPRun) {
+        guard active.contains(where: { $0 === run }), run.waiting, run.pending == nil else { return }
+        run.pending = result
+        if run.insideStart { return }
+        guard !vm.isClosed, lua_status(run.co) == LUA_YIELD else {
+            return end(run, .failed(LuaScriptError(message: "\(run.script.chunkName): the script can no longer be resumed",
+                                                   chunkName: run.script.chunkName)))
+        }
+        resume(run, arguments: 0)
+    }
+
+    /// On resume after a wait: what the host delivered (nil when a script resumed the
+    /// coroutine itself, which then fails).
+    func takePending(_ run: TCPRun) -> Result<LuaHTTPCallResponse, LuaHostError>? {
+        guard let pending = run.pending else { return nil }
+        run.waiting = false
+        run.pending = nil
+        return pending
+    }
+}
+
+@available(*, unavailable)
+extension LuaTCPStream: Sendable {}
+
+/// One phase run of a tcp stream.
+final class TCPRun {
+    let event: LuaTCPEvent
+    let script: LuaScript
+    let co: OpaquePointer
+    let coroutineRef: Int32
+    var budget: Int64
+    let completion: (LuaTCPOutcome) -> Void
+    var waiting = false
+    var pending: Result<LuaHTTPCallResponse, LuaHostError>?
+    var insideStart = false
+    var closeRequested = false
+    var returnDuplicateHeaders = false
+
+    init(event: LuaTCPEvent, script: LuaScript, co: OpaquePointer, coroutineRef: Int32, budget: Int64,
+         completion: @escaping (LuaTCPOutcome) -> Void) {
+        self.event = event
+        self.script = script
+        self.co = co
+        self.coroutineRef = coroutineRef
+        self.budget = budget
+        self.completion = completion
+    }
+}
+
+@available(*, unavailable)
+extension TCPRun: Sendable {}
