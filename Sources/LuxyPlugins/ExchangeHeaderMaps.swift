@@ -66,12 +66,12 @@ final class ResponseHeaderMap: LuaHeaderMap {
 
     func get(_ name: String) -> String? {
         guard let head = exchange.responseHead else { return nil }
-        if name == ":status" { return String(head.status.code) }
+        if name.lowercased() == ":status" { return String(head.status.code) }
         return head.headers.joinedValue(name)
     }
 
     func values(_ name: String) -> [String] {
-        if name == ":status" { return get(name).map { [$0] } ?? [] }
+        if name.lowercased() == ":status" { return get(name).map { [$0] } ?? [] }
         return exchange.responseHead?.headers[name] ?? []
     }
 
@@ -81,7 +81,7 @@ final class ResponseHeaderMap: LuaHeaderMap {
     }
 
     func replace(_ name: String, _ value: String) {
-        if name == ":status" {
+        if name.lowercased() == ":status" {
             if let code = Int(value) { exchange.responseHead?.status = HTTPResponseStatus(statusCode: code) }
             return
         }
