@@ -31,6 +31,11 @@ extension ConfigurationWalker {
             cluster.upstreamProtocol = proto
         }
         if let node = fields["tls"] { cluster.tls = clusterTLS(node) }
+        // An h2 cluster over TLS has to ask for h2 by ALPN; say so unless the file does.
+        if cluster.upstreamProtocol == .http2, var tls = cluster.tls, tls.alpn.isEmpty {
+            tls.alpn = ["h2"]
+            cluster.tls = tls
+        }
         return name == nil ? nil : cluster
     }
 

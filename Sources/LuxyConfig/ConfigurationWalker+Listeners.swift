@@ -51,6 +51,15 @@ extension ConfigurationWalker {
             if proto == .tcp { reader.report("'http2' is only for http listeners", at: fields.keyNode("http2") ?? node) }
             listener.http2 = http2Settings(node)
         }
+        // Offering h2 by ALPN on a listener that does not speak it would strand the client.
+        if !listener.http2.enabled, var tls = listener.tls, tls.alpn.contains("h2"),
+           fields["tls"].flatMap({ node -> Bool? in
+               guard case .mapping(let mapping) = node else { return nil }
+               return mapping.keys.contains { $0.string == "alpn" }
+           }) != true {
+            tls.alpn.removeAll { $0 == "h2" }
+            listener.tls = tls
+        }
         return listener
     }
 

@@ -53,7 +53,7 @@ final class HTTPExchangeDriver {
         exchange.route = route
         if let chain = generation.chains[handler.listener.chain] {
             self.chain = chain
-            stages = chain.stages.filter { $0.applies(to: route) }
+            stages = chain.stages(for: route)
         }
         runRequestStage(0)
     }

@@ -10,7 +10,8 @@ public protocol HTTPStage: AnyObject {
     var name: String { get }
     var handlesRequest: Bool { get }
     var handlesResponse: Bool { get }
-    /// False when the stage is scoped to other destination services than the route's.
+    /// False when the stage is scoped to other destination services than the route's. Must
+    /// depend on the route's `service` only: the chain caches the answer per service.
     func applies(to route: RouteMatch) -> Bool
     func runRequest(_ exchange: HTTPExchange, completion: @escaping (StageVerdict) -> Void)
     func runResponse(_ exchange: HTTPExchange, completion: @escaping (StageVerdict) -> Void)
@@ -29,19 +30,27 @@ public enum StageVerdict {
 /// hook for per-request state the stages keep in `HTTPExchange.pluginState`.
 public final class HTTPStageChain {
     public let stages: [HTTPStage]
-    let requestStages: [HTTPStage]
-    let responseStages: [HTTPStage]
     /// Called once per exchange that touched a stage, when the exchange is over.
     let finishExchange: ((HTTPExchange) -> Void)?
 
     public init(stages: [HTTPStage], finishExchange: ((HTTPExchange) -> Void)? = nil) {
         self.stages = stages
-        self.requestStages = stages.filter(\.handlesRequest)
-        self.responseStages = stages.filter(\.handlesResponse)
         self.finishExchange = finishExchange
     }
 
+    /// Stages that apply to each destination service, worked out once per service rather than
+    /// filtered per request.
+    private var stagesByService: [String: [HTTPStage]] = [:]
+
     var isEmpty: Bool { stages.isEmpty }
+
+    func stages(for route: RouteMatch) -> [HTTPStage] {
+        let key = route.service ?? ""
+        if let cached = stagesByService[key] { return cached }
+        let applicable = stages.filter { $0.applies(to: route) }
+        stagesByService[key] = applicable
+        return applicable
+    }
 }
 
 @available(*, unavailable)

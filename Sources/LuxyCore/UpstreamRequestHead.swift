@@ -22,7 +22,7 @@ enum UpstreamRequestHead {
             }
         }
         if !head.headers.contains(name: "x-forwarded-proto") {
-            head.headers.add(name: "x-forwarded-proto", value: "http")
+            head.headers.add(name: "x-forwarded-proto", value: exchange.tls == nil ? "http" : "https")
         }
         return head
     }
