@@ -54,6 +54,7 @@ final class TCPProxySession {
         toUpstream.becameIdle = { [unowned self] in updateReading() }
         toDownstream.becameIdle = { [unowned self] in updateReading() }
         generation.exchangeStarted()
+        loop.connections[ObjectIdentifier(downstream)] = downstream
     }
 
     private var stats: ProxyStats { loop.stats }
@@ -232,6 +233,7 @@ final class TCPProxySession {
         upstream?.close(abort: abort)
         downstream.session = nil
         upstream?.session = nil
+        loop.connections[ObjectIdentifier(downstream)] = nil
         for stage in chain?.stages ?? [] where stage.handlesClose { stage.runClose(connection) }
         if connection.pluginState != nil { chain?.finishConnection?(connection) }
         generation.exchangeEnded()

@@ -134,3 +134,9 @@ final class TCPSideHandler: ChannelDuplexHandler {
 
 @available(*, unavailable)
 extension TCPSideHandler: Sendable {}
+
+extension TCPSideHandler: DrainableConnection {
+    /// A byte stream has no boundary to stop at: a draining proxy lets the connection run
+    /// until it ends or the drain time is up (then `context` is closed).
+    func quiesce() {}
+}

@@ -6,8 +6,8 @@ import NIOCore
 import NIOPosix
 
 /// A raw TCP client for tests: send bytes, half-close, collect what comes back, see the close.
-/// With `slowReadInterval` it reads only once per interval (autoRead off), a deliberately
-/// slow reader that makes the proxy hold its upstream back.
+/// With `slowReadInterval` it reads at most 16 KiB once per interval (autoRead off): a
+/// deliberately slow reader that makes the proxy hold its upstream back.
 public final class TestTCPClient: Sendable {
     private let channel: Channel
     private let state: NIOLockedValueBox<State>
@@ -29,6 +29,9 @@ public final class TestTCPClient: Sendable {
         let channel = try await ClientBootstrap(group: group)
             .channelOption(.allowRemoteHalfClosure, value: true)
             .channelOption(.autoRead, value: slowReadInterval == nil)
+            // A slow reader takes at most 16 KiB per read() call.
+            .channelOption(.maxMessagesPerRead, value: slowReadInterval == nil ? UInt(4) : UInt(1))
+            .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: 16 * 1024))
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(ClientHandler(state: state))

@@ -20,10 +20,10 @@ final class TCPBackpressureTests: IntegrationTestCase {
                 endpoints: ["\(echo.address)"]
             """)
         let total = 100 * 1024 * 1024
-        // Reads every 2ms: far slower than the writer, so the proxy's writes to the client
-        // back up and it must stop reading the echo server (which then stops reading us).
+        // 16 KiB per millisecond at most: slower than the writer, so the proxy's writes to the
+        // client back up and it must stop reading the echo server (which then stops reading us).
         let client = try await TestTCPClient.connect(port: await proxy.port("tcp-in"), group: group,
-                                                     slowReadInterval: .milliseconds(2), checkPattern: true)
+                                                     slowReadInterval: .milliseconds(1), checkPattern: true)
         let started = ContinuousClock.now
         async let sent: Void = client.sendPattern(count: total)
         let done = await client.wait(timeout: .seconds(55)) { $0.receivedCount >= total || !$0.patternIntact }
