@@ -85,6 +85,16 @@ static int luxy_setup_sandbox(lua_State *L) {
     lua_setfield(L, -2, "dump");
     lua_pop(L, 1);
 
+    // Every string shares one metatable; hide it so no plugin can swap `("").x` methods
+    // under the others in the same VM.
+    lua_pushliteral(L, "");
+    if (lua_getmetatable(L, -1)) {
+        lua_pushboolean(L, 0);
+        lua_setfield(L, -2, "__metatable");
+        lua_pop(L, 1);
+    }
+    lua_pop(L, 1);
+
     // Envoy's timestamp resolution "enum" (Timestamp::Resolution order).
     lua_createtable(L, 0, 2);
     lua_pushinteger(L, 0);
@@ -102,9 +112,31 @@ int luxy_open_sandbox(lua_State *L) {
     return lua_pcall(L, 0, 0, 0);
 }
 
+// The library tables a script may change without touching the other scripts of its VM.
+static const char *const luxy_private_libraries[] = {
+    LUA_STRLIBNAME, LUA_TABLIBNAME, LUA_MATHLIBNAME, LUA_UTF8LIBNAME, LUA_COLIBNAME, LUA_OSLIBNAME, NULL,
+};
+
 void luxy_push_environment(lua_State *L, int globals_meta_ref) {
     lua_createtable(L, 0, 8);
     int env = lua_gettop(L);
+    // Shallow copies: `string.find = spy` in one plugin must not reach another's data.
+    for (const char *const *name = luxy_private_libraries; *name != NULL; name++) {
+        if (lua_getglobal(L, *name) != LUA_TTABLE) {
+            lua_pop(L, 1);
+            continue;
+        }
+        int library = lua_gettop(L);
+        lua_createtable(L, 0, 16);
+        lua_pushnil(L);
+        while (lua_next(L, library) != 0) {
+            lua_pushvalue(L, -2);
+            lua_insert(L, -2);
+            lua_rawset(L, -4);
+        }
+        lua_setfield(L, env, *name);
+        lua_pop(L, 1);
+    }
     lua_rawgeti(L, LUA_REGISTRYINDEX, globals_meta_ref);
     lua_setmetatable(L, env);
     lua_pushvalue(L, env);

@@ -100,6 +100,12 @@ size_t luxy_vm_memory_in_use(luxy_vm *vm) { return vm->used; }
 void luxy_vm_set_budget(luxy_vm *vm, int64_t instructions) { vm->budget = instructions; }
 int64_t luxy_vm_budget(luxy_vm *vm) { return vm->budget; }
 
+int luxy_vm_enforcement(luxy_vm *vm, int enforce) {
+    int previous = vm->enforce;
+    vm->enforce = enforce;
+    return previous;
+}
+
 int luxy_resume(lua_State *co, lua_State *from, int nargs, int *nresults) {
     luxy_vm *vm = luxy_vm_from_state(co);
     int saved = vm->enforce;

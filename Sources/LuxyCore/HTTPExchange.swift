@@ -40,6 +40,8 @@ public final class HTTPExchange {
     public var localReply: (head: HTTPResponseHead, body: ByteBuffer?)?
     /// Per-request state of the plugin layer (e.g. the Lua stream shared by all stages).
     public var pluginState: AnyObject?
+    /// The core's side of the exchange, told when a stage starts waiting for the body.
+    weak var flowControl: HTTPExchangeFlowControl?
 
     let maxBufferedBodyBytes: Int
     let services: UpstreamServices
@@ -62,6 +64,7 @@ public final class HTTPExchange {
 
     /// The whole request body (nil when the request has none), buffering what is still streaming.
     public func requestBody(_ completion: @escaping (Result<ByteBuffer?, BodyError>) -> Void) {
+        flowControl?.exchangeWantsRequestBody()
         request.whenComplete(limit: maxBufferedBodyBytes, completion)
     }
 
@@ -96,6 +99,11 @@ public final class HTTPExchange {
 
 @available(*, unavailable)
 extension HTTPExchange: Sendable {}
+
+/// How an exchange asks the connection carrying it to keep reading.
+protocol HTTPExchangeFlowControl: AnyObject {
+    func exchangeWantsRequestBody()
+}
 
 extension HTTPHeaders {
     mutating func setContentLength(_ length: Int) {

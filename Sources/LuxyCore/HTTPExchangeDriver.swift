@@ -26,7 +26,14 @@ final class HTTPExchangeDriver {
     private var requestComplete = false
     private var responseEnded = false
     private var timer: Scheduled<Void>?
+    /// Where the response comes from, until it ended.
     private var upstream: (any UpstreamConnection)?
+    /// Where the rest of the request body goes, until it ended — also after the response
+    /// began: an upstream may answer early, or stream both ways at once.
+    private var requestSink: (any UpstreamConnection)?
+    /// Whether this exchange asked its upstream for a WebSocket upgrade, and got a 101.
+    private var upgrade = HTTPUpgrade.Progress.none
+    private let stats: ProxyStats
 
     /// While the body has nowhere to go yet, buffer this much before withholding reads.
     private static let streamingHighWater = 256 * 1024
@@ -35,15 +42,15 @@ final class HTTPExchangeDriver {
          local: SocketAddress?, remote: SocketAddress?) {
         self.handler = handler
         self.generation = generation
+        self.stats = handler.loop.stats
         let limits = generation.configuration.limits
         self.exchange = HTTPExchange(
             listenerName: handler.listener.name, direction: handler.listener.direction,
             eventLoop: handler.loop.eventLoop, head: head, local: local, remote: remote,
             maxBufferedBodyBytes: limits.maxBufferedBodyBytes, services: generation.services)
         generation.exchangeStarted()
+        exchange.flowControl = self
     }
-
-    private var stats: ProxyStats { handler.loop.stats }
 
     func start() {
         guard let route = generation.routers[handler.listener.name]?.route(exchange.requestHead) else {
@@ -67,6 +74,8 @@ final class HTTPExchangeDriver {
         enteredStages = index + 1
         guard stage.handlesRequest else { return runRequestStage(index + 1) }
         stage.runRequest(exchange) { [self] verdict in
+            // The exchange may have ended meanwhile (the client left while the stage waited).
+            guard case .requestStages = state else { return }
             // body() over max_buffered_body_bytes is the client's doing: 413, not a plugin 500,
             // and a fail-open stage must not let the oversized body through either.
             if exchange.request.overflowed, !verdict.isResponded {
@@ -125,7 +134,11 @@ final class HTTPExchangeDriver {
             upstream = nil
             upstreamFailed(.timeout)
         }
-        let head = UpstreamRequestHead.make(from: exchange)
+        // Only an HTTP/1.1 upstream connection can become a tunnel.
+        let tunnel = handler.upgradeRequested && pool is UpstreamPool
+            && HTTPUpgrade.isWebSocketRequest(exchange.requestHead.headers)
+        if tunnel { upgrade = .requested }
+        let head = UpstreamRequestHead.make(from: exchange, keepingUpgrade: tunnel)
         handler.setReadsPaused(false)
         pool.acquireConnection { [self] result in
             switch result {
@@ -140,8 +153,11 @@ final class HTTPExchangeDriver {
                 if requestComplete {
                     connection.send(.end(exchange.requestTrailers), flush: true)
                 } else {
+                    requestSink = connection
                     connection.flush()
                 }
+                // Reads may have paused while the body piled up during the connect.
+                handler.setReadsPaused(false)
             case .failure(let error):
                 upstreamFailed(error)
             }
@@ -151,9 +167,13 @@ final class HTTPExchangeDriver {
     // MARK: Downstream request body
 
     func requestBodyPart(_ part: ByteBuffer) {
+        if let requestSink {
+            requestSink.send(.body(.byteBuffer(part)), flush: true)
+            return
+        }
         switch state {
-        case .forwarding(let connection):
-            connection.send(.body(.byteBuffer(part)), flush: true)
+        case .forwarding:
+            break
         case .requestStages, .connecting:
             guard exchange.request.append(part) else { return }
             if !exchange.request.isWanted, exchange.request.bufferedBytes > Self.streamingHighWater {
@@ -167,10 +187,10 @@ final class HTTPExchangeDriver {
     func requestEnded(_ trailers: HTTPHeaders?) {
         requestComplete = true
         exchange.requestTrailers = trailers
-        switch state {
-        case .forwarding(let connection):
-            connection.send(.end(trailers), flush: true)
-        default:
+        if let requestSink {
+            self.requestSink = nil
+            requestSink.send(.end(trailers), flush: true)
+        } else {
             exchange.request.complete()
         }
     }
@@ -212,25 +232,43 @@ final class HTTPExchangeDriver {
         let stage = stages[index]
         guard stage.handlesResponse else { return runResponseStage(index - 1) }
         stage.runResponse(exchange) { [self] verdict in
+            // The exchange may have ended meanwhile (the client left while the stage waited).
+            guard case .responseStages = state else { return }
+            if exchange.response.overflowed {
+                // Over the buffering limit even if the stage carried on (fail-open, pcall):
+                // what was read can't be sent whole, so the client gets a clear 502.
+                stats.increment("upstream_body_too_large")
+                return replaceResponse(LocalReply.error(.badGateway, "upstream response larger than the buffering limit"))
+            }
             switch verdict {
             case .proceed, .responded:
                 runResponseStage(index - 1)
             case .failed:
-                if upstream != nil { upstream?.abandon(); upstream = nil }
-                exchange.response.abort()
-                enteredStages = 0
-                responseEnded = true
-                let reply = LocalReply.error(.internalServerError, "plugin '\(stage.name)' failed")
-                exchange.responseHead = reply.head
-                exchange.responseTrailers = nil
-                exchange.response.replace(with: reply.body)
-                writeResponse()
+                replaceResponse(LocalReply.error(.internalServerError, "plugin '\(stage.name)' failed"))
             }
         }
     }
 
+    /// Answers with `reply` instead of the response in progress, skipping the stages left.
+    private func replaceResponse(_ reply: (head: HTTPResponseHead, body: ByteBuffer)) {
+        upstream?.abandon()
+        upstream = nil
+        requestSink = nil
+        exchange.response.abort()
+        enteredStages = 0
+        responseEnded = true
+        exchange.responseHead = reply.head
+        exchange.responseTrailers = nil
+        exchange.response.replace(with: reply.body)
+        writeResponse()
+    }
+
     private func writeResponse() {
         guard var head = exchange.responseHead else { return }
+        if upgrade == .accepted {
+            upgrade = .none
+            if switchToTunnel(head) { return }
+        }
         state = .streamingResponse
         head.version = .http1_1
         if head.headers.first(name: "content-length") == nil, exchange.response.isComplete {
@@ -244,8 +282,9 @@ final class HTTPExchangeDriver {
             handler.writeResponseEnd(exchange.responseTrailers)
             finish()
         } else {
-            upstream?.flush()
             handler.context?.flush()
+            // Reading may have paused while the stages ran; now the client sets the pace.
+            upstream?.setReading(handler.context?.channel.isWritable ?? true)
         }
     }
 
@@ -268,6 +307,9 @@ final class HTTPExchangeDriver {
         state = .done
         cancelTimer()
         upstream = nil
+        requestSink = nil
+        // Whatever paused reading for this exchange is over; the next request must be read.
+        handler.setReadsPaused(false)
         if exchange.pluginState != nil { chain?.finishExchange?(exchange) }
         generation.exchangeEnded()
         handler.exchangeFinished(self)
@@ -301,10 +343,49 @@ extension HTTPExchangeDriver: UpstreamResponseReceiver {
         // after it (a download, server-sent events) is not cut.
         cancelTimer()
         var head = head
+        let switching = head.status == .switchingProtocols
+        if switching {
+            // Only for the WebSocket upgrade asked for, after the whole request, and saying so.
+            guard upgrade == .requested, requestComplete, HTTPUpgrade.isUpgradeRequest(head.headers) else {
+                upstream?.abandon()
+                upstream = nil
+                return upstreamFailed(.malformedResponse("101 Switching Protocols without an upgrade to switch to"))
+            }
+            upgrade = .accepted
+        }
+        let upgradeValues = switching ? head.headers["upgrade"] : []
         HopByHopHeaders.strip(&head.headers)
+        HTTPUpgrade.restore(upgradeValues, into: &head.headers)
         exchange.responseHead = head
         exchange.response.hasBody = Self.responseHasBody(head, to: exchange.requestHead.method)
+        if switching {
+            // No body and no end follow a 101: what follows is the tunnel's.
+            responseEnded = true
+            exchange.response.complete()
+        }
         beginResponse()
+    }
+
+    /// After the response stages of a 101: it goes out and both connections become a tunnel.
+    /// False when a stage made it another answer: the upstream, switched already, is closed,
+    /// and that answer is written as usual.
+    private func switchToTunnel(_ head: HTTPResponseHead) -> Bool {
+        let connection = upstream as? UpstreamConnectionHandler
+        upstream = nil
+        guard head.status == .switchingProtocols, let connection else {
+            connection?.abandon()
+            return false
+        }
+        let handler = self.handler
+        let tunnel = HTTPUpgradeTunnel(loop: handler.loop, generation: generation)
+        stats.increment("websocket_upgrades")
+        var head = head
+        head.version = .http1_1
+        handler.writeUpgradeResponse(head)
+        // The exchange ends before its handler leaves the pipeline: the driver must not outlive it.
+        finish()
+        tunnel.open(downstream: handler, upstream: connection)
+        return true
     }
 
     func upstreamResponseBody(_ part: ByteBuffer) {
@@ -315,6 +396,9 @@ extension HTTPExchangeDriver: UpstreamResponseReceiver {
             if !exchange.response.append(part) {
                 upstream?.abandon()
                 upstream = nil
+            } else if !exchange.response.isWanted, exchange.response.bufferedBytes > Self.streamingHighWater {
+                // Stages are still deciding (an httpCall, say): hold the upstream, not memory.
+                upstream?.setReading(false)
             }
         default:
             break
@@ -324,6 +408,8 @@ extension HTTPExchangeDriver: UpstreamResponseReceiver {
     func upstreamResponseEnd(_ trailers: HTTPHeaders?) {
         cancelTimer()
         upstream = nil
+        // A request body still streaming has nowhere to go: the connection closes, not pooled.
+        requestSink = nil
         responseEnded = true
         switch state {
         case .streamingResponse:
@@ -340,8 +426,11 @@ extension HTTPExchangeDriver: UpstreamResponseReceiver {
     }
 
     func upstreamFailed(_ error: UpstreamError) {
+        // A connect that fails after the client left finds the exchange over.
+        guard !isFinished else { return }
         cancelTimer()
         upstream = nil
+        requestSink = nil
         stats.increment(error.counterName)
         switch state {
         case .requestStages, .connecting, .forwarding:
@@ -356,6 +445,19 @@ extension HTTPExchangeDriver: UpstreamResponseReceiver {
         case .done:
             break
         }
+    }
+}
+
+extension HTTPExchangeDriver: HTTPExchangeFlowControl {
+    /// A stage waits for the whole body: it must be read even if streaming had paused it.
+    func exchangeWantsRequestBody() {
+        handler.setReadsPaused(false)
+    }
+
+    /// A slow upstream slows the client's upload down.
+    func upstreamWritabilityChanged(_ writable: Bool) {
+        guard requestSink != nil else { return }
+        handler.setReadsPaused(!writable)
     }
 }
 

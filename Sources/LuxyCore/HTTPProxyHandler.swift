@@ -20,6 +20,9 @@ final class HTTPProxyHandler: ChannelDuplexHandler {
     private var readsPaused = false
     private var readPending = false
     private var closeAfterResponse = false
+    /// The request being served asked to switch protocols. NIO's decoder reads no further
+    /// request after one, so it may become a tunnel, or else the connection's last request.
+    private(set) var upgradeRequested = false
     /// One h2 stream carries one request: keep-alive, `connection: close` and the drain belong
     /// to the HTTP/2 connection (`HTTP2ServerConnection`), not to this handler.
     let isHTTP2Stream: Bool
@@ -51,6 +54,10 @@ final class HTTPProxyHandler: ChannelDuplexHandler {
                 return
             }
             if !isHTTP2Stream, !head.isKeepAlive || loop.isDraining { closeAfterResponse = true }
+            if !isHTTP2Stream, HTTPUpgrade.isUpgradeRequest(head.headers) {
+                upgradeRequested = true
+                closeAfterResponse = true
+            }
             // mTLS `allowed_identities`: refused before routing, so nothing reaches an upstream.
             let tls = listener.tls == nil ? nil : TLSSetup.connectionInfo(of: context.channel)
             if let tls, !tls.identityAllowed {
@@ -146,6 +153,12 @@ final class HTTPProxyHandler: ChannelDuplexHandler {
         context.write(Self.wrapOutboundOut(.head(head)), promise: nil)
     }
 
+    /// The 101 of a WebSocket upgrade: the last HTTP this connection writes, without the
+    /// `connection: close` an upgrade request otherwise earns.
+    func writeUpgradeResponse(_ head: HTTPResponseHead) {
+        context?.writeAndFlush(Self.wrapOutboundOut(.head(head)), promise: nil)
+    }
+
     func writeResponseBody(_ body: ByteBuffer, flush: Bool = true) {
         guard let context else { return }
         if flush {
@@ -190,3 +203,6 @@ final class HTTPProxyHandler: ChannelDuplexHandler {
 
 @available(*, unavailable)
 extension HTTPProxyHandler: Sendable {}
+
+/// A WebSocket tunnel takes the connection over (`HTTPUpgradeTunnel`).
+extension HTTPProxyHandler: RemovableChannelHandler {}

@@ -45,9 +45,13 @@ enum HTTPProxyPipeline {
         decoderLimits.maxHeaderListSize = limits.maxHeaderBytes
         decoderLimits.maxHeaderFieldSize = limits.maxHeaderBytes
         // Protocol errors are answered by HTTPProxyHandler (400 or 431), not NIO's generic 400.
+        // An upgrade configuration without upgraders upgrades nothing (NIO's handler passes the
+        // first request on and leaves); it is there because it makes the request decoder keep
+        // what a client sent behind an upgrade request when a WebSocket tunnel removes it
+        // (`HTTPUpgradeTunnel`), where it would otherwise drop it.
         try pipeline.configureHTTPServerPipeline(
-            withPipeliningAssistance: true, withErrorHandling: false,
-            withOutboundHeaderValidation: true, withEncoderConfiguration: .init(),
+            withPipeliningAssistance: true, withServerUpgrade: (upgraders: [], completionHandler: { _ in }),
+            withErrorHandling: false, withOutboundHeaderValidation: true, withEncoderConfiguration: .init(),
             withDecoderLimitConfiguration: decoderLimits)
         try pipeline.addHandler(IdleStateHandler(allTimeout: .milliseconds(Int64(limits.idleTimeoutMilliseconds))))
         try pipeline.addHandler(HTTPProxyHandler(listener: listener, loop: loop))

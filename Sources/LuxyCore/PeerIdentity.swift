@@ -39,6 +39,12 @@ public struct PeerIdentity: Sendable, Equatable {
                   commonName: names.last(where: { $0.type == .commonName })?.value, sha256Digest: digest)
     }
 
+    /// The one name a tcp connection reports (`conn:peerIdentity()`): the first SAN URI (a
+    /// SPIFFE ID in a mesh), else the first SAN DNS name, else the subject CN, else the subject.
+    public var preferredName: String {
+        uriSANs.first ?? dnsSANs.first ?? commonName ?? subject
+    }
+
     /// Whether a peer may in: with no list, any peer that passed the handshake; else a SAN URI,
     /// a SAN DNS name or the subject CN must be on it. No certificate is never on it.
     /// Used by HTTP listeners (403) and meant for TCP listeners too (close the connection).

@@ -14,9 +14,11 @@ public final class TCPConnection {
     public let downstreamRemoteAddress: SocketAddress?
     /// `host:port` of the upstream endpoint, once load balancing picked one.
     public internal(set) var upstreamTarget: String?
-    /// The verified client identity when a TLS terminator in front provides one; nil on plain
-    /// connections.
+    /// The verified client identity on a TLS listener with client certificates
+    /// (`PeerIdentity.preferredName`); nil on plain connections and without a certificate.
     public var peerIdentity: String?
+    /// The downstream TLS handshake; nil on a plain connection.
+    public internal(set) var tls: TLSConnectionInfo?
     /// Per-connection state of the plugin layer (e.g. the Lua stream shared by all stages).
     public var pluginState: AnyObject?
 

@@ -8,7 +8,7 @@ enum TCPProxyPipeline {
                           loop: LoopContext) throws {
         // A client that shuts its output still reads the rest of the answer.
         try channel.syncOptions?.setOption(.allowRemoteHalfClosure, value: true)
-        let handler = TCPSideHandler(side: .downstream)
+        let handler = TCPSideHandler(side: .downstream, overTLS: listener.tls != nil)
         handler.session = TCPProxySession(listener: listener, generation: generation, loop: loop, downstream: handler,
                                           local: channel.localAddress, remote: channel.remoteAddress)
         try channel.pipeline.syncOperations.addHandler(handler)

@@ -61,8 +61,17 @@ final class TCPProxySession {
 
     // MARK: Connect
 
-    func start() {
+    /// On a TLS listener this is after the handshake, so the connect stages see the peer and
+    /// a refused peer never causes an upstream connect.
+    func downstreamReady(tls: TLSConnectionInfo?) {
         guard case .idle = state else { return }
+        // Reads flowed for the TLS handshake; from here on the session decides.
+        downstream.setReading(false)
+        if let tls {
+            guard tls.identityAllowed else { return finish(abort: true) }
+            connection.tls = tls
+            connection.peerIdentity = tls.peerValidated ? tls.peer?.preferredName : nil
+        }
         stats.increment("downstream_tcp_connections")
         state = .connectStages
         runConnectStage(0, stages: (chain?.stages ?? []).filter(\.handlesConnect))
@@ -93,13 +102,15 @@ final class TCPProxySession {
         guard let endpoint = cluster.pickPool()?.endpoint else { return connectFailed(.noEndpoint(name)) }
         connection.upstreamTarget = endpoint.description
         state = .connecting
+        let tls = cluster.tls(for: endpoint)
         ClientBootstrap(group: loop.eventLoop)
             .connectTimeout(.milliseconds(Int64(cluster.config.connectTimeoutMilliseconds)))
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .channelOption(.allowRemoteHalfClosure, value: true)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(TCPSideHandler(side: .upstream))
+                    if let tls { try TLSSetup.addClientHandler(to: channel, tls: tls) }
+                    try channel.pipeline.syncOperations.addHandler(TCPSideHandler(side: .upstream, overTLS: tls != nil))
                 }
             }
             .connect(host: endpoint.host, port: endpoint.port)
@@ -107,7 +118,17 @@ final class TCPProxySession {
             .whenComplete { [self] result in
                 switch result {
                 case .success(let channel):
-                    connected(channel)
+                    // Over TLS the bytes start flowing once the handshake is done; a failed one
+                    // is a failed connect.
+                    TLSSetup.whenUpstreamReady(channel) { [self] ready in
+                        switch ready {
+                        case .success:
+                            connected(channel)
+                        case .failure(let error):
+                            channel.close(promise: nil)
+                            connectFailed(error)
+                        }
+                    }
                 case .failure(let error):
                     connectFailed(UpstreamError.fromConnect(error))
                 }
@@ -226,6 +247,8 @@ final class TCPProxySession {
     /// close stages. Once.
     private func finish(abort: Bool) {
         guard state != .closed else { return }
+        // A client gone (or refused) before it was ready never met the stages.
+        let started = state != .idle
         state = .closed
         toUpstream.cancel()
         toDownstream.cancel()
@@ -234,7 +257,7 @@ final class TCPProxySession {
         downstream.session = nil
         upstream?.session = nil
         loop.connections[ObjectIdentifier(downstream)] = nil
-        for stage in chain?.stages ?? [] where stage.handlesClose { stage.runClose(connection) }
+        for stage in chain?.stages ?? [] where started && stage.handlesClose { stage.runClose(connection) }
         if connection.pluginState != nil { chain?.finishConnection?(connection) }
         generation.exchangeEnded()
     }
@@ -250,3 +273,5 @@ final class TCPProxySession {
 
 @available(*, unavailable)
 extension TCPProxySession: Sendable {}
+
+extension TCPProxySession: TCPSideDelegate {}

@@ -1,18 +1,24 @@
 import NIOCore
+import NIOTLS
 
 /// The last handler of either side of a proxied TCP connection (the client's channel or the
-/// upstream's). It hands bytes and half-closes to its `TCPProxySession` and lets the
-/// session withhold reads, which is how a slow reader on one side slows the other side down.
+/// upstream's). It hands bytes and half-closes to its session (`TCPSideDelegate`) and lets
+/// the session withhold reads, which is how a slow reader on one side slows the other side
+/// down.
 final class TCPSideHandler: ChannelDuplexHandler {
     typealias InboundIn = ByteBuffer
     typealias OutboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
 
     let side: TCPSide
-    var session: TCPProxySession?
+    var session: (any TCPSideDelegate)?
     private(set) var context: ChannelHandlerContext?
-    /// Reads start withheld: nothing may arrive before the session is ready for it.
-    private var readsPaused = true
+    /// Over TLS the handshake beneath needs reads, and a downstream side is ready only once
+    /// it completed.
+    private let overTLS: Bool
+    /// Reads start withheld: nothing may arrive before the session is ready for it (over TLS
+    /// the session withholds them itself once it takes over).
+    private var readsPaused: Bool
     private var readPending = false
     /// Bytes written and not yet handed to the kernel: this side's share of what the proxy
     /// holds in memory.
@@ -20,8 +26,10 @@ final class TCPSideHandler: ChannelDuplexHandler {
     private var shutdownWhenSent = false
     private(set) var outputShut = false
 
-    init(side: TCPSide) {
+    init(side: TCPSide, overTLS: Bool = false) {
         self.side = side
+        self.overTLS = overTLS
+        self.readsPaused = !overTLS
     }
 
     var isWritable: Bool { context?.channel.isWritable ?? false }
@@ -36,7 +44,7 @@ final class TCPSideHandler: ChannelDuplexHandler {
 
     func channelActive(context: ChannelHandlerContext) {
         context.fireChannelActive()
-        if side == .downstream { session?.start() }
+        if side == .downstream, !overTLS { session?.downstreamReady(tls: nil) }
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -47,6 +55,9 @@ final class TCPSideHandler: ChannelDuplexHandler {
         if let event = event as? ChannelEvent, event == .inputClosed {
             session?.inputClosed(side)
             return
+        }
+        if side == .downstream, overTLS, let tlsEvent = event as? TLSUserEvent, case .handshakeCompleted = tlsEvent {
+            session?.downstreamReady(tls: TLSSetup.connectionInfo(of: context.channel))
         }
         context.fireUserInboundEventTriggered(event)
     }
@@ -83,6 +94,14 @@ final class TCPSideHandler: ChannelDuplexHandler {
             readPending = false
             context.read()
         }
+    }
+
+    /// Reads from now on, asking for one at once: a handler removed from before this one (an
+    /// HTTP codec, for a tunnel) may have swallowed the read the channel had asked for.
+    func startReading() {
+        readsPaused = false
+        readPending = false
+        context?.read()
     }
 
     // MARK: Writes

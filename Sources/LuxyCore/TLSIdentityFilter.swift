@@ -32,6 +32,9 @@ final class TLSIdentityFilter: ChannelInboundHandler {
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if let tlsEvent = event as? TLSUserEvent, case .handshakeCompleted(let negotiated) = tlsEvent {
             handshakeCompleted(context: context, negotiatedProtocol: negotiated)
+            // A peer closed here is not news to the handlers after us: a tcp session starts on
+            // this event, and must not for a peer that is refused.
+            if closeRefused, info?.identityAllowed == false { return }
         }
         context.fireUserInboundEventTriggered(event)
     }

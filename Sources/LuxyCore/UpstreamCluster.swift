@@ -6,11 +6,13 @@ final class UpstreamCluster {
     let config: ClusterConfiguration
     /// Per endpoint: a pool of HTTP/1.1 connections, or one multiplexed HTTP/2 connection.
     let pools: [any UpstreamConnectionProvider]
+    private let tlsStore: TLSContextStore?
     private var next = 0
 
     init(config: ClusterConfiguration, eventLoop: EventLoop, tlsStores: TLSContextRegistry? = nil) {
         self.config = config
         let tlsStore = tlsStores?.store(for: config)
+        self.tlsStore = tlsStore
         self.pools = config.endpoints.map { endpoint -> any UpstreamConnectionProvider in
             let tls = tlsStore.flatMap { store in
                 config.tls.map { UpstreamTLS(store: store, tls: $0, host: endpoint.host) }
@@ -25,6 +27,13 @@ final class UpstreamCluster {
                                          tls: tls)
             }
         }
+    }
+
+    /// TLS origination to `endpoint` when the cluster has `tls:`: for connections made outside
+    /// the pools (tcp listeners).
+    func tls(for endpoint: ClusterConfiguration.Endpoint) -> UpstreamTLS? {
+        guard let tlsStore, let tls = config.tls else { return nil }
+        return UpstreamTLS(store: tlsStore, tls: tls, host: endpoint.host)
     }
 
     var requestTimeout: TimeAmount { .milliseconds(Int64(config.requestTimeoutMilliseconds)) }

@@ -7,6 +7,12 @@ protocol UpstreamResponseReceiver: AnyObject {
     func upstreamResponseBody(_ body: ByteBuffer)
     func upstreamResponseEnd(_ trailers: HTTPHeaders?)
     func upstreamFailed(_ error: UpstreamError)
+    /// The upstream can (or can no longer) take more of the request body.
+    func upstreamWritabilityChanged(_ writable: Bool)
+}
+
+extension UpstreamResponseReceiver {
+    func upstreamWritabilityChanged(_ writable: Bool) {}
 }
 
 /// The last handler of an upstream HTTP/1.1 connection. It carries one request at a time and
@@ -19,6 +25,11 @@ final class UpstreamConnectionHandler: ChannelInboundHandler {
     private var receiver: UpstreamResponseReceiver?
     private var requestKeepAlive = true
     private var responseKeepAlive = true
+    /// The upstream answered 101: what follows is another protocol, and the connection is
+    /// never pooled again.
+    private(set) var switchedProtocols = false
+    /// Only a connection whose request went out whole may carry another one.
+    private var requestSent = false
     weak var pool: UpstreamPool?
 
     var isUsable: Bool { context?.channel.isActive ?? false }
@@ -36,11 +47,13 @@ final class UpstreamConnectionHandler: ChannelInboundHandler {
     func begin(_ head: HTTPRequestHead, receiver: UpstreamResponseReceiver) {
         self.receiver = receiver
         self.requestKeepAlive = head.isKeepAlive
+        self.requestSent = false
         send(.head(head), flush: false)
     }
 
     func send(_ part: HTTPClientRequestPart, flush: Bool) {
         guard let context else { return }
+        if case .end = part { requestSent = true }
         if flush {
             context.writeAndFlush(Self.wrapOutboundOut(part), promise: nil)
         } else {
@@ -58,28 +71,51 @@ final class UpstreamConnectionHandler: ChannelInboundHandler {
         context?.close(promise: nil)
     }
 
+    /// Hands the connection to a tunnel after a 101: no more responses, no pool.
+    func detachForTunnel() -> Channel? {
+        receiver = nil
+        pool?.forget(self)
+        pool = nil
+        return context?.channel
+    }
+
     /// Lets a slow client slow the upstream down.
     func setReading(_ reading: Bool) {
-        context?.channel.setOption(ChannelOptions.autoRead, value: reading).whenComplete { _ in }
+        try? context?.channel.syncOptions?.setOption(ChannelOptions.autoRead, value: reading)
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch Self.unwrapInboundIn(data) {
         case .head(let head):
             responseKeepAlive = head.isKeepAlive
+            if head.status == .switchingProtocols {
+                // The new protocol's bytes wait unread until a tunnel takes them (or the
+                // exchange gives up and closes the connection).
+                switchedProtocols = true
+                setReading(false)
+            }
             receiver?.upstreamResponseHead(head)
         case .body(let body):
             receiver?.upstreamResponseBody(body)
+        case .end where switchedProtocols:
+            break  // a 101 has no body; the receiver takes the connection over
         case .end(let trailers):
             let receiver = self.receiver
             self.receiver = nil
-            if requestKeepAlive && responseKeepAlive, let pool {
+            // A slow client may have paused reading; the next request must not inherit that.
+            setReading(true)
+            if requestKeepAlive && responseKeepAlive && requestSent, let pool {
                 pool.release(self)
             } else {
                 context.close(promise: nil)
             }
             receiver?.upstreamResponseEnd(trailers)
         }
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        receiver?.upstreamWritabilityChanged(context.channel.isWritable)
+        context.fireChannelWritabilityChanged()
     }
 
     func channelInactive(context: ChannelHandlerContext) {
@@ -108,3 +144,6 @@ final class UpstreamConnectionHandler: ChannelInboundHandler {
 
 @available(*, unavailable)
 extension UpstreamConnectionHandler: Sendable {}
+
+/// A WebSocket tunnel takes the connection over (`HTTPUpgradeTunnel`).
+extension UpstreamConnectionHandler: RemovableChannelHandler {}

@@ -61,7 +61,9 @@ final class UpstreamPool {
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     if let tls { try TLSSetup.addClientHandler(to: channel, tls: tls) }
-                    try channel.pipeline.syncOperations.addHTTPClientHandlers()
+                    // Bytes an upstream sends right behind a 101 are the tunnel's: kept when the
+                    // decoder is removed.
+                    try channel.pipeline.syncOperations.addHTTPClientHandlers(leftOverBytesStrategy: .forwardBytes)
                     try channel.pipeline.syncOperations.addHandler(UpstreamConnectionHandler())
                 }
             }

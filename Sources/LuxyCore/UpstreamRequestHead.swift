@@ -4,10 +4,14 @@ import NIOHTTP1
 /// The request head as it goes upstream: hop-by-hop fields dropped, forwarding fields set,
 /// framing made explicit so the encoder neither guesses nor drops a body.
 enum UpstreamRequestHead {
-    static func make(from exchange: HTTPExchange) -> HTTPRequestHead {
+    /// `keepingUpgrade`: the request is to become a tunnel, so its `Upgrade` and
+    /// `Connection: upgrade` go along (every other hop-by-hop field still does not).
+    static func make(from exchange: HTTPExchange, keepingUpgrade: Bool = false) -> HTTPRequestHead {
         var head = exchange.requestHead
         let chunked = head.headers[canonicalForm: "transfer-encoding"].last?.lowercased() == "chunked"
+        let upgrade = keepingUpgrade ? head.headers["upgrade"] : []
         HopByHopHeaders.strip(&head.headers)
+        HTTPUpgrade.restore(upgrade, into: &head.headers)
         head.version = .http1_1
         if exchange.request.isWanted, exchange.request.isComplete {
             head.headers.setContentLength(exchange.request.bufferedBytes)

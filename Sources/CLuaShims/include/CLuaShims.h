@@ -49,6 +49,8 @@ luxy_vm *luxy_vm_from_state(lua_State *L);
 void *luxy_vm_owner(lua_State *L);
 void luxy_vm_set_budget(luxy_vm *vm, int64_t instructions);
 int64_t luxy_vm_budget(luxy_vm *vm);
+/// Switches the memory cap on or off; returns the previous setting.
+int luxy_vm_enforcement(luxy_vm *vm, int enforce);
 
 /// lua_resume with the memory cap and the instruction budget in force.
 int luxy_resume(lua_State *co, lua_State *from, int nargs, int *nresults);

@@ -1,0 +1,137 @@
+import NIOCore
+import NIOHTTP1
+
+/// An HTTP/1.1 connection after its upstream answered a WebSocket upgrade with 101: the HTTP
+/// codecs leave both pipelines and the bytes pass as they are, both ways, with the tcp
+/// listeners' glue (`TCPSideHandler`) — backpressure and half-close, but no stages (the
+/// request's stages ran on the handshake).
+///
+/// Reads on a side are withheld while the other side is not writable, so what the proxy
+/// holds stays near one read burst plus a channel's write high-water mark.
+final class HTTPUpgradeTunnel {
+    private let loop: LoopContext
+    private let generation: LoopGeneration
+    private let downstream = TCPSideHandler(side: .downstream)
+    private let upstream = TCPSideHandler(side: .upstream)
+    private var downstreamInputDone = false
+    private var upstreamInputDone = false
+    private var closed = false
+
+    /// Made before the exchange that asked for it finishes, so its generation stays in use
+    /// without a gap.
+    init(loop: LoopContext, generation: LoopGeneration) {
+        self.loop = loop
+        self.generation = generation
+        generation.exchangeStarted()
+    }
+
+    private var stats: ProxyStats { loop.stats }
+
+    /// Takes both connections over. The 101 is written and flushed already, the exchange over.
+    func open(downstream client: HTTPProxyHandler, upstream connection: UpstreamConnectionHandler) {
+        guard let clientChannel = client.context?.channel, let upstreamChannel = connection.detachForTunnel() else {
+            client.context?.close(promise: nil)
+            connection.abandon()
+            return finish(abort: true)
+        }
+        downstream.session = self
+        upstream.session = self
+        do {
+            // Side handlers first, codecs last: removing a decoder hands on what it held back
+            // (bytes sent behind the request or the 101), and they must find a tunnel.
+            let client = clientChannel.pipeline.syncOperations
+            try client.removeIfPresent(HTTPProxyHandler.self)
+            try client.removeIfPresent(IdleStateHandler.self)
+            try client.removeIfPresent(NIOHTTPResponseHeadersValidator.self)
+            try client.removeIfPresent(HTTPServerPipelineHandler.self)
+            try client.addHandler(downstream)
+            try client.removeIfPresent(HTTPResponseEncoder.self)
+            try client.removeIfPresent(ByteToMessageHandler<HTTPRequestDecoder>.self)
+            try clientChannel.syncOptions?.setOption(.allowRemoteHalfClosure, value: true)
+
+            let server = upstreamChannel.pipeline.syncOperations
+            try server.removeIfPresent(UpstreamConnectionHandler.self)
+            try server.removeIfPresent(NIOHTTPRequestHeadersValidator.self)
+            try server.addHandler(upstream)
+            try server.removeIfPresent(HTTPRequestEncoder.self)
+            try server.removeIfPresent(ByteToMessageHandler<HTTPResponseDecoder>.self)
+            try upstreamChannel.syncOptions?.setOption(.allowRemoteHalfClosure, value: true)
+            // Paused at the 101; from here the side handler decides when to read.
+            try upstreamChannel.syncOptions?.setOption(.autoRead, value: true)
+        } catch {
+            clientChannel.close(promise: nil)
+            upstreamChannel.close(promise: nil)
+            return finish(abort: true)
+        }
+        loop.connections[ObjectIdentifier(downstream)] = downstream
+        // Either side may have gone while the response stages ran.
+        guard clientChannel.isActive else { return channelClosed(.downstream) }
+        guard upstreamChannel.isActive else { return channelClosed(.upstream) }
+        downstream.startReading()
+        upstream.startReading()
+        updateReading()
+    }
+
+    private func other(_ side: TCPSide) -> TCPSideHandler {
+        side == .downstream ? upstream : downstream
+    }
+
+    private func updateReading() {
+        guard !closed else { return }
+        downstream.setReading(!downstreamInputDone && upstream.isWritable)
+        upstream.setReading(!upstreamInputDone && downstream.isWritable)
+    }
+
+    /// Closes both sides (after what was written is sent, unless `abort`). Once.
+    private func finish(abort: Bool) {
+        guard !closed else { return }
+        closed = true
+        downstream.close(abort: abort)
+        upstream.close(abort: abort)
+        downstream.session = nil
+        upstream.session = nil
+        loop.connections[ObjectIdentifier(downstream)] = nil
+        generation.exchangeEnded()
+    }
+}
+
+extension HTTPUpgradeTunnel: TCPSideDelegate {
+    func downstreamReady(tls: TLSConnectionInfo?) {}
+
+    func received(_ bytes: ByteBuffer, from side: TCPSide) {
+        guard !closed else { return }
+        other(side).write(bytes)
+        updateReading()
+    }
+
+    func inputClosed(_ side: TCPSide) {
+        guard !closed else { return }
+        switch side {
+        case .downstream: downstreamInputDone = true
+        case .upstream: upstreamInputDone = true
+        }
+        if downstreamInputDone, upstreamInputDone { return finish(abort: false) }
+        other(side).shutdownOutput()
+        updateReading()
+    }
+
+    /// One side is gone entirely: nothing can answer it any more, so the other side gets what
+    /// was already written to it and closes.
+    func channelClosed(_ side: TCPSide) {
+        finish(abort: false)
+    }
+
+    func writabilityChanged() {
+        updateReading()
+    }
+}
+
+@available(*, unavailable)
+extension HTTPUpgradeTunnel: Sendable {}
+
+extension ChannelPipeline.SynchronousOperations {
+    fileprivate func removeIfPresent<Handler: RemovableChannelHandler>(_ type: Handler.Type) throws {
+        guard let context = try? context(handlerType: type) else { return }
+        removeHandler(context: context, promise: nil)
+    }
+}
