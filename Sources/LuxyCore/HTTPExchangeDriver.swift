@@ -271,7 +271,9 @@ final class HTTPExchangeDriver {
         }
         state = .streamingResponse
         head.version = .http1_1
-        if head.headers.first(name: "content-length") == nil, exchange.response.isComplete {
+        let statusAllowsBody = head.status.code >= 200 && head.status != .noContent && head.status != .notModified
+        if statusAllowsBody, exchange.requestHead.method != .HEAD,
+           head.headers.first(name: "content-length") == nil, exchange.response.isComplete {
             head.headers.setContentLength(exchange.response.bufferedBytes)
         }
         handler.writeResponseHead(head)

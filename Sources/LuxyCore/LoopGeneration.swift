@@ -30,6 +30,7 @@ public final class LoopGeneration {
         self.tcpChains = tcpChains
         self.services = UpstreamServices(clusters: configuration.clusters, eventLoop: eventLoop, stats: stats,
                                          tlsStores: tlsStores)
+        services.maxCallResponseBytes = configuration.limits.maxBufferedBodyBytes
         self.onClose = onClose
     }
 

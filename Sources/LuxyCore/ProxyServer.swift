@@ -10,9 +10,12 @@ public actor ProxyServer {
     public enum ServerError: Error, CustomStringConvertible {
         case bindFailed(listener: String, address: String, reason: String)
         case unsupported(String)
+        case shuttingDown
 
         public var description: String {
             switch self {
+            case .shuttingDown: return "the proxy is shutting down"
+
             case let .bindFailed(listener, address, reason): return "listener '\(listener)': cannot bind \(address): \(reason)"
             case let .unsupported(what): return what
             }
@@ -24,6 +27,8 @@ public actor ProxyServer {
     private let loops: [EventLoop]
     private let contexts: [ObjectIdentifier: NIOLoopBound<LoopContext>]
     private var listeners: [String: (config: ListenerConfiguration, channel: Channel)] = [:]
+    /// Set by `shutdown`: a reload still in flight must not bind listeners again or commit.
+    private var isShuttingDown = false
     /// Certificates of every `tls:` in use; they reload on file changes, outside generations.
     public nonisolated let tlsStores: TLSContextRegistry
     public private(set) var generation = 0
@@ -49,6 +54,7 @@ public actor ProxyServer {
     /// brings the listeners in line. All or nothing: on any error the running generation stays.
     @discardableResult
     public func install(_ configuration: LuxyConfiguration, stages: StageChainFactory) async throws -> Int {
+        guard !isShuttingDown else { throw ServerError.shuttingDown }
         let number = generation + 1
         let tlsStores = self.tlsStores
         do {
@@ -70,6 +76,8 @@ public actor ProxyServer {
         }
         let retiring: [Channel]
         do {
+            // A shutdown may have begun while the loops built the generation.
+            guard !isShuttingDown else { throw ServerError.shuttingDown }
             retiring = try await reconcileListeners(configuration)
         } catch {
             await discardPending()
@@ -134,6 +142,7 @@ public actor ProxyServer {
     /// Stops accepting, lets in-flight requests finish (closing idle connections at once), and
     /// after `drainTimeout` closes whatever is left.
     public func shutdown(drainTimeout: Duration) async {
+        isShuttingDown = true
         for (_, listener) in listeners { try? await listener.channel.close() }
         listeners.removeAll()
         tlsStores.retain(only: nil)

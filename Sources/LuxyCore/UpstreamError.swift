@@ -15,13 +15,14 @@ public enum UpstreamError: Error, Equatable, CustomStringConvertible {
     case timeout
     case reset
     case malformedResponse(String)
+    case responseTooLarge(limit: Int)
     case tlsHandshakeFailed(String)
 
     public var status: HTTPResponseStatus {
         switch self {
         case .unknownCluster, .noEndpoint, .connectFailed, .connectTimeout, .tlsHandshakeFailed: return .serviceUnavailable
         case .timeout: return .gatewayTimeout
-        case .reset, .malformedResponse: return .badGateway
+        case .reset, .malformedResponse, .responseTooLarge: return .badGateway
         }
     }
 
@@ -34,6 +35,7 @@ public enum UpstreamError: Error, Equatable, CustomStringConvertible {
         case .timeout: return "upstream request timeout"
         case .reset: return "upstream reset before the response was complete"
         case .malformedResponse(let reason): return "malformed upstream response: \(reason)"
+        case .responseTooLarge(let limit): return "upstream response larger than \(limit) bytes"
         case .tlsHandshakeFailed(let reason): return "upstream TLS handshake failed: \(reason)"
         }
     }
@@ -47,6 +49,7 @@ public enum UpstreamError: Error, Equatable, CustomStringConvertible {
         case .timeout: return "upstream_timeout"
         case .reset: return "upstream_reset"
         case .malformedResponse: return "upstream_malformed"
+        case .responseTooLarge: return "upstream_body_too_large"
         case .tlsHandshakeFailed: return "upstream_tls_handshake_failed"
         }
     }

@@ -8,6 +8,8 @@ final class UpstreamServices {
     let eventLoop: EventLoop
     let stats: ProxyStats
     private let clusters: [String: UpstreamCluster]
+    /// A side call's response is held whole in memory (and then in Lua): bounded like a body.
+    var maxCallResponseBytes = Int.max
 
     init(clusters: [ClusterConfiguration], eventLoop: EventLoop, stats: ProxyStats, tlsStores: TLSContextRegistry? = nil) {
         self.eventLoop = eventLoop
@@ -29,7 +31,7 @@ final class UpstreamServices {
 
     func call(cluster name: String, head: HTTPRequestHead, body: ByteBuffer?, timeout: TimeAmount,
               completion: @escaping (HTTPResponseHead, ByteBuffer) -> Void) {
-        let call = BufferedUpstreamCall(stats: stats, completion: completion)
+        let call = BufferedUpstreamCall(stats: stats, maxBodyBytes: maxCallResponseBytes, completion: completion)
         guard let cluster = clusters[name] else {
             call.upstreamFailed(.unknownCluster(name))
             return
@@ -74,9 +76,11 @@ private final class BufferedUpstreamCall: UpstreamResponseReceiver {
     private var connection: (any UpstreamConnection)?
     private var timer: Scheduled<Void>?
     private let stats: ProxyStats
+    private let maxBodyBytes: Int
 
-    init(stats: ProxyStats, completion: @escaping (HTTPResponseHead, ByteBuffer) -> Void) {
+    init(stats: ProxyStats, maxBodyBytes: Int, completion: @escaping (HTTPResponseHead, ByteBuffer) -> Void) {
         self.stats = stats
+        self.maxBodyBytes = maxBodyBytes
         self.completion = completion
     }
 
@@ -97,6 +101,11 @@ private final class BufferedUpstreamCall: UpstreamResponseReceiver {
     func upstreamResponseHead(_ head: HTTPResponseHead) { self.head = head }
 
     func upstreamResponseBody(_ part: ByteBuffer) {
+        guard completion != nil else { return }
+        guard body.readableBytes + part.readableBytes <= maxBodyBytes else {
+            connection?.abandon()
+            return upstreamFailed(.responseTooLarge(limit: maxBodyBytes))
+        }
         var part = part
         body.writeBuffer(&part)
     }

@@ -89,7 +89,10 @@ final class ExchangeLuaHost: LuaHTTPHost {
                 fields.add(name: name, value: value)
             }
         }
-        fields.replaceOrAdd(name: "content-length", value: String(body.count))
+        // RFC 9110: no content-length on 1xx and 204; on 304 it would misstate the resource.
+        if status.code >= 200, status != .noContent, status != .notModified {
+            fields.replaceOrAdd(name: "content-length", value: String(body.count))
+        }
         exchange.localReply = (HTTPResponseHead(version: .http1_1, status: status, headers: fields),
                                ByteBuffer(bytes: body))
     }

@@ -40,20 +40,26 @@ public final class FileChangeWatcher: Sendable {
         thread.start()
     }
 
+    /// The reader thread notices within its poll interval and closes the descriptor itself,
+    /// so the number is never reused under a read still in progress.
     public func stop() {
         state.withLockedValue { $0.stopped = true }
-        close(descriptor)
     }
 
-    /// Blocks in read(2) on its own thread: the control plane's, never an event loop's.
+    /// Waits in poll(2) on its own thread — the control plane's, never an event loop's — and
+    /// wakes every 250 ms to see whether it was stopped.
     private func readLoop() {
+        defer { close(descriptor) }
         var buffer = [UInt8](repeating: 0, count: 64 * 1024)
-        while true {
+        while !state.withLockedValue({ $0.stopped }) {
+            var request = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
+            let ready = poll(&request, 1, 250)
+            if ready < 0 && errno == EINTR { continue }
+            if ready < 0 { return }
+            if ready == 0 { continue }
             let count = buffer.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
-            if count <= 0 {
-                if count < 0 && errno == EINTR { continue }
-                return
-            }
+            if count < 0 && errno == EINTR { continue }
+            if count <= 0 { return }
             if state.withLockedValue({ $0.stopped }) { return }
             schedule()
         }

@@ -1,6 +1,7 @@
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
+import NIOSSL
 
 /// A TCP echo server on 127.0.0.1, port 0: every byte it reads it writes back. It honours
 /// half-close (a client that shuts its output still gets the echo, then end-of-stream), and
@@ -20,13 +21,19 @@ public final class FakeTCPEchoServer: Sendable {
 
     public static let recordLimit = 1 << 20
 
-    public static func start(group: EventLoopGroup) async throws -> FakeTCPEchoServer {
+    /// With `tls` it speaks TLS (a `certificateVerification` other than `.none` in it makes
+    /// it require a client certificate).
+    public static func start(group: EventLoopGroup, tls: TLSConfiguration? = nil) async throws -> FakeTCPEchoServer {
         let state = NIOLockedValueBox(State())
+        let sslContext = try tls.map { try NIOSSLContext(configuration: $0) }
         let channel = try await ServerBootstrap(group: group)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.allowRemoteHalfClosure, value: true)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
+                    if let sslContext {
+                        try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: sslContext))
+                    }
                     try channel.pipeline.syncOperations.addHandler(EchoHandler(state: state))
                 }
             }

@@ -4,6 +4,7 @@ import Glibc
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
+import NIOSSL
 
 /// A raw TCP client for tests: send bytes, half-close, collect what comes back, see the close.
 /// With `slowReadInterval` it reads at most 16 KiB once per interval (autoRead off): a
@@ -23,9 +24,13 @@ public final class TestTCPClient: Sendable {
         var endOfStream = false
     }
 
+    /// With `tls` the bytes go over TLS (written ones wait for the handshake); a refused
+    /// handshake shows as `isClosed`.
     public static func connect(port: Int, group: EventLoopGroup, slowReadInterval: TimeAmount? = nil,
-                               checkPattern: Bool = false) async throws -> TestTCPClient {
+                               checkPattern: Bool = false, tls: TLSConfiguration? = nil,
+                               serverName: String? = nil) async throws -> TestTCPClient {
         let state = NIOLockedValueBox(State(keepBytes: !checkPattern, checkPattern: checkPattern))
+        let sslContext = try tls.map { try NIOSSLContext(configuration: $0) }
         let channel = try await ClientBootstrap(group: group)
             .channelOption(.allowRemoteHalfClosure, value: true)
             .channelOption(.autoRead, value: slowReadInterval == nil)
@@ -34,6 +39,10 @@ public final class TestTCPClient: Sendable {
             .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: 16 * 1024))
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
+                    if let sslContext {
+                        try channel.pipeline.syncOperations.addHandler(
+                            NIOSSLClientHandler(context: sslContext, serverHostname: serverName))
+                    }
                     try channel.pipeline.syncOperations.addHandler(ClientHandler(state: state))
                 }
             }
