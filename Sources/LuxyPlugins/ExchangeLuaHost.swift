@@ -56,26 +56,9 @@ final class ExchangeLuaHost: LuaHTTPHost {
 
     func httpCall(cluster: String, headers: [(String, String)], body: [UInt8], timeoutMilliseconds: Int,
                   asynchronous: Bool, completion: @escaping (Result<LuaHTTPCallResponse, LuaHostError>) -> Void) {
-        var method = HTTPMethod.GET
-        var path = "/"
-        var fields = HTTPHeaders()
-        for (name, value) in headers {
-            switch name.lowercased() {
-            case ":method": method = HTTPMethod(rawValue: value.uppercased())
-            case ":path": path = value
-            case ":authority": fields.replaceOrAdd(name: "host", value: value)
-            case ":scheme": break
-            default: fields.add(name: name, value: value)
-            }
-        }
-        let head = HTTPRequestHead(version: .http1_1, method: method, uri: path, headers: fields)
-        let timeout = TimeAmount.milliseconds(Int64(max(timeoutMilliseconds, 1)))
-        exchange.httpCall(cluster: cluster, head: head, body: body.isEmpty ? nil : ByteBuffer(bytes: body),
-                          timeout: timeout) { responseHead, responseBody in
-            guard !asynchronous else { return }
-            var headers: [(String, String)] = [(":status", String(responseHead.status.code))]
-            for (name, value) in responseHead.headers { headers.append((name.lowercased(), value)) }
-            completion(.success(LuaHTTPCallResponse(headers: headers, body: Array(responseBody.readableBytesView))))
+        LuaHTTPCallBridge.call(headers: headers, body: body, timeoutMilliseconds: timeoutMilliseconds,
+                               asynchronous: asynchronous, completion: completion) { [exchange] head, body, timeout, done in
+            exchange.httpCall(cluster: cluster, head: head, body: body, timeout: timeout, completion: done)
         }
     }
 
