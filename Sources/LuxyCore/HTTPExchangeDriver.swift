@@ -276,6 +276,11 @@ final class HTTPExchangeDriver {
            head.headers.first(name: "content-length") == nil, exchange.response.isComplete {
             head.headers.setContentLength(exchange.response.bufferedBytes)
         }
+        if exchange.requestHead.version == .http1_0 {
+            // An HTTP/1.0 client knows no chunked coding: without a length, the close ends the body.
+            head.version = .http1_0
+            if statusAllowsBody, head.headers.first(name: "content-length") == nil { handler.closeAfterThisResponse() }
+        }
         handler.writeResponseHead(head)
         if let body = exchange.response.take(), body.readableBytes > 0 {
             handler.writeResponseBody(body, flush: false)

@@ -12,7 +12,8 @@ final class HTTPProxyHandler: ChannelDuplexHandler {
     typealias OutboundIn = HTTPServerResponsePart
     typealias OutboundOut = HTTPServerResponsePart
 
-    let listener: ListenerConfiguration
+    /// As of the generation serving the current request: a reload may change it.
+    private(set) var listener: ListenerConfiguration
     let loop: LoopContext
     private(set) var context: ChannelHandlerContext?
     private var driver: HTTPExchangeDriver?
@@ -20,6 +21,13 @@ final class HTTPProxyHandler: ChannelDuplexHandler {
     private var readsPaused = false
     private var readPending = false
     private var closeAfterResponse = false
+    /// The last response went out with `connection: close`: whatever the client pipelined
+    /// behind it is not served (it could never get its answer).
+    private var isClosing = false
+    /// The request being read still has body to come; `answeredOpenRequest` says its answer
+    /// already went out (an early local reply), so a parse error must not write a second one.
+    private var requestOpen = false
+    private var answeredOpenRequest = false
     /// The request being served asked to switch protocols. NIO's decoder reads no further
     /// request after one, so it may become a tunnel, or else the connection's last request.
     private(set) var upgradeRequested = false
@@ -44,14 +52,29 @@ final class HTTPProxyHandler: ChannelDuplexHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        guard !isClosing else { return }
         switch Self.unwrapInboundIn(data) {
-        case .head(let head):
+        case .head(var head):
+            requestOpen = true
+            answeredOpenRequest = false
             // A reload may have removed this listener: finish politely and let the client go.
-            guard let generation = loop.generation, generation.routers[listener.name] != nil else {
+            // (One it added serves from the pending generation until that is committed.)
+            guard let generation = [loop.generation, loop.pendingGeneration].lazy.compactMap({ $0 })
+                .first(where: { $0.routers[self.listener.name] != nil }),
+                let current = generation.configuration.listeners.first(where: { $0.name == self.listener.name })
+            else {
                 closeAfterResponse = true
                 writeLocalReply(LocalReply.error(.serviceUnavailable, "listener '\(listener.name)' was removed",
                                                  close: true))
                 return
+            }
+            listener = current
+            if !isHTTP2Stream, head.headers[canonicalForm: "expect"].contains(where: { $0.lowercased() == "100-continue" }) {
+                // Answered here rather than by the upstream: NIO's client drops a 100, and the
+                // client would otherwise wait a second before sending its body.
+                head.headers.remove(name: "expect")
+                context.writeAndFlush(Self.wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: .continue))),
+                                      promise: nil)
             }
             if !isHTTP2Stream, !head.isKeepAlive || loop.isDraining { closeAfterResponse = true }
             if !isHTTP2Stream, HTTPUpgrade.isUpgradeRequest(head.headers) {
@@ -75,6 +98,7 @@ final class HTTPProxyHandler: ChannelDuplexHandler {
         case .body(let body):
             driver?.requestBodyPart(body)
         case .end(let trailers):
+            requestOpen = false
             driver?.requestEnded(trailers)
         }
     }
@@ -89,7 +113,7 @@ final class HTTPProxyHandler: ChannelDuplexHandler {
         loop.stats.increment("downstream_bad_requests")
         driver?.abort()
         driver = nil
-        if !responseInProgress {
+        if !responseInProgress, !answeredOpenRequest {
             let reply: (head: HTTPResponseHead, body: ByteBuffer)
             if case .headerOverflow = parserError {
                 reply = LocalReply.error(.requestHeaderFieldsTooLarge, "request headers too large", close: true)
@@ -115,9 +139,16 @@ final class HTTPProxyHandler: ChannelDuplexHandler {
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        if let idle = event as? IdleStateHandler.IdleStateEvent, idle == .all, driver == nil {
-            context.close(promise: nil)
-            return
+        if let idle = event as? IdleStateHandler.IdleStateEvent, idle == .all {
+            // Idle with nothing in flight, or stalled mid-request by the client (a body that
+            // stopped coming): the connection goes. A request waiting on its upstream is
+            // bounded by the cluster's timeout instead.
+            if driver == nil || requestOpen {
+                driver?.abort()
+                driver = nil
+                context.close(promise: nil)
+                return
+            }
         }
         context.fireUserInboundEventTriggered(event)
     }
@@ -171,7 +202,9 @@ final class HTTPProxyHandler: ChannelDuplexHandler {
     func writeResponseEnd(_ trailers: HTTPHeaders?) {
         guard let context else { return }
         responseInProgress = false
-        let close = closeAfterResponse
+        if requestOpen { answeredOpenRequest = true }
+        let close = closeAfterResponse && !isHTTP2Stream
+        if close { isClosing = true }
         let written = context.writeAndFlush(Self.wrapOutboundOut(.end(trailers)))
         if close {
             written.assumeIsolated().whenComplete { _ in context.close(promise: nil) }
@@ -192,6 +225,11 @@ final class HTTPProxyHandler: ChannelDuplexHandler {
 
     func exchangeFinished(_ finished: HTTPExchangeDriver) {
         if driver === finished { driver = nil }
+    }
+
+    /// This response must end the connection (an HTTP/1.0 body delimited by the close).
+    func closeAfterThisResponse() {
+        closeAfterResponse = true
     }
 
     /// Graceful shutdown: idle connections close now, busy ones after their response.
