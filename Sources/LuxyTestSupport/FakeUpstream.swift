@@ -12,6 +12,7 @@ import NIOSSL
 /// - `/hold` → waits until `releaseHeld()` (a request held open across a reload)
 /// - `/delay/MS` → answers after MS milliseconds
 /// - `/close` → closes the connection without answering (a reset)
+/// - `/early` → 401 as soon as the head arrives, before the body (which it still reads)
 /// - `/garbage` → answers bytes that are not HTTP
 /// - `/bytes/N` → N bytes of body, chunked
 /// - anything else → 200 with the request echoed as `METHOD PATH\nname: value...\n\nBODY`
@@ -89,6 +90,7 @@ final class FakeUpstreamHandler: ChannelInboundHandler {
     private let state: NIOLockedValueBox<FakeUpstream.State>
     private var head: HTTPRequestHead?
     private var body = ""
+    private var answeredEarly = false
 
     init(name: String, state: NIOLockedValueBox<FakeUpstream.State>) {
         self.name = name
@@ -100,11 +102,19 @@ final class FakeUpstreamHandler: ChannelInboundHandler {
         case .head(let head):
             self.head = head
             body = ""
+            if head.uri == "/early" {
+                answeredEarly = true
+                respond(context, status: .unauthorized, body: "early")
+            }
         case .body(let buffer):
             body += String(buffer: buffer)
         case .end:
             guard let head else { return }
             state.withLockedValue { $0.received.append(.init(head: head, body: body)) }
+            if answeredEarly {
+                answeredEarly = false
+                return
+            }
             answer(head, context: context)
         }
     }

@@ -1,0 +1,93 @@
+import LuxyTestSupport
+import XCTest
+
+/// Framing and connection-reuse edge cases where a proxy can desynchronise a client or an
+/// upstream connection.
+final class HTTPEdgeCaseTests: IntegrationTestCase {
+    func testConnectionOptionCannotStripContentLength() async throws {
+        let proxy = try await startProxy(standardConfig())
+        let client = try await connect(proxy)
+        // Were content-length dropped, the body would reach the upstream as a second request.
+        try await client.send("GET /smuggle HTTP/1.1\r\nhost: x\r\nconnection: content-length\r\ncontent-length: 33\r\n\r\n"
+            + "GET /hidden HTTP/1.1\r\nhost: x\r\n\r\n")
+        let response = try await client.readResponse()
+        XCTAssertEqual(response.status, 200)
+        let second = try await client.request("GET", "/next")
+        XCTAssertEqual(second.status, 200)
+        XCTAssertEqual(upstream.received.map(\.head.uri), ["/smuggle", "/next"])
+        XCTAssertEqual(upstream.received.first?.body, "GET /hidden HTTP/1.1\r\nhost: x\r\n\r\n")
+    }
+
+    func testEarlyUpstreamAnswerDoesNotPoisonThePool() async throws {
+        let proxy = try await startProxy(standardConfig())
+        let client = try await connect(proxy)
+        try await client.send("POST /early HTTP/1.1\r\nhost: x\r\ncontent-length: 10\r\n\r\n12345")
+        let early = try await client.readResponse()
+        XCTAssertEqual(early.status, 401)
+        try await client.send("67890")
+        // The next requests (possibly on a pooled upstream connection) see their own answers.
+        let other = try await connect(proxy)
+        for index in 0..<3 {
+            let response = try await other.request("GET", "/after-\(index)")
+            XCTAssertEqual(response.status, 200)
+            XCTAssertTrue(response.body.hasPrefix("GET /after-\(index)"), response.body)
+        }
+    }
+
+    func testExpectContinueIsAnsweredByTheProxy() async throws {
+        let proxy = try await startProxy(standardConfig())
+        let client = try await connect(proxy)
+        try await client.send("POST /upload HTTP/1.1\r\nhost: x\r\nexpect: 100-continue\r\ncontent-length: 5\r\n\r\n")
+        let interim = try await client.readResponse()
+        XCTAssertEqual(interim.status, 100)
+        try await client.send("hello")
+        let final = try await client.readResponse()
+        XCTAssertEqual(final.status, 200)
+        XCTAssertEqual(upstream.received.last?.body, "hello")
+        XCTAssertNil(upstream.received.last?.head.headers.first(name: "expect"))
+    }
+
+    func testHTTP10ClientGetsACloseDelimitedBody() async throws {
+        let proxy = try await startProxy(standardConfig())
+        let client = try await connect(proxy)
+        try await client.send("GET /bytes/5000 HTTP/1.0\r\nhost: x\r\n\r\n")
+        let response = try await client.readResponse()
+        XCTAssertEqual(response.status, 200)
+        XCTAssertNil(response.header("transfer-encoding"), "HTTP/1.0 has no chunked coding")
+        XCTAssertEqual(response.body.utf8.count, 5000)
+        let closed = await client.waitForClose()
+        XCTAssertTrue(closed)
+    }
+
+    func testNothingIsForwardedBehindAConnectionClose() async throws {
+        let proxy = try await startProxy(standardConfig())
+        let client = try await connect(proxy)
+        try await client.send("GET /first HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n"
+            + "POST /second HTTP/1.1\r\nhost: x\r\ncontent-length: 2\r\n\r\nhi")
+        let first = try await client.readResponse()
+        XCTAssertEqual(first.status, 200)
+        let closed = await client.waitForClose()
+        XCTAssertTrue(closed)
+        XCTAssertEqual(upstream.received.map(\.head.uri), ["/first"])
+    }
+
+    func testOversizedHTTPCallResponseIsA502ForTheScript() async throws {
+        let stages = """
+            - name: caller
+              priority: 1
+        """
+        let script = """
+        function envoy_on_request(h)
+          local headers, body = h:httpCall("backend", {[":method"] = "GET", [":path"] = "/bytes/4096",
+            [":authority"] = "backend"}, "", 2000)
+          h:respond({[":status"] = "200", ["x-call-status"] = headers[":status"]}, "")
+        end
+        """
+        let proxy = try await startProxy(standardConfig(inboundStages: stages,
+                                                        limits: "limits: { max_buffered_body_bytes: 1024 }"),
+                                         plugins: ["caller": script])
+        let client = try await connect(proxy)
+        let response = try await client.request("GET", "/")
+        XCTAssertEqual(response.header("x-call-status"), "502")
+    }
+}
