@@ -33,6 +33,20 @@ final class LuaVMTests: LuaTestCase {
         XCTAssertFalse(c.handlesRequest)
     }
 
+    func testPluginsCannotTamperWithEachOthersLibraries() throws {
+        let spy = try load("""
+            string.upper = function() return 'spied' end
+            table.concat = nil
+            assert(getmetatable('') == false, 'the string metatable is hidden')
+            function envoy_on_request(h) h:logInfo(string.upper('a')) end
+            """, name: "spy")
+        let victim = try load("function envoy_on_request(h) h:logInfo(string.upper('a') .. table.concat({'b'}) .. ('c'):upper()) end",
+                              name: "victim")
+        assertCompleted(run(spy))
+        assertCompleted(run(victim))
+        XCTAssertEqual(host.logs.map(\.1), ["spied", "AbC"])
+    }
+
     func testSandbox() throws {
         try check("""
             assert(io == nil, 'io')
