@@ -28,6 +28,8 @@ final class HTTPProxyHandler: ChannelDuplexHandler {
     /// already went out (an early local reply), so a parse error must not write a second one.
     private var requestOpen = false
     private var answeredOpenRequest = false
+    /// The connection's TLS facts, read from the pipeline once: they can't change after the handshake.
+    private var tlsInfo: TLSConnectionInfo?
     /// The request being served asked to switch protocols. NIO's decoder reads no further
     /// request after one, so it may become a tunnel, or else the connection's last request.
     private(set) var upgradeRequested = false
@@ -82,7 +84,8 @@ final class HTTPProxyHandler: ChannelDuplexHandler {
                 closeAfterResponse = true
             }
             // mTLS `allowed_identities`: refused before routing, so nothing reaches an upstream.
-            let tls = listener.tls == nil ? nil : TLSSetup.connectionInfo(of: context.channel)
+            if listener.tls != nil, tlsInfo == nil { tlsInfo = TLSSetup.connectionInfo(of: context.channel) }
+            let tls = listener.tls == nil ? nil : tlsInfo
             if let tls, !tls.identityAllowed {
                 loop.stats.increment("downstream_tls_forbidden")
                 writeLocalReply(LocalReply.error(.forbidden, "client certificate identity is not allowed"))
@@ -93,7 +96,7 @@ final class HTTPProxyHandler: ChannelDuplexHandler {
                                             remote: context.channel.remoteAddress)
             driver.exchange.tls = tls
             self.driver = driver
-            loop.stats.increment("downstream_requests")
+            loop.stats.downstreamRequests += 1
             driver.start()
         case .body(let body):
             driver?.requestBodyPart(body)
