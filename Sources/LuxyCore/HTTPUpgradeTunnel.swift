@@ -16,6 +16,10 @@ final class HTTPUpgradeTunnel {
     private var downstreamInputDone = false
     private var upstreamInputDone = false
     private var closed = false
+    /// What arrived while a decoder was still leaving (its leftovers, mostly), in order; nil
+    /// bytes stand for an end of input. A decoder that watches writes (the response decoder
+    /// does, for HEAD) can't let raw bytes pass until it is gone.
+    private var pending: [(side: TCPSide, bytes: ByteBuffer?)]? = []
 
     /// Made before the exchange that asked for it finishes, so its generation stays in use
     /// without a gap.
@@ -36,25 +40,27 @@ final class HTTPUpgradeTunnel {
         }
         downstream.session = self
         upstream.session = self
+        let decodersGone: EventLoopFuture<Void>
         do {
             // Side handlers first, codecs last: removing a decoder hands on what it held back
             // (bytes sent behind the request or the 101), and they must find a tunnel.
             let client = clientChannel.pipeline.syncOperations
-            try client.removeIfPresent(HTTPProxyHandler.self)
-            try client.removeIfPresent(IdleStateHandler.self)
-            try client.removeIfPresent(NIOHTTPResponseHeadersValidator.self)
-            try client.removeIfPresent(HTTPServerPipelineHandler.self)
+            client.removeIfPresent(HTTPProxyHandler.self)
+            client.removeIfPresent(IdleStateHandler.self)
+            client.removeIfPresent(NIOHTTPResponseHeadersValidator.self)
+            client.removeIfPresent(HTTPServerPipelineHandler.self)
             try client.addHandler(downstream)
-            try client.removeIfPresent(HTTPResponseEncoder.self)
-            try client.removeIfPresent(ByteToMessageHandler<HTTPRequestDecoder>.self)
+            client.removeIfPresent(HTTPResponseEncoder.self)
+            let requestDecoderGone = client.removeIfPresent(ByteToMessageHandler<HTTPRequestDecoder>.self)
             try clientChannel.syncOptions?.setOption(.allowRemoteHalfClosure, value: true)
 
             let server = upstreamChannel.pipeline.syncOperations
-            try server.removeIfPresent(UpstreamConnectionHandler.self)
-            try server.removeIfPresent(NIOHTTPRequestHeadersValidator.self)
+            server.removeIfPresent(UpstreamConnectionHandler.self)
+            server.removeIfPresent(NIOHTTPRequestHeadersValidator.self)
             try server.addHandler(upstream)
-            try server.removeIfPresent(HTTPRequestEncoder.self)
-            try server.removeIfPresent(ByteToMessageHandler<HTTPResponseDecoder>.self)
+            server.removeIfPresent(HTTPRequestEncoder.self)
+            let responseDecoderGone = server.removeIfPresent(ByteToMessageHandler<HTTPResponseDecoder>.self)
+            decodersGone = requestDecoderGone.and(responseDecoderGone).map { _ in }
             try upstreamChannel.syncOptions?.setOption(.allowRemoteHalfClosure, value: true)
             // Paused at the 101; from here the side handler decides when to read.
             try upstreamChannel.syncOptions?.setOption(.autoRead, value: true)
@@ -67,6 +73,15 @@ final class HTTPUpgradeTunnel {
         // Either side may have gone while the response stages ran.
         guard clientChannel.isActive else { return channelClosed(.downstream) }
         guard upstreamChannel.isActive else { return channelClosed(.upstream) }
+        decodersGone.assumeIsolated().whenComplete { [self] _ in ready() }
+    }
+
+    private func ready() {
+        guard !closed, let queued = pending else { return }
+        pending = nil
+        for (side, bytes) in queued {
+            if let bytes { received(bytes, from: side) } else { inputClosed(side) }
+        }
         downstream.startReading()
         upstream.startReading()
         updateReading()
@@ -77,7 +92,7 @@ final class HTTPUpgradeTunnel {
     }
 
     private func updateReading() {
-        guard !closed else { return }
+        guard !closed, pending == nil else { return }
         downstream.setReading(!downstreamInputDone && upstream.isWritable)
         upstream.setReading(!upstreamInputDone && downstream.isWritable)
     }
@@ -100,12 +115,14 @@ extension HTTPUpgradeTunnel: TCPSideDelegate {
 
     func received(_ bytes: ByteBuffer, from side: TCPSide) {
         guard !closed else { return }
+        if pending != nil { return pending!.append((side, bytes)) }
         other(side).write(bytes)
         updateReading()
     }
 
     func inputClosed(_ side: TCPSide) {
         guard !closed else { return }
+        if pending != nil { return pending!.append((side, nil)) }
         switch side {
         case .downstream: downstreamInputDone = true
         case .upstream: upstreamInputDone = true
@@ -130,8 +147,10 @@ extension HTTPUpgradeTunnel: TCPSideDelegate {
 extension HTTPUpgradeTunnel: Sendable {}
 
 extension ChannelPipeline.SynchronousOperations {
-    fileprivate func removeIfPresent<Handler: RemovableChannelHandler>(_ type: Handler.Type) throws {
-        guard let context = try? context(handlerType: type) else { return }
-        removeHandler(context: context, promise: nil)
+    /// Succeeds once the handler left (some, like decoders, leave on a later tick).
+    @discardableResult
+    fileprivate func removeIfPresent<Handler: RemovableChannelHandler>(_ type: Handler.Type) -> EventLoopFuture<Void> {
+        guard let context = try? context(handlerType: type) else { return eventLoop.makeSucceededVoidFuture() }
+        return removeHandler(context: context)
     }
 }

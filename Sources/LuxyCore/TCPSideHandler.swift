@@ -57,6 +57,9 @@ final class TCPSideHandler: ChannelDuplexHandler {
             return
         }
         if side == .downstream, overTLS, let tlsEvent = event as? TLSUserEvent, case .handshakeCompleted = tlsEvent {
+            // Half-close only from here: NIOSSL closing a refused peer with it on would wait
+            // out its 5 s shutdown timeout after the peer left.
+            try? context.channel.syncOptions?.setOption(.allowRemoteHalfClosure, value: true)
             session?.downstreamReady(tls: TLSSetup.connectionInfo(of: context.channel))
         }
         context.fireUserInboundEventTriggered(event)

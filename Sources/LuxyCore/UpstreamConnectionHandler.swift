@@ -28,6 +28,7 @@ final class UpstreamConnectionHandler: ChannelInboundHandler {
     /// The upstream answered 101: what follows is another protocol, and the connection is
     /// never pooled again.
     private(set) var switchedProtocols = false
+    private var switchHead: HTTPResponseHead?
     /// Only a connection whose request went out whole may carry another one.
     private var requestSent = false
     weak var pool: UpstreamPool?
@@ -93,12 +94,19 @@ final class UpstreamConnectionHandler: ChannelInboundHandler {
                 // exchange gives up and closes the connection).
                 switchedProtocols = true
                 setReading(false)
+                // Told at the end: a tunnel removes the decoder, which must be done firing.
+                switchHead = head
+                return
             }
             receiver?.upstreamResponseHead(head)
         case .body(let body):
             receiver?.upstreamResponseBody(body)
         case .end where switchedProtocols:
-            break  // a 101 has no body; the receiver takes the connection over
+            // A 101 has no body; the receiver takes the connection over, or closes it.
+            if let head = switchHead {
+                switchHead = nil
+                receiver?.upstreamResponseHead(head)
+            }
         case .end(let trailers):
             let receiver = self.receiver
             self.receiver = nil

@@ -6,8 +6,8 @@ import NIOPosix
 /// Just enough of a WebSocket server for proxy tests, on 127.0.0.1, port 0: it answers an
 /// `Upgrade: websocket` request with 101 and the RFC 6455 `Sec-WebSocket-Accept`, then echoes
 /// raw bytes (no frames: the proxy must not care). Paths:
-/// - `/refuse…` → 200 with a body, no upgrade (the connection stays HTTP/1.1)
-/// - `/greet…` → 101 followed at once, in the same write, by `hello from upstream\n`
+/// - a path with `refuse` → 200 with a body, no upgrade (the connection stays HTTP/1.1)
+/// - a path with `greet` → 101 followed at once, in the same write, by `hello from upstream\n`
 /// - anything else → 101, or 200 for a request without the upgrade
 public final class FakeWebSocketUpstream: Sendable {
     public struct Request: Sendable {
@@ -114,7 +114,7 @@ public final class FakeWebSocketUpstream: Sendable {
             state.withLockedValue { $0.requests.append(request) }
             let path = request.line.split(separator: " ").dropFirst().first.map(String.init) ?? "/"
             let wantsWebSocket = request.header("upgrade")?.lowercased().contains("websocket") == true
-            guard wantsWebSocket, !path.hasPrefix("/refuse") else {
+            guard wantsWebSocket, !path.contains("refuse") else {
                 let body = "no upgrade here\n"
                 let head = "HTTP/1.1 200 OK\r\ncontent-length: \(body.utf8.count)\r\n"
                     + "x-upgrade-seen: \(request.header("upgrade") ?? "none")\r\n\r\n"
@@ -125,7 +125,7 @@ public final class FakeWebSocketUpstream: Sendable {
             let accept = SHA1.webSocketAccept(key: request.header("sec-websocket-key") ?? "")
             var answer = "HTTP/1.1 101 Switching Protocols\r\nupgrade: websocket\r\nconnection: Upgrade\r\n"
                 + "sec-websocket-accept: \(accept)\r\n\r\n"
-            if path.hasPrefix("/greet") { answer += "hello from upstream\n" }
+            if path.contains("greet") { answer += "hello from upstream\n" }
             context.writeAndFlush(Self.wrapOutboundOut(ByteBuffer(string: answer)), promise: nil)
         }
 
