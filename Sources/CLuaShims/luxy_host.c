@@ -13,16 +13,12 @@ static int luxy_call_swift(lua_State *L, int method, int resumed) {
         lua_pushliteral(L, "host functions are not available");
         return LUXY_RC_ERROR;
     }
-    // Swift must never see an allocation fail with a longjmp (LUA_ERRMEM) through its frames,
-    // and no finalizer may run unbounded meanwhile: lift the cap and hold the collector for
-    // the length of the host call. What Swift allocated still counts, so the script's next
-    // allocation over the cap fails in Lua, where a longjmp is harmless.
+    // Swift must never see an allocation fail with a longjmp (LUA_ERRMEM) through its frames:
+    // lift the cap for the length of the host call. What Swift allocated still counts, so the
+    // script's next allocation over the cap fails in Lua, where a longjmp is harmless.
     luxy_vm *vm = luxy_vm_from_state(L);
     int enforce = luxy_vm_enforcement(vm, 0);
-    int collecting = lua_gc(L, LUA_GCISRUNNING);
-    if (collecting) lua_gc(L, LUA_GCSTOP);
     int rc = luxy_dispatch(L, method, resumed);
-    if (collecting) lua_gc(L, LUA_GCRESTART);
     luxy_vm_enforcement(vm, enforce);
     return rc;
 }

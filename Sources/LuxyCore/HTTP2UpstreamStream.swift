@@ -66,6 +66,11 @@ final class HTTP2UpstreamStream: ChannelInboundHandler, UpstreamConnection {
         }
     }
 
+    func channelReadComplete(context: ChannelHandlerContext) {
+        receiver?.upstreamReadComplete()
+        context.fireChannelReadComplete()
+    }
+
     func channelInactive(context: ChannelHandlerContext) {
         fail(.reset)
         context.fireChannelInactive()

@@ -34,6 +34,8 @@ final class HTTPExchangeDriver {
     /// Whether this exchange asked its upstream for a WebSocket upgrade, and got a 101.
     private var upgrade = HTTPUpgrade.Progress.none
     private let stats: ProxyStats
+    /// Set while the upstream's response head is being handled synchronously.
+    private var insideUpstreamRead = false
 
     /// While the body has nowhere to go yet, buffer this much before withholding reads.
     private static let streamingHighWater = 256 * 1024
@@ -289,7 +291,9 @@ final class HTTPExchangeDriver {
             handler.writeResponseEnd(exchange.responseTrailers)
             finish()
         } else {
-            handler.context?.flush()
+            // Inside an upstream read, its read-complete flushes the head together with the
+            // body that came in the same read, in one write; after stages that waited, now.
+            if !insideUpstreamRead { handler.context?.flush() }
             // Reading may have paused while the stages ran; now the client sets the pace.
             upstream?.setReading(handler.context?.channel.isWritable ?? true)
         }
@@ -370,7 +374,9 @@ extension HTTPExchangeDriver: UpstreamResponseReceiver {
             responseEnded = true
             exchange.response.complete()
         }
+        insideUpstreamRead = true
         beginResponse()
+        insideUpstreamRead = false
     }
 
     /// After the response stages of a 101: it goes out and both connections become a tunnel.
@@ -398,7 +404,7 @@ extension HTTPExchangeDriver: UpstreamResponseReceiver {
     func upstreamResponseBody(_ part: ByteBuffer) {
         switch state {
         case .streamingResponse:
-            handler.writeResponseBody(part)
+            handler.writeResponseBody(part, flush: false)
         case .responseStages:
             if !exchange.response.append(part) {
                 upstream?.abandon()
@@ -430,6 +436,10 @@ extension HTTPExchangeDriver: UpstreamResponseReceiver {
         default:
             break
         }
+    }
+
+    func upstreamReadComplete() {
+        if case .streamingResponse = state { handler.context?.flush() }
     }
 
     func upstreamFailed(_ error: UpstreamError) {

@@ -30,6 +30,11 @@ final class HTTPProxyHandler: ChannelDuplexHandler {
     private var answeredOpenRequest = false
     /// The connection's TLS facts, read from the pipeline once: they can't change after the handshake.
     private var tlsInfo: TLSConnectionInfo?
+    /// Idle keep-alive connections close after this. Checked by one timer per connection
+    /// rather than NIO's IdleStateHandler, which allocates a promise for every write.
+    private let idleTimeout: TimeAmount?
+    private var lastActivity = NIODeadline.now()
+    private var idleCheck: Scheduled<Void>?
     /// The request being served asked to switch protocols. NIO's decoder reads no further
     /// request after one, so it may become a tunnel, or else the connection's last request.
     private(set) var upgradeRequested = false
@@ -37,24 +42,50 @@ final class HTTPProxyHandler: ChannelDuplexHandler {
     /// to the HTTP/2 connection (`HTTP2ServerConnection`), not to this handler.
     let isHTTP2Stream: Bool
 
-    init(listener: ListenerConfiguration, loop: LoopContext, isHTTP2Stream: Bool = false) {
+    init(listener: ListenerConfiguration, loop: LoopContext, isHTTP2Stream: Bool = false, idleTimeout: TimeAmount? = nil) {
         self.listener = listener
         self.loop = loop
         self.isHTTP2Stream = isHTTP2Stream
+        self.idleTimeout = idleTimeout
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
         if !isHTTP2Stream { loop.connections[ObjectIdentifier(self)] = self }
+        if let idleTimeout { scheduleIdleCheck(in: idleTimeout) }
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
         loop.connections[ObjectIdentifier(self)] = nil
+        idleCheck?.cancel()
+        idleCheck = nil
         self.context = nil
+    }
+
+    private func scheduleIdleCheck(in delay: TimeAmount) {
+        guard let context else { return }
+        idleCheck = context.eventLoop.assumeIsolated().scheduleTask(in: delay) { [self] in
+            guard let idleTimeout else { return }
+            let quiet = NIODeadline.now() - lastActivity
+            if quiet < idleTimeout { return scheduleIdleCheck(in: idleTimeout - quiet) }
+            connectionIdle()
+            if self.context != nil { scheduleIdleCheck(in: idleTimeout) }
+        }
+    }
+
+    /// Idle with nothing in flight, or stalled mid-request by the client (a body that stopped
+    /// coming): the connection goes. A request waiting on its upstream is bounded by the
+    /// cluster's timeout instead.
+    private func connectionIdle() {
+        guard driver == nil || requestOpen else { return }
+        driver?.abort()
+        driver = nil
+        context?.close(promise: nil)
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         guard !isClosing else { return }
+        if idleTimeout != nil { lastActivity = .now() }
         switch Self.unwrapInboundIn(data) {
         case .head(var head):
             requestOpen = true
@@ -141,21 +172,6 @@ final class HTTPProxyHandler: ChannelDuplexHandler {
         context.fireChannelWritabilityChanged()
     }
 
-    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        if let idle = event as? IdleStateHandler.IdleStateEvent, idle == .all {
-            // Idle with nothing in flight, or stalled mid-request by the client (a body that
-            // stopped coming): the connection goes. A request waiting on its upstream is
-            // bounded by the cluster's timeout instead.
-            if driver == nil || requestOpen {
-                driver?.abort()
-                driver = nil
-                context.close(promise: nil)
-                return
-            }
-        }
-        context.fireUserInboundEventTriggered(event)
-    }
-
     // MARK: Backpressure
 
     func read(context: ChannelHandlerContext) {
@@ -205,6 +221,7 @@ final class HTTPProxyHandler: ChannelDuplexHandler {
     func writeResponseEnd(_ trailers: HTTPHeaders?) {
         guard let context else { return }
         responseInProgress = false
+        if idleTimeout != nil { lastActivity = .now() }
         if requestOpen { answeredOpenRequest = true }
         let close = closeAfterResponse && !isHTTP2Stream
         if close { isClosing = true }

@@ -53,7 +53,7 @@ enum HTTPProxyPipeline {
             withPipeliningAssistance: true, withServerUpgrade: (upgraders: [], completionHandler: { _ in }),
             withErrorHandling: false, withOutboundHeaderValidation: true, withEncoderConfiguration: .init(),
             withDecoderLimitConfiguration: decoderLimits)
-        try pipeline.addHandler(IdleStateHandler(allTimeout: .milliseconds(Int64(limits.idleTimeoutMilliseconds))))
-        try pipeline.addHandler(HTTPProxyHandler(listener: listener, loop: loop))
+        try pipeline.addHandler(HTTPProxyHandler(listener: listener, loop: loop,
+                                                 idleTimeout: .milliseconds(Int64(limits.idleTimeoutMilliseconds))))
     }
 }

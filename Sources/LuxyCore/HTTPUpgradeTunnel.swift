@@ -46,7 +46,6 @@ final class HTTPUpgradeTunnel {
             // (bytes sent behind the request or the 101), and they must find a tunnel.
             let client = clientChannel.pipeline.syncOperations
             client.removeIfPresent(HTTPProxyHandler.self)
-            client.removeIfPresent(IdleStateHandler.self)
             client.removeIfPresent(NIOHTTPResponseHeadersValidator.self)
             client.removeIfPresent(HTTPServerPipelineHandler.self)
             try client.addHandler(downstream)

@@ -9,10 +9,13 @@ protocol UpstreamResponseReceiver: AnyObject {
     func upstreamFailed(_ error: UpstreamError)
     /// The upstream can (or can no longer) take more of the request body.
     func upstreamWritabilityChanged(_ writable: Bool)
+    /// What one read brought has been delivered: the time to flush what it produced.
+    func upstreamReadComplete()
 }
 
 extension UpstreamResponseReceiver {
     func upstreamWritabilityChanged(_ writable: Bool) {}
+    func upstreamReadComplete() {}
 }
 
 /// The last handler of an upstream HTTP/1.1 connection. It carries one request at a time and
@@ -29,6 +32,7 @@ final class UpstreamConnectionHandler: ChannelInboundHandler {
     /// never pooled again.
     private(set) var switchedProtocols = false
     private var switchHead: HTTPResponseHead?
+    private var isReading = true
     /// Only a connection whose request went out whole may carry another one.
     private var requestSent = false
     weak var pool: UpstreamPool?
@@ -82,6 +86,9 @@ final class UpstreamConnectionHandler: ChannelInboundHandler {
 
     /// Lets a slow client slow the upstream down.
     func setReading(_ reading: Bool) {
+        // Called on every response end; the option goes through generic casts, so only on change.
+        guard reading != isReading else { return }
+        isReading = reading
         try? context?.channel.syncOptions?.setOption(ChannelOptions.autoRead, value: reading)
     }
 
@@ -119,6 +126,11 @@ final class UpstreamConnectionHandler: ChannelInboundHandler {
             }
             receiver?.upstreamResponseEnd(trailers)
         }
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        receiver?.upstreamReadComplete()
+        context.fireChannelReadComplete()
     }
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {

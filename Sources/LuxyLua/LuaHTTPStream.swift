@@ -40,8 +40,10 @@ public final class LuaHTTPStream {
         let functionRef = script.functionRef(phase)
         guard functionRef != LUA_NOREF else { return completion(.completed) }
 
-        guard let co = lua_newthread(vm.L) else { return fail("\(script.chunkName): cannot create a coroutine") }
-        let run = PhaseRun(token: vm.nextToken(), phase: phase, script: script, co: co, coroutineRef: vm.ref(),
+        guard let (co, coroutineRef) = vm.acquireCoroutine() else {
+            return fail("\(script.chunkName): cannot create a coroutine")
+        }
+        let run = PhaseRun(token: vm.nextToken(), phase: phase, script: script, co: co, coroutineRef: coroutineRef,
                            budget: Int64(vm.limits.instructionBudget), completion: completion)
         active = run
         lua_rawgeti(co, luxy_registry_index(), lua_Integer(functionRef))
@@ -109,7 +111,11 @@ public final class LuaHTTPStream {
     private func end(_ run: PhaseRun, _ outcome: LuaPhaseOutcome) {
         guard active === run else { return }
         active = nil
-        vm.unref(run.coroutineRef)
+        if case .completed = outcome {
+            vm.releaseCoroutine(run.co, ref: run.coroutineRef, reusable: true)
+        } else {
+            vm.releaseCoroutine(run.co, ref: run.coroutineRef, reusable: false)
+        }
         run.completion(outcome)
     }
 

@@ -70,6 +70,9 @@ public final class LuaVM {
     }
 
     /// A token names one phase run; objects made during the run carry it.
+    /// Finished coroutines ready for the next phase run (`LuaVM+Coroutines`).
+    var idleCoroutines: [(co: OpaquePointer, ref: Int32)] = []
+
     func nextToken() -> UInt64 {
         lastToken &+= 1
         return lastToken

@@ -44,18 +44,20 @@ final class LuaHTTPStage: HTTPStage {
     private func run(_ phase: LuaHTTPPhase, _ exchange: HTTPExchange, _ completion: @escaping (StageVerdict) -> Void) {
         let state = LuaExchangeState.of(exchange, vm: vm)
         state.host.currentLogger = logger
-        state.stream.run(script, phase: phase) { [resolved, logger] outcome in
+        // The stage outlives every request it runs for (its generation does), so the
+        // closure borrows it instead of copying what it needs per phase.
+        state.stream.run(script, phase: phase) { [unowned self] outcome in
             switch outcome {
             case .completed:
                 completion(.proceed)
             case .responded:
                 completion(phase == .request ? .responded : .proceed)
             case .failed(let error):
+                let failOpen = resolved.configuration.failOpen
                 logger.error("plugin failed", metadata: [
-                    "error": "\(error.message)", "phase": "\(phase)",
-                    "fail_open": "\(resolved.configuration.failOpen)",
+                    "error": "\(error.message)", "phase": "\(phase)", "fail_open": "\(failOpen)",
                 ])
-                completion(resolved.configuration.failOpen ? .proceed : .failed(error.message))
+                completion(failOpen ? .proceed : .failed(error.message))
             }
         }
     }
