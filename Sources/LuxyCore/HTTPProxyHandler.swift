@@ -62,6 +62,16 @@ final class HTTPProxyHandler: ChannelDuplexHandler {
         self.context = nil
     }
 
+    /// The connection's addresses, read once: NIO guards them with a lock on every access.
+    private var cachedAddresses: (local: SocketAddress?, remote: SocketAddress?)?
+
+    private func addresses(_ context: ChannelHandlerContext) -> (local: SocketAddress?, remote: SocketAddress?) {
+        if let cachedAddresses { return cachedAddresses }
+        let addresses = (context.channel.localAddress, context.channel.remoteAddress)
+        cachedAddresses = addresses
+        return addresses
+    }
+
     private func scheduleIdleCheck(in delay: TimeAmount) {
         guard let context else { return }
         idleCheck = context.eventLoop.assumeIsolated().scheduleTask(in: delay) { [self] in
@@ -123,8 +133,7 @@ final class HTTPProxyHandler: ChannelDuplexHandler {
                 return
             }
             let driver = HTTPExchangeDriver(handler: self, generation: generation, head: head,
-                                            local: context.channel.localAddress,
-                                            remote: context.channel.remoteAddress)
+                                            local: addresses(context).local, remote: addresses(context).remote)
             driver.exchange.tls = tls
             self.driver = driver
             loop.stats.downstreamRequests += 1

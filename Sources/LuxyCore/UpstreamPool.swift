@@ -63,7 +63,10 @@ final class UpstreamPool {
                     if let tls { try TLSSetup.addClientHandler(to: channel, tls: tls) }
                     // Bytes an upstream sends right behind a 101 are the tunnel's: kept when the
                     // decoder is removed.
-                    try channel.pipeline.syncOperations.addHTTPClientHandlers(leftOverBytesStrategy: .forwardBytes)
+                    // Request headers are valid by construction (parsed from the client, or set
+                    // by a script through the checking Lua host), so NIO's validator is left out.
+                    try channel.pipeline.syncOperations.addHTTPClientHandlers(
+                        leftOverBytesStrategy: .forwardBytes, enableOutboundHeaderValidation: false)
                     try channel.pipeline.syncOperations.addHandler(UpstreamConnectionHandler())
                 }
             }

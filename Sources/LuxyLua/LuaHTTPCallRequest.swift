@@ -17,6 +17,8 @@ struct LuaHTTPCallRequest {
         let fname = "httpCall"
         cluster = try s.checkString(2, fname)
         headers = Self.lowercased(try s.headerList(3, fname))
+        // Nothing downstream re-validates: a CR or LF here would split the request on the wire.
+        for (name, value) in headers { try LuaHTTPStream.checkHeaderField(name, value, fname) }
         body = try s.optBytes(4, fname) ?? []
         if s.type(5) == LUA_TTABLE {
             try readOptions(s, 5)
