@@ -5,7 +5,7 @@ extension ConfigurationWalker {
     mutating func listener(_ node: Node) -> ListenerConfiguration? {
         guard let fields = reader.fields(
             node, context: "listener",
-            allowed: ["name", "direction", "protocol", "address", "virtual_hosts", "cluster", "tls", "http2"],
+            allowed: ["name", "direction", "protocol", "address", "virtual_hosts", "cluster", "sni_routes", "tls", "http2"],
             required: ["name", "direction", "protocol", "address"]) else { return nil }
 
         let name = reader.name(fields)
@@ -26,17 +26,20 @@ extension ConfigurationWalker {
 
         var virtualHosts: [VirtualHostConfiguration] = []
         var tcpCluster: String?
+        var tcpRoutes: [TCPRouteConfiguration] = []
         switch proto {
         case .http:
-            if let key = fields.keyNode("cluster") {
-                reader.report("'cluster' is only for tcp listeners; http listeners route with 'virtual_hosts'", at: key)
+            if let key = fields.keyNode("cluster") ?? fields.keyNode("sni_routes") {
+                reader.report("'\(key.string ?? "cluster")' is only for tcp listeners; http listeners route with 'virtual_hosts'",
+                              at: key)
             }
             virtualHosts = self.virtualHosts(fields)
         case .tcp:
             if let key = fields.keyNode("virtual_hosts") {
                 reader.report("'virtual_hosts' is only for http listeners; tcp listeners name a 'cluster'", at: key)
             }
-            tcpCluster = self.tcpCluster(fields, owner: owner)
+            tcpRoutes = reader.list(fields, "sni_routes").compactMap { tcpRoute($0, owner: owner) }
+            tcpCluster = self.tcpCluster(fields, owner: owner, required: tcpRoutes.isEmpty)
         case nil:
             break
         }
@@ -46,6 +49,7 @@ extension ConfigurationWalker {
                                              port: address.port, virtualHosts: virtualHosts,
                                              location: fields.location)
         listener.tcpCluster = tcpCluster
+        listener.tcpRoutes = tcpRoutes
         if let node = fields["tls"] { listener.tls = listenerTLS(node, proto: proto) }
         if let node = fields["http2"] {
             if proto == .tcp { reader.report("'http2' is only for http listeners", at: fields.keyNode("http2") ?? node) }
@@ -76,14 +80,31 @@ extension ConfigurationWalker {
         return items.enumerated().compactMap { virtualHost($0.element, index: $0.offset) }
     }
 
-    private mutating func tcpCluster(_ fields: YAMLNodeReader.Fields, owner: String) -> String? {
+    /// Required unless SNI routes are given; with them it catches what no route matched.
+    private mutating func tcpCluster(_ fields: YAMLNodeReader.Fields, owner: String, required: Bool) -> String? {
         guard let node = fields.rawValue("cluster") else {
-            reader.report("missing required key 'cluster' in tcp listener", at: fields.location)
+            if required { reader.report("missing required key 'cluster' in tcp listener", at: fields.location) }
             return nil
         }
         guard let cluster = reader.string(node, named: "cluster") else { return nil }
         sources.clusterReferences.append(.init(owner: owner, cluster: cluster, location: reader.location(of: node)))
         return cluster
+    }
+
+    private mutating func tcpRoute(_ node: Node, owner: String) -> TCPRouteConfiguration? {
+        guard let fields = reader.fields(node, context: "sni route", allowed: ["server_names", "cluster"],
+                                         required: ["server_names", "cluster"]),
+              let names = reader.stringList(fields, "server_names"),
+              let clusterNode = fields.rawValue("cluster"), let cluster = reader.string(clusterNode, named: "cluster")
+        else { return nil }
+        if names.isEmpty, let node = fields["server_names"] {
+            reader.report("'server_names' must have at least one entry", at: node)
+        }
+        for name in names where !Self.isValidDomain(name) {
+            reader.report("invalid server name '\(name)'; use example.com, *.example.com or *", at: fields["server_names"] ?? node)
+        }
+        sources.clusterReferences.append(.init(owner: owner, cluster: cluster, location: reader.location(of: clusterNode)))
+        return TCPRouteConfiguration(serverNames: names.map { $0.lowercased() }, cluster: cluster)
     }
 
     private mutating func virtualHost(_ node: Node, index: Int) -> VirtualHostConfiguration? {

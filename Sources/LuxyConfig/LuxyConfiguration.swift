@@ -88,6 +88,8 @@ public struct ListenerConfiguration: Sendable, Equatable {
     public var virtualHosts: [VirtualHostConfiguration]
     /// A tcp listener's upstream (`cluster:` in YAML); http listeners route with virtual hosts instead.
     public var tcpCluster: String? = nil
+    /// A tcp listener's routes by TLS server name (SNI), tried before `tcpCluster`.
+    public var tcpRoutes: [TCPRouteConfiguration] = []
     public var location: SourceLocation
     /// TLS termination; nil means plain text.
     public var tls: ListenerTLSConfiguration? = nil
@@ -243,5 +245,26 @@ public struct StageConfiguration: Sendable, Equatable {
         self.failOpen = failOpen
         self.disabled = disabled
         self.location = location
+    }
+}
+
+/// One SNI route of a tcp listener: connections whose TLS server name matches go to `cluster`.
+public struct TCPRouteConfiguration: Sendable, Equatable {
+    /// `db.example.com`, `*.example.com` (one label or more), or `*`; lower-case.
+    public var serverNames: [String]
+    public var cluster: String
+
+    public init(serverNames: [String], cluster: String) {
+        self.serverNames = serverNames
+        self.cluster = cluster
+    }
+
+    public func matches(_ serverName: String) -> Bool {
+        let name = serverName.lowercased()
+        return serverNames.contains { pattern in
+            if pattern == "*" { return true }
+            if pattern.hasPrefix("*.") { return name.hasSuffix(pattern.dropFirst()) && name.count > pattern.count - 1 }
+            return pattern == name
+        }
     }
 }

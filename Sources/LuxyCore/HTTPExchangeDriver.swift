@@ -6,7 +6,7 @@ import NIOHTTP1
 /// action (upstream, direct response, echo), the stages on the response in reverse, and the
 /// response back to the client. Lives on the connection's loop; one per request.
 final class HTTPExchangeDriver {
-    private enum State {
+    enum State {
         case requestStages
         case connecting
         case forwarding(any UpstreamConnection)
@@ -15,30 +15,30 @@ final class HTTPExchangeDriver {
         case done
     }
 
-    private unowned let handler: HTTPProxyHandler
-    private let generation: LoopGeneration
+    unowned let handler: HTTPProxyHandler
+    let generation: LoopGeneration
     let exchange: HTTPExchange
-    private var state = State.requestStages
-    private var chain: HTTPStageChain?
-    private var stages: [HTTPStage] = []
+    var state = State.requestStages
+    var chain: HTTPStageChain?
+    var stages: [HTTPStage] = []
     /// Stages whose request phase ran; their response phases run in reverse.
-    private var enteredStages = 0
-    private var requestComplete = false
-    private var responseEnded = false
-    private var timer: Scheduled<Void>?
+    var enteredStages = 0
+    var requestComplete = false
+    var responseEnded = false
+    var timer: Scheduled<Void>?
     /// Where the response comes from, until it ended.
-    private var upstream: (any UpstreamConnection)?
+    var upstream: (any UpstreamConnection)?
     /// Where the rest of the request body goes, until it ended — also after the response
     /// began: an upstream may answer early, or stream both ways at once.
-    private var requestSink: (any UpstreamConnection)?
+    var requestSink: (any UpstreamConnection)?
     /// Whether this exchange asked its upstream for a WebSocket upgrade, and got a 101.
-    private var upgrade = HTTPUpgrade.Progress.none
-    private let stats: ProxyStats
+    var upgrade = HTTPUpgrade.Progress.none
+    let stats: ProxyStats
     /// Set while the upstream's response head is being handled synchronously.
-    private var insideUpstreamRead = false
+    var insideUpstreamRead = false
 
     /// While the body has nowhere to go yet, buffer this much before withholding reads.
-    private static let streamingHighWater = 256 * 1024
+    static let streamingHighWater = 256 * 1024
 
     init(handler: HTTPProxyHandler, generation: LoopGeneration, head: HTTPRequestHead,
          local: SocketAddress?, remote: SocketAddress?) {
@@ -69,7 +69,7 @@ final class HTTPExchangeDriver {
 
     // MARK: Request stages
 
-    private func runRequestStage(_ index: Int) {
+    func runRequestStage(_ index: Int) {
         guard case .requestStages = state else { return }
         guard index < stages.count else { return dispatch() }
         let stage = stages[index]
@@ -102,7 +102,7 @@ final class HTTPExchangeDriver {
         }
     }
 
-    private func dispatch() {
+    func dispatch() {
         guard let route = exchange.route else { return }
         switch route.action {
         case .directResponse(let status, let body, let contentType):
@@ -124,7 +124,7 @@ final class HTTPExchangeDriver {
 
     // MARK: Upstream
 
-    private func forward(to clusterName: String) {
+    func forward(to clusterName: String) {
         guard let cluster = generation.services.cluster(named: clusterName) else {
             return upstreamFailed(.unknownCluster(clusterName))
         }
@@ -197,7 +197,7 @@ final class HTTPExchangeDriver {
         }
     }
 
-    private func failRequestBody(_ error: HTTPExchange.BodyError) {
+    func failRequestBody(_ error: HTTPExchange.BodyError) {
         switch error {
         case .tooLarge:
             stats.increment("downstream_body_too_large")
@@ -210,7 +210,7 @@ final class HTTPExchangeDriver {
 
     // MARK: Response
 
-    private func sendLocal(_ reply: (head: HTTPResponseHead, body: ByteBuffer), runResponseStages: Bool) {
+    func sendLocal(_ reply: (head: HTTPResponseHead, body: ByteBuffer), runResponseStages: Bool) {
         guard !isFinished else { return }
         cancelTimer()
         if !runResponseStages { enteredStages = 0 }
@@ -223,12 +223,12 @@ final class HTTPExchangeDriver {
     }
 
     /// The response head is known (upstream or local): run the response stages, then stream.
-    private func beginResponse() {
+    func beginResponse() {
         state = .responseStages
         runResponseStage(enteredStages - 1)
     }
 
-    private func runResponseStage(_ index: Int) {
+    func runResponseStage(_ index: Int) {
         guard case .responseStages = state else { return }
         guard index >= 0 else { return writeResponse() }
         let stage = stages[index]
@@ -252,7 +252,7 @@ final class HTTPExchangeDriver {
     }
 
     /// Answers with `reply` instead of the response in progress, skipping the stages left.
-    private func replaceResponse(_ reply: (head: HTTPResponseHead, body: ByteBuffer)) {
+    func replaceResponse(_ reply: (head: HTTPResponseHead, body: ByteBuffer)) {
         upstream?.abandon()
         upstream = nil
         requestSink = nil
@@ -265,7 +265,7 @@ final class HTTPExchangeDriver {
         writeResponse()
     }
 
-    private func writeResponse() {
+    func writeResponse() {
         guard var head = exchange.responseHead else { return }
         if upgrade == .accepted {
             upgrade = .none
@@ -303,17 +303,17 @@ final class HTTPExchangeDriver {
         upstream?.setReading(writable)
     }
 
-    private var isFinished: Bool {
+    var isFinished: Bool {
         if case .done = state { return true }
         return false
     }
 
-    private func cancelTimer() {
+    func cancelTimer() {
         timer?.cancel()
         timer = nil
     }
 
-    private func finish() {
+    func finish() {
         guard !isFinished else { return }
         state = .done
         cancelTimer()
@@ -335,146 +335,6 @@ final class HTTPExchangeDriver {
         finish()
         exchange.request.abort()
         exchange.response.abort()
-    }
-}
-
-extension HTTPExchangeDriver {
-    /// RFC 9110 §6.4.1: no content for HEAD, 1xx, 204 and 304; otherwise only a zero length says so.
-    static func responseHasBody(_ head: HTTPResponseHead, to method: HTTPMethod) -> Bool {
-        if method == .HEAD || head.status.code < 200 || head.status == .noContent || head.status == .notModified {
-            return false
-        }
-        return head.headers.first(name: "content-length").map { $0 != "0" } ?? true
-    }
-}
-
-extension HTTPExchangeDriver: UpstreamResponseReceiver {
-    func upstreamResponseHead(_ head: HTTPResponseHead) {
-        // The request timeout bounds the wait for the answer; a body that keeps streaming
-        // after it (a download, server-sent events) is not cut.
-        cancelTimer()
-        var head = head
-        let switching = head.status == .switchingProtocols
-        if switching {
-            // Only for the WebSocket upgrade asked for, after the whole request, and saying so.
-            guard upgrade == .requested, requestComplete, HTTPUpgrade.isUpgradeRequest(head.headers) else {
-                upstream?.abandon()
-                upstream = nil
-                return upstreamFailed(.malformedResponse("101 Switching Protocols without an upgrade to switch to"))
-            }
-            upgrade = .accepted
-        }
-        let upgradeValues = switching ? head.headers["upgrade"] : []
-        HopByHopHeaders.strip(&head.headers)
-        HTTPUpgrade.restore(upgradeValues, into: &head.headers)
-        exchange.responseHead = head
-        exchange.response.hasBody = Self.responseHasBody(head, to: exchange.requestHead.method)
-        if switching {
-            // No body and no end follow a 101: what follows is the tunnel's.
-            responseEnded = true
-            exchange.response.complete()
-        }
-        insideUpstreamRead = true
-        beginResponse()
-        insideUpstreamRead = false
-    }
-
-    /// After the response stages of a 101: it goes out and both connections become a tunnel.
-    /// False when a stage made it another answer: the upstream, switched already, is closed,
-    /// and that answer is written as usual.
-    private func switchToTunnel(_ head: HTTPResponseHead) -> Bool {
-        let connection = upstream as? UpstreamConnectionHandler
-        upstream = nil
-        guard head.status == .switchingProtocols, let connection else {
-            connection?.abandon()
-            return false
-        }
-        let handler = self.handler
-        let tunnel = HTTPUpgradeTunnel(loop: handler.loop, generation: generation)
-        stats.increment("websocket_upgrades")
-        var head = head
-        head.version = .http1_1
-        handler.writeUpgradeResponse(head)
-        // The exchange ends before its handler leaves the pipeline: the driver must not outlive it.
-        finish()
-        tunnel.open(downstream: handler, upstream: connection)
-        return true
-    }
-
-    func upstreamResponseBody(_ part: ByteBuffer) {
-        switch state {
-        case .streamingResponse:
-            handler.writeResponseBody(part, flush: false)
-        case .responseStages:
-            if !exchange.response.append(part) {
-                upstream?.abandon()
-                upstream = nil
-            } else if !exchange.response.isWanted, exchange.response.bufferedBytes > Self.streamingHighWater {
-                // Stages are still deciding (an httpCall, say): hold the upstream, not memory.
-                upstream?.setReading(false)
-            }
-        default:
-            break
-        }
-    }
-
-    func upstreamResponseEnd(_ trailers: HTTPHeaders?) {
-        cancelTimer()
-        upstream = nil
-        // A request body still streaming has nowhere to go: the connection closes, not pooled.
-        requestSink = nil
-        responseEnded = true
-        switch state {
-        case .streamingResponse:
-            exchange.responseTrailers = trailers
-            handler.writeResponseEnd(trailers)
-            finish()
-        case .responseStages:
-            // Stages may still read or change them (`trailers()`); they go out with the end.
-            exchange.responseTrailers = trailers
-            exchange.response.complete()
-        default:
-            break
-        }
-    }
-
-    func upstreamReadComplete() {
-        if case .streamingResponse = state { handler.context?.flush() }
-    }
-
-    func upstreamFailed(_ error: UpstreamError) {
-        // A connect that fails after the client left finds the exchange over.
-        guard !isFinished else { return }
-        cancelTimer()
-        upstream = nil
-        requestSink = nil
-        stats.increment(error.counterName)
-        switch state {
-        case .requestStages, .connecting, .forwarding:
-            sendLocal(LocalReply.error(error.status, error.description), runResponseStages: true)
-        case .responseStages:
-            exchange.response.abort()
-            handler.abortResponse()
-            finish()
-        case .streamingResponse:
-            handler.abortResponse()
-            finish()
-        case .done:
-            break
-        }
-    }
-}
-
-extension HTTPExchangeDriver: HTTPExchangeFlowControl {
-    /// A stage waits for the whole body: it must be read even if streaming had paused it.
-    func exchangeWantsRequestBody() {
-        handler.setReadsPaused(false)
-    }
-
-    /// A slow upstream slows the client's upload down.
-    func upstreamWritabilityChanged(_ writable: Bool) {
-        guard requestSink != nil else { return }
-        handler.setReadsPaused(!writable)
     }
 }
 

@@ -110,7 +110,7 @@ final class HTTPUpgradeTunnel {
 }
 
 extension HTTPUpgradeTunnel: TCPSideDelegate {
-    func downstreamReady(tls: TLSConnectionInfo?) {}
+    func downstreamReady(tls: TLSConnectionInfo?, serverName: String?) {}
 
     func received(_ bytes: ByteBuffer, from side: TCPSide) {
         guard !closed else { return }

@@ -6,8 +6,10 @@ import NIOHTTP1
 public final class TCPConnection {
     public let listenerName: String
     public let direction: TrafficDirection
-    /// The listener's cluster (tcp routing is by listener).
-    public let clusterName: String
+    /// The cluster the connection goes to: the listener's, or the one its SNI routes picked.
+    public internal(set) var clusterName: String
+    /// The TLS server name the client asked for (terminated or only inspected), if any.
+    public internal(set) var serverName: String?
     public let eventLoop: EventLoop
     /// The listener's address the client connected to.
     public let downstreamLocalAddress: SocketAddress?

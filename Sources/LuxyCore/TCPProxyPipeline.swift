@@ -1,5 +1,6 @@
 import LuxyConfig
 import NIOCore
+import NIOTLS
 
 /// The handlers of a downstream connection on a tcp listener.
 enum TCPProxyPipeline {
@@ -9,9 +10,22 @@ enum TCPProxyPipeline {
         // A client that shuts its output still reads the rest of the answer (over TLS, once
         // the handshake completed: `TCPSideHandler`).
         if listener.tls == nil { try channel.syncOptions?.setOption(.allowRemoteHalfClosure, value: true) }
-        let handler = TCPSideHandler(side: .downstream, overTLS: listener.tls != nil)
+        // SNI routes without `tls:` inspect the ClientHello and pass TLS through untouched.
+        let inspects = listener.tls == nil && !listener.tcpRoutes.isEmpty
+        let handler = TCPSideHandler(side: .downstream, overTLS: listener.tls != nil, inspectsServerName: inspects)
         handler.session = TCPProxySession(listener: listener, generation: generation, loop: loop, downstream: handler,
                                           local: channel.localAddress, remote: channel.remoteAddress)
+        if inspects {
+            // NIO's SNIHandler reads the ClientHello, then hands on every byte it held back.
+            try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(SNIHandler { result in
+                if case .hostname(let name) = result {
+                    handler.serverNameInspected(name.lowercased())
+                } else {
+                    handler.serverNameInspected(nil)
+                }
+                return channel.eventLoop.makeSucceededVoidFuture()
+            }))
+        }
         try channel.pipeline.syncOperations.addHandler(handler)
     }
 }

@@ -4,7 +4,8 @@ import NIOPosix
 
 /// Carries one TCP connection: the connect stages, the upstream connection (on the client's
 /// loop), the bytes each way through the stages, half-closes, backpressure, the close
-/// stages. Routing is by listener: a tcp listener names one cluster.
+/// stages. Routing is by listener: its cluster, or the one its SNI routes pick by the TLS
+/// server name (terminated, or read from the ClientHello and passed through).
 ///
 /// Reads on a side are withheld while its bytes have somewhere to queue: stages still
 /// working on an earlier chunk, or the other side not writable. So what the proxy holds per
@@ -35,9 +36,11 @@ final class TCPProxySession {
     /// What the client sent before the upstream was there: NIO reads a socket that reports
     /// end-of-stream even while reads are withheld.
     private var early: [(bytes: ByteBuffer, endOfStream: Bool)] = []
+    private let listener: ListenerConfiguration
 
     init(listener: ListenerConfiguration, generation: LoopGeneration, loop: LoopContext, downstream: TCPSideHandler,
          local: SocketAddress?, remote: SocketAddress?) {
+        self.listener = listener
         self.loop = loop
         self.generation = generation
         self.downstream = downstream
@@ -63,7 +66,7 @@ final class TCPProxySession {
 
     /// On a TLS listener this is after the handshake, so the connect stages see the peer and
     /// a refused peer never causes an upstream connect.
-    func downstreamReady(tls: TLSConnectionInfo?) {
+    func downstreamReady(tls: TLSConnectionInfo?, serverName: String?) {
         guard case .idle = state else { return }
         // Reads flowed for the TLS handshake; from here on the session decides.
         downstream.setReading(false)
@@ -71,6 +74,16 @@ final class TCPProxySession {
             guard tls.identityAllowed else { return finish(abort: true) }
             connection.tls = tls
             connection.peerIdentity = tls.peerValidated ? tls.peer?.preferredName : nil
+        }
+        connection.serverName = serverName
+        if !listener.tcpRoutes.isEmpty {
+            // Routing by SNI: the first route naming the server, else the listener's cluster.
+            let routed = serverName.flatMap { name in listener.tcpRoutes.first { $0.matches(name) }?.cluster }
+            guard let cluster = routed ?? listener.tcpCluster else {
+                stats.increment("downstream_tcp_no_route")
+                return finish(abort: true)
+            }
+            connection.clusterName = cluster
         }
         stats.increment("downstream_tcp_connections")
         state = .connectStages

@@ -26,10 +26,20 @@ final class TCPSideHandler: ChannelDuplexHandler {
     private var shutdownWhenSent = false
     private(set) var outputShut = false
 
-    init(side: TCPSide, overTLS: Bool = false) {
+    /// A passthrough listener routing by SNI: reads flow until the ClientHello named a server
+    /// (`serverNameInspected`), which makes the downstream ready.
+    private let inspectsServerName: Bool
+
+    init(side: TCPSide, overTLS: Bool = false, inspectsServerName: Bool = false) {
         self.side = side
         self.overTLS = overTLS
-        self.readsPaused = !overTLS
+        self.inspectsServerName = inspectsServerName
+        self.readsPaused = !(overTLS || inspectsServerName)
+    }
+
+    /// The TLS ClientHello of a passthrough connection was read (`nil`: no server name in it).
+    func serverNameInspected(_ name: String?) {
+        session?.downstreamReady(tls: nil, serverName: name)
     }
 
     var isWritable: Bool { context?.channel.isWritable ?? false }
@@ -44,7 +54,7 @@ final class TCPSideHandler: ChannelDuplexHandler {
 
     func channelActive(context: ChannelHandlerContext) {
         context.fireChannelActive()
-        if side == .downstream, !overTLS { session?.downstreamReady(tls: nil) }
+        if side == .downstream, !overTLS, !inspectsServerName { session?.downstreamReady(tls: nil, serverName: nil) }
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -60,7 +70,8 @@ final class TCPSideHandler: ChannelDuplexHandler {
             // Half-close only from here: NIOSSL closing a refused peer with it on would wait
             // out its 5 s shutdown timeout after the peer left.
             try? context.channel.syncOptions?.setOption(.allowRemoteHalfClosure, value: true)
-            session?.downstreamReady(tls: TLSSetup.connectionInfo(of: context.channel))
+            let tls = TLSSetup.connectionInfo(of: context.channel)
+            session?.downstreamReady(tls: tls, serverName: tls?.serverName)
         }
         context.fireUserInboundEventTriggered(event)
     }

@@ -76,3 +76,16 @@ final class ConfigValueTests: XCTestCase {
         XCTAssertEqual(ConfigValue.array([]).jsonString(), "[]")
     }
 }
+
+final class TCPRouteMatchingTests: XCTestCase {
+    func testServerNamePatterns() {
+        let route = TCPRouteConfiguration(serverNames: ["a.test", "*.b.test"], cluster: "x")
+        XCTAssertTrue(route.matches("a.test"))
+        XCTAssertTrue(route.matches("A.Test"))
+        XCTAssertTrue(route.matches("x.b.test"))
+        XCTAssertTrue(route.matches("y.x.b.test"))
+        XCTAssertFalse(route.matches("b.test"), "a wildcard needs a label in front")
+        XCTAssertFalse(route.matches("c.test"))
+        XCTAssertTrue(TCPRouteConfiguration(serverNames: ["*"], cluster: "x").matches("anything"))
+    }
+}

@@ -1,0 +1,146 @@
+import LuxyConfig
+import NIOCore
+import NIOHTTP1
+
+// The upstream's side of an exchange: its response as it arrives, a WebSocket switch, and
+// flow control of the request body towards it. Split from HTTPExchangeDriver.swift, which
+// carries the request through its stages.
+extension HTTPExchangeDriver {
+    /// RFC 9110 §6.4.1: no content for HEAD, 1xx, 204 and 304; otherwise only a zero length says so.
+    static func responseHasBody(_ head: HTTPResponseHead, to method: HTTPMethod) -> Bool {
+        if method == .HEAD || head.status.code < 200 || head.status == .noContent || head.status == .notModified {
+            return false
+        }
+        return head.headers.first(name: "content-length").map { $0 != "0" } ?? true
+    }
+}
+
+extension HTTPExchangeDriver: UpstreamResponseReceiver {
+    func upstreamResponseHead(_ head: HTTPResponseHead) {
+        // The request timeout bounds the wait for the answer; a body that keeps streaming
+        // after it (a download, server-sent events) is not cut.
+        cancelTimer()
+        var head = head
+        let switching = head.status == .switchingProtocols
+        if switching {
+            // Only for the WebSocket upgrade asked for, after the whole request, and saying so.
+            guard upgrade == .requested, requestComplete, HTTPUpgrade.isUpgradeRequest(head.headers) else {
+                upstream?.abandon()
+                upstream = nil
+                return upstreamFailed(.malformedResponse("101 Switching Protocols without an upgrade to switch to"))
+            }
+            upgrade = .accepted
+        }
+        let upgradeValues = switching ? head.headers["upgrade"] : []
+        HopByHopHeaders.strip(&head.headers)
+        HTTPUpgrade.restore(upgradeValues, into: &head.headers)
+        exchange.responseHead = head
+        exchange.response.hasBody = Self.responseHasBody(head, to: exchange.requestHead.method)
+        if switching {
+            // No body and no end follow a 101: what follows is the tunnel's.
+            responseEnded = true
+            exchange.response.complete()
+        }
+        insideUpstreamRead = true
+        beginResponse()
+        insideUpstreamRead = false
+    }
+
+    /// After the response stages of a 101: it goes out and both connections become a tunnel.
+    /// False when a stage made it another answer: the upstream, switched already, is closed,
+    /// and that answer is written as usual.
+    func switchToTunnel(_ head: HTTPResponseHead) -> Bool {
+        let connection = upstream as? UpstreamConnectionHandler
+        upstream = nil
+        guard head.status == .switchingProtocols, let connection else {
+            connection?.abandon()
+            return false
+        }
+        let handler = self.handler
+        let tunnel = HTTPUpgradeTunnel(loop: handler.loop, generation: generation)
+        stats.increment("websocket_upgrades")
+        var head = head
+        head.version = .http1_1
+        handler.writeUpgradeResponse(head)
+        // The exchange ends before its handler leaves the pipeline: the driver must not outlive it.
+        finish()
+        tunnel.open(downstream: handler, upstream: connection)
+        return true
+    }
+
+    func upstreamResponseBody(_ part: ByteBuffer) {
+        switch state {
+        case .streamingResponse:
+            handler.writeResponseBody(part, flush: false)
+        case .responseStages:
+            if !exchange.response.append(part) {
+                upstream?.abandon()
+                upstream = nil
+            } else if !exchange.response.isWanted, exchange.response.bufferedBytes > Self.streamingHighWater {
+                // Stages are still deciding (an httpCall, say): hold the upstream, not memory.
+                upstream?.setReading(false)
+            }
+        default:
+            break
+        }
+    }
+
+    func upstreamResponseEnd(_ trailers: HTTPHeaders?) {
+        cancelTimer()
+        upstream = nil
+        // A request body still streaming has nowhere to go: the connection closes, not pooled.
+        requestSink = nil
+        responseEnded = true
+        switch state {
+        case .streamingResponse:
+            exchange.responseTrailers = trailers
+            handler.writeResponseEnd(trailers)
+            finish()
+        case .responseStages:
+            // Stages may still read or change them (`trailers()`); they go out with the end.
+            exchange.responseTrailers = trailers
+            exchange.response.complete()
+        default:
+            break
+        }
+    }
+
+    func upstreamReadComplete() {
+        if case .streamingResponse = state { handler.context?.flush() }
+    }
+
+    func upstreamFailed(_ error: UpstreamError) {
+        // A connect that fails after the client left finds the exchange over.
+        guard !isFinished else { return }
+        cancelTimer()
+        upstream = nil
+        requestSink = nil
+        stats.increment(error.counterName)
+        switch state {
+        case .requestStages, .connecting, .forwarding:
+            sendLocal(LocalReply.error(error.status, error.description), runResponseStages: true)
+        case .responseStages:
+            exchange.response.abort()
+            handler.abortResponse()
+            finish()
+        case .streamingResponse:
+            handler.abortResponse()
+            finish()
+        case .done:
+            break
+        }
+    }
+}
+
+extension HTTPExchangeDriver: HTTPExchangeFlowControl {
+    /// A stage waits for the whole body: it must be read even if streaming had paused it.
+    func exchangeWantsRequestBody() {
+        handler.setReadsPaused(false)
+    }
+
+    /// A slow upstream slows the client's upload down.
+    func upstreamWritabilityChanged(_ writable: Bool) {
+        guard requestSink != nil else { return }
+        handler.setReadsPaused(!writable)
+    }
+}
