@@ -4,29 +4,7 @@ import XCTest
 
 /// A tcp listener routing by TLS server name: passed through untouched (the ClientHello is
 /// only read), or terminated.
-final class TCPSNIRoutingTests: TLSTestCase {
-    private var echoes: [FakeTCPEchoServer] = []
-    private var clients: [TestTCPClient] = []
-
-    override func tearDown() async throws {
-        for client in clients { await client.close() }
-        for echo in echoes { await echo.stop() }
-        try await super.tearDown()
-    }
-
-    private func echo(tlsAs certificate: String?) async throws -> FakeTCPEchoServer {
-        var config: TLSConfiguration?
-        if let certificate {
-            let issued = pki.paths(certificate)
-            config = TLSConfiguration.makeServerConfiguration(
-                certificateChain: try NIOSSLCertificate.fromPEMFile(issued.certificate).map { .certificate($0) },
-                privateKey: .privateKey(try NIOSSLPrivateKey(file: issued.key, format: .pem)))
-        }
-        let echo = try await FakeTCPEchoServer.start(group: group, tls: config)
-        echoes.append(echo)
-        return echo
-    }
-
+final class TCPSNIRoutingTests: TCPTLSTestCase {
     private func config(a: FakeTCPEchoServer, b: FakeTCPEchoServer, fallback: FakeTCPEchoServer?,
                         listenerTLS: String? = nil) -> String {
         """
@@ -59,8 +37,8 @@ final class TCPSNIRoutingTests: TLSTestCase {
     }
 
     func testPassthroughRoutesByTheClientHelloServerName() async throws {
-        let a = try await echo(tlsAs: "server-a")
-        let b = try await echo(tlsAs: "server-b")
+        let a = try await startEcho(tlsAs: "server-a")
+        let b = try await startEcho(tlsAs: "server-b")
         let proxy = try await startProxy(config(a: a, b: b, fallback: nil))
 
         let toA = try await send("for a\n", to: proxy, serverName: "a.test")
@@ -85,9 +63,9 @@ final class TCPSNIRoutingTests: TLSTestCase {
     }
 
     func testTerminatedTLSRoutesByServerNameWithAFallback() async throws {
-        let a = try await echo(tlsAs: nil)
-        let b = try await echo(tlsAs: nil)
-        let fallback = try await echo(tlsAs: nil)
+        let a = try await startEcho(tlsAs: nil)
+        let b = try await startEcho(tlsAs: nil)
+        let fallback = try await startEcho(tlsAs: nil)
         let terminate = """
               certificates:
                 - certificate_chain: \(pki.paths("server-a").certificate)

@@ -4,29 +4,7 @@ import XCTest
 
 /// TLS on tcp listeners: termination with mTLS (the peer's identity reaches Lua, a refused
 /// peer never reaches the upstream) and origination to a TLS upstream.
-final class TCPTLSTests: TLSTestCase {
-    private var echoes: [FakeTCPEchoServer] = []
-    private var clients: [TestTCPClient] = []
-
-    override func tearDown() async throws {
-        for client in clients { await client.close() }
-        for echo in echoes { await echo.stop() }
-        try await super.tearDown()
-    }
-
-    private func startEcho(tls: Bool = false) async throws -> FakeTCPEchoServer {
-        var config: TLSConfiguration?
-        if tls {
-            let server = pki.paths("server-a")
-            config = TLSConfiguration.makeServerConfiguration(
-                certificateChain: try NIOSSLCertificate.fromPEMFile(server.certificate).map { .certificate($0) },
-                privateKey: .privateKey(try NIOSSLPrivateKey(file: server.key, format: .pem)))
-        }
-        let echo = try await FakeTCPEchoServer.start(group: group, tls: config)
-        echoes.append(echo)
-        return echo
-    }
-
+final class TCPTLSTests: TCPTLSTestCase {
     /// A tcp listener `tcp-in` to cluster `echo`; `listenerTLS` / `clusterTLS` are YAML lines
     /// at their `tls:` indentation.
     private func tcpConfig(echo: FakeTCPEchoServer, listenerTLS: String? = nil, clusterTLS: String? = nil,
@@ -127,7 +105,7 @@ final class TCPTLSTests: TLSTestCase {
     }
 
     func testOriginatesTLSToTheUpstream() async throws {
-        let echo = try await startEcho(tls: true)
+        let echo = try await startEcho(tlsAs: "server-a")
         let proxy = try await startProxy(tcpConfig(echo: echo, clusterTLS: """
                   ca: \(pki.paths("ca").certificate)
                   server_name: localhost
@@ -144,7 +122,7 @@ final class TCPTLSTests: TLSTestCase {
     }
 
     func testTLSInAndOut() async throws {
-        let echo = try await startEcho(tls: true)
+        let echo = try await startEcho(tlsAs: "server-a")
         let proxy = try await startProxy(tcpConfig(echo: echo, listenerTLS: mutualTLS, clusterTLS: """
                   ca: \(pki.paths("ca").certificate)
             """))
@@ -163,7 +141,7 @@ final class TCPTLSTests: TLSTestCase {
 
     func testUpstreamWithTheWrongCAClosesTheClient() async throws {
         try pki.makeCA("other-ca")
-        let echo = try await startEcho(tls: true)
+        let echo = try await startEcho(tlsAs: "server-a")
         let proxy = try await startProxy(tcpConfig(echo: echo, clusterTLS: """
                   ca: \(pki.paths("other-ca").certificate)
                   server_name: localhost
