@@ -6,6 +6,9 @@ import NIOHTTP2
 /// `HTTP2FramePayloadToHTTP1ClientCodec`. The HTTP/2 counterpart of
 /// `UpstreamConnectionHandler`, used only once: the stream closes with the response.
 final class HTTP2UpstreamStream: ChannelInboundHandler, UpstreamConnection {
+    /// A stream is new for every request; GOAWAY already tells which ones were not processed.
+    var isReused: Bool { false }
+
     typealias InboundIn = HTTPClientResponsePart
     typealias OutboundOut = HTTPClientRequestPart
 

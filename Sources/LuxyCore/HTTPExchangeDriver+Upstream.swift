@@ -105,6 +105,22 @@ extension HTTPExchangeDriver: UpstreamResponseReceiver {
         }
     }
 
+    /// A kept-alive connection the upstream closed just as it was reused: a request without a
+    /// body that got no answer at all is sent once more on a new connection, as HTTP clients
+    /// do, instead of failing with 502.
+    private func retryOnFreshConnection(after error: UpstreamError) -> Bool {
+        guard error == .reset, !retriedStaleConnection, case .forwarding(let connection) = state,
+              connection.isReused, !exchange.request.hasBody, let cluster = exchange.route?.clusterName
+        else { return false }
+        retriedStaleConnection = true
+        stats.increment("upstream_retry_stale_connection")
+        cancelTimer()
+        upstream = nil
+        requestSink = nil
+        forward(to: cluster)
+        return true
+    }
+
     func upstreamReadComplete() {
         if case .streamingResponse = state { handler.context?.flush() }
     }
@@ -112,6 +128,7 @@ extension HTTPExchangeDriver: UpstreamResponseReceiver {
     func upstreamFailed(_ error: UpstreamError) {
         // A connect that fails after the client left finds the exchange over.
         guard !isFinished else { return }
+        if retryOnFreshConnection(after: error) { return }
         cancelTimer()
         upstream = nil
         requestSink = nil

@@ -36,6 +36,8 @@ final class HTTPExchangeDriver {
     let stats: ProxyStats
     /// Set while the upstream's response head is being handled synchronously.
     var insideUpstreamRead = false
+    /// At most one retry, for a kept-alive connection found closed (`retryOnFreshConnection`).
+    var retriedStaleConnection = false
 
     /// While the body has nowhere to go yet, buffer this much before withholding reads.
     static let streamingHighWater = 256 * 1024

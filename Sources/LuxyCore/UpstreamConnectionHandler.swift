@@ -38,6 +38,7 @@ final class UpstreamConnectionHandler: ChannelInboundHandler {
     weak var pool: UpstreamPool?
 
     var isUsable: Bool { context?.channel.isActive ?? false }
+    private(set) var isReused = false
     var channel: Channel? { context?.channel }
 
     func handlerAdded(context: ChannelHandlerContext) {
@@ -50,6 +51,7 @@ final class UpstreamConnectionHandler: ChannelInboundHandler {
 
     /// Starts a request; `receiver` gets the response (or the failure).
     func begin(_ head: HTTPRequestHead, receiver: UpstreamResponseReceiver) {
+        if self.requestSent { isReused = true }
         self.receiver = receiver
         self.requestKeepAlive = head.isKeepAlive
         self.requestSent = false

@@ -14,6 +14,9 @@ protocol UpstreamConnection: AnyObject {
     func abandon()
     /// Lets a slow client slow the upstream down.
     func setReading(_ reading: Bool)
+    /// It carried a request before this one: an upstream may have closed it meanwhile (its
+    /// keep-alive timeout), so a reset before any answer is worth one retry.
+    var isReused: Bool { get }
 }
 
 /// Where an endpoint's request channels come from, per (event loop, endpoint): a pool of

@@ -13,6 +13,8 @@ import NIOSSL
 /// - `/delay/MS` → answers after MS milliseconds
 /// - `/close` → closes the connection without answering (a reset)
 /// - `/early` → 401 as soon as the head arrives, before the body (which it still reads)
+/// - `/flaky` → answered on a new connection, but a kept-alive one is closed instead (an
+///   upstream whose keep-alive timeout fired as the proxy reused the connection)
 /// - `/garbage` → answers bytes that are not HTTP
 /// - `/bytes/N` → N bytes of body, chunked
 /// - anything else → 200 with the request echoed as `METHOD PATH\nname: value...\n\nBODY`
@@ -91,6 +93,7 @@ final class FakeUpstreamHandler: ChannelInboundHandler {
     private var head: HTTPRequestHead?
     private var body = ""
     private var answeredEarly = false
+    private var requestsOnConnection = 0
 
     init(name: String, state: NIOLockedValueBox<FakeUpstream.State>) {
         self.name = name
@@ -113,6 +116,11 @@ final class FakeUpstreamHandler: ChannelInboundHandler {
             state.withLockedValue { $0.received.append(.init(head: head, body: body)) }
             if answeredEarly {
                 answeredEarly = false
+                return
+            }
+            requestsOnConnection += 1
+            if head.uri == "/flaky", requestsOnConnection > 1 {
+                context.close(promise: nil)
                 return
             }
             answer(head, context: context)

@@ -90,4 +90,20 @@ final class HTTPEdgeCaseTests: IntegrationTestCase {
         let response = try await client.request("GET", "/")
         XCTAssertEqual(response.header("x-call-status"), "502")
     }
+
+    func testAKeptAliveConnectionClosedByTheUpstreamIsRetriedOnce() async throws {
+        let proxy = try await startProxy(standardConfig())
+        let client = try await connect(proxy)
+        let first = try await client.request("GET", "/flaky")
+        XCTAssertEqual(first.status, 200)
+        // The pooled connection is reused and closed by the upstream without an answer: the
+        // proxy retries on a new connection rather than answering 502.
+        let second = try await client.request("GET", "/flaky")
+        XCTAssertEqual(second.status, 200, second.description)
+        let counters = await proxy.server.counters()
+        XCTAssertEqual(counters["upstream_retry_stale_connection"], 1)
+        // A request with a body is not replayed.
+        let post = try await client.request("POST", "/flaky", body: "once")
+        XCTAssertEqual(post.status, 502)
+    }
 }
