@@ -7,22 +7,7 @@ import NIOCore
 /// One Lua script in an HTTP chain, on one loop. All stages of a request share one
 /// `LuaHTTPStream` (kept in `exchange.pluginState`), so dynamic metadata set by one stage is
 /// seen by the next, as in Envoy.
-final class LuaHTTPStage: HTTPStage {
-    let resolved: ResolvedStage
-    let script: LuaScript
-    let vm: LuaVM
-    let logger: Logger
-
-    init(resolved: ResolvedStage, script: LuaScript, vm: LuaVM, logger: Logger) {
-        self.resolved = resolved
-        self.script = script
-        self.vm = vm
-        var logger = logger
-        logger[metadataKey: "plugin"] = "\(resolved.displayPath)"
-        self.logger = logger
-    }
-
-    var name: String { resolved.name }
+final class LuaHTTPStage: LuaStage, HTTPStage {
     var handlesRequest: Bool { script.handlesRequest }
     var handlesResponse: Bool { script.handlesResponse }
 
@@ -67,9 +52,6 @@ final class LuaHTTPStage: HTTPStage {
         exchange.pluginState = nil
     }
 }
-
-@available(*, unavailable)
-extension LuaHTTPStage: Sendable {}
 
 /// The Lua side of one exchange, created when its first Lua stage runs.
 final class LuaExchangeState {

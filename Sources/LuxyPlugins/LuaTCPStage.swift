@@ -6,22 +6,7 @@ import NIOCore
 
 /// One Lua script in a tcp chain, on one loop. All stages of a connection share one
 /// `LuaTCPStream` (kept in `connection.pluginState`).
-final class LuaTCPStage: TCPStage {
-    let resolved: ResolvedStage
-    let script: LuaScript
-    let vm: LuaVM
-    let logger: Logger
-
-    init(resolved: ResolvedStage, script: LuaScript, vm: LuaVM, logger: Logger) {
-        self.resolved = resolved
-        self.script = script
-        self.vm = vm
-        var logger = logger
-        logger[metadataKey: "plugin"] = "\(resolved.displayPath)"
-        self.logger = logger
-    }
-
-    var name: String { resolved.name }
+final class LuaTCPStage: LuaStage, TCPStage {
     var handlesConnect: Bool { script.handles(.connect) }
     var handlesDownstreamData: Bool { script.handles(.downstreamData) }
     var handlesUpstreamData: Bool { script.handles(.upstreamData) }
@@ -85,5 +70,3 @@ final class LuaTCPStage: TCPStage {
     }
 }
 
-@available(*, unavailable)
-extension LuaTCPStage: Sendable {}
