@@ -35,6 +35,9 @@ final class HTTPProxyHandler: ChannelDuplexHandler {
     private let idleTimeout: TimeAmount?
     private var lastActivity = NIODeadline.now()
     private var idleCheck: Scheduled<Void>?
+    /// Parts of requests pipelined behind the one being answered (HTTP/1.1 only).
+    private var pipelined = CircularBuffer<HTTPServerRequestPart>()
+    private var servingPipelined = false
     /// The request being served asked to switch protocols. NIO's decoder reads no further
     /// request after one, so it may become a tunnel, or else the connection's last request.
     private(set) var upgradeRequested = false
@@ -96,7 +99,18 @@ final class HTTPProxyHandler: ChannelDuplexHandler {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         guard !isClosing else { return }
         if idleTimeout != nil { lastActivity = .now() }
-        switch Self.unwrapInboundIn(data) {
+        let part = Self.unwrapInboundIn(data)
+        // Pipelining: a request that arrives while the previous one is still being answered
+        // waits here, in order (answers must go out in request order).
+        if !pipelined.isEmpty || (driver != nil && part.isHead) {
+            enqueuePipelined(part)
+            return
+        }
+        handle(part, context: context)
+    }
+
+    private func handle(_ part: HTTPServerRequestPart, context: ChannelHandlerContext) {
+        switch part {
         case .head(var head):
             requestOpen = true
             answeredOpenRequest = false
@@ -154,9 +168,21 @@ final class HTTPProxyHandler: ChannelDuplexHandler {
         // The decoder is broken for this connection: answer if we still can, then close.
         // Nothing reaches the upstream, since a request is only forwarded once its head parsed.
         loop.stats.increment("downstream_bad_requests")
+        pipelined.removeAll()
+        if driver != nil, !requestOpen {
+            // What broke came after a complete request (bytes behind a `connection: close`,
+            // say): that request still gets its answer, then the connection closes.
+            closeAfterResponse = true
+            setReadsPaused(true)
+            return
+        }
+        // Requests still queued behind the one being answered would get their answers after a
+        // 400 out of order: the connection just closes.
+        let requestsAhead = driver != nil
         driver?.abort()
         driver = nil
-        if !responseInProgress, !answeredOpenRequest {
+        pipelined.removeAll()
+        if !responseInProgress, !answeredOpenRequest, !requestsAhead {
             let reply: (head: HTTPResponseHead, body: ByteBuffer)
             if case .headerOverflow = parserError {
                 reply = LocalReply.error(.requestHeaderFieldsTooLarge, "request headers too large", close: true)
@@ -184,7 +210,7 @@ final class HTTPProxyHandler: ChannelDuplexHandler {
     // MARK: Backpressure
 
     func read(context: ChannelHandlerContext) {
-        if readsPaused {
+        if readsPaused || pipelineFull {
             readPending = true
         } else {
             context.read()
@@ -194,10 +220,38 @@ final class HTTPProxyHandler: ChannelDuplexHandler {
     func setReadsPaused(_ paused: Bool) {
         guard paused != readsPaused else { return }
         readsPaused = paused
-        if !paused, readPending, let context {
+        resumeReadingIfAllowed()
+    }
+
+    private func resumeReadingIfAllowed() {
+        if !readsPaused, !pipelineFull, readPending, let context {
             readPending = false
             context.read()
         }
+    }
+
+    // MARK: Pipelining
+
+    /// Reads stop once this many parts wait behind the request being answered.
+    private static let maxPipelinedParts = 64
+
+    private var pipelineFull: Bool { pipelined.count >= Self.maxPipelinedParts }
+
+    private func enqueuePipelined(_ part: HTTPServerRequestPart) {
+        pipelined.append(part)
+    }
+
+    /// The request being answered is done: serve what waited behind it, in order.
+    private func servePipelined() {
+        guard !servingPipelined, let context else { return }
+        servingPipelined = true
+        defer { servingPipelined = false }
+        while !isClosing, let next = pipelined.first, driver == nil || !next.isHead {
+            pipelined.removeFirst()
+            handle(next, context: context)
+        }
+        if isClosing { pipelined.removeAll() }
+        resumeReadingIfAllowed()
     }
 
     // MARK: Writing the response
@@ -254,6 +308,7 @@ final class HTTPProxyHandler: ChannelDuplexHandler {
 
     func exchangeFinished(_ finished: HTTPExchangeDriver) {
         if driver === finished { driver = nil }
+        if !pipelined.isEmpty { servePipelined() }
     }
 
     /// This response must end the connection (an HTTP/1.0 body delimited by the close).
@@ -270,6 +325,13 @@ final class HTTPProxyHandler: ChannelDuplexHandler {
 
 @available(*, unavailable)
 extension HTTPProxyHandler: Sendable {}
+
+extension HTTPServerRequestPart {
+    fileprivate var isHead: Bool {
+        if case .head = self { return true }
+        return false
+    }
+}
 
 /// A WebSocket tunnel takes the connection over (`HTTPUpgradeTunnel`).
 extension HTTPProxyHandler: RemovableChannelHandler {}

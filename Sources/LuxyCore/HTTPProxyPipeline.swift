@@ -50,7 +50,9 @@ enum HTTPProxyPipeline {
         // what a client sent behind an upgrade request when a WebSocket tunnel removes it
         // (`HTTPUpgradeTunnel`), where it would otherwise drop it.
         try pipeline.configureHTTPServerPipeline(
-            withPipeliningAssistance: true, withServerUpgrade: (upgraders: [], completionHandler: { _ in }),
+            // Pipelining is HTTPProxyHandler's: NIO's handler would withhold reads (two epoll_ctl
+            // calls) after every request, pipelined or not.
+            withPipeliningAssistance: false, withServerUpgrade: (upgraders: [], completionHandler: { _ in }),
             // Response headers are valid by construction: parsed from the upstream by llhttp,
             // checked by the Lua host when a script sets them, or written by Luxy itself; a
             // second scan of every field on every response buys nothing.

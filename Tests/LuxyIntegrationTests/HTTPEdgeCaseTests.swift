@@ -106,4 +106,17 @@ final class HTTPEdgeCaseTests: IntegrationTestCase {
         let post = try await client.request("POST", "/flaky", body: "once")
         XCTAssertEqual(post.status, 502)
     }
+
+    func testManyPipelinedRequestsAreAnsweredInOrder() async throws {
+        let proxy = try await startProxy(standardConfig())
+        let client = try await connect(proxy)
+        // More than the 64 parts the handler queues before it stops reading.
+        try await client.send((0..<100).map { "GET /p/\($0) HTTP/1.1\r\nhost: x\r\n\r\n" }.joined())
+        for index in 0..<100 {
+            let response = try await client.readResponse()
+            XCTAssertEqual(response.status, 200)
+            XCTAssertTrue(response.body.hasPrefix("GET /p/\(index)\n"), "response \(index): \(response.body.prefix(20))")
+        }
+        XCTAssertEqual(upstream.received.count, 100)
+    }
 }
