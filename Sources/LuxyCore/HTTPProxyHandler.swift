@@ -2,11 +2,12 @@ import LuxyConfig
 import NIOCore
 import NIOHTTP1
 
-/// The downstream side of one HTTP/1.1 connection, or of one HTTP/2 stream. NIO's pipelining
-/// handler (HTTP/1.1) or the stream itself (HTTP/2) hands over one request at a time; each
-/// becomes an `HTTPExchangeDriver`.
+/// The downstream side of one HTTP/1.1 connection, or of one HTTP/2 stream. Each request
+/// becomes an `HTTPExchangeDriver`, one at a time: on HTTP/1.1, requests pipelined behind the
+/// one being answered wait in order here; an h2 stream carries just one.
 ///
-/// Reads are withheld (backpressure) while a request body piles up with nowhere to go.
+/// Reads are withheld (backpressure) while a request body piles up with nowhere to go, or
+/// while too many pipelined requests wait.
 final class HTTPProxyHandler: ChannelDuplexHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundIn = HTTPServerResponsePart
