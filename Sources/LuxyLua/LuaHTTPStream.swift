@@ -71,22 +71,7 @@ public final class LuaHTTPStream {
     // MARK: Coroutine driving
 
     private func resume(_ run: PhaseRun, arguments: Int32) {
-        let vm = self.vm
-        // Saved and restored: a host may complete this wait from inside another stream's
-        // host call, which then resumes this coroutine nested in that one.
-        let savedStream = vm.currentStream
-        let savedBudget = vm.budget
-        let savedInHostCall = vm.inHostCall
-        vm.currentStream = self
-        vm.budget = run.budget
-        vm.inHostCall = false
-        var results: Int32 = 0
-        let status = luxy_resume(run.co, nil, arguments, &results)
-        run.budget = vm.budget
-        vm.budget = savedBudget
-        vm.inHostCall = savedInHostCall
-        vm.currentStream = savedStream
-
+        let (status, results) = vm.resume(run.co, for: self, budget: &run.budget, arguments: arguments)
         switch status {
         case LUA_OK:
             end(run, .completed)
@@ -95,16 +80,10 @@ public final class LuaHTTPStream {
             if run.responded {
                 end(run, .responded)
             } else if run.wait == .none {
-                end(run, .failed(LuaScriptError(message: "\(run.script.chunkName): script performed an unexpected yield",
-                                                chunkName: run.script.chunkName)))
+                end(run, .failed(LuaVM.unexpectedYield(run.script.chunkName)))
             }
         default:
-            let s = LuaStack(run.co)
-            let message = LuaVM.errorMessage(s, -1)
-            luaL_traceback(vm.L, run.co, nil, 0)
-            let traceback = LuaStack(vm.L).string(-1)
-            LuaStack(vm.L).pop()
-            end(run, .failed(LuaScriptError(message: message, chunkName: run.script.chunkName, traceback: traceback)))
+            end(run, .failed(vm.scriptError(in: run.co, chunkName: run.script.chunkName)))
         }
     }
 

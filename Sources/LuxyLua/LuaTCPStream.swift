@@ -75,22 +75,11 @@ public final class LuaTCPStream {
     // MARK: Coroutine driving
 
     private func resume(_ run: TCPRun, arguments: Int32) {
-        let vm = self.vm
-        // Saved and restored: a completion may arrive inside another stream's host call.
-        let savedStream = vm.currentStream
+        // Saved and restored, as the VM's own state is: a completion may arrive inside
+        // another stream's host call.
         let savedRun = current
-        let savedBudget = vm.budget
-        let savedInHostCall = vm.inHostCall
-        vm.currentStream = self
         current = run
-        vm.budget = run.budget
-        vm.inHostCall = false
-        var results: Int32 = 0
-        let status = luxy_resume(run.co, nil, arguments, &results)
-        run.budget = vm.budget
-        vm.budget = savedBudget
-        vm.inHostCall = savedInHostCall
-        vm.currentStream = savedStream
+        let (status, results) = vm.resume(run.co, for: self, budget: &run.budget, arguments: arguments)
         current = savedRun
 
         switch status {
@@ -98,17 +87,9 @@ public final class LuaTCPStream {
             end(run, outcome(of: run, results: results))
         case LUA_YIELD:
             lua_settop(run.co, -results - 1)
-            if !run.waiting {
-                end(run, .failed(LuaScriptError(message: "\(run.script.chunkName): script performed an unexpected yield",
-                                                chunkName: run.script.chunkName)))
-            }
+            if !run.waiting { end(run, .failed(LuaVM.unexpectedYield(run.script.chunkName))) }
         default:
-            let s = LuaStack(run.co)
-            let message = LuaVM.errorMessage(s, -1)
-            luaL_traceback(vm.L, run.co, nil, 0)
-            let traceback = LuaStack(vm.L).string(-1)
-            LuaStack(vm.L).pop()
-            end(run, .failed(LuaScriptError(message: message, chunkName: run.script.chunkName, traceback: traceback)))
+            end(run, .failed(vm.scriptError(in: run.co, chunkName: run.script.chunkName)))
         }
     }
 
