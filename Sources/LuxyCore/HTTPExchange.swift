@@ -40,6 +40,14 @@ public final class HTTPExchange {
     public var localReply: (head: HTTPResponseHead, body: ByteBuffer?)?
     /// Per-request state of the plugin layer (e.g. the Lua stream shared by all stages).
     public var pluginState: AnyObject?
+    /// A stage changed what routing looks at and asked for the route again (Envoy's
+    /// `clearRouteCache()`); the route is chosen anew before the request goes upstream.
+    public private(set) var routeCleared = false
+
+    public func clearRouteCache() {
+        routeCleared = true
+    }
+
     /// The core's side of the exchange, told when a stage starts waiting for the body.
     weak var flowControl: HTTPExchangeFlowControl?
 

@@ -105,6 +105,16 @@ final class HTTPExchangeDriver {
     }
 
     func dispatch() {
+        if exchange.routeCleared {
+            // The stages already chosen stay (Envoy's filter chain does too); the action,
+            // cluster and service follow the request as the stages left it.
+            guard let route = generation.routers[handler.listener.name]?.route(exchange.requestHead) else {
+                stats.increment("downstream_no_route")
+                return sendLocal(LocalReply.error(.notFound, "no route for \(exchange.requestHead.uri)"),
+                                 runResponseStages: true)
+            }
+            exchange.route = route
+        }
         guard let route = exchange.route else { return }
         switch route.action {
         case .directResponse(let status, let body, let contentType):

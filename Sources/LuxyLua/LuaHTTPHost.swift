@@ -44,10 +44,14 @@ public protocol LuaHTTPHost: AnyObject {
     var upstreamTarget: String? { get }
     /// The downstream TLS connection (`connection():ssl()`); nil on a plain connection.
     var ssl: LuaSSLInfo? { get }
+    /// Envoy's `clearRouteCache()`: a script changed what routing looks at (host, path,
+    /// headers), so the route is chosen again before the request goes upstream.
+    func clearRouteCache()
 }
 
 extension LuaHTTPHost {
     public var ssl: LuaSSLInfo? { nil }
+    public func clearRouteCache() {}
 }
 
 public enum LuaHTTPPhase: Sendable { case request, response }

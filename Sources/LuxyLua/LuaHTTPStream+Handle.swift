@@ -80,6 +80,9 @@ extension LuaHTTPStream {
         case .upstream: s.push(host.upstreamTarget); return 1
         case .direction: s.push(host.streamInfo.direction); return 1
         case .isHTTP2: s.push(host.streamInfo.protocolName == "HTTP/2"); return 1
+        case .clearRouteCache:
+            host.clearRouteCache()
+            return 0
         case .httpProtocol: s.push(host.streamInfo.protocolName); return 1
         default:
             throw LuaRaise("'\(method.luaName)' is not a handle method")

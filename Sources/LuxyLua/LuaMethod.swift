@@ -25,7 +25,7 @@ enum LuaMethod: Int32, CaseIterable {
     // Stream handle (Envoy's names).
     case headers = 1, body, bodyChunks, trailers, metadata, streamInfo, connection, httpCall, respond
     case logTrace, logDebug, logInfo, logWarn, logErr, logCritical
-    case base64Escape, timestamp, timestampString
+    case base64Escape, timestamp, timestampString, clearRouteCache
     // Luxy's additions (Pipy's framework variables).
     case config, route, service, cluster, upstream, direction, isHTTP2, httpProtocol
 
@@ -82,6 +82,7 @@ enum LuaMethod: Int32, CaseIterable {
         case .base64Escape: "base64Escape"
         case .timestamp: "timestamp"
         case .timestampString: "timestampString"
+        case .clearRouteCache: "clearRouteCache"
         case .config: "config"
         case .route: "route"
         case .service: "service"

@@ -100,6 +100,10 @@ final class ExchangeLuaHost: LuaHTTPHost {
     var destinationService: String? { exchange.route?.service }
     var clusterName: String? { exchange.route?.clusterName }
     var upstreamTarget: String? { exchange.upstreamTarget }
+
+    func clearRouteCache() {
+        exchange.clearRouteCache()
+    }
 }
 
 @available(*, unavailable)

@@ -119,4 +119,29 @@ final class HTTPEdgeCaseTests: IntegrationTestCase {
         }
         XCTAssertEqual(upstream.received.count, 100)
     }
+
+    func testClearRouteCacheRoutesTheRewrittenRequestAgain() async throws {
+        let stages = """
+            - name: rewrite
+              priority: 1
+        """
+        let script = """
+        function envoy_on_request(h)
+          local path = h:headers():get(":path")
+          if path == "/old" or path == "/old-kept" then
+            h:headers():replace(":path", "/echo/new")
+            if path == "/old" then h:clearRouteCache() end
+          end
+        end
+        """
+        let proxy = try await startProxy(standardConfig(inboundStages: stages), plugins: ["rewrite": script])
+        let client = try await connect(proxy)
+        let rerouted = try await client.request("GET", "/old")
+        XCTAssertTrue(rerouted.body.contains("\"path\":\"/echo/new\""), "routed again, to echo: \(rerouted.body)")
+        XCTAssertTrue(upstream.received.isEmpty)
+        // Without clearRouteCache() the route chosen before the stages stands (Envoy's rule).
+        let kept = try await client.request("GET", "/old-kept")
+        XCTAssertEqual(kept.header("x-upstream"), "backend")
+        XCTAssertEqual(upstream.received.last?.head.uri, "/echo/new")
+    }
 }
