@@ -40,47 +40,28 @@ final class HTTP2UpstreamConnection: ChannelInboundHandler {
                  tls: UpstreamTLS?) {
         scheme = tls == nil ? .http : .https
         let bound = NIOLoopBound(self, eventLoop: eventLoop)
-        ClientBootstrap(group: eventLoop)
-            .connectTimeout(timeout)
-            .channelOption(.socketOption(.tcp_nodelay), value: 1)
-            .channelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    if let tls { try TLSSetup.addClientHandler(to: channel, tls: tls) }
-                    var connection = NIOHTTP2Handler.ConnectionConfiguration()
-                    connection.initialSettings = [
-                        HTTP2Setting(parameter: .initialWindowSize, value: 1 << 20),
-                        HTTP2Setting(parameter: .maxHeaderListSize, value: 1 << 16),
-                        HTTP2Setting(parameter: .enablePush, value: 0),
-                    ]
-                    connection.targetWindowSize = 4 << 20
-                    var stream = NIOHTTP2Handler.StreamConfiguration()
-                    stream.targetWindowSize = 1 << 20
-                    let sync = channel.pipeline.syncOperations
-                    // The upstream may not open streams towards us: refuse any it tries.
-                    bound.value.multiplexer = try sync.configureHTTP2Pipeline(
-                        mode: .client, connectionConfiguration: connection, streamConfiguration: stream
-                    ) { pushed in pushed.close() }
-                    try sync.addHandler(bound.value)
-                }
+        UpstreamConnector.connect(to: endpoint, on: eventLoop, timeout: timeout, tls: tls, configure: { channel in
+            var connection = NIOHTTP2Handler.ConnectionConfiguration()
+            connection.initialSettings = [
+                HTTP2Setting(parameter: .initialWindowSize, value: 1 << 20),
+                HTTP2Setting(parameter: .maxHeaderListSize, value: 1 << 16),
+                HTTP2Setting(parameter: .enablePush, value: 0),
+            ]
+            connection.targetWindowSize = 4 << 20
+            var stream = NIOHTTP2Handler.StreamConfiguration()
+            stream.targetWindowSize = 1 << 20
+            let sync = channel.pipeline.syncOperations
+            // The upstream may not open streams towards us: refuse any it tries.
+            bound.value.multiplexer = try sync.configureHTTP2Pipeline(
+                mode: .client, connectionConfiguration: connection, streamConfiguration: stream
+            ) { pushed in pushed.close() }
+            try sync.addHandler(bound.value)
+        }) { [self] result in
+            switch result {
+            case .success(let channel): connected(channel)
+            case .failure(let error): failed(error)
             }
-            .connect(host: endpoint.host, port: endpoint.port)
-            .assumeIsolated()
-            .whenComplete { [self] result in
-                switch result {
-                case .success(let channel):
-                    TLSSetup.whenUpstreamReady(channel) { [self] ready in
-                        switch ready {
-                        case .success:
-                            connected(channel)
-                        case .failure(let error):
-                            channel.close(promise: nil)
-                            failed(error)
-                        }
-                    }
-                case .failure(let error):
-                    failed(UpstreamError.fromConnect(error))
-                }
-            }
+        }
     }
 
     private func connected(_ channel: Channel) {

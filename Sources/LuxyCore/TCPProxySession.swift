@@ -116,36 +116,18 @@ final class TCPProxySession {
         connection.upstreamTarget = endpoint.description
         state = .connecting
         let tls = cluster.tls(for: endpoint)
-        ClientBootstrap(group: loop.eventLoop)
-            .connectTimeout(.milliseconds(Int64(cluster.config.connectTimeoutMilliseconds)))
-            .channelOption(.socketOption(.tcp_nodelay), value: 1)
-            .channelOption(.allowRemoteHalfClosure, value: true)
-            .channelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    if let tls { try TLSSetup.addClientHandler(to: channel, tls: tls) }
-                    try channel.pipeline.syncOperations.addHandler(TCPSideHandler(side: .upstream, overTLS: tls != nil))
-                }
+        let timeout = TimeAmount.milliseconds(Int64(cluster.config.connectTimeoutMilliseconds))
+        // Over TLS the bytes start flowing once the handshake is done; a failed one is a
+        // failed connect.
+        UpstreamConnector.connect(to: endpoint, on: loop.eventLoop, timeout: timeout, tls: tls, allowHalfClosure: true,
+                                  configure: { channel in
+            try channel.pipeline.syncOperations.addHandler(TCPSideHandler(side: .upstream, overTLS: tls != nil))
+        }) { [self] result in
+            switch result {
+            case .success(let channel): connected(channel)
+            case .failure(let error): connectFailed(error)
             }
-            .connect(host: endpoint.host, port: endpoint.port)
-            .assumeIsolated()
-            .whenComplete { [self] result in
-                switch result {
-                case .success(let channel):
-                    // Over TLS the bytes start flowing once the handshake is done; a failed one
-                    // is a failed connect.
-                    TLSSetup.whenUpstreamReady(channel) { [self] ready in
-                        switch ready {
-                        case .success:
-                            connected(channel)
-                        case .failure(let error):
-                            channel.close(promise: nil)
-                            connectFailed(error)
-                        }
-                    }
-                case .failure(let error):
-                    connectFailed(UpstreamError.fromConnect(error))
-                }
-            }
+        }
     }
 
     private func connected(_ channel: Channel) {

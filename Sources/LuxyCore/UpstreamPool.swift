@@ -54,42 +54,25 @@ final class UpstreamPool {
     }
 
     private func connect(_ completion: @escaping (Result<UpstreamConnectionHandler, UpstreamError>) -> Void) {
-        let tls = self.tls
-        ClientBootstrap(group: eventLoop)
-            .connectTimeout(connectTimeout)
-            .channelOption(.socketOption(.tcp_nodelay), value: 1)
-            .channelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    if let tls { try TLSSetup.addClientHandler(to: channel, tls: tls) }
-                    // Bytes an upstream sends right behind a 101 are the tunnel's: kept when the
-                    // decoder is removed.
-                    // Request headers are valid by construction (parsed from the client, or set
-                    // by a script through the checking Lua host), so NIO's validator is left out.
-                    try channel.pipeline.syncOperations.addHTTPClientHandlers(
-                        leftOverBytesStrategy: .forwardBytes, enableOutboundHeaderValidation: false)
-                    try channel.pipeline.syncOperations.addHandler(UpstreamConnectionHandler())
+        UpstreamConnector.connect(to: endpoint, on: eventLoop, timeout: connectTimeout, tls: tls, configure: { channel in
+            // Bytes an upstream sends right behind a 101 are the tunnel's: kept when the decoder
+            // is removed. Request headers are valid by construction (parsed from the client, or
+            // set by a script through the checking Lua host), so NIO's validator is left out.
+            try channel.pipeline.syncOperations.addHTTPClientHandlers(
+                leftOverBytesStrategy: .forwardBytes, enableOutboundHeaderValidation: false)
+            try channel.pipeline.syncOperations.addHandler(UpstreamConnectionHandler())
+        }) { result in
+            // A TLS connection is handed out only once its handshake succeeded.
+            completion(result.flatMap { channel in
+                guard let handler = try? channel.pipeline.syncOperations.handler(type: UpstreamConnectionHandler.self)
+                else {
+                    channel.close(promise: nil)
+                    return .failure(.reset)
                 }
-            }
-            .connect(host: endpoint.host, port: endpoint.port)
-            .assumeIsolated()
-            .whenComplete { result in
-                switch result {
-                case .success(let channel):
-                    guard let handler = try? channel.pipeline.syncOperations.handler(type: UpstreamConnectionHandler.self)
-                    else {
-                        channel.close(promise: nil)
-                        completion(.failure(.reset))
-                        return
-                    }
-                    handler.pool = self
-                    // A TLS connection is handed out only once its handshake succeeded.
-                    TLSSetup.whenUpstreamReady(channel) { ready in
-                        completion(ready.map { handler })
-                    }
-                case .failure(let error):
-                    completion(.failure(UpstreamError.fromConnect(error)))
-                }
-            }
+                handler.pool = self
+                return .success(handler)
+            })
+        }
     }
 }
 
