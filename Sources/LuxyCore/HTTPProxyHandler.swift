@@ -117,9 +117,8 @@ final class HTTPProxyHandler: ChannelDuplexHandler {
             answeredOpenRequest = false
             // A reload may have removed this listener: finish politely and let the client go.
             // (One it added serves from the pending generation until that is committed.)
-            guard let generation = [loop.generation, loop.pendingGeneration].lazy.compactMap({ $0 })
-                .first(where: { $0.routers[self.listener.name] != nil }),
-                let current = generation.configuration.listeners.first(where: { $0.name == self.listener.name })
+            guard let generation = loop.generation(serving: listener.name),
+                  let current = generation.listener(named: listener.name), current.proto == .http
             else {
                 closeAfterResponse = true
                 writeLocalReply(LocalReply.error(.serviceUnavailable, "listener '\(listener.name)' was removed",
@@ -127,7 +126,8 @@ final class HTTPProxyHandler: ChannelDuplexHandler {
                 return
             }
             listener = current
-            if !isHTTP2Stream, head.headers[canonicalForm: "expect"].contains(where: { $0.lowercased() == "100-continue" }) {
+            if !isHTTP2Stream, head.headers.contains(name: "expect"),
+               head.headers[canonicalForm: "expect"].contains(where: { $0.lowercased() == "100-continue" }) {
                 // Answered here rather than by the upstream: NIO's client drops a 100, and the
                 // client would otherwise wait a second before sending its body.
                 head.headers.remove(name: "expect")

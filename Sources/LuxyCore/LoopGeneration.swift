@@ -8,6 +8,8 @@ public final class LoopGeneration {
     public let number: Int
     public let configuration: LuxyConfiguration
     let routers: [String: Router]
+    /// The listeners by name, looked up on every request and connection.
+    let listenersByName: [String: ListenerConfiguration]
     let chains: [ChainName: HTTPStageChain]
     let tcpChains: [ChainName: TCPStageChain]
     let services: UpstreamServices
@@ -26,6 +28,7 @@ public final class LoopGeneration {
             routers[listener.name] = try Router(listener: listener)
         }
         self.routers = routers
+        self.listenersByName = Dictionary(configuration.listeners.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
         self.chains = chains
         self.tcpChains = tcpChains
         self.services = UpstreamServices(clusters: configuration.clusters, eventLoop: eventLoop, stats: stats,

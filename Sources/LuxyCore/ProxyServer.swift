@@ -233,9 +233,8 @@ public actor ProxyServer {
                         // A listener added by a reload accepts before its generation is
                         // committed, so the pending generation counts too.
                         guard let loop = contexts[ObjectIdentifier(channel.eventLoop)]?.value,
-                              let generation = [loop.generation, loop.pendingGeneration].lazy.compactMap({ $0 })
-                                  .first(where: { $0.serves(listener: name) }),
-                              let listener = generation.configuration.listeners.first(where: { $0.name == name })
+                              let generation = loop.generation(serving: name),
+                              let listener = generation.listener(named: name)
                         else { throw ChannelError.ioOnClosedChannel }
                         if listener.tls != nil {
                             // TLS first: everything after it sees decrypted bytes and the ALPN result.
