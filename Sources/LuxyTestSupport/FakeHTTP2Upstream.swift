@@ -41,28 +41,19 @@ public final class FakeHTTP2Upstream: Sendable {
             config.applicationProtocols = ["h2"]
             return try NIOSSLContext(configuration: config)
         }
-        let channel = try await ServerBootstrap(group: group)
-            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-            .childChannelInitializer { channel in
-                state.withLockedValue { $0.connections += 1 }
-                return channel.eventLoop.makeCompletedFuture {
-                    if let sslContext {
-                        try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: sslContext))
-                    }
-                    var settings = NIOHTTP2Handler.ConnectionConfiguration()
-                    settings.initialSettings = [HTTP2Setting(parameter: .maxConcurrentStreams, value: 1000)]
-                    _ = try channel.pipeline.syncOperations.configureHTTP2Pipeline(
-                        mode: .server, connectionConfiguration: settings, streamConfiguration: .init()
-                    ) { stream in
-                        stream.eventLoop.makeCompletedFuture {
-                            try stream.pipeline.syncOperations.addHandler(HTTP2FramePayloadToHTTP1ServerCodec())
-                            try stream.pipeline.syncOperations.addHandler(FakeHTTP2StreamHandler(name: name, state: state))
-                        }
-                    }
+        let channel = try await LoopbackServer.bind(group: group, tls: sslContext) { channel in
+            state.withLockedValue { $0.connections += 1 }
+            var settings = NIOHTTP2Handler.ConnectionConfiguration()
+            settings.initialSettings = [HTTP2Setting(parameter: .maxConcurrentStreams, value: 1000)]
+            _ = try channel.pipeline.syncOperations.configureHTTP2Pipeline(
+                mode: .server, connectionConfiguration: settings, streamConfiguration: .init()
+            ) { stream in
+                stream.eventLoop.makeCompletedFuture {
+                    try stream.pipeline.syncOperations.addHandler(HTTP2FramePayloadToHTTP1ServerCodec())
+                    try stream.pipeline.syncOperations.addHandler(FakeHTTP2StreamHandler(name: name, state: state))
                 }
             }
-            .bind(host: "127.0.0.1", port: 0)
-            .get()
+        }
         return FakeHTTP2Upstream(name: name, port: channel.localAddress!.port!, channel: channel, state: state)
     }
 

@@ -26,19 +26,9 @@ public final class FakeTCPEchoServer: Sendable {
     public static func start(group: EventLoopGroup, tls: TLSConfiguration? = nil) async throws -> FakeTCPEchoServer {
         let state = NIOLockedValueBox(State())
         let sslContext = try tls.map { try NIOSSLContext(configuration: $0) }
-        let channel = try await ServerBootstrap(group: group)
-            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-            .childChannelOption(.allowRemoteHalfClosure, value: true)
-            .childChannelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    if let sslContext {
-                        try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: sslContext))
-                    }
-                    try channel.pipeline.syncOperations.addHandler(EchoHandler(state: state))
-                }
-            }
-            .bind(host: "127.0.0.1", port: 0)
-            .get()
+        let channel = try await LoopbackServer.bind(group: group, tls: sslContext, allowHalfClosure: true) { channel in
+            try channel.pipeline.syncOperations.addHandler(EchoHandler(state: state))
+        }
         return FakeTCPEchoServer(port: channel.localAddress!.port!, channel: channel, state: state)
     }
 

@@ -41,19 +41,10 @@ public final class FakeUpstream: Sendable {
                              tls: TLSConfiguration? = nil) async throws -> FakeUpstream {
         let state = NIOLockedValueBox(State())
         let sslContext = try tls.map { try NIOSSLContext(configuration: $0) }
-        let channel = try await ServerBootstrap(group: group)
-            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-            .childChannelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    if let sslContext {
-                        try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: sslContext))
-                    }
-                    try channel.pipeline.syncOperations.configureHTTPServerPipeline()
-                    try channel.pipeline.syncOperations.addHandler(FakeUpstreamHandler(name: name, state: state))
-                }
-            }
-            .bind(host: "127.0.0.1", port: 0)
-            .get()
+        let channel = try await LoopbackServer.bind(group: group, tls: sslContext) { channel in
+            try channel.pipeline.syncOperations.configureHTTPServerPipeline()
+            try channel.pipeline.syncOperations.addHandler(FakeUpstreamHandler(name: name, state: state))
+        }
         return FakeUpstream(name: name, port: channel.localAddress!.port!, channel: channel, state: state)
     }
 

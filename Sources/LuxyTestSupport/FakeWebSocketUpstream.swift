@@ -33,16 +33,9 @@ public final class FakeWebSocketUpstream: Sendable {
 
     public static func start(group: EventLoopGroup) async throws -> FakeWebSocketUpstream {
         let state = NIOLockedValueBox(State())
-        let channel = try await ServerBootstrap(group: group)
-            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-            .childChannelOption(.allowRemoteHalfClosure, value: true)
-            .childChannelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(Handler(state: state))
-                }
-            }
-            .bind(host: "127.0.0.1", port: 0)
-            .get()
+        let channel = try await LoopbackServer.bind(group: group, allowHalfClosure: true) { channel in
+            try channel.pipeline.syncOperations.addHandler(Handler(state: state))
+        }
         return FakeWebSocketUpstream(port: channel.localAddress!.port!, channel: channel, state: state)
     }
 
