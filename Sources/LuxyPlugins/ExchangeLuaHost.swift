@@ -84,7 +84,9 @@ final class ExchangeLuaHost: LuaHTTPHost {
         (currentLogger ?? Logger(label: "luxy.lua")).log(level: level.loggerLevel, "\(message)")
     }
 
-    var streamInfo: LuaStreamInfo {
+    /// Worked out once per request, when a script first asks: nothing in it changes meanwhile,
+    /// and the addresses cost a formatting each.
+    private(set) lazy var streamInfo: LuaStreamInfo = {
         LuaStreamInfo(
             // Envoy says "HTTP/2"; NIO's HTTP/2 codec marks requests 2.0.
             protocolName: exchange.requestHead.version.major == 2
@@ -93,7 +95,7 @@ final class ExchangeLuaHost: LuaHTTPHost {
             downstreamRemoteAddress: exchange.downstreamRemoteAddress?.envoyDescription ?? "",
             direction: exchange.direction.rawValue,
             requestedServerName: exchange.tls?.serverName ?? "")
-    }
+    }()
 
     var routeMetadata: ConfigValue { exchange.route?.metadata ?? .map([]) }
     var routeName: String? { exchange.route?.routeName }
