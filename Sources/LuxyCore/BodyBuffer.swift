@@ -17,7 +17,6 @@ final class BodyBuffer {
     private var limit = Int.max
 
     var bufferedBytes: Int { buffered?.readableBytes ?? 0 }
-    var isWaiting: Bool { waiter != nil }
 
     /// Returns false when a stage waits for the body and it grew over the limit; the waiter
     /// has then been failed.

@@ -42,7 +42,6 @@ public final class HTTPStageChain {
     /// filtered per request.
     private var stagesByService: [String: [HTTPStage]] = [:]
 
-    var isEmpty: Bool { stages.isEmpty }
 
     func stages(for route: RouteMatch) -> [HTTPStage] {
         let key = route.service ?? ""

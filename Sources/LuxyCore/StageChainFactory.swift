@@ -26,12 +26,3 @@ public struct LoopChains {
 
 @available(*, unavailable)
 extension LoopChains: Sendable {}
-
-/// No Lua at all: every chain is empty.
-public struct EmptyStageChainFactory: StageChainFactory {
-    public init() {}
-    public func makeChains(for configuration: LuxyConfiguration, generation: Int, on eventLoop: EventLoop) throws
-        -> LoopChains {
-        LoopChains(chains: [:])
-    }
-}
