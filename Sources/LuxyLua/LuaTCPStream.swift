@@ -41,9 +41,11 @@ public final class LuaTCPStream {
         guard !vm.isClosed else { return fail("\(script.chunkName): the Lua VM is closed") }
         guard script.vm === vm else { return fail("\(script.chunkName): the script belongs to another Lua VM") }
         guard let functionRef = script.tcpFunctionRefs[event] else { return completion(.proceed) }
-        guard let co = lua_newthread(vm.L) else { return fail("\(script.chunkName): cannot create a coroutine") }
+        guard let (co, coroutineRef) = vm.acquireCoroutine() else {
+            return fail("\(script.chunkName): cannot create a coroutine")
+        }
 
-        let run = TCPRun(event: event, script: script, co: co, coroutineRef: vm.ref(),
+        let run = TCPRun(event: event, script: script, co: co, coroutineRef: coroutineRef,
                          budget: Int64(vm.limits.instructionBudget), completion: completion)
         active.append(run)
         lua_rawgeti(co, luxy_registry_index(), lua_Integer(functionRef))
@@ -120,7 +122,12 @@ public final class LuaTCPStream {
     private func end(_ run: TCPRun, _ outcome: LuaTCPOutcome) {
         guard let index = active.firstIndex(where: { $0 === run }) else { return }
         active.remove(at: index)
-        vm.unref(run.coroutineRef)
+        // The outcome was read off the coroutine's stack already; a finished one is reused.
+        if case .failed = outcome {
+            vm.releaseCoroutine(run.co, ref: run.coroutineRef, reusable: false)
+        } else {
+            vm.releaseCoroutine(run.co, ref: run.coroutineRef, reusable: true)
+        }
         if finishing, active.isEmpty { finished = true }
         run.completion(outcome)
     }
