@@ -80,9 +80,12 @@ static int luxy_setup_sandbox(lua_State *L) {
     lua_pushcfunction(L, luxy_collectgarbage);
     lua_setfield(L, g, "collectgarbage");
 
+    // This table is also the string metatable's __index, so ("s"):find(...) gets the
+    // budgeted functions too.
     lua_getfield(L, g, LUA_STRLIBNAME);
     lua_pushnil(L);
     lua_setfield(L, -2, "dump");
+    luxy_install_pattern_functions(L, -1);
     lua_pop(L, 1);
 
     // Every string shares one metatable; hide it so no plugin can swap `("").x` methods
