@@ -632,9 +632,11 @@ static int gmatch_aux (lua_State *L) {
   GMatchState *gm = (GMatchState *)lua_touserdata(L, lua_upvalueindex(3));
   const char *src;
   gm->ms.L = L;
-  /* Luxy: every call of the iterator has a budget of its own */
+  /* Luxy: every call of the iterator has a budget of its own, and starts afresh after a
+     call that raised (an error leaves 'matchdepth' where it was) */
   gm->ms.steps = gm->ms.cap;
   gm->ms.phase_budget = luxy_vm_budget_slot(L);
+  gm->ms.matchdepth = MAXCCALLS;
   for (src = gm->src; src <= gm->ms.src_end; src++) {
     const char *e;
     reprepstate(&gm->ms);
