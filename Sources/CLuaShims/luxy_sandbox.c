@@ -34,6 +34,29 @@ static int luxy_collectgarbage(lua_State *L) {
     return 1;
 }
 
+// setmetatable (lbaselib.c's) that refuses a metatable with a __gc field. Lua runs
+// finalizers with hooks off, so one that loops would stop the event loop for good, or
+// lua_close when the VM goes. Only this check matters: Lua marks an object for finalization
+// when its metatable is set, and a __gc added to the metatable later is ignored.
+static int luxy_setmetatable(lua_State *L) {
+    int t = lua_type(L, 2);
+    luaL_checktype(L, 1, LUA_TTABLE);
+    luaL_argexpected(L, t == LUA_TNIL || t == LUA_TTABLE, 2, "nil or table");
+    if (luaL_getmetafield(L, 1, "__metatable") != LUA_TNIL) {
+        return luaL_error(L, "cannot change a protected metatable");
+    }
+    if (t == LUA_TTABLE) {
+        lua_pushliteral(L, "__gc");
+        if (lua_rawget(L, 2) != LUA_TNIL) {
+            return luaL_error(L, "__gc metamethods are not allowed");
+        }
+        lua_pop(L, 1);
+    }
+    lua_settop(L, 2);
+    lua_setmetatable(L, 1);
+    return 1;
+}
+
 static void luxy_copy_field(lua_State *L, int from, const char *name) {
     lua_getfield(L, from, name);
     lua_setfield(L, -2, name);
@@ -80,9 +103,15 @@ static int luxy_setup_sandbox(lua_State *L) {
     lua_pushcfunction(L, luxy_collectgarbage);
     lua_setfield(L, g, "collectgarbage");
 
+    lua_pushcfunction(L, luxy_setmetatable);
+    lua_setfield(L, g, "setmetatable");
+
+    // This table is also the string metatable's __index, so ("s"):find(...) gets the
+    // budgeted functions too.
     lua_getfield(L, g, LUA_STRLIBNAME);
     lua_pushnil(L);
     lua_setfield(L, -2, "dump");
+    luxy_install_pattern_functions(L, -1);
     lua_pop(L, 1);
 
     // Every string shares one metatable; hide it so no plugin can swap `("").x` methods

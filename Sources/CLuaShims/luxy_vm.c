@@ -47,19 +47,29 @@ luxy_vm *luxy_vm_from_state(lua_State *L) { return *(luxy_vm **)lua_getextraspac
 
 void *luxy_vm_owner(lua_State *L) { return luxy_vm_from_state(L)->owner; }
 
+static void luxy_count_hook(lua_State *L, lua_Debug *ar);
+
+static int luxy_raise_budget_exceeded(lua_State *L, int level) {
+    // From now on every instruction of this thread fails, so a script cannot swallow the
+    // error with pcall and loop on.
+    lua_sethook(L, luxy_count_hook, LUA_MASKCOUNT, 1);
+    luaL_where(L, level);
+    lua_pushliteral(L, "instruction budget exceeded");
+    lua_concat(L, 2);
+    return lua_error(L);
+}
+
 static void luxy_count_hook(lua_State *L, lua_Debug *ar) {
     (void)ar;
     luxy_vm *vm = luxy_vm_from_state(L);
     vm->budget -= lua_gethookcount(L);
     if (vm->budget > 0) return;
-    // From now on every instruction of this thread fails, so a script cannot swallow the
-    // error with pcall and loop on.
-    lua_sethook(L, luxy_count_hook, LUA_MASKCOUNT, 1);
-    luaL_where(L, 0);
-    lua_pushliteral(L, "instruction budget exceeded");
-    lua_concat(L, 2);
-    lua_error(L);
+    luxy_raise_budget_exceeded(L, 0);
 }
+
+int64_t *luxy_vm_budget_slot(lua_State *L) { return &luxy_vm_from_state(L)->budget; }
+
+int luxy_vm_budget_exceeded(lua_State *L) { return luxy_raise_budget_exceeded(L, 1); }
 
 static void luxy_arm_hook(luxy_vm *vm, lua_State *L) {
     int step = LUXY_HOOK_STEP;

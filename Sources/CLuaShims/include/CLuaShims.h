@@ -52,6 +52,13 @@ int64_t luxy_vm_budget(luxy_vm *vm);
 /// Switches the memory cap on or off; returns the previous setting.
 int luxy_vm_enforcement(luxy_vm *vm, int enforce);
 
+/// The phase's instruction budget, for C functions that charge their own work to it
+/// (the pattern matcher): a budget at or below zero is exceeded.
+int64_t *luxy_vm_budget_slot(lua_State *L);
+/// Raises "instruction budget exceeded" at the caller of the running C function, and makes
+/// every further instruction of the thread fail as the count hook does. Does not return.
+int luxy_vm_budget_exceeded(lua_State *L);
+
 /// lua_resume with the memory cap and the instruction budget in force.
 int luxy_resume(lua_State *co, lua_State *from, int nargs, int *nresults);
 /// lua_pcall with the memory cap and instruction budget in force; a traceback of the
@@ -64,6 +71,9 @@ void luxy_push_last_traceback(lua_State *L);
 /// Opens the allowed libraries into the global table and strips what scripts must not
 /// reach. Protected: returns a Lua status, error message on the stack when not LUA_OK.
 int luxy_open_sandbox(lua_State *L);
+/// Replaces find, match, gmatch and gsub in the library table at `library` with copies of
+/// Lua's that run under a step budget (luxy_pattern.c).
+void luxy_install_pattern_functions(lua_State *L, int library);
 /// Pushes a fresh script environment: globals fall back to the sandbox, `_G` is the
 /// environment itself and `load` defaults to it. `globals_meta_ref` is a registry ref to
 /// the shared metatable `{__index = globals}`.
