@@ -23,8 +23,12 @@ public final class HTTPExchange {
     public let listenerName: String
     public let direction: TrafficDirection
     public let eventLoop: EventLoop
-    public let downstreamLocalAddress: SocketAddress?
-    public let downstreamRemoteAddress: SocketAddress?
+    /// The downstream connection's two ends, read once per connection.
+    let peer: ConnectionPeer
+    public var downstreamLocalAddress: SocketAddress? { peer.local }
+    public var downstreamRemoteAddress: SocketAddress? { peer.remote }
+    /// What the request head said about its framing when it was parsed.
+    let framing: RequestFraming
     public let startTime: NIODeadline
     /// The downstream connection's TLS handshake; nil on a plain connection.
     public internal(set) var tls: TLSConnectionInfo?
@@ -57,17 +61,17 @@ public final class HTTPExchange {
     let response = BodyBuffer()
 
     init(listenerName: String, direction: TrafficDirection, eventLoop: EventLoop, head: HTTPRequestHead,
-         local: SocketAddress?, remote: SocketAddress?, maxBufferedBodyBytes: Int, services: UpstreamServices) {
+         framing: RequestFraming, peer: ConnectionPeer, maxBufferedBodyBytes: Int, services: UpstreamServices) {
         self.listenerName = listenerName
         self.direction = direction
         self.eventLoop = eventLoop
         self.requestHead = head
-        self.downstreamLocalAddress = local
-        self.downstreamRemoteAddress = remote
+        self.framing = framing
+        self.peer = peer
         self.maxBufferedBodyBytes = maxBufferedBodyBytes
         self.services = services
         self.startTime = .now()
-        self.request.hasBody = Self.requestHasBody(head)
+        self.request.hasBody = framing.hasBody
     }
 
     /// The whole request body (nil when the request has none), buffering what is still streaming.
@@ -98,11 +102,6 @@ public final class HTTPExchange {
         services.call(cluster: cluster, head: head, body: body, timeout: timeout, completion: completion)
     }
 
-    static func requestHasBody(_ head: HTTPRequestHead) -> Bool {
-        if head.headers.contains(name: "transfer-encoding") { return true }
-        if let length = head.headers.first(name: "content-length"), let n = Int(length) { return n > 0 }
-        return false
-    }
 }
 
 @available(*, unavailable)

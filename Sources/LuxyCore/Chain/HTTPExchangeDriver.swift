@@ -17,6 +17,7 @@ final class HTTPExchangeDriver {
 
     unowned let handler: HTTPProxyHandler
     let generation: LoopGeneration
+    let serving: ListenerServing
     let exchange: HTTPExchange
     var state = State.requestStages
     var chain: HTTPStageChain?
@@ -25,7 +26,6 @@ final class HTTPExchangeDriver {
     var enteredStages = 0
     var requestComplete = false
     var responseEnded = false
-    var timer: Scheduled<Void>?
     /// Where the response comes from, until it ended.
     var upstream: (any UpstreamConnection)?
     /// Where the rest of the request body goes, until it ended — also after the response
@@ -42,27 +42,27 @@ final class HTTPExchangeDriver {
     /// While the body has nowhere to go yet, buffer this much before withholding reads.
     static let streamingHighWater = 256 * 1024
 
-    init(handler: HTTPProxyHandler, generation: LoopGeneration, head: HTTPRequestHead,
-         local: SocketAddress?, remote: SocketAddress?) {
+    init(handler: HTTPProxyHandler, serving: ListenerServing, head: HTTPRequestHead, framing: RequestFraming,
+         peer: ConnectionPeer) {
         self.handler = handler
-        self.generation = generation
+        self.serving = serving
+        self.generation = serving.generation
         self.stats = handler.loop.stats
-        let limits = generation.configuration.limits
         self.exchange = HTTPExchange(
-            listenerName: handler.listener.name, direction: handler.listener.direction,
-            eventLoop: handler.loop.eventLoop, head: head, local: local, remote: remote,
-            maxBufferedBodyBytes: limits.maxBufferedBodyBytes, services: generation.services)
+            listenerName: serving.listener.name, direction: serving.listener.direction,
+            eventLoop: handler.loop.eventLoop, head: head, framing: framing, peer: peer,
+            maxBufferedBodyBytes: generation.configuration.limits.maxBufferedBodyBytes, services: generation.services)
         generation.exchangeStarted()
         exchange.flowControl = self
     }
 
     func start() {
-        guard let route = generation.routers[handler.listener.name]?.route(exchange.requestHead) else {
+        guard let route = serving.router.route(exchange.requestHead) else {
             stats.increment("downstream_no_route")
             return sendLocal(LocalReply.error(.notFound, "no route for \(exchange.requestHead.uri)"), runResponseStages: false)
         }
         exchange.route = route
-        if let chain = generation.chains[handler.listener.chain] {
+        if let chain = serving.chain {
             self.chain = chain
             stages = chain.stages(for: route)
         }
@@ -108,7 +108,7 @@ final class HTTPExchangeDriver {
         if exchange.routeCleared {
             // The stages already chosen stay (Envoy's filter chain does too); the action,
             // cluster and service follow the request as the stages left it.
-            guard let route = generation.routers[handler.listener.name]?.route(exchange.requestHead) else {
+            guard let route = serving.router.route(exchange.requestHead) else {
                 stats.increment("downstream_no_route")
                 return sendLocal(LocalReply.error(.notFound, "no route for \(exchange.requestHead.uri)"),
                                  runResponseStages: true)
@@ -141,16 +141,11 @@ final class HTTPExchangeDriver {
             return upstreamFailed(.unknownCluster(clusterName))
         }
         guard let pool = cluster.pickPool() else { return upstreamFailed(.noEndpoint(clusterName)) }
-        exchange.upstreamTarget = pool.endpoint.description
+        exchange.upstreamTarget = pool.endpointText
         state = .connecting
-        timer = exchange.eventLoop.assumeIsolated().scheduleTask(in: cluster.requestTimeout) { [self] in
-            upstream?.abandon()
-            upstream = nil
-            upstreamFailed(.timeout)
-        }
+        handler.armUpstreamDeadline(.now() + cluster.requestTimeout)
         // Only an HTTP/1.1 upstream connection can become a tunnel.
-        let tunnel = handler.upgradeRequested && pool is UpstreamPool
-            && HTTPUpgrade.isWebSocketRequest(exchange.requestHead.headers)
+        let tunnel = handler.upgradeRequested && pool is UpstreamPool && exchange.framing.isWebSocket
         if tunnel { upgrade = .requested }
         let head = UpstreamRequestHead.make(from: exchange, keepingUpgrade: tunnel)
         handler.setReadsPaused(false)
@@ -284,7 +279,8 @@ final class HTTPExchangeDriver {
             if switchToTunnel(head) { return }
         }
         state = .streamingResponse
-        head.version = .http1_1
+        // Changed only when it differs: a head shared with the exchange is copied on write.
+        if head.version != .http1_1 { head.version = .http1_1 }
         let statusAllowsBody = head.status.code >= 200 && head.status != .noContent && head.status != .notModified
         if statusAllowsBody, exchange.requestHead.method != .HEAD,
            head.headers.first(name: "content-length") == nil, exchange.response.isComplete {
@@ -320,9 +316,16 @@ final class HTTPExchangeDriver {
         return false
     }
 
+    /// The upstream request timeout stops applying (an answer came, or the exchange is over).
     func cancelTimer() {
-        timer?.cancel()
-        timer = nil
+        handler.clearUpstreamDeadline()
+    }
+
+    /// No answer from the upstream within the cluster's request timeout.
+    func upstreamTimedOut() {
+        upstream?.abandon()
+        upstream = nil
+        upstreamFailed(.timeout)
     }
 
     func finish() {

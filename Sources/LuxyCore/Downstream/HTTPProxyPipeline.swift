@@ -44,20 +44,15 @@ enum HTTPProxyPipeline {
         var decoderLimits = NIOHTTPDecoderLimitConfiguration()
         decoderLimits.maxHeaderListSize = limits.maxHeaderBytes
         decoderLimits.maxHeaderFieldSize = limits.maxHeaderBytes
-        // Protocol errors are answered by HTTPProxyHandler (400 or 431), not NIO's generic 400.
-        // An upgrade configuration without upgraders upgrades nothing (NIO's handler passes the
-        // first request on and leaves); it is there because it makes the request decoder keep
-        // what a client sent behind an upgrade request when a WebSocket tunnel removes it
-        // (`HTTPUpgradeTunnel`), where it would otherwise drop it.
-        try pipeline.configureHTTPServerPipeline(
-            // Pipelining is HTTPProxyHandler's: NIO's handler would withhold reads (two epoll_ctl
-            // calls) after every request, pipelined or not.
-            withPipeliningAssistance: false, withServerUpgrade: (upgraders: [], completionHandler: { _ in }),
-            // Response headers are valid by construction: parsed from the upstream by llhttp,
-            // checked by the Lua host when a script sets them, or written by Luxy itself; a
-            // second scan of every field on every response buys nothing.
-            withErrorHandling: false, withOutboundHeaderValidation: false, withEncoderConfiguration: .init(),
-            withDecoderLimitConfiguration: decoderLimits)
+        // Two handlers: NIO's llhttp decoder, and HTTPProxyHandler, which writes responses as
+        // bytes itself (no encoder handler to pass every part through), answers protocol
+        // errors (400 or 431, not NIO's generic 400) and does the pipelining (NIO's handler
+        // would withhold reads, two epoll_ctl calls, after every request). Bytes a client
+        // sends behind an upgrade request stay with the decoder and are handed on when a
+        // WebSocket tunnel removes it (`HTTPUpgradeTunnel`).
+        try pipeline.addHandler(ByteToMessageHandler(HTTPRequestDecoder(
+            leftOverBytesStrategy: .forwardBytes, informationalResponseStrategy: .drop,
+            limitConfiguration: decoderLimits)))
         try pipeline.addHandler(HTTPProxyHandler(listener: listener, loop: loop,
                                                  idleTimeout: .milliseconds(Int64(limits.idleTimeoutMilliseconds))))
     }

@@ -1,62 +1,59 @@
 import NIOHTTP1
 
 /// RFC 9110 §7.6.1: connection-specific fields are for one hop and are not forwarded.
+/// Removed in place: a head with none (or with only the usual `connection: keep-alive`)
+/// costs one pass over its fields and no allocation.
 enum HopByHopHeaders {
-    /// Lower-case names, compared without allocating: this runs on every request and response.
+    /// Lower-case names; a field's index here is its bit in the mask `strip` collects.
     private static let names: [String] = [
         "connection", "keep-alive", "proxy-connection", "te", "trailer", "transfer-encoding", "upgrade",
         "proxy-authenticate", "proxy-authorization",
     ]
 
-    /// Fields a `Connection` option must never remove: framing and routing depend on them,
-    /// and dropping `content-length` would let a body be read upstream as a second request.
-    private static let protected: Set<String> = ["content-length", "host"]
-
     static func strip(_ headers: inout HTTPHeaders) {
-        guard headers.contains(where: { isHopByHop($0.name) }) else { return }
-        var named: Set<String> = []
+        var present: UInt16 = 0
         var wantsTrailers = false
-        for (name, value) in headers where isHopByHop(name) {
-            if name.equalsIgnoringCase("connection") {
-                for option in value.split(separator: ",") {
-                    let option = option.trimmingSpaces().lowercased()
-                    if !option.isEmpty, !protected.contains(option) { named.insert(option) }
+        /// Fields named by `Connection` options that are not hop-by-hop already (rare).
+        var named: [String] = []
+        for (name, value) in headers {
+            guard let index = hopByHopIndex(name) else { continue }
+            present |= 1 << index
+            if index == 0 {
+                _ = value.forEachListElement { option in
+                    // Never `content-length` or `host`: framing and routing depend on them,
+                    // and dropping `content-length` would let a body be read upstream as a
+                    // second request.
+                    if option.isEmpty || option.equalsLowercased("close") || hopByHopIndex(option) != nil
+                        || option.equalsLowercased("content-length") || option.equalsLowercased("host") {
+                        return false
+                    }
+                    named.append(option.lowercased())
+                    return false
                 }
-            } else if name.equalsIgnoringCase("te") {
+            } else if index == 3 {
                 // `te: trailers` is the one TE value that travels (as Envoy keeps it): gRPC
                 // servers require it, and HTTP/2 allows no other.
-                wantsTrailers = wantsTrailers
-                    || value.split(separator: ",").contains { $0.trimmingSpaces().lowercased() == "trailers" }
+                wantsTrailers = wantsTrailers || value.containsListToken("trailers")
             }
         }
-        headers = HTTPHeaders(headers.filter { field in
-            !isHopByHop(field.name) && (named.isEmpty || !named.contains(field.name.lowercased()))
-        }.map { ($0.name, $0.value) })
+        guard present != 0 else { return }
+        for (index, name) in names.enumerated() where present & (1 << index) != 0 {
+            headers.remove(name: name)
+        }
+        for name in named { headers.remove(name: name) }
         if wantsTrailers { headers.add(name: "te", value: "trailers") }
     }
 
     static func isHopByHop(_ name: String) -> Bool {
+        hopByHopIndex(name) != nil
+    }
+
+    private static func hopByHopIndex<Name: StringProtocol>(_ name: Name) -> Int? {
         switch name.utf8.count {
-        case 2, 7, 10, 16, 17, 18, 19: return names.contains { name.equalsIgnoringCase($0) }
-        default: return false
+        case 2, 7, 10, 16, 17, 18, 19:
+            return names.firstIndex { name.equalsLowercased($0) }
+        default:
+            return nil
         }
-    }
-}
-
-extension String {
-    /// ASCII case-insensitive equality with a lower-case `other`, without allocating.
-    fileprivate func equalsIgnoringCase(_ other: String) -> Bool {
-        utf8.count == other.utf8.count && zip(utf8, other.utf8).allSatisfy { a, b in
-            (a >= 65 && a <= 90 ? a | 0x20 : a) == b
-        }
-    }
-}
-
-extension Substring {
-    fileprivate func trimmingSpaces() -> Substring {
-        var text = self
-        while text.first == " " || text.first == "\t" { text = text.dropFirst() }
-        while text.last == " " || text.last == "\t" { text = text.dropLast() }
-        return text
     }
 }

@@ -13,6 +13,8 @@ public final class LoopGeneration {
     let chains: [ChainName: HTTPStageChain]
     let tcpChains: [ChainName: TCPStageChain]
     let services: UpstreamServices
+    /// The HTTP listeners with their routers and chains, by listener name.
+    private(set) var servings: [String: ListenerServing] = [:]
     private let onClose: (() -> Void)?
     private var activeExchanges = 0
     private var isRetired = false
@@ -35,6 +37,11 @@ public final class LoopGeneration {
                                          tlsStores: tlsStores)
         services.maxCallResponseBytes = configuration.limits.maxBufferedBodyBytes
         self.onClose = onClose
+        for listener in configuration.listeners where listener.proto == .http {
+            guard let router = routers[listener.name] else { continue }
+            servings[listener.name] = ListenerServing(generation: self, listener: listener, router: router,
+                                                      chain: chains[listener.chain])
+        }
     }
 
     func exchangeStarted() {

@@ -17,8 +17,7 @@ final class HTTPUpgradeTunnel {
     private var upstreamInputDone = false
     private var closed = false
     /// What arrived while a decoder was still leaving (its leftovers, mostly), in order; nil
-    /// bytes stand for an end of input. A decoder that watches writes (the response decoder
-    /// does, for HEAD) can't let raw bytes pass until it is gone.
+    /// bytes stand for an end of input.
     private var pending: [(side: TCPSide, bytes: ByteBuffer?)]? = []
 
     /// Made before the exchange that asked for it finishes, so its generation stays in use
@@ -46,19 +45,14 @@ final class HTTPUpgradeTunnel {
             // (bytes sent behind the request or the 101), and they must find a tunnel.
             let client = clientChannel.pipeline.syncOperations
             client.removeIfPresent(HTTPProxyHandler.self)
-            client.removeIfPresent(NIOHTTPResponseHeadersValidator.self)
-            client.removeIfPresent(HTTPServerPipelineHandler.self)
             try client.addHandler(downstream)
-            client.removeIfPresent(HTTPResponseEncoder.self)
             let requestDecoderGone = client.removeIfPresent(ByteToMessageHandler<HTTPRequestDecoder>.self)
             try clientChannel.syncOptions?.setOption(.allowRemoteHalfClosure, value: true)
 
             let server = upstreamChannel.pipeline.syncOperations
             server.removeIfPresent(UpstreamConnectionHandler.self)
-            server.removeIfPresent(NIOHTTPRequestHeadersValidator.self)
             try server.addHandler(upstream)
-            server.removeIfPresent(HTTPRequestEncoder.self)
-            let responseDecoderGone = server.removeIfPresent(ByteToMessageHandler<HTTPResponseDecoder>.self)
+            let responseDecoderGone = server.removeIfPresent(ByteToMessageHandler<UpstreamResponseDecoder>.self)
             decodersGone = requestDecoderGone.and(responseDecoderGone).map { _ in }
             try upstreamChannel.syncOptions?.setOption(.allowRemoteHalfClosure, value: true)
             // Paused at the 101; from here the side handler decides when to read.

@@ -24,6 +24,8 @@ protocol UpstreamConnection: AnyObject {
 /// (`HTTP2UpstreamPool`), chosen by the cluster's `protocol:`.
 protocol UpstreamConnectionProvider: AnyObject {
     var endpoint: ClusterConfiguration.Endpoint { get }
+    /// `host:port`, formatted once: exchanges and `httpCall` use it on every request.
+    var endpointText: String { get }
     func acquireConnection(_ completion: @escaping (Result<any UpstreamConnection, UpstreamError>) -> Void)
     /// Gives back a connection acquired but not used (its request was dropped meanwhile).
     func releaseConnection(_ connection: any UpstreamConnection)

@@ -42,7 +42,7 @@ final class UpstreamServices {
         }
         var head = head
         if head.headers.first(name: "host") == nil {
-            head.headers.add(name: "host", value: pool.endpoint.description)
+            head.headers.add(name: "host", value: pool.endpointText)
         }
         if let body {
             head.headers.setContentLength(body.readableBytes)

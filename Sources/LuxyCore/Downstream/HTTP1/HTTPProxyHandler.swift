@@ -6,42 +6,67 @@ import NIOHTTP1
 /// becomes an `HTTPExchangeDriver`, one at a time: on HTTP/1.1, requests pipelined behind the
 /// one being answered wait in order here; an h2 stream carries just one.
 ///
+/// On HTTP/1.1 responses leave as bytes (`HTTP1ResponseEncoder`), with no encoder handler in
+/// between; an h2 stream hands NIO's HTTP/2 codec response parts.
+///
 /// Reads are withheld (backpressure) while a request body piles up with nowhere to go, or
-/// while too many pipelined requests wait.
+/// while too many pipelined requests wait. One timer per connection serves the idle timeout
+/// and the request timeout of the exchange waiting on its upstream.
 final class HTTPProxyHandler: ChannelDuplexHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundIn = HTTPServerResponsePart
     typealias OutboundOut = HTTPServerResponsePart
+
+    /// Whether the connection carries another request after the current answer.
+    enum Persistence {
+        case keepAlive
+        /// The answer in progress (or the next one) is the last: it says `connection: close`.
+        case closeAfterResponse
+        /// The last answer went out: whatever the client pipelined behind it is not served
+        /// (it could never get its answer).
+        case closing
+    }
+
+    /// The request being read, as far as its body goes.
+    enum RequestReading {
+        /// No request, or its body ended.
+        case complete
+        /// Its body is still coming.
+        case body
+        /// Its body is still coming but its answer already went out (an early local reply),
+        /// so a parse error must not write a second one.
+        case bodyAfterAnswer
+    }
 
     /// As of the generation serving the current request: a reload may change it.
     private(set) var listener: ListenerConfiguration
     let loop: LoopContext
     private(set) var context: ChannelHandlerContext?
     private var driver: HTTPExchangeDriver?
+    private var persistence = Persistence.keepAlive
+    private var reading = RequestReading.complete
+    /// Between a response head and its end.
     private var responseInProgress = false
-    private var readsPaused = false
-    private var readPending = false
-    private var closeAfterResponse = false
-    /// The last response went out with `connection: close`: whatever the client pipelined
-    /// behind it is not served (it could never get its answer).
-    private var isClosing = false
-    /// The request being read still has body to come; `answeredOpenRequest` says its answer
-    /// already went out (an early local reply), so a parse error must not write a second one.
-    private var requestOpen = false
-    private var answeredOpenRequest = false
+    private var readGate = ReadGate()
     /// The connection's TLS facts, read from the pipeline once: they can't change after the handshake.
     private var tlsInfo: TLSConnectionInfo?
-    /// Idle keep-alive connections close after this. Checked by one timer per connection
-    /// rather than NIO's IdleStateHandler, which allocates a promise for every write.
-    private let idleTimeout: TimeAmount?
-    private var lastActivity = NIODeadline.now()
-    private var idleCheck: Scheduled<Void>?
+    /// What this connection serves with, resolved once per generation rather than per request.
+    private var serving: ListenerServing?
+    /// The connection's addresses and the client's address text, read once: NIO guards the
+    /// addresses with a lock on every access.
+    private var peer: ConnectionPeer?
     /// Parts of requests pipelined behind the one being answered (HTTP/1.1 only).
     private var pipelined = CircularBuffer<HTTPServerRequestPart>()
+    /// Set while queued requests are being served, so a request finishing inside that loop
+    /// does not start a second one.
     private var servingPipelined = false
     /// The request being served asked to switch protocols. NIO's decoder reads no further
     /// request after one, so it may become a tunnel, or else the connection's last request.
     private(set) var upgradeRequested = false
+    /// The method of the request being answered: a HEAD's answer has no body.
+    private var requestMethod = HTTPMethod.GET
+    private var encoder = HTTP1ResponseEncoder()
+    private var deadlines: ConnectionDeadlines
     /// One h2 stream carries one request: keep-alive, `connection: close` and the drain belong
     /// to the HTTP/2 connection (`HTTP2ServerConnection`), not to this handler.
     let isHTTP2Stream: Bool
@@ -50,61 +75,77 @@ final class HTTPProxyHandler: ChannelDuplexHandler {
         self.listener = listener
         self.loop = loop
         self.isHTTP2Stream = isHTTP2Stream
-        self.idleTimeout = idleTimeout
+        self.deadlines = ConnectionDeadlines(idleTimeout: idleTimeout)
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
         if !isHTTP2Stream { loop.connections[ObjectIdentifier(self)] = self }
-        if let idleTimeout { scheduleIdleCheck(in: idleTimeout) }
+        armTimer()
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
         loop.connections[ObjectIdentifier(self)] = nil
-        idleCheck?.cancel()
-        idleCheck = nil
+        deadlines.cancelTimer()
         self.context = nil
     }
 
-    /// The connection's addresses, read once: NIO guards them with a lock on every access.
-    private var cachedAddresses: (local: SocketAddress?, remote: SocketAddress?)?
+    // MARK: Deadlines
 
-    private func addresses(_ context: ChannelHandlerContext) -> (local: SocketAddress?, remote: SocketAddress?) {
-        if let cachedAddresses { return cachedAddresses }
-        let addresses = (context.channel.localAddress, context.channel.remoteAddress)
-        cachedAddresses = addresses
-        return addresses
+    /// The exchange waits on its upstream until `deadline`; then it gets a 504.
+    func armUpstreamDeadline(_ deadline: NIODeadline) {
+        deadlines.upstream = deadline
+        armTimer()
     }
 
-    private func scheduleIdleCheck(in delay: TimeAmount) {
-        guard let context else { return }
-        idleCheck = context.eventLoop.assumeIsolated().scheduleTask(in: delay) { [self] in
-            guard let idleTimeout else { return }
-            let quiet = NIODeadline.now() - lastActivity
-            if quiet < idleTimeout { return scheduleIdleCheck(in: idleTimeout - quiet) }
-            connectionIdle()
-            if self.context != nil { scheduleIdleCheck(in: idleTimeout) }
+    func clearUpstreamDeadline() {
+        deadlines.upstream = nil
+    }
+
+    private func armTimer() {
+        guard let context, let due = deadlines.nextCheck() else { return }
+        deadlines.schedule(at: due, on: context.eventLoop) { [weak self] in self?.deadlineReached() }
+    }
+
+    private func deadlineReached() {
+        let now = NIODeadline.now()
+        if let upstream = deadlines.upstream, upstream <= now {
+            deadlines.upstream = nil
+            driver?.upstreamTimedOut()
         }
+        // Idle with nothing in flight, or stalled mid-request by the client (a body that
+        // stopped coming): the connection goes. A request waiting on its upstream is bounded
+        // by the cluster's timeout instead.
+        let idleApplies = driver == nil || reading != .complete
+        if deadlines.idleExpired(at: now) {
+            if idleApplies {
+                driver?.abort()
+                driver = nil
+                context?.close(promise: nil)
+                return
+            }
+            deadlines.touch(now)
+        }
+        armTimer()
     }
 
-    /// Idle with nothing in flight, or stalled mid-request by the client (a body that stopped
-    /// coming): the connection goes. A request waiting on its upstream is bounded by the
-    /// cluster's timeout instead.
-    private func connectionIdle() {
-        guard driver == nil || requestOpen else { return }
-        driver?.abort()
-        driver = nil
-        context?.close(promise: nil)
+    private func peer(_ context: ChannelHandlerContext) -> ConnectionPeer {
+        if let peer { return peer }
+        let peer = ConnectionPeer(local: context.channel.localAddress, remote: context.channel.remoteAddress)
+        self.peer = peer
+        return peer
     }
+
+    // MARK: Reading requests
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        guard !isClosing else { return }
-        if idleTimeout != nil { lastActivity = .now() }
+        guard persistence != .closing else { return }
+        deadlines.touch()
         let part = Self.unwrapInboundIn(data)
         // Pipelining: a request that arrives while the previous one is still being answered
         // waits here, in order (answers must go out in request order).
         if !pipelined.isEmpty || (driver != nil && part.isHead) {
-            enqueuePipelined(part)
+            pipelined.append(part)
             return
         }
         handle(part, context: context)
@@ -113,32 +154,26 @@ final class HTTPProxyHandler: ChannelDuplexHandler {
     private func handle(_ part: HTTPServerRequestPart, context: ChannelHandlerContext) {
         switch part {
         case .head(var head):
-            requestOpen = true
-            answeredOpenRequest = false
+            reading = .body
+            requestMethod = head.method
             // A reload may have removed this listener: finish politely and let the client go.
             // (One it added serves from the pending generation until that is committed.)
-            guard let generation = loop.generation(serving: listener.name),
-                  let current = generation.listener(named: listener.name), current.proto == .http
-            else {
-                closeAfterResponse = true
+            guard let serving = currentServing() else {
+                persistence = .closeAfterResponse
                 writeLocalReply(LocalReply.error(.serviceUnavailable, "listener '\(listener.name)' was removed",
                                                  close: true))
                 return
             }
-            listener = current
-            if !isHTTP2Stream, head.headers.contains(name: "expect"),
-               head.headers[canonicalForm: "expect"].contains(where: { $0.lowercased() == "100-continue" }) {
+            let framing = RequestFraming(head.headers, isHTTP2: isHTTP2Stream)
+            if framing.expectsContinue {
                 // Answered here rather than by the upstream: NIO's client drops a 100, and the
                 // client would otherwise wait a second before sending its body.
                 head.headers.remove(name: "expect")
-                context.writeAndFlush(Self.wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: .continue))),
-                                      promise: nil)
+                context.writeAndFlush(NIOAny(HTTP1ResponseEncoder.continueHead(version: head.version)), promise: nil)
             }
-            if !isHTTP2Stream, !head.isKeepAlive || loop.isDraining { closeAfterResponse = true }
-            if !isHTTP2Stream, HTTPUpgrade.isUpgradeRequest(head.headers) {
-                upgradeRequested = true
-                closeAfterResponse = true
-            }
+            if !isHTTP2Stream, !head.isKeepAlive || loop.isDraining { persistence = .closeAfterResponse }
+            upgradeRequested = framing.isUpgrade
+            if framing.isUpgrade { persistence = .closeAfterResponse }
             // mTLS `allowed_identities`: refused before routing, so nothing reaches an upstream.
             if listener.tls != nil, tlsInfo == nil { tlsInfo = TLSSetup.connectionInfo(of: context.channel) }
             let tls = listener.tls == nil ? nil : tlsInfo
@@ -147,8 +182,8 @@ final class HTTPProxyHandler: ChannelDuplexHandler {
                 writeLocalReply(LocalReply.error(.forbidden, "client certificate identity is not allowed"))
                 return
             }
-            let driver = HTTPExchangeDriver(handler: self, generation: generation, head: head,
-                                            local: addresses(context).local, remote: addresses(context).remote)
+            let driver = HTTPExchangeDriver(handler: self, serving: serving, head: head, framing: framing,
+                                            peer: peer(context))
             driver.exchange.tls = tls
             self.driver = driver
             loop.stats.downstreamRequests += 1
@@ -156,9 +191,19 @@ final class HTTPProxyHandler: ChannelDuplexHandler {
         case .body(let body):
             driver?.requestBodyPart(body)
         case .end(let trailers):
-            requestOpen = false
+            reading = .complete
             driver?.requestEnded(trailers)
         }
+    }
+
+    /// The listener, router and chain of the generation that serves this listener now.
+    private func currentServing() -> ListenerServing? {
+        guard let generation = loop.generation(serving: listener.name) else { return nil }
+        if let serving, serving.generationNumber == generation.number { return serving }
+        guard let serving = generation.servings[listener.name] else { return nil }
+        listener = serving.listener
+        self.serving = serving
+        return serving
     }
 
     func errorCaught(context: ChannelHandlerContext, error: Error) {
@@ -170,10 +215,10 @@ final class HTTPProxyHandler: ChannelDuplexHandler {
         // Nothing reaches the upstream, since a request is only forwarded once its head parsed.
         loop.stats.increment("downstream_bad_requests")
         pipelined.removeAll()
-        if driver != nil, !requestOpen {
+        if driver != nil, reading == .complete {
             // What broke came after a complete request (bytes behind a `connection: close`,
             // say): that request still gets its answer, then the connection closes.
-            closeAfterResponse = true
+            persistence = .closeAfterResponse
             setReadsPaused(true)
             return
         }
@@ -182,15 +227,14 @@ final class HTTPProxyHandler: ChannelDuplexHandler {
         let requestsAhead = driver != nil
         driver?.abort()
         driver = nil
-        pipelined.removeAll()
-        if !responseInProgress, !answeredOpenRequest, !requestsAhead {
+        if !responseInProgress, reading != .bodyAfterAnswer, !requestsAhead {
             let reply: (head: HTTPResponseHead, body: ByteBuffer)
             if case .headerOverflow = parserError {
                 reply = LocalReply.error(.requestHeaderFieldsTooLarge, "request headers too large", close: true)
             } else {
                 reply = LocalReply.error(.badRequest, "malformed request: \(parserError)", close: true)
             }
-            closeAfterResponse = true
+            persistence = .closeAfterResponse
             writeLocalReply(reply)
         } else {
             context.close(promise: nil)
@@ -211,24 +255,16 @@ final class HTTPProxyHandler: ChannelDuplexHandler {
     // MARK: Backpressure
 
     func read(context: ChannelHandlerContext) {
-        if readsPaused || pipelineFull {
-            readPending = true
-        } else {
-            context.read()
-        }
+        if readGate.shouldRead(pipelineFull: pipelineFull) { context.read() }
     }
 
     func setReadsPaused(_ paused: Bool) {
-        guard paused != readsPaused else { return }
-        readsPaused = paused
+        guard readGate.setPaused(paused) else { return }
         resumeReadingIfAllowed()
     }
 
     private func resumeReadingIfAllowed() {
-        if !readsPaused, !pipelineFull, readPending, let context {
-            readPending = false
-            context.read()
-        }
+        if let context, readGate.takePendingRead(pipelineFull: pipelineFull) { context.read() }
     }
 
     // MARK: Pipelining
@@ -238,20 +274,16 @@ final class HTTPProxyHandler: ChannelDuplexHandler {
 
     private var pipelineFull: Bool { pipelined.count >= Self.maxPipelinedParts }
 
-    private func enqueuePipelined(_ part: HTTPServerRequestPart) {
-        pipelined.append(part)
-    }
-
     /// The request being answered is done: serve what waited behind it, in order.
     private func servePipelined() {
         guard !servingPipelined, let context else { return }
         servingPipelined = true
         defer { servingPipelined = false }
-        while !isClosing, let next = pipelined.first, driver == nil || !next.isHead {
+        while persistence != .closing, let next = pipelined.first, driver == nil || !next.isHead {
             pipelined.removeFirst()
             handle(next, context: context)
         }
-        if isClosing { pipelined.removeAll() }
+        if persistence == .closing { pipelined.removeAll() }
         resumeReadingIfAllowed()
     }
 
@@ -259,40 +291,59 @@ final class HTTPProxyHandler: ChannelDuplexHandler {
 
     func writeResponseHead(_ head: HTTPResponseHead) {
         guard let context else { return }
+        responseInProgress = true
+        if isHTTP2Stream {
+            context.write(Self.wrapOutboundOut(.head(head)), promise: nil)
+            return
+        }
         var head = head
-        if closeAfterResponse, !isHTTP2Stream {
+        if persistence != .keepAlive {
             head.headers.replaceOrAdd(name: "connection", value: "close")
         }
-        responseInProgress = true
-        context.write(Self.wrapOutboundOut(.head(head)), promise: nil)
+        context.write(NIOAny(encoder.encodeHead(head, respondingTo: requestMethod, allocator: context.channel.allocator)),
+                      promise: nil)
     }
 
     /// The 101 of a WebSocket upgrade: the last HTTP this connection writes, without the
     /// `connection: close` an upgrade request otherwise earns.
     func writeUpgradeResponse(_ head: HTTPResponseHead) {
-        context?.writeAndFlush(Self.wrapOutboundOut(.head(head)), promise: nil)
+        guard let context else { return }
+        context.writeAndFlush(NIOAny(encoder.encodeHead(head, respondingTo: requestMethod,
+                                                        allocator: context.channel.allocator)), promise: nil)
     }
 
     func writeResponseBody(_ body: ByteBuffer, flush: Bool = true) {
         guard let context else { return }
-        if flush {
-            context.writeAndFlush(Self.wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
-        } else {
+        if isHTTP2Stream {
             context.write(Self.wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
+        } else {
+            encoder.framing.writeBody(body, allocator: context.channel.allocator) {
+                context.write(NIOAny($0), promise: nil)
+            }
         }
+        if flush { context.flush() }
     }
 
     func writeResponseEnd(_ trailers: HTTPHeaders?) {
         guard let context else { return }
         responseInProgress = false
-        if idleTimeout != nil { lastActivity = .now() }
-        if requestOpen { answeredOpenRequest = true }
-        let close = closeAfterResponse && !isHTTP2Stream
-        if close { isClosing = true }
-        let written = context.writeAndFlush(Self.wrapOutboundOut(.end(trailers)))
-        if close {
-            written.assumeIsolated().whenComplete { _ in context.close(promise: nil) }
+        deadlines.touch()
+        if reading == .body { reading = .bodyAfterAnswer }
+        if isHTTP2Stream {
+            context.writeAndFlush(Self.wrapOutboundOut(.end(trailers)), promise: nil)
+            return
         }
+        let end = encoder.framing.endBody(trailers: trailers, allocator: context.channel.allocator)
+        guard persistence != .keepAlive else {
+            if let end { context.write(NIOAny(end), promise: nil) }
+            context.flush()
+            return
+        }
+        // The last answer: the connection closes once it is out. Only here does a write
+        // need its promise.
+        persistence = .closing
+        let written = context.writeAndFlush(NIOAny(end ?? ByteBuffer()))
+        written.assumeIsolated().whenComplete { _ in context.close(promise: nil) }
     }
 
     func writeLocalReply(_ reply: (head: HTTPResponseHead, body: ByteBuffer)) {
@@ -308,18 +359,21 @@ final class HTTPProxyHandler: ChannelDuplexHandler {
     }
 
     func exchangeFinished(_ finished: HTTPExchangeDriver) {
-        if driver === finished { driver = nil }
+        if driver === finished {
+            driver = nil
+            deadlines.upstream = nil
+        }
         if !pipelined.isEmpty { servePipelined() }
     }
 
     /// This response must end the connection (an HTTP/1.0 body delimited by the close).
     func closeAfterThisResponse() {
-        closeAfterResponse = true
+        if persistence == .keepAlive { persistence = .closeAfterResponse }
     }
 
     /// Graceful shutdown: idle connections close now, busy ones after their response.
     func quiesce() {
-        closeAfterResponse = true
+        closeAfterThisResponse()
         if driver == nil { context?.close(promise: nil) }
     }
 }

@@ -20,10 +20,14 @@ extension UpstreamResponseReceiver {
 
 /// The last handler of an upstream HTTP/1.1 connection. It carries one request at a time and
 /// goes back to its pool when the response ended on a connection both sides keep alive.
+/// Requests leave it as bytes (`HTTP1RequestEncoder`); responses come from the decoder
+/// in front of it, which it tells of each request.
 final class UpstreamConnectionHandler: ChannelInboundHandler {
     typealias InboundIn = HTTPClientResponsePart
-    typealias OutboundOut = HTTPClientRequestPart
+    typealias OutboundOut = ByteBuffer
 
+    private let decoder: UpstreamResponseDecoder
+    private var encoder = HTTP1RequestEncoder()
     private var context: ChannelHandlerContext?
     private var receiver: UpstreamResponseReceiver?
     private var requestKeepAlive = true
@@ -40,6 +44,10 @@ final class UpstreamConnectionHandler: ChannelInboundHandler {
     var isUsable: Bool { context?.channel.isActive ?? false }
     private(set) var isReused = false
     var channel: Channel? { context?.channel }
+
+    init(decoder: UpstreamResponseDecoder) {
+        self.decoder = decoder
+    }
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
@@ -60,12 +68,24 @@ final class UpstreamConnectionHandler: ChannelInboundHandler {
 
     func send(_ part: HTTPClientRequestPart, flush: Bool) {
         guard let context else { return }
-        if case .end = part { requestSent = true }
-        if flush {
-            context.writeAndFlush(Self.wrapOutboundOut(part), promise: nil)
-        } else {
-            context.write(Self.wrapOutboundOut(part), promise: nil)
+        switch part {
+        case .head(let head):
+            decoder.expectResponse(to: head)
+            context.write(Self.wrapOutboundOut(encoder.encodeHead(head, allocator: context.channel.allocator)),
+                          promise: nil)
+        case .body(.byteBuffer(let body)):
+            encoder.framing.writeBody(body, allocator: context.channel.allocator) {
+                context.write(Self.wrapOutboundOut($0), promise: nil)
+            }
+        case .body(.fileRegion):
+            preconditionFailure("request bodies are byte buffers")
+        case .end(let trailers):
+            requestSent = true
+            if let end = encoder.framing.endBody(trailers: trailers, allocator: context.channel.allocator) {
+                context.write(Self.wrapOutboundOut(end), promise: nil)
+            }
         }
+        if flush { context.flush() }
     }
 
     func flush() {

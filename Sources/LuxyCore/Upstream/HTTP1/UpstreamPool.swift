@@ -7,6 +7,7 @@ import NIOPosix
 /// lock; the connections it opens live on the same loop as the requests that use them.
 final class UpstreamPool {
     let endpoint: ClusterConfiguration.Endpoint
+    let endpointText: String
     private let eventLoop: EventLoop
     private let connectTimeout: TimeAmount
     private let maxIdle: Int
@@ -17,6 +18,7 @@ final class UpstreamPool {
     init(endpoint: ClusterConfiguration.Endpoint, eventLoop: EventLoop, connectTimeout: TimeAmount, maxIdle: Int,
          tls: UpstreamTLS? = nil) {
         self.endpoint = endpoint
+        self.endpointText = endpoint.description
         self.tls = tls
         self.eventLoop = eventLoop
         self.connectTimeout = connectTimeout
@@ -56,11 +58,12 @@ final class UpstreamPool {
     private func connect(_ completion: @escaping (Result<UpstreamConnectionHandler, UpstreamError>) -> Void) {
         UpstreamConnector.connect(to: endpoint, on: eventLoop, timeout: connectTimeout, tls: tls, configure: { channel in
             // Bytes an upstream sends right behind a 101 are the tunnel's: kept when the decoder
-            // is removed. Request headers are valid by construction (parsed from the client, or
-            // set by a script through the checking Lua host), so NIO's validator is left out.
-            try channel.pipeline.syncOperations.addHTTPClientHandlers(
-                leftOverBytesStrategy: .forwardBytes, enableOutboundHeaderValidation: false)
-            try channel.pipeline.syncOperations.addHandler(UpstreamConnectionHandler())
+            // is removed. Requests are written as bytes by the connection handler itself; their
+            // headers are valid by construction (parsed from the client, or set by a script
+            // through the checking Lua host), so no validator runs either.
+            let decoder = UpstreamResponseDecoder(leftOverBytesStrategy: .forwardBytes)
+            try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(decoder))
+            try channel.pipeline.syncOperations.addHandler(UpstreamConnectionHandler(decoder: decoder))
         }) { result in
             // A TLS connection is handed out only once its handshake succeeded.
             completion(result.flatMap { channel in

@@ -8,17 +8,17 @@ enum UpstreamRequestHead {
     /// `Connection: upgrade` go along (every other hop-by-hop field still does not).
     static func make(from exchange: HTTPExchange, keepingUpgrade: Bool = false) -> HTTPRequestHead {
         var head = exchange.requestHead
-        let chunked = head.headers[canonicalForm: "transfer-encoding"].last?.lowercased() == "chunked"
+        let chunked = exchange.framing.chunked
         let upgrade = keepingUpgrade ? head.headers["upgrade"] : []
         HopByHopHeaders.strip(&head.headers)
         HTTPUpgrade.restore(upgrade, into: &head.headers)
-        head.version = .http1_1
+        if head.version != .http1_1 { head.version = .http1_1 }
         if exchange.request.isWanted, exchange.request.isComplete {
             head.headers.setContentLength(exchange.request.bufferedBytes)
         } else if chunked, !head.headers.contains(name: "content-length") {
             head.headers.add(name: "transfer-encoding", value: "chunked")
         }
-        if let ip = exchange.downstreamRemoteAddress?.ipAddress {
+        if let ip = exchange.peer.remoteIP {
             if let existing = head.headers.first(name: "x-forwarded-for") {
                 head.headers.replaceOrAdd(name: "x-forwarded-for", value: "\(existing), \(ip)")
             } else {

@@ -6,6 +6,7 @@ import NIOCore
 /// acquire; the streams it still carries finish on it. Loop-confined, no lock.
 final class HTTP2UpstreamPool: UpstreamConnectionProvider {
     let endpoint: ClusterConfiguration.Endpoint
+    let endpointText: String
     private let eventLoop: EventLoop
     private let connectTimeout: TimeAmount
     private let tls: UpstreamTLS?
@@ -14,6 +15,7 @@ final class HTTP2UpstreamPool: UpstreamConnectionProvider {
 
     init(endpoint: ClusterConfiguration.Endpoint, eventLoop: EventLoop, connectTimeout: TimeAmount, tls: UpstreamTLS?) {
         self.endpoint = endpoint
+        self.endpointText = endpoint.description
         self.eventLoop = eventLoop
         self.connectTimeout = connectTimeout
         self.tls = tls

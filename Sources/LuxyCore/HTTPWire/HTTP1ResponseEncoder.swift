@@ -1,0 +1,45 @@
+import NIOCore
+import NIOHTTP1
+
+/// Turns the responses of one HTTP/1.1 connection into bytes, in the connection handler rather
+/// than in a pipeline handler of its own. Framing follows NIO's `HTTPResponseEncoder`: a
+/// response that may have a body gets `content-length` or else `transfer-encoding: chunked`
+/// (or, to an HTTP/1.0 client, runs to the close); answers to HEAD and CONNECT carry none.
+struct HTTP1ResponseEncoder {
+    private(set) var framing = HTTP1BodyFraming.none
+
+    /// The head's bytes. `method` is the request's, which decides whether a body may follow.
+    mutating func encodeHead(_ head: HTTPResponseHead, respondingTo method: HTTPMethod,
+                             allocator: ByteBufferAllocator) -> ByteBuffer {
+        var headers = head.headers
+        let suppressBody = method == .HEAD || method == .CONNECT
+        if method == .CONNECT || !head.status.mayHaveResponseBody {
+            headers.removeIfPresent("content-length")
+            headers.removeIfPresent("transfer-encoding")
+            framing = .none
+        } else if headers.contains(name: "content-length") {
+            headers.removeIfPresent("transfer-encoding")
+            framing = .contentLength
+        } else if head.version.major == 1 && head.version.minor >= 1 {
+            headers.replaceOrAdd(name: "transfer-encoding", value: "chunked")
+            framing = .chunked
+        } else {
+            framing = .untilClose
+        }
+        if suppressBody { framing = .none }
+
+        var buffer = allocator.buffer(capacity: 64 + headers.count * 32)
+        buffer.writeStaticString(head.version.minor == 0 && head.version.major == 1 ? "HTTP/1.0 " : "HTTP/1.1 ")
+        buffer.writeDecimal(Int(head.status.code))
+        buffer.writeStaticString(" ")
+        buffer.writeString(head.status.reasonPhrase)
+        buffer.writeStaticString("\r\n")
+        buffer.writeHeaderFields(headers)
+        return buffer
+    }
+
+    /// `100 Continue`, written before the request body comes.
+    static func continueHead(version: HTTPVersion) -> ByteBuffer {
+        ByteBuffer(string: version.minor == 0 ? "HTTP/1.0 100 Continue\r\n\r\n" : "HTTP/1.1 100 Continue\r\n\r\n")
+    }
+}

@@ -1,0 +1,48 @@
+import NIOHTTP1
+
+/// What a request head says about its body and its connection, read in one pass over its
+/// fields when it is parsed, so nothing later scans the head again for it.
+struct RequestFraming {
+    /// `Transfer-Encoding` is present: the body is chunked (the decoder refused anything else).
+    private(set) var hasTransferEncoding = false
+    /// The last transfer coding is `chunked`.
+    private(set) var chunked = false
+    private(set) var contentLength: Int?
+    /// `Expect: 100-continue` on HTTP/1.1 (h2 has no interim answer to send).
+    private(set) var expectsContinue = false
+    /// An `Upgrade` field and `upgrade` among the `Connection` options (RFC 9110 §7.8).
+    private(set) var isUpgrade = false
+    /// An upgrade that offers `websocket`.
+    private(set) var isWebSocket = false
+
+    var hasBody: Bool { hasTransferEncoding || (contentLength ?? 0) > 0 }
+
+    init(_ headers: HTTPHeaders, isHTTP2: Bool) {
+        var upgradeField = false
+        var connectionUpgrade = false
+        var offersWebSocket = false
+        for (name, value) in headers {
+            switch name.utf8.count {
+            case 6 where name.equalsLowercased("expect"):
+                if !isHTTP2, value.containsListToken("100-continue") { expectsContinue = true }
+            case 7 where name.equalsLowercased("upgrade"):
+                upgradeField = true
+                if value.containsListToken("websocket") { offersWebSocket = true }
+            case 10 where name.equalsLowercased("connection"):
+                if value.containsListToken("upgrade") { connectionUpgrade = true }
+            case 14 where name.equalsLowercased("content-length"):
+                contentLength = Int(value)
+            case 17 where name.equalsLowercased("transfer-encoding"):
+                hasTransferEncoding = true
+                _ = value.forEachListElement { coding in
+                    chunked = coding.equalsLowercased("chunked")
+                    return false
+                }
+            default:
+                continue
+            }
+        }
+        isUpgrade = !isHTTP2 && upgradeField && connectionUpgrade
+        isWebSocket = isUpgrade && offersWebSocket
+    }
+}
