@@ -6,6 +6,7 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .executable(name: "luxy", targets: ["luxy"]),
+        .executable(name: "luxy-alloc-counter", targets: ["LuxyAllocationCounter"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -64,6 +65,14 @@ let package = Package(
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+        ]),
+        // Replaces malloc and friends to count them: link it into the allocation counter only.
+        .target(name: "CAllocationCounter"),
+        .executableTarget(name: "LuxyAllocationCounter", dependencies: [
+            "CAllocationCounter", "LuxyCore", "LuxyPlugins",
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
         ]),
         .testTarget(name: "LuxyConfigTests", dependencies: ["LuxyConfig"]),
         .testTarget(name: "LuxyLuaTests", dependencies: ["LuxyLua", "LuxyConfig"]),
