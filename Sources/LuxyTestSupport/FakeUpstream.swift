@@ -32,6 +32,7 @@ public final class FakeUpstream: Sendable {
 
     struct State {
         var received: [Received] = []
+        var connectionsAccepted = 0
         var held: [@Sendable () -> Void] = []
     }
 
@@ -42,6 +43,7 @@ public final class FakeUpstream: Sendable {
         let state = NIOLockedValueBox(State())
         let sslContext = try tls.map { try NIOSSLContext(configuration: $0) }
         let channel = try await LoopbackServer.bind(group: group, tls: sslContext) { channel in
+            state.withLockedValue { $0.connectionsAccepted += 1 }
             try channel.pipeline.syncOperations.configureHTTPServerPipeline()
             try channel.pipeline.syncOperations.addHandler(FakeUpstreamHandler(name: name, state: state))
         }
@@ -58,6 +60,9 @@ public final class FakeUpstream: Sendable {
     public var address: String { "127.0.0.1:\(port)" }
 
     public var received: [Received] { state.withLockedValue { $0.received } }
+
+    /// Connections the proxy opened to this upstream so far.
+    public var connectionsAccepted: Int { state.withLockedValue { $0.connectionsAccepted } }
 
     public var heldCount: Int { state.withLockedValue { $0.held.count } }
 

@@ -34,17 +34,29 @@ public final class TestProxy: Sendable {
         try yaml.replacingOccurrences(of: "{{modules}}", with: repositoryModules)
             .write(toFile: configFile, atomically: true, encoding: .utf8)
         let logs = TestLogCapture()
-        let server = try await ProxyServer(group: group, logger: logs.logger)
+        // `workers:` picks the number of event loops, as `luxy run` does: a config that says
+        // `workers: 1` gets a group of its own with one loop, so every connection meets the
+        // same pools and Lua VM.
+        var ownGroup: MultiThreadedEventLoopGroup?
+        if let workers = (try? ConfigurationSnapshot.load(configFile: configFile))?.configuration.workers,
+           workers != Array(group.makeIterator()).count {
+            ownGroup = MultiThreadedEventLoopGroup(numberOfThreads: workers)
+        }
+        let server = try await ProxyServer(group: ownGroup ?? group, logger: logs.logger)
         let runtime = LuxyRuntime(configFile: configFile, server: server, logger: logs.logger)
         try await runtime.reload()
-        return TestProxy(directory: directory, server: server, runtime: runtime, logs: logs)
+        return TestProxy(directory: directory, server: server, runtime: runtime, logs: logs, ownGroup: ownGroup)
     }
 
-    private init(directory: String, server: ProxyServer, runtime: LuxyRuntime, logs: TestLogCapture) {
+    private let ownGroup: MultiThreadedEventLoopGroup?
+
+    private init(directory: String, server: ProxyServer, runtime: LuxyRuntime, logs: TestLogCapture,
+                 ownGroup: MultiThreadedEventLoopGroup?) {
         self.directory = directory
         self.server = server
         self.runtime = runtime
         self.logs = logs
+        self.ownGroup = ownGroup
     }
 
     /// The port a listener is bound to (configs use port 0).
@@ -63,6 +75,7 @@ public final class TestProxy: Sendable {
 
     public func stop() async {
         await server.shutdown(drainTimeout: .seconds(1))
+        try? await ownGroup?.shutdownGracefully()
         try? FileManager.default.removeItem(atPath: directory)
     }
 }

@@ -19,19 +19,22 @@ final class HTTPEdgeCaseTests: IntegrationTestCase {
     }
 
     func testEarlyUpstreamAnswerDoesNotPoisonThePool() async throws {
-        let proxy = try await startProxy(standardConfig())
+        // One worker: the second client's requests go through the same pool as the first's.
+        let proxy = try await startProxy(standardConfig(workers: 1))
         let client = try await connect(proxy)
         try await client.send("POST /early HTTP/1.1\r\nhost: x\r\ncontent-length: 10\r\n\r\n12345")
         let early = try await client.readResponse()
         XCTAssertEqual(early.status, 401)
         try await client.send("67890")
-        // The next requests (possibly on a pooled upstream connection) see their own answers.
+        // The next requests see their own answers, on one pooled upstream connection: the one
+        // whose request never went out whole was closed, not given back to the pool.
         let other = try await connect(proxy)
         for index in 0..<3 {
             let response = try await other.request("GET", "/after-\(index)")
             XCTAssertEqual(response.status, 200)
             XCTAssertTrue(response.body.hasPrefix("GET /after-\(index)"), response.body)
         }
+        XCTAssertEqual(upstream.connectionsAccepted, 2, "the early exchange's connection, then one pooled for the rest")
     }
 
     func testExpectContinueIsAnsweredByTheProxy() async throws {

@@ -24,10 +24,12 @@ class IntegrationTestCase: XCTestCase {
 
     /// A config with one inbound listener routing everything to `backend` (the fake upstream),
     /// `/echo` to the echo action, and the given chain stages.
+    /// `workers: 1` pins every connection to one loop, for tests about per-loop state (pools,
+    /// the Lua VM) that a second connection must find.
     func standardConfig(inboundStages: String = "", routes extraRoutes: String = "",
-                        cluster extraCluster: String = "", limits: String = "") -> String {
+                        cluster extraCluster: String = "", limits: String = "", workers: Int = 2) -> String {
         """
-        workers: 2
+        workers: \(workers)
         modules_dir: {{modules}}
         \(limits)
         listeners:

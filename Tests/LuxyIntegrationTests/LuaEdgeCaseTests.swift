@@ -211,7 +211,8 @@ final class LuaEdgeCaseIntegrationTests: IntegrationTestCase {
           - name: auth
             endpoints: ["\(auth.address)"]
         """
-        let proxy = try await startLuaProxy([LuaPlugin("caller", script)], cluster: cluster)
+        // One worker: the next client runs on the VM and the pools the abandoned call used.
+        let proxy = try await startLuaProxy([LuaPlugin("caller", script)], cluster: cluster, workers: 1)
         let leaving = try await connect(proxy)
         try await leaving.send("GET /wait HTTP/1.1\r\nhost: x\r\n\r\n")
         let called = await pollLuaEffect { auth.received.count == 1 }
@@ -228,6 +229,13 @@ final class LuaEdgeCaseIntegrationTests: IntegrationTestCase {
         XCTAssertEqual(slow.status, 200)
         XCTAssertLessThan(ContinuousClock.now - start, .seconds(3))
         XCTAssertFalse(upstream.received.contains { $0.head.uri == "/wait" }, "the abandoned request never went upstream")
+        // By now (after /delay/400) the abandoned call's answer came back and its connection
+        // went back to the loop's pool: the next call reuses it.
+        let waited = try await client.request("GET", "/wait")
+        XCTAssertEqual(waited.status, 200, waited.body)
+        XCTAssertEqual(upstream.received.last?.head.headers.first(name: "x-after-call"), "reached")
+        XCTAssertEqual(auth.received.count, 2)
+        XCTAssertEqual(auth.connectionsAccepted, 1, "the second call ran on the connection the abandoned one released")
         await auth.stop()
     }
 }

@@ -29,9 +29,9 @@ extension IntegrationTestCase {
 
     /// `standardConfig` with these Lua stages on `inbound-http`, started.
     func startLuaProxy(_ plugins: [LuaPlugin], routes: String = "", cluster: String = "",
-                       limits: String = "") async throws -> TestProxy {
+                       limits: String = "", workers: Int = 2) async throws -> TestProxy {
         let yaml = standardConfig(inboundStages: stagesYAML(plugins), routes: routes, cluster: cluster,
-                                  limits: limits)
+                                  limits: limits, workers: workers)
         var sources: [String: String] = [:]
         for plugin in plugins { sources[plugin.name] = plugin.source }
         return try await startProxy(yaml, plugins: sources)

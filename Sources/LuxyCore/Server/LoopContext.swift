@@ -1,7 +1,7 @@
 import NIOCore
 
 /// Per event loop for the life of the process: the generation new requests start on, the
-/// counters, and the open connections (for a graceful drain). Only touched on its loop.
+/// counters, the upstream pools, and the open connections (for a graceful drain). Only touched on its loop.
 final class LoopContext {
     let eventLoop: EventLoop
     let stats = ProxyStats()
@@ -14,8 +14,12 @@ final class LoopContext {
     var connections: [ObjectIdentifier: any DrainableConnection] = [:]
     var isDraining = false
 
-    init(eventLoop: EventLoop) {
+    /// Upstream clusters and their pools, shared by the generations that use them.
+    let upstreamClusters: UpstreamClusterRegistry
+
+    init(eventLoop: EventLoop, tlsStores: TLSContextRegistry?) {
         self.eventLoop = eventLoop
+        self.upstreamClusters = UpstreamClusterRegistry(eventLoop: eventLoop, tlsStores: tlsStores)
     }
 
     func commitPending() {

@@ -2,7 +2,7 @@ import LuxyConfig
 import NIOCore
 
 /// What one event loop serves with in one generation: the routers, the Lua stage chains and
-/// the upstream pools. Requests keep the generation they started on; once a newer one is
+/// the clusters it uses (whose pools outlive it when the next generation keeps them). Requests keep the generation they started on; once a newer one is
 /// installed and the last such request ends, this one is closed on its loop.
 public final class LoopGeneration {
     public let number: Int
@@ -21,7 +21,7 @@ public final class LoopGeneration {
     private(set) var isClosed = false
 
     init(number: Int, configuration: LuxyConfiguration, chains: [ChainName: HTTPStageChain],
-         eventLoop: EventLoop, stats: ProxyStats, onClose: (() -> Void)?, tlsStores: TLSContextRegistry? = nil,
+         eventLoop: EventLoop, stats: ProxyStats, onClose: (() -> Void)?, upstreamClusters: UpstreamClusterRegistry,
          tcpChains: [ChainName: TCPStageChain] = [:]) throws {
         self.number = number
         self.configuration = configuration
@@ -33,8 +33,8 @@ public final class LoopGeneration {
         self.listenersByName = Dictionary(configuration.listeners.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
         self.chains = chains
         self.tcpChains = tcpChains
-        self.services = UpstreamServices(clusters: configuration.clusters, eventLoop: eventLoop, stats: stats,
-                                         tlsStores: tlsStores)
+        self.services = UpstreamServices(clusters: configuration.clusters, registry: upstreamClusters,
+                                         eventLoop: eventLoop, stats: stats)
         services.maxCallResponseBytes = configuration.limits.maxBufferedBodyBytes
         self.onClose = onClose
         for listener in configuration.listeners where listener.proto == .http {

@@ -37,13 +37,14 @@ public actor ProxyServer {
     public init(group: EventLoopGroup, logger: Logger) async throws {
         self.group = group
         self.logger = logger
-        self.tlsStores = TLSContextRegistry(logger: logger)
+        let tlsStores = TLSContextRegistry(logger: logger)
+        self.tlsStores = tlsStores
         var loops: [EventLoop] = []
         var contexts: [ObjectIdentifier: NIOLoopBound<LoopContext>] = [:]
         for loop in group.makeIterator() {
             loops.append(loop)
             contexts[ObjectIdentifier(loop)] = try await loop.submit {
-                NIOLoopBound(LoopContext(eventLoop: loop), eventLoop: loop)
+                NIOLoopBound(LoopContext(eventLoop: loop, tlsStores: tlsStores), eventLoop: loop)
             }.get()
         }
         self.loops = loops
@@ -66,7 +67,7 @@ public actor ProxyServer {
                     let chains = try stages.makeChains(for: configuration, generation: number, on: loop)
                     context.pendingGeneration = try LoopGeneration(
                         number: number, configuration: configuration, chains: chains.chains,
-                        eventLoop: loop, stats: context.stats, onClose: chains.onClose, tlsStores: tlsStores,
+                        eventLoop: loop, stats: context.stats, onClose: chains.onClose, upstreamClusters: context.upstreamClusters,
                         tcpChains: chains.tcpChains)
                 }.get()
             }

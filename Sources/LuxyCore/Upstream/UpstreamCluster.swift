@@ -2,8 +2,11 @@ import LuxyConfig
 import NIOCore
 
 /// One cluster as seen from one event loop: its endpoints' pools and the balancer's position.
+/// Shared by the generations whose configuration has it unchanged (`UpstreamClusterRegistry`).
 final class UpstreamCluster {
     let config: ClusterConfiguration
+    /// Generations using this cluster on its loop; the pools close when the last one goes.
+    var users = 0
     /// Per endpoint: a pool of HTTP/1.1 connections, or one multiplexed HTTP/2 connection.
     let pools: [any UpstreamConnectionProvider]
     private let tlsStore: TLSContextStore?
@@ -34,6 +37,11 @@ final class UpstreamCluster {
     func tls(for endpoint: ClusterConfiguration.Endpoint) -> UpstreamTLS? {
         guard let tlsStore, let tls = config.tls else { return nil }
         return UpstreamTLS(store: tlsStore, tls: tls, host: endpoint.host)
+    }
+
+    /// Idle connections close; connections still carrying a request finish it first.
+    func close() {
+        for pool in pools { pool.close() }
     }
 
     var requestTimeout: TimeAmount { .milliseconds(Int64(config.requestTimeoutMilliseconds)) }

@@ -7,26 +7,26 @@ import NIOHTTP1
 final class UpstreamServices {
     let eventLoop: EventLoop
     let stats: ProxyStats
+    private let registry: UpstreamClusterRegistry
     private let clusters: [String: UpstreamCluster]
     /// A side call's response is held whole in memory (and then in Lua): bounded like a body.
     var maxCallResponseBytes = Int.max
 
-    init(clusters: [ClusterConfiguration], eventLoop: EventLoop, stats: ProxyStats, tlsStores: TLSContextRegistry? = nil) {
+    /// Takes the loop's clusters for `clusters` from `registry`: unchanged ones keep their pools.
+    init(clusters: [ClusterConfiguration], registry: UpstreamClusterRegistry, eventLoop: EventLoop, stats: ProxyStats) {
         self.eventLoop = eventLoop
         self.stats = stats
-        self.clusters = Dictionary(uniqueKeysWithValues: clusters.map {
-            ($0.name, UpstreamCluster(config: $0, eventLoop: eventLoop, tlsStores: tlsStores))
-        })
+        self.registry = registry
+        self.clusters = Dictionary(uniqueKeysWithValues: clusters.map { ($0.name, registry.acquire($0)) })
     }
 
     func cluster(named name: String) -> UpstreamCluster? {
         clusters[name]
     }
 
+    /// The generation is gone: its clusters lose a user (pools a newer generation shares stay).
     func close() {
-        for cluster in clusters.values {
-            for pool in cluster.pools { pool.close() }
-        }
+        for cluster in clusters.values { registry.release(cluster) }
     }
 
     func call(cluster name: String, head: HTTPRequestHead, body: ByteBuffer?, timeout: TimeAmount,
