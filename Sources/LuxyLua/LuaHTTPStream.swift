@@ -8,6 +8,11 @@ public enum LuaPhaseOutcome: Sendable {
     case failed(LuaScriptError)
 }
 
+/// Told how a phase run ended, exactly once per `LuaHTTPStream.run`.
+public protocol LuaPhaseReceiver: AnyObject {
+    func phaseEnded(_ outcome: LuaPhaseOutcome)
+}
+
 /// One HTTP request as Lua sees it; its request and response phases share it (dynamic
 /// metadata lives here). Phases run one at a time, each in a coroutine of its own.
 public final class LuaHTTPStream {
@@ -26,25 +31,26 @@ public final class LuaHTTPStream {
 
     deinit { finish() }
 
-    /// Runs the script's `on_request`/`envoy_on_request` (or the response pair) in a new
-    /// coroutine. `completion` is called exactly once: synchronously when the phase never
-    /// waited, else on the loop the host calls back on.
-    public func run(_ script: LuaScript, phase: LuaHTTPPhase, completion: @escaping (LuaPhaseOutcome) -> Void) {
+    /// Runs the script's `on_request`/`envoy_on_request` (or the response pair) in a
+    /// coroutine. `receiver` hears exactly once how it ended: synchronously when the phase
+    /// never waited, else on the loop the host calls back on. A phase the script does not
+    /// define ends at once without entering the VM.
+    public func run(_ script: LuaScript, phase: LuaHTTPPhase, receiver: LuaPhaseReceiver) {
         func fail(_ message: String) {
-            completion(.failed(LuaScriptError(message: message, chunkName: script.chunkName)))
+            receiver.phaseEnded(.failed(LuaScriptError(message: message, chunkName: script.chunkName)))
         }
         guard !finished else { return fail("\(script.chunkName): the request has ended") }
         guard !vm.isClosed else { return fail("\(script.chunkName): the Lua VM is closed") }
         guard script.vm === vm else { return fail("\(script.chunkName): the script belongs to another Lua VM") }
         guard active == nil else { return fail("\(script.chunkName): another phase of this request is running") }
         let functionRef = script.functionRef(phase)
-        guard functionRef != LUA_NOREF else { return completion(.completed) }
+        guard functionRef != LUA_NOREF else { return receiver.phaseEnded(.completed) }
 
         guard let (co, coroutineRef) = vm.acquireCoroutine() else {
             return fail("\(script.chunkName): cannot create a coroutine")
         }
         let run = PhaseRun(token: vm.nextToken(), phase: phase, script: script, co: co, coroutineRef: coroutineRef,
-                           budget: Int64(vm.limits.instructionBudget), completion: completion)
+                           budget: Int64(vm.limits.instructionBudget), receiver: receiver)
         active = run
         lua_rawgeti(co, luxy_registry_index(), lua_Integer(functionRef))
         vm.pushObject(co, .handle, token: run.token)
@@ -95,7 +101,7 @@ public final class LuaHTTPStream {
         } else {
             vm.releaseCoroutine(run.co, ref: run.coroutineRef, reusable: false)
         }
-        run.completion(outcome)
+        run.receiver.phaseEnded(outcome)
     }
 
     /// Starts a host operation that may complete later. Returns the result when the host
@@ -143,6 +149,25 @@ public final class LuaHTTPStream {
 @available(*, unavailable)
 extension LuaHTTPStream: Sendable {}
 
+extension LuaHTTPStream {
+    /// `run` with a closure for the outcome, for callers that are not receivers themselves.
+    public func run(_ script: LuaScript, phase: LuaHTTPPhase, completion: @escaping (LuaPhaseOutcome) -> Void) {
+        run(script, phase: phase, receiver: ClosurePhaseReceiver(completion))
+    }
+}
+
+private final class ClosurePhaseReceiver: LuaPhaseReceiver {
+    private let completion: (LuaPhaseOutcome) -> Void
+
+    init(_ completion: @escaping (LuaPhaseOutcome) -> Void) {
+        self.completion = completion
+    }
+
+    func phaseEnded(_ outcome: LuaPhaseOutcome) {
+        completion(outcome)
+    }
+}
+
 /// The state of one phase run of a stream.
 final class PhaseRun {
     enum Wait { case none, body, httpCall }
@@ -157,7 +182,8 @@ final class PhaseRun {
     let co: OpaquePointer
     let coroutineRef: Int32
     var budget: Int64
-    let completion: (LuaPhaseOutcome) -> Void
+    /// Strong: the run must be able to report even if nothing else holds the receiver.
+    let receiver: LuaPhaseReceiver
 
     var wait = Wait.none
     var pending: Pending?
@@ -171,7 +197,7 @@ final class PhaseRun {
     var body: [UInt8]?
 
     init(token: UInt64, phase: LuaHTTPPhase, script: LuaScript, co: OpaquePointer, coroutineRef: Int32, budget: Int64,
-         completion: @escaping (LuaPhaseOutcome) -> Void)
+         receiver: LuaPhaseReceiver)
     {
         self.token = token
         self.phase = phase
@@ -179,7 +205,7 @@ final class PhaseRun {
         self.co = co
         self.coroutineRef = coroutineRef
         self.budget = budget
-        self.completion = completion
+        self.receiver = receiver
     }
 }
 

@@ -10,12 +10,15 @@ final class RequestHeaderMap: LuaHeaderMap {
     init(exchange: HTTPExchange) { self.exchange = exchange }
 
     func get(_ name: String) -> String? {
+        // Field names are looked up case-insensitively as they are; only pseudo-headers
+        // (rare) are lowercased to compare.
+        guard name.utf8.first == UInt8(ascii: ":") else { return exchange.requestHead.headers.joinedValue(name) }
         switch name.lowercased() {
         case ":method": return exchange.requestHead.method.rawValue
         case ":path": return exchange.requestHead.uri
         case ":authority": return exchange.requestHead.headers.first(name: "host")
         case ":scheme": return "http"
-        default: return exchange.requestHead.headers.joinedValue(name)
+        default: return nil
         }
     }
 
@@ -66,7 +69,9 @@ final class ResponseHeaderMap: LuaHeaderMap {
 
     func get(_ name: String) -> String? {
         guard let head = exchange.responseHead else { return nil }
-        if name.lowercased() == ":status" { return String(head.status.code) }
+        if name.utf8.first == UInt8(ascii: ":") {
+            return name.lowercased() == ":status" ? String(head.status.code) : nil
+        }
         return head.headers.joinedValue(name)
     }
 
@@ -127,11 +132,29 @@ final class TrailerMap: LuaHeaderMap {
 extension HTTPHeaders {
     /// Envoy's `get`: every value of the field joined with ",", nil when absent.
     func joinedValue(_ name: String) -> String? {
-        let values = self[name]
-        switch values.count {
-        case 0: return nil
-        case 1: return values[0]
-        default: return values.joined(separator: ",")
+        // One pass and no array for the usual single value.
+        var found: String?
+        var more = false
+        for (field, value) in self where field.utf8.count == name.utf8.count && field.equalsIgnoringASCIICase(name) {
+            if found == nil { found = value } else { more = true; break }
         }
+        guard more else { return found }
+        return self[name].joined(separator: ",")
+    }
+}
+
+extension String {
+    /// ASCII case-insensitive equality, without allocating (header names).
+    fileprivate func equalsIgnoringASCIICase(_ other: String) -> Bool {
+        guard utf8.count == other.utf8.count else { return false }
+        var rest = other.utf8.makeIterator()
+        for byte in utf8 {
+            guard let theirs = rest.next() else { return false }
+            if byte == theirs { continue }
+            let mine = byte >= 65 && byte <= 90 ? byte | 0x20 : byte
+            let folded = theirs >= 65 && theirs <= 90 ? theirs | 0x20 : theirs
+            if mine != folded { return false }
+        }
+        return true
     }
 }

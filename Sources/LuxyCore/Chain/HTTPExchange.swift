@@ -52,8 +52,14 @@ public final class HTTPExchange {
         routeCleared = true
     }
 
-    /// The core's side of the exchange, told when a stage starts waiting for the body.
+    /// The core's side of the exchange: told when a stage starts waiting for the body, and
+    /// of each stage's verdict.
     weak var flowControl: HTTPExchangeFlowControl?
+
+    /// The verdict of the stage phase running now (see `HTTPStage`).
+    public func resume(_ verdict: StageVerdict) {
+        flowControl?.stageFinished(verdict)
+    }
 
     let maxBufferedBodyBytes: Int
     let services: UpstreamServices
@@ -110,6 +116,7 @@ extension HTTPExchange: Sendable {}
 /// How an exchange asks the connection carrying it to keep reading.
 protocol HTTPExchangeFlowControl: AnyObject {
     func exchangeWantsRequestBody()
+    func stageFinished(_ verdict: StageVerdict)
 }
 
 extension HTTPHeaders {

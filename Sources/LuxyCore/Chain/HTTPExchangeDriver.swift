@@ -24,6 +24,8 @@ final class HTTPExchangeDriver {
     var stages: [HTTPStage] = []
     /// Stages whose request phase ran; their response phases run in reverse.
     var enteredStages = 0
+    /// The stage whose phase runs now.
+    var stageIndex = 0
     var requestComplete = false
     var responseEnded = false
     /// Where the response comes from, until it ended.
@@ -75,32 +77,45 @@ final class HTTPExchangeDriver {
         guard case .requestStages = state else { return }
         guard index < stages.count else { return dispatch() }
         let stage = stages[index]
+        stageIndex = index
         enteredStages = index + 1
         guard stage.handlesRequest else { return runRequestStage(index + 1) }
-        stage.runRequest(exchange) { [self] verdict in
-            // The exchange may have ended meanwhile (the client left while the stage waited).
-            guard case .requestStages = state else { return }
-            // body() over max_buffered_body_bytes is the client's doing: 413, not a plugin 500,
-            // and a fail-open stage must not let the oversized body through either.
-            if exchange.request.overflowed, !verdict.isResponded {
-                return failRequestBody(.tooLarge(limit: exchange.maxBufferedBodyBytes))
-            }
-            switch verdict {
-            case .proceed:
-                runRequestStage(index + 1)
-            case .responded:
-                let reply = exchange.localReply.map { ($0.head, $0.body ?? ByteBuffer()) }
-                    ?? LocalReply.error(.internalServerError, "stage answered nothing")
-                // Envoy's order: a local reply passes the response phase of the stages before it.
-                enteredStages = index
-                sendLocal(reply, runResponseStages: true)
-            case .failed:
-                enteredStages = 0
-                // The reason (file:line, message) is logged by the stage; clients only learn which
-                // plugin failed, not the script's internals.
-                sendLocal(LocalReply.error(.internalServerError, "plugin '\(stage.name)' failed"),
-                          runResponseStages: false)
-            }
+        stage.runRequest(exchange)
+    }
+
+    /// Where every stage's verdict comes in (`HTTPExchange.resume`), for the stage at
+    /// `stageIndex` in the phase `state` says.
+    func stageFinished(_ verdict: StageVerdict) {
+        switch state {
+        case .requestStages: requestStageFinished(verdict)
+        case .responseStages: responseStageFinished(verdict)
+        // The exchange ended meanwhile (the client left while the stage waited).
+        default: return
+        }
+    }
+
+    private func requestStageFinished(_ verdict: StageVerdict) {
+        let index = stageIndex
+        // body() over max_buffered_body_bytes is the client's doing: 413, not a plugin 500,
+        // and a fail-open stage must not let the oversized body through either.
+        if exchange.request.overflowed, !verdict.isResponded {
+            return failRequestBody(.tooLarge(limit: exchange.maxBufferedBodyBytes))
+        }
+        switch verdict {
+        case .proceed:
+            runRequestStage(index + 1)
+        case .responded:
+            let reply = exchange.localReply.map { ($0.head, $0.body ?? ByteBuffer()) }
+                ?? LocalReply.error(.internalServerError, "stage answered nothing")
+            // Envoy's order: a local reply passes the response phase of the stages before it.
+            enteredStages = index
+            sendLocal(reply, runResponseStages: true)
+        case .failed:
+            enteredStages = 0
+            // The reason (file:line, message) is logged by the stage; clients only learn which
+            // plugin failed, not the script's internals.
+            sendLocal(LocalReply.error(.internalServerError, "plugin '\(stages[index].name)' failed"),
+                      runResponseStages: false)
         }
     }
 
@@ -239,22 +254,23 @@ final class HTTPExchangeDriver {
         guard case .responseStages = state else { return }
         guard index >= 0 else { return writeResponse() }
         let stage = stages[index]
+        stageIndex = index
         guard stage.handlesResponse else { return runResponseStage(index - 1) }
-        stage.runResponse(exchange) { [self] verdict in
-            // The exchange may have ended meanwhile (the client left while the stage waited).
-            guard case .responseStages = state else { return }
-            if exchange.response.overflowed {
-                // Over the buffering limit even if the stage carried on (fail-open, pcall):
-                // what was read can't be sent whole, so the client gets a clear 502.
-                stats.increment("upstream_body_too_large")
-                return replaceResponse(LocalReply.error(.badGateway, "upstream response larger than the buffering limit"))
-            }
-            switch verdict {
-            case .proceed, .responded:
-                runResponseStage(index - 1)
-            case .failed:
-                replaceResponse(LocalReply.error(.internalServerError, "plugin '\(stage.name)' failed"))
-            }
+        stage.runResponse(exchange)
+    }
+
+    private func responseStageFinished(_ verdict: StageVerdict) {
+        if exchange.response.overflowed {
+            // Over the buffering limit even if the stage carried on (fail-open, pcall):
+            // what was read can't be sent whole, so the client gets a clear 502.
+            stats.increment("upstream_body_too_large")
+            return replaceResponse(LocalReply.error(.badGateway, "upstream response larger than the buffering limit"))
+        }
+        switch verdict {
+        case .proceed, .responded:
+            runResponseStage(stageIndex - 1)
+        case .failed:
+            replaceResponse(LocalReply.error(.internalServerError, "plugin '\(stages[stageIndex].name)' failed"))
         }
     }
 

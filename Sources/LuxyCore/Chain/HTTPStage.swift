@@ -4,8 +4,9 @@ import NIOHTTP1
 /// A stage between routing and the upstream: what LuxyPlugins adapts a Lua script to.
 /// One instance per (generation, event loop); it runs only on that loop.
 ///
-/// A stage answers with a verdict through `completion`, synchronously or later (a script
-/// waiting on `body()` or `httpCall()`), and exactly once.
+/// A stage answers each phase with one verdict through `exchange.resume(_:)`, synchronously
+/// or later (a script waiting on `body()` or `httpCall()`), and exactly once. The exchange's
+/// driver knows which stage runs: no closure is made per stage and request.
 public protocol HTTPStage: AnyObject {
     var name: String { get }
     var handlesRequest: Bool { get }
@@ -13,8 +14,8 @@ public protocol HTTPStage: AnyObject {
     /// False when the stage is scoped to other destination services than the route's. Must
     /// depend on the route's `service` only: the chain caches the answer per service.
     func applies(to route: RouteMatch) -> Bool
-    func runRequest(_ exchange: HTTPExchange, completion: @escaping (StageVerdict) -> Void)
-    func runResponse(_ exchange: HTTPExchange, completion: @escaping (StageVerdict) -> Void)
+    func runRequest(_ exchange: HTTPExchange)
+    func runResponse(_ exchange: HTTPExchange)
 }
 
 public enum StageVerdict {
