@@ -66,21 +66,23 @@ public struct Router {
     }
 
     private func virtualHostIndex(for hostHeader: String) -> Int? {
-        var host = Substring(hostHeader.lowercased())
-        if host.hasPrefix("[") {
-            if let end = host.firstIndex(of: "]") { host = host[...end] }
-        } else if let colon = host.lastIndex(of: ":") {
+        // Lowercased only when it has upper-case letters; bytes, not Characters, to find the port.
+        var host = Substring(hostHeader.utf8.contains(where: { $0 >= 65 && $0 <= 90 }) ? hostHeader.lowercased() : hostHeader)
+        if host.utf8.first == UInt8(ascii: "[") {
+            if let end = host.utf8.firstIndex(of: UInt8(ascii: "]")) { host = host[...end] }
+        } else if let colon = host.utf8.lastIndex(of: UInt8(ascii: ":")) {
             host = host[..<colon]
         }
-        if let index = exact[String(host)] { return index }
-        for entry in suffixes where host.hasSuffix(entry.suffix) && host.count > entry.suffix.count {
+        if !exact.isEmpty, let index = exact[String(host)] { return index }
+        for entry in suffixes where host.utf8.count > entry.suffix.utf8.count && host.hasSuffix(entry.suffix) {
             return entry.index
         }
         return catchAll
     }
 
     static func path(of uri: String) -> Substring {
-        let end = uri.firstIndex(where: { $0 == "?" || $0 == "#" }) ?? uri.endIndex
+        // Bytes, not Characters: this runs on every request.
+        let end = uri.utf8.firstIndex(where: { $0 == UInt8(ascii: "?") || $0 == UInt8(ascii: "#") }) ?? uri.endIndex
         return uri[..<end]
     }
 
