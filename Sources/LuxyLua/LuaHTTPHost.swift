@@ -97,7 +97,9 @@ public struct LuaStreamInfo: Sendable {
 }
 
 /// A mutable header map with Envoy's semantics. Names are compared case-insensitively.
-public protocol LuaHeaderMap: AnyObject {
+/// A view onto the host's headers: a host may hand out a small struct (no allocation per
+/// request) as long as its methods act on the headers themselves.
+public protocol LuaHeaderMap {
     /// All values of `name` joined with "," (Envoy's `get`), nil when absent.
     func get(_ name: String) -> String?
     func values(_ name: String) -> [String]

@@ -21,6 +21,9 @@ public final class LuaHTTPStream {
     private(set) var finished = false
     /// The phase running or waiting right now.
     private(set) var active: PhaseRun?
+    /// A run that ended normally, kept for the stream's next phase: the stages of a request
+    /// run one after another, so one object serves them all.
+    private var spareRun: PhaseRun?
     /// `streamInfo():dynamicMetadata()`, created on first use.
     var dynamicMetadataRef: Int32 = LUA_NOREF
 
@@ -49,8 +52,18 @@ public final class LuaHTTPStream {
         guard let (co, coroutineRef) = vm.acquireCoroutine() else {
             return fail("\(script.chunkName): cannot create a coroutine")
         }
-        let run = PhaseRun(token: vm.nextToken(), phase: phase, script: script, co: co, coroutineRef: coroutineRef,
-                           budget: Int64(vm.limits.instructionBudget), receiver: receiver)
+        let token = vm.nextToken()
+        let budget = Int64(vm.limits.instructionBudget)
+        let run: PhaseRun
+        if let spare = spareRun {
+            spareRun = nil
+            spare.reset(token: token, phase: phase, script: script, co: co, coroutineRef: coroutineRef, budget: budget,
+                        receiver: receiver)
+            run = spare
+        } else {
+            run = PhaseRun(token: token, phase: phase, script: script, co: co, coroutineRef: coroutineRef,
+                           budget: budget, receiver: receiver)
+        }
         active = run
         lua_rawgeti(co, luxy_registry_index(), lua_Integer(functionRef))
         vm.pushObject(co, .handle, token: run.token)
@@ -62,6 +75,7 @@ public final class LuaHTTPStream {
     public func finish() {
         guard !finished else { return }
         finished = true
+        spareRun = nil
         vm.unref(dynamicMetadataRef)
         dynamicMetadataRef = LUA_NOREF
         if let run = active {
@@ -96,12 +110,20 @@ public final class LuaHTTPStream {
     private func end(_ run: PhaseRun, _ outcome: LuaPhaseOutcome) {
         guard active === run else { return }
         active = nil
-        if case .completed = outcome {
+        let receiver = run.receiver
+        run.reported()
+        switch outcome {
+        case .completed:
             vm.releaseCoroutine(run.co, ref: run.coroutineRef, reusable: true)
-        } else {
+            spareRun = run
+        case .responded:
+            vm.releaseCoroutine(run.co, ref: run.coroutineRef, reusable: false)
+            spareRun = run
+        case .failed:
+            // Host calls of a failed run may still be on the stack: it is not reused.
             vm.releaseCoroutine(run.co, ref: run.coroutineRef, reusable: false)
         }
-        run.receiver.phaseEnded(outcome)
+        receiver?.phaseEnded(outcome)
     }
 
     /// Starts a host operation that may complete later. Returns the result when the host
@@ -176,14 +198,15 @@ final class PhaseRun {
         case httpCall(Result<LuaHTTPCallResponse, LuaHostError>)
     }
 
-    let token: UInt64
-    let phase: LuaHTTPPhase
-    let script: LuaScript
-    let co: OpaquePointer
-    let coroutineRef: Int32
+    private(set) var token: UInt64
+    private(set) var phase: LuaHTTPPhase
+    private(set) var script: LuaScript
+    private(set) var co: OpaquePointer
+    private(set) var coroutineRef: Int32
     var budget: Int64
-    /// Strong: the run must be able to report even if nothing else holds the receiver.
-    let receiver: LuaPhaseReceiver
+    /// Strong while the run lasts, so it can report even if nothing else holds the receiver;
+    /// dropped when it reported (a spare run must not keep its last receiver alive).
+    private(set) var receiver: LuaPhaseReceiver?
 
     var wait = Wait.none
     var pending: Pending?
@@ -206,6 +229,32 @@ final class PhaseRun {
         self.coroutineRef = coroutineRef
         self.budget = budget
         self.receiver = receiver
+    }
+
+    func reported() {
+        receiver = nil
+    }
+
+    /// Makes a run that ended normally the next phase's: every per-run field starts afresh,
+    /// and the new token puts the objects handed out before out of scope.
+    func reset(token: UInt64, phase: LuaHTTPPhase, script: LuaScript, co: OpaquePointer, coroutineRef: Int32,
+               budget: Int64, receiver: LuaPhaseReceiver) {
+        self.token = token
+        self.phase = phase
+        self.script = script
+        self.co = co
+        self.coroutineRef = coroutineRef
+        self.budget = budget
+        self.receiver = receiver
+        wait = .none
+        pending = nil
+        insideStart = false
+        responded = false
+        returnDuplicateHeaders = false
+        headers = nil
+        trailers = nil
+        bodyLoaded = false
+        body = nil
     }
 }
 

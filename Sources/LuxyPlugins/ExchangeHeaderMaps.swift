@@ -3,8 +3,9 @@ import LuxyLua
 import NIOHTTP1
 
 /// Request headers as Envoy shows them to Lua: `:method`, `:path`, `:authority`, `:scheme`
-/// first, then the fields. Writes go straight to the exchange's request head.
-final class RequestHeaderMap: LuaHeaderMap {
+/// first, then the fields. Writes go straight to the exchange's request head. A view, made
+/// when a script asks: a struct, so it costs no allocation.
+struct RequestHeaderMap: LuaHeaderMap {
     private let exchange: HTTPExchange
 
     init(exchange: HTTPExchange) { self.exchange = exchange }
@@ -62,7 +63,7 @@ final class RequestHeaderMap: LuaHeaderMap {
 
 /// Response headers with `:status` first. Before a response exists (never, in practice:
 /// the response phase runs once a head is there) reads are empty and writes are dropped.
-final class ResponseHeaderMap: LuaHeaderMap {
+struct ResponseHeaderMap: LuaHeaderMap {
     private let exchange: HTTPExchange
 
     init(exchange: HTTPExchange) { self.exchange = exchange }

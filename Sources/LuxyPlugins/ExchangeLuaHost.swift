@@ -12,15 +12,13 @@ final class ExchangeLuaHost: LuaHTTPHost {
     let exchange: HTTPExchange
     /// The logger of the stage running now, so a script's log lines name its file.
     var currentLogger: Logger?
-    private lazy var requestHeaders = RequestHeaderMap(exchange: exchange)
-    private lazy var responseHeaders = ResponseHeaderMap(exchange: exchange)
 
     init(exchange: HTTPExchange) {
         self.exchange = exchange
     }
 
     func headers(_ phase: LuaHTTPPhase) -> LuaHeaderMap {
-        phase == .request ? requestHeaders : responseHeaders
+        phase == .request ? RequestHeaderMap(exchange: exchange) : ResponseHeaderMap(exchange: exchange)
     }
 
     func trailers(_ phase: LuaHTTPPhase) -> LuaHeaderMap? {

@@ -164,28 +164,34 @@ final class HTTPExchangeDriver {
         if tunnel { upgrade = .requested }
         let head = UpstreamRequestHead.make(from: exchange, keepingUpgrade: tunnel)
         handler.setReadsPaused(false)
+        // A warm connection is taken at once, without a callback; only a connect waits.
+        if let connection = pool.takeIdleConnection() { return send(head, on: connection) }
         pool.acquireConnection { [self] result in
             switch result {
             case .success(let connection):
                 guard case .connecting = state else { return pool.releaseConnection(connection) }
-                upstream = connection
-                state = .forwarding(connection)
-                connection.begin(head, receiver: self)
-                if let body = exchange.request.take(), body.readableBytes > 0 {
-                    connection.send(.body(.byteBuffer(body)), flush: false)
-                }
-                if requestComplete {
-                    connection.send(.end(exchange.requestTrailers), flush: true)
-                } else {
-                    requestSink = connection
-                    connection.flush()
-                }
-                // Reads may have paused while the body piled up during the connect.
-                handler.setReadsPaused(false)
+                send(head, on: connection)
             case .failure(let error):
                 upstreamFailed(error)
             }
         }
+    }
+
+    private func send(_ head: HTTPRequestHead, on connection: any UpstreamConnection) {
+        upstream = connection
+        state = .forwarding(connection)
+        connection.begin(head, receiver: self)
+        if let body = exchange.request.take(), body.readableBytes > 0 {
+            connection.send(.body(.byteBuffer(body)), flush: false)
+        }
+        if requestComplete {
+            connection.send(.end(exchange.requestTrailers), flush: true)
+        } else {
+            requestSink = connection
+            connection.flush()
+        }
+        // Reads may have paused while the body piled up during the connect.
+        handler.setReadsPaused(false)
     }
 
     // MARK: Downstream request body

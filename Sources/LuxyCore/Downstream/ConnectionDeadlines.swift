@@ -39,9 +39,15 @@ struct ConnectionDeadlines {
         }
     }
 
+    /// Whether the timer must be (re)armed to fire by `due`.
+    func needsTimer(at due: NIODeadline) -> Bool {
+        guard let timerDue else { return true }
+        return due < timerDue
+    }
+
     /// Arms the timer for `due` unless it already fires no later.
     mutating func schedule(at due: NIODeadline, on eventLoop: EventLoop, _ fire: @escaping () -> Void) {
-        if let timerDue, timerDue <= due { return }
+        guard needsTimer(at: due) else { return }
         timer?.cancel()
         timerDue = due
         timer = eventLoop.assumeIsolated().scheduleTask(deadline: due) { [fire] in fire() }

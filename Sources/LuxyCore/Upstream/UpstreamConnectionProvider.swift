@@ -27,6 +27,8 @@ protocol UpstreamConnectionProvider: AnyObject {
     /// `host:port`, formatted once: exchanges and `httpCall` use it on every request.
     var endpointText: String { get }
     func acquireConnection(_ completion: @escaping (Result<any UpstreamConnection, UpstreamError>) -> Void)
+    /// A connection ready now (a warm one from the pool), or nil when one must be opened.
+    func takeIdleConnection() -> (any UpstreamConnection)?
     /// Gives back a connection acquired but not used (its request was dropped meanwhile).
     func releaseConnection(_ connection: any UpstreamConnection)
     /// The generation owning this provider is gone.
@@ -36,6 +38,10 @@ protocol UpstreamConnectionProvider: AnyObject {
 extension UpstreamConnectionHandler: UpstreamConnection {}
 
 extension UpstreamPool: UpstreamConnectionProvider {
+    func takeIdleConnection() -> (any UpstreamConnection)? {
+        takeIdle()
+    }
+
     func acquireConnection(_ completion: @escaping (Result<any UpstreamConnection, UpstreamError>) -> Void) {
         acquire { result in completion(result.map { $0 }) }
     }

@@ -103,11 +103,13 @@ final class HTTPProxyHandler: ChannelDuplexHandler {
     }
 
     private func armTimer() {
-        guard let context, let due = deadlines.nextCheck() else { return }
+        // Most calls find the timer already due no later: no closure is made for them.
+        guard let context, let due = deadlines.nextCheck(), deadlines.needsTimer(at: due) else { return }
         deadlines.schedule(at: due, on: context.eventLoop) { [weak self] in self?.deadlineReached() }
     }
 
     private func deadlineReached() {
+        deadlines.timerFired()
         let now = NIODeadline.now()
         if let upstream = deadlines.upstream, upstream <= now {
             deadlines.upstream = nil

@@ -26,13 +26,16 @@ final class UpstreamPool {
     }
 
     func acquire(_ completion: @escaping (Result<UpstreamConnectionHandler, UpstreamError>) -> Void) {
-        while let connection = idle.popLast() {
-            if connection.isUsable {
-                completion(.success(connection))
-                return
-            }
-        }
+        if let connection = takeIdle() { return completion(.success(connection)) }
         connect(completion)
+    }
+
+    /// The most recently used idle connection that is still open.
+    func takeIdle() -> UpstreamConnectionHandler? {
+        while let connection = idle.popLast() {
+            if connection.isUsable { return connection }
+        }
+        return nil
     }
 
     func release(_ connection: UpstreamConnectionHandler) {

@@ -32,6 +32,11 @@ final class HTTP2UpstreamPool: UpstreamConnectionProvider {
         if isClosed { connection!.closeWhenIdle() }
     }
 
+    /// Streams are opened asynchronously on the shared connection.
+    func takeIdleConnection() -> (any UpstreamConnection)? {
+        nil
+    }
+
     /// A stream acquired but not used: HTTP/2 streams are single-use, so it is just closed.
     func releaseConnection(_ connection: any UpstreamConnection) {
         connection.abandon()
