@@ -81,6 +81,7 @@ final class HTTPProxyHandler: ChannelDuplexHandler {
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
         if !isHTTP2Stream { loop.connections[ObjectIdentifier(self)] = self }
+        deadlines.touch(context.eventLoop.now)
         armTimer()
     }
 
@@ -108,7 +109,7 @@ final class HTTPProxyHandler: ChannelDuplexHandler {
     }
 
     private func deadlineReached() {
-        let now = NIODeadline.now()
+        let now = loop.eventLoop.now
         if let upstream = deadlines.upstream, upstream <= now {
             deadlines.upstream = nil
             driver?.upstreamTimedOut()
@@ -140,7 +141,7 @@ final class HTTPProxyHandler: ChannelDuplexHandler {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         guard persistence != .closing else { return }
-        deadlines.touch()
+        deadlines.touch(context.eventLoop.now)
         let part = Self.unwrapInboundIn(data)
         // Pipelining: a request that arrives while the previous one is still being answered
         // waits here, in order (answers must go out in request order).
@@ -327,7 +328,7 @@ final class HTTPProxyHandler: ChannelDuplexHandler {
     func writeResponseEnd(_ trailers: HTTPHeaders?) {
         guard let context else { return }
         responseInProgress = false
-        deadlines.touch()
+        deadlines.touch(context.eventLoop.now)
         if reading == .body { reading = .bodyAfterAnswer }
         if isHTTP2Stream {
             context.writeAndFlush(Self.wrapOutboundOut(.end(trailers)), promise: nil)
