@@ -158,7 +158,7 @@ final class HTTPExchangeDriver {
         guard let pool = cluster.pickPool() else { return upstreamFailed(.noEndpoint(clusterName)) }
         exchange.upstreamTarget = pool.endpointText
         state = .connecting
-        handler.armUpstreamDeadline(.now() + cluster.requestTimeout)
+        handler.armUpstreamDeadline(handler.loop.eventLoop.now + cluster.requestTimeout)
         // Only an HTTP/1.1 upstream connection can become a tunnel.
         let tunnel = handler.upgradeRequested && pool is UpstreamPool && exchange.framing.isWebSocket
         if tunnel { upgrade = .requested }

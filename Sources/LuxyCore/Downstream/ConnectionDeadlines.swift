@@ -6,6 +6,9 @@ import NIOCore
 /// connection schedules (and cancels) nothing per request; a check that comes early looks,
 /// finds nothing due and re-arms.
 ///
+/// Times come from the connection's event loop (`EventLoop.now`), the clock its timer runs
+/// on: the wall clock on a real loop, the test's clock on an `EmbeddedEventLoop`.
+///
 /// A value owned by its connection handler, on the connection's loop.
 struct ConnectionDeadlines {
     let idleTimeout: TimeAmount?
@@ -19,7 +22,7 @@ struct ConnectionDeadlines {
         self.idleTimeout = idleTimeout
     }
 
-    mutating func touch(_ now: @autoclosure () -> NIODeadline = .now()) {
+    mutating func touch(_ now: @autoclosure () -> NIODeadline) {
         if idleTimeout != nil { lastActivity = now() }
     }
 

@@ -8,7 +8,8 @@ struct RequestFraming {
     /// The last transfer coding is `chunked`.
     private(set) var chunked = false
     private(set) var contentLength: Int?
-    /// `Expect: 100-continue` on HTTP/1.1 (h2 has no interim answer to send).
+    /// `Expect: 100-continue` on HTTP/1.1: h2 has no interim answer to send, and an HTTP/1.0
+    /// server MUST ignore the expectation (RFC 9110 §10.1.1).
     private(set) var expectsContinue = false
     /// An `Upgrade` field and `upgrade` among the `Connection` options (RFC 9110 §7.8).
     private(set) var isUpgrade = false
@@ -17,14 +18,15 @@ struct RequestFraming {
 
     var hasBody: Bool { hasTransferEncoding || (contentLength ?? 0) > 0 }
 
-    init(_ headers: HTTPHeaders, isHTTP2: Bool) {
+    init(_ headers: HTTPHeaders, version: HTTPVersion, isHTTP2: Bool) {
+        let mayContinue = !isHTTP2 && (version.major > 1 || version.minor >= 1)
         var upgradeField = false
         var connectionUpgrade = false
         var offersWebSocket = false
         for (name, value) in headers {
             switch name.utf8.count {
             case 6 where name.equalsLowercased("expect"):
-                if !isHTTP2, value.containsListToken("100-continue") { expectsContinue = true }
+                if mayContinue, value.containsListToken("100-continue") { expectsContinue = true }
             case 7 where name.equalsLowercased("upgrade"):
                 upgradeField = true
                 if value.containsListToken("websocket") { offersWebSocket = true }

@@ -65,6 +65,7 @@ final class HTTPProxyHandler: ChannelDuplexHandler {
     private(set) var upgradeRequested = false
     /// The method of the request being answered: a HEAD's answer has no body.
     private var requestMethod = HTTPMethod.GET
+    private var requestVersion = HTTPVersion.http1_1
     private var encoder = HTTP1ResponseEncoder()
     private var deadlines: ConnectionDeadlines
     /// One h2 stream carries one request: keep-alive, `connection: close` and the drain belong
@@ -81,6 +82,7 @@ final class HTTPProxyHandler: ChannelDuplexHandler {
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
         if !isHTTP2Stream { loop.connections[ObjectIdentifier(self)] = self }
+        deadlines.touch(context.eventLoop.now)
         armTimer()
     }
 
@@ -110,7 +112,7 @@ final class HTTPProxyHandler: ChannelDuplexHandler {
 
     private func deadlineReached() {
         deadlines.timerFired()
-        let now = NIODeadline.now()
+        let now = loop.eventLoop.now
         if let upstream = deadlines.upstream, upstream <= now {
             deadlines.upstream = nil
             driver?.upstreamTimedOut()
@@ -142,7 +144,7 @@ final class HTTPProxyHandler: ChannelDuplexHandler {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         guard persistence != .closing else { return }
-        deadlines.touch()
+        deadlines.touch(context.eventLoop.now)
         let part = Self.unwrapInboundIn(data)
         // Pipelining: a request that arrives while the previous one is still being answered
         // waits here, in order (answers must go out in request order).
@@ -158,6 +160,7 @@ final class HTTPProxyHandler: ChannelDuplexHandler {
         case .head(var head):
             reading = .body
             requestMethod = head.method
+            requestVersion = head.version
             // A reload may have removed this listener: finish politely and let the client go.
             // (One it added serves from the pending generation until that is committed.)
             guard let serving = currentServing() else {
@@ -166,7 +169,7 @@ final class HTTPProxyHandler: ChannelDuplexHandler {
                                                  close: true))
                 return
             }
-            let framing = RequestFraming(head.headers, isHTTP2: isHTTP2Stream)
+            let framing = RequestFraming(head.headers, version: head.version, isHTTP2: isHTTP2Stream)
             if framing.expectsContinue {
                 // Answered here rather than by the upstream: NIO's client drops a 100, and the
                 // client would otherwise wait a second before sending its body.
@@ -209,6 +212,9 @@ final class HTTPProxyHandler: ChannelDuplexHandler {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: Error) {
+        // A request cut off by the close (an idle timeout, a client gone mid-body) makes the
+        // decoder report an unexpected end: nobody is there to answer, and it is no bad input.
+        guard context.channel.isActive else { return }
         guard let parserError = error as? HTTPParserError else {
             context.close(promise: nil)
             return
@@ -301,6 +307,9 @@ final class HTTPProxyHandler: ChannelDuplexHandler {
         var head = head
         if persistence != .keepAlive {
             head.headers.replaceOrAdd(name: "connection", value: "close")
+        } else if requestVersion == .http1_0 {
+            // HTTP/1.0 closes unless told otherwise (RFC 9112 §9.3).
+            head.headers.replaceOrAdd(name: "connection", value: "keep-alive")
         }
         context.write(NIOAny(encoder.encodeHead(head, respondingTo: requestMethod, allocator: context.channel.allocator)),
                       promise: nil)
@@ -329,7 +338,7 @@ final class HTTPProxyHandler: ChannelDuplexHandler {
     func writeResponseEnd(_ trailers: HTTPHeaders?) {
         guard let context else { return }
         responseInProgress = false
-        deadlines.touch()
+        deadlines.touch(context.eventLoop.now)
         if reading == .body { reading = .bodyAfterAnswer }
         if isHTTP2Stream {
             context.writeAndFlush(Self.wrapOutboundOut(.end(trailers)), promise: nil)
