@@ -3,6 +3,7 @@
 # one worker on $SUBJECT_PORT in front of the bench backend.
 #   LUXY_BENCH_KIND=lua    the 3-plugin workload (default)
 #   LUXY_BENCH_KIND=plain  no Lua stage at all
+#   LUXY_WORKERS=N         event loops (default 1, as the peers run one worker)
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 luxy="${LUXY_BIN:-$here/../.build/release/luxy}"
@@ -17,7 +18,7 @@ if [ "$kind" = "lua" ]; then
 fi
 
 cat >"$cfg" <<YAML
-workers: 1
+workers: ${LUXY_WORKERS:-1}
 plugins_dir: $here/plugins
 modules_dir: $here/../modules
 listeners:
