@@ -84,6 +84,14 @@ public final class LuaHTTPStream {
         }
     }
 
+    /// Makes a finished stream serve the next request (one object per VM and request in
+    /// flight, not one per request). Objects handed out before stay out of scope: every run
+    /// gets a new token.
+    public func reopen() {
+        precondition(finished && active == nil, "only a finished stream is reopened")
+        finished = false
+    }
+
     func isRunning(token: UInt64) -> Bool {
         !finished && active?.token == token
     }

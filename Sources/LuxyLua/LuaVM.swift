@@ -61,7 +61,7 @@ public final class LuaVM {
         luxy_vm_close(cvm)
     }
 
-    var isClosed: Bool { cvm == nil }
+    public var isClosed: Bool { cvm == nil }
 
     /// Bytes allocated by Lua right now.
     public var memoryInUse: Int {

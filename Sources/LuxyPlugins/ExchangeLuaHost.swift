@@ -9,7 +9,8 @@ import NIOHTTP1
 /// `LuaHTTPHost` over the core's `HTTPExchange`: the one place where Lua handles meet
 /// requests on the wire.
 final class ExchangeLuaHost: LuaHTTPHost {
-    let exchange: HTTPExchange
+    /// The exchange it serves; a host taken from the pool again is bound to the next one.
+    private(set) var exchange: HTTPExchange
     /// The logger of the stage running now, so a script's log lines name its file.
     var currentLogger: Logger?
 
@@ -84,7 +85,23 @@ final class ExchangeLuaHost: LuaHTTPHost {
 
     /// Worked out once per request, when a script first asks: nothing in it changes meanwhile,
     /// and the addresses cost a formatting each.
-    private(set) lazy var streamInfo: LuaStreamInfo = {
+    var streamInfo: LuaStreamInfo {
+        if let streamInfoCache { return streamInfoCache }
+        let info = makeStreamInfo()
+        streamInfoCache = info
+        return info
+    }
+
+    private var streamInfoCache: LuaStreamInfo?
+
+    /// Serves `exchange` from now on: what was worked out for the previous one is dropped.
+    func rebind(to exchange: HTTPExchange) {
+        self.exchange = exchange
+        streamInfoCache = nil
+        currentLogger = nil
+    }
+
+    private func makeStreamInfo() -> LuaStreamInfo {
         LuaStreamInfo(
             // Envoy says "HTTP/2"; NIO's HTTP/2 codec marks requests 2.0.
             protocolName: exchange.requestHead.version.major == 2
@@ -93,7 +110,7 @@ final class ExchangeLuaHost: LuaHTTPHost {
             downstreamRemoteAddress: exchange.downstreamRemoteAddress?.envoyDescription ?? "",
             direction: exchange.direction.rawValue,
             requestedServerName: exchange.tls?.serverName ?? "")
-    }()
+    }
 
     var routeMetadata: ConfigValue { exchange.route?.metadata ?? .map([]) }
     var routeName: String? { exchange.route?.routeName }

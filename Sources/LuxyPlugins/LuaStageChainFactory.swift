@@ -23,6 +23,7 @@ public struct LuaStageChainFactory: StageChainFactory {
         let limits = configuration.limits
         let vm = try LuaVM(limits: LuaLimits(instructionBudget: limits.luaInstructionBudget,
                                              memoryBytes: limits.luaMemoryBytes))
+        let states = LuaExchangeStatePool(vm: vm)
         var chains: [ChainName: HTTPStageChain] = [:]
         var tcpChains: [ChainName: TCPStageChain] = [:]
         do {
@@ -30,7 +31,7 @@ public struct LuaStageChainFactory: StageChainFactory {
                 let stages = try plan.stages(chain).map { resolved -> HTTPStage in
                     let script = try vm.loadScript(name: resolved.name, chunkName: resolved.displayPath,
                                                    source: resolved.source, config: resolved.configuration.config)
-                    return LuaHTTPStage(resolved: resolved, script: script, vm: vm, logger: logger)
+                    return LuaHTTPStage(resolved: resolved, script: script, vm: vm, logger: logger, states: states)
                 }
                 if !stages.isEmpty {
                     chains[chain] = HTTPStageChain(stages: stages, finishExchange: LuaHTTPStage.finish)
