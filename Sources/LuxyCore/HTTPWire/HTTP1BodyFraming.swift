@@ -48,15 +48,42 @@ enum HTTP1BodyFraming {
 }
 
 extension ByteBuffer {
-    /// `name: value` lines and the blank line that ends a head.
+    /// `name: value` lines and the blank line that ends a head, copied in one write: a
+    /// `writeString` per piece would check capacity, uniqueness and exclusive access four
+    /// times per field.
     mutating func writeHeaderFields(_ headers: HTTPHeaders) {
-        for (name, value) in headers {
-            writeString(name)
-            writeStaticString(": ")
-            writeString(value)
-            writeStaticString("\r\n")
+        var size = 2
+        for (name, value) in headers { size += name.utf8.count + value.utf8.count + 4 }
+        writeWithUnsafeMutableBytes(minimumWritableBytes: size) { buffer in
+            guard let base = buffer.baseAddress else { return 0 }
+            var offset = 0
+            for (name, value) in headers {
+                offset += Self.copyUTF8(name, to: base + offset)
+                base.storeBytes(of: UInt16(bigEndian: 0x3A20), toByteOffset: offset, as: UInt16.self)  // ": "
+                offset += 2
+                offset += Self.copyUTF8(value, to: base + offset)
+                base.storeBytes(of: UInt16(bigEndian: 0x0D0A), toByteOffset: offset, as: UInt16.self)  // CRLF
+                offset += 2
+            }
+            base.storeBytes(of: UInt16(bigEndian: 0x0D0A), toByteOffset: offset, as: UInt16.self)
+            return offset + 2
         }
-        writeStaticString("\r\n")
+    }
+
+    /// Copies a string's UTF-8 bytes to `destination`; returns how many.
+    private static func copyUTF8(_ string: String, to destination: UnsafeMutableRawPointer) -> Int {
+        let copied = string.utf8.withContiguousStorageIfAvailable { bytes -> Int in
+            guard let source = bytes.baseAddress, bytes.count > 0 else { return 0 }
+            destination.copyMemory(from: source, byteCount: bytes.count)
+            return bytes.count
+        }
+        if let copied { return copied }
+        var count = 0
+        for byte in string.utf8 {
+            destination.storeBytes(of: byte, toByteOffset: count, as: UInt8.self)
+            count += 1
+        }
+        return count
     }
 
     mutating func writeHexadecimal(_ value: Int) {
