@@ -229,6 +229,10 @@ public actor ProxyServer {
                 .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
                 .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
                 .childChannelOption(.maxMessagesPerRead, value: 16)
+                // Reads start at 1 KiB (a request head fits; NIO's default is 2 KiB) and grow
+                // when a read fills the buffer: an idle keep-alive connection holds less.
+                .childChannelOption(.recvAllocator, value: AdaptiveRecvByteBufferAllocator(
+                    minimum: 64, initial: 1024, maximum: 65536))
                 .childChannelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {
                         // A listener added by a reload accepts before its generation is

@@ -56,7 +56,8 @@ final class HTTPProxyHandler: ChannelDuplexHandler {
     /// addresses with a lock on every access.
     private var peer: ConnectionPeer?
     /// Parts of requests pipelined behind the one being answered (HTTP/1.1 only).
-    private var pipelined = CircularBuffer<HTTPServerRequestPart>()
+    /// Starts small: most connections never pipeline, and an idle one should cost little.
+    private var pipelined = CircularBuffer<HTTPServerRequestPart>(initialCapacity: 2)
     /// Set while queued requests are being served, so a request finishing inside that loop
     /// does not start a second one.
     private var servingPipelined = false
