@@ -31,29 +31,22 @@ struct ConnectionDeadlines {
         return now - lastActivity >= idleTimeout
     }
 
-    /// When the timer must look next, if ever.
-    func nextCheck() -> NIODeadline? {
+    /// Arms the timer for the earliest deadline, unless it already fires no later (the usual
+    /// case: a new request's deadline is later than the check already scheduled). `onDue` is
+    /// the connection's one callback, made once, so arming allocates nothing.
+    mutating func arm(on eventLoop: EventLoop, onDue: @escaping () -> Void) {
         let idle = idleTimeout.map { lastActivity + $0 }
+        let due: NIODeadline
         switch (idle, upstream) {
-        case (let idle?, let upstream?): return min(idle, upstream)
-        case (let idle?, nil): return idle
-        case (nil, let upstream?): return upstream
-        case (nil, nil): return nil
+        case (let idle?, let upstream?): due = min(idle, upstream)
+        case (let idle?, nil): due = idle
+        case (nil, let upstream?): due = upstream
+        case (nil, nil): return
         }
-    }
-
-    /// Whether the timer must be (re)armed to fire by `due`.
-    func needsTimer(at due: NIODeadline) -> Bool {
-        guard let timerDue else { return true }
-        return due < timerDue
-    }
-
-    /// Arms the timer for `due` unless it already fires no later.
-    mutating func schedule(at due: NIODeadline, on eventLoop: EventLoop, _ fire: @escaping () -> Void) {
-        guard needsTimer(at: due) else { return }
+        if let timerDue, timerDue <= due { return }
         timer?.cancel()
         timerDue = due
-        timer = eventLoop.assumeIsolated().scheduleTask(deadline: due) { [fire] in fire() }
+        timer = eventLoop.assumeIsolated().scheduleTask(deadline: due, onDue)
     }
 
     /// The timer fired: the next deadline needs a new one.
@@ -64,7 +57,7 @@ struct ConnectionDeadlines {
 
     mutating func cancelTimer() {
         timer?.cancel()
-        timer = nil
         timerDue = nil
+        timer = nil
     }
 }

@@ -105,10 +105,12 @@ final class HTTPProxyHandler: ChannelDuplexHandler {
         deadlines.upstream = nil
     }
 
+    /// What the deadline timer calls: one closure per connection, not one per arming.
+    private lazy var onDeadline: () -> Void = { [weak self] in self?.deadlineReached() }
+
     private func armTimer() {
-        // Most calls find the timer already due no later: no closure is made for them.
-        guard let context, let due = deadlines.nextCheck(), deadlines.needsTimer(at: due) else { return }
-        deadlines.schedule(at: due, on: context.eventLoop) { [weak self] in self?.deadlineReached() }
+        guard let context else { return }
+        deadlines.arm(on: context.eventLoop, onDue: onDeadline)
     }
 
     private func deadlineReached() {
@@ -371,10 +373,7 @@ final class HTTPProxyHandler: ChannelDuplexHandler {
     }
 
     func exchangeFinished(_ finished: HTTPExchangeDriver) {
-        if driver === finished {
-            driver = nil
-            deadlines.upstream = nil
-        }
+        if driver === finished { driver = nil }
         if !pipelined.isEmpty { servePipelined() }
     }
 
