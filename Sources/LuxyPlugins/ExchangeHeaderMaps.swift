@@ -129,33 +129,3 @@ final class TrailerMap: LuaHeaderMap {
     func remove(_ name: String) { trailers.remove(name: name) }
     func entries() -> [(String, String)] { trailers.map { ($0.name.lowercased(), $0.value) } }
 }
-
-extension HTTPHeaders {
-    /// Envoy's `get`: every value of the field joined with ",", nil when absent.
-    func joinedValue(_ name: String) -> String? {
-        // One pass and no array for the usual single value.
-        var found: String?
-        var more = false
-        for (field, value) in self where field.utf8.count == name.utf8.count && field.equalsIgnoringASCIICase(name) {
-            if found == nil { found = value } else { more = true; break }
-        }
-        guard more else { return found }
-        return self[name].joined(separator: ",")
-    }
-}
-
-extension String {
-    /// ASCII case-insensitive equality, without allocating (header names).
-    fileprivate func equalsIgnoringASCIICase(_ other: String) -> Bool {
-        guard utf8.count == other.utf8.count else { return false }
-        var rest = other.utf8.makeIterator()
-        for byte in utf8 {
-            guard let theirs = rest.next() else { return false }
-            if byte == theirs { continue }
-            let mine = byte >= 65 && byte <= 90 ? byte | 0x20 : byte
-            let folded = theirs >= 65 && theirs <= 90 ? theirs | 0x20 : theirs
-            if mine != folded { return false }
-        }
-        return true
-    }
-}

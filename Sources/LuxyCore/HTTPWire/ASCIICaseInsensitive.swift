@@ -1,23 +1,41 @@
+import NIOHTTP1
+
 extension StringProtocol {
-    /// ASCII case-insensitive equality with a lower-case `other`, without allocating: header
-    /// names are compared on every request.
-    func equalsLowercased(_ other: String) -> Bool {
+    /// ASCII case-insensitive equality, as HTTP compares field names and tokens, without
+    /// allocating: header names are compared on every request.
+    public func equalsIgnoringASCIICase<Other: StringProtocol>(_ other: Other) -> Bool {
         guard utf8.count == other.utf8.count else { return false }
-        var expected = other.utf8.makeIterator()
+        var theirs = other.utf8.makeIterator()
         for byte in utf8 {
-            let folded = byte >= 65 && byte <= 90 ? byte | 0x20 : byte
-            if folded != expected.next() { return false }
+            guard let other = theirs.next() else { return false }
+            if byte != other, byte.asciiLowercased != other.asciiLowercased { return false }
         }
         return true
     }
+}
 
+extension UInt8 {
+    fileprivate var asciiLowercased: UInt8 { self >= 65 && self <= 90 ? self | 0x20 : self }
+}
+
+extension HTTPHeaders {
+    /// Envoy's `get`: every value of the field joined with ",", nil when absent. One pass and
+    /// no array for the usual single value.
+    public func joinedValue(_ name: String) -> String? {
+        var found: String?
+        for (field, value) in self where field.equalsIgnoringASCIICase(name) {
+            guard found == nil else { return self[name].joined(separator: ",") }
+            found = value
+        }
+        return found
+    }
 }
 
 extension StringProtocol where SubSequence == Substring {
     /// Whether this comma-separated list (a `Connection` or `Upgrade` value) has `token`,
-    /// compared ASCII case-insensitively with the lower-case `token`.
+    /// compared ASCII case-insensitively.
     func containsListToken(_ token: String) -> Bool {
-        forEachListElement { $0.equalsLowercased(token) }
+        forEachListElement { $0.equalsIgnoringASCIICase(token) }
     }
 
     /// Calls `body` with each element of this comma-separated list, trimmed, until it returns

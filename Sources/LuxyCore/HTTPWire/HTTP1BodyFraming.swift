@@ -43,90 +43,39 @@ enum HTTP1BodyFraming {
         return buffer
     }
 
+    /// Whether a message may carry a body, as NIO's encoders tell it apart.
+    enum BodyExpectation {
+        /// Never (TRACE, a response to CONNECT, 1xx/204/304): length fields are dropped.
+        case no
+        /// POST, PUT, PATCH and responses: a length, or else chunks (or the close, on HTTP/1.0).
+        case yes
+        /// Other requests: a body only when the head announces one.
+        case unlikely
+    }
+
+    /// NIO's `correctlyFrameTransportHeaders`: fixes the head's framing fields to match and
+    /// returns the framing its body gets. A field is only removed when present, so a head
+    /// shared with someone else is not copied for nothing.
+    static func frame(_ headers: inout HTTPHeaders, expecting body: BodyExpectation, version: HTTPVersion)
+        -> HTTP1BodyFraming {
+        let atLeast11 = version.major > 1 || (version.major == 1 && version.minor >= 1)
+        switch body {
+        case .no:
+            headers.removeIfPresent("content-length")
+            headers.removeIfPresent("transfer-encoding")
+            return .none
+        case _ where headers.contains(name: "content-length"):
+            headers.removeIfPresent("transfer-encoding")
+            return .contentLength
+        case .yes:
+            guard atLeast11 else { return .untilClose }
+            headers.replaceOrAdd(name: "transfer-encoding", value: "chunked")
+            return .chunked
+        case .unlikely:
+            return atLeast11 && headers.first(name: "transfer-encoding") == "chunked" ? .chunked : .none
+        }
+    }
+
     private static let crlf = ByteBuffer(string: "\r\n")
     private static let lastChunk = ByteBuffer(string: "0\r\n\r\n")
-}
-
-extension ByteBuffer {
-    /// `name: value` lines and the blank line that ends a head, copied in one write: a
-    /// `writeString` per piece would check capacity, uniqueness and exclusive access four
-    /// times per field.
-    mutating func writeHeaderFields(_ headers: HTTPHeaders) {
-        var size = 2
-        for (name, value) in headers { size += name.utf8.count + value.utf8.count + 4 }
-        writeWithUnsafeMutableBytes(minimumWritableBytes: size) { buffer in
-            guard let base = buffer.baseAddress else { return 0 }
-            var offset = 0
-            for (name, value) in headers {
-                offset += Self.copyUTF8(name, to: base + offset)
-                base.storeBytes(of: UInt16(bigEndian: 0x3A20), toByteOffset: offset, as: UInt16.self)  // ": "
-                offset += 2
-                offset += Self.copyUTF8(value, to: base + offset)
-                base.storeBytes(of: UInt16(bigEndian: 0x0D0A), toByteOffset: offset, as: UInt16.self)  // CRLF
-                offset += 2
-            }
-            base.storeBytes(of: UInt16(bigEndian: 0x0D0A), toByteOffset: offset, as: UInt16.self)
-            return offset + 2
-        }
-    }
-
-    /// Copies a string's UTF-8 bytes to `destination`; returns how many.
-    private static func copyUTF8(_ string: String, to destination: UnsafeMutableRawPointer) -> Int {
-        let copied = string.utf8.withContiguousStorageIfAvailable { bytes -> Int in
-            guard let source = bytes.baseAddress, bytes.count > 0 else { return 0 }
-            destination.copyMemory(from: source, byteCount: bytes.count)
-            return bytes.count
-        }
-        if let copied { return copied }
-        var count = 0
-        for byte in string.utf8 {
-            destination.storeBytes(of: byte, toByteOffset: count, as: UInt8.self)
-            count += 1
-        }
-        return count
-    }
-
-    mutating func writeHexadecimal(_ value: Int) {
-        var digits: UInt64 = 0
-        var count = 0
-        var rest = value
-        repeat {
-            digits = digits << 4 | UInt64(rest & 0xF)
-            rest >>= 4
-            count += 1
-        } while rest > 0
-        for _ in 0..<count {
-            let digit = UInt8(digits & 0xF)
-            writeInteger(digit < 10 ? digit + 48 : digit + 87)
-            digits >>= 4
-        }
-    }
-
-    /// A non-negative integer in decimal, without making a String.
-    mutating func writeDecimal(_ value: Int) {
-        if value < 10 {
-            writeInteger(UInt8(48 + value))
-            return
-        }
-        var reversed: UInt64 = 0
-        var count = 0
-        var rest = value
-        while rest > 0 {
-            reversed = reversed * 10 + UInt64(rest % 10)
-            rest /= 10
-            count += 1
-        }
-        for _ in 0..<count {
-            writeInteger(UInt8(48 + reversed % 10))
-            reversed /= 10
-        }
-    }
-}
-
-extension HTTPHeaders {
-    /// Removes `name` only when present: removing from a head shared with someone else copies
-    /// it, even when nothing goes.
-    mutating func removeIfPresent(_ name: String) {
-        if contains(name: name) { remove(name: name) }
-    }
 }

@@ -9,29 +9,15 @@ struct HTTP1RequestEncoder {
 
     mutating func encodeHead(_ head: HTTPRequestHead, allocator: ByteBufferAllocator) -> ByteBuffer {
         var headers = head.headers
+        let body: HTTP1BodyFraming.BodyExpectation
         switch head.method {
-        case .TRACE:
-            headers.removeIfPresent("content-length")
-            headers.removeIfPresent("transfer-encoding")
-            framing = .none
-        case .POST, .PUT, .PATCH:
-            if headers.contains(name: "content-length") {
-                headers.removeIfPresent("transfer-encoding")
-                framing = .contentLength
-            } else {
-                headers.replaceOrAdd(name: "transfer-encoding", value: "chunked")
-                framing = .chunked
-            }
-        default:
-            if headers.contains(name: "content-length") {
-                headers.removeIfPresent("transfer-encoding")
-                framing = .contentLength
-            } else if headers.first(name: "transfer-encoding") == "chunked" {
-                framing = .chunked
-            } else {
-                framing = .none
-            }
+        case .TRACE: body = .no
+        case .POST, .PUT, .PATCH: body = .yes
+        default: body = .unlikely
         }
+        // A request body never runs to the close.
+        framing = HTTP1BodyFraming.frame(&headers, expecting: body, version: head.version)
+        if case .untilClose = framing { framing = .none }
 
         var buffer = allocator.buffer(capacity: 64 + head.uri.utf8.count + headers.count * 32)
         buffer.writeString(head.method.rawValue)

@@ -12,21 +12,10 @@ struct HTTP1ResponseEncoder {
     mutating func encodeHead(_ head: HTTPResponseHead, respondingTo method: HTTPMethod,
                              allocator: ByteBufferAllocator) -> ByteBuffer {
         var headers = head.headers
-        let suppressBody = method == .HEAD || method == .CONNECT
-        if method == .CONNECT || !head.status.mayHaveResponseBody {
-            headers.removeIfPresent("content-length")
-            headers.removeIfPresent("transfer-encoding")
-            framing = .none
-        } else if headers.contains(name: "content-length") {
-            headers.removeIfPresent("transfer-encoding")
-            framing = .contentLength
-        } else if head.version.major == 1 && head.version.minor >= 1 {
-            headers.replaceOrAdd(name: "transfer-encoding", value: "chunked")
-            framing = .chunked
-        } else {
-            framing = .untilClose
-        }
-        if suppressBody { framing = .none }
+        let mayHaveBody = method != .CONNECT && head.status.mayHaveResponseBody
+        framing = HTTP1BodyFraming.frame(&headers, expecting: mayHaveBody ? .yes : .no, version: head.version)
+        // A HEAD's answer says what the body would be, but sends none.
+        if method == .HEAD || method == .CONNECT { framing = .none }
 
         var buffer = allocator.buffer(capacity: 64 + headers.count * 32)
         buffer.writeStaticString(head.version.minor == 0 && head.version.major == 1 ? "HTTP/1.0 " : "HTTP/1.1 ")

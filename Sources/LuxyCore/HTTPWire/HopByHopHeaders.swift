@@ -9,6 +9,10 @@ enum HopByHopHeaders {
         "connection", "keep-alive", "proxy-connection", "te", "trailer", "transfer-encoding", "upgrade",
         "proxy-authenticate", "proxy-authorization",
     ]
+    /// Where `connection` (whose options name more fields to drop) and `te` (whose `trailers`
+    /// travels on) stand in `names`.
+    private static let connectionIndex = 0
+    private static let teIndex = 3
 
     static func strip(_ headers: inout HTTPHeaders) {
         var present: UInt16 = 0
@@ -18,19 +22,19 @@ enum HopByHopHeaders {
         for (name, value) in headers {
             guard let index = hopByHopIndex(name) else { continue }
             present |= 1 << index
-            if index == 0 {
+            if index == connectionIndex {
                 _ = value.forEachListElement { option in
                     // Never `content-length` or `host`: framing and routing depend on them,
                     // and dropping `content-length` would let a body be read upstream as a
                     // second request.
-                    if option.isEmpty || option.equalsLowercased("close") || hopByHopIndex(option) != nil
-                        || option.equalsLowercased("content-length") || option.equalsLowercased("host") {
+                    if option.isEmpty || option.equalsIgnoringASCIICase("close") || hopByHopIndex(option) != nil
+                        || option.equalsIgnoringASCIICase("content-length") || option.equalsIgnoringASCIICase("host") {
                         return false
                     }
                     named.append(option.lowercased())
                     return false
                 }
-            } else if index == 3 {
+            } else if index == teIndex {
                 // `te: trailers` is the one TE value that travels (as Envoy keeps it): gRPC
                 // servers require it, and HTTP/2 allows no other.
                 wantsTrailers = wantsTrailers || value.containsListToken("trailers")
@@ -44,14 +48,10 @@ enum HopByHopHeaders {
         if wantsTrailers { headers.add(name: "te", value: "trailers") }
     }
 
-    static func isHopByHop(_ name: String) -> Bool {
-        hopByHopIndex(name) != nil
-    }
-
     private static func hopByHopIndex<Name: StringProtocol>(_ name: Name) -> Int? {
         switch name.utf8.count {
         case 2, 7, 10, 16, 17, 18, 19:
-            return names.firstIndex { name.equalsLowercased($0) }
+            return names.firstIndex { name.equalsIgnoringASCIICase($0) }
         default:
             return nil
         }

@@ -25,19 +25,19 @@ struct RequestFraming {
         var offersWebSocket = false
         for (name, value) in headers {
             switch name.utf8.count {
-            case 6 where name.equalsLowercased("expect"):
+            case 6 where name.equalsIgnoringASCIICase("expect"):
                 if mayContinue, value.containsListToken("100-continue") { expectsContinue = true }
-            case 7 where name.equalsLowercased("upgrade"):
+            case 7 where name.equalsIgnoringASCIICase("upgrade"):
                 upgradeField = true
                 if value.containsListToken("websocket") { offersWebSocket = true }
-            case 10 where name.equalsLowercased("connection"):
+            case 10 where name.equalsIgnoringASCIICase("connection"):
                 if value.containsListToken("upgrade") { connectionUpgrade = true }
-            case 14 where name.equalsLowercased("content-length"):
+            case 14 where name.equalsIgnoringASCIICase("content-length"):
                 contentLength = Int(value)
-            case 17 where name.equalsLowercased("transfer-encoding"):
+            case 17 where name.equalsIgnoringASCIICase("transfer-encoding"):
                 hasTransferEncoding = true
                 _ = value.forEachListElement { coding in
-                    chunked = coding.equalsLowercased("chunked")
+                    chunked = coding.equalsIgnoringASCIICase("chunked")
                     return false
                 }
             default:
