@@ -1,16 +1,15 @@
 import LuxyConfig
 import NIOCore
 
-/// What one event loop serves with in one generation: the routers, the Lua stage chains and
-/// the clusters it uses (whose pools outlive it when the next generation keeps them). Requests keep the generation they started on; once a newer one is
-/// installed and the last such request ends, this one is closed on its loop.
+/// What one event loop serves with in one generation: each HTTP listener's router and Lua
+/// chain (`ListenerServing`), the tcp chains, and the clusters it uses (whose pools outlive it
+/// when the next generation keeps them). Requests keep the generation they started on; once
+/// a newer one is installed and the last such request ends, this one is closed on its loop.
 public final class LoopGeneration {
     public let number: Int
     public let configuration: LuxyConfiguration
-    let routers: [String: Router]
     /// The listeners by name, looked up on every request and connection.
     let listenersByName: [String: ListenerConfiguration]
-    let chains: [ChainName: HTTPStageChain]
     let tcpChains: [ChainName: TCPStageChain]
     let services: UpstreamServices
     /// The HTTP listeners with their routers and chains, by listener name.
@@ -25,13 +24,12 @@ public final class LoopGeneration {
          tcpChains: [ChainName: TCPStageChain] = [:]) throws {
         self.number = number
         self.configuration = configuration
+        // Compiled before anything else is set up, so a bad route pattern fails the build.
         var routers: [String: Router] = [:]
         for listener in configuration.listeners where listener.proto == .http {
             routers[listener.name] = try Router(listener: listener)
         }
-        self.routers = routers
         self.listenersByName = Dictionary(configuration.listeners.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
-        self.chains = chains
         self.tcpChains = tcpChains
         self.services = UpstreamServices(clusters: configuration.clusters, registry: upstreamClusters,
                                          eventLoop: eventLoop, stats: stats)

@@ -39,9 +39,6 @@ final class UpstreamClusterRegistry {
         cluster.close()
         if current[cluster.config.name] === cluster { current[cluster.config.name] = nil }
     }
-
-    /// Clusters with open pools on this loop (for tests and the admin API).
-    var count: Int { current.count }
 }
 
 @available(*, unavailable)

@@ -19,11 +19,6 @@ enum HTTPUpgrade {
         headers.contains(name: "upgrade") && headers[canonicalForm: "connection"].contains { $0.lowercased() == "upgrade" }
     }
 
-    /// An upgrade request offering `websocket`.
-    static func isWebSocketRequest(_ headers: HTTPHeaders) -> Bool {
-        isUpgradeRequest(headers) && headers[canonicalForm: "upgrade"].contains { $0.lowercased() == "websocket" }
-    }
-
     /// Puts back what `HopByHopHeaders.strip` dropped from a message that does switch: the
     /// `Upgrade` value and `Connection: upgrade`.
     static func restore(_ upgrade: [String], into headers: inout HTTPHeaders) {
