@@ -61,7 +61,7 @@ public final class LuaVM {
         luxy_vm_close(cvm)
     }
 
-    public var isClosed: Bool { cvm == nil }
+    var isClosed: Bool { cvm == nil }
 
     /// Bytes allocated by Lua right now.
     public var memoryInUse: Int {

@@ -9,13 +9,20 @@ import NIOHTTP1
 /// `LuaHTTPHost` over the core's `HTTPExchange`: the one place where Lua handles meet
 /// requests on the wire.
 final class ExchangeLuaHost: LuaHTTPHost {
-    /// The exchange it serves; a host taken from the pool again is bound to the next one.
-    private(set) var exchange: HTTPExchange
+    /// The exchange it serves; none while the host waits in its pool between requests.
+    private var boundExchange: HTTPExchange?
+
+    /// Asked only while a request runs: host calls come from its phases, and a finished
+    /// stream makes none.
+    var exchange: HTTPExchange {
+        guard let boundExchange else { preconditionFailure("the Lua host is not bound to a request") }
+        return boundExchange
+    }
     /// The logger of the stage running now, so a script's log lines name its file.
     var currentLogger: Logger?
 
     init(exchange: HTTPExchange) {
-        self.exchange = exchange
+        self.boundExchange = exchange
     }
 
     func headers(_ phase: LuaHTTPPhase) -> LuaHeaderMap {
@@ -94,9 +101,14 @@ final class ExchangeLuaHost: LuaHTTPHost {
 
     private var streamInfoCache: LuaStreamInfo?
 
-    /// Serves `exchange` from now on: what was worked out for the previous one is dropped.
-    func rebind(to exchange: HTTPExchange) {
-        self.exchange = exchange
+    /// Serves `exchange` from now on.
+    func bind(to exchange: HTTPExchange) {
+        boundExchange = exchange
+    }
+
+    /// The request is over: its exchange and what was worked out for it are let go.
+    func unbind() {
+        boundExchange = nil
         streamInfoCache = nil
         currentLogger = nil
     }

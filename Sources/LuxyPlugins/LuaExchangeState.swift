@@ -1,0 +1,52 @@
+import LuxyCore
+import LuxyLua
+
+/// The Lua side of one exchange, taken when its first Lua stage runs. It hears how each
+/// phase ended and hands the stage's verdict to the exchange: one object per request, not a
+/// closure per stage and phase; and once the request is over it goes back to its pool for
+/// the next one on the same VM.
+final class LuaExchangeState: LuaPhaseReceiver {
+    let host: ExchangeLuaHost
+    let stream: LuaHTTPStream
+    /// Weak: the pool goes with its VM, and a request finishing after that just drops its state.
+    private weak var pool: LuaExchangeStatePool?
+    /// The stage whose phase runs now, and which phase.
+    private var runningStage: LuaHTTPStage?
+    private var runningPhase = LuaHTTPPhase.request
+
+    init(exchange: HTTPExchange, vm: LuaVM, pool: LuaExchangeStatePool) {
+        host = ExchangeLuaHost(exchange: exchange)
+        stream = LuaHTTPStream(vm: vm, host: host)
+        self.pool = pool
+    }
+
+    /// The request is over: scripts' objects go out of scope, a waiting phase fails, the
+    /// exchange is let go, and the state is kept for the next request.
+    func finish() {
+        stream.finish()
+        runningStage = nil
+        host.unbind()
+        pool?.recycle(self)
+    }
+
+    func reuse(for exchange: HTTPExchange) {
+        host.bind(to: exchange)
+        stream.reopen()
+    }
+
+    func run(_ stage: LuaHTTPStage, _ phase: LuaHTTPPhase) {
+        runningStage = stage
+        runningPhase = phase
+        host.currentLogger = stage.logger
+        stream.run(stage.script, phase: phase, receiver: self)
+    }
+
+    func phaseEnded(_ outcome: LuaPhaseOutcome) {
+        guard let stage = runningStage else { return }
+        runningStage = nil
+        host.exchange.resume(stage.verdict(for: outcome, phase: runningPhase))
+    }
+}
+
+@available(*, unavailable)
+extension LuaExchangeState: Sendable {}

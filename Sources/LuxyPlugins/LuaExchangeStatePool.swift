@@ -1,0 +1,36 @@
+import LuxyCore
+import LuxyLua
+
+/// The Lua states of one VM's requests: at most as many as requests in flight were made,
+/// and a few kept for reuse. It goes with the VM (its generation on its loop).
+final class LuaExchangeStatePool {
+    private let vm: LuaVM
+    private var idle: [LuaExchangeState] = []
+    private static let maxIdle = 32
+
+    init(vm: LuaVM) {
+        self.vm = vm
+    }
+
+    /// The exchange's state, taken from the pool (or made) when its first Lua stage runs.
+    func state(of exchange: HTTPExchange) -> LuaExchangeState {
+        if let state = exchange.pluginState as? LuaExchangeState { return state }
+        let state: LuaExchangeState
+        if let kept = idle.popLast() {
+            kept.reuse(for: exchange)
+            state = kept
+        } else {
+            state = LuaExchangeState(exchange: exchange, vm: vm, pool: self)
+        }
+        exchange.pluginState = state
+        return state
+    }
+
+    func recycle(_ state: LuaExchangeState) {
+        guard idle.count < Self.maxIdle else { return }
+        idle.append(state)
+    }
+}
+
+@available(*, unavailable)
+extension LuaExchangeStatePool: Sendable {}
