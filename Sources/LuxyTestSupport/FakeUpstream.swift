@@ -33,6 +33,7 @@ public final class FakeUpstream: Sendable {
     struct State {
         var received: [Received] = []
         var connectionsAccepted = 0
+        var openConnections = 0
         var held: [@Sendable () -> Void] = []
     }
 
@@ -43,7 +44,11 @@ public final class FakeUpstream: Sendable {
         let state = NIOLockedValueBox(State())
         let sslContext = try tls.map { try NIOSSLContext(configuration: $0) }
         let channel = try await LoopbackServer.bind(group: group, tls: sslContext) { channel in
-            state.withLockedValue { $0.connectionsAccepted += 1 }
+            state.withLockedValue {
+                $0.connectionsAccepted += 1
+                $0.openConnections += 1
+            }
+            channel.closeFuture.whenComplete { _ in state.withLockedValue { $0.openConnections -= 1 } }
             try channel.pipeline.syncOperations.configureHTTPServerPipeline()
             try channel.pipeline.syncOperations.addHandler(FakeUpstreamHandler(name: name, state: state))
         }
@@ -63,6 +68,9 @@ public final class FakeUpstream: Sendable {
 
     /// Connections the proxy opened to this upstream so far.
     public var connectionsAccepted: Int { state.withLockedValue { $0.connectionsAccepted } }
+
+    /// Connections from the proxy open right now.
+    public var openConnections: Int { state.withLockedValue { $0.openConnections } }
 
     public var heldCount: Int { state.withLockedValue { $0.held.count } }
 

@@ -20,17 +20,6 @@ final class HotReloadTests: IntegrationTestCase {
         """
     }
 
-    /// Polls a condition that another process or loop makes true; bounded.
-    private func eventually(_ what: String, timeout: Duration = .seconds(5),
-                            _ condition: () async -> Bool) async throws {
-        let deadline = ContinuousClock.now + timeout
-        while ContinuousClock.now < deadline {
-            if await condition() { return }
-            try await Task.sleep(for: .milliseconds(10))
-        }
-        XCTFail("timed out waiting for \(what)")
-    }
-
     func testRequestHeldAcrossReloadFinishesOnItsGeneration() async throws {
         let proxy = try await startProxy(standardConfig(inboundStages: stage), plugins: ["version": versionPlugin("v1")])
         let held = try await connect(proxy)

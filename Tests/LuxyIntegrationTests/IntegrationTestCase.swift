@@ -24,6 +24,17 @@ class IntegrationTestCase: XCTestCase {
 
     /// A config with one inbound listener routing everything to `backend` (the fake upstream),
     /// `/echo` to the echo action, and the given chain stages.
+    /// Waits for a condition that another loop makes true, polling it; fails the test if it
+    /// does not hold within `timeout`.
+    func eventually(_ what: String, timeout: Duration = .seconds(5), _ condition: () async -> Bool) async throws {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            if await condition() { return }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        XCTFail("timed out waiting for \(what)")
+    }
+
     /// `workers: 1` pins every connection to one loop, for tests about per-loop state (pools,
     /// the Lua VM) that a second connection must find.
     func standardConfig(inboundStages: String = "", routes extraRoutes: String = "",

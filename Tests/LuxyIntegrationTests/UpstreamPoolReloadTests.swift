@@ -51,11 +51,8 @@ final class UpstreamPoolReloadTests: IntegrationTestCase {
         let second = try await client.request("GET", "/two")
         XCTAssertEqual(second.status, 200)
         XCTAssertEqual(upstream.connectionsAccepted, 2, "a cluster whose settings changed gets a pool of its own")
-        // The old generation's pool closes with it: nothing of it stays behind.
-        let deadline = ContinuousClock.now + .seconds(5)
-        while await proxy.server.retiredGenerations() > 0, ContinuousClock.now < deadline {
-            try await Task.sleep(for: .milliseconds(10))
-        }
+        // The old generation's pool closes with it: its connection goes, nothing stays behind.
+        try await eventually("the old generation's connection to close") { upstream.openConnections == 1 }
         let retired = await proxy.server.retiredGenerations()
         XCTAssertEqual(retired, 0)
     }
