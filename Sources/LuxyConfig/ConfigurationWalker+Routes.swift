@@ -8,15 +8,35 @@ extension ConfigurationWalker {
     mutating func route(_ node: Node, virtualHost: String, index: Int) -> RouteConfiguration? {
         guard let fields = reader.fields(
             node, context: "route",
-            allowed: ["name", "match", "service", "metadata"] + Self.actionKeys) else { return nil }
+            allowed: ["name", "match", "service", "metadata", "upgrades"] + Self.actionKeys) else { return nil }
         let name = reader.name(fields) ?? "\(virtualHost)/\(index)"
         let match = fields["match"].map { routeMatch($0) } ?? RouteMatchConfiguration(path: .prefix("/"))
         let action = routeAction(fields, owner: "route '\(name)'")
         let service = reader.string(fields, "service")
         let metadata = fields["metadata"].map { reader.configValue($0) } ?? .map([])
+        let upgrades = routeUpgrades(fields)
         guard let action else { return nil }
-        return RouteConfiguration(name: name, match: match, action: action, service: service,
-                                  metadata: metadata, location: fields.location)
+        var route = RouteConfiguration(name: name, match: match, action: action, service: service,
+                                       metadata: metadata, location: fields.location)
+        route.upgrades = upgrades
+        return route
+    }
+
+    /// Protocols an upgrade may switch to on this route. Only WebSocket can be tunnelled.
+    private mutating func routeUpgrades(_ fields: YAMLNodeReader.Fields) -> [String] {
+        guard let node = fields["upgrades"], let names = reader.stringList(fields, "upgrades") else { return [] }
+        let known = ["websocket"]
+        var upgrades: [String] = []
+        for name in names {
+            let lowered = name.lowercased()
+            guard known.contains(lowered) else {
+                reader.report("'upgrades' can only list \(known.joined(separator: ", ")); '\(name)' is not supported",
+                              at: node)
+                continue
+            }
+            upgrades.append(lowered)
+        }
+        return upgrades
     }
 
     /// Keys of `fields` among `keys`, in the order they appear in the file.

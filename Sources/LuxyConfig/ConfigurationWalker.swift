@@ -60,10 +60,17 @@ struct ConfigurationWalker {
     private mutating func limits(_ node: Node) -> LimitsConfiguration {
         var limits = LimitsConfiguration()
         guard let fields = reader.fields(node, context: "limits", allowed: [
-            "max_header_bytes", "max_buffered_body_bytes", "drain_timeout", "idle_timeout",
+            "max_header_bytes", "max_header_count", "max_request_line_bytes", "headers_with_underscores_action",
+            "max_buffered_body_bytes", "drain_timeout", "idle_timeout",
             "lua_instruction_budget", "lua_memory_bytes",
         ]) else { return limits }
         if let value = reader.positiveInt(fields, "max_header_bytes") { limits.maxHeaderBytes = value }
+        if let value = reader.positiveInt(fields, "max_header_count") { limits.maxHeaderCount = value }
+        if let value = reader.positiveInt(fields, "max_request_line_bytes") { limits.maxRequestLineBytes = value }
+        if let value = reader.oneOf(fields, "headers_with_underscores_action",
+                                    [UnderscoreHeaderAction.allow, .drop, .reject]) {
+            limits.headersWithUnderscores = value
+        }
         if let value = reader.positiveInt(fields, "max_buffered_body_bytes") { limits.maxBufferedBodyBytes = value }
         if let value = reader.duration(fields, "drain_timeout") { limits.drainTimeoutMilliseconds = value }
         if let value = reader.duration(fields, "idle_timeout") { limits.idleTimeoutMilliseconds = value }

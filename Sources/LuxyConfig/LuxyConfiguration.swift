@@ -66,6 +66,17 @@ public struct AdminConfiguration: Sendable, Equatable {
 public struct LimitsConfiguration: Sendable, Equatable {
     /// Largest request or response head (request line + headers) accepted; over it → 431.
     public var maxHeaderBytes: Int = 64 * 1024
+    /// Most header fields in a request head (trailers included); over it → 431. Envoy's
+    /// `max_headers_count` default. Also the most a Lua stage may leave on a head it sends.
+    public var maxHeaderCount: Int = 100
+    /// Longest request target (with the method and version, the request line) accepted;
+    /// over it → 414, as nginx's `large_client_header_buffers` (8k) does. A target so long
+    /// that the whole head overflows `maxHeaderBytes` is 431 (the parser stops before it
+    /// knows which line it was in).
+    public var maxRequestLineBytes: Int = 8 * 1024
+    /// A request header whose name has an underscore: dropped by default, as nginx does
+    /// (`underscores_in_headers off`); such names can alias `-` names in CGI-style backends.
+    public var headersWithUnderscores: UnderscoreHeaderAction = .drop
     /// Largest body a stage may buffer with `body()`; over it → 413.
     public var maxBufferedBodyBytes: Int = 8 * 1024 * 1024
     /// SIGTERM: how long in-flight requests get to finish.
@@ -77,6 +88,17 @@ public struct LimitsConfiguration: Sendable, Equatable {
     /// Lua: bytes one VM may allocate.
     public var luaMemoryBytes: Int = 64 * 1024 * 1024
     public init() {}
+}
+
+/// What becomes of a request header whose name contains `_` (Envoy's
+/// `headers_with_underscores_action`).
+public enum UnderscoreHeaderAction: String, Sendable {
+    /// Forward it.
+    case allow
+    /// Remove it and forward the rest (nginx's default).
+    case drop
+    /// Answer 400.
+    case reject
 }
 
 public struct ListenerConfiguration: Sendable, Equatable {
@@ -130,6 +152,10 @@ public struct RouteConfiguration: Sendable, Equatable {
     public var service: String?
     /// Free-form route metadata, handed to Lua as `handle:metadata()`.
     public var metadata: ConfigValue
+    /// Protocols a request on this route may upgrade to (`upgrades: [websocket]`), lower-case.
+    /// Empty: an upgrade request is refused with 403, as Envoy does for an upgrade it was not
+    /// configured for.
+    public var upgrades: [String] = []
     public var location: SourceLocation
 
     public init(name: String, match: RouteMatchConfiguration, action: RouteAction, service: String?,

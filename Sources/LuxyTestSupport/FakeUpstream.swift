@@ -34,6 +34,8 @@ public final class FakeUpstream: Sendable {
         var received: [Received] = []
         var connectionsAccepted = 0
         var openConnections = 0
+        /// Every byte of request the proxy sent, whether or not it parsed as HTTP.
+        var bytesReceived = 0
         var held: [@Sendable () -> Void] = []
     }
 
@@ -49,6 +51,7 @@ public final class FakeUpstream: Sendable {
                 $0.openConnections += 1
             }
             channel.closeFuture.whenComplete { _ in state.withLockedValue { $0.openConnections -= 1 } }
+            try channel.pipeline.syncOperations.addHandler(ReceivedBytesCounter(state: state))
             try channel.pipeline.syncOperations.configureHTTPServerPipeline()
             try channel.pipeline.syncOperations.addHandler(FakeUpstreamHandler(name: name, state: state))
         }
@@ -72,6 +75,10 @@ public final class FakeUpstream: Sendable {
     /// Connections from the proxy open right now.
     public var openConnections: Int { state.withLockedValue { $0.openConnections } }
 
+    /// Bytes the proxy sent this upstream so far: zero proves nothing reached it, even
+    /// something that is not HTTP.
+    public var bytesReceived: Int { state.withLockedValue { $0.bytesReceived } }
+
     public var heldCount: Int { state.withLockedValue { $0.held.count } }
 
     /// Answers every request waiting on `/hold`.
@@ -85,6 +92,24 @@ public final class FakeUpstream: Sendable {
 
     public func stop() async {
         try? await channel.close()
+    }
+}
+
+/// Counts the bytes that arrive, before any parsing.
+final class ReceivedBytesCounter: ChannelInboundHandler {
+    typealias InboundIn = ByteBuffer
+    typealias InboundOut = ByteBuffer
+
+    private let state: NIOLockedValueBox<FakeUpstream.State>
+
+    init(state: NIOLockedValueBox<FakeUpstream.State>) {
+        self.state = state
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let count = Self.unwrapInboundIn(data).readableBytes
+        state.withLockedValue { $0.bytesReceived += count }
+        context.fireChannelRead(data)
     }
 }
 

@@ -28,8 +28,12 @@ public final class TestHTTP2Client: Sendable {
     private let channel: Channel
     private let multiplexer: NIOHTTP2Handler.StreamMultiplexer
 
+    /// `validatingHeaders: false` lets the client send what NIO would refuse to (a space in
+    /// `:authority`, a `#` in `:path`), for tests of what the proxy does with it.
     public static func connect(port: Int, group: EventLoopGroup, tls: TLSConfiguration? = nil,
-                               serverName: String? = nil) async throws -> TestHTTP2Client {
+                               serverName: String? = nil, validatingHeaders: Bool = true) async throws -> TestHTTP2Client {
+        var connection = NIOHTTP2Handler.ConnectionConfiguration()
+        if !validatingHeaders { connection.headerBlockValidation = .disabled }
         let sslContext = try tls.map { config -> NIOSSLContext in
             var config = config
             config.applicationProtocols = ["h2"]
@@ -43,7 +47,7 @@ public final class TestHTTP2Client: Sendable {
                             NIOSSLClientHandler(context: sslContext, serverHostname: serverName))
                     }
                     _ = try channel.pipeline.syncOperations.configureHTTP2Pipeline(
-                        mode: .client, connectionConfiguration: .init(), streamConfiguration: .init()
+                        mode: .client, connectionConfiguration: connection, streamConfiguration: .init()
                     ) { $0.close() }
                 }
             }

@@ -106,6 +106,27 @@ final class ConfigurationErrorTests: XCTestCase {
         ])
     }
 
+    func testUnsupportedUpgradeAndUnderscoreAction() {
+        let yaml = """
+        limits:
+          headers_with_underscores_action: ignore
+        listeners:
+          - name: in
+            direction: inbound
+            protocol: http
+            address: 127.0.0.1:80
+            virtual_hosts:
+              - routes:
+                  - cluster: backend
+                    upgrades: [websocket, h2c]
+        \(Self.cluster)
+        """
+        XCTAssertEqual(problems(yaml), [
+            "/x/luxy.yaml:2:36: 'headers_with_underscores_action' must be one of allow, drop, reject",
+            "/x/luxy.yaml:11:23: 'upgrades' can only list websocket; 'h2c' is not supported",
+        ])
+    }
+
     func testDuplicateListenerName() {
         let yaml = """
         listeners:

@@ -192,6 +192,38 @@ final class ConfigurationLoaderTests: XCTestCase {
         }
     }
 
+    func testEdgeValidationSettingsAndRouteUpgrades() throws {
+        let config = try ConfigurationLoader.parse(yaml: """
+            limits:
+              max_header_count: 50
+              max_request_line_bytes: 4096
+              headers_with_underscores_action: reject
+            listeners:
+              - name: in
+                direction: inbound
+                protocol: http
+                address: 127.0.0.1:80
+                virtual_hosts:
+                  - routes:
+                      - name: ws
+                        cluster: backend
+                        upgrades: [WebSocket]
+                      - cluster: backend
+            clusters:
+              - name: backend
+                endpoints: ["127.0.0.1:8081"]
+            """, file: "/x/luxy.yaml")
+        XCTAssertEqual(config.limits.maxHeaderCount, 50)
+        XCTAssertEqual(config.limits.maxRequestLineBytes, 4096)
+        XCTAssertEqual(config.limits.headersWithUnderscores, .reject)
+        let routes = config.listeners[0].virtualHosts[0].routes
+        XCTAssertEqual(routes[0].upgrades, ["websocket"])
+        XCTAssertEqual(routes[1].upgrades, [], "no upgrades unless listed")
+        XCTAssertEqual(LimitsConfiguration().maxHeaderCount, 100)
+        XCTAssertEqual(LimitsConfiguration().maxRequestLineBytes, 8192)
+        XCTAssertEqual(LimitsConfiguration().headersWithUnderscores, .drop)
+    }
+
     func testEmptyFileIsAnIdleConfiguration() throws {
         let config = try ConfigurationLoader.parse(yaml: "# nothing yet\n", file: Self.file)
         XCTAssertEqual(config.listeners, [])

@@ -32,6 +32,7 @@ final class WebSocketTests: IntegrationTestCase {
                       - name: ws
                         match: { prefix: /ws }
                         cluster: ws
+                        upgrades: [websocket]
             """,
             cluster: """
               - name: ws
@@ -189,16 +190,18 @@ final class WebSocketTests: IntegrationTestCase {
         XCTAssertEqual(response.header("connection"), "close")
     }
 
-    func testWebSocketToAClusterWithoutUpgradeIsNotTunnelled() async throws {
-        // The fake HTTP upstream ignores the upgrade: an ordinary 200, nothing switched.
+    func testWebSocketOnARouteWithoutUpgradesIsRefusedWith403() async throws {
+        // `/chat` takes the standard backend route, which lists no `upgrades:`.
         let proxy = try await startWebSocketProxy()
         let connection = try await connect(proxy)
         try await connection.send(handshake(path: "/chat"))
         let response = try await connection.readResponse()
-        XCTAssertEqual(response.status, 200)
-        let request = try onlyRequest(upstream)
-        XCTAssertEqual(request.head.headers.first(name: "upgrade"), "websocket", "a WebSocket upgrade is forwarded")
+        XCTAssertEqual(response.status, 403, "\(response)")
+        let closed = await connection.waitForClose()
+        XCTAssertTrue(closed, "an upgrade request is the connection's last")
+        XCTAssertEqual(upstream.received.count, 0, "the refused upgrade must not reach the upstream")
         let counters = await proxy.server.counters()
+        XCTAssertEqual(counters["downstream_upgrade_refused"], 1)
         XCTAssertNil(counters["websocket_upgrades"])
     }
 }

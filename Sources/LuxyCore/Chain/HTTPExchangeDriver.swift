@@ -64,6 +64,14 @@ final class HTTPExchangeDriver {
             return sendLocal(LocalReply.error(.notFound, "no route for \(exchange.requestHead.uri)"), runResponseStages: false)
         }
         exchange.route = route
+        if exchange.framing.isWebSocket, !route.upgrades.contains("websocket") {
+            // Envoy's answer to an upgrade its route was not configured for. (Other upgrades,
+            // h2c included, can't be tunnelled: `Upgrade` is dropped as hop-by-hop and the
+            // request goes on as a plain one, which RFC 9110 §7.8 allows.)
+            stats.increment("downstream_upgrade_refused")
+            return sendLocal(LocalReply.error(.forbidden, "upgrade to websocket is not allowed on this route"),
+                             runResponseStages: false)
+        }
         if let chain = serving.chain {
             self.chain = chain
             stages = chain.stages(for: route)
@@ -131,6 +139,9 @@ final class HTTPExchangeDriver {
             exchange.route = route
         }
         guard let route = exchange.route else { return }
+        if !stages.isEmpty, let violation = serving.emittedHeadLimits.violation(exchange.requestHead.headers) {
+            return stagesOverstepped("request headers", violation)
+        }
         switch route.action {
         case .directResponse(let status, let body, let contentType):
             sendLocal(LocalReply.make(HTTPResponseStatus(statusCode: status), body: body,
@@ -280,6 +291,18 @@ final class HTTPExchangeDriver {
         }
     }
 
+    /// The stages left a head over the limits a client's head must keep: it is not sent, and
+    /// the request fails with 500 and the reason in the log (no one stage is to blame: any of
+    /// them may have added to it).
+    private func stagesOverstepped(_ what: String, _ violation: String) {
+        stats.increment("plugin_headers_over_limit")
+        handler.loop.logger.error("stages left \(what) over the limits", metadata: [
+            "listener": "\(serving.listener.name)", "route": "\(exchange.route?.routeName ?? "")",
+            "reason": "\(violation)",
+        ])
+        replaceResponse(LocalReply.error(.internalServerError, "\(what) over the limits"))
+    }
+
     /// Answers with `reply` instead of the response in progress, skipping the stages left.
     func replaceResponse(_ reply: (head: HTTPResponseHead, body: ByteBuffer)) {
         upstream?.abandon()
@@ -296,6 +319,9 @@ final class HTTPExchangeDriver {
 
     func writeResponse() {
         guard var head = exchange.responseHead else { return }
+        if !stages.isEmpty, let violation = serving.emittedHeadLimits.violation(head.headers) {
+            return stagesOverstepped("response headers", violation)
+        }
         if upgrade == .accepted {
             upgrade = .none
             if switchToTunnel(head) { return }

@@ -50,6 +50,7 @@ enum HTTPProxyPipeline {
         // would withhold reads, two epoll_ctl calls, after every request). Bytes a client
         // sends behind an upgrade request stay with the decoder and are handed on when a
         // WebSocket tunnel removes it (`HTTPUpgradeTunnel`).
+        try pipeline.addHandler(HTTP09Refusal(stats: loop.stats))
         try pipeline.addHandler(ByteToMessageHandler(HTTPRequestDecoder(
             leftOverBytesStrategy: .forwardBytes, informationalResponseStrategy: .drop,
             limitConfiguration: decoderLimits)))

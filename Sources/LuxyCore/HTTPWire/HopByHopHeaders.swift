@@ -8,6 +8,8 @@ enum HopByHopHeaders {
     private static let names: [String] = [
         "connection", "keep-alive", "proxy-connection", "te", "trailer", "transfer-encoding", "upgrade",
         "proxy-authenticate", "proxy-authorization",
+        // The settings of an h2c upgrade, which is never passed on.
+        "http2-settings",
     ]
     /// Where `connection` (whose options name more fields to drop) and `te` (whose `trailers`
     /// travels on) stand in `names`.
@@ -50,7 +52,7 @@ enum HopByHopHeaders {
 
     private static func hopByHopIndex<Name: StringProtocol>(_ name: Name) -> Int? {
         switch name.utf8.count {
-        case 2, 7, 10, 16, 17, 18, 19:
+        case 2, 7, 10, 14, 16, 17, 18, 19:
             return names.firstIndex { name.equalsIgnoringASCIICase($0) }
         default:
             return nil

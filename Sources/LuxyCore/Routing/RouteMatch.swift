@@ -11,6 +11,8 @@ public struct RouteMatch: Sendable {
     public var clusterName: String?
     public var service: String?
     public var metadata: ConfigValue
+    /// Protocols a request on this route may upgrade to (`upgrades:` in YAML).
+    public var upgrades: [String] = []
 
     public init(listenerName: String, virtualHostName: String, routeName: String, action: RouteAction,
                 clusterName: String?, service: String?, metadata: ConfigValue) {

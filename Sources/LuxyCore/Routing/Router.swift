@@ -58,9 +58,11 @@ public struct Router {
         let path = Self.path(of: head.uri)
         for route in vhost.routes where Self.matches(route, path: path, head: head) {
             let config = route.config
-            return RouteMatch(listenerName: listenerName, virtualHostName: vhost.name, routeName: config.name,
-                              action: config.action, clusterName: Self.pickCluster(config.action),
-                              service: config.service, metadata: config.metadata)
+            var match = RouteMatch(listenerName: listenerName, virtualHostName: vhost.name, routeName: config.name,
+                                   action: config.action, clusterName: Self.pickCluster(config.action),
+                                   service: config.service, metadata: config.metadata)
+            if !config.upgrades.isEmpty { match.upgrades = config.upgrades }
+            return match
         }
         return nil
     }

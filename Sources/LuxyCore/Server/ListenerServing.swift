@@ -11,6 +11,10 @@ final class ListenerServing {
     let listener: ListenerConfiguration
     let router: Router
     let chain: HTTPStageChain?
+    /// The generation's edge checks on request heads.
+    let validator: RequestHeadValidator
+    /// What the heads stages leave may hold.
+    let emittedHeadLimits: EmittedHeadLimits
 
     init(generation: LoopGeneration, listener: ListenerConfiguration, router: Router, chain: HTTPStageChain?) {
         self.generation = generation
@@ -18,6 +22,8 @@ final class ListenerServing {
         self.listener = listener
         self.router = router
         self.chain = chain
+        self.validator = RequestHeadValidator(limits: generation.configuration.limits)
+        self.emittedHeadLimits = EmittedHeadLimits(limits: generation.configuration.limits)
     }
 }
 

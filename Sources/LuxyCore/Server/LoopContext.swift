@@ -1,3 +1,4 @@
+import Logging
 import NIOCore
 
 /// Per event loop for the life of the process: the generation new requests start on, the
@@ -5,6 +6,7 @@ import NIOCore
 final class LoopContext {
     let eventLoop: EventLoop
     let stats = ProxyStats()
+    let logger: Logger
     var generation: LoopGeneration?
     /// Built on this loop but not yet committed on every loop.
     var pendingGeneration: LoopGeneration?
@@ -17,8 +19,9 @@ final class LoopContext {
     /// Upstream clusters and their pools, shared by the generations that use them.
     let upstreamClusters: UpstreamClusterRegistry
 
-    init(eventLoop: EventLoop, tlsStores: TLSContextRegistry?) {
+    init(eventLoop: EventLoop, tlsStores: TLSContextRegistry?, logger: Logger = Logger(label: "luxy")) {
         self.eventLoop = eventLoop
+        self.logger = logger
         self.upstreamClusters = UpstreamClusterRegistry(eventLoop: eventLoop, tlsStores: tlsStores)
     }
 

@@ -44,7 +44,7 @@ public actor ProxyServer {
         for loop in group.makeIterator() {
             loops.append(loop)
             contexts[ObjectIdentifier(loop)] = try await loop.submit {
-                NIOLoopBound(LoopContext(eventLoop: loop, tlsStores: tlsStores), eventLoop: loop)
+                NIOLoopBound(LoopContext(eventLoop: loop, tlsStores: tlsStores, logger: logger), eventLoop: loop)
             }.get()
         }
         self.loops = loops

@@ -172,6 +172,15 @@ final class HTTPProxyHandler: ChannelDuplexHandler {
                                                  close: true))
                 return
             }
+            // Edge validation before anything else reads the head: nothing refused here reaches
+            // a stage, the router or an upstream.
+            if let rejection = serving.validator.validate(&head, isHTTP2: isHTTP2Stream) {
+                loop.stats.increment("downstream_bad_requests")
+                loop.stats.increment(rejection.counter)
+                persistence = .closeAfterResponse
+                writeLocalReply(LocalReply.error(rejection.status, rejection.reason, close: !isHTTP2Stream))
+                return
+            }
             let framing = RequestFraming(head.headers, version: head.version, isHTTP2: isHTTP2Stream)
             if framing.expectsContinue {
                 // Answered here rather than by the upstream: NIO's client drops a 100, and the
@@ -233,12 +242,11 @@ final class HTTPProxyHandler: ChannelDuplexHandler {
             setReadsPaused(true)
             return
         }
-        // Requests still queued behind the one being answered would get their answers after a
-        // 400 out of order: the connection just closes.
-        let requestsAhead = driver != nil
+        // The request that broke is the one being read (its head may already have gone
+        // upstream: that request is cut). If nothing of its answer went out, it gets a 400.
         driver?.abort()
         driver = nil
-        if !responseInProgress, reading != .bodyAfterAnswer, !requestsAhead {
+        if !responseInProgress, reading != .bodyAfterAnswer {
             let reply: (head: HTTPResponseHead, body: ByteBuffer)
             if case .headerOverflow = parserError {
                 reply = LocalReply.error(.requestHeaderFieldsTooLarge, "request headers too large", close: true)

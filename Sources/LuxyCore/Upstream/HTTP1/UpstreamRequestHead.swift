@@ -12,7 +12,14 @@ enum UpstreamRequestHead {
         let upgrade = keepingUpgrade ? head.headers["upgrade"] : []
         HopByHopHeaders.strip(&head.headers)
         HTTPUpgrade.restore(upgrade, into: &head.headers)
-        if head.version != .http1_1 { head.version = .http1_1 }
+        if head.version != .http1_1 {
+            // Only HTTP/1.0 may come without `Host` (the edge refuses it elsewhere), and an
+            // HTTP/1.1 request must have one: the endpoint's, as nginx's `$proxy_host`.
+            if !head.headers.contains(name: "host"), let target = exchange.upstreamTarget {
+                head.headers.add(name: "host", value: target)
+            }
+            head.version = .http1_1
+        }
         if exchange.request.isWanted, exchange.request.isComplete {
             head.headers.setContentLength(exchange.request.bufferedBytes)
         } else if chunked, !head.headers.contains(name: "content-length") {
