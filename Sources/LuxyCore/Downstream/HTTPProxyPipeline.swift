@@ -44,6 +44,9 @@ enum HTTPProxyPipeline {
         var decoderLimits = NIOHTTPDecoderLimitConfiguration()
         decoderLimits.maxHeaderListSize = limits.maxHeaderBytes
         decoderLimits.maxHeaderFieldSize = limits.maxHeaderBytes
+        // The parser stops at the limit, so 50,000 empty fields never become 50,000 entries.
+        // (Trailers count too; `RequestHeadValidator` checks the head again, for h2 streams.)
+        decoderLimits.maxHeaderFieldCount = limits.maxHeaderCount
         // Two handlers: NIO's llhttp decoder, and HTTPProxyHandler, which writes responses as
         // bytes itself (no encoder handler to pass every part through), answers protocol
         // errors (400 or 431, not NIO's generic 400) and does the pipelining (NIO's handler
