@@ -29,7 +29,7 @@ extension ConfigurationWalker {
     private mutating func stage(_ node: Node, chain: ChainName) -> StageConfiguration? {
         guard let fields = reader.fields(
             node, context: "stage",
-            allowed: ["name", "priority", "config", "services", "fail_open", "disabled"],
+            allowed: ["name", "priority", "config", "services", "fail_open", "disabled", "clear_route_cache"],
             required: ["name"]) else { return nil }
         let name = reader.name(fields)
         if let name, let nameNode = fields.rawValue("name") {
@@ -41,8 +41,11 @@ extension ConfigurationWalker {
         let services = reader.stringList(fields, "services") ?? []
         let failOpen = reader.bool(fields, "fail_open") ?? false
         let disabled = reader.bool(fields, "disabled") ?? false
+        let clearRouteCache = reader.bool(fields, "clear_route_cache") ?? true
         guard let name else { return nil }
-        return StageConfiguration(name: name, priority: priority, config: config, services: services,
-                                  failOpen: failOpen, disabled: disabled, location: fields.location)
+        var stage = StageConfiguration(name: name, priority: priority, config: config, services: services,
+                                       failOpen: failOpen, disabled: disabled, location: fields.location)
+        stage.clearRouteCache = clearRouteCache
+        return stage
     }
 }

@@ -260,6 +260,10 @@ public struct StageConfiguration: Sendable, Equatable {
     /// On a script error: continue the request (Envoy's behaviour) instead of failing it with 500.
     public var failOpen: Bool
     public var disabled: Bool
+    /// Envoy's `clear_route_cache`: when the script changes what routing looks at (`:path`,
+    /// `:authority`, `:method`, a header a route matches on), the route is chosen again
+    /// before the request goes upstream. On by default, as in Envoy.
+    public var clearRouteCache = true
     public var location: SourceLocation
 
     public init(name: String, priority: Int, config: ConfigValue = .map([]), services: [String] = [],

@@ -7,8 +7,13 @@ import NIOHTTP1
 /// when a script asks: a struct, so it costs no allocation.
 struct RequestHeaderMap: LuaHeaderMap {
     private let exchange: HTTPExchange
+    /// A change to a field routing reads has the route chosen again (`clear_route_cache`).
+    private let clearsRouteCache: Bool
 
-    init(exchange: HTTPExchange) { self.exchange = exchange }
+    init(exchange: HTTPExchange, clearsRouteCache: Bool) {
+        self.exchange = exchange
+        self.clearsRouteCache = clearsRouteCache
+    }
 
     func get(_ name: String) -> String? {
         // Field names are looked up case-insensitively as they are; only pseudo-headers
@@ -31,9 +36,11 @@ struct RequestHeaderMap: LuaHeaderMap {
     func add(_ name: String, _ value: String) {
         if name.hasPrefix(":") { return replace(name, value) }
         exchange.requestHead.headers.add(name: name, value: value)
+        if clearsRouteCache { exchange.requestFieldChanged(name) }
     }
 
     func replace(_ name: String, _ value: String) {
+        if clearsRouteCache { exchange.requestFieldChanged(name) }
         switch name.lowercased() {
         case ":method": exchange.requestHead.method = HTTPMethod(rawValue: value)
         case ":path": exchange.requestHead.uri = value
@@ -46,6 +53,7 @@ struct RequestHeaderMap: LuaHeaderMap {
     func remove(_ name: String) {
         if name.hasPrefix(":") { return }
         exchange.requestHead.headers.remove(name: name)
+        if clearsRouteCache { exchange.requestFieldChanged(name) }
     }
 
     func entries() -> [(String, String)] {

@@ -20,13 +20,18 @@ final class ExchangeLuaHost: LuaHTTPHost {
     }
     /// The logger of the stage running now, so a script's log lines name its file.
     var currentLogger: Logger?
+    /// Whether the stage running now has the route chosen again when it changes a field
+    /// routing reads (`clear_route_cache`).
+    var currentStageClearsRouteCache = true
 
     init(exchange: HTTPExchange) {
         self.boundExchange = exchange
     }
 
     func headers(_ phase: LuaHTTPPhase) -> LuaHeaderMap {
-        phase == .request ? RequestHeaderMap(exchange: exchange) : ResponseHeaderMap(exchange: exchange)
+        phase == .request
+            ? RequestHeaderMap(exchange: exchange, clearsRouteCache: currentStageClearsRouteCache)
+            : ResponseHeaderMap(exchange: exchange)
     }
 
     func trailers(_ phase: LuaHTTPPhase) -> LuaHeaderMap? {

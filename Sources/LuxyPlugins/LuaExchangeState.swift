@@ -38,6 +38,7 @@ final class LuaExchangeState: LuaPhaseReceiver {
         runningStage = stage
         runningPhase = phase
         host.currentLogger = stage.logger
+        host.currentStageClearsRouteCache = stage.resolved.configuration.clearRouteCache
         stream.run(stage.script, phase: phase, receiver: self)
     }
 

@@ -52,6 +52,22 @@ public final class HTTPExchange {
         routeCleared = true
     }
 
+    /// Lower-case names of the request fields routing reads (see `Router.routingFieldNames`).
+    let routingFieldNames: [String]
+
+    /// A stage changed the request field `name` (pseudo-headers included): if routing reads
+    /// it, the route is chosen again before the request goes upstream (Envoy's
+    /// `clear_route_cache`).
+    public func requestFieldChanged(_ name: String) {
+        guard !routeCleared else { return }
+        if name.utf8.first == UInt8(ascii: ":") {
+            // `:path`, `:authority` and `:method` all take part in routing; `:scheme` does not.
+            routeCleared = !name.equalsIgnoringASCIICase(":scheme")
+            return
+        }
+        routeCleared = routingFieldNames.contains { name.equalsIgnoringASCIICase($0) }
+    }
+
     /// The core's side of the exchange: told when a stage starts waiting for the body, and
     /// of each stage's verdict.
     weak var flowControl: HTTPExchangeFlowControl?
@@ -67,7 +83,9 @@ public final class HTTPExchange {
     let response = BodyBuffer()
 
     init(listenerName: String, direction: TrafficDirection, eventLoop: EventLoop, head: HTTPRequestHead,
-         framing: RequestFraming, peer: ConnectionPeer, maxBufferedBodyBytes: Int, services: UpstreamServices) {
+         framing: RequestFraming, peer: ConnectionPeer, maxBufferedBodyBytes: Int, services: UpstreamServices,
+         routingFieldNames: [String] = ["host"]) {
+        self.routingFieldNames = routingFieldNames
         self.listenerName = listenerName
         self.direction = direction
         self.eventLoop = eventLoop

@@ -53,7 +53,8 @@ final class HTTPExchangeDriver {
         self.exchange = HTTPExchange(
             listenerName: serving.listener.name, direction: serving.listener.direction,
             eventLoop: handler.loop.eventLoop, head: head, framing: framing, peer: peer,
-            maxBufferedBodyBytes: generation.configuration.limits.maxBufferedBodyBytes, services: generation.services)
+            maxBufferedBodyBytes: generation.configuration.limits.maxBufferedBodyBytes, services: generation.services,
+            routingFieldNames: serving.router.routingFieldNames)
         generation.exchangeStarted()
         exchange.flowControl = self
     }

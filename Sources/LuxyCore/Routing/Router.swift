@@ -22,6 +22,9 @@ public struct Router {
     private var suffixes: [(suffix: String, index: Int)] = []
     private var catchAll: Int?
     private var virtualHosts: [CompiledVirtualHost] = []
+    /// Lower-case names of the fields routing reads: `host`, and every header a route
+    /// matches on. A stage changing one of them has the route chosen again.
+    public private(set) var routingFieldNames: [String] = ["host"]
 
     public init(listener: ListenerConfiguration) throws {
         self.listenerName = listener.name
@@ -38,6 +41,9 @@ public struct Router {
                 return CompiledRoute(config: route, pathRegex: pathRegex, headerRegexes: headerRegexes)
             }
             virtualHosts.append(CompiledVirtualHost(name: vhost.name, routes: routes))
+            for header in vhost.routes.flatMap(\.match.headers) where !routingFieldNames.contains(header.name.lowercased()) {
+                routingFieldNames.append(header.name.lowercased())
+            }
             for domain in vhost.domains.map({ $0.lowercased() }) {
                 if domain == "*" {
                     if catchAll == nil { catchAll = index }
