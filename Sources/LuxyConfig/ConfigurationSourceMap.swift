@@ -26,4 +26,15 @@ struct ConfigurationSourceMap {
     /// The admin address first, then listeners in file order.
     var addresses: [Address] = []
     var clusterReferences: [ClusterReference] = []
+
+    /// A stage named by a route's or virtual host's `per_stage:`, which must be in its
+    /// listener's chain.
+    struct StageReference {
+        var owner: String
+        var chain: ChainName
+        var stage: String
+        var location: SourceLocation
+    }
+
+    var stageReferences: [StageReference] = []
 }

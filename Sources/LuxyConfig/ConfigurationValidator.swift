@@ -13,6 +13,7 @@ struct ConfigurationValidator {
             }
         }
         problems += unknownClusters()
+        problems += unknownStages()
         problems += clashingAddresses()
         return problems
     }
@@ -37,6 +38,15 @@ struct ConfigurationValidator {
         let known = Set(sources.clusterNames.map(\.name))
         return sources.clusterReferences.filter { !known.contains($0.cluster) }.map {
             .init(location: $0.location, message: "\($0.owner): unknown cluster '\($0.cluster)'")
+        }
+    }
+
+    private func unknownStages() -> [ConfigurationError.Problem] {
+        sources.stageReferences.filter { reference in
+            !(sources.stageNames[reference.chain] ?? []).contains { $0.name == reference.stage }
+        }.map {
+            .init(location: $0.location,
+                  message: "\($0.owner): per_stage names '\($0.stage)', which is not a stage of chain '\($0.chain.rawValue)'")
         }
     }
 

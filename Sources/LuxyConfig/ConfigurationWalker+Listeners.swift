@@ -33,7 +33,9 @@ extension ConfigurationWalker {
                 reader.report("'\(key.string ?? "cluster")' is only for tcp listeners; http listeners route with 'virtual_hosts'",
                               at: key)
             }
+            listenerChain = direction.map { ChainName(direction: $0, protocol: .http) }
             virtualHosts = self.virtualHosts(fields)
+            listenerChain = nil
         case .tcp:
             if let key = fields.keyNode("virtual_hosts") {
                 reader.report("'virtual_hosts' is only for http listeners; tcp listeners name a 'cluster'", at: key)
@@ -108,7 +110,8 @@ extension ConfigurationWalker {
     }
 
     private mutating func virtualHost(_ node: Node, index: Int) -> VirtualHostConfiguration? {
-        guard let fields = reader.fields(node, context: "virtual host", allowed: ["name", "domains", "routes"]) else {
+        guard let fields = reader.fields(node, context: "virtual host",
+                                         allowed: ["name", "domains", "routes", "per_stage"]) else {
             return nil
         }
         let name = reader.name(fields) ?? "vh\(index)"
@@ -127,7 +130,9 @@ extension ConfigurationWalker {
         let routes = reader.list(fields, "routes").enumerated().compactMap {
             route($0.element, virtualHost: name, index: $0.offset)
         }
-        return VirtualHostConfiguration(name: name, domains: domains, routes: routes)
+        var virtualHost = VirtualHostConfiguration(name: name, domains: domains, routes: routes)
+        virtualHost.stageOverrides = stageOverrides(fields, owner: "virtual host '\(name)'")
+        return virtualHost
     }
 
     /// A wildcard only as the whole pattern or as a leading `*.`, the two forms the router matches.

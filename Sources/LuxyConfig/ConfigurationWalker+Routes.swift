@@ -8,7 +8,9 @@ extension ConfigurationWalker {
     mutating func route(_ node: Node, virtualHost: String, index: Int) -> RouteConfiguration? {
         guard let fields = reader.fields(
             node, context: "route",
-            allowed: ["name", "match", "service", "metadata", "upgrades"] + Self.actionKeys) else { return nil }
+            allowed: ["name", "match", "service", "metadata", "upgrades", "per_stage", "timeout",
+                      "request_headers_to_add", "request_headers_to_remove",
+                      "response_headers_to_add", "response_headers_to_remove"] + Self.actionKeys) else { return nil }
         let name = reader.name(fields) ?? "\(virtualHost)/\(index)"
         let match = fields["match"].map { routeMatch($0) } ?? RouteMatchConfiguration(path: .prefix("/"))
         let action = routeAction(fields, owner: "route '\(name)'")
@@ -19,6 +21,12 @@ extension ConfigurationWalker {
         var route = RouteConfiguration(name: name, match: match, action: action, service: service,
                                        metadata: metadata, location: fields.location)
         route.upgrades = upgrades
+        route.stageOverrides = stageOverrides(fields, owner: "route '\(name)'")
+        route.requestHeadersToAdd = headersToAdd(fields, "request_headers_to_add")
+        route.requestHeadersToRemove = (reader.stringList(fields, "request_headers_to_remove") ?? []).map { $0.lowercased() }
+        route.responseHeadersToAdd = headersToAdd(fields, "response_headers_to_add")
+        route.responseHeadersToRemove = (reader.stringList(fields, "response_headers_to_remove") ?? []).map { $0.lowercased() }
+        route.timeoutMilliseconds = reader.duration(fields, "timeout")
         return route
     }
 

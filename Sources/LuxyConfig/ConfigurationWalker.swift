@@ -5,6 +5,8 @@ import Yams
 struct ConfigurationWalker {
     var reader: YAMLNodeReader
     var sources = ConfigurationSourceMap()
+    /// The chain of the http listener being read, which `per_stage:` entries refer to.
+    var listenerChain: ChainName?
 
     init(file: String) { reader = YAMLNodeReader(file: file) }
 

@@ -9,9 +9,11 @@ extension LuxyConfiguration {
             listener.location = .none
             listener.virtualHosts = listener.virtualHosts.map { vhost in
                 var vhost = vhost
+                vhost.stageOverrides = vhost.stageOverrides.mapValues { $0.strippingLocation() }
                 vhost.routes = vhost.routes.map { route in
                     var route = route
                     route.location = .none
+                    route.stageOverrides = route.stageOverrides.mapValues { $0.strippingLocation() }
                     return route
                 }
                 return vhost
@@ -30,6 +32,14 @@ extension LuxyConfiguration {
 
 extension StageConfiguration {
     public func strippingLocation() -> StageConfiguration {
+        var copy = self
+        copy.location = .none
+        return copy
+    }
+}
+
+extension StageOverride {
+    func strippingLocation() -> StageOverride {
         var copy = self
         copy.location = .none
         return copy

@@ -136,6 +136,8 @@ public struct VirtualHostConfiguration: Sendable, Equatable {
     /// `example.com`, `*.example.com` (suffix), or `*`. Matched case-insensitively, port stripped.
     public var domains: [String]
     public var routes: [RouteConfiguration]
+    /// Per-stage changes for every route of this host (`per_stage:`), by stage name.
+    public var stageOverrides: [String: StageOverride] = [:]
 
     public init(name: String, domains: [String], routes: [RouteConfiguration]) {
         self.name = name
@@ -156,6 +158,19 @@ public struct RouteConfiguration: Sendable, Equatable {
     /// Empty: an upgrade request is refused with 403, as Envoy does for an upgrade it was not
     /// configured for.
     public var upgrades: [String] = []
+    /// Per-stage changes for this route (`per_stage:`), by stage name; they replace the
+    /// virtual host's for the same stage.
+    public var stageOverrides: [String: StageOverride] = [:]
+    /// Request fields set (replacing) before the request goes upstream, after the stages, and
+    /// fields removed: Envoy's `request_headers_to_add` / `request_headers_to_remove`.
+    public var requestHeadersToAdd: [HeaderToAdd] = []
+    public var requestHeadersToRemove: [String] = []
+    /// Response fields set once the response head is known (upstream or local), before the
+    /// response stages run, and fields removed: `response_headers_to_add` / `_to_remove`.
+    public var responseHeadersToAdd: [HeaderToAdd] = []
+    public var responseHeadersToRemove: [String] = []
+    /// The upstream request timeout for this route, instead of its cluster's.
+    public var timeoutMilliseconds: Int?
     public var location: SourceLocation
 
     public init(name: String, match: RouteMatchConfiguration, action: RouteAction, service: String?,
@@ -166,6 +181,21 @@ public struct RouteConfiguration: Sendable, Equatable {
         self.service = service
         self.metadata = metadata
         self.location = location
+    }
+}
+
+/// One field of `request_headers_to_add` / `response_headers_to_add`.
+public struct HeaderToAdd: Sendable, Equatable {
+    public var name: String
+    public var value: String
+    /// false: appended next to fields of the same name (Envoy's `APPEND_IF_EXISTS_OR_ADD`);
+    /// true (the default): replaces them (`OVERWRITE_IF_EXISTS_OR_ADD`).
+    public var overwrite: Bool
+
+    public init(name: String, value: String, overwrite: Bool = true) {
+        self.name = name
+        self.value = value
+        self.overwrite = overwrite
     }
 }
 

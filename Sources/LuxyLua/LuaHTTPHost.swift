@@ -47,10 +47,14 @@ public protocol LuaHTTPHost: AnyObject {
     /// Envoy's `clearRouteCache()`: a script changed what routing looks at (host, path,
     /// headers), so the route is chosen again before the request goes upstream.
     func clearRouteCache()
+    /// The route's `per_stage: {STAGE: {config: …}}` for the stage running now (Envoy's
+    /// `filterContext()`); nil where the route sets none.
+    var filterContext: ConfigValue? { get }
 }
 
 extension LuaHTTPHost {
     public var ssl: LuaSSLInfo? { nil }
+    public var filterContext: ConfigValue? { nil }
     public func clearRouteCache() {}
 }
 

@@ -83,6 +83,10 @@ extension LuaHTTPStream {
         case .clearRouteCache:
             host.clearRouteCache()
             return 0
+        case .filterContext:
+            // Envoy's per-route `filter_context`; an empty table where the route sets none.
+            s.push(config: host.filterContext ?? .map([]))
+            return 1
         case .httpProtocol: s.push(host.streamInfo.protocolName); return 1
         default:
             throw LuaRaise("'\(method.luaName)' is not a handle method")

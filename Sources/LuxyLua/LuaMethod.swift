@@ -25,7 +25,7 @@ enum LuaMethod: Int32, CaseIterable {
     // Stream handle (Envoy's names).
     case headers = 1, body, bodyChunks, trailers, metadata, streamInfo, connection, httpCall, respond
     case logTrace, logDebug, logInfo, logWarn, logErr, logCritical
-    case base64Escape, timestamp, timestampString, clearRouteCache
+    case base64Escape, timestamp, timestampString, clearRouteCache, filterContext
     // Luxy's additions (Pipy's framework variables).
     case config, route, service, cluster, upstream, direction, isHTTP2, httpProtocol
 
@@ -83,6 +83,7 @@ enum LuaMethod: Int32, CaseIterable {
         case .timestamp: "timestamp"
         case .timestampString: "timestampString"
         case .clearRouteCache: "clearRouteCache"
+        case .filterContext: "filterContext"
         case .config: "config"
         case .route: "route"
         case .service: "service"

@@ -26,8 +26,37 @@ public struct ChainPlan: Sendable, Equatable {
                 lhs.priority != rhs.priority ? lhs.priority > rhs.priority : lhs.name < rhs.name
             }
         }
+        Self.resolveAlternates(into: &chains, for: configuration, problems: &problems)
         guard problems.isEmpty else { throw ConfigurationError(problems: problems) }
         self.chains = chains
+    }
+
+    /// The scripts routes and virtual hosts name in `per_stage:` entries, resolved like stages
+    /// and hung on the stage whose slot they take.
+    private static func resolveAlternates(into chains: inout [ChainName: [ResolvedStage]],
+                                          for configuration: LuxyConfiguration,
+                                          problems: inout [ConfigurationError.Problem]) {
+        for listener in configuration.listeners where listener.proto == .http {
+            let overrides = listener.virtualHosts.flatMap { host in
+                [host.stageOverrides] + host.routes.map(\.stageOverrides)
+            }
+            for (stageName, override) in overrides.flatMap({ $0 }) {
+                guard let script = override.script,
+                      let index = chains[listener.chain]?.firstIndex(where: { $0.name == stageName }),
+                      chains[listener.chain]?[index].alternates[script] == nil else { continue }
+                do {
+                    var slot = chains[listener.chain]![index]
+                    var stage = slot.configuration
+                    stage.location = override.location
+                    var alternate = try resolve(stage, scriptName: script, in: configuration)
+                    alternate.configuration = slot.configuration
+                    slot.alternates[script] = alternate
+                    chains[listener.chain]![index] = slot
+                } catch {
+                    problems.append(contentsOf: error.problems)
+                }
+            }
+        }
     }
 
     func strippingLocations() -> ChainPlan {
@@ -36,6 +65,11 @@ public struct ChainPlan: Sendable, Equatable {
             stages.map { stage in
                 var stage = stage
                 stage.configuration = stage.configuration.strippingLocation()
+                stage.alternates = stage.alternates.mapValues { alternate in
+                    var alternate = alternate
+                    alternate.configuration = alternate.configuration.strippingLocation()
+                    return alternate
+                }
                 return stage
             }
         }
@@ -46,14 +80,17 @@ public struct ChainPlan: Sendable, Equatable {
         chains[chain] ?? []
     }
 
-    /// Every distinct script, for compiling once.
+    /// Every distinct script, for compiling once: the stages, and the scripts routes run in
+    /// their slots.
     public var allStages: [(chain: ChainName, stage: ResolvedStage)] {
-        ChainName.allCases.flatMap { chain in stages(chain).map { (chain, $0) } }
+        ChainName.allCases.flatMap { chain in
+            stages(chain).flatMap { stage in [(chain, stage)] + stage.alternates.values.map { (chain, $0) } }
+        }
     }
 
-    private static func resolve(_ stage: StageConfiguration, in configuration: LuxyConfiguration)
-        throws(ConfigurationError) -> ResolvedStage {
-        let file = "\(stage.name).lua"
+    private static func resolve(_ stage: StageConfiguration, scriptName: String? = nil,
+                                in configuration: LuxyConfiguration) throws(ConfigurationError) -> ResolvedStage {
+        let file = "\(scriptName ?? stage.name).lua"
         let candidates: [(ResolvedStage.Origin, String)] = [
             (.plugin, configuration.pluginsDirectory), (.module, configuration.modulesDirectory),
         ]
@@ -67,8 +104,9 @@ public struct ChainPlan: Sendable, Equatable {
                                  displayPath: "\(origin.rawValue)/\(file)",
                                  source: String(decoding: data, as: UTF8.self))
         }
+        let owner = scriptName == nil ? "stage '\(stage.name)'" : "per_stage '\(stage.name)'"
         throw ConfigurationError(
-            "stage '\(stage.name)': no \(file) in \(configuration.pluginsDirectory) or \(configuration.modulesDirectory)",
+            "\(owner): no \(file) in \(configuration.pluginsDirectory) or \(configuration.modulesDirectory)",
             at: stage.location)
     }
 }

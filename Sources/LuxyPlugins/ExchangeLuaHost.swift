@@ -23,6 +23,12 @@ final class ExchangeLuaHost: LuaHTTPHost {
     /// Whether the stage running now has the route chosen again when it changes a field
     /// routing reads (`clear_route_cache`).
     var currentStageClearsRouteCache = true
+    /// The slot name of the stage running now, which `per_stage:` entries are keyed by.
+    var currentStageName = ""
+
+    var filterContext: ConfigValue? {
+        exchange.route?.stageOverrides[currentStageName]?.context
+    }
 
     init(exchange: HTTPExchange) {
         self.boundExchange = exchange

@@ -39,6 +39,7 @@ final class LuaExchangeState: LuaPhaseReceiver {
         runningPhase = phase
         host.currentLogger = stage.logger
         host.currentStageClearsRouteCache = stage.resolved.configuration.clearRouteCache
+        host.currentStageName = stage.name
         stream.run(stage.script, phase: phase, receiver: self)
     }
 

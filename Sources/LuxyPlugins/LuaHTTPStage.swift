@@ -12,9 +12,18 @@ final class LuaHTTPStage: LuaStage, HTTPStage {
     /// The Lua states of the requests on this stage's VM, shared by its stages.
     let states: LuaExchangeStatePool
 
-    init(resolved: ResolvedStage, script: LuaScript, vm: LuaVM, logger: Logger, states: LuaExchangeStatePool) {
+    /// The stages routes run in this one's slot instead (`per_stage: … script:`), by script name.
+    private let alternates: [String: HTTPStage]
+
+    init(resolved: ResolvedStage, script: LuaScript, vm: LuaVM, logger: Logger, states: LuaExchangeStatePool,
+         alternates: [String: HTTPStage] = [:]) {
         self.states = states
+        self.alternates = alternates
         super.init(resolved: resolved, script: script, vm: vm, logger: logger)
+    }
+
+    func alternate(running script: String) -> HTTPStage? {
+        alternates[script]
     }
 
     var handlesRequest: Bool { script.handlesRequest }

@@ -31,7 +31,16 @@ public struct LuaStageChainFactory: StageChainFactory {
                 let stages = try plan.stages(chain).map { resolved -> HTTPStage in
                     let script = try vm.loadScript(name: resolved.name, chunkName: resolved.displayPath,
                                                    source: resolved.source, config: resolved.configuration.config)
-                    return LuaHTTPStage(resolved: resolved, script: script, vm: vm, logger: logger, states: states)
+                    var alternates: [String: HTTPStage] = [:]
+                    for (scriptName, alternate) in resolved.alternates {
+                        let alternateScript = try vm.loadScript(name: alternate.name, chunkName: alternate.displayPath,
+                                                                source: alternate.source,
+                                                                config: alternate.configuration.config)
+                        alternates[scriptName] = LuaHTTPStage(resolved: alternate, script: alternateScript, vm: vm,
+                                                              logger: logger, states: states)
+                    }
+                    return LuaHTTPStage(resolved: resolved, script: script, vm: vm, logger: logger, states: states,
+                                        alternates: alternates)
                 }
                 if !stages.isEmpty {
                     chains[chain] = HTTPStageChain(stages: stages, finishExchange: LuaHTTPStage.finish)

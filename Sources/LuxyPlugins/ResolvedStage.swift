@@ -11,6 +11,9 @@ public struct ResolvedStage: Sendable, Equatable {
     /// `plugins/NAME.lua` or `modules/NAME.lua`: the chunk name errors and dumps show.
     public var displayPath: String
     public var source: String
+    /// Scripts that routes run in this stage's slot instead (`per_stage: {NAME: {script: OTHER}}`),
+    /// by script name: each with this stage's configuration and its own file.
+    public var alternates: [String: ResolvedStage] = [:]
 
     public var name: String { configuration.name }
     public var priority: Int { configuration.priority }

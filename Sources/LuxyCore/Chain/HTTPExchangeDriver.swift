@@ -140,6 +140,8 @@ final class HTTPExchangeDriver {
             exchange.route = route
         }
         guard let route = exchange.route else { return }
+        // The route's own fields go on last, over what the stages left (Envoy's router does so).
+        route.edits?.applyToRequest(&exchange.requestHead.headers)
         if !stages.isEmpty, let violation = serving.emittedHeadLimits.violation(exchange.requestHead.headers) {
             return stagesOverstepped("request headers", violation)
         }
@@ -170,7 +172,7 @@ final class HTTPExchangeDriver {
         guard let pool = cluster.pickPool() else { return upstreamFailed(.noEndpoint(clusterName)) }
         exchange.upstreamTarget = pool.endpointText
         state = .connecting
-        handler.armUpstreamDeadline(handler.loop.eventLoop.now + cluster.requestTimeout)
+        handler.armUpstreamDeadline(handler.loop.eventLoop.now + (exchange.route?.edits?.timeout ?? cluster.requestTimeout))
         // Only an HTTP/1.1 upstream connection can become a tunnel.
         let tunnel = handler.upgradeRequested && pool is UpstreamPool && exchange.framing.isWebSocket
         if tunnel { upgrade = .requested }
@@ -265,6 +267,9 @@ final class HTTPExchangeDriver {
     /// The response head is known (upstream or local): run the response stages, then stream.
     func beginResponse() {
         state = .responseStages
+        if let edits = exchange.route?.edits, exchange.responseHead != nil {
+            edits.applyToResponse(&exchange.responseHead!.headers)
+        }
         runResponseStage(enteredStages - 1)
     }
 

@@ -16,6 +16,13 @@ public protocol HTTPStage: AnyObject {
     func applies(to route: RouteMatch) -> Bool
     func runRequest(_ exchange: HTTPExchange)
     func runResponse(_ exchange: HTTPExchange)
+    /// The stage that runs another script in this one's slot, for routes that say so
+    /// (`per_stage: {NAME: {script: OTHER}}`); nil if there is none by that name.
+    func alternate(running script: String) -> HTTPStage?
+}
+
+extension HTTPStage {
+    public func alternate(running script: String) -> HTTPStage? { nil }
 }
 
 public enum StageVerdict {
@@ -44,11 +51,35 @@ public final class HTTPStageChain {
     private var stagesByService: [String: [HTTPStage]] = [:]
 
 
+    /// A route of one of the listeners this chain serves.
+    private struct RouteKey: Hashable {
+        var listener: String
+        var index: Int
+    }
+
+    /// Stages of routes with `per_stage:` entries: worked out once per route.
+    private var stagesByRoute: [RouteKey: [HTTPStage]] = [:]
+
     func stages(for route: RouteMatch) -> [HTTPStage] {
+        guard route.stageOverrides.isEmpty else { return stagesWithOverrides(for: route) }
         let key = route.service ?? ""
         if let cached = stagesByService[key] { return cached }
         let applicable = stages.filter { $0.applies(to: route) }
         stagesByService[key] = applicable
+        return applicable
+    }
+
+    private func stagesWithOverrides(for route: RouteMatch) -> [HTTPStage] {
+        let key = RouteKey(listener: route.listenerName, index: route.routeIndex)
+        if let cached = stagesByRoute[key] { return cached }
+        let applicable = stages.compactMap { stage -> HTTPStage? in
+            guard stage.applies(to: route) else { return nil }
+            guard let override = route.stageOverrides[stage.name] else { return stage }
+            if override.disabled { return nil }
+            if let script = override.script { return stage.alternate(running: script) ?? stage }
+            return stage
+        }
+        stagesByRoute[key] = applicable
         return applicable
     }
 }

@@ -13,6 +13,14 @@ public struct RouteMatch: Sendable {
     public var metadata: ConfigValue
     /// Protocols a request on this route may upgrade to (`upgrades:` in YAML).
     public var upgrades: [String] = []
+    /// What this route changes about its chain's stages, its virtual host's `per_stage:`
+    /// merged under its own.
+    public var stageOverrides: [String: StageOverride] = [:]
+    /// The route's position among its listener's routes: a key for what is worked out once
+    /// per route (the stages it runs).
+    public var routeIndex = 0
+    /// `request_headers_to_add`, `response_headers_to_add`, `…_to_remove` and `timeout`.
+    public var edits: RouteEdits?
 
     public init(listenerName: String, virtualHostName: String, routeName: String, action: RouteAction,
                 clusterName: String?, service: String?, metadata: ConfigValue) {

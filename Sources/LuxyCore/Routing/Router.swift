@@ -8,6 +8,10 @@ import NIOHTTP1
 public struct Router {
     private struct CompiledRoute {
         var config: RouteConfiguration
+        /// The virtual host's `per_stage:` under the route's own.
+        var stageOverrides: [String: StageOverride]
+        var index: Int
+        var edits: RouteEdits?
         var pathRegex: NSRegularExpression?
         var headerRegexes: [NSRegularExpression?]
     }
@@ -28,8 +32,10 @@ public struct Router {
 
     public init(listener: ListenerConfiguration) throws {
         self.listenerName = listener.name
+        var routeCount = 0
         for (index, vhost) in listener.virtualHosts.enumerated() {
             let routes = try vhost.routes.map { route -> CompiledRoute in
+                defer { routeCount += 1 }
                 var pathRegex: NSRegularExpression?
                 if case .regex(let pattern) = route.match.path {
                     pathRegex = try NSRegularExpression(pattern: "^(?:\(pattern))$")
@@ -38,7 +44,10 @@ public struct Router {
                     guard case .regex(let pattern) = header.rule else { return nil }
                     return try NSRegularExpression(pattern: "^(?:\(pattern))$")
                 }
-                return CompiledRoute(config: route, pathRegex: pathRegex, headerRegexes: headerRegexes)
+                return CompiledRoute(config: route,
+                                     stageOverrides: vhost.stageOverrides.merging(route.stageOverrides) { $1 },
+                                     index: routeCount, edits: RouteEdits(route),
+                                     pathRegex: pathRegex, headerRegexes: headerRegexes)
             }
             virtualHosts.append(CompiledVirtualHost(name: vhost.name, routes: routes))
             for header in vhost.routes.flatMap(\.match.headers) where !routingFieldNames.contains(header.name.lowercased()) {
@@ -68,6 +77,9 @@ public struct Router {
                                    action: config.action, clusterName: Self.pickCluster(config.action),
                                    service: config.service, metadata: config.metadata)
             if !config.upgrades.isEmpty { match.upgrades = config.upgrades }
+            if !route.stageOverrides.isEmpty { match.stageOverrides = route.stageOverrides }
+            match.routeIndex = route.index
+            match.edits = route.edits
             return match
         }
         return nil
