@@ -4,33 +4,43 @@ import CLuaShims
 /// The arguments of `httpCall` (HTTP handle and tcp `conn` alike) and how its answer goes
 /// back to Lua, so both kinds of stream share Envoy's exact calling convention.
 struct LuaHTTPCallRequest {
-    var cluster: String
-    var headers: [(String, String)]
-    var body: [UInt8]
+    var cluster = ""
+    var headers: [(String, String)] = []
+    var body: [UInt8] = []
     var timeoutMilliseconds = 0
     var asynchronous = false
     var returnDuplicateHeaders = false
 
     /// `httpCall(cluster, headers, body, timeout_ms[, asynchronous])` or
     /// `httpCall(cluster, headers, body, options)`, self at index 1.
-    init(_ s: LuaStack) throws(LuaRaise) {
+    /// Checked in Envoy's order and with its messages, so a script probing with `pcall` sees
+    /// what it would see there. `clusterExists` answers for the host.
+    init(_ s: LuaStack, clusterExists: (String) -> Bool) throws(LuaRaise) {
         let fname = "httpCall"
-        cluster = try s.checkString(2, fname)
-        headers = Self.lowercased(try s.headerList(3, fname))
-        // Nothing downstream re-validates: a CR or LF here would split the request on the wire.
-        for (name, value) in headers { try LuaHTTPStream.checkHeaderField(name, value, fname) }
-        body = try s.optBytes(4, fname) ?? []
         if s.type(5) == LUA_TTABLE {
             try readOptions(s, 5)
         } else {
+            if s.type(6) != LUA_TNONE, s.type(6) != LUA_TBOOLEAN, s.type(6) != LUA_TTABLE {
+                throw LuaRaise("http call asynchronous flag must be 'true', 'false', or empty")
+            }
             timeoutMilliseconds = try s.checkInteger(5, fname)
+            guard timeoutMilliseconds >= 0 else { throw LuaRaise("http call timeout must be >= 0") }
             if s.type(6) == LUA_TTABLE {
                 try readOptions(s, 6)
             } else {
                 asynchronous = lua_toboolean(s.L, 6) != 0
             }
         }
-        guard timeoutMilliseconds >= 0 else { throw LuaRaise("http call timeout must be >= 0") }
+        cluster = try s.checkString(2, fname)
+        headers = Self.lowercased(try s.headerList(3, fname))
+        body = try s.optBytes(4, fname) ?? []
+        guard clusterExists(cluster) else { throw LuaRaise("http call cluster invalid. Must be configured") }
+        let pseudo = Set(headers.map(\.0).filter { $0 == ":path" || $0 == ":method" || $0 == ":authority" })
+        guard pseudo.count == 3 else {
+            throw LuaRaise("http call headers must include ':path', ':method', and ':authority'")
+        }
+        // Nothing downstream re-validates: a CR or LF here would split the request on the wire.
+        for (name, value) in headers { try LuaHTTPStream.checkHeaderField(name, value, fname) }
     }
 
     private mutating func readOptions(_ s: LuaStack, _ idx: Int32) throws(LuaRaise) {
@@ -44,6 +54,7 @@ struct LuaHTTPCallRequest {
             case "return_duplicate_headers": returnDuplicateHeaders = lua_toboolean(s.L, -1) != 0
             case "timeout_ms":
                 guard let t = s.integer(-1) else { throw LuaRaise("'timeout_ms' option must be an integer") }
+                guard t >= 0 else { throw LuaRaise("http call timeout must be >= 0") }
                 timeoutMilliseconds = t
             case "trace_sampled", "send_xff": break
             default: throw LuaRaise("\"\(key)\" is not valid key for httpCall() options")

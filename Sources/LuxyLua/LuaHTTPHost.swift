@@ -28,6 +28,9 @@ public protocol LuaHTTPHost: AnyObject {
                   asynchronous: Bool,
                   completion: @escaping (Result<LuaHTTPCallResponse, LuaHostError>) -> Void)
 
+    /// Whether `httpCall` may name this cluster: an unknown one raises in the script.
+    func clusterExists(_ name: String) -> Bool
+
     /// Short-circuit the request with this local reply (headers include `:status`).
     func respond(headers: [(String, String)], body: [UInt8])
 
@@ -53,6 +56,7 @@ public protocol LuaHTTPHost: AnyObject {
 }
 
 extension LuaHTTPHost {
+    public func clusterExists(_ name: String) -> Bool { true }
     public var ssl: LuaSSLInfo? { nil }
     public var filterContext: ConfigValue? { nil }
     public func clearRouteCache() {}
@@ -113,4 +117,11 @@ public protocol LuaHeaderMap {
     func remove(_ name: String)
     /// Every entry in order, pseudo-headers first.
     func entries() -> [(String, String)]
+    /// Envoy's `setHttp1ReasonPhrase`: the reason phrase an HTTP/1.1 response goes out with.
+    /// Only response headers have one; elsewhere it does nothing.
+    func setReasonPhrase(_ phrase: String)
+}
+
+extension LuaHeaderMap {
+    public func setReasonPhrase(_ phrase: String) {}
 }

@@ -61,14 +61,14 @@ extension LuaHTTPStream {
             s.push(bytes.count)
             return 1
         case .bufferGetBytes:
-            // Envoy's (0-based start, length); a range past the end is clamped.
+            // Envoy's (0-based start, length), and its error for a range outside the body.
             let start = try s.checkInteger(2, method.luaName)
             let length = try s.checkInteger(3, method.luaName)
-            guard start >= 0, length >= 0 else {
-                throw LuaRaise("getBytes(): index and length must be >= 0")
+            guard start >= 0, length >= 0, start <= bytes.count, length <= bytes.count - start else {
+                throw LuaRaise("index/length must be >= 0 and (index + length) must be <= buffer size")
             }
-            let lower = min(start, bytes.count)
-            let upper = lower + min(length, bytes.count - lower)
+            let lower = start
+            let upper = start + length
             bytes.withUnsafeBufferPointer { buf in
                 let base = buf.baseAddress.map { UnsafeRawPointer($0 + lower).assumingMemoryBound(to: CChar.self) }
                 _ = lua_pushlstring(s.L, base, upper - lower)

@@ -9,7 +9,7 @@ extension LuaHTTPStream {
         if resumed {
             return try pushResponse(takePending(run), s, run)
         }
-        let call = try LuaHTTPCallRequest(s)
+        let call = try LuaHTTPCallRequest(s, clusterExists: host.clusterExists)
         if call.asynchronous {
             host.httpCall(cluster: call.cluster, headers: call.headers, body: call.body,
                           timeoutMilliseconds: call.timeoutMilliseconds, asynchronous: true, completion: { _ in })
@@ -35,16 +35,15 @@ extension LuaHTTPStream {
 
     /// `respond(headers, body)`: a local reply; the phase ends here and is never resumed.
     func respond(_ s: LuaStack, _ run: PhaseRun) throws(LuaRaise) -> Int32 {
-        guard run.phase == .request else { throw LuaRaise("respond() is only valid in the request phase") }
+        // Envoy's messages, so a script probing with pcall reads the same text.
+        guard run.phase == .request else { throw LuaRaise("respond not currently supported in the response path") }
         let headers = try lowercased(s.headerList(2, "respond"))
-        for (name, value) in headers { try Self.checkHeaderField(name, value, "respond") }
         let body = try s.optBytes(3, "respond") ?? []
-        guard let status = headers.first(where: { $0.0 == ":status" })?.1 else {
-            throw LuaRaise("respond() requires a ':status' header")
+        guard let status = headers.first(where: { $0.0 == ":status" })?.1, let code = Int(status),
+              (200...599).contains(code) else {
+            throw LuaRaise(":status must be between 200-599")
         }
-        guard let code = Int(status), (200...599).contains(code) else {
-            throw LuaRaise("respond(): ':status' must be an integer between 200 and 599, got '\(status)'")
-        }
+        for (name, value) in headers { try Self.checkHeaderField(name, value, "respond") }
         guard canWait(s, run) else {
             throw LuaRaise("respond() must be called from the phase function, not from a nested coroutine or callback")
         }

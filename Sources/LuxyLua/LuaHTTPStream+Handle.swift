@@ -63,13 +63,18 @@ extension LuaHTTPStream {
             s.push(Base64.encode(bytes))
             return 1
         case .timestamp:
+            guard try timestampResolution(s, method) == .millisecond else {
+                throw LuaRaise("timestamp format must be MILLISECOND.")
+            }
             s.push(Self.nowMicroseconds() / 1000)
             return 1
         case .timestampString:
-            // EnvoyTimestampResolution.MICROSECOND is 1; anything else means milliseconds.
-            let micro = s.integer(2) == 1
             let now = Self.nowMicroseconds()
-            s.push(String(micro ? now : now / 1000))
+            switch try timestampResolution(s, method) {
+            case .millisecond: s.push(String(now / 1000))
+            case .microsecond: s.push(String(now))
+            case .unknown: throw LuaRaise("timestamp format must be MILLISECOND or MICROSECOND.")
+            }
             return 1
         case .config:
             lua_rawgeti(s.L, luxy_registry_index(), lua_Integer(run.script.configRef))
@@ -90,6 +95,18 @@ extension LuaHTTPStream {
         case .httpProtocol: s.push(host.streamInfo.protocolName); return 1
         default:
             throw LuaRaise("'\(method.luaName)' is not a handle method")
+        }
+    }
+
+    /// Envoy's `EnvoyTimestampResolution` argument: none or 0 is milliseconds, 1 microseconds.
+    private enum TimestampResolution { case millisecond, microsecond, unknown }
+
+    private func timestampResolution(_ s: LuaStack, _ method: LuaMethod) throws(LuaRaise) -> TimestampResolution {
+        guard s.type(2) != LUA_TNONE, s.type(2) != LUA_TNIL else { return .millisecond }
+        switch try s.checkString(2, method.luaName) {
+        case "0": return .millisecond
+        case "1": return .microsecond
+        default: return .unknown
         }
     }
 

@@ -34,8 +34,12 @@ extension LuaHTTPStream {
             map?.remove(try s.checkString(2, name))
             return 0
         case .headerSetReasonPhrase:
-            // HTTP/1 reason phrases are not kept; accepted so Envoy scripts run unchanged.
-            _ = try s.checkString(2, name)
+            let phrase = try s.checkString(2, name)
+            // It goes on the status line: CR and LF would split the response.
+            guard !phrase.utf8.contains(where: { $0 == 13 || $0 == 10 || $0 == 0 }) else {
+                throw LuaRaise("setHttp1ReasonPhrase(): CR, LF and NUL are not allowed")
+            }
+            map?.setReasonPhrase(phrase)
             return 0
         case .headerPairs:
             let entries = map?.entries() ?? []

@@ -47,6 +47,8 @@ extension LuaHTTPStream {
             pushDynamicMetadata(s)
             s.push(filter)
             lua_rawget(s.L, -2)
+            // The reader's own copy, as Envoy builds a new table on every get().
+            try s.pushMetadataCopy(of: -1)
         case .dynamicSet:
             let filter = try s.checkString(2, method.luaName)
             _ = try s.checkString(3, method.luaName)
@@ -62,7 +64,7 @@ extension LuaHTTPStream {
                 lua_rawset(s.L, table)
             }
             lua_pushvalue(s.L, 3)
-            lua_pushvalue(s.L, 4)
+            try s.pushMetadataCopy(of: 4)
             lua_rawset(s.L, -3)
             return 0
         case .dynamicPairs:

@@ -49,7 +49,7 @@ extension LuaTCPStream: LuaHostStream {
             guard let result = takePending(run) else { throw LuaRaise("httpCall() was resumed without a response") }
             return try LuaHTTPCallRequest.pushResponse(result, s, duplicates: run.returnDuplicateHeaders)
         }
-        let call = try LuaHTTPCallRequest(s)
+        let call = try LuaHTTPCallRequest(s, clusterExists: { _ in true })
         if call.asynchronous {
             host.httpCall(cluster: call.cluster, headers: call.headers, body: call.body,
                           timeoutMilliseconds: call.timeoutMilliseconds, asynchronous: true, completion: { _ in })

@@ -43,7 +43,8 @@ public struct ConfigurationSnapshot: Sendable {
         guard problems.isEmpty else { throw ConfigurationError(problems: problems) }
     }
 
-    /// Lua says `plugins/x.lua:3: msg`; users want the absolute path too, to jump to it.
+    /// Lua says `plugins/x.lua:3: msg`; users want the absolute path too, to jump to it. The
+    /// `script load error: ` in front is Envoy's wording for a script that does not load.
     private static func locate(_ error: LuaScriptError, in stage: ResolvedStage) -> String {
         var message = error.message
         if message.hasPrefix(stage.displayPath + ":") {
@@ -51,6 +52,6 @@ public struct ConfigurationSnapshot: Sendable {
         } else {
             message = "\(stage.path): \(message)"
         }
-        return message
+        return "script load error: " + message
     }
 }

@@ -107,6 +107,12 @@ struct ResponseHeaderMap: LuaHeaderMap {
         exchange.responseHead?.headers.remove(name: name)
     }
 
+    /// Kept on the status only HTTP/1.1 writes; h2 has no reason phrase.
+    func setReasonPhrase(_ phrase: String) {
+        guard let code = exchange.responseHead?.status.code else { return }
+        exchange.responseHead?.status = .custom(code: code, reasonPhrase: phrase)
+    }
+
     func entries() -> [(String, String)] {
         guard let head = exchange.responseHead else { return [] }
         return [(":status", String(head.status.code))] + head.headers.map { ($0.name.lowercased(), $0.value) }

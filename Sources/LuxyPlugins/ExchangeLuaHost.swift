@@ -79,6 +79,10 @@ final class ExchangeLuaHost: LuaHTTPHost {
         }
     }
 
+    func clusterExists(_ name: String) -> Bool {
+        exchange.hasCluster(name)
+    }
+
     func respond(headers: [(String, String)], body: [UInt8]) {
         var status = HTTPResponseStatus.ok
         var fields = HTTPHeaders()

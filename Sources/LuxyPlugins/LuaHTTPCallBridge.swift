@@ -22,7 +22,8 @@ enum LuaHTTPCallBridge {
             }
         }
         let head = HTTPRequestHead(version: .http1_1, method: method, uri: path, headers: fields)
-        let timeout = TimeAmount.milliseconds(Int64(max(timeoutMilliseconds, 1)))
+        // 0 is "no timeout of its own" (Envoy's): the cluster's request timeout still bounds it.
+        let timeout = TimeAmount.milliseconds(Int64(max(timeoutMilliseconds, 0)))
         send(head, body.isEmpty ? nil : ByteBuffer(bytes: body), timeout) { responseHead, responseBody in
             guard !asynchronous else { return }
             var headers: [(String, String)] = [(":status", String(responseHead.status.code))]

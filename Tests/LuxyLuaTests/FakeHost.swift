@@ -32,6 +32,9 @@ final class FakeHeaderMap: LuaHeaderMap {
     func remove(_ name: String) { list.removeAll { $0.0.lowercased() == name.lowercased() } }
 
     func entries() -> [(String, String)] { list }
+
+    var reasonPhrase: String?
+    func setReasonPhrase(_ phrase: String) { reasonPhrase = phrase }
 }
 
 /// Counts its deinits: proves Swift objects are released when a host call fails.
@@ -63,6 +66,10 @@ final class FakeHost: LuaHTTPHost {
                                                body: Array("pong".utf8))
     var httpCalls: [(cluster: String, headers: [(String, String)], body: [UInt8], timeout: Int, async: Bool)] = []
     var pendingHTTPCalls: [() -> Void] = []
+    /// Clusters `httpCall` may name; every name when nil.
+    var knownClusters: Set<String>?
+
+    func clusterExists(_ name: String) -> Bool { knownClusters?.contains(name) ?? true }
     /// Allocated inside failing host calls, to check they are released.
     var trackFailures = false
 

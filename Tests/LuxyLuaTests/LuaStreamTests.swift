@@ -6,7 +6,7 @@ import XCTest
 final class LuaStreamTests: LuaTestCase {
     func testHTTPCallImmediate() throws {
         try check("""
-            local headers, body = h:httpCall('auth', {[':method'] = 'POST', [':path'] = '/check', ['X-Multi'] = {'1', '2'}},
+            local headers, body = h:httpCall('auth', {[':method'] = 'POST', [':path'] = '/check', [':authority'] = 'auth', ['X-Multi'] = {'1', '2'}},
                                              'ping', 250)
             assert(headers[':status'] == '201' and type(headers[':status']) == 'string')
             assert(headers['x-r'] == '2', tostring(headers['x-r']))
@@ -25,7 +25,7 @@ final class LuaStreamTests: LuaTestCase {
         host.httpCallMode = .deferred
         let script = try load("""
             function on_request(h)
-              local headers, body = h:httpCall('c', {[':path'] = '/'}, nil, 100)
+              local headers, body = h:httpCall('c', {[':method'] = 'GET', [':path'] = '/', [':authority'] = 'c'}, nil, 100)
               h:headers():add('x-status', headers[':status'])
               h:logInfo(body)
             end
@@ -47,27 +47,27 @@ final class LuaStreamTests: LuaTestCase {
     func testHTTPCallOptionsAsynchronousAndDuplicates() throws {
         host.httpCallMode = .deferred
         try check("""
-            assert(select('#', h:httpCall('c', {[':path'] = '/'}, 'b', 10, true)) == 0)
-            assert(select('#', h:httpCall('c', {[':path'] = '/'}, nil, {asynchronous = true, timeout_ms = 5})) == 0)
+            assert(select('#', h:httpCall('c', {[':method'] = 'GET', [':path'] = '/', [':authority'] = 'c'}, 'b', 10, true)) == 0)
+            assert(select('#', h:httpCall('c', {[':method'] = 'GET', [':path'] = '/', [':authority'] = 'c'}, nil, {asynchronous = true, timeout_ms = 5})) == 0)
             """)
         XCTAssertEqual(host.httpCalls.map(\.async), [true, true])
         XCTAssertEqual(host.httpCalls.map(\.timeout), [10, 5])
 
         host.httpCallMode = .immediate
         try check("""
-            local headers = h:httpCall('c', {[':path'] = '/'}, nil, {return_duplicate_headers = true})
+            local headers = h:httpCall('c', {[':method'] = 'GET', [':path'] = '/', [':authority'] = 'c'}, nil, {return_duplicate_headers = true})
             assert(type(headers['x-r']) == 'table' and headers['x-r'][1] == '1' and headers['x-r'][2] == '2')
             assert(headers[':status'] == '201')
-            local ok, err = pcall(h.httpCall, h, 'c', {}, nil, {bogus = 1})
+            local ok, err = pcall(h.httpCall, h, 'c', {[':method'] = 'GET', [':path'] = '/', [':authority'] = 'c'}, nil, {bogus = 1})
             assert(not ok and err:find('bogus'), err)
             """)
     }
 
     func testHTTPCallEmptyBodyIsNilAndFailureRaises() throws {
         host.httpCallResponse = LuaHTTPCallResponse(headers: [(":status", "204")], body: [])
-        try check("local hd, b = h:httpCall('c', {}, nil, 1)\nassert(hd[':status'] == '204' and b == nil)")
+        try check("local hd, b = h:httpCall('c', {[':method'] = 'GET', [':path'] = '/', [':authority'] = 'c'}, nil, 1)\nassert(hd[':status'] == '204' and b == nil)")
         host.httpCallFailure = "cluster 'c' not found"
-        let script = try load("function on_request(h)\n\n  h:httpCall('c', {}, nil, 1)\nend", name: "fail")
+        let script = try load("function on_request(h)\n\n  h:httpCall('c', {[':method'] = 'GET', [':path'] = '/', [':authority'] = 'c'}, nil, 1)\nend", name: "fail")
         let e = try XCTUnwrap(failure(run(script)))
         XCTAssertEqual(e.message, "plugins/fail.lua:3: cluster 'c' not found")
     }
@@ -94,7 +94,7 @@ final class LuaStreamTests: LuaTestCase {
         }
         let inResponse = try load("function on_response(h) h:respond({[':status'] = '200'}, '') end", name: "resp")
         let e = try XCTUnwrap(failure(run(inResponse, .response)))
-        XCTAssertTrue(e.message.contains("only valid in the request phase"), e.message)
+        XCTAssertTrue(e.message.contains("respond not currently supported in the response path"), e.message)
         XCTAssertNil(host.responded)
         let ok = try load("function on_request(h) pcall(h.respond, h, {[':status'] = '200'}) end", name: "pcall")
         guard case .responded = run(ok) else { return XCTFail("respond inside pcall must still respond") }
@@ -172,7 +172,7 @@ final class LuaStreamTests: LuaTestCase {
         host.trackFailures = true
         host.httpCallFailure = "upstream refused"
         Tracker.released = 0
-        let script = try load("function on_request(h) h:httpCall('c', {}, nil, 1) end")
+        let script = try load("function on_request(h) h:httpCall('c', {[':method'] = 'GET', [':path'] = '/', [':authority'] = 'c'}, nil, 1) end")
         XCTAssertNotNil(failure(run(script)))
         XCTAssertEqual(Tracker.released, 1)
 

@@ -102,7 +102,7 @@ final class LuaVMTests: LuaTestCase {
         host.httpCallMode = .deferred
         let script = try load("""
             local function slice() for i = 1, 30000 do end end
-            local function call(h) h:httpCall('c', {[':path'] = '/'}, nil, 100) end
+            local function call(h) h:httpCall('c', {[':method'] = 'GET', [':path'] = '/', [':authority'] = 'c'}, nil, 100) end
             function on_request(h)
               slice() call(h) slice() call(h) slice() call(h) slice()
               h:logInfo('unreachable')

@@ -119,6 +119,10 @@ public final class HTTPExchange {
         responseHead?.headers.setContentLength(body.readableBytes)
     }
 
+    public func hasCluster(_ name: String) -> Bool {
+        services.hasCluster(name)
+    }
+
     /// A side call to a cluster, as Envoy's `httpCall`. Transport failures are answered as a
     /// local 5xx response, never as an error, so scripts see one shape.
     public func httpCall(cluster: String, head: HTTPRequestHead, body: ByteBuffer?, timeout: TimeAmount,

@@ -29,6 +29,13 @@ final class UpstreamServices {
         for cluster in clusters.values { registry.release(cluster) }
     }
 
+    /// Whether `name` is a cluster of this generation (a side call to any other is an error
+    /// the script sees at once, as in Envoy).
+    func hasCluster(_ name: String) -> Bool {
+        clusters[name] != nil
+    }
+
+    /// `timeout` zero means the call has none of its own: the cluster's request timeout bounds it.
     func call(cluster name: String, head: HTTPRequestHead, body: ByteBuffer?, timeout: TimeAmount,
               completion: @escaping (HTTPResponseHead, ByteBuffer) -> Void) {
         let call = BufferedUpstreamCall(stats: stats, maxBodyBytes: maxCallResponseBytes, completion: completion)
@@ -47,7 +54,7 @@ final class UpstreamServices {
         if let body {
             head.headers.setContentLength(body.readableBytes)
         }
-        call.start(timeout: timeout, on: eventLoop)
+        call.start(timeout: timeout > .zero ? timeout : cluster.requestTimeout, on: eventLoop)
         pool.acquireConnection { result in
             switch result {
             case .success(let connection):
@@ -117,7 +124,8 @@ private final class BufferedUpstreamCall: UpstreamResponseReceiver {
 
     func upstreamFailed(_ error: UpstreamError) {
         stats.increment(error.counterName)
-        let reply = LocalReply.error(error.status, error.description)
+        // No trailing newline (Envoy's "upstream failure" has none): scripts put it in headers.
+        let reply = LocalReply.make(error.status, body: error.description)
         finish(reply.head, reply.body)
     }
 
