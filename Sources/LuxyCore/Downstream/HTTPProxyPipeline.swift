@@ -27,20 +27,25 @@ enum HTTPProxyPipeline {
                 }
             })
         } else {
+            // The first request's head clock starts with the connection: a client that sends
+            // nothing, or too little to tell the protocol, is bounded by it too.
+            let opened = pipeline.eventLoop.now
             try pipeline.addHandler(HTTPPrefaceSniffer(
-                timeout: .milliseconds(Int64(limits.idleTimeoutMilliseconds))
+                timeout: .milliseconds(Int64(limits.requestHeaderTimeoutMilliseconds)), stats: loop.stats
             ) { isHTTP2, sync in
                 if isHTTP2 {
                     try configureHTTP2(sync, listener: listener, limits: limits, loop: bound.value)
                 } else {
-                    try configureHTTP1(sync, listener: listener, limits: limits, loop: bound.value)
+                    try configureHTTP1(sync, listener: listener, limits: limits, loop: bound.value, opened: opened)
                 }
             })
         }
     }
 
+    /// `opened`: when the first request's head clock started (now when nil: after a TLS
+    /// handshake, which has bounds of its own).
     static func configureHTTP1(_ pipeline: ChannelPipeline.SynchronousOperations, listener: ListenerConfiguration,
-                               limits: LimitsConfiguration, loop: LoopContext) throws {
+                               limits: LimitsConfiguration, loop: LoopContext, opened: NIODeadline? = nil) throws {
         var decoderLimits = NIOHTTPDecoderLimitConfiguration()
         decoderLimits.maxHeaderListSize = limits.maxHeaderBytes
         decoderLimits.maxHeaderFieldSize = limits.maxHeaderBytes
@@ -58,6 +63,6 @@ enum HTTPProxyPipeline {
             leftOverBytesStrategy: .forwardBytes, informationalResponseStrategy: .drop,
             limitConfiguration: decoderLimits)))
         try pipeline.addHandler(HTTPProxyHandler(listener: listener, loop: loop,
-                                                 idleTimeout: .milliseconds(Int64(limits.idleTimeoutMilliseconds))))
+                                                 timeouts: DownstreamTimeouts(limits: limits), opened: opened))
     }
 }
