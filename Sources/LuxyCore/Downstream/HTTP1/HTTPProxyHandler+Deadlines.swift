@@ -129,6 +129,23 @@ extension HTTPProxyHandler {
         writeLocalReply(LocalReply.error(.requestTimeout, "request body timeout", close: true))
     }
 
+    /// An h2 stream without a frame either way for the stream idle timeout (Envoy's
+    /// `stream_idle_timeout`): the exchange ends (its upstream request abandoned); a 408 if
+    /// nothing was answered yet, and the stream is reset (RST_STREAM CANCEL) unless that
+    /// answer ended it.
+    func streamIdleTimedOut() {
+        loop.stats.increment("downstream_http2_stream_idle_timeout")
+        let mayAnswer = !responseInProgress && reading != .bodyAfterAnswer
+        driver?.abort()
+        driver = nil
+        if mayAnswer {
+            writeLocalReply(LocalReply.error(.requestTimeout, "stream idle timeout"))
+            // The request ended too: the 408's END_STREAM closed the stream.
+            if reading == .complete { return }
+        }
+        context?.close(promise: nil)
+    }
+
     /// nginx's `send_timeout`: the client reads nothing; the connection closes and the
     /// exchange feeding it lets its upstream go.
     private func sendTimedOut() {

@@ -97,25 +97,35 @@ final class HTTPProxyHandler: ChannelDuplexHandler {
     /// One h2 stream carries one request: keep-alive, `connection: close` and the drain belong
     /// to the HTTP/2 connection (`HTTP2ServerConnection`), not to this handler.
     let isHTTP2Stream: Bool
+    /// An h2 stream's idle bound, kept by its connection (one timer for all its streams).
+    private let streamIdle: HTTP2StreamIdleSweeper?
+    /// When the h2 stream last read a request part or wrote a response part.
+    private(set) var lastStreamActivity: NIODeadline
 
     /// `opened`: when the clock of the first request's head starts (the connection's start,
     /// or the end of its TLS handshake); now when nil.
     init(listener: ListenerConfiguration, loop: LoopContext, isHTTP2Stream: Bool = false,
-         timeouts: DownstreamTimeouts = .none, opened: NIODeadline? = nil) {
+         timeouts: DownstreamTimeouts = .none, opened: NIODeadline? = nil,
+         streamIdle: HTTP2StreamIdleSweeper? = nil) {
         self.listener = listener
         self.loop = loop
         self.isHTTP2Stream = isHTTP2Stream
-        self.deadlines = ConnectionDeadlines(timeouts: timeouts, opened: opened ?? loop.eventLoop.now)
+        self.streamIdle = streamIdle
+        let now = loop.eventLoop.now
+        self.lastStreamActivity = now
+        self.deadlines = ConnectionDeadlines(timeouts: timeouts, opened: opened ?? now)
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
         if !isHTTP2Stream { loop.connections[ObjectIdentifier(self)] = self }
+        streamIdle?.streamOpened(self, at: lastStreamActivity)
         armTimer()
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
         loop.connections[ObjectIdentifier(self)] = nil
+        streamIdle?.streamClosed(self)
         deadlines.cancelTimer()
         self.context = nil
     }
@@ -133,7 +143,9 @@ final class HTTPProxyHandler: ChannelDuplexHandler {
         guard persistence != .closing else { return }
         let part = Self.unwrapInboundIn(data)
         readBurst = .carriedParts
-        clientSent(part, at: context.eventLoop.now)
+        let now = context.eventLoop.now
+        clientSent(part, at: now)
+        if streamIdle != nil { lastStreamActivity = now }
         // Pipelining: a request that arrives while the previous one is still being answered
         // waits here, in order (answers must go out in request order).
         if !pipelined.isEmpty || (driver != nil && part.isHead) {
@@ -317,6 +329,7 @@ final class HTTPProxyHandler: ChannelDuplexHandler {
     func writeResponseHead(_ head: HTTPResponseHead) {
         guard let context else { return }
         responseInProgress = true
+        noteStreamActivity()
         if case .pending = continueExpectation {
             // Answered without the body ever being asked for: a client still holding it back
             // would leave the connection mid-request, so this answer is its last.
@@ -348,6 +361,7 @@ final class HTTPProxyHandler: ChannelDuplexHandler {
 
     func writeResponseBody(_ body: ByteBuffer, flush: Bool = true) {
         guard let context else { return }
+        noteStreamActivity()
         if isHTTP2Stream {
             context.write(Self.wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
         } else {
@@ -361,6 +375,7 @@ final class HTTPProxyHandler: ChannelDuplexHandler {
     func writeResponseEnd(_ trailers: HTTPHeaders?) {
         guard let context else { return }
         responseInProgress = false
+        noteStreamActivity()
         answerEnded(at: context.eventLoop.now)
         if reading == .body { reading = .bodyAfterAnswer }
         if isHTTP2Stream {
@@ -384,6 +399,10 @@ final class HTTPProxyHandler: ChannelDuplexHandler {
         writeResponseHead(reply.head)
         if reply.body.readableBytes > 0 { writeResponseBody(reply.body, flush: false) }
         writeResponseEnd(nil)
+    }
+
+    private func noteStreamActivity() {
+        if streamIdle != nil, let context { lastStreamActivity = context.eventLoop.now }
     }
 
     /// The response can't be finished (upstream broke mid-body): the client must see a cut.
