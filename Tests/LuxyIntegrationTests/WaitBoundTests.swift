@@ -181,6 +181,36 @@ final class WaitBoundTests: IntegrationTestCase {
         try await assertCanaryAnswered(proxy)
     }
 
+    /// A stream answered at once (a direct response) whose client never ends its request
+    /// and sends nothing more: with its answer out, the idle stream is reset (RST_STREAM
+    /// CANCEL), and the connection serves on.
+    func testAnIdleHTTP2StreamAnsweredAlreadyIsReset() async throws {
+        let routes = """
+                  - name: direct
+                    match: { path: /direct }
+                    direct_response: { status: 200, body: "direct\\n" }
+        """
+        let proxy = try await startProxy(standardConfig(routes: routes, limits: "limits:\n  stream_idle_timeout: 300ms"))
+        let client = try await rawClient(proxy)
+        var bytes = ByteBuffer(string: "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n")
+        bytes.writeBytes(Self.frame(type: 0x4, flags: 0, stream: 0, payload: []))  // SETTINGS
+        // HEADERS on stream 1, END_HEADERS but no END_STREAM: POST, http, /direct, authority x.
+        let block: [UInt8] = [0x83, 0x86, 0x04, 0x07] + Array("/direct".utf8) + [0x01, 0x01, UInt8(ascii: "x")]
+        bytes.writeBytes(Self.frame(type: 0x1, flags: 0x4, stream: 1, payload: block))
+        try await client.send(bytes)
+        let reset = await client.wait(timeout: .seconds(5)) { client in
+            Self.frames(in: client.receivedBytes).contains { $0.type == 0x3 && $0.stream == 1 }
+        }
+        XCTAssertTrue(reset, "the idle stream must be reset")
+        let frames = Self.frames(in: client.receivedBytes)
+        XCTAssertTrue(frames.contains { $0.type == 0x1 && $0.stream == 1 }, "its answer went out first")
+        XCTAssertEqual(frames.first { $0.type == 0x3 }?.payload, [0, 0, 0, 0x8], "RST_STREAM CANCEL")
+        XCTAssertFalse(frames.contains { $0.type == 0x7 }, "the stream is reset, not the connection")
+        let counters = await proxy.server.counters()
+        XCTAssertEqual(counters["downstream_http2_stream_idle_timeout"], 1)
+        try await assertCanaryAnswered(proxy)
+    }
+
     private static func frame(type: UInt8, flags: UInt8, stream: UInt32, payload: [UInt8]) -> [UInt8] {
         let length = payload.count
         return [UInt8(length >> 16 & 0xff), UInt8(length >> 8 & 0xff), UInt8(length & 0xff), type, flags,
@@ -190,6 +220,7 @@ final class WaitBoundTests: IntegrationTestCase {
 
     private struct Frame {
         var type: UInt8
+        var stream: UInt32
         var payload: [UInt8]
     }
 
@@ -200,7 +231,10 @@ final class WaitBoundTests: IntegrationTestCase {
         while index + 9 <= bytes.count {
             let length = Int(bytes[index]) << 16 | Int(bytes[index + 1]) << 8 | Int(bytes[index + 2])
             guard index + 9 + length <= bytes.count else { break }
-            frames.append(Frame(type: bytes[index + 3], payload: Array(bytes[(index + 9)..<(index + 9 + length)])))
+            let stream = UInt32(bytes[index + 5] & 0x7f) << 24 | UInt32(bytes[index + 6]) << 16
+                | UInt32(bytes[index + 7]) << 8 | UInt32(bytes[index + 8])
+            frames.append(Frame(type: bytes[index + 3], stream: stream,
+                                payload: Array(bytes[(index + 9)..<(index + 9 + length)])))
             index += 9 + length
         }
         return frames

@@ -9,6 +9,12 @@ import NIOTLS
 enum HTTPProxyPipeline {
     static func configure(_ pipeline: ChannelPipeline.SynchronousOperations, listener: ListenerConfiguration,
                           limits: LimitsConfiguration, loop: LoopContext) throws {
+        if listener.tls != nil {
+            // ProxyServer put the TLS handlers first: until the handshake completes nothing
+            // else here bounds the wait.
+            try pipeline.addHandler(TLSHandshakeDeadline(
+                timeout: .milliseconds(Int64(limits.requestHeaderTimeoutMilliseconds)), stats: loop.stats))
+        }
         guard listener.http2.enabled else {
             return try configureHTTP1(pipeline, listener: listener, limits: limits, loop: loop)
         }

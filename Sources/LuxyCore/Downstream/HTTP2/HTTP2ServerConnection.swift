@@ -8,10 +8,12 @@ final class HTTP2ServerConnection: ChannelInboundHandler, DrainableConnection {
     typealias InboundIn = Any
 
     private let loop: LoopContext
+    private let streamIdle: HTTP2StreamIdleSweeper
     private(set) var context: ChannelHandlerContext?
 
-    init(loop: LoopContext) {
+    init(loop: LoopContext, streamIdle: HTTP2StreamIdleSweeper) {
         self.loop = loop
+        self.streamIdle = streamIdle
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
@@ -21,11 +23,13 @@ final class HTTP2ServerConnection: ChannelInboundHandler, DrainableConnection {
 
     func handlerRemoved(context: ChannelHandlerContext) {
         loop.connections[ObjectIdentifier(self)] = nil
+        streamIdle.connectionClosed()
         self.context = nil
     }
 
     func channelInactive(context: ChannelHandlerContext) {
         loop.connections[ObjectIdentifier(self)] = nil
+        streamIdle.connectionClosed()
         context.fireChannelInactive()
     }
 

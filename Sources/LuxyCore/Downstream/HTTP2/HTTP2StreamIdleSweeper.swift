@@ -8,7 +8,9 @@ import NIOCore
 /// One timer per connection, not one per stream: streams only note the time of their last
 /// frame; the timer fires for the stream due first, ends what is due, and re-arms for the
 /// next. A stream opened later is never due earlier than the timer already set (they share
-/// one timeout), so opening a stream schedules nothing unless none is pending.
+/// one timeout), so opening a stream schedules nothing unless none is pending; and the last
+/// stream closing leaves the timer be (it finds nothing and stops), so a client sending one
+/// request after another schedules one check per timeout, not one per request.
 ///
 /// Loop-confined: it belongs to the connection's event loop, as do the streams' handlers.
 final class HTTP2StreamIdleSweeper {
@@ -29,10 +31,13 @@ final class HTTP2StreamIdleSweeper {
 
     func streamClosed(_ stream: HTTPProxyHandler) {
         streams[ObjectIdentifier(stream)] = nil
-        if streams.isEmpty {
-            timer?.cancel()
-            timer = nil
-        }
+    }
+
+    /// The connection is gone: its pending check goes with it.
+    func connectionClosed() {
+        timer?.cancel()
+        timer = nil
+        streams.removeAll()
     }
 
     private func arm(at due: NIODeadline) {

@@ -34,10 +34,9 @@ extension HTTPProxyPipeline {
             configuration: .init(maxIdleTime: .milliseconds(Int64(limits.idleTimeoutMilliseconds)), maxAge: nil,
                                  maxGraceTime: nil, keepalive: nil))
         let bound = NIOLoopBound(loop, eventLoop: pipeline.eventLoop)
-        let streamIdle = NIOLoopBound(
-            HTTP2StreamIdleSweeper(timeout: .milliseconds(Int64(limits.streamIdleTimeoutMilliseconds)),
-                                   eventLoop: pipeline.eventLoop),
-            eventLoop: pipeline.eventLoop)
+        let sweeper = HTTP2StreamIdleSweeper(timeout: .milliseconds(Int64(limits.streamIdleTimeoutMilliseconds)),
+                                             eventLoop: pipeline.eventLoop)
+        let streamIdle = NIOLoopBound(sweeper, eventLoop: pipeline.eventLoop)
         let handler = NIOHTTP2Handler(
             mode: .server, eventLoop: pipeline.eventLoop, connectionConfiguration: connection,
             streamConfiguration: stream, streamDelegate: manager.http2StreamDelegate
@@ -55,6 +54,6 @@ extension HTTPProxyPipeline {
             timeout: .milliseconds(Int64(limits.requestHeaderTimeoutMilliseconds)), stats: loop.stats))
         try pipeline.addHandler(handler)
         try pipeline.addHandler(manager)
-        try pipeline.addHandler(HTTP2ServerConnection(loop: loop))
+        try pipeline.addHandler(HTTP2ServerConnection(loop: loop, streamIdle: sweeper))
     }
 }
