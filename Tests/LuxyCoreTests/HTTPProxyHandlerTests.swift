@@ -574,6 +574,24 @@ final class HTTPProxyHandlerTests: XCTestCase {
         proxy.assertEveryExchangeEnded()
     }
 
+    /// A client waiting for its `100 Continue` owes no body yet: the body timeout starts only
+    /// once the 100 went out.
+    func testTheBodyTimeoutWaitsForThe100Continue() throws {
+        let proxy = try ProxyConnection()
+        defer { try? proxy.finish() }
+        try proxy.send("POST /held-echo HTTP/1.1\r\nhost: example.com\r\ncontent-length: 5\r\nexpect: 100-continue\r\n\r\n")
+        proxy.advance(by: ProxyConnection.bodyTimeout * 3)
+        XCTAssertTrue(proxy.channel.isActive, "no 100 sent, so no body is late")
+        proxy.holds.release()
+        XCTAssertEqual(try proxy.output(), "HTTP/1.1 100 Continue\r\n\r\n")
+        proxy.advance(by: ProxyConnection.bodyTimeout - .milliseconds(1))
+        XCTAssertTrue(proxy.channel.isActive)
+        proxy.advance(by: .milliseconds(1))
+        XCTAssertEqual(try proxy.output(), bodyTimeoutReply)
+        XCTAssertFalse(proxy.channel.isActive)
+        proxy.assertEveryExchangeEnded()
+    }
+
     /// A body-reading action (the echo) whose declared length exceeds
     /// `max_buffered_body_bytes` (1 MiB here) is refused from the head: 413 at once, no
     /// `100 Continue` before it, no wait for the body, and the connection closes.

@@ -279,6 +279,8 @@ final class HTTPProxyHandler: ChannelDuplexHandler {
     func requestBodyNeeded() {
         guard case .pending = continueExpectation, let context else { return }
         continueExpectation = .sent
+        // The client's body clock starts now that it was asked for the body.
+        if case .requestBody = deadlines.client { deadlines.client = .requestBody(lastRead: context.eventLoop.now) }
         context.writeAndFlush(NIOAny(HTTP1ResponseEncoder.continueHead(version: requestVersion)), promise: nil)
     }
 
@@ -300,9 +302,12 @@ final class HTTPProxyHandler: ChannelDuplexHandler {
         context.read()
     }
 
-    /// Reads are withheld by this side (backpressure), so a body that stopped coming is not
-    /// the client's doing.
-    var readsWithheld: Bool { readGate.isPaused || pipelineFull }
+    /// Reads are withheld by this side (backpressure), or the client waits for a `100 Continue`
+    /// not sent yet: a body that is not coming is not the client's doing.
+    var readsWithheld: Bool {
+        if case .pending = continueExpectation { return true }
+        return readGate.isPaused || pipelineFull
+    }
 
     // MARK: Pipelining
 
