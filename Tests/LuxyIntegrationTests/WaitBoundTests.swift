@@ -161,6 +161,26 @@ final class WaitBoundTests: IntegrationTestCase {
         XCTAssertEqual(next.status, 200)
     }
 
+    /// The cluster's request timeout on an h2 stream, kept by the connection's one timer
+    /// (`HTTP2StreamDeadlines`) rather than one per stream: 504, and the stream idle timeout
+    /// (longer here) does not fire first.
+    func testAnHTTP2RequestTheUpstreamHoldsGets504AtTheClustersRequestTimeout() async throws {
+        let proxy = try await startProxy(standardConfig(limits: "limits:\n  stream_idle_timeout: 1m"))
+        let client = try await TestHTTP2Client.connect(port: await proxy.port("inbound"), group: group)
+        h2Clients.append(client)
+        let sent = ContinuousClock.now
+        let response = try await client.request("GET", "/hold")
+        let waited = ContinuousClock.now - sent
+        XCTAssertEqual(response.status, 504, "\(response)")
+        XCTAssertGreaterThanOrEqual(waited, .milliseconds(1900), "request_timeout is 2 s")
+        XCTAssertLessThan(waited, .seconds(10))
+        try await eventually("the upstream request was cancelled") { upstream.openConnections == 0 }
+        let counters = await proxy.server.counters()
+        XCTAssertNil(counters["downstream_http2_stream_idle_timeout"])
+        let next = try await client.request("GET", "/after")
+        XCTAssertEqual(next.status, 200)
+    }
+
     /// HEADERS without END_HEADERS, then nothing: GOAWAY (ENHANCE_YOUR_CALM) and close at the
     /// request header timeout, written as raw h2 frames.
     func testAnUnfinishedHTTP2HeaderBlockGetsGoAwayAndClose() async throws {

@@ -3,7 +3,7 @@ import NIOCore
 
 /// The client-side timeouts one downstream HTTP/1.1 connection applies, read from `limits:`
 /// once per connection. An HTTP/2 stream has none of its own: its connection bounds it
-/// (`HTTP2StreamIdleSweeper`, NIO's idle handling).
+/// (`HTTP2StreamDeadlines`, NIO's idle handling).
 ///
 /// A value, sendable, read on the connection's loop.
 struct DownstreamTimeouts: Sendable, Equatable {

@@ -63,8 +63,22 @@ extension HTTPProxyHandler {
     // MARK: The timer
 
     func armTimer() {
+        // An h2 stream's deadlines are checked by its connection's timer.
+        if let streamDeadlines {
+            if let upstream = deadlines.upstream { streamDeadlines.check(by: upstream) }
+            return
+        }
         guard let context else { return }
         deadlines.arm(on: context.eventLoop, onDue: onDeadline)
+    }
+
+    /// When this h2 stream's exchange stops waiting on its upstream (a 504).
+    var upstreamDeadline: NIODeadline? { deadlines.upstream }
+
+    /// The connection's check found this h2 stream's upstream deadline passed.
+    func upstreamDeadlinePassed() {
+        deadlines.upstream = nil
+        driver?.upstreamTimedOut()
     }
 
     func deadlineReached() {

@@ -97,8 +97,9 @@ final class HTTPProxyHandler: ChannelDuplexHandler {
     /// One h2 stream carries one request: keep-alive, `connection: close` and the drain belong
     /// to the HTTP/2 connection (`HTTP2ServerConnection`), not to this handler.
     let isHTTP2Stream: Bool
-    /// An h2 stream's idle bound, kept by its connection (one timer for all its streams).
-    private let streamIdle: HTTP2StreamIdleSweeper?
+    /// An h2 stream's deadlines (idle, upstream request timeout), kept by its connection: one
+    /// timer for all its streams, none per stream.
+    let streamDeadlines: HTTP2StreamDeadlines?
     /// When the h2 stream last read a request part or wrote a response part.
     private(set) var lastStreamActivity: NIODeadline
 
@@ -106,11 +107,11 @@ final class HTTPProxyHandler: ChannelDuplexHandler {
     /// or the end of its TLS handshake); now when nil.
     init(listener: ListenerConfiguration, loop: LoopContext, isHTTP2Stream: Bool = false,
          timeouts: DownstreamTimeouts = .none, opened: NIODeadline? = nil,
-         streamIdle: HTTP2StreamIdleSweeper? = nil) {
+         streamDeadlines: HTTP2StreamDeadlines? = nil) {
         self.listener = listener
         self.loop = loop
         self.isHTTP2Stream = isHTTP2Stream
-        self.streamIdle = streamIdle
+        self.streamDeadlines = streamDeadlines
         let now = loop.eventLoop.now
         self.lastStreamActivity = now
         self.deadlines = ConnectionDeadlines(timeouts: timeouts, opened: opened ?? now)
@@ -119,13 +120,13 @@ final class HTTPProxyHandler: ChannelDuplexHandler {
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
         if !isHTTP2Stream { loop.connections[ObjectIdentifier(self)] = self }
-        streamIdle?.streamOpened(self, at: lastStreamActivity)
+        streamDeadlines?.streamOpened(self, at: lastStreamActivity)
         armTimer()
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
         loop.connections[ObjectIdentifier(self)] = nil
-        streamIdle?.streamClosed(self)
+        streamDeadlines?.streamClosed(self)
         deadlines.cancelTimer()
         self.context = nil
     }
@@ -145,7 +146,7 @@ final class HTTPProxyHandler: ChannelDuplexHandler {
         readBurst = .carriedParts
         let now = context.eventLoop.now
         clientSent(part, at: now)
-        if streamIdle != nil { lastStreamActivity = now }
+        if streamDeadlines != nil { lastStreamActivity = now }
         // Pipelining: a request that arrives while the previous one is still being answered
         // waits here, in order (answers must go out in request order).
         if !pipelined.isEmpty || (driver != nil && part.isHead) {
@@ -407,7 +408,7 @@ final class HTTPProxyHandler: ChannelDuplexHandler {
     }
 
     private func noteStreamActivity() {
-        if streamIdle != nil, let context { lastStreamActivity = context.eventLoop.now }
+        if streamDeadlines != nil, let context { lastStreamActivity = context.eventLoop.now }
     }
 
     /// The response can't be finished (upstream broke mid-body): the client must see a cut.

@@ -8,12 +8,12 @@ final class HTTP2ServerConnection: ChannelInboundHandler, DrainableConnection {
     typealias InboundIn = Any
 
     private let loop: LoopContext
-    private let streamIdle: HTTP2StreamIdleSweeper
+    private let streamDeadlines: HTTP2StreamDeadlines
     private(set) var context: ChannelHandlerContext?
 
-    init(loop: LoopContext, streamIdle: HTTP2StreamIdleSweeper) {
+    init(loop: LoopContext, streamDeadlines: HTTP2StreamDeadlines) {
         self.loop = loop
-        self.streamIdle = streamIdle
+        self.streamDeadlines = streamDeadlines
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
@@ -23,13 +23,13 @@ final class HTTP2ServerConnection: ChannelInboundHandler, DrainableConnection {
 
     func handlerRemoved(context: ChannelHandlerContext) {
         loop.connections[ObjectIdentifier(self)] = nil
-        streamIdle.connectionClosed()
+        streamDeadlines.connectionClosed()
         self.context = nil
     }
 
     func channelInactive(context: ChannelHandlerContext) {
         loop.connections[ObjectIdentifier(self)] = nil
-        streamIdle.connectionClosed()
+        streamDeadlines.connectionClosed()
         context.fireChannelInactive()
     }
 
