@@ -347,6 +347,22 @@ final class HTTPProxyHandlerTests: XCTestCase {
         XCTAssertEqual(proxy.socket.writesAfterClose, 0, "nothing is written into the closed channel")
     }
 
+    /// A head that stalls while pipelined behind a request in flight: no 408 can go out
+    /// before that request's answer, so its answer is the connection's last.
+    func testAHeadStalledBehindARequestInFlightEndsTheConnectionAfterItsAnswer() throws {
+        let proxy = try ProxyConnection()
+        defer { try? proxy.finish() }
+        try proxy.send(get("/held"))
+        try proxy.send("GET /hel")
+        proxy.advance(by: ProxyConnection.headerTimeout)
+        XCTAssertTrue(proxy.channel.isActive, "the request in flight still gets its answer")
+        XCTAssertEqual(proxy.context.stats.counters["downstream_request_header_timeout"], 1)
+        proxy.holds.release()
+        XCTAssertEqual(try proxy.output(), reply("held\n", close: true))
+        XCTAssertFalse(proxy.channel.isActive)
+        proxy.assertEveryExchangeEnded()
+    }
+
     // MARK: Request body timeout
 
     /// The body stalls before the connection's first check (a test below has one that

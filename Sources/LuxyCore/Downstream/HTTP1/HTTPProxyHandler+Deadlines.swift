@@ -19,12 +19,18 @@ extension HTTPProxyHandler {
         }
     }
 
-    /// A read brought bytes but no part. Between requests that is the start of a head: its
-    /// clock starts (a head that came whole in one read never arms anything).
+    /// A read brought bytes but no part. After a complete request (answered, or still in
+    /// flight with this one pipelined behind it) that is the start of a head: its clock
+    /// starts (a head that came whole in one read never arms anything).
     func bytesWithoutAPart(at now: NIODeadline) {
-        guard case .nextRequest = deadlines.client, deadlines.timeouts.requestHeader != nil else { return }
-        deadlines.client = .requestHead(since: now)
-        armTimer()
+        guard deadlines.timeouts.requestHeader != nil else { return }
+        switch deadlines.client {
+        case .nextRequest, .nothing:
+            deadlines.client = .requestHead(since: now)
+            armTimer()
+        case .requestHead, .requestBody:
+            return
+        }
     }
 
     /// An answer went out: unless the client is still sending its request, the connection
@@ -100,6 +106,14 @@ extension HTTPProxyHandler {
             context?.close(promise: nil)
             return
         case .requestHead:
+            guard driver == nil, pipelined.isEmpty else {
+                // A head stalled behind requests still being answered: those answers go out
+                // (in order, so no 408 can come first), then the connection closes.
+                loop.stats.increment("downstream_request_header_timeout")
+                closeAfterThisResponse()
+                deadlines.client = .nothing
+                break
+            }
             return requestHeadTimedOut()
         case .requestBody:
             // Reads withheld by this side (a slow upstream, a stage holding the body) do not
