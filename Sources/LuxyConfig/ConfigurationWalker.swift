@@ -64,6 +64,7 @@ struct ConfigurationWalker {
         guard let fields = reader.fields(node, context: "limits", allowed: [
             "max_header_bytes", "max_header_count", "max_request_line_bytes", "headers_with_underscores_action",
             "max_buffered_body_bytes", "drain_timeout", "idle_timeout",
+            "request_header_timeout", "request_body_timeout", "send_timeout", "stream_idle_timeout",
             "lua_instruction_budget", "lua_memory_bytes",
         ]) else { return limits }
         if let value = reader.positiveInt(fields, "max_header_bytes") { limits.maxHeaderBytes = value }
@@ -76,6 +77,17 @@ struct ConfigurationWalker {
         if let value = reader.positiveInt(fields, "max_buffered_body_bytes") { limits.maxBufferedBodyBytes = value }
         if let value = reader.duration(fields, "drain_timeout") { limits.drainTimeoutMilliseconds = value }
         if let value = reader.duration(fields, "idle_timeout") { limits.idleTimeoutMilliseconds = value }
+        // A wait bound of zero would close every connection at once: these must be positive.
+        if let value = reader.positiveDuration(fields, "request_header_timeout") {
+            limits.requestHeaderTimeoutMilliseconds = value
+        }
+        if let value = reader.positiveDuration(fields, "request_body_timeout") {
+            limits.requestBodyTimeoutMilliseconds = value
+        }
+        if let value = reader.positiveDuration(fields, "send_timeout") { limits.sendTimeoutMilliseconds = value }
+        if let value = reader.positiveDuration(fields, "stream_idle_timeout") {
+            limits.streamIdleTimeoutMilliseconds = value
+        }
         if let value = reader.positiveInt(fields, "lua_instruction_budget") { limits.luaInstructionBudget = value }
         if let value = reader.positiveInt(fields, "lua_memory_bytes") { limits.luaMemoryBytes = value }
         return limits

@@ -83,6 +83,18 @@ public struct LimitsConfiguration: Sendable, Equatable {
     public var drainTimeoutMilliseconds: Int = 10_000
     /// Idle keep-alive connections to the client are closed after this.
     public var idleTimeoutMilliseconds: Int = 60_000
+    /// From the first byte of a request head (the connection's start for its first request)
+    /// until the head is complete; over it → 408 and close. nginx `client_header_timeout`.
+    public var requestHeaderTimeoutMilliseconds: Int = 10_000
+    /// Longest gap between two reads of an unfinished request body; over it → 408 (or a cut
+    /// if the answer began) and the upstream request is cancelled. nginx `client_body_timeout`.
+    public var requestBodyTimeoutMilliseconds: Int = 60_000
+    /// How long a response may make no progress to a client that does not read; then the
+    /// connection closes and the upstream request is cancelled. nginx `send_timeout`.
+    public var sendTimeoutMilliseconds: Int = 60_000
+    /// An HTTP/2 stream with no frame either way for this long is reset (or answered 408) and
+    /// its upstream request cancelled. Envoy `stream_idle_timeout`.
+    public var streamIdleTimeoutMilliseconds: Int = 60_000
     /// Lua: VM instructions one phase of one stage may run before it is aborted.
     public var luaInstructionBudget: Int = 10_000_000
     /// Lua: bytes one VM may allocate.

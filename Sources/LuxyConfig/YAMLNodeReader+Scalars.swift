@@ -96,6 +96,15 @@ extension YAMLNodeReader {
         return nil
     }
 
+    /// A duration above zero: for timeouts where zero means nothing sensible.
+    mutating func positiveDuration(_ fields: Fields, _ key: String) -> Int? {
+        guard let node = fields.rawValue(key) else { return nil }
+        if node.tagName == .int, let value = node.int, value > 0 { return value }
+        if case .scalar(let scalar) = node, let value = Self.milliseconds(scalar.string), value > 0 { return value }
+        report("'\(key)' must be a duration above zero such as 250ms, 2s or 1m", at: node)
+        return nil
+    }
+
     static func milliseconds(_ text: String) -> Int? {
         let units: [(suffix: String, factor: Int)] = [("ms", 1), ("s", 1_000), ("m", 60_000), ("h", 3_600_000)]
         for unit in units where text.hasSuffix(unit.suffix) {

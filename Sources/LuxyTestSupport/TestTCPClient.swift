@@ -26,12 +26,19 @@ public final class TestTCPClient: Sendable {
 
     /// With `tls` the bytes go over TLS (written ones wait for the handshake); a refused
     /// handshake shows as `isClosed`, and so does the server's end of stream (no half-close).
+    /// `receiveBufferSize` shrinks the socket's receive buffer (SO_RCVBUF, set before the
+    /// connect so the window is small from the start): with a reader that never reads, the
+    /// server's writes back up after little data.
     public static func connect(port: Int, group: EventLoopGroup, slowReadInterval: TimeAmount? = nil,
                                checkPattern: Bool = false, tls: TLSConfiguration? = nil,
-                               serverName: String? = nil) async throws -> TestTCPClient {
+                               serverName: String? = nil, receiveBufferSize: Int? = nil) async throws -> TestTCPClient {
         let state = NIOLockedValueBox(State(keepBytes: !checkPattern, checkPattern: checkPattern))
         let sslContext = try tls.map { try NIOSSLContext(configuration: $0) }
-        let channel = try await ClientBootstrap(group: group)
+        var bootstrap = ClientBootstrap(group: group)
+        if let receiveBufferSize {
+            bootstrap = bootstrap.channelOption(.socketOption(.so_rcvbuf), value: SocketOptionValue(receiveBufferSize))
+        }
+        let channel = try await bootstrap
             // Not over TLS: NIOSSL with half-closure allowed leaves a close it started waiting
             // for its 5 s timeout even after the peer's close_notify came.
             .channelOption(.allowRemoteHalfClosure, value: tls == nil)
@@ -70,6 +77,11 @@ public final class TestTCPClient: Sendable {
         try await channel.writeAndFlush(ByteBuffer(string: text))
     }
 
+    /// Bytes as they are (binary protocols, such as raw HTTP/2 frames).
+    public func send(_ bytes: ByteBuffer) async throws {
+        try await channel.writeAndFlush(bytes)
+    }
+
     /// Writes `count` pattern bytes in chunks, each after the previous one was sent, so the
     /// client itself never queues much.
     public func sendPattern(count: Int) async throws {
@@ -91,6 +103,7 @@ public final class TestTCPClient: Sendable {
         try await channel.close(mode: .output)
     }
 
+    public var receivedBytes: [UInt8] { state.withLockedValue { $0.received } }
     public var receivedText: String { state.withLockedValue { String(decoding: $0.received, as: UTF8.self) } }
     public var receivedCount: Int { state.withLockedValue { $0.receivedCount } }
     public var patternIntact: Bool { state.withLockedValue { $0.patternIntact } }

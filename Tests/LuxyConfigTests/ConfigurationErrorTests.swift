@@ -186,6 +186,24 @@ final class ConfigurationErrorTests: XCTestCase {
         ])
     }
 
+    /// A wait bound of zero (or none) is refused: every connection would close at once.
+    func testWaitBoundsMustBePositiveDurations() {
+        let yaml = """
+        limits:
+          request_header_timeout: 0s
+          request_body_timeout: 0
+          send_timeout: soon
+          stream_idle_timeout: -1
+        \(Self.cluster)
+        """
+        XCTAssertEqual(problems(yaml), [
+            "/x/luxy.yaml:2:27: 'request_header_timeout' must be a duration above zero such as 250ms, 2s or 1m",
+            "/x/luxy.yaml:3:25: 'request_body_timeout' must be a duration above zero such as 250ms, 2s or 1m",
+            "/x/luxy.yaml:4:17: 'send_timeout' must be a duration above zero such as 250ms, 2s or 1m",
+            "/x/luxy.yaml:5:24: 'stream_idle_timeout' must be a duration above zero such as 250ms, 2s or 1m",
+        ])
+    }
+
     func testBadStatus() {
         let yaml = """
         listeners:

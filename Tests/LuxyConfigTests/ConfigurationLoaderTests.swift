@@ -144,6 +144,20 @@ final class ConfigurationLoaderTests: XCTestCase {
         XCTAssertEqual(config.chains[.inboundTCP], [])
     }
 
+    func testWaitBoundsParse() throws {
+        let config = try ConfigurationLoader.parse(yaml: """
+            limits:
+              request_header_timeout: 5s
+              request_body_timeout: 30s
+              send_timeout: 45s
+              stream_idle_timeout: 2m
+            """, file: Self.file)
+        XCTAssertEqual(config.limits.requestHeaderTimeoutMilliseconds, 5_000)
+        XCTAssertEqual(config.limits.requestBodyTimeoutMilliseconds, 30_000)
+        XCTAssertEqual(config.limits.sendTimeoutMilliseconds, 45_000)
+        XCTAssertEqual(config.limits.streamIdleTimeoutMilliseconds, 120_000)
+    }
+
     func testDefaults() throws {
         let yaml = """
         listeners:
@@ -168,6 +182,10 @@ final class ConfigurationLoaderTests: XCTestCase {
         XCTAssertEqual(config.modulesDirectory, "/etc/luxy/modules")
         XCTAssertEqual(config.limits, LimitsConfiguration())
         XCTAssertEqual(config.limits.drainTimeoutMilliseconds, 10_000)
+        XCTAssertEqual(config.limits.requestHeaderTimeoutMilliseconds, 10_000)
+        XCTAssertEqual(config.limits.requestBodyTimeoutMilliseconds, 60_000)
+        XCTAssertEqual(config.limits.sendTimeoutMilliseconds, 60_000)
+        XCTAssertEqual(config.limits.streamIdleTimeoutMilliseconds, 60_000)
 
         let virtualHost = try XCTUnwrap(config.listeners.first?.virtualHosts.first)
         XCTAssertEqual(virtualHost.name, "vh0")

@@ -20,7 +20,7 @@ final class HTTPPrefaceSnifferTests: XCTestCase {
     func testHandsEveryByteToTheChosenPipelineAndLeaves() throws {
         let channel = EmbeddedChannel()
         let chosen = NIOLoopBoundBox<Bool?>(nil, eventLoop: channel.eventLoop)
-        let sniffer = HTTPPrefaceSniffer(timeout: .seconds(60)) { isHTTP2, _ in chosen.value = isHTTP2 }
+        let sniffer = HTTPPrefaceSniffer(timeout: .seconds(60), stats: ProxyStats()) { isHTTP2, _ in chosen.value = isHTTP2 }
         try channel.pipeline.syncOperations.addHandler(sniffer)
         // The preface split over three reads: nothing is decided or passed on before the end.
         try channel.writeInbound(ByteBuffer(string: "PRI * HT"))
@@ -41,18 +41,25 @@ final class HTTPPrefaceSnifferTests: XCTestCase {
         let channel = EmbeddedChannel()
         let chosen = NIOLoopBoundBox<Bool?>(nil, eventLoop: channel.eventLoop)
         try channel.pipeline.syncOperations.addHandler(
-            HTTPPrefaceSniffer(timeout: .seconds(60)) { isHTTP2, _ in chosen.value = isHTTP2 })
+            HTTPPrefaceSniffer(timeout: .seconds(60), stats: ProxyStats()) { isHTTP2, _ in chosen.value = isHTTP2 })
         try channel.writeInbound(ByteBuffer(string: "PUT"))
         XCTAssertEqual(chosen.value, false)
         XCTAssertEqual(try channel.readInbound(as: ByteBuffer.self).map { String(buffer: $0) }, "PUT")
         _ = try channel.finish()
     }
 
+    /// A client that sends too little to tell the protocol (here a part of the preface)
+    /// is closed when the timeout passes, and counted.
     func testASilentClientIsClosedAfterTheTimeout() throws {
         let channel = EmbeddedChannel()
-        try channel.pipeline.syncOperations.addHandler(HTTPPrefaceSniffer(timeout: .seconds(5)) { _, _ in })
+        let stats = ProxyStats()
+        try channel.pipeline.syncOperations.addHandler(HTTPPrefaceSniffer(timeout: .seconds(5), stats: stats) { _, _ in })
         try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 1)).wait()
-        channel.embeddedEventLoop.advanceTime(by: .seconds(6))
+        try channel.writeInbound(ByteBuffer(string: "PRI * HTTP"))
+        channel.embeddedEventLoop.advanceTime(by: .seconds(5) - .milliseconds(1))
+        XCTAssertTrue(channel.isActive)
+        channel.embeddedEventLoop.advanceTime(by: .milliseconds(1))
         XCTAssertFalse(channel.isActive)
+        XCTAssertEqual(stats.counters["downstream_preface_timeout"], 1)
     }
 }

@@ -13,13 +13,23 @@ import XCTest
 final class ProxyConnection {
     /// `limits.idle_timeout` in `yaml`.
     static let idleTimeout = TimeAmount.seconds(10)
+    /// `limits.request_header_timeout` in `yaml`.
+    static let headerTimeout = TimeAmount.seconds(4)
+    /// `limits.request_body_timeout` in `yaml`.
+    static let bodyTimeout = TimeAmount.seconds(10)
+    /// `limits.send_timeout` in `yaml`.
+    static let sendTimeout = TimeAmount.seconds(6)
 
     /// Routes that need nothing else running. The ones with `service: held` wait in
     /// `HoldingStage` until the test lets them go on; that is how a request stays in flight.
     static let yaml = """
         limits:
           idle_timeout: 10s
+          request_header_timeout: 4s
+          request_body_timeout: 10s
+          send_timeout: 6s
           max_header_bytes: 1024
+          max_buffered_body_bytes: 1048576
         listeners:
           - name: inbound
             direction: inbound
@@ -183,4 +193,6 @@ func reply(_ body: String, status: String = "200 OK", version: String = "HTTP/1.
 }
 
 let helloReply = reply("hello\n")
+let headerTimeoutReply = reply("request header timeout\n", status: "408 Request Timeout", close: true)
+let bodyTimeoutReply = reply("request body timeout\n", status: "408 Request Timeout", close: true)
 let heldReply = reply("held\n")

@@ -255,89 +255,28 @@ final class HTTPProxyHandlerTests: XCTestCase {
 
     // MARK: Idle timeout
 
-    func testAnIdleConnectionClosesAtTheIdleTimeout() throws {
+    func testAConnectionIdleAfterAnAnswerClosesAtTheIdleTimeoutWithoutAnAnswer() throws {
         let proxy = try ProxyConnection()
         defer { try? proxy.finish() }
+        try proxy.send(get("/hello"))
+        XCTAssertEqual(try proxy.output(), helloReply)
         proxy.advance(by: ProxyConnection.idleTimeout - .milliseconds(1))
-        XCTAssertTrue(proxy.channel.isActive)
+        XCTAssertTrue(proxy.channel.isActive, "keep-alive idleness is bounded by the idle timeout, not the header timeout")
         proxy.advance(by: .milliseconds(1))
         XCTAssertFalse(proxy.channel.isActive)
         XCTAssertEqual(try proxy.output(), "")
-    }
-
-    /// There is no header timeout of its own: the idle timeout bounds a head that never
-    /// completes, however its bytes trickle in, since only parsed parts count as activity.
-    func testARequestHeadTrickledInClosesAtTheIdleTimeout() throws {
-        let proxy = try ProxyConnection()
-        defer { try? proxy.finish() }
-        let head = Array("GET /hello HTTP/1.1\r\nhost: example.com\r\nx-slow: 1".utf8)
-        for byte in head.prefix(9) {
-            proxy.advance(by: .seconds(1))
-            try proxy.send(String(decoding: [byte], as: UTF8.self))
-        }
-        XCTAssertTrue(proxy.channel.isActive)
-        proxy.advance(by: .seconds(1))
-        XCTAssertFalse(proxy.channel.isActive, "a head still incomplete at the idle timeout must not keep the connection")
-        XCTAssertEqual(try proxy.output(), "")
-    }
-
-    /// The body stalls before the connection's first idle check (a test below has one that
-    /// stalls after it).
-    func testARequestBodyStalledMidwayClosesAtTheIdleTimeout() throws {
-        let proxy = try ProxyConnection()
-        defer { try? proxy.finish() }
-        try proxy.send("POST /echo HTTP/1.1\r\nhost: example.com\r\ncontent-length: 10\r\n\r\n01234")
-        proxy.advance(by: ProxyConnection.idleTimeout - .milliseconds(1))
-        XCTAssertTrue(proxy.channel.isActive)
-        proxy.advance(by: .milliseconds(1))
-        XCTAssertFalse(proxy.channel.isActive)
-        XCTAssertEqual(try proxy.output(), "", "a request cut short gets no answer")
-        proxy.assertEveryExchangeEnded()
-    }
-
-    /// When the idle timeout closes a connection in the middle of a request (a stalled head or
-    /// body), NIO's decoder reports the cut-off request as a parse error ("stream ended at an
-    /// unexpected time"). That is no malformed request: nothing is counted, and no 400 is
-    /// written into the closed channel (`SocketStandIn` counts writes after the close, which
-    /// an `EmbeddedChannel` would otherwise keep). A client leaving mid-request is the same.
-    func testATimeoutMidRequestIsNeitherAnsweredNorCountedAsABadRequest() throws {
-        let proxy = try ProxyConnection()
-        defer { try? proxy.finish() }
-        try proxy.send("POST /echo HTTP/1.1\r\nhost: example.com\r\ncontent-length: 10\r\n\r\n01234")
-        proxy.advance(by: ProxyConnection.idleTimeout)
-        XCTAssertFalse(proxy.channel.isActive)
-        XCTAssertEqual(proxy.socket.writesAfterClose, 0, "nothing is written into the closed channel")
-        XCTAssertNil(proxy.context.stats.counters["downstream_bad_requests"], "a cut-off request is no bad request")
-        XCTAssertEqual(try proxy.output(), "")
-    }
-
-    func testAConnectionThatKeepsSendingItsBodyStaysOpen() throws {
-        let proxy = try ProxyConnection()
-        defer { try? proxy.finish() }
-        try proxy.send("POST /echo HTTP/1.1\r\nhost: example.com\r\ncontent-length: 20\r\n\r\n")
-        // One byte every 5 s: 100 s in all, ten idle timeouts, never 10 s without a byte.
-        for _ in 0..<19 {
-            proxy.advance(by: .seconds(5))
-            try proxy.send("x")
-            XCTAssertTrue(proxy.channel.isActive)
-        }
-        XCTAssertEqual(try proxy.output(), "")
-        proxy.advance(by: .seconds(5))
-        try proxy.send("x")
-        let json = #"{"method":"POST","path":"/echo","headers":{"host":"example.com","content-length":"20"},"body":"xxxxxxxxxxxxxxxxxxxx"}"#
-        XCTAssertEqual(try proxy.output(), reply(json + "\n", contentType: "application/json"))
-        XCTAssertTrue(proxy.channel.isActive)
     }
 
     func testAConnectionThatKeepsSendingRequestsStaysOpen() throws {
         let proxy = try ProxyConnection()
         defer { try? proxy.finish() }
         for _ in 0..<12 {
-            proxy.advance(by: .seconds(5))
             try proxy.send(get("/hello"))
             XCTAssertEqual(try proxy.output(), helloReply)
             XCTAssertTrue(proxy.channel.isActive)
+            proxy.advance(by: .seconds(5))
         }
+        XCTAssertTrue(proxy.channel.isActive)
     }
 
     /// The idle timeout is the client's: a request waiting on its stage (or upstream) past it
@@ -355,30 +294,184 @@ final class HTTPProxyHandlerTests: XCTestCase {
     }
 
     /// The connection's deadline timer is re-armed after each check: a connection active before
-    /// its first check (at opening + idle timeout) still closes once idle for the timeout.
+    /// its first check (at opening + header timeout) still closes once idle for the timeout.
     /// (It was once armed a single time, so such a connection never closed.)
-    func testAConnectionIdleAfterAnAnswerClosesAtTheIdleTimeout() throws {
+    func testAConnectionIdleAfterItsFirstCheckClosesAtTheIdleTimeout() throws {
         let proxy = try ProxyConnection()
         defer { try? proxy.finish() }
-        proxy.advance(by: .seconds(5))
+        proxy.advance(by: .seconds(3))
         try proxy.send(get("/hello"))
         XCTAssertEqual(try proxy.output(), helloReply)
         proxy.advance(by: ProxyConnection.idleTimeout - .milliseconds(1))
         XCTAssertTrue(proxy.channel.isActive)
         proxy.advance(by: .milliseconds(1))
-        XCTAssertFalse(proxy.channel.isActive, "the timer was re-armed after its first check and closes at 15 s")
+        XCTAssertFalse(proxy.channel.isActive, "the timer was re-armed after its first check and closes at 13 s")
     }
 
-    /// A body that stalls after the connection's first idle check still times out: t=5 s a
-    /// `POST /echo` head with `content-length: 10` and 5 body bytes, then nothing; closed at 15 s.
-    func testABodyStalledAfterTheFirstIdleCheckClosesAtTheIdleTimeout() throws {
+    // MARK: Request header timeout
+
+    /// The first request's head clock starts with the connection: nothing sent → 408 and close.
+    func testAConnectionThatSendsNoRequestGets408AtTheHeaderTimeout() throws {
         let proxy = try ProxyConnection()
         defer { try? proxy.finish() }
-        proxy.advance(by: .seconds(5))
-        try proxy.send("POST /echo HTTP/1.1\r\nhost: example.com\r\ncontent-length: 10\r\n\r\n01234")
-        proxy.advance(by: ProxyConnection.idleTimeout)
-        XCTAssertFalse(proxy.channel.isActive, "the body stalled after the first check closes at 15 s")
+        proxy.advance(by: ProxyConnection.headerTimeout - .milliseconds(1))
+        XCTAssertTrue(proxy.channel.isActive)
+        proxy.advance(by: .milliseconds(1))
+        XCTAssertEqual(try proxy.output(), headerTimeoutReply)
+        XCTAssertFalse(proxy.channel.isActive)
+        XCTAssertEqual(proxy.context.stats.counters["downstream_request_header_timeout"], 1)
+    }
+
+    /// A later request's head clock starts with its first byte, not with the end of the
+    /// answer before it; bytes that trickle in do not move it.
+    func testAHeadTrickledInGets408AtTheHeaderTimeoutFromItsFirstByte() throws {
+        let proxy = try ProxyConnection()
+        defer { try? proxy.finish() }
+        try proxy.send(get("/hello"))
+        XCTAssertEqual(try proxy.output(), helloReply)
+        // Idle for longer than the header timeout: that is the idle timeout's business.
+        proxy.advance(by: .seconds(6))
+        XCTAssertTrue(proxy.channel.isActive)
+        let head = Array("GET /hello HTTP/1.1\r\nhost: example.com\r\nx-slow: 1".utf8)
+        for byte in head.prefix(4) {
+            try proxy.send(String(decoding: [byte], as: UTF8.self))
+            proxy.advance(by: .seconds(1) - .milliseconds(1))
+        }
+        XCTAssertTrue(proxy.channel.isActive)
         XCTAssertEqual(try proxy.output(), "")
+        proxy.advance(by: .milliseconds(4))
+        XCTAssertEqual(try proxy.output(), headerTimeoutReply)
+        XCTAssertFalse(proxy.channel.isActive)
+        XCTAssertEqual(proxy.context.stats.counters["downstream_request_header_timeout"], 1)
+        XCTAssertNil(proxy.context.stats.counters["downstream_bad_requests"], "a cut-off head is no bad request")
+        XCTAssertEqual(proxy.socket.writesAfterClose, 0, "nothing is written into the closed channel")
+    }
+
+    /// A head that stalls while pipelined behind a request in flight: no 408 can go out
+    /// before that request's answer, so its answer is the connection's last.
+    func testAHeadStalledBehindARequestInFlightEndsTheConnectionAfterItsAnswer() throws {
+        let proxy = try ProxyConnection()
+        defer { try? proxy.finish() }
+        try proxy.send(get("/held"))
+        try proxy.send("GET /hel")
+        proxy.advance(by: ProxyConnection.headerTimeout)
+        XCTAssertTrue(proxy.channel.isActive, "the request in flight still gets its answer")
+        XCTAssertEqual(proxy.context.stats.counters["downstream_request_header_timeout"], 1)
+        proxy.holds.release()
+        XCTAssertEqual(try proxy.output(), reply("held\n", close: true))
+        XCTAssertFalse(proxy.channel.isActive)
+        proxy.assertEveryExchangeEnded()
+    }
+
+    // MARK: Request body timeout
+
+    /// The body stalls before the connection's first check (a test below has one that
+    /// stalls after it): 408, the exchange ends, the connection closes.
+    func testARequestBodyStalledMidwayGets408AtTheBodyTimeout() throws {
+        let proxy = try ProxyConnection()
+        defer { try? proxy.finish() }
+        try proxy.send("POST /echo HTTP/1.1\r\nhost: example.com\r\ncontent-length: 10\r\n\r\n01234")
+        proxy.advance(by: ProxyConnection.bodyTimeout - .milliseconds(1))
+        XCTAssertTrue(proxy.channel.isActive)
+        proxy.advance(by: .milliseconds(1))
+        XCTAssertEqual(try proxy.output(), bodyTimeoutReply)
+        XCTAssertFalse(proxy.channel.isActive)
+        XCTAssertEqual(proxy.context.stats.counters["downstream_request_body_timeout"], 1)
+        XCTAssertNil(proxy.context.stats.counters["downstream_bad_requests"], "a cut-off request is no bad request")
+        XCTAssertEqual(proxy.socket.writesAfterClose, 0, "nothing is written into the closed channel")
+        proxy.assertEveryExchangeEnded()
+    }
+
+    /// t=3 s a `POST /echo` head with `content-length: 10` and 5 body bytes, then nothing:
+    /// 408 at 13 s.
+    func testABodyStalledAfterTheFirstCheckGets408AtTheBodyTimeout() throws {
+        let proxy = try ProxyConnection()
+        defer { try? proxy.finish() }
+        proxy.advance(by: .seconds(3))
+        try proxy.send("POST /echo HTTP/1.1\r\nhost: example.com\r\ncontent-length: 10\r\n\r\n01234")
+        proxy.advance(by: ProxyConnection.bodyTimeout - .milliseconds(1))
+        XCTAssertTrue(proxy.channel.isActive)
+        proxy.advance(by: .milliseconds(1))
+        XCTAssertEqual(try proxy.output(), bodyTimeoutReply)
+        XCTAssertFalse(proxy.channel.isActive, "the body stalled after the first check gets its 408 at 13 s")
+    }
+
+    func testAConnectionThatKeepsSendingItsBodyStaysOpen() throws {
+        let proxy = try ProxyConnection()
+        defer { try? proxy.finish() }
+        try proxy.send("POST /echo HTTP/1.1\r\nhost: example.com\r\ncontent-length: 20\r\n\r\n")
+        // One byte every 5 s: 100 s in all, ten body timeouts, never 10 s without a byte.
+        for _ in 0..<19 {
+            proxy.advance(by: .seconds(5))
+            try proxy.send("x")
+            XCTAssertTrue(proxy.channel.isActive)
+        }
+        XCTAssertEqual(try proxy.output(), "")
+        proxy.advance(by: .seconds(5))
+        try proxy.send("x")
+        let json = #"{"method":"POST","path":"/echo","headers":{"host":"example.com","content-length":"20"},"body":"xxxxxxxxxxxxxxxxxxxx"}"#
+        XCTAssertEqual(try proxy.output(), reply(json + "\n", contentType: "application/json"))
+        XCTAssertTrue(proxy.channel.isActive)
+    }
+
+    /// A body this side stopped reading (its stage holds the request and 256 KiB are
+    /// buffered) is not the client's stall: the body timeout does not apply while reads are
+    /// withheld, and its clock starts again when they resume.
+    func testABodyWithheldByBackpressureIsNotTimedOut() throws {
+        let proxy = try ProxyConnection()
+        defer { try? proxy.finish() }
+        let chunk = ByteBuffer(repeating: UInt8(ascii: "a"), count: 64 * 1024)
+        try proxy.send("POST /held HTTP/1.1\r\nhost: example.com\r\ncontent-length: \(6 * 64 * 1024)\r\n\r\n")
+        for _ in 1...5 { try proxy.send(chunk) }
+        proxy.advance(by: ProxyConnection.bodyTimeout * 3)
+        XCTAssertTrue(proxy.channel.isActive, "reads withheld by the proxy must not time the client out")
+        XCTAssertNil(proxy.context.stats.counters["downstream_request_body_timeout"])
+        // Released: the stage lets the request on to its direct response, reads resume.
+        proxy.holds.release()
+        XCTAssertEqual(try proxy.output(), heldReply)
+        proxy.advance(by: ProxyConnection.bodyTimeout - .milliseconds(1))
+        XCTAssertTrue(proxy.channel.isActive, "the body clock restarted when reads resumed")
+        proxy.advance(by: .milliseconds(1))
+        XCTAssertFalse(proxy.channel.isActive, "answered already: the stalled rest of the body ends in a close")
+        XCTAssertEqual(try proxy.output(), "", "no 408 after an answer")
+        XCTAssertEqual(proxy.context.stats.counters["downstream_request_body_timeout"], 1)
+    }
+
+    // MARK: Send timeout
+
+    /// A response waiting on a client that reads nothing (the channel stays unwritable) for
+    /// the send timeout: the connection closes and the exchange ends.
+    func testAConnectionUnwritableForTheSendTimeoutCloses() throws {
+        let proxy = try ProxyConnection()
+        defer { try? proxy.finish() }
+        try proxy.send(get("/held"))
+        proxy.channel.isWritable = false
+        proxy.channel.pipeline.fireChannelWritabilityChanged()
+        proxy.advance(by: ProxyConnection.sendTimeout - .milliseconds(1))
+        XCTAssertTrue(proxy.channel.isActive)
+        proxy.advance(by: .milliseconds(1))
+        XCTAssertFalse(proxy.channel.isActive)
+        XCTAssertEqual(proxy.context.stats.counters["downstream_send_timeout"], 1)
+        proxy.assertEveryExchangeEnded()
+    }
+
+    /// Writable again before the timeout (the client read): progress, no close.
+    func testAConnectionThatDrainsBeforeTheSendTimeoutStaysOpen() throws {
+        let proxy = try ProxyConnection()
+        defer { try? proxy.finish() }
+        try proxy.send(get("/held"))
+        for _ in 0..<3 {
+            proxy.channel.isWritable = false
+            proxy.channel.pipeline.fireChannelWritabilityChanged()
+            proxy.advance(by: ProxyConnection.sendTimeout - .seconds(1))
+            proxy.channel.isWritable = true
+            proxy.channel.pipeline.fireChannelWritabilityChanged()
+            proxy.advance(by: .seconds(1))
+        }
+        XCTAssertTrue(proxy.channel.isActive)
+        proxy.holds.release()
+        XCTAssertEqual(try proxy.output(), heldReply)
+        XCTAssertNil(proxy.context.stats.counters["downstream_send_timeout"])
     }
 
     // MARK: Drain
@@ -471,14 +564,62 @@ final class HTTPProxyHandlerTests: XCTestCase {
         XCTAssertTrue(proxy.channel.isActive)
     }
 
-    func testExpectContinueOnARouteThatAnswersAtOnceGetsBothThenTheConnectionGoesOn() throws {
+    /// The route answers from the head alone: the body is never needed, so no `100 Continue`
+    /// goes out, and since the client still holds its body back the answer is the last.
+    func testExpectContinueOnARouteThatAnswersAtOnceGetsNo100AndTheConnectionCloses() throws {
         let proxy = try ProxyConnection()
         defer { try? proxy.finish() }
         try proxy.send("POST /hello HTTP/1.1\r\nhost: example.com\r\ncontent-length: 5\r\nexpect: 100-continue\r\n\r\n")
-        XCTAssertEqual(try proxy.output(), "HTTP/1.1 100 Continue\r\n\r\n" + helloReply)
-        try proxy.send("hello" + get("/hello"))
-        XCTAssertEqual(try proxy.output(), helloReply)
+        XCTAssertEqual(try proxy.output(), reply("hello\n", close: true))
+        XCTAssertFalse(proxy.channel.isActive)
+    }
+
+    /// The `100 Continue` waits until a stage asks for the body: none while the stage holds
+    /// the request, then one when the echo reads it.
+    func testExpectContinueIsAnsweredOnlyWhenTheBodyIsFirstNeeded() throws {
+        let proxy = try ProxyConnection()
+        defer { try? proxy.finish() }
+        try proxy.send("POST /held-echo HTTP/1.1\r\nhost: example.com\r\ncontent-length: 5\r\nexpect: 100-continue\r\n\r\n")
+        XCTAssertEqual(try proxy.output(), "", "no 100 before anything needs the body")
+        proxy.holds.release()
+        XCTAssertEqual(try proxy.output(), "HTTP/1.1 100 Continue\r\n\r\n")
+        try proxy.send("hello")
+        let json = #"{"method":"POST","path":"/held-echo","headers":{"host":"example.com","content-length":"5"},"body":"hello"}"#
+        XCTAssertEqual(try proxy.output(), reply(json + "\n", contentType: "application/json"))
         XCTAssertTrue(proxy.channel.isActive)
+        proxy.assertEveryExchangeEnded()
+    }
+
+    /// A client waiting for its `100 Continue` owes no body yet: the body timeout starts only
+    /// once the 100 went out.
+    func testTheBodyTimeoutWaitsForThe100Continue() throws {
+        let proxy = try ProxyConnection()
+        defer { try? proxy.finish() }
+        try proxy.send("POST /held-echo HTTP/1.1\r\nhost: example.com\r\ncontent-length: 5\r\nexpect: 100-continue\r\n\r\n")
+        proxy.advance(by: ProxyConnection.bodyTimeout * 3)
+        XCTAssertTrue(proxy.channel.isActive, "no 100 sent, so no body is late")
+        proxy.holds.release()
+        XCTAssertEqual(try proxy.output(), "HTTP/1.1 100 Continue\r\n\r\n")
+        proxy.advance(by: ProxyConnection.bodyTimeout - .milliseconds(1))
+        XCTAssertTrue(proxy.channel.isActive)
+        proxy.advance(by: .milliseconds(1))
+        XCTAssertEqual(try proxy.output(), bodyTimeoutReply)
+        XCTAssertFalse(proxy.channel.isActive)
+        proxy.assertEveryExchangeEnded()
+    }
+
+    /// A body-reading action (the echo) whose declared length exceeds
+    /// `max_buffered_body_bytes` (1 MiB here) is refused from the head: 413 at once, no
+    /// `100 Continue` before it, no wait for the body, and the connection closes.
+    func testADeclaredLengthOverTheBufferingLimitGets413WithoutA100() throws {
+        let proxy = try ProxyConnection()
+        defer { try? proxy.finish() }
+        try proxy.send("POST /echo HTTP/1.1\r\nhost: example.com\r\ncontent-length: 1048577\r\nexpect: 100-continue\r\n\r\n")
+        XCTAssertEqual(try proxy.output(), reply("body larger than the buffering limit of 1048576 bytes\n",
+                                                 status: "413 Payload Too Large", close: true))
+        XCTAssertFalse(proxy.channel.isActive)
+        XCTAssertEqual(proxy.context.stats.counters["downstream_body_too_large"], 1)
+        proxy.assertEveryExchangeEnded()
     }
 
     /// RFC 9110 §10.1.1: a server MUST ignore a 100-continue expectation in an HTTP/1.0 request;

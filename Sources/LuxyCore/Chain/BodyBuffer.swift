@@ -11,8 +11,10 @@ final class BodyBuffer {
     private(set) var isComplete = false
     /// Set once a stage asked for the body: from then on it is kept whole, not streamed.
     private(set) var isWanted = false
-    /// Set once a waiting stage was failed because the body grew over its limit.
+    /// Set once a waiting stage was failed because the body grew (or was declared) over its limit.
     private(set) var overflowed = false
+    /// A stage set the body: what the head declared no longer describes it.
+    private(set) var wasReplaced = false
     private var waiter: ((Result<ByteBuffer?, HTTPExchange.BodyError>) -> Void)?
     private var limit = Int.max
 
@@ -61,7 +63,15 @@ final class BodyBuffer {
         }
     }
 
+    /// A body declared larger than `limit` is refused before any of it is read.
+    func refuse(limit: Int, _ completion: (Result<ByteBuffer?, HTTPExchange.BodyError>) -> Void) {
+        self.limit = limit
+        overflowed = true
+        completion(.failure(.tooLarge(limit: limit)))
+    }
+
     func replace(with body: ByteBuffer) {
+        wasReplaced = true
         buffered = body
         hasBody = true
     }

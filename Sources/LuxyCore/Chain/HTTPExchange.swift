@@ -100,6 +100,11 @@ public final class HTTPExchange {
 
     /// The whole request body (nil when the request has none), buffering what is still streaming.
     public func requestBody(_ completion: @escaping (Result<ByteBuffer?, BodyError>) -> Void) {
+        // The declared length already says the body can't be kept: refused from the head, so
+        // the client gets its 413 at once, without a `100 Continue` or a wait for the body.
+        if let declared = framing.contentLength, declared > maxBufferedBodyBytes, !request.wasReplaced {
+            return request.refuse(limit: maxBufferedBodyBytes, completion)
+        }
         flowControl?.exchangeWantsRequestBody()
         request.whenComplete(limit: maxBufferedBodyBytes, completion)
     }

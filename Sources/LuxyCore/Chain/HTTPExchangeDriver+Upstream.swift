@@ -152,6 +152,7 @@ extension HTTPExchangeDriver: UpstreamResponseReceiver {
 extension HTTPExchangeDriver: HTTPExchangeFlowControl {
     /// A stage waits for the whole body: it must be read even if streaming had paused it.
     func exchangeWantsRequestBody() {
+        handler.requestBodyNeeded()
         handler.setReadsPaused(false)
     }
 

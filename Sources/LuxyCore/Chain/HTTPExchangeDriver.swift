@@ -172,6 +172,8 @@ final class HTTPExchangeDriver {
         guard let pool = cluster.pickPool() else { return upstreamFailed(.noEndpoint(clusterName)) }
         exchange.upstreamTarget = pool.endpointText
         state = .connecting
+        // The body goes upstream from now on: a client waiting for `100 Continue` sends it.
+        handler.requestBodyNeeded()
         handler.armUpstreamDeadline(handler.loop.eventLoop.now + (exchange.route?.edits?.timeout ?? cluster.requestTimeout))
         // Only an HTTP/1.1 upstream connection can become a tunnel.
         let tunnel = handler.upgradeRequested && pool is UpstreamPool && exchange.framing.isWebSocket

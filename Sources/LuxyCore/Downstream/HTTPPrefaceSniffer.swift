@@ -5,8 +5,11 @@ import NIOCore
 ///
 /// It decides as soon as a byte differs from the HTTP/2 preface, so an HTTP/1.1 request
 /// ("GET", "POST", …) costs at most two bytes of looking; only a true preface waits for all
-/// 24 bytes. A client that connects and sends nothing is closed after `timeout`, since the
-/// idle handlers of either protocol are not there yet.
+/// 24 bytes. A client that connects and sends nothing (or a part of the preface) is closed
+/// after `timeout` (the request header timeout), since the handlers of either protocol are
+/// not there yet to bound it; counted as `downstream_preface_timeout`.
+///
+/// Loop-confined: it runs on the connection's event loop.
 final class HTTPPrefaceSniffer: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = ByteBuffer
     typealias InboundOut = ByteBuffer
@@ -14,19 +17,23 @@ final class HTTPPrefaceSniffer: ChannelInboundHandler, RemovableChannelHandler {
     static let preface = Array("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".utf8)
 
     private let timeout: TimeAmount
+    private let stats: ProxyStats
     private let configure: (_ isHTTP2: Bool, ChannelPipeline.SynchronousOperations) throws -> Void
     private var buffered: ByteBuffer?
     private var decided = false
     private var timer: Scheduled<Void>?
 
-    init(timeout: TimeAmount,
+    init(timeout: TimeAmount, stats: ProxyStats,
          configure: @escaping (_ isHTTP2: Bool, ChannelPipeline.SynchronousOperations) throws -> Void) {
         self.timeout = timeout
+        self.stats = stats
         self.configure = configure
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
+        let stats = self.stats
         timer = context.eventLoop.assumeIsolated().scheduleTask(in: timeout) {
+            stats.increment("downstream_preface_timeout")
             context.close(promise: nil)
         }
     }

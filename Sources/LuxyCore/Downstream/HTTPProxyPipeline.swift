@@ -9,6 +9,12 @@ import NIOTLS
 enum HTTPProxyPipeline {
     static func configure(_ pipeline: ChannelPipeline.SynchronousOperations, listener: ListenerConfiguration,
                           limits: LimitsConfiguration, loop: LoopContext) throws {
+        if listener.tls != nil {
+            // ProxyServer put the TLS handlers first: until the handshake completes nothing
+            // else here bounds the wait.
+            try pipeline.addHandler(TLSHandshakeDeadline(
+                timeout: .milliseconds(Int64(limits.requestHeaderTimeoutMilliseconds)), stats: loop.stats))
+        }
         guard listener.http2.enabled else {
             return try configureHTTP1(pipeline, listener: listener, limits: limits, loop: loop)
         }
@@ -27,20 +33,25 @@ enum HTTPProxyPipeline {
                 }
             })
         } else {
+            // The first request's head clock starts with the connection: a client that sends
+            // nothing, or too little to tell the protocol, is bounded by it too.
+            let opened = pipeline.eventLoop.now
             try pipeline.addHandler(HTTPPrefaceSniffer(
-                timeout: .milliseconds(Int64(limits.idleTimeoutMilliseconds))
+                timeout: .milliseconds(Int64(limits.requestHeaderTimeoutMilliseconds)), stats: loop.stats
             ) { isHTTP2, sync in
                 if isHTTP2 {
                     try configureHTTP2(sync, listener: listener, limits: limits, loop: bound.value)
                 } else {
-                    try configureHTTP1(sync, listener: listener, limits: limits, loop: bound.value)
+                    try configureHTTP1(sync, listener: listener, limits: limits, loop: bound.value, opened: opened)
                 }
             })
         }
     }
 
+    /// `opened`: when the first request's head clock started (now when nil: after a TLS
+    /// handshake, which has bounds of its own).
     static func configureHTTP1(_ pipeline: ChannelPipeline.SynchronousOperations, listener: ListenerConfiguration,
-                               limits: LimitsConfiguration, loop: LoopContext) throws {
+                               limits: LimitsConfiguration, loop: LoopContext, opened: NIODeadline? = nil) throws {
         var decoderLimits = NIOHTTPDecoderLimitConfiguration()
         decoderLimits.maxHeaderListSize = limits.maxHeaderBytes
         decoderLimits.maxHeaderFieldSize = limits.maxHeaderBytes
@@ -58,6 +69,6 @@ enum HTTPProxyPipeline {
             leftOverBytesStrategy: .forwardBytes, informationalResponseStrategy: .drop,
             limitConfiguration: decoderLimits)))
         try pipeline.addHandler(HTTPProxyHandler(listener: listener, loop: loop,
-                                                 idleTimeout: .milliseconds(Int64(limits.idleTimeoutMilliseconds))))
+                                                 timeouts: DownstreamTimeouts(limits: limits), opened: opened))
     }
 }

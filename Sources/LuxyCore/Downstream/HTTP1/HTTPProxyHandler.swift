@@ -10,8 +10,11 @@ import NIOHTTP1
 /// between; an h2 stream hands NIO's HTTP/2 codec response parts.
 ///
 /// Reads are withheld (backpressure) while a request body piles up with nowhere to go, or
-/// while too many pipelined requests wait. One timer per connection serves the idle timeout
-/// and the request timeout of the exchange waiting on its upstream.
+/// while too many pipelined requests wait. One timer per connection serves every bound on
+/// the client (idle, request head, request body, send) and the request timeout of the
+/// exchange waiting on its upstream (`ConnectionDeadlines`, `HTTPProxyHandler+Deadlines`).
+///
+/// Loop-confined: all of it runs on the connection's (or h2 stream's) event loop.
 final class HTTPProxyHandler: ChannelDuplexHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundIn = HTTPServerResponsePart
@@ -25,6 +28,24 @@ final class HTTPProxyHandler: ChannelDuplexHandler {
         /// The last answer went out: whatever the client pipelined behind it is not served
         /// (it could never get its answer).
         case closing
+    }
+
+    /// `Expect: 100-continue` on the request being served. The `100 Continue` goes out only
+    /// when the body is first needed (a stage asks for it, or it starts going upstream), as
+    /// nginx does, so a request refused from its head alone (413 from its declared length)
+    /// never gets one.
+    enum ContinueExpectation {
+        case none
+        /// The client waits for a `100 Continue` before it sends its body.
+        case pending
+        case sent
+    }
+
+    /// Whether the socket read that is being delivered produced any request part: one that
+    /// did not, between requests, means a request head has begun.
+    enum ReadBurst {
+        case quiet
+        case carriedParts
     }
 
     /// The request being read, as far as its body goes.
@@ -42,11 +63,11 @@ final class HTTPProxyHandler: ChannelDuplexHandler {
     private(set) var listener: ListenerConfiguration
     let loop: LoopContext
     private(set) var context: ChannelHandlerContext?
-    private var driver: HTTPExchangeDriver?
-    private var persistence = Persistence.keepAlive
-    private var reading = RequestReading.complete
+    var driver: HTTPExchangeDriver?
+    var persistence = Persistence.keepAlive
+    var reading = RequestReading.complete
     /// Between a response head and its end.
-    private var responseInProgress = false
+    private(set) var responseInProgress = false
     private var readGate = ReadGate()
     /// The connection's TLS facts, read from the pipeline once: they can't change after the handshake.
     private var tlsInfo: TLSConnectionInfo?
@@ -57,7 +78,7 @@ final class HTTPProxyHandler: ChannelDuplexHandler {
     private var peer: ConnectionPeer?
     /// Parts of requests pipelined behind the one being answered (HTTP/1.1 only).
     /// Starts small: most connections never pipeline, and an idle one should cost little.
-    private var pipelined = CircularBuffer<HTTPServerRequestPart>(initialCapacity: 2)
+    var pipelined = CircularBuffer<HTTPServerRequestPart>(initialCapacity: 2)
     /// Set while queued requests are being served, so a request finishing inside that loop
     /// does not start a second one.
     private var servingPipelined = false
@@ -68,72 +89,46 @@ final class HTTPProxyHandler: ChannelDuplexHandler {
     private var requestMethod = HTTPMethod.GET
     private var requestVersion = HTTPVersion.http1_1
     private var encoder = HTTP1ResponseEncoder()
-    private var deadlines: ConnectionDeadlines
+    var deadlines: ConnectionDeadlines
+    private var continueExpectation = ContinueExpectation.none
+    private var readBurst = ReadBurst.quiet
+    /// What the deadline timer calls: one closure per connection, not one per arming.
+    lazy var onDeadline: () -> Void = { [weak self] in self?.deadlineReached() }
     /// One h2 stream carries one request: keep-alive, `connection: close` and the drain belong
     /// to the HTTP/2 connection (`HTTP2ServerConnection`), not to this handler.
     let isHTTP2Stream: Bool
+    /// An h2 stream's deadlines (idle, upstream request timeout), kept by its connection: one
+    /// timer for all its streams, none per stream.
+    let streamDeadlines: HTTP2StreamDeadlines?
+    /// When the h2 stream last read a request part or wrote a response part.
+    private(set) var lastStreamActivity: NIODeadline
 
-    init(listener: ListenerConfiguration, loop: LoopContext, isHTTP2Stream: Bool = false, idleTimeout: TimeAmount? = nil) {
+    /// `opened`: when the clock of the first request's head starts (the connection's start,
+    /// or the end of its TLS handshake); now when nil.
+    init(listener: ListenerConfiguration, loop: LoopContext, isHTTP2Stream: Bool = false,
+         timeouts: DownstreamTimeouts = .none, opened: NIODeadline? = nil,
+         streamDeadlines: HTTP2StreamDeadlines? = nil) {
         self.listener = listener
         self.loop = loop
         self.isHTTP2Stream = isHTTP2Stream
-        self.deadlines = ConnectionDeadlines(idleTimeout: idleTimeout)
+        self.streamDeadlines = streamDeadlines
+        let now = loop.eventLoop.now
+        self.lastStreamActivity = now
+        self.deadlines = ConnectionDeadlines(timeouts: timeouts, opened: opened ?? now)
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
         if !isHTTP2Stream { loop.connections[ObjectIdentifier(self)] = self }
-        deadlines.touch(context.eventLoop.now)
+        streamDeadlines?.streamOpened(self, at: lastStreamActivity)
         armTimer()
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
         loop.connections[ObjectIdentifier(self)] = nil
+        streamDeadlines?.streamClosed(self)
         deadlines.cancelTimer()
         self.context = nil
-    }
-
-    // MARK: Deadlines
-
-    /// The exchange waits on its upstream until `deadline`; then it gets a 504.
-    func armUpstreamDeadline(_ deadline: NIODeadline) {
-        deadlines.upstream = deadline
-        armTimer()
-    }
-
-    func clearUpstreamDeadline() {
-        deadlines.upstream = nil
-    }
-
-    /// What the deadline timer calls: one closure per connection, not one per arming.
-    private lazy var onDeadline: () -> Void = { [weak self] in self?.deadlineReached() }
-
-    private func armTimer() {
-        guard let context else { return }
-        deadlines.arm(on: context.eventLoop, onDue: onDeadline)
-    }
-
-    private func deadlineReached() {
-        deadlines.timerFired()
-        let now = loop.eventLoop.now
-        if let upstream = deadlines.upstream, upstream <= now {
-            deadlines.upstream = nil
-            driver?.upstreamTimedOut()
-        }
-        // Idle with nothing in flight, or stalled mid-request by the client (a body that
-        // stopped coming): the connection goes. A request waiting on its upstream is bounded
-        // by the cluster's timeout instead.
-        let idleApplies = driver == nil || reading != .complete
-        if deadlines.idleExpired(at: now) {
-            if idleApplies {
-                driver?.abort()
-                driver = nil
-                context?.close(promise: nil)
-                return
-            }
-            deadlines.touch(now)
-        }
-        armTimer()
     }
 
     private func peer(_ context: ChannelHandlerContext) -> ConnectionPeer {
@@ -147,8 +142,11 @@ final class HTTPProxyHandler: ChannelDuplexHandler {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         guard persistence != .closing else { return }
-        deadlines.touch(context.eventLoop.now)
         let part = Self.unwrapInboundIn(data)
+        readBurst = .carriedParts
+        let now = context.eventLoop.now
+        clientSent(part, at: now)
+        if streamDeadlines != nil { lastStreamActivity = now }
         // Pipelining: a request that arrives while the previous one is still being answered
         // waits here, in order (answers must go out in request order).
         if !pipelined.isEmpty || (driver != nil && part.isHead) {
@@ -182,12 +180,10 @@ final class HTTPProxyHandler: ChannelDuplexHandler {
                 return
             }
             let framing = RequestFraming(head.headers, version: head.version, isHTTP2: isHTTP2Stream)
-            if framing.expectsContinue {
-                // Answered here rather than by the upstream: NIO's client drops a 100, and the
-                // client would otherwise wait a second before sending its body.
-                head.headers.remove(name: "expect")
-                context.writeAndFlush(NIOAny(HTTP1ResponseEncoder.continueHead(version: head.version)), promise: nil)
-            }
+            // Answered here rather than by the upstream (NIO's client drops a 100), once the
+            // body is needed (`requestBodyNeeded`).
+            continueExpectation = framing.expectsContinue ? .pending : .none
+            if framing.expectsContinue { head.headers.remove(name: "expect") }
             if !isHTTP2Stream, !head.isKeepAlive || loop.isDraining { persistence = .closeAfterResponse }
             upgradeRequested = framing.isUpgrade
             if framing.isUpgrade { persistence = .closeAfterResponse }
@@ -267,8 +263,26 @@ final class HTTPProxyHandler: ChannelDuplexHandler {
     }
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
-        driver?.downstreamWritabilityChanged(context.channel.isWritable)
+        let writable = context.channel.isWritable
+        sendStalled(!writable, at: context.eventLoop.now)
+        driver?.downstreamWritabilityChanged(writable)
         context.fireChannelWritabilityChanged()
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        if readBurst == .quiet { bytesWithoutAPart(at: context.eventLoop.now) }
+        readBurst = .quiet
+        context.fireChannelReadComplete()
+    }
+
+    /// The request's body is needed now (a stage reads it, or it is about to go upstream):
+    /// a client waiting for `100 Continue` gets it.
+    func requestBodyNeeded() {
+        guard case .pending = continueExpectation, let context else { return }
+        continueExpectation = .sent
+        // The client's body clock starts now that it was asked for the body.
+        if case .requestBody = deadlines.client { deadlines.client = .requestBody(lastRead: context.eventLoop.now) }
+        context.writeAndFlush(NIOAny(HTTP1ResponseEncoder.continueHead(version: requestVersion)), promise: nil)
     }
 
     // MARK: Backpressure
@@ -283,7 +297,17 @@ final class HTTPProxyHandler: ChannelDuplexHandler {
     }
 
     private func resumeReadingIfAllowed() {
-        if let context, readGate.takePendingRead(pipelineFull: pipelineFull) { context.read() }
+        guard let context, readGate.takePendingRead(pipelineFull: pipelineFull) else { return }
+        // The time reads were withheld was not the client's: its body clock starts again.
+        if case .requestBody = deadlines.client { deadlines.client = .requestBody(lastRead: context.eventLoop.now) }
+        context.read()
+    }
+
+    /// Reads are withheld by this side (backpressure), or the client waits for a `100 Continue`
+    /// not sent yet: a body that is not coming is not the client's doing.
+    var readsWithheld: Bool {
+        if case .pending = continueExpectation { return true }
+        return readGate.isPaused || pipelineFull
     }
 
     // MARK: Pipelining
@@ -291,7 +315,7 @@ final class HTTPProxyHandler: ChannelDuplexHandler {
     /// Reads stop once this many parts wait behind the request being answered.
     private static let maxPipelinedParts = 64
 
-    private var pipelineFull: Bool { pipelined.count >= Self.maxPipelinedParts }
+    var pipelineFull: Bool { pipelined.count >= Self.maxPipelinedParts }
 
     /// The request being answered is done: serve what waited behind it, in order.
     private func servePipelined() {
@@ -311,6 +335,13 @@ final class HTTPProxyHandler: ChannelDuplexHandler {
     func writeResponseHead(_ head: HTTPResponseHead) {
         guard let context else { return }
         responseInProgress = true
+        noteStreamActivity()
+        if case .pending = continueExpectation {
+            // Answered without the body ever being asked for: a client still holding it back
+            // would leave the connection mid-request, so this answer is its last.
+            continueExpectation = .none
+            if reading != .complete { closeAfterThisResponse() }
+        }
         if isHTTP2Stream {
             context.write(Self.wrapOutboundOut(.head(head)), promise: nil)
             return
@@ -336,6 +367,7 @@ final class HTTPProxyHandler: ChannelDuplexHandler {
 
     func writeResponseBody(_ body: ByteBuffer, flush: Bool = true) {
         guard let context else { return }
+        noteStreamActivity()
         if isHTTP2Stream {
             context.write(Self.wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
         } else {
@@ -349,7 +381,8 @@ final class HTTPProxyHandler: ChannelDuplexHandler {
     func writeResponseEnd(_ trailers: HTTPHeaders?) {
         guard let context else { return }
         responseInProgress = false
-        deadlines.touch(context.eventLoop.now)
+        noteStreamActivity()
+        answerEnded(at: context.eventLoop.now)
         if reading == .body { reading = .bodyAfterAnswer }
         if isHTTP2Stream {
             context.writeAndFlush(Self.wrapOutboundOut(.end(trailers)), promise: nil)
@@ -372,6 +405,10 @@ final class HTTPProxyHandler: ChannelDuplexHandler {
         writeResponseHead(reply.head)
         if reply.body.readableBytes > 0 { writeResponseBody(reply.body, flush: false) }
         writeResponseEnd(nil)
+    }
+
+    private func noteStreamActivity() {
+        if streamDeadlines != nil, let context { lastStreamActivity = context.eventLoop.now }
     }
 
     /// The response can't be finished (upstream broke mid-body): the client must see a cut.

@@ -8,10 +8,12 @@ final class HTTP2ServerConnection: ChannelInboundHandler, DrainableConnection {
     typealias InboundIn = Any
 
     private let loop: LoopContext
+    private let streamDeadlines: HTTP2StreamDeadlines
     private(set) var context: ChannelHandlerContext?
 
-    init(loop: LoopContext) {
+    init(loop: LoopContext, streamDeadlines: HTTP2StreamDeadlines) {
         self.loop = loop
+        self.streamDeadlines = streamDeadlines
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
@@ -21,11 +23,13 @@ final class HTTP2ServerConnection: ChannelInboundHandler, DrainableConnection {
 
     func handlerRemoved(context: ChannelHandlerContext) {
         loop.connections[ObjectIdentifier(self)] = nil
+        streamDeadlines.connectionClosed()
         self.context = nil
     }
 
     func channelInactive(context: ChannelHandlerContext) {
         loop.connections[ObjectIdentifier(self)] = nil
+        streamDeadlines.connectionClosed()
         context.fireChannelInactive()
     }
 

@@ -7,6 +7,10 @@ extension HTTPProxyPipeline {
     /// manager (idle timeout, graceful GOAWAY on drain), and per stream the HTTP/1-style codec
     /// in front of the same `HTTPProxyHandler` HTTP/1.1 uses, so stages see one request type.
     ///
+    /// Bounds of Luxy's own: a header block left open (`HTTP2HeaderBlockGuard`, the request
+    /// header timeout) and streams idle either way (`HTTP2StreamDeadlines`, which also keeps the streams' upstream
+    /// request timeouts on the connection's one timer).
+    ///
     /// NIO's DoS protections stay at their defaults: rapid reset (at most 200 RST_STREAM per
     /// 30 s), CONTINUATION floods (at most 5 in a row), empty DATA frames, control frame
     /// floods, and the connection glitch budget.
@@ -31,6 +35,9 @@ extension HTTPProxyPipeline {
             configuration: .init(maxIdleTime: .milliseconds(Int64(limits.idleTimeoutMilliseconds)), maxAge: nil,
                                  maxGraceTime: nil, keepalive: nil))
         let bound = NIOLoopBound(loop, eventLoop: pipeline.eventLoop)
+        let deadlines = HTTP2StreamDeadlines(
+            idleTimeout: .milliseconds(Int64(limits.streamIdleTimeoutMilliseconds)), eventLoop: pipeline.eventLoop)
+        let streamDeadlines = NIOLoopBound(deadlines, eventLoop: pipeline.eventLoop)
         let handler = NIOHTTP2Handler(
             mode: .server, eventLoop: pipeline.eventLoop, connectionConfiguration: connection,
             streamConfiguration: stream, streamDelegate: manager.http2StreamDelegate
@@ -38,11 +45,16 @@ extension HTTPProxyPipeline {
             streamChannel.eventLoop.makeCompletedFuture {
                 let sync = streamChannel.pipeline.syncOperations
                 try sync.addHandler(HTTP2FramePayloadToHTTP1ServerCodec())
-                try sync.addHandler(HTTPProxyHandler(listener: listener, loop: bound.value, isHTTP2Stream: true))
+                try sync.addHandler(HTTPProxyHandler(listener: listener, loop: bound.value, isHTTP2Stream: true,
+                                                     streamDeadlines: streamDeadlines.value))
             }
         }
+        // In front of NIO's handler, on the bytes: a header block left unfinished has no
+        // stream yet for anything else to bound.
+        try pipeline.addHandler(HTTP2HeaderBlockGuard(
+            timeout: .milliseconds(Int64(limits.requestHeaderTimeoutMilliseconds)), stats: loop.stats))
         try pipeline.addHandler(handler)
         try pipeline.addHandler(manager)
-        try pipeline.addHandler(HTTP2ServerConnection(loop: loop))
+        try pipeline.addHandler(HTTP2ServerConnection(loop: loop, streamDeadlines: deadlines))
     }
 }
