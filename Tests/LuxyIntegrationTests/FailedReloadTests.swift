@@ -71,8 +71,8 @@ final class FailedReloadTests: IntegrationTestCase {
         let opened = NIOLockedValueBox<TestHTTPConnection?>(nil)
         // Between binding `extra` and committing, a client sends a request on it; the reload
         // fails once that request waits in its side call.
-        await server.setListenersBoundHook {
-            guard let port = await server.listenerAddresses()["extra"]?.port else { throw ReloadRefused() }
+        await server.setListenersBoundHook { bound in
+            guard let port = bound["extra"]?.port else { throw ReloadRefused() }
             let connection = try await TestHTTPConnection.connect(port: port, group: group)
             opened.withLockedValue { $0 = connection }
             try await connection.send("GET /on-extra HTTP/1.1\r\nhost: x\r\n\r\n")
@@ -104,10 +104,28 @@ final class FailedReloadTests: IntegrationTestCase {
         XCTAssertEqual(response.status, 200)
         XCTAssertEqual(response.header("x-version"), "v2")
         XCTAssertEqual(upstream.received.last?.head.headers.first(name: "x-side"), "200")
-        await connection.close()
+        let addresses = await server.listenerAddresses()
+        XCTAssertNil(addresses["extra"], "the listener the failed reload bound is closed again")
         try await eventually("the failed generation to close after its request") {
             await server.lifetimes() == GenerationLifetimes(live: 1, inMemory: 1, openStageRuntimes: 1)
         }
+
+        // The next reload succeeds with the same generation number (2) and the same listener.
+        // The connection that the failed generation served is still open: its next request
+        // must be served by the new generation 2, not by what it kept of the failed one.
+        try proxy.writePlugin("side", sidePlugin("v3"))
+        let outcome = try await proxy.runtime.reload()
+        XCTAssertEqual(outcome.generation, 2)
+        try await connection.send("GET /again HTTP/1.1\r\nhost: x\r\n\r\n")
+        try await eventually("the side call of the request on the kept connection") { upstream.heldCount == 1 }
+        upstream.releaseHeld()
+        let again = try await connection.readResponse()
+        XCTAssertEqual(again.status, 200)
+        XCTAssertEqual(again.header("x-version"), "v3")
+        await connection.close()
+        try proxy.writePlugin("side", sidePlugin("v1"))
+        try proxy.writeConfig(config(extraListener: false))
+        _ = try await proxy.runtime.reload()
         // The proxy serves on with generation 1.
         let fresh = try await connect(proxy)
         upstream.releaseHeld()
@@ -116,6 +134,8 @@ final class FailedReloadTests: IntegrationTestCase {
         upstream.releaseHeld()
         let after = try await fresh.readResponse()
         XCTAssertEqual(after.header("x-version"), "v1")
+        let settled = await server.lifetimes()
+        XCTAssertEqual(settled.live, 1)
     }
 }
 

@@ -21,6 +21,7 @@ final class LoopContext {
     var openStageRuntimes = 0
     /// Every generation built here, weakly: what is still in memory, for tests and the admin API.
     private var builtGenerations: [WeakLoopGeneration] = []
+    private var generationsBuilt = 0
 
     /// Upstream clusters and their pools, shared by the generations that use them.
     let upstreamClusters: UpstreamClusterRegistry
@@ -56,6 +57,11 @@ final class LoopContext {
     var liveGenerationCount: Int {
         retiredGenerations.removeAll { $0.isClosed }
         return retiredGenerations.count + (generation == nil ? 0 : 1)
+    }
+
+    func nextGenerationBuild() -> Int {
+        generationsBuilt += 1
+        return generationsBuilt
     }
 
     func track(_ generation: LoopGeneration) {

@@ -23,6 +23,8 @@ public final class LoopGeneration {
     }
 
     public let number: Int
+    /// Unique on its loop, unlike `number`, which a failed reload leaves to the next one.
+    let build: Int
     public let configuration: LuxyConfiguration
     /// The listeners by name, looked up on every request and connection.
     let listenersByName: [String: ListenerConfiguration]
@@ -37,6 +39,7 @@ public final class LoopGeneration {
 
     init(number: Int, configuration: LuxyConfiguration, chains: LoopChains, loop: LoopContext) throws {
         self.number = number
+        self.build = loop.nextGenerationBuild()
         self.configuration = configuration
         // Compiled before anything else is set up, so a bad route pattern fails the build.
         var routers: [String: Router] = [:]

@@ -33,11 +33,12 @@ public actor ProxyServer {
     public nonisolated let tlsStores: TLSContextRegistry
     public private(set) var generation = 0
     public private(set) var configuration: LuxyConfiguration?
-    /// For tests: runs after a reload bound its new listeners and before it commits; throwing
-    /// fails the reload there, as a failed bind of a later listener would.
-    private var listenersBoundHook: (@Sendable () async throws -> Void)?
+    /// For tests: runs after a reload bound its new listeners (given with their addresses) and
+    /// before it commits; throwing fails the reload there, as a failed bind of a later
+    /// listener would.
+    private var listenersBoundHook: (@Sendable ([String: SocketAddress]) async throws -> Void)?
 
-    func setListenersBoundHook(_ hook: (@Sendable () async throws -> Void)?) {
+    func setListenersBoundHook(_ hook: (@Sendable ([String: SocketAddress]) async throws -> Void)?) {
         listenersBoundHook = hook
     }
 
@@ -91,7 +92,6 @@ public actor ProxyServer {
             // A shutdown may have begun while the loops built the generation.
             guard !isShuttingDown else { throw ServerError.shuttingDown }
             retiring = try await reconcileListeners(configuration)
-            try await listenersBoundHook?()
         } catch {
             await discardPending()
             throw error
@@ -226,6 +226,9 @@ public actor ProxyServer {
         do {
             for listener in configuration.listeners where listeners[listener.name] == nil || retiring.contains(listener.name) {
                 bound.append((listener, try await bind(listener)))
+            }
+            if let listenersBoundHook {
+                try await listenersBoundHook(bound.reduce(into: [:]) { $0[$1.0.name] = $1.1.localAddress })
             }
         } catch {
             for (_, channel) in bound { try? await channel.close() }
