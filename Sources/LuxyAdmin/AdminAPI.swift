@@ -54,10 +54,13 @@ struct AdminAPI: Sendable {
         counters["reloads_succeeded"] = status.counters.succeeded
         counters["reloads_failed"] = status.counters.failed
         counters["reloads_unchanged"] = status.counters.unchanged
+        let lifetimes = await runtime.server.lifetimes()
         var gauges = [
             "generation": status.generation,
             "live_generations": await runtime.server.liveGenerations(),
             "retired_generations": await runtime.server.retiredGenerations(),
+            "generations_in_memory": lifetimes.inMemory,
+            "open_stage_runtimes": lifetimes.openStageRuntimes,
         ]
         if let last = status.counters.lastSuccess { gauges["last_reload_success_unix"] = Int(last.timeIntervalSince1970) }
         return await exporter.render(counters: counters, gauges: gauges)
@@ -67,11 +70,14 @@ struct AdminAPI: Sendable {
     private func stats() async -> ConfigValue {
         let counters = await runtime.server.counters()
         let status = await runtime.status()
+        let lifetimes = await runtime.server.lifetimes()
         var entries = counters.sorted { $0.key < $1.key }.map { (key: $0.key, value: ConfigValue.int($0.value)) }
         entries += [
             ("generation", .int(status.generation)),
             ("live_generations", .int(await runtime.server.liveGenerations())),
             ("retired_generations", .int(await runtime.server.retiredGenerations())),
+            ("generations_in_memory", .int(lifetimes.inMemory)),
+            ("open_stage_runtimes", .int(lifetimes.openStageRuntimes)),
             ("reloads_attempted", .int(status.counters.attempted)),
             ("reloads_succeeded", .int(status.counters.succeeded)),
             ("reloads_failed", .int(status.counters.failed)),

@@ -11,8 +11,16 @@ import Glibc
 ///
 /// Folders rather than files are watched, because editors and ConfigMap volumes replace a
 /// file by renaming another over it, which a watch on the file itself would lose.
+///
+/// A folder that does not exist yet (a `plugins/` made after start-up) is watched through
+/// its nearest existing parent until it appears, and from then on itself; one deleted and
+/// made again is watched again.
+///
+/// Thread-safe: the inotify descriptor is read and its watches added only on the watcher's
+/// own thread; `stop()` may be called from anywhere.
 public final class FileChangeWatcher: Sendable {
     private let descriptor: Int32
+    private let directories: [String]
     private let debounce: Duration
     private let onChange: @Sendable () -> Void
     private let state = NIOLockedValueBox(State())
@@ -28,13 +36,10 @@ public final class FileChangeWatcher: Sendable {
         let fd = inotify_init1(Int32(IN_CLOEXEC))
         guard fd >= 0 else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
         self.descriptor = fd
+        self.directories = Array(Set(directories.map { URL(fileURLWithPath: $0).standardizedFileURL.path })).sorted()
         self.debounce = debounce
         self.onChange = onChange
-        let mask = UInt32(IN_CLOSE_WRITE | IN_CREATE | IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO | IN_ATTRIB
-            | IN_DELETE_SELF | IN_MOVE_SELF)
-        for directory in Set(directories) where FileManager.default.fileExists(atPath: directory) {
-            _ = inotify_add_watch(fd, directory, mask)
-        }
+        addWatches()
         let thread = Thread { [self] in readLoop() }
         thread.name = "luxy-file-watcher"
         thread.start()
@@ -61,7 +66,31 @@ public final class FileChangeWatcher: Sendable {
             if count < 0 && errno == EINTR { continue }
             if count <= 0 { return }
             if state.withLockedValue({ $0.stopped }) { return }
+            // Before the debounced reload reads the files: a folder that just appeared is
+            // watched by then, so what is written into it next is not missed.
+            addWatches()
             schedule()
+        }
+    }
+
+    private static let mask = UInt32(IN_CLOSE_WRITE | IN_CREATE | IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO | IN_ATTRIB
+        | IN_DELETE_SELF | IN_MOVE_SELF)
+
+    /// Each folder that exists, and for each one that does not, its nearest existing parent
+    /// (whose IN_CREATE tells when it appears). Adding a watch that exists already only
+    /// returns it again, so this runs after every batch of events: a folder made (or made
+    /// again) since is picked up.
+    private func addWatches() {
+        var watched = Set<String>()
+        for directory in directories {
+            var path = directory
+            // Bounded by the path's depth: each step drops one component, down to "/".
+            while !FileManager.default.fileExists(atPath: path), path != "/" {
+                path = (path as NSString).deletingLastPathComponent
+                if path.isEmpty { path = "/" }
+            }
+            guard watched.insert(path).inserted else { continue }
+            _ = inotify_add_watch(descriptor, path, Self.mask)
         }
     }
 

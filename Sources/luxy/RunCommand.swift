@@ -32,6 +32,10 @@ struct RunCommand: AsyncParsableCommand {
             return handler
         }
         let logger = Logger(label: "luxy")
+        // Before anything binds: a SIGTERM that comes as soon as a port accepts must find its
+        // handler (by default it would kill the process without a drain). The stream buffers
+        // a signal that arrives while starting, and it is handled once the proxy runs.
+        let signals = SignalStream.make([SIGHUP, SIGTERM, SIGINT])
 
         let snapshot: ConfigurationSnapshot
         do {
@@ -62,7 +66,7 @@ struct RunCommand: AsyncParsableCommand {
         logger.info("luxy running", metadata: ["workers": "\(workers)", "pid": "\(getpid())"])
 
         var stopSignal: Int32 = 0
-        for await signal in SignalStream.make([SIGHUP, SIGTERM, SIGINT]) {
+        for await signal in signals {
             if signal == SIGHUP {
                 logger.info("SIGHUP: reloading")
                 _ = try? await runtime.reload()

@@ -69,8 +69,8 @@ final class ProxyConnection {
         channel = EmbeddedChannel(loop: loop)
         context = LoopContext(eventLoop: loop, tlsStores: nil)
         context.pendingGeneration = try LoopGeneration(
-            number: 1, configuration: configuration, chains: [.inboundHTTP: HTTPStageChain(stages: [holds])],
-            eventLoop: loop, stats: context.stats, onClose: nil, upstreamClusters: context.upstreamClusters)
+            number: 1, configuration: configuration,
+            chains: LoopChains(chains: [.inboundHTTP: HTTPStageChain(stages: [holds])]), loop: context)
         context.commitPending()
         generation = try XCTUnwrap(context.generation)
         let sync = channel.pipeline.syncOperations

@@ -190,6 +190,8 @@ final class AdminTests: IntegrationTestCase {
         let stats = try json(response)
         XCTAssertEqual(stats["downstream_requests"] as? Int, 3, response.body)
         XCTAssertEqual(stats["live_generations"] as? Int, 2, "one generation on each of the two loops")
+        XCTAssertEqual(stats["generations_in_memory"] as? Int, 2, response.body)
+        XCTAssertEqual(stats["open_stage_runtimes"] as? Int, 2, "one Lua VM on each of the two loops")
         XCTAssertTrue(stats.values.allSatisfy { $0 is Int }, response.body)
     }
 

@@ -17,7 +17,13 @@ final class CheckCommandTests: XCTestCase {
         return url
     }()
 
-    static let binary = repository.appendingPathComponent(".build/debug/luxy").path
+    /// The `luxy` built next to this test bundle (whatever `--scratch-path` said), else the
+    /// default build folder's.
+    static let binary: String = {
+        let besideTests = Bundle.main.executableURL?.deletingLastPathComponent().appendingPathComponent("luxy").path
+        if let besideTests, FileManager.default.isExecutableFile(atPath: besideTests) { return besideTests }
+        return repository.appendingPathComponent(".build/debug/luxy").path
+    }()
 
     private var directory: String!
 

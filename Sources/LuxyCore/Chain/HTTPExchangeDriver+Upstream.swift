@@ -57,7 +57,7 @@ extension HTTPExchangeDriver: UpstreamResponseReceiver {
             return false
         }
         let handler = self.handler
-        let tunnel = HTTPUpgradeTunnel(loop: handler.loop, generation: generation)
+        let tunnel = HTTPUpgradeTunnel(loop: handler.loop)
         stats.increment("websocket_upgrades")
         var head = head
         head.version = .http1_1

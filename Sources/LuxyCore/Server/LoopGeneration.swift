@@ -2,27 +2,44 @@ import LuxyConfig
 import NIOCore
 
 /// What one event loop serves with in one generation: each HTTP listener's router and Lua
-/// chain (`ListenerServing`), the tcp chains, and the clusters it uses (whose pools outlive it
-/// when the next generation keeps them). Requests keep the generation they started on; once
-/// a newer one is installed and the last such request ends, this one is closed on its loop.
+/// chain (`ListenerServing`), the tcp chains, the clusters it uses (whose pools outlive it
+/// when the next generation keeps them), and the runtime its chains run on.
+///
+/// HTTP exchanges keep the generation they started on; once a newer one is installed (or
+/// this one is discarded by a failed reload) and the last such exchange ends, this one is
+/// closed: its clusters let go of their pools and it lets go of its stage runtime, which
+/// closes in turn once no TCP session still runs on it. Long-lived connections never keep a
+/// generation: a WebSocket tunnel holds only its two channels, a TCP session only its stage
+/// runtime once it is connected.
+///
+/// Only touched on its loop.
 public final class LoopGeneration {
+    private enum Lifecycle {
+        /// Pending or current: new exchanges may start on it.
+        case serving
+        /// Replaced or discarded: it closes when its last exchange ends.
+        case retired
+        case closed
+    }
+
     public let number: Int
+    /// Unique on its loop, unlike `number`, which a failed reload leaves to the next one.
+    let build: Int
     public let configuration: LuxyConfiguration
     /// The listeners by name, looked up on every request and connection.
     let listenersByName: [String: ListenerConfiguration]
     let tcpChains: [ChainName: TCPStageChain]
     let services: UpstreamServices
+    /// Outlives the generation while TCP sessions begun on it are open.
+    let stageRuntime: StageRuntime
     /// The HTTP listeners with their routers and chains, by listener name.
     private(set) var servings: [String: ListenerServing] = [:]
-    private let onClose: (() -> Void)?
     private var activeExchanges = 0
-    private var isRetired = false
-    private(set) var isClosed = false
+    private var lifecycle = Lifecycle.serving
 
-    init(number: Int, configuration: LuxyConfiguration, chains: [ChainName: HTTPStageChain],
-         eventLoop: EventLoop, stats: ProxyStats, onClose: (() -> Void)?, upstreamClusters: UpstreamClusterRegistry,
-         tcpChains: [ChainName: TCPStageChain] = [:]) throws {
+    init(number: Int, configuration: LuxyConfiguration, chains: LoopChains, loop: LoopContext) throws {
         self.number = number
+        self.build = loop.nextGenerationBuild()
         self.configuration = configuration
         // Compiled before anything else is set up, so a bad route pattern fails the build.
         var routers: [String: Router] = [:]
@@ -30,43 +47,49 @@ public final class LoopGeneration {
             routers[listener.name] = try Router(listener: listener)
         }
         self.listenersByName = Dictionary(configuration.listeners.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
-        self.tcpChains = tcpChains
-        self.services = UpstreamServices(clusters: configuration.clusters, registry: upstreamClusters,
-                                         eventLoop: eventLoop, stats: stats)
+        self.tcpChains = chains.tcpChains
+        self.services = UpstreamServices(clusters: configuration.clusters, registry: loop.upstreamClusters,
+                                         eventLoop: loop.eventLoop, stats: loop.stats)
         services.maxCallResponseBytes = configuration.limits.maxBufferedBodyBytes
-        self.onClose = onClose
+        self.stageRuntime = StageRuntime(loop: loop, onClose: chains.onClose)
         for listener in configuration.listeners where listener.proto == .http {
             guard let router = routers[listener.name] else { continue }
             servings[listener.name] = ListenerServing(generation: self, listener: listener, router: router,
-                                                      chain: chains[listener.chain])
+                                                      chain: chains.chains[listener.chain])
         }
+        loop.track(self)
     }
 
+    var isClosed: Bool {
+        if case .closed = lifecycle { return true }
+        return false
+    }
+
+    /// An HTTP exchange, a TCP session still connecting, or a side call of a TCP session
+    /// uses the generation's chains and clusters.
     func exchangeStarted() {
         activeExchanges += 1
     }
 
     func exchangeEnded() {
         activeExchanges -= 1
-        if isRetired && activeExchanges == 0 { close() }
+        if case .retired = lifecycle, activeExchanges == 0 { close() }
     }
 
-    /// A newer generation took over on this loop.
+    /// A newer generation took over on this loop, or a failed reload dropped this one.
+    /// Whatever already runs on it finishes first: a listener that the reload bound may
+    /// have accepted a request on it before the reload failed.
     func retire() {
-        isRetired = true
+        guard case .serving = lifecycle else { return }
+        lifecycle = .retired
         if activeExchanges == 0 { close() }
-    }
-
-    /// Dropped before it ever served (another loop failed to build its copy).
-    func discard() {
-        close()
     }
 
     private func close() {
         guard !isClosed else { return }
-        isClosed = true
+        lifecycle = .closed
         services.close()
-        onClose?()
+        stageRuntime.release()
     }
 }
 

@@ -33,6 +33,14 @@ public actor ProxyServer {
     public nonisolated let tlsStores: TLSContextRegistry
     public private(set) var generation = 0
     public private(set) var configuration: LuxyConfiguration?
+    /// For tests: runs after a reload bound its new listeners (given with their addresses) and
+    /// before it commits; throwing fails the reload there, as a failed bind of a later
+    /// listener would.
+    private var listenersBoundHook: (@Sendable ([String: SocketAddress]) async throws -> Void)?
+
+    func setListenersBoundHook(_ hook: (@Sendable ([String: SocketAddress]) async throws -> Void)?) {
+        listenersBoundHook = hook
+    }
 
     public init(group: EventLoopGroup, logger: Logger) async throws {
         self.group = group
@@ -65,10 +73,14 @@ public actor ProxyServer {
                 try await loop.submit {
                     let context = bound.value
                     let chains = try stages.makeChains(for: configuration, generation: number, on: loop)
-                    context.pendingGeneration = try LoopGeneration(
-                        number: number, configuration: configuration, chains: chains.chains,
-                        eventLoop: loop, stats: context.stats, onClose: chains.onClose, upstreamClusters: context.upstreamClusters,
-                        tcpChains: chains.tcpChains)
+                    do {
+                        context.pendingGeneration = try LoopGeneration(number: number, configuration: configuration,
+                                                                       chains: chains, loop: context)
+                    } catch {
+                        // Nothing ran on these chains yet.
+                        chains.onClose?()
+                        throw error
+                    }
                 }.get()
             }
         } catch {
@@ -94,10 +106,7 @@ public actor ProxyServer {
 
     private func discardPending() async {
         tlsStores.retain(only: configuration)
-        await forEachLoop { context in
-            context.pendingGeneration?.discard()
-            context.pendingGeneration = nil
-        }
+        await forEachLoop { $0.discardPending() }
     }
 
     /// Where each listener is bound (useful with port 0).
@@ -123,6 +132,25 @@ public actor ProxyServer {
         for loop in loops {
             let bound = contexts[ObjectIdentifier(loop)]!
             total += (try? await loop.submit { bound.value.liveGenerationCount }.get()) ?? 0
+        }
+        return total
+    }
+
+    /// What the generations leave behind, summed over every loop: whether old ones were let go.
+    public func lifetimes() async -> GenerationLifetimes {
+        var total = GenerationLifetimes()
+        for loop in loops {
+            let bound = contexts[ObjectIdentifier(loop)]!
+            let one = try? await loop.submit {
+                let context = bound.value
+                return GenerationLifetimes(live: context.liveGenerationCount, inMemory: context.generationsInMemory,
+                                           openStageRuntimes: context.openStageRuntimes)
+            }.get()
+            if let one {
+                total.live += one.live
+                total.inMemory += one.inMemory
+                total.openStageRuntimes += one.openStageRuntimes
+            }
         }
         return total
     }
@@ -198,6 +226,9 @@ public actor ProxyServer {
         do {
             for listener in configuration.listeners where listeners[listener.name] == nil || retiring.contains(listener.name) {
                 bound.append((listener, try await bind(listener)))
+            }
+            if let listenersBoundHook {
+                try await listenersBoundHook(bound.reduce(into: [:]) { $0[$1.0.name] = $1.1.localAddress })
             }
         } catch {
             for (_, channel) in bound { try? await channel.close() }

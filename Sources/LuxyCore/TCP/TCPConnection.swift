@@ -2,7 +2,9 @@ import LuxyConfig
 import NIOCore
 import NIOHTTP1
 
-/// One proxied TCP connection as stages see it. Lives on the connection's event loop.
+/// One proxied TCP connection as stages see it.
+///
+/// Only touched on its loop.
 public final class TCPConnection {
     public let listenerName: String
     public let direction: TrafficDirection
@@ -24,24 +26,34 @@ public final class TCPConnection {
     /// Per-connection state of the plugin layer (e.g. the Lua stream shared by all stages).
     public var pluginState: AnyObject?
 
-    let services: UpstreamServices
+    /// Lives as long as the process; a connection keeps no generation (see `httpCall`).
+    private unowned let loop: LoopContext
 
-    init(listener: ListenerConfiguration, eventLoop: EventLoop, local: SocketAddress?, remote: SocketAddress?,
-         services: UpstreamServices) {
+    init(listener: ListenerConfiguration, loop: LoopContext, local: SocketAddress?, remote: SocketAddress?) {
         self.listenerName = listener.name
         self.direction = listener.direction
         self.clusterName = listener.tcpCluster ?? ""
-        self.eventLoop = eventLoop
+        self.eventLoop = loop.eventLoop
+        self.loop = loop
         self.downstreamLocalAddress = local
         self.downstreamRemoteAddress = remote
-        self.services = services
     }
 
     /// A side call to a cluster, as `HTTPExchange.httpCall`: transport failures come back as
-    /// a local 5xx response.
+    /// a local 5xx response. It goes through the clusters of the generation serving the
+    /// listener now, not of the one the connection started on: a long connection must not
+    /// keep an old generation's pools. That generation is in use until the call ends.
     public func httpCall(cluster: String, head: HTTPRequestHead, body: ByteBuffer?, timeout: TimeAmount,
                          completion: @escaping (HTTPResponseHead, ByteBuffer) -> Void) {
-        services.call(cluster: cluster, head: head, body: body, timeout: timeout, completion: completion)
+        guard let generation = loop.generation(serving: listenerName) ?? loop.generation else {
+            let reply = LocalReply.error(.serviceUnavailable, "the proxy is shutting down")
+            return completion(reply.head, reply.body)
+        }
+        generation.exchangeStarted()
+        generation.services.call(cluster: cluster, head: head, body: body, timeout: timeout) { head, body in
+            generation.exchangeEnded()
+            completion(head, body)
+        }
     }
 }
 

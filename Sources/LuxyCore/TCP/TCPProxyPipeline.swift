@@ -4,7 +4,8 @@ import NIOTLS
 
 /// The handlers of a downstream connection on a tcp listener.
 enum TCPProxyPipeline {
-    /// `generation` is the one the connection keeps to its end (its chains and clusters).
+    /// `generation` is the one the connection starts on: its chains run the connection to its
+    /// end, its clusters serve the connect.
     static func configure(_ channel: Channel, listener: ListenerConfiguration, generation: LoopGeneration,
                           loop: LoopContext) throws {
         // A client that shuts its output still reads the rest of the answer (over TLS, once

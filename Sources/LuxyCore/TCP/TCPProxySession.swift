@@ -11,6 +11,12 @@ import NIOPosix
 /// working on an earlier chunk, or the other side not writable. So what the proxy holds per
 /// connection stays near one read burst plus the channel's write high-water mark, whatever
 /// the speed of either peer.
+///
+/// The generation it starts on is kept only until the upstream is connected (its clusters
+/// pick the endpoint); from then on the session keeps just that generation's stage runtime,
+/// which its stages run on, so a long session holds a Lua VM but no pools across reloads.
+///
+/// Only touched on its loop.
 final class TCPProxySession {
     private enum State {
         case idle
@@ -22,7 +28,9 @@ final class TCPProxySession {
 
     let connection: TCPConnection
     private let loop: LoopContext
-    private let generation: LoopGeneration
+    /// Until the upstream is connected (or the session ends): its clusters serve the connect.
+    private var connectingOn: LoopGeneration?
+    private let stageRuntime: StageRuntime
     private let chain: TCPStageChain?
     private let downstream: TCPSideHandler
     private var upstream: TCPSideHandler?
@@ -42,10 +50,10 @@ final class TCPProxySession {
          local: SocketAddress?, remote: SocketAddress?) {
         self.listener = listener
         self.loop = loop
-        self.generation = generation
+        self.connectingOn = generation
+        self.stageRuntime = generation.stageRuntime
         self.downstream = downstream
-        self.connection = TCPConnection(listener: listener, eventLoop: loop.eventLoop, local: local, remote: remote,
-                                        services: generation.services)
+        self.connection = TCPConnection(listener: listener, loop: loop, local: local, remote: remote)
         self.chain = generation.tcpChains[listener.chain]
         let stages = chain?.stages ?? []
         toUpstream = TCPStageFlow(side: .downstream, stages: stages, connection: connection,
@@ -57,6 +65,7 @@ final class TCPProxySession {
         toUpstream.becameIdle = { [unowned self] in updateReading() }
         toDownstream.becameIdle = { [unowned self] in updateReading() }
         generation.exchangeStarted()
+        stageRuntime.acquire()
         loop.connections[ObjectIdentifier(downstream)] = downstream
     }
 
@@ -111,7 +120,7 @@ final class TCPProxySession {
     private func connectUpstream() {
         guard case .connectStages = state else { return }
         let name = connection.clusterName
-        guard let cluster = generation.services.cluster(named: name) else { return connectFailed(.unknownCluster(name)) }
+        guard let cluster = connectingOn?.services.cluster(named: name) else { return connectFailed(.unknownCluster(name)) }
         guard let endpoint = cluster.pickPool()?.endpoint else { return connectFailed(.noEndpoint(name)) }
         connection.upstreamTarget = endpoint.description
         state = .connecting
@@ -141,6 +150,7 @@ final class TCPProxySession {
         upstreamChannel = channel
         handler.session = self
         state = .open
+        releaseGeneration()
         // The upstream may have gone between connecting and now; its handler missed telling us.
         guard channel.isActive else { return channelClosed(.upstream) }
         let early = self.early
@@ -254,6 +264,14 @@ final class TCPProxySession {
         loop.connections[ObjectIdentifier(downstream)] = nil
         for stage in chain?.stages ?? [] where started && stage.handlesClose { stage.runClose(connection) }
         if connection.pluginState != nil { chain?.finishConnection?(connection) }
+        releaseGeneration()
+        stageRuntime.release()
+    }
+
+    /// Connected or over: the clusters are no longer needed, and a reload may close them.
+    private func releaseGeneration() {
+        guard let generation = connectingOn else { return }
+        connectingOn = nil
         generation.exchangeEnded()
     }
 

@@ -8,9 +8,14 @@ import NIOHTTP1
 ///
 /// Reads on a side are withheld while the other side is not writable, so what the proxy
 /// holds stays near one read burst plus a channel's write high-water mark.
+///
+/// It holds no generation: once the exchange that asked for it ends, that generation's Lua
+/// VM and pools may go with a reload while the tunnel lives on. It keeps only its two
+/// channels (through their side handlers) and the loop, to count and to drain.
+///
+/// Only touched on its loop.
 final class HTTPUpgradeTunnel {
     private let loop: LoopContext
-    private let generation: LoopGeneration
     private let downstream = TCPSideHandler(side: .downstream)
     private let upstream = TCPSideHandler(side: .upstream)
     private var downstreamInputDone = false
@@ -20,12 +25,8 @@ final class HTTPUpgradeTunnel {
     /// bytes stand for an end of input.
     private var pending: [(side: TCPSide, bytes: ByteBuffer?)]? = []
 
-    /// Made before the exchange that asked for it finishes, so its generation stays in use
-    /// without a gap.
-    init(loop: LoopContext, generation: LoopGeneration) {
+    init(loop: LoopContext) {
         self.loop = loop
-        self.generation = generation
-        generation.exchangeStarted()
     }
 
     private var stats: ProxyStats { loop.stats }
@@ -99,7 +100,6 @@ final class HTTPUpgradeTunnel {
         downstream.session = nil
         upstream.session = nil
         loop.connections[ObjectIdentifier(downstream)] = nil
-        generation.exchangeEnded()
     }
 }
 

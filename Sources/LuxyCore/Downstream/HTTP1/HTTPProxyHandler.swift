@@ -212,7 +212,7 @@ final class HTTPProxyHandler: ChannelDuplexHandler {
     /// The listener, router and chain of the generation that serves this listener now.
     private func currentServing() -> ListenerServing? {
         guard let generation = loop.generation(serving: listener.name) else { return nil }
-        if let serving, serving.generationNumber == generation.number { return serving }
+        if let serving, serving.generationBuild == generation.build { return serving }
         guard let serving = generation.servings[listener.name] else { return nil }
         listener = serving.listener
         self.serving = serving
