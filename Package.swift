@@ -21,6 +21,8 @@ let package = Package(
         .systemLibrary(name: "CLua", pkgConfig: "lua5.4", providers: [.apt(["liblua5.4-dev"])]),
         .target(name: "CLuaShims", dependencies: ["CLua"]),
         .target(name: "LuxyConfig", dependencies: [.product(name: "Yams", package: "Yams")]),
+        // `luxy import envoyfilter`: Istio EnvoyFilter / Envoy Lua filter configs → plugins and chains.
+        .target(name: "LuxyImport", dependencies: ["LuxyConfig", .product(name: "Yams", package: "Yams")]),
         .target(name: "LuxyLua", dependencies: ["CLuaShims", "CLua", "LuxyConfig"]),
         .target(name: "LuxyCore", dependencies: [
             "LuxyConfig",
@@ -59,7 +61,7 @@ let package = Package(
             .product(name: "NIOHTTP1", package: "swift-nio"),
         ]),
         .executableTarget(name: "luxy", dependencies: [
-            "LuxyConfig", "LuxyCore", "LuxyPlugins", "LuxyAdmin",
+            "LuxyConfig", "LuxyCore", "LuxyPlugins", "LuxyAdmin", "LuxyImport",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "NIOCore", package: "swift-nio"),
@@ -75,6 +77,7 @@ let package = Package(
             .product(name: "NIOPosix", package: "swift-nio"),
         ]),
         .testTarget(name: "LuxyConfigTests", dependencies: ["LuxyConfig"]),
+        .testTarget(name: "LuxyImportTests", dependencies: ["LuxyImport", "LuxyConfig"]),
         .testTarget(name: "LuxyLuaTests", dependencies: ["LuxyLua", "LuxyConfig"]),
         .testTarget(name: "LuxyCoreTests", dependencies: [
             "LuxyCore", "LuxyConfig", "LuxyTestSupport",

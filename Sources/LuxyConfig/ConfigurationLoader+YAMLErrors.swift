@@ -2,7 +2,7 @@ import Yams
 
 /// Yams' errors carry libyaml's wording and a 1-based mark; they become one located problem.
 extension ConfigurationLoader {
-    static func yamlProblem(_ error: any Error, in yaml: String, file: String) -> ConfigurationError.Problem {
+    public static func yamlProblem(_ error: any Error, in yaml: String, file: String) -> ConfigurationError.Problem {
         func at(_ mark: Mark) -> SourceLocation { SourceLocation(file: file, line: mark.line, column: mark.column) }
         func describe(_ problem: String, _ context: YamlError.Context?) -> String {
             guard let context else { return "invalid YAML: \(problem)" }

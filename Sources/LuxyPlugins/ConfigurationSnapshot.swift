@@ -16,7 +16,12 @@ public struct ConfigurationSnapshot: Sendable {
     }
 
     public static func load(configFile: String) throws(ConfigurationError) -> ConfigurationSnapshot {
-        let configuration = try ConfigurationLoader.load(file: configFile)
+        try check(ConfigurationLoader.load(file: configFile))
+    }
+
+    /// The same checks for a configuration read some other way: `luxy import` checks the
+    /// scripts it wrote as `luxy check` would.
+    public static func check(_ configuration: LuxyConfiguration) throws(ConfigurationError) -> ConfigurationSnapshot {
         let plan = try ChainPlan(configuration: configuration)
         try compileScripts(plan, limits: configuration.limits)
         return ConfigurationSnapshot(configuration: configuration, plan: plan)

@@ -1,0 +1,3 @@
+function envoy_on_response(response_handle)
+  response_handle:logInfo("Bye Bye.")
+end
