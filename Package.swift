@@ -16,12 +16,17 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
     ],
     targets: [
         .systemLibrary(name: "CLua", pkgConfig: "lua5.4", providers: [.apt(["liblua5.4-dev"])]),
         .target(name: "CLuaShims", dependencies: ["CLua"]),
         .target(name: "LuxyConfig", dependencies: [.product(name: "Yams", package: "Yams")]),
-        .target(name: "LuxyLua", dependencies: ["CLuaShims", "CLua", "LuxyConfig"]),
+        .target(name: "LuxyLua", dependencies: [
+            "CLuaShims", "CLua", "LuxyConfig",
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "_CryptoExtras", package: "swift-crypto"),
+        ]),
         .target(name: "LuxyCore", dependencies: [
             "LuxyConfig",
             .product(name: "NIOCore", package: "swift-nio"),
@@ -32,6 +37,7 @@ let package = Package(
             .product(name: "NIOTLS", package: "swift-nio"),
             .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
+            .product(name: "Crypto", package: "swift-crypto"),
         ]),
         .target(name: "LuxyPlugins", dependencies: [
             "LuxyConfig", "LuxyLua", "LuxyCore",
@@ -49,6 +55,7 @@ let package = Package(
         ]),
         .target(name: "LuxyTestSupport", dependencies: [
             "LuxyConfig", "LuxyCore", "LuxyPlugins",
+            .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "NIOSSL", package: "swift-nio-ssl"),
             .product(name: "NIOTLS", package: "swift-nio"),
             .product(name: "NIOHTTP2", package: "swift-nio-http2"),
@@ -75,7 +82,7 @@ let package = Package(
             .product(name: "NIOPosix", package: "swift-nio"),
         ]),
         .testTarget(name: "LuxyConfigTests", dependencies: ["LuxyConfig"]),
-        .testTarget(name: "LuxyLuaTests", dependencies: ["LuxyLua", "LuxyConfig"]),
+        .testTarget(name: "LuxyLuaTests", dependencies: ["LuxyLua", "LuxyConfig", "LuxyTestSupport"]),
         .testTarget(name: "LuxyCoreTests", dependencies: [
             "LuxyCore", "LuxyConfig", "LuxyTestSupport",
             .product(name: "NIOCore", package: "swift-nio"),
