@@ -64,7 +64,8 @@ public actor ProxyServer {
                 let bound = contexts[ObjectIdentifier(loop)]!
                 try await loop.submit {
                     let context = bound.value
-                    let chains = try stages.makeChains(for: configuration, generation: number, on: loop)
+                    let chains = try stages.makeChains(for: configuration, generation: number, on: loop,
+                                                       stats: context.stats)
                     context.pendingGeneration = try LoopGeneration(
                         number: number, configuration: configuration, chains: chains.chains,
                         eventLoop: loop, stats: context.stats, onClose: chains.onClose, upstreamClusters: context.upstreamClusters,
