@@ -16,6 +16,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
     ],
     targets: [
         .systemLibrary(name: "CLua", pkgConfig: "lua5.4", providers: [.apt(["liblua5.4-dev"])]),
@@ -23,7 +24,11 @@ let package = Package(
         .target(name: "LuxyConfig", dependencies: [.product(name: "Yams", package: "Yams")]),
         // `luxy import envoyfilter`: Istio EnvoyFilter / Envoy Lua filter configs → plugins and chains.
         .target(name: "LuxyImport", dependencies: ["LuxyConfig", .product(name: "Yams", package: "Yams")]),
-        .target(name: "LuxyLua", dependencies: ["CLuaShims", "CLua", "LuxyConfig"]),
+        .target(name: "LuxyLua", dependencies: [
+            "CLuaShims", "CLua", "LuxyConfig",
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "_CryptoExtras", package: "swift-crypto"),
+        ]),
         .target(name: "LuxyCore", dependencies: [
             "LuxyConfig",
             .product(name: "NIOCore", package: "swift-nio"),
@@ -34,6 +39,7 @@ let package = Package(
             .product(name: "NIOTLS", package: "swift-nio"),
             .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
+            .product(name: "Crypto", package: "swift-crypto"),
         ]),
         .target(name: "LuxyPlugins", dependencies: [
             "LuxyConfig", "LuxyLua", "LuxyCore",
@@ -51,6 +57,7 @@ let package = Package(
         ]),
         .target(name: "LuxyTestSupport", dependencies: [
             "LuxyConfig", "LuxyCore", "LuxyPlugins",
+            .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "NIOSSL", package: "swift-nio-ssl"),
             .product(name: "NIOTLS", package: "swift-nio"),
             .product(name: "NIOHTTP2", package: "swift-nio-http2"),
@@ -78,7 +85,7 @@ let package = Package(
         ]),
         .testTarget(name: "LuxyConfigTests", dependencies: ["LuxyConfig"]),
         .testTarget(name: "LuxyImportTests", dependencies: ["LuxyImport", "LuxyConfig"]),
-        .testTarget(name: "LuxyLuaTests", dependencies: ["LuxyLua", "LuxyConfig"]),
+        .testTarget(name: "LuxyLuaTests", dependencies: ["LuxyLua", "LuxyConfig", "LuxyTestSupport"]),
         .testTarget(name: "LuxyCoreTests", dependencies: [
             "LuxyCore", "LuxyConfig", "LuxyTestSupport",
             .product(name: "NIOCore", package: "swift-nio"),

@@ -29,7 +29,8 @@ extension ConfigurationWalker {
     private mutating func stage(_ node: Node, chain: ChainName) -> StageConfiguration? {
         guard let fields = reader.fields(
             node, context: "stage",
-            allowed: ["name", "priority", "config", "services", "fail_open", "disabled", "clear_route_cache"],
+            allowed: ["name", "priority", "config", "services", "fail_open", "disabled", "clear_route_cache",
+                      "stat_prefix"],
             required: ["name"]) else { return nil }
         let name = reader.name(fields)
         if let name, let nameNode = fields.rawValue("name") {
@@ -42,10 +43,32 @@ extension ConfigurationWalker {
         let failOpen = reader.bool(fields, "fail_open") ?? false
         let disabled = reader.bool(fields, "disabled") ?? false
         let clearRouteCache = reader.bool(fields, "clear_route_cache") ?? true
+        let statPrefix = self.statPrefix(fields)
         guard let name else { return nil }
         var stage = StageConfiguration(name: name, priority: priority, config: config, services: services,
                                        failOpen: failOpen, disabled: disabled, location: fields.location)
         stage.clearRouteCache = clearRouteCache
+        stage.statPrefix = statPrefix
         return stage
     }
+
+    /// Envoy's `stat_prefix`: the stage's counters are `<stat_prefix>.lua.executions` and
+    /// `.lua.errors`. Dot-separated words of letters, digits, `_` and `-`, so the name reads
+    /// the same in `/stats` and, dots made `_`, in `/metrics`.
+    private mutating func statPrefix(_ fields: YAMLNodeReader.Fields) -> String? {
+        guard let node = fields.rawValue("stat_prefix"), let prefix = reader.string(node, named: "stat_prefix") else {
+            return nil
+        }
+        let words = prefix.split(separator: ".", omittingEmptySubsequences: false)
+        let valid = !prefix.isEmpty && words.allSatisfy { word in
+            !word.isEmpty && word.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_" || $0 == "-") }
+        }
+        guard valid else {
+            reader.report("invalid stat_prefix '\(prefix)'; use words of letters, digits, '_' or '-' separated by single dots",
+                          at: node)
+            return nil
+        }
+        return prefix
+    }
 }
+

@@ -5,7 +5,8 @@ extension ConfigurationWalker {
     mutating func listener(_ node: Node) -> ListenerConfiguration? {
         guard let fields = reader.fields(
             node, context: "listener",
-            allowed: ["name", "direction", "protocol", "address", "virtual_hosts", "cluster", "sni_routes", "tls", "http2"],
+            allowed: ["name", "direction", "protocol", "address", "virtual_hosts", "cluster", "sni_routes", "tls", "http2",
+                      "xff_num_trusted_hops"],
             required: ["name", "direction", "protocol", "address"]) else { return nil }
 
         let name = reader.name(fields)
@@ -56,6 +57,17 @@ extension ConfigurationWalker {
         if let node = fields["http2"] {
             if proto == .tcp { reader.report("'http2' is only for http listeners", at: fields.keyNode("http2") ?? node) }
             listener.http2 = http2Settings(node)
+        }
+        if let node = fields.rawValue("xff_num_trusted_hops") {
+            if proto == .tcp {
+                reader.report("'xff_num_trusted_hops' is only for http listeners", at: fields.keyNode("xff_num_trusted_hops") ?? node)
+            } else if let hops = reader.int(node, named: "xff_num_trusted_hops") {
+                if hops < 0 {
+                    reader.report("'xff_num_trusted_hops' must not be negative", at: node)
+                } else {
+                    listener.xffNumTrustedHops = hops
+                }
+            }
         }
         // Offering h2 by ALPN on a listener that does not speak it would strand the client.
         if !listener.http2.enabled, var tls = listener.tls, tls.alpn.contains("h2"),

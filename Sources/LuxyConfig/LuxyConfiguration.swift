@@ -128,6 +128,10 @@ public struct ListenerConfiguration: Sendable, Equatable {
     /// TLS termination; nil means plain text.
     public var tls: ListenerTLSConfiguration? = nil
     public var http2 = HTTP2Settings()
+    /// Envoy's `xff_num_trusted_hops`: how many proxies in front of this listener append to
+    /// `x-forwarded-for`, so the client is that many entries from the right. 0 trusts no
+    /// header: the client is the connection's peer.
+    public var xffNumTrustedHops = 0
 
     public init(name: String, direction: TrafficDirection, proto: ListenerProtocol, host: String, port: Int,
                 virtualHosts: [VirtualHostConfiguration], location: SourceLocation) {
@@ -306,7 +310,12 @@ public struct StageConfiguration: Sendable, Equatable {
     /// `:authority`, `:method`, a header a route matches on), the route is chosen again
     /// before the request goes upstream. On by default, as in Envoy.
     public var clearRouteCache = true
+    /// Envoy's `stat_prefix` (YAML `stat_prefix`); nil means the stage's name.
+    public var statPrefix: String? = nil
     public var location: SourceLocation
+
+    /// The prefix of the stage's Lua counters: `<prefix>.lua.executions`, `<prefix>.lua.errors`.
+    public var effectiveStatPrefix: String { statPrefix ?? name }
 
     public init(name: String, priority: Int, config: ConfigValue = .map([]), services: [String] = [],
                 failOpen: Bool = false, disabled: Bool = false, location: SourceLocation) {

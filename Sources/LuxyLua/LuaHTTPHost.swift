@@ -85,22 +85,34 @@ public struct LuaHTTPCallResponse: Sendable {
     }
 }
 
-/// Envoy's `streamInfo()` values for one request.
+/// Envoy's `streamInfo()` values for one request. A plain value, made once per request.
 public struct LuaStreamInfo: Sendable {
     /// "HTTP/1.0", "HTTP/1.1" or "HTTP/2".
     public var protocolName: String
     /// "ip:port" strings, as Envoy prints them.
     public var downstreamLocalAddress: String
+    /// The client: the connection's peer, or the address `x-forwarded-for` names under the
+    /// listener's `xff_num_trusted_hops` (Envoy prints such an address with port 0).
     public var downstreamRemoteAddress: String
+    /// The connection's own ends, whatever `x-forwarded-for` says.
+    public var downstreamDirectLocalAddress: String
+    public var downstreamDirectRemoteAddress: String
     public var direction: String
     public var requestedServerName: String
+    /// The matched route's name; "" when no route matched.
+    public var routeName: String
+
     public init(protocolName: String, downstreamLocalAddress: String, downstreamRemoteAddress: String,
-                direction: String, requestedServerName: String = "") {
+                direction: String, requestedServerName: String = "", downstreamDirectLocalAddress: String? = nil,
+                downstreamDirectRemoteAddress: String? = nil, routeName: String = "") {
         self.protocolName = protocolName
         self.downstreamLocalAddress = downstreamLocalAddress
         self.downstreamRemoteAddress = downstreamRemoteAddress
+        self.downstreamDirectLocalAddress = downstreamDirectLocalAddress ?? downstreamLocalAddress
+        self.downstreamDirectRemoteAddress = downstreamDirectRemoteAddress ?? downstreamRemoteAddress
         self.direction = direction
         self.requestedServerName = requestedServerName
+        self.routeName = routeName
     }
 }
 

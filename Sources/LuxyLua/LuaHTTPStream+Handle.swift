@@ -21,6 +21,7 @@ extension LuaHTTPStream {
         case .metadata: return try callMetadata(method, s)
         case .streamInfo, .dynamicMetadata, .connection: return try callStreamInfo(method, s, run)
         case .ssl: return try callSSL(method, s)
+        case .publicKey: return try callPublicKey(method, s, run, object)
         case .tcpConnection: throw LuaRaise("'\(method.luaName)' is only for tcp connections")
         }
     }
@@ -93,6 +94,8 @@ extension LuaHTTPStream {
             s.push(config: host.filterContext ?? .map([]))
             return 1
         case .httpProtocol: s.push(host.streamInfo.protocolName); return 1
+        case .importPublicKey: return try importPublicKey(s, run)
+        case .verifySignature: return try verifySignature(s, run)
         default:
             throw LuaRaise("'\(method.luaName)' is not a handle method")
         }

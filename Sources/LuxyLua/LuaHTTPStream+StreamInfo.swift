@@ -38,8 +38,13 @@ extension LuaHTTPStream {
         switch method {
         case .infoProtocol: s.push(host.streamInfo.protocolName)
         case .infoLocalAddress: s.push(host.streamInfo.downstreamLocalAddress)
-        case .infoDirectRemoteAddress, .infoRemoteAddress: s.push(host.streamInfo.downstreamRemoteAddress)
+        case .infoDirectLocalAddress: s.push(host.streamInfo.downstreamDirectLocalAddress)
+        case .infoDirectRemoteAddress: s.push(host.streamInfo.downstreamDirectRemoteAddress)
+        case .infoRemoteAddress: s.push(host.streamInfo.downstreamRemoteAddress)
         case .infoRequestedServerName: s.push(host.streamInfo.requestedServerName)
+        case .infoRouteName: s.push(host.streamInfo.routeName)
+        // Luxy has no virtual clusters, so none ever matches: Envoy's answer for that is "".
+        case .infoVirtualClusterName: s.push("")
         case .infoDynamicMetadata: vm.pushObject(s.L, .dynamicMetadata, token: run.token)
         case .connectionSsl, .infoDownstreamSslConnection: return pushSSL(s, run)
         case .dynamicGet:

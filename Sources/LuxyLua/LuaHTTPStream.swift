@@ -26,6 +26,8 @@ public final class LuaHTTPStream {
     private var spareRun: PhaseRun?
     /// `streamInfo():dynamicMetadata()`, created on first use.
     var dynamicMetadataRef: Int32 = LUA_NOREF
+    /// Keys the request's scripts imported (`importPublicKey`).
+    let publicKeys = LuaPublicKeyStore()
 
     public init(vm: LuaVM, host: LuaHTTPHost) {
         self.vm = vm
@@ -78,6 +80,7 @@ public final class LuaHTTPStream {
         spareRun = nil
         vm.unref(dynamicMetadataRef)
         dynamicMetadataRef = LUA_NOREF
+        publicKeys.removeAll()
         if let run = active {
             end(run, .failed(LuaScriptError(message: "\(run.script.chunkName): the request ended while the script was waiting",
                                             chunkName: run.script.chunkName)))

@@ -3,6 +3,8 @@ enum LuaObjectKind: Int32, CaseIterable {
     case handle, headerMap, buffer, metadata, streamInfo, dynamicMetadata, connection, chunkIterator, ssl
     /// The `conn` of the tcp phases.
     case tcpConnection
+    /// What `importPublicKey()` returns (Envoy's PublicKeyWrapper).
+    case publicKey
 
     var typeName: String {
         switch self {
@@ -16,6 +18,7 @@ enum LuaObjectKind: Int32, CaseIterable {
         case .chunkIterator: "luxy.bodyChunks"
         case .ssl: "luxy.ssl"
         case .tcpConnection: "luxy.tcpConnection"
+        case .publicKey: "luxy.publicKey"
         }
     }
 }
@@ -28,6 +31,8 @@ enum LuaMethod: Int32, CaseIterable {
     case base64Escape, timestamp, timestampString, clearRouteCache, filterContext
     // Luxy's additions (Pipy's framework variables).
     case config, route, service, cluster, upstream, direction, isHTTP2, httpProtocol
+    // Envoy's signature helpers.
+    case importPublicKey, verifySignature
 
     case headerGet = 100, headerGetNumValues, headerGetAtIndex, headerAdd, headerReplace, headerRemove
     case headerSetReasonPhrase, headerPairs
@@ -35,6 +40,7 @@ enum LuaMethod: Int32, CaseIterable {
     case metadataGet = 300, metadataPairs
     case infoProtocol = 400, infoLocalAddress, infoDirectRemoteAddress, infoRemoteAddress
     case infoRequestedServerName, infoDynamicMetadata, infoDownstreamSslConnection
+    case infoDirectLocalAddress, infoRouteName, infoVirtualClusterName
     case dynamicGet = 500, dynamicSet, dynamicPairs
     case connectionSsl = 600
     case chunkNext = 700
@@ -45,6 +51,7 @@ enum LuaMethod: Int32, CaseIterable {
     case tcpSourceAddress = 900, tcpDestinationAddress, tcpUpstreamAddress, tcpPeerIdentity, tcpConfig
     case tcpDirection, tcpCluster, tcpClose, tcpHTTPCall
     case tcpLogTrace, tcpLogDebug, tcpLogInfo, tcpLogWarn, tcpLogErr, tcpLogCritical
+    case publicKeyGet = 1000
 
     var kind: LuaObjectKind {
         switch rawValue {
@@ -57,7 +64,8 @@ enum LuaMethod: Int32, CaseIterable {
         case ..<700: .connection
         case ..<800: .chunkIterator
         case ..<900: .ssl
-        default: .tcpConnection
+        case ..<1000: .tcpConnection
+        default: .publicKey
         }
     }
 
@@ -92,6 +100,9 @@ enum LuaMethod: Int32, CaseIterable {
         case .direction: "direction"
         case .isHTTP2: "isHTTP2"
         case .httpProtocol: "protocol"
+        case .importPublicKey: "importPublicKey"
+        case .verifySignature: "verifySignature"
+        case .publicKeyGet: "get"
         case .headerGet: "get"
         case .headerGetNumValues: "getNumValues"
         case .headerGetAtIndex: "getAtIndex"
@@ -111,6 +122,9 @@ enum LuaMethod: Int32, CaseIterable {
         case .infoRequestedServerName: "requestedServerName"
         case .infoDynamicMetadata: "dynamicMetadata"
         case .infoDownstreamSslConnection: "downstreamSslConnection"
+        case .infoDirectLocalAddress: "downstreamDirectLocalAddress"
+        case .infoRouteName: "routeName"
+        case .infoVirtualClusterName: "virtualClusterName"
         case .dynamicSet: "set"
         case .connectionSsl: "ssl"
         case .chunkNext: "bodyChunks iterator"

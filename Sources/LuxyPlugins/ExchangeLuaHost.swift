@@ -29,6 +29,9 @@ final class ExchangeLuaHost: LuaHTTPHost {
     var filterContext: ConfigValue? {
         exchange.route?.stageOverrides[currentStageName]?.context
     }
+    /// The client `x-forwarded-for` names under the listener's `xff_num_trusted_hops`, read
+    /// before the first Lua stage runs (as Envoy reads it before its filters); nil means the peer.
+    private var forwardedClient: SocketAddress?
 
     init(exchange: HTTPExchange) {
         self.boundExchange = exchange
@@ -126,17 +129,31 @@ final class ExchangeLuaHost: LuaHTTPHost {
         boundExchange = nil
         streamInfoCache = nil
         currentLogger = nil
+        forwardedClient = nil
+    }
+
+    /// Reads the client from `x-forwarded-for`, trusting `trustedHops` proxies in front.
+    func trustForwardedFor(hops trustedHops: Int) {
+        forwardedClient = ForwardedClientAddress.resolve(
+            headerValues: exchange.requestHead.headers["x-forwarded-for"], trustedHops: trustedHops)
     }
 
     private func makeStreamInfo() -> LuaStreamInfo {
-        LuaStreamInfo(
+        let peer = exchange.downstreamRemoteAddress?.envoyDescription ?? ""
+        // Luxy takes no original destination or PROXY protocol, so the local address is the
+        // connection's own: direct and not alike.
+        let local = exchange.downstreamLocalAddress?.envoyDescription ?? ""
+        return LuaStreamInfo(
             // Envoy says "HTTP/2"; NIO's HTTP/2 codec marks requests 2.0.
             protocolName: exchange.requestHead.version.major == 2
                 ? "HTTP/2" : "HTTP/\(exchange.requestHead.version.major).\(exchange.requestHead.version.minor)",
-            downstreamLocalAddress: exchange.downstreamLocalAddress?.envoyDescription ?? "",
-            downstreamRemoteAddress: exchange.downstreamRemoteAddress?.envoyDescription ?? "",
+            downstreamLocalAddress: local,
+            downstreamRemoteAddress: forwardedClient?.envoyDescription ?? peer,
             direction: exchange.direction.rawValue,
-            requestedServerName: exchange.tls?.serverName ?? "")
+            requestedServerName: exchange.tls?.serverName ?? "",
+            downstreamDirectLocalAddress: local,
+            downstreamDirectRemoteAddress: peer,
+            routeName: exchange.route?.routeName ?? "")
     }
 
     var routeMetadata: ConfigValue { exchange.route?.metadata ?? .map([]) }

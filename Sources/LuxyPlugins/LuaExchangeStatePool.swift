@@ -7,9 +7,13 @@ final class LuaExchangeStatePool {
     private let vm: LuaVM
     private var idle: [LuaExchangeState] = []
     private static let maxIdle = 32
+    /// `xff_num_trusted_hops` of the listeners that set it; empty on most configurations, which
+    /// then cost no lookup per request.
+    private let trustedHopsByListener: [String: Int]
 
-    init(vm: LuaVM) {
+    init(vm: LuaVM, trustedHopsByListener: [String: Int] = [:]) {
         self.vm = vm
+        self.trustedHopsByListener = trustedHopsByListener
     }
 
     /// The exchange's state, taken from the pool (or made) when its first Lua stage runs.
@@ -23,6 +27,9 @@ final class LuaExchangeStatePool {
             state = LuaExchangeState(exchange: exchange, vm: vm, pool: self)
         }
         exchange.pluginState = state
+        if !trustedHopsByListener.isEmpty, let hops = trustedHopsByListener[exchange.listenerName] {
+            state.host.trustForwardedFor(hops: hops)
+        }
         return state
     }
 

@@ -11,13 +11,15 @@ import NIOCore
 final class LuaHTTPStage: LuaStage, HTTPStage {
     /// The Lua states of the requests on this stage's VM, shared by its stages.
     let states: LuaExchangeStatePool
+    let counters: LuaStageCounters
 
     /// The stages routes run in this one's slot instead (`per_stage: … script:`), by script name.
     private let alternates: [String: HTTPStage]
 
     init(resolved: ResolvedStage, script: LuaScript, vm: LuaVM, logger: Logger, states: LuaExchangeStatePool,
-         alternates: [String: HTTPStage] = [:]) {
+         counters: LuaStageCounters, alternates: [String: HTTPStage] = [:]) {
         self.states = states
+        self.counters = counters
         self.alternates = alternates
         super.init(resolved: resolved, script: script, vm: vm, logger: logger)
     }
@@ -36,11 +38,14 @@ final class LuaHTTPStage: LuaStage, HTTPStage {
         return services.contains(service)
     }
 
+    // The chain calls these only for phases the script defines, so each is one execution.
     func runRequest(_ exchange: HTTPExchange) {
+        counters.executions.increment()
         states.state(of: exchange).run(self, .request)
     }
 
     func runResponse(_ exchange: HTTPExchange) {
+        counters.executions.increment()
         states.state(of: exchange).run(self, .response)
     }
 
@@ -52,6 +57,7 @@ final class LuaHTTPStage: LuaStage, HTTPStage {
         case .responded:
             return phase == .request ? .responded : .proceed
         case .failed(let error):
+            counters.errors.increment()
             let failOpen = resolved.configuration.failOpen
             logger.error("plugin failed", metadata: [
                 "error": "\(error.message)", "phase": "\(phase)", "fail_open": "\(failOpen)",

@@ -16,14 +16,16 @@ public struct LuaStageChainFactory: StageChainFactory {
         self.logger = logger
     }
 
-    public func makeChains(for configuration: LuxyConfiguration, generation: Int, on eventLoop: EventLoop) throws
-        -> LoopChains {
+    public func makeChains(for configuration: LuxyConfiguration, generation: Int, on eventLoop: EventLoop,
+                           stats: ProxyStats) throws -> LoopChains {
         let scripts = plan.allStages
         guard !scripts.isEmpty else { return LoopChains(chains: [:]) }
         let limits = configuration.limits
         let vm = try LuaVM(limits: LuaLimits(instructionBudget: limits.luaInstructionBudget,
                                              memoryBytes: limits.luaMemoryBytes))
-        let states = LuaExchangeStatePool(vm: vm)
+        let trustedHops = configuration.listeners.filter { $0.xffNumTrustedHops > 0 }
+            .reduce(into: [String: Int]()) { $0[$1.name] = $1.xffNumTrustedHops }
+        let states = LuaExchangeStatePool(vm: vm, trustedHopsByListener: trustedHops)
         var chains: [ChainName: HTTPStageChain] = [:]
         var tcpChains: [ChainName: TCPStageChain] = [:]
         do {
@@ -31,16 +33,19 @@ public struct LuaStageChainFactory: StageChainFactory {
                 let stages = try plan.stages(chain).map { resolved -> HTTPStage in
                     let script = try vm.loadScript(name: resolved.name, chunkName: resolved.displayPath,
                                                    source: resolved.source, config: resolved.configuration.config)
+                    // A route's script in this stage's slot counts under the slot's stat_prefix, as in Envoy.
+                    let counters = LuaStageCounters(statPrefix: resolved.configuration.effectiveStatPrefix, stats: stats)
                     var alternates: [String: HTTPStage] = [:]
                     for (scriptName, alternate) in resolved.alternates {
                         let alternateScript = try vm.loadScript(name: alternate.name, chunkName: alternate.displayPath,
                                                                 source: alternate.source,
                                                                 config: alternate.configuration.config)
                         alternates[scriptName] = LuaHTTPStage(resolved: alternate, script: alternateScript, vm: vm,
-                                                              logger: logger, states: states)
+                                                              logger: logger, states: states,
+                                                              counters: counters)
                     }
                     return LuaHTTPStage(resolved: resolved, script: script, vm: vm, logger: logger, states: states,
-                                        alternates: alternates)
+                                        counters: counters, alternates: alternates)
                 }
                 if !stages.isEmpty {
                     chains[chain] = HTTPStageChain(stages: stages, finishExchange: LuaHTTPStage.finish)

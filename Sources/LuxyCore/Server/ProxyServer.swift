@@ -72,7 +72,8 @@ public actor ProxyServer {
                 let bound = contexts[ObjectIdentifier(loop)]!
                 try await loop.submit {
                     let context = bound.value
-                    let chains = try stages.makeChains(for: configuration, generation: number, on: loop)
+                    let chains = try stages.makeChains(for: configuration, generation: number, on: loop,
+                                                       stats: context.stats)
                     do {
                         context.pendingGeneration = try LoopGeneration(number: number, configuration: configuration,
                                                                        chains: chains, loop: context)

@@ -5,8 +5,10 @@ import NIOCore
 /// it; the core calls it on every loop when a configuration is installed.
 public protocol StageChainFactory: Sendable {
     /// Called on `eventLoop`. Throws when anything fails to build: the generation is then
-    /// dropped on every loop and the running one keeps serving.
-    func makeChains(for configuration: LuxyConfiguration, generation: Int, on eventLoop: EventLoop) throws -> LoopChains
+    /// dropped on every loop and the running one keeps serving. `stats` are that loop's
+    /// counters, for stages to register theirs (`ProxyStats.counter(named:)`).
+    func makeChains(for configuration: LuxyConfiguration, generation: Int, on eventLoop: EventLoop,
+                    stats: ProxyStats) throws -> LoopChains
 }
 
 /// A loop's chains for one generation, and what to release when the generation closes.

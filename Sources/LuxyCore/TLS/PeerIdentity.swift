@@ -34,7 +34,7 @@ public struct PeerIdentity: Sendable, Equatable {
         let names = certificate.subjectName
         let subject = names.reversed().map { "\(Self.shortName($0.type))=\(Self.escape($0.value))" }
             .joined(separator: ",")
-        let digest = (try? certificate.toDERBytes()).map { SHA256Digest.hex(of: $0) } ?? ""
+        let digest = (try? certificate.toDERBytes()).map { CertificateFingerprint.sha256Hex(of: $0) } ?? ""
         self.init(uriSANs: uris, dnsSANs: dns, subject: subject,
                   commonName: names.last(where: { $0.type == .commonName })?.value, sha256Digest: digest)
     }
