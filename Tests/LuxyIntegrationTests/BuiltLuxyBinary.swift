@@ -15,7 +15,14 @@ enum BuiltLuxyBinary {
         for candidate in candidates where FileManager.default.isExecutableFile(atPath: candidate.path) {
             return candidate.path
         }
-        return CheckCommandTests.binary
+        return repository.appendingPathComponent(".build/debug/luxy").path
+    }()
+
+    /// The package's root folder.
+    static let repository: URL = {
+        var url = URL(fileURLWithPath: #filePath)
+        for _ in 0..<3 { url.deleteLastPathComponent() }
+        return url
     }()
 
     private final class Marker {}

@@ -4,32 +4,13 @@ import XCTest
 
 /// `luxy check` as a user runs it: the built binary in a subprocess.
 final class CheckCommandTests: XCTestCase {
-    struct Outcome {
-        var status: Int32
-        var stdout: String
-        var stderr: String
-        var all: String { stdout + stderr }
-    }
-
-    static let repository: URL = {
-        var url = URL(fileURLWithPath: #filePath)
-        for _ in 0..<3 { url.deleteLastPathComponent() }
-        return url
-    }()
-
-    /// The `luxy` built next to this test bundle (whatever `--scratch-path` said), else the
-    /// default build folder's.
-    static let binary: String = {
-        let besideTests = Bundle.main.executableURL?.deletingLastPathComponent().appendingPathComponent("luxy").path
-        if let besideTests, FileManager.default.isExecutableFile(atPath: besideTests) { return besideTests }
-        return repository.appendingPathComponent(".build/debug/luxy").path
-    }()
+    typealias Outcome = LuxyCommandRunner.Outcome
 
     private var directory: String!
 
     override func setUpWithError() throws {
-        guard FileManager.default.isExecutableFile(atPath: Self.binary) else {
-            throw XCTSkip("\(Self.binary) is not built")
+        guard FileManager.default.isExecutableFile(atPath: BuiltLuxyBinary.path) else {
+            throw XCTSkip("\(BuiltLuxyBinary.path) is not built")
         }
         directory = FileManager.default.temporaryDirectory
             .appendingPathComponent("luxy-check-\(UUID().uuidString)").path
@@ -50,34 +31,9 @@ final class CheckCommandTests: XCTestCase {
         }
     }
 
-    /// Runs `luxy ARGS` with a 30 s bound, output captured through files (no pipe can fill up).
+    /// Runs `luxy ARGS` in the test's folder, bounded to 30 s.
     private func luxy(_ arguments: [String]) throws -> Outcome {
-        let out = directory + "/stdout.txt"
-        let err = directory + "/stderr.txt"
-        FileManager.default.createFile(atPath: out, contents: nil)
-        FileManager.default.createFile(atPath: err, contents: nil)
-        let outHandle = try XCTUnwrap(FileHandle(forWritingAtPath: out))
-        let errHandle = try XCTUnwrap(FileHandle(forWritingAtPath: err))
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: Self.binary)
-        process.arguments = arguments
-        process.currentDirectoryURL = URL(fileURLWithPath: directory)
-        process.standardOutput = outHandle
-        process.standardError = errHandle
-        process.standardInput = FileHandle.nullDevice
-        let exited = DispatchSemaphore(value: 0)
-        process.terminationHandler = { _ in exited.signal() }
-        try process.run()
-        if exited.wait(timeout: .now() + 30) == .timedOut {
-            process.terminate()
-            _ = exited.wait(timeout: .now() + 5)
-            XCTFail("luxy \(arguments.joined(separator: " ")) did not exit within 30 s")
-        }
-        try outHandle.close()
-        try errHandle.close()
-        let stdout = (try? String(contentsOfFile: out, encoding: .utf8)) ?? ""
-        let stderr = (try? String(contentsOfFile: err, encoding: .utf8)) ?? ""
-        return Outcome(status: process.terminationStatus, stdout: stdout, stderr: stderr)
+        try LuxyCommandRunner(workingDirectory: directory).run(arguments)
     }
 
     private func check() throws -> Outcome {

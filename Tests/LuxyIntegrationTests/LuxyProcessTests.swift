@@ -41,7 +41,7 @@ final class LuxyProcessTests: IntegrationTestCase {
     /// Writes a config (a listener, the admin API, one plugin) to a fresh folder and starts
     /// `luxy run` on it; returns as soon as the process exists.
     private func launch() async throws -> Launched {
-        let binary = CheckCommandTests.binary
+        let binary = BuiltLuxyBinary.path
         guard FileManager.default.isExecutableFile(atPath: binary) else { throw XCTSkip("\(binary) is not built") }
         if let directory { try? FileManager.default.removeItem(atPath: directory) }
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("luxy-proc-\(UUID().uuidString)").path

@@ -84,7 +84,7 @@ final class MemorySoakTests: IntegrationTestCase {
     }
 
     func testRSSReturnsToBaselineAfterBurstsOfHeldCoroutinesAndReloads() async throws {
-        let binary = CheckCommandTests.binary
+        let binary = BuiltLuxyBinary.path
         guard FileManager.default.isExecutableFile(atPath: binary) else { throw XCTSkip("\(binary) is not built") }
         let started = ContinuousClock.now
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("luxy-soak-\(UUID().uuidString)").path
