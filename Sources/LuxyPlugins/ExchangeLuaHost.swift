@@ -100,8 +100,8 @@ final class ExchangeLuaHost: LuaHTTPHost {
         if status.code >= 200, status != .noContent, status != .notModified {
             fields.replaceOrAdd(name: "content-length", value: String(body.count))
         }
-        exchange.localReply = (HTTPResponseHead(version: .http1_1, status: status, headers: fields),
-                               ByteBuffer(bytes: body))
+        exchange.localReply = LocalReply(head: HTTPResponseHead(version: .http1_1, status: status, headers: fields),
+                                         body: ByteBuffer(bytes: body))
     }
 
     func log(_ level: LuaLogLevel, _ message: String) {

@@ -4,7 +4,7 @@ import NIOHTTP1
 
 /// The `echo` route action: the request as the upstream would have seen it, as JSON.
 enum EchoResponder {
-    static func reply(for exchange: HTTPExchange, body: ByteBuffer?) -> (head: HTTPResponseHead, body: ByteBuffer) {
+    static func reply(for exchange: HTTPExchange, body: ByteBuffer?) -> LocalReply {
         let head = exchange.requestHead
         // Repeated fields join with ",", in first-seen order, keyed by lower-case name.
         var headers: [(key: String, value: ConfigValue)] = []

@@ -41,7 +41,7 @@ public final class HTTPExchange {
     /// `host:port` of the upstream endpoint, once load balancing picked one.
     public internal(set) var upstreamTarget: String?
     /// What a stage answers instead of the upstream (set together with `StageVerdict.responded`).
-    public var localReply: (head: HTTPResponseHead, body: ByteBuffer?)?
+    public var localReply: LocalReply?
     /// Per-request state of the plugin layer (e.g. the Lua stream shared by all stages).
     public var pluginState: AnyObject?
     /// A stage changed what routing looks at and asked for the route again (Envoy's

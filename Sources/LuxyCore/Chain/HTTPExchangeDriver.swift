@@ -114,7 +114,7 @@ final class HTTPExchangeDriver {
         case .proceed:
             runRequestStage(index + 1)
         case .responded:
-            let reply = exchange.localReply.map { ($0.head, $0.body ?? ByteBuffer()) }
+            let reply = exchange.localReply
                 ?? LocalReply.error(.internalServerError, "stage answered nothing")
             // Envoy's order: a local reply passes the response phase of the stages before it.
             enteredStages = index
@@ -254,7 +254,7 @@ final class HTTPExchangeDriver {
 
     // MARK: Response
 
-    func sendLocal(_ reply: (head: HTTPResponseHead, body: ByteBuffer), runResponseStages: Bool) {
+    func sendLocal(_ reply: LocalReply, runResponseStages: Bool) {
         guard !isFinished else { return }
         cancelTimer()
         if !runResponseStages { enteredStages = 0 }
@@ -312,7 +312,7 @@ final class HTTPExchangeDriver {
     }
 
     /// Answers with `reply` instead of the response in progress, skipping the stages left.
-    func replaceResponse(_ reply: (head: HTTPResponseHead, body: ByteBuffer)) {
+    func replaceResponse(_ reply: LocalReply) {
         upstream?.abandon()
         upstream = nil
         requestSink = nil

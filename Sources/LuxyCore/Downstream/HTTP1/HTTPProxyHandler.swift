@@ -243,7 +243,7 @@ final class HTTPProxyHandler: ChannelDuplexHandler {
         driver?.abort()
         driver = nil
         if !responseInProgress, reading != .bodyAfterAnswer {
-            let reply: (head: HTTPResponseHead, body: ByteBuffer)
+            let reply: LocalReply
             if case .headerOverflow = parserError {
                 reply = LocalReply.error(.requestHeaderFieldsTooLarge, "request headers too large", close: true)
             } else {
@@ -401,7 +401,7 @@ final class HTTPProxyHandler: ChannelDuplexHandler {
         written.assumeIsolated().whenComplete { _ in context.close(promise: nil) }
     }
 
-    func writeLocalReply(_ reply: (head: HTTPResponseHead, body: ByteBuffer)) {
+    func writeLocalReply(_ reply: LocalReply) {
         writeResponseHead(reply.head)
         if reply.body.readableBytes > 0 { writeResponseBody(reply.body, flush: false) }
         writeResponseEnd(nil)
