@@ -8,10 +8,47 @@
 
 // load() that only accepts text chunks: binary chunks can crash Lua. Upvalue 1 is the
 // original load, upvalue 2 the environment used when the caller gives none (or nil).
+// Chunks are held to the script size limit: compiling takes time in C, out of reach of the
+// count hook, in proportion to the text. A reader function is read here, piece by piece,
+// so the limit holds for it too.
 static int luxy_load_text(lua_State *L) {
     int nargs = lua_gettop(L);
     if (nargs < 3) lua_settop(L, 3);
     if (nargs > 4) lua_settop(L, 4);
+    size_t limit = luxy_vm_max_chunk_bytes(luxy_vm_from_state(L));
+    if (lua_type(L, 1) == LUA_TFUNCTION) {
+        luaL_Buffer b;
+        luaL_buffinit(L, &b);
+        size_t total = 0;
+        for (;;) {
+            lua_pushvalue(L, 1);
+            lua_call(L, 0, 1);
+            if (lua_isnil(L, -1)) {
+                lua_pop(L, 1);
+                break;
+            }
+            if (!lua_isstring(L, -1)) return luaL_error(L, "reader function must return a string");
+            size_t len = lua_rawlen(L, -1);
+            if (len == 0) {
+                lua_pop(L, 1);
+                break;
+            }
+            total += len;
+            if (limit > 0 && total > limit) {
+                luaL_pushfail(L);
+                lua_pushfstring(L, "chunk too large (over %I bytes, the script size limit)", (LUAI_UACINT)limit);
+                return 2;
+            }
+            luaL_addvalue(&b);
+        }
+        luaL_pushresult(&b);
+        lua_replace(L, 1);
+    } else if (lua_type(L, 1) == LUA_TSTRING && limit > 0 && lua_rawlen(L, 1) > limit) {
+        luaL_pushfail(L);
+        lua_pushfstring(L, "chunk too large (%I bytes; the script size limit is %I)", (LUAI_UACINT)lua_rawlen(L, 1),
+                        (LUAI_UACINT)limit);
+        return 2;
+    }
     lua_pushliteral(L, "t");
     lua_replace(L, 3);
     if (lua_gettop(L) < 4 && !lua_isnil(L, lua_upvalueindex(2))) {
@@ -34,10 +71,16 @@ static int luxy_collectgarbage(lua_State *L) {
     return 1;
 }
 
-// setmetatable (lbaselib.c's) that refuses a metatable with a __gc field. Lua runs
-// finalizers with hooks off, so one that loops would stop the event loop for good, or
-// lua_close when the VM goes. Only this check matters: Lua marks an object for finalization
-// when its metatable is set, and a __gc added to the metatable later is ignored.
+// setmetatable (lbaselib.c's) that refuses a metatable with a __gc or __close field.
+// Lua runs finalizers with hooks off, so one that loops would stop the event loop for good,
+// or lua_close when the VM goes. For __gc only this check matters: Lua marks an object for
+// finalization when its metatable is set, and a __gc added to the metatable later is ignored.
+// __close is refused so to-be-closed variables, which run code while a phase unwinds from
+// an error (the budget's own included), stay out of plugins; one added to a metatable later
+// is looked up when `local x <close>` runs, and still works: it runs as Lua code with the
+// count hook on, under the budget, in every path Luxy takes (block exit, error unwinding in
+// pcall, coroutine.close). Luxy never closes or resets a thread that has to-be-closed
+// variables pending: a failed or abandoned phase's coroutine is dropped, not reset.
 static int luxy_setmetatable(lua_State *L) {
     int t = lua_type(L, 2);
     luaL_checktype(L, 1, LUA_TTABLE);
@@ -46,11 +89,14 @@ static int luxy_setmetatable(lua_State *L) {
         return luaL_error(L, "cannot change a protected metatable");
     }
     if (t == LUA_TTABLE) {
-        lua_pushliteral(L, "__gc");
-        if (lua_rawget(L, 2) != LUA_TNIL) {
-            return luaL_error(L, "__gc metamethods are not allowed");
+        static const char *const refused[] = {"__gc", "__close", NULL};
+        for (const char *const *name = refused; *name != NULL; name++) {
+            lua_pushstring(L, *name);
+            if (lua_rawget(L, 2) != LUA_TNIL) {
+                return luaL_error(L, "%s metamethods are not allowed", *name);
+            }
+            lua_pop(L, 1);
         }
-        lua_pop(L, 1);
     }
     lua_settop(L, 2);
     lua_setmetatable(L, 1);
@@ -112,7 +158,9 @@ static int luxy_setup_sandbox(lua_State *L) {
     lua_pushnil(L);
     lua_setfield(L, -2, "dump");
     luxy_install_pattern_functions(L, -1);
-    lua_pop(L, 1);
+    lua_getfield(L, g, LUA_TABLIBNAME);
+    luxy_install_library_functions(L, -1, -2);
+    lua_pop(L, 2);
 
     // Every string shares one metatable; hide it so no plugin can swap `("").x` methods
     // under the others in the same VM.

@@ -1,5 +1,6 @@
 // Per-VM accounting: the counting allocator (memory cap), the count hook (instruction
-// budget) and the protected entry points that switch both on while Lua code runs.
+// budget, cut into slices) and the protected entry points that switch both on while Lua
+// code runs.
 
 #include "CLuaShims.h"
 
@@ -13,11 +14,43 @@ struct luxy_vm {
     // allocation made by Swift can never fail with a longjmp through a Swift frame.
     int enforce;
     int64_t budget;
+    /// Instructions one resume may run before the phase gives the loop back (0: no slices).
+    int64_t slice;
+    /// What is left of the running resume's slice.
+    int64_t slice_left;
+    /// The coroutine luxy_resume runs: the only thread a slice may end in, since a yield
+    /// from a coroutine the script made itself would land in the script's own resume.
+    lua_State *phase;
+    /// The most bytes of source `load` compiles (the script size limit).
+    size_t max_chunk_bytes;
+    /// Why the phase's coroutine last yielded.
+    enum { LUXY_YIELD_BY_SCRIPT, LUXY_YIELD_SLICE_ENDED } yield_reason;
     void *owner;
 };
 
 #define LUXY_HOOK_STEP 1000
+/// Bytes an allocation made while Lua code runs may take per instruction charged: copying
+/// and filling memory (string.rep, `..`, table.concat, gsub's result) is work the
+/// instruction count does not see, one instruction can copy megabytes.
+#define LUXY_BYTES_PER_INSTRUCTION 64
+/// An allocation this large makes the hook run at the phase's next instruction, so a slice
+/// that ran out while copying ends there rather than up to LUXY_HOOK_STEP instructions on.
+#define LUXY_LARGE_ALLOCATION (64 * 1024)
 #define LUXY_TRACEBACK_KEY "luxy.traceback"
+
+static void luxy_count_hook(lua_State *L, lua_Debug *ar);
+
+// The allocator cannot raise (it runs inside C functions): it only charges; the count hook
+// raises or ends the slice when it next runs.
+static void luxy_charge_allocation(luxy_vm *vm, size_t grown) {
+    int64_t cost = (int64_t)(grown / LUXY_BYTES_PER_INSTRUCTION);
+    vm->budget -= cost;
+    vm->slice_left -= cost;
+    if (grown >= LUXY_LARGE_ALLOCATION && vm->phase != NULL) {
+        // Only sets fields of the thread; safe from inside any Lua call.
+        lua_sethook(vm->phase, luxy_count_hook, LUA_MASKCOUNT, 1);
+    }
+}
 
 static void *luxy_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
     luxy_vm *vm = (luxy_vm *)ud;
@@ -32,6 +65,7 @@ static void *luxy_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
     void *p = realloc(ptr, nsize);
     if (p == NULL) return NULL;
     vm->used = vm->used - old + nsize;
+    if (nsize > old && vm->enforce) luxy_charge_allocation(vm, nsize - old);
     return p;
 }
 
@@ -47,7 +81,7 @@ luxy_vm *luxy_vm_from_state(lua_State *L) { return *(luxy_vm **)lua_getextraspac
 
 void *luxy_vm_owner(lua_State *L) { return luxy_vm_from_state(L)->owner; }
 
-static void luxy_count_hook(lua_State *L, lua_Debug *ar);
+static void luxy_arm_hook(luxy_vm *vm, lua_State *L);
 
 static int luxy_raise_budget_exceeded(lua_State *L, int level) {
     // From now on every instruction of this thread fails, so a script cannot swallow the
@@ -62,9 +96,20 @@ static int luxy_raise_budget_exceeded(lua_State *L, int level) {
 static void luxy_count_hook(lua_State *L, lua_Debug *ar) {
     (void)ar;
     luxy_vm *vm = luxy_vm_from_state(L);
-    vm->budget -= lua_gethookcount(L);
-    if (vm->budget > 0) return;
-    luxy_raise_budget_exceeded(L, 0);
+    int64_t ran = lua_gethookcount(L);
+    vm->budget -= ran;
+    if (vm->budget <= 0) {
+        luxy_raise_budget_exceeded(L, 0);
+        return;
+    }
+    vm->slice_left -= ran;
+    luxy_arm_hook(vm, L);
+    // Where the phase cannot yield (inside a C call such as table.sort's comparator, or a
+    // thread the script made) it runs on, and the slice ends at its next yieldable point.
+    if (vm->slice > 0 && vm->slice_left <= 0 && L == vm->phase && lua_isyieldable(L)) {
+        vm->yield_reason = LUXY_YIELD_SLICE_ENDED;
+        lua_yield(L, 0);
+    }
 }
 
 int64_t *luxy_vm_budget_slot(lua_State *L) { return &luxy_vm_from_state(L)->budget; }
@@ -72,9 +117,10 @@ int64_t *luxy_vm_budget_slot(lua_State *L) { return &luxy_vm_from_state(L)->budg
 int luxy_vm_budget_exceeded(lua_State *L) { return luxy_raise_budget_exceeded(L, 1); }
 
 static void luxy_arm_hook(luxy_vm *vm, lua_State *L) {
-    int step = LUXY_HOOK_STEP;
-    if (vm->budget < step) step = vm->budget > 0 ? (int)vm->budget : 1;
-    lua_sethook(L, luxy_count_hook, LUA_MASKCOUNT, step);
+    int64_t step = LUXY_HOOK_STEP;
+    if (vm->budget < step) step = vm->budget;
+    if (vm->slice > 0 && L == vm->phase && vm->slice_left < step) step = vm->slice_left;
+    lua_sethook(L, luxy_count_hook, LUA_MASKCOUNT, step > 0 ? (int)step : 1);
 }
 
 luxy_vm *luxy_vm_new(size_t memory_limit, void *owner) {
@@ -109,6 +155,9 @@ void luxy_vm_set_owner(luxy_vm *vm, void *owner) { vm->owner = owner; }
 size_t luxy_vm_memory_in_use(luxy_vm *vm) { return vm->used; }
 void luxy_vm_set_budget(luxy_vm *vm, int64_t instructions) { vm->budget = instructions; }
 int64_t luxy_vm_budget(luxy_vm *vm) { return vm->budget; }
+void luxy_vm_set_slice(luxy_vm *vm, int64_t instructions) { vm->slice = instructions > 0 ? instructions : 0; }
+void luxy_vm_set_max_chunk_bytes(luxy_vm *vm, size_t bytes) { vm->max_chunk_bytes = bytes; }
+size_t luxy_vm_max_chunk_bytes(luxy_vm *vm) { return vm->max_chunk_bytes; }
 
 int luxy_vm_enforcement(luxy_vm *vm, int enforce) {
     int previous = vm->enforce;
@@ -118,11 +167,22 @@ int luxy_vm_enforcement(luxy_vm *vm, int enforce) {
 
 int luxy_resume(lua_State *co, lua_State *from, int nargs, int *nresults) {
     luxy_vm *vm = luxy_vm_from_state(co);
+    // A host call may resume another phase inside this one: what belongs to the outer
+    // resume is put back when the inner one returns.
     int saved = vm->enforce;
+    lua_State *saved_phase = vm->phase;
+    int64_t saved_slice_left = vm->slice_left;
     vm->enforce = 1;
+    vm->phase = co;
+    vm->slice_left = vm->slice;
+    vm->yield_reason = LUXY_YIELD_BY_SCRIPT;
     luxy_arm_hook(vm, co);
     int status = lua_resume(co, from, nargs, nresults);
+    if (status == LUA_YIELD && vm->yield_reason == LUXY_YIELD_SLICE_ENDED) status = LUXY_RESUME_SLICE_ENDED;
+    vm->yield_reason = LUXY_YIELD_BY_SCRIPT;
     vm->enforce = saved;
+    vm->phase = saved_phase;
+    vm->slice_left = saved_slice_left;
     return status;
 }
 
@@ -142,10 +202,14 @@ int luxy_pcall(lua_State *L, int nargs, int nresults) {
     lua_pushcfunction(L, luxy_message_handler);
     lua_insert(L, base);
     int saved = vm->enforce;
+    lua_State *saved_phase = vm->phase;
     vm->enforce = 1;
+    // Top-level code runs on the main thread, which cannot yield: no slices here.
+    vm->phase = NULL;
     luxy_arm_hook(vm, L);
     int status = lua_pcall(L, nargs, nresults, base);
     vm->enforce = saved;
+    vm->phase = saved_phase;
     lua_remove(L, base);
     return status;
 }

@@ -36,6 +36,11 @@ public protocol LuaHTTPHost: AnyObject {
 
     func log(_ level: LuaLogLevel, _ message: String)
 
+    /// Runs `work` on the request's event loop on a later tick, behind what is queued there
+    /// already: a phase whose slice of the instruction budget ran out goes on there, so the
+    /// loop serves its other connections in between.
+    func continueLater(_ work: @escaping () -> Void)
+
     var streamInfo: LuaStreamInfo { get }
     /// The route's `metadata:` from YAML (Envoy's `handle:metadata()`).
     var routeMetadata: ConfigValue { get }

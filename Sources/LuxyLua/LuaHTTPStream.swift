@@ -51,7 +51,7 @@ public final class LuaHTTPStream {
         let functionRef = script.functionRef(phase)
         guard functionRef != LUA_NOREF else { return receiver.phaseEnded(.completed) }
 
-        guard let (co, coroutineRef) = vm.acquireCoroutine() else {
+        guard let coroutine = vm.acquireCoroutine() else {
             return fail("\(script.chunkName): cannot create a coroutine")
         }
         let token = vm.nextToken()
@@ -59,16 +59,16 @@ public final class LuaHTTPStream {
         let run: PhaseRun
         if let spare = spareRun {
             spareRun = nil
-            spare.reset(token: token, phase: phase, script: script, co: co, coroutineRef: coroutineRef, budget: budget,
+            spare.reset(token: token, phase: phase, script: script, coroutine: coroutine, budget: budget,
                         receiver: receiver)
             run = spare
         } else {
-            run = PhaseRun(token: token, phase: phase, script: script, co: co, coroutineRef: coroutineRef,
-                           budget: budget, receiver: receiver)
+            run = PhaseRun(token: token, phase: phase, script: script, coroutine: coroutine, budget: budget,
+                           receiver: receiver)
         }
         active = run
-        lua_rawgeti(co, luxy_registry_index(), lua_Integer(functionRef))
-        vm.pushObject(co, .handle, token: run.token)
+        lua_rawgeti(run.co, luxy_registry_index(), lua_Integer(functionRef))
+        vm.pushObject(run.co, .handle, token: run.token)
         resume(run, arguments: 1)
     }
 
@@ -106,6 +106,11 @@ public final class LuaHTTPStream {
         switch status {
         case LUA_OK:
             end(run, .completed)
+        case Int32(LUXY_RESUME_SLICE_ENDED):
+            // The loop's other connections go first; the budget carries on in run.budget.
+            run.wait = .nextSlice
+            let token = run.token
+            host.continueLater { [weak self] in self?.continueSlice(token: token) }
         case LUA_YIELD:
             lua_settop(run.co, -results - 1)
             if run.responded {
@@ -118,6 +123,18 @@ public final class LuaHTTPStream {
         }
     }
 
+    /// The next slice of a phase that gave the loop back; nothing if the run ended meanwhile
+    /// (the request went away).
+    private func continueSlice(token: UInt64) {
+        guard let run = active, run.token == token, run.wait == .nextSlice else { return }
+        run.wait = .none
+        guard !vm.isClosed, lua_status(run.co) == LUA_YIELD else {
+            return end(run, .failed(LuaScriptError(message: "\(run.script.chunkName): the script can no longer be resumed",
+                                                   chunkName: run.script.chunkName)))
+        }
+        resume(run, arguments: 0)
+    }
+
     private func end(_ run: PhaseRun, _ outcome: LuaPhaseOutcome) {
         guard active === run else { return }
         active = nil
@@ -125,14 +142,14 @@ public final class LuaHTTPStream {
         run.reported()
         switch outcome {
         case .completed:
-            vm.releaseCoroutine(run.co, ref: run.coroutineRef, reusable: true)
+            vm.releaseCoroutine(run.coroutine, reusable: true)
             spareRun = run
         case .responded:
-            vm.releaseCoroutine(run.co, ref: run.coroutineRef, reusable: false)
+            vm.releaseCoroutine(run.coroutine, reusable: false)
             spareRun = run
         case .failed:
             // Host calls of a failed run may still be on the stack: it is not reused.
-            vm.releaseCoroutine(run.co, ref: run.coroutineRef, reusable: false)
+            vm.releaseCoroutine(run.coroutine, reusable: false)
         }
         receiver?.phaseEnded(outcome)
     }
@@ -153,7 +170,7 @@ public final class LuaHTTPStream {
 
     /// The host's completion for a `begin`: resumes the coroutine unless it completed inline.
     func deliver(_ pending: PhaseRun.Pending, token: UInt64) {
-        guard let run = active, run.token == token, run.wait != .none, run.pending == nil else { return }
+        guard let run = active, run.token == token, run.wait.isHostOperation, run.pending == nil else { return }
         run.pending = pending
         if run.insideStart { return }
         guard !vm.isClosed, lua_status(run.co) == LUA_YIELD else {
@@ -203,7 +220,14 @@ private final class ClosurePhaseReceiver: LuaPhaseReceiver {
 
 /// The state of one phase run of a stream.
 final class PhaseRun {
-    enum Wait { case none, body, httpCall }
+    /// What a run that is not running waits for.
+    enum Wait {
+        case none, body, httpCall
+        /// Its slice of the instruction budget ran out: the loop's next tick.
+        case nextSlice
+
+        var isHostOperation: Bool { self == .body || self == .httpCall }
+    }
     enum Pending {
         case body(Result<[UInt8]?, LuaHostError>)
         case httpCall(Result<LuaHTTPCallResponse, LuaHostError>)
@@ -212,8 +236,8 @@ final class PhaseRun {
     private(set) var token: UInt64
     private(set) var phase: LuaHTTPPhase
     private(set) var script: LuaScript
-    private(set) var co: OpaquePointer
-    private(set) var coroutineRef: Int32
+    private(set) var coroutine: LuaCoroutine
+    var co: OpaquePointer { coroutine.thread }
     var budget: Int64
     /// Strong while the run lasts, so it can report even if nothing else holds the receiver;
     /// dropped when it reported (a spare run must not keep its last receiver alive).
@@ -230,14 +254,13 @@ final class PhaseRun {
     var bodyLoaded = false
     var body: [UInt8]?
 
-    init(token: UInt64, phase: LuaHTTPPhase, script: LuaScript, co: OpaquePointer, coroutineRef: Int32, budget: Int64,
+    init(token: UInt64, phase: LuaHTTPPhase, script: LuaScript, coroutine: LuaCoroutine, budget: Int64,
          receiver: LuaPhaseReceiver)
     {
         self.token = token
         self.phase = phase
         self.script = script
-        self.co = co
-        self.coroutineRef = coroutineRef
+        self.coroutine = coroutine
         self.budget = budget
         self.receiver = receiver
     }
@@ -248,13 +271,12 @@ final class PhaseRun {
 
     /// Makes a run that ended normally the next phase's: every per-run field starts afresh,
     /// and the new token puts the objects handed out before out of scope.
-    func reset(token: UInt64, phase: LuaHTTPPhase, script: LuaScript, co: OpaquePointer, coroutineRef: Int32,
-               budget: Int64, receiver: LuaPhaseReceiver) {
+    func reset(token: UInt64, phase: LuaHTTPPhase, script: LuaScript, coroutine: LuaCoroutine, budget: Int64,
+               receiver: LuaPhaseReceiver) {
         self.token = token
         self.phase = phase
         self.script = script
-        self.co = co
-        self.coroutineRef = coroutineRef
+        self.coroutine = coroutine
         self.budget = budget
         self.receiver = receiver
         wait = .none

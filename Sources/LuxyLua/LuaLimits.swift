@@ -3,9 +3,26 @@
 public struct LuaLimits: Sendable {
     public var instructionBudget: Int
     public var memoryBytes: Int
+    /// Instructions a phase runs before it gives the event loop back for a tick; the rest of
+    /// its budget runs on later ticks. 0 runs the whole budget in one go.
+    public var instructionSlice: Int
+    /// The largest script source `loadScript` (and `load` inside a script) compiles.
+    public var maxScriptBytes: Int
+    /// Finished coroutines kept for reuse; those beyond it are left to the collector.
+    public var maxIdleCoroutines: Int
 
-    public init(instructionBudget: Int = 10_000_000, memoryBytes: Int = 64 << 20) {
+    public static let defaultInstructionSlice = 500_000
+    public static let defaultMaxScriptBytes = 1 << 20
+    public static let defaultMaxIdleCoroutines = 64
+
+    public init(instructionBudget: Int = 10_000_000, memoryBytes: Int = 64 << 20,
+                instructionSlice: Int = LuaLimits.defaultInstructionSlice,
+                maxScriptBytes: Int = LuaLimits.defaultMaxScriptBytes,
+                maxIdleCoroutines: Int = LuaLimits.defaultMaxIdleCoroutines) {
         self.instructionBudget = instructionBudget
         self.memoryBytes = memoryBytes
+        self.instructionSlice = instructionSlice
+        self.maxScriptBytes = maxScriptBytes
+        self.maxIdleCoroutines = maxIdleCoroutines
     }
 }

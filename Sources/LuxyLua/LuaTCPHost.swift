@@ -21,6 +21,10 @@ public protocol LuaTCPHost: AnyObject {
                   asynchronous: Bool,
                   completion: @escaping (Result<LuaHTTPCallResponse, LuaHostError>) -> Void)
 
+    /// Runs `work` on the connection's event loop on a later tick (see
+    /// `LuaHTTPHost.continueLater`).
+    func continueLater(_ work: @escaping () -> Void)
+
     /// `script` is the chunk name of the plugin logging, so lines name their file.
     func log(_ level: LuaLogLevel, _ message: String, script: String)
 }

@@ -41,13 +41,14 @@ public final class LuaTCPStream {
         guard !vm.isClosed else { return fail("\(script.chunkName): the Lua VM is closed") }
         guard script.vm === vm else { return fail("\(script.chunkName): the script belongs to another Lua VM") }
         guard let functionRef = script.tcpFunctionRefs[event] else { return completion(.proceed) }
-        guard let (co, coroutineRef) = vm.acquireCoroutine() else {
+        guard let coroutine = vm.acquireCoroutine() else {
             return fail("\(script.chunkName): cannot create a coroutine")
         }
 
-        let run = TCPRun(event: event, script: script, co: co, coroutineRef: coroutineRef,
+        let run = TCPRun(event: event, script: script, coroutine: coroutine,
                          budget: Int64(vm.limits.instructionBudget), completion: completion)
         active.append(run)
+        let co = run.co
         lua_rawgeti(co, luxy_registry_index(), lua_Integer(functionRef))
         vm.pushObject(co, .tcpConnection, token: token)
         var arguments: Int32 = 1
@@ -87,9 +88,13 @@ public final class LuaTCPStream {
         switch status {
         case LUA_OK:
             end(run, outcome(of: run, results: results))
+        case Int32(LUXY_RESUME_SLICE_ENDED):
+            // The loop's other connections go first; the budget carries on in run.budget.
+            run.wait = .nextSlice
+            host.continueLater { [self] in continueSlice(run) }
         case LUA_YIELD:
             lua_settop(run.co, -results - 1)
-            if !run.waiting { end(run, .failed(LuaVM.unexpectedYield(run.script.chunkName))) }
+            if run.wait != .httpCall { end(run, .failed(LuaVM.unexpectedYield(run.script.chunkName))) }
         default:
             end(run, .failed(vm.scriptError(in: run.co, chunkName: run.script.chunkName)))
         }
@@ -119,14 +124,26 @@ public final class LuaTCPStream {
         }
     }
 
+    /// The next slice of a phase that gave the loop back. Strong, as a wait for the host is:
+    /// the run is resumed and its coroutine released even when the connection is gone.
+    private func continueSlice(_ run: TCPRun) {
+        guard active.contains(where: { $0 === run }), run.wait == .nextSlice else { return }
+        run.wait = .none
+        guard !vm.isClosed, lua_status(run.co) == LUA_YIELD else {
+            return end(run, .failed(LuaScriptError(message: "\(run.script.chunkName): the script can no longer be resumed",
+                                                   chunkName: run.script.chunkName)))
+        }
+        resume(run, arguments: 0)
+    }
+
     private func end(_ run: TCPRun, _ outcome: LuaTCPOutcome) {
         guard let index = active.firstIndex(where: { $0 === run }) else { return }
         active.remove(at: index)
         // The outcome was read off the coroutine's stack already; a finished one is reused.
         if case .failed = outcome {
-            vm.releaseCoroutine(run.co, ref: run.coroutineRef, reusable: false)
+            vm.releaseCoroutine(run.coroutine, reusable: false)
         } else {
-            vm.releaseCoroutine(run.co, ref: run.coroutineRef, reusable: true)
+            vm.releaseCoroutine(run.coroutine, reusable: true)
         }
         if finishing, active.isEmpty { finished = true }
         run.completion(outcome)
@@ -137,7 +154,7 @@ public final class LuaTCPStream {
     func begin(_ run: TCPRun, _ start: (_ deliver: @escaping (Result<LuaHTTPCallResponse, LuaHostError>) -> Void) -> Void)
         -> Result<LuaHTTPCallResponse, LuaHostError>?
     {
-        run.waiting = true
+        run.wait = .httpCall
         run.pending = nil
         run.insideStart = true
         // Strong: the stream must outlive the wait so the coroutine is resumed and released
@@ -145,13 +162,13 @@ public final class LuaTCPStream {
         start { [self] result in deliver(result, to: run) }
         run.insideStart = false
         guard let pending = run.pending else { return nil }
-        run.waiting = false
+        run.wait = .none
         run.pending = nil
         return pending
     }
 
     private func deliver(_ result: Result<LuaHTTPCallResponse, LuaHostError>, to run: TCPRun) {
-        guard active.contains(where: { $0 === run }), run.waiting, run.pending == nil else { return }
+        guard active.contains(where: { $0 === run }), run.wait == .httpCall, run.pending == nil else { return }
         run.pending = result
         if run.insideStart { return }
         guard !vm.isClosed, lua_status(run.co) == LUA_YIELD else {
@@ -165,7 +182,7 @@ public final class LuaTCPStream {
     /// coroutine itself, which then fails).
     func takePending(_ run: TCPRun) -> Result<LuaHTTPCallResponse, LuaHostError>? {
         guard let pending = run.pending else { return nil }
-        run.waiting = false
+        run.wait = .none
         run.pending = nil
         return pending
     }
@@ -176,24 +193,30 @@ extension LuaTCPStream: Sendable {}
 
 /// One phase run of a tcp stream.
 final class TCPRun {
+    /// What a run that is not running waits for.
+    enum Wait {
+        case none, httpCall
+        /// Its slice of the instruction budget ran out: the loop's next tick.
+        case nextSlice
+    }
+
     let event: LuaTCPEvent
     let script: LuaScript
-    let co: OpaquePointer
-    let coroutineRef: Int32
+    let coroutine: LuaCoroutine
+    var co: OpaquePointer { coroutine.thread }
     var budget: Int64
     let completion: (LuaTCPOutcome) -> Void
-    var waiting = false
+    var wait = Wait.none
     var pending: Result<LuaHTTPCallResponse, LuaHostError>?
     var insideStart = false
     var closeRequested = false
     var returnDuplicateHeaders = false
 
-    init(event: LuaTCPEvent, script: LuaScript, co: OpaquePointer, coroutineRef: Int32, budget: Int64,
+    init(event: LuaTCPEvent, script: LuaScript, coroutine: LuaCoroutine, budget: Int64,
          completion: @escaping (LuaTCPOutcome) -> Void) {
         self.event = event
         self.script = script
-        self.co = co
-        self.coroutineRef = coroutineRef
+        self.coroutine = coroutine
         self.budget = budget
         self.completion = completion
     }

@@ -1,26 +1,35 @@
 import CLua
 import CLuaShims
 
+/// A Lua thread a phase runs in, and the registry reference that keeps it alive.
+struct LuaCoroutine {
+    let thread: OpaquePointer
+    let ref: Int32
+}
+
 /// Coroutines are reused: a phase run per stage per request would otherwise allocate a Lua
-/// thread (and its stack) each time and leave the collector to sweep them.
+/// thread (and its stack) each time and leave the collector to sweep them. Only
+/// `limits.maxIdleCoroutines` are kept: after a burst of requests that each held one (all
+/// waiting on a slow `httpCall`, say), the rest are let go and collected, so the VM does not
+/// keep its peak.
 extension LuaVM {
-    /// A coroutine to run a phase in, and its registry reference (which keeps it alive).
-    func acquireCoroutine() -> (co: OpaquePointer, ref: Int32)? {
+    /// A coroutine to run a phase in.
+    func acquireCoroutine() -> LuaCoroutine? {
         if let reusable = idleCoroutines.popLast() { return reusable }
         guard let co = lua_newthread(L) else { return nil }
-        return (co, ref())
+        return LuaCoroutine(thread: co, ref: ref())
     }
 
     /// Takes back a coroutine whose function returned. One that failed or still waits is
     /// dropped instead: its stack holds whatever it was doing.
-    func releaseCoroutine(_ co: OpaquePointer, ref: Int32, reusable: Bool) {
+    func releaseCoroutine(_ coroutine: LuaCoroutine, reusable: Bool) {
         guard !isClosed else { return }
-        if reusable, idleCoroutines.count < Self.maxIdleCoroutines, lua_status(co) == LUA_OK, lua_resetthread(co) == LUA_OK {
-            idleCoroutines.append((co, ref))
+        let co = coroutine.thread
+        if reusable, idleCoroutines.count < limits.maxIdleCoroutines, lua_status(co) == LUA_OK,
+           lua_resetthread(co) == LUA_OK {
+            idleCoroutines.append(coroutine)
         } else {
-            unref(ref)
+            unref(coroutine.ref)
         }
     }
-
-    static let maxIdleCoroutines = 256
 }

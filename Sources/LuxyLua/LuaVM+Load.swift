@@ -5,7 +5,8 @@ import LuxyConfig
 extension LuaVM {
     /// Compiles `source` (text only) as "@chunkName" in an environment of its own whose
     /// missing globals fall back to the sandbox, sets the global `config`, and runs the
-    /// top-level code under the instruction budget.
+    /// top-level code under the instruction budget. A source over `limits.maxScriptBytes`
+    /// is refused before it is compiled.
     public func loadScript(name: String, chunkName: String, source: String, config: ConfigValue)
         throws(LuaScriptError) -> LuaScript
     {
@@ -14,17 +15,14 @@ extension LuaVM {
         let base = s.top
         defer { s.setTop(base) }
 
-        try compile(chunkName: chunkName, source: source)
-        let chunk = s.top
-        luxy_push_environment(L, globalsMetaRef)
-        let env = s.top
+        // Swift builds the config table with the cap lifted (so no allocation can fail with
+        // a longjmp through it); its size is bounded by the YAML it came from.
         pushConfig(config)
-        lua_pushvalue(L, -1)
-        lua_setfield(L, env, "config")
+        try compile(chunkName: chunkName, source: source)
+        let chunk = s.top - 1
+        let env = s.top
+        lua_getfield(L, env, "config")
         let configRef = ref()
-        lua_pushvalue(L, env)
-        // The chunk's only upvalue is _ENV.
-        _ = lua_setupvalue(L, chunk, 1)
 
         lua_pushvalue(L, chunk)
         budget = Int64(limits.instructionBudget)
@@ -48,11 +46,13 @@ extension LuaVM {
                          requestFunctionRef: request, responseFunctionRef: response, tcpFunctionRefs: tcp)
     }
 
-    /// Compiles only, in a throwaway VM: `luxy check` and reload validation.
-    public static func check(chunkName: String, source: String) -> LuaScriptError? {
+    /// Compiles only, in a throwaway VM with `limits`: `luxy check` and reload validation.
+    public static func check(chunkName: String, source: String, limits: LuaLimits = LuaLimits()) -> LuaScriptError? {
         do {
-            let vm = try LuaVM(limits: LuaLimits())
+            let vm = try LuaVM(limits: limits)
             defer { vm.close() }
+            let s = LuaStack(vm.L)
+            s.pushNil()
             try vm.compile(chunkName: chunkName, source: source)
             return nil
         } catch {
@@ -60,15 +60,30 @@ extension LuaVM {
         }
     }
 
-    /// Pushes the compiled chunk.
+    /// Replaces the config value on top of the stack with the compiled chunk and its fresh
+    /// environment (whose `config` is that value). All of it runs protected with the memory
+    /// cap on (luxy_load_script): a script too large for the VM is an error, not an abort.
     func compile(chunkName: String, source: String) throws(LuaScriptError) {
         var source = source
+        let size = source.utf8.count
+        guard size <= limits.maxScriptBytes else {
+            LuaStack(L).pop()
+            throw LuaScriptError(
+                message: "\(chunkName): the script is \(size) bytes, over the limit of \(limits.maxScriptBytes) "
+                    + "(limits.lua_max_script_bytes)",
+                chunkName: chunkName)
+        }
         let status: Int32 = source.withUTF8 { buf in
             let base = buf.baseAddress.map { UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self) }
-            return luxy_loadbuffer(L, base, buf.count, "@" + chunkName, "t")
+            return luxy_load_script(L, base, buf.count, "@" + chunkName, globalsMetaRef)
         }
         if status != LUA_OK {
-            throw scriptError(chunkName: chunkName, tracebackInRegistry: false)
+            var error = scriptError(chunkName: chunkName, tracebackInRegistry: false)
+            if status == LUA_ERRMEM || error.message == "not enough memory" {
+                error.message = "\(chunkName): not enough memory to load the script "
+                    + "(limits.lua_memory_bytes is \(limits.memoryBytes), \(memoryInUse) in use)"
+            }
+            throw error
         }
     }
 

@@ -42,6 +42,8 @@ public final class LuaVM {
         self.cvm = cvm
         self.L = L
         luxy_vm_set_owner(cvm, Unmanaged.passUnretained(self).toOpaque())
+        luxy_vm_set_slice(cvm, Int64(max(0, limits.instructionSlice)))
+        luxy_vm_set_max_chunk_bytes(cvm, max(0, limits.maxScriptBytes))
         if luxy_open_sandbox(L) != LUA_OK {
             let message = LuaStack(L).string(-1) ?? "cannot open the Lua libraries"
             close()
@@ -69,10 +71,11 @@ public final class LuaVM {
         return Int(luxy_vm_memory_in_use(cvm))
     }
 
-    /// A token names one phase run; objects made during the run carry it.
-    /// Finished coroutines ready for the next phase run (`LuaVM+Coroutines`).
-    var idleCoroutines: [(co: OpaquePointer, ref: Int32)] = []
+    /// Finished coroutines ready for the next phase run (`LuaVM+Coroutines`), at most
+    /// `limits.maxIdleCoroutines`.
+    var idleCoroutines: [LuaCoroutine] = []
 
+    /// A token names one phase run; objects made during the run carry it.
     func nextToken() -> UInt64 {
         lastToken &+= 1
         return lastToken

@@ -104,6 +104,10 @@ final class ExchangeLuaHost: LuaHTTPHost {
                                          body: ByteBuffer(bytes: body))
     }
 
+    func continueLater(_ work: @escaping () -> Void) {
+        exchange.eventLoop.assumeIsolated().execute(work)
+    }
+
     func log(_ level: LuaLogLevel, _ message: String) {
         (currentLogger ?? Logger(label: "luxy.lua")).log(level: level.loggerLevel, "\(message)")
     }

@@ -1,6 +1,7 @@
 import Logging
 import LuxyCore
 import LuxyLua
+import NIOCore
 
 /// `LuaTCPHost` over the core's `TCPConnection`: where Lua's `conn` meets the sockets.
 final class TCPConnectionLuaHost: LuaTCPHost {
@@ -25,6 +26,10 @@ final class TCPConnectionLuaHost: LuaTCPHost {
                                asynchronous: asynchronous, completion: completion) { [connection] head, body, timeout, done in
             connection.httpCall(cluster: cluster, head: head, body: body, timeout: timeout, completion: done)
         }
+    }
+
+    func continueLater(_ work: @escaping () -> Void) {
+        connection.eventLoop.assumeIsolated().execute(work)
     }
 
     func log(_ level: LuaLogLevel, _ message: String, script: String) {

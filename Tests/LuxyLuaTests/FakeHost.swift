@@ -128,6 +128,22 @@ final class FakeHost: LuaHTTPHost {
     func respond(headers: [(String, String)], body: [UInt8]) { responded = (headers, body) }
 
     func log(_ level: LuaLogLevel, _ message: String) { logs.append((level, message)) }
+
+    /// Phases whose slice ran out, waiting for the "next loop tick" the test runs.
+    var pendingTicks: [() -> Void] = []
+
+    func continueLater(_ work: @escaping () -> Void) { pendingTicks.append(work) }
+
+    /// Runs the queued ticks, and those they queue, as a loop would; returns how many ran.
+    @discardableResult
+    func runTicks(limit: Int = 100_000) -> Int {
+        var ran = 0
+        while !pendingTicks.isEmpty, ran < limit {
+            pendingTicks.removeFirst()()
+            ran += 1
+        }
+        return ran
+    }
 }
 
 /// Shared helpers for the Lua tests.
@@ -158,6 +174,7 @@ class LuaTestCase: XCTestCase {
         let stream = stream ?? LuaHTTPStream(vm: vm, host: host)
         var outcome: LuaPhaseOutcome?
         stream.run(script, phase: phase) { outcome = $0 }
+        host.runTicks()
         return outcome
     }
 

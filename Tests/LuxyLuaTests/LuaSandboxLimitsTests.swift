@@ -5,7 +5,8 @@ import XCTest
 @testable import LuxyLua
 
 /// What the count hook cannot interrupt: C code called from Lua. Pattern matching runs under
-/// a step budget, and finalizers (which Lua runs with hooks off) are refused.
+/// a step budget, and finalizers (which Lua runs with hooks off) and to-be-closed handlers
+/// are refused.
 final class LuaSandboxLimitsTests: LuaTestCase {
     /// Backtracks for about 30^8 steps in stock Lua: the loop would never come back.
     static let catastrophic = "string.rep('a', 30), '(.-)(.-)(.-)(.-)(.-)(.-)(.-)(.-)b'"
@@ -211,26 +212,53 @@ final class LuaSandboxLimitsTests: LuaTestCase {
         XCTAssertEqual(closed.wait(timeout: .now() + 10), .success, "closing the VM ran a finalizer that loops")
     }
 
-    func testCloseMetamethodsStayUnderTheInstructionBudget() throws {
-        // __close runs as ordinary Lua code with the count hook on, so it needs no refusal.
+    func testCloseMetamethodsAreRefused() throws {
+        try check("""
+            local ok, err = pcall(setmetatable, {}, {__close = function() end})
+            assert(not ok and err:find('__close metamethods are not allowed', 1, true), err)
+            ok, err = pcall(setmetatable, {}, {__close = false})
+            assert(not ok and err:find('__close metamethods are not allowed', 1, true), err)
+            -- A to-be-closed variable needs a value with __close (or nil/false): nothing else.
+            ok, err = pcall(load('local x <close> = {}'))
+            assert(not ok and err:find('non-closable value', 1, true), err)
+            ok, err = pcall(load('local x <close> = nil local y <close> = false'))
+            assert(ok, err)
+            -- Host objects and strings have no __close either.
+            ok, err = pcall(load('local x <close> = ...'), h)
+            assert(not ok and err:find('non-closable value', 1, true), err)
+            """)
+    }
+
+    func testCloseAddedToAMetatableLaterStaysUnderTheInstructionBudget() throws {
+        // Lua looks __close up when `local x <close>` runs, so one added to the metatable
+        // after setmetatable is still called: as Lua code, with the count hook on.
         vm = try LuaVM(limits: LuaLimits(instructionBudget: 200_000, memoryBytes: 16 << 20))
         let onReturn = try load("""
             function on_request(h)
-              local x <close> = setmetatable({}, {__close = function() while true do end end})
+              local mt = {}
+              local t = setmetatable({}, mt)
+              mt.__close = function() while true do end end
+              local x <close> = t
             end
             """)
         XCTAssertTrue(try XCTUnwrap(failure(run(onReturn))).message.contains("instruction budget exceeded"))
         let onError = try load("""
             function on_request(h)
-              local x <close> = setmetatable({}, {__close = function() while true do end end})
+              local mt = {}
+              local t = setmetatable({}, mt)
+              rawset(mt, '__close', function() while true do end end)
+              local x <close> = t
               error('boom')
             end
             """, name: "on-error")
         XCTAssertNotNil(failure(run(onError)))
         let onCoroutineClose = try load("""
             function on_request(h)
+              local mt = {}
+              local t = setmetatable({}, mt)
+              mt.__close = function() while true do end end
               local co = coroutine.create(function()
-                local x <close> = setmetatable({}, {__close = function() while true do end end})
+                local x <close> = t
                 coroutine.yield()
               end)
               coroutine.resume(co)

@@ -49,6 +49,12 @@ luxy_vm *luxy_vm_from_state(lua_State *L);
 void *luxy_vm_owner(lua_State *L);
 void luxy_vm_set_budget(luxy_vm *vm, int64_t instructions);
 int64_t luxy_vm_budget(luxy_vm *vm);
+/// Instructions one luxy_resume may run before the coroutine yields back to the host
+/// (luxy_resume then returns LUXY_RESUME_SLICE_ENDED); 0 runs the whole budget at once.
+void luxy_vm_set_slice(luxy_vm *vm, int64_t instructions);
+/// The most bytes of source `load` compiles in one chunk (0: no limit).
+void luxy_vm_set_max_chunk_bytes(luxy_vm *vm, size_t bytes);
+size_t luxy_vm_max_chunk_bytes(luxy_vm *vm);
 /// Switches the memory cap on or off; returns the previous setting.
 int luxy_vm_enforcement(luxy_vm *vm, int enforce);
 
@@ -59,12 +65,25 @@ int64_t *luxy_vm_budget_slot(lua_State *L);
 /// every further instruction of the thread fail as the count hook does. Does not return.
 int luxy_vm_budget_exceeded(lua_State *L);
 
-/// lua_resume with the memory cap and the instruction budget in force.
+/// What luxy_resume returns when the coroutine used up its slice and yielded to give the
+/// event loop back: resume it again (with no arguments) to go on. Not a Lua status.
+enum { LUXY_RESUME_SLICE_ENDED = 100 };
+
+/// lua_resume with the memory cap and the instruction budget in force. The coroutine yields
+/// by itself when its slice runs out, at a point where it can (LUXY_RESUME_SLICE_ENDED),
+/// told apart from the yields of host calls and scripts (LUA_YIELD).
 int luxy_resume(lua_State *co, lua_State *from, int nargs, int *nresults);
 /// lua_pcall with the memory cap and instruction budget in force; a traceback of the
 /// failure is left in the registry (read it with luxy_push_last_traceback).
 int luxy_pcall(lua_State *L, int nargs, int nresults);
 void luxy_push_last_traceback(lua_State *L);
+
+/// Compiles `len` bytes of text at `source` as `chunkname` and gives it a fresh script
+/// environment (see luxy_push_environment) whose `config` is the value on top of the stack.
+/// Replaces that value with the chunk, then the environment. Everything runs in a protected
+/// call with the memory cap on, so a script too large to compile is an error, never a panic:
+/// returns a Lua status, the error message on top of the stack instead when not LUA_OK.
+int luxy_load_script(lua_State *L, const char *source, size_t len, const char *chunkname, int globals_meta_ref);
 
 // MARK: - Sandbox
 
@@ -74,6 +93,10 @@ int luxy_open_sandbox(lua_State *L);
 /// Replaces find, match, gmatch and gsub in the library table at `library` with copies of
 /// Lua's that run under a step budget (luxy_pattern.c).
 void luxy_install_pattern_functions(lua_State *L, int library);
+/// Replaces table.insert, remove, move and concat in the table library at `table_library`
+/// and string.rep in the one at `string_library` with copies of Lua's that charge their
+/// loops to the instruction budget (luxy_library.c).
+void luxy_install_library_functions(lua_State *L, int table_library, int string_library);
 /// Pushes a fresh script environment: globals fall back to the sandbox, `_G` is the
 /// environment itself and `load` defaults to it. `globals_meta_ref` is a registry ref to
 /// the shared metatable `{__index = globals}`.
