@@ -65,7 +65,8 @@ struct ConfigurationWalker {
             "max_header_bytes", "max_header_count", "max_request_line_bytes", "headers_with_underscores_action",
             "max_buffered_body_bytes", "drain_timeout", "idle_timeout",
             "request_header_timeout", "request_body_timeout", "send_timeout", "stream_idle_timeout",
-            "lua_instruction_budget", "lua_memory_bytes",
+            "lua_instruction_budget", "lua_memory_bytes", "lua_instruction_slice", "lua_max_script_bytes",
+            "lua_max_idle_coroutines",
         ]) else { return limits }
         if let value = reader.positiveInt(fields, "max_header_bytes") { limits.maxHeaderBytes = value }
         if let value = reader.positiveInt(fields, "max_header_count") { limits.maxHeaderCount = value }
@@ -90,6 +91,9 @@ struct ConfigurationWalker {
         }
         if let value = reader.positiveInt(fields, "lua_instruction_budget") { limits.luaInstructionBudget = value }
         if let value = reader.positiveInt(fields, "lua_memory_bytes") { limits.luaMemoryBytes = value }
+        if let value = reader.positiveInt(fields, "lua_instruction_slice") { limits.luaInstructionSlice = value }
+        if let value = reader.positiveInt(fields, "lua_max_script_bytes") { limits.luaMaxScriptBytes = value }
+        if let value = reader.positiveInt(fields, "lua_max_idle_coroutines") { limits.luaMaxIdleCoroutines = value }
         return limits
     }
 }

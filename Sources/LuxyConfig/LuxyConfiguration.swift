@@ -99,6 +99,15 @@ public struct LimitsConfiguration: Sendable, Equatable {
     public var luaInstructionBudget: Int = 10_000_000
     /// Lua: bytes one VM may allocate.
     public var luaMemoryBytes: Int = 64 * 1024 * 1024
+    /// Lua: instructions a phase runs before it gives the event loop back for a tick (the
+    /// rest of its budget runs on later ticks), so a phase over budget stalls the loop for
+    /// one slice at a time.
+    public var luaInstructionSlice: Int = 500_000
+    /// Lua: the largest script file (and chunk given to `load`) compiled; a larger one is
+    /// refused at load and on reload.
+    public var luaMaxScriptBytes: Int = 1024 * 1024
+    /// Lua: finished coroutines each VM keeps for reuse; the rest are collected.
+    public var luaMaxIdleCoroutines: Int = 64
     public init() {}
 }
 

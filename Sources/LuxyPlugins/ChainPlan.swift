@@ -97,6 +97,15 @@ public struct ChainPlan: Sendable, Equatable {
         for (origin, directory) in candidates {
             let path = (directory as NSString).appendingPathComponent(file)
             guard FileManager.default.fileExists(atPath: path) else { continue }
+            // Checked before reading, so a 50 MB file is refused without being loaded (through
+            // symlinks, as a Kubernetes ConfigMap volume has them).
+            let limit = configuration.limits.luaMaxScriptBytes
+            let target = URL(fileURLWithPath: path).resolvingSymlinksInPath().path
+            if let size = (try? FileManager.default.attributesOfItem(atPath: target))?[.size] as? Int, size > limit {
+                throw ConfigurationError(
+                    "stage '\(stage.name)': \(path) is \(size) bytes, over limits.lua_max_script_bytes (\(limit))",
+                    at: stage.location)
+            }
             guard let data = FileManager.default.contents(atPath: path) else {
                 throw ConfigurationError("stage '\(stage.name)': cannot read \(path)", at: stage.location)
             }

@@ -30,8 +30,7 @@ public struct ConfigurationSnapshot: Sendable {
     private static func compileScripts(_ plan: ChainPlan, limits: LimitsConfiguration) throws(ConfigurationError) {
         let vm: LuaVM
         do {
-            vm = try LuaVM(limits: LuaLimits(instructionBudget: limits.luaInstructionBudget,
-                                             memoryBytes: limits.luaMemoryBytes))
+            vm = try LuaVM(limits: LuaLimits(limits))
         } catch {
             throw ConfigurationError("cannot start a Lua VM: \(error.message)")
         }

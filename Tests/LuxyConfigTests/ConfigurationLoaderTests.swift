@@ -242,6 +242,30 @@ final class ConfigurationLoaderTests: XCTestCase {
         XCTAssertEqual(LimitsConfiguration().headersWithUnderscores, .drop)
     }
 
+    func testLuaLimits() throws {
+        XCTAssertEqual(LimitsConfiguration().luaInstructionSlice, 500_000)
+        XCTAssertEqual(LimitsConfiguration().luaMaxScriptBytes, 1_048_576)
+        XCTAssertEqual(LimitsConfiguration().luaMaxIdleCoroutines, 64)
+        let yaml = """
+        limits:
+          lua_instruction_slice: 250
+          lua_max_script_bytes: 65536
+          lua_max_idle_coroutines: 8
+        """
+        let limits = try ConfigurationLoader.parse(yaml: yaml, file: Self.file).limits
+        XCTAssertEqual(limits.luaInstructionSlice, 250)
+        XCTAssertEqual(limits.luaMaxScriptBytes, 65536)
+        XCTAssertEqual(limits.luaMaxIdleCoroutines, 8)
+        let bad = "limits:\n  lua_instruction_slice: 0\n  lua_max_script_bytes: -1\n  lua_max_idle_coroutines: many\n"
+        XCTAssertThrowsError(try ConfigurationLoader.parse(yaml: bad, file: Self.file)) { error in
+            XCTAssertEqual("\(error)", """
+            /etc/luxy/luxy.yaml:2:26: 'lua_instruction_slice' must be a positive integer
+            /etc/luxy/luxy.yaml:3:25: 'lua_max_script_bytes' must be a positive integer
+            /etc/luxy/luxy.yaml:4:28: 'lua_max_idle_coroutines' must be a positive integer
+            """)
+        }
+    }
+
     func testEmptyFileIsAnIdleConfiguration() throws {
         let config = try ConfigurationLoader.parse(yaml: "# nothing yet\n", file: Self.file)
         XCTAssertEqual(config.listeners, [])

@@ -1,0 +1,11 @@
+import LuxyConfig
+import LuxyLua
+
+extension LuaLimits {
+    /// The `lua_*` keys of `limits:` in YAML.
+    init(_ limits: LimitsConfiguration) {
+        self.init(instructionBudget: limits.luaInstructionBudget, memoryBytes: limits.luaMemoryBytes,
+                  instructionSlice: limits.luaInstructionSlice, maxScriptBytes: limits.luaMaxScriptBytes,
+                  maxIdleCoroutines: limits.luaMaxIdleCoroutines)
+    }
+}
