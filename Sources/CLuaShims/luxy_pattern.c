@@ -575,6 +575,12 @@ static int str_find_aux (lua_State *L, int find) {
   /* explicit request or no special characters? */
   if (find && (lua_toboolean(L, 4) || nospecials(p, lp))) {
     /* do a plain search */
+    /* Luxy: the scan is charged to the phase as a linear scan, one step per
+       LUXY_PATTERN_BYTES_PER_STEP bytes, before it runs */
+    int64_t *phase_budget = luxy_vm_budget_slot(L);
+    *phase_budget -= (int64_t)((ls - init) / LUXY_PATTERN_BYTES_PER_STEP) + 1;
+    if (l_unlikely(*phase_budget <= 0))
+      luxy_vm_budget_exceeded(L);
     const char *s2 = lmemfind(s + init, ls - init, p, lp);
     if (s2) {
       lua_pushinteger(L, (s2 - s) + 1);
@@ -610,12 +616,16 @@ static int str_find_aux (lua_State *L, int find) {
 
 
 static int str_find (lua_State *L) {
-  return str_find_aux(L, 1);
+  int n = str_find_aux(L, 1);
+  luxy_vm_charged(L);  /* Luxy: end the slice soon if this call used it up */
+  return n;
 }
 
 
 static int str_match (lua_State *L) {
-  return str_find_aux(L, 0);
+  int n = str_find_aux(L, 0);
+  luxy_vm_charged(L);  /* Luxy: end the slice soon if this call used it up */
+  return n;
 }
 
 
@@ -642,9 +652,11 @@ static int gmatch_aux (lua_State *L) {
     reprepstate(&gm->ms);
     if ((e = match(&gm->ms, src, gm->p)) != NULL && e != gm->lastmatch) {
       gm->src = gm->lastmatch = e;
+      luxy_vm_charged(L);  /* Luxy: end the slice soon if this call used it up */
       return push_captures(&gm->ms, src, e);
     }
   }
+  luxy_vm_charged(L);  /* Luxy: end the slice soon if this call used it up */
   return 0;  /* not found */
 }
 
@@ -776,6 +788,7 @@ static int str_gsub (lua_State *L) {
     luaL_addlstring(&b, src, ms.src_end-src);
     luaL_pushresult(&b);  /* create and return new string */
   }
+  luxy_vm_charged(L);  /* Luxy: end the slice soon if this call used it up */
   lua_pushinteger(L, n);  /* number of substitutions */
   return 2;
 }

@@ -16,8 +16,10 @@ struct luxy_vm {
     int64_t budget;
     /// Instructions one resume may run before the phase gives the loop back (0: no slices).
     int64_t slice;
-    /// What is left of the running resume's slice.
-    int64_t slice_left;
+    /// The budget at which the running resume's slice ends. Kept as a level of the budget,
+    /// not a count of its own, so that whatever charges the budget (the count hook, pattern
+    /// steps, library loops, allocations) uses up the slice too.
+    int64_t slice_floor;
     /// The coroutine luxy_resume runs: the only thread a slice may end in, since a yield
     /// from a coroutine the script made itself would land in the script's own resume.
     lua_State *phase;
@@ -32,24 +34,29 @@ struct luxy_vm {
 /// Bytes an allocation made while Lua code runs may take per instruction charged: copying
 /// and filling memory (string.rep, `..`, table.concat, gsub's result) is work the
 /// instruction count does not see, one instruction can copy megabytes.
-#define LUXY_BYTES_PER_INSTRUCTION 64
-/// An allocation this large makes the hook run at the phase's next instruction, so a slice
-/// that ran out while copying ends there rather than up to LUXY_HOOK_STEP instructions on.
-#define LUXY_LARGE_ALLOCATION (64 * 1024)
+#define LUXY_BYTES_PER_INSTRUCTION 8
 #define LUXY_TRACEBACK_KEY "luxy.traceback"
 
 static void luxy_count_hook(lua_State *L, lua_Debug *ar);
 
+// A charge made in C (an allocation, pattern steps, a library loop) may use up the slice
+// between two runs of the count hook, which are up to LUXY_HOOK_STEP instructions apart,
+// and an instruction can be a C call that does megabytes of work: then the hook is made to
+// run at the phase's next instruction, where the slice ends.
+static void luxy_settle(luxy_vm *vm) {
+    if (vm->phase != NULL && vm->slice > 0 && vm->budget <= vm->slice_floor) {
+        // Only sets fields of the thread; safe from inside any Lua call or allocation.
+        lua_sethook(vm->phase, luxy_count_hook, LUA_MASKCOUNT, 1);
+    }
+}
+
+void luxy_vm_charged(lua_State *L) { luxy_settle(luxy_vm_from_state(L)); }
+
 // The allocator cannot raise (it runs inside C functions): it only charges; the count hook
 // raises or ends the slice when it next runs.
 static void luxy_charge_allocation(luxy_vm *vm, size_t grown) {
-    int64_t cost = (int64_t)(grown / LUXY_BYTES_PER_INSTRUCTION);
-    vm->budget -= cost;
-    vm->slice_left -= cost;
-    if (grown >= LUXY_LARGE_ALLOCATION && vm->phase != NULL) {
-        // Only sets fields of the thread; safe from inside any Lua call.
-        lua_sethook(vm->phase, luxy_count_hook, LUA_MASKCOUNT, 1);
-    }
+    vm->budget -= (int64_t)(grown / LUXY_BYTES_PER_INSTRUCTION);
+    luxy_settle(vm);
 }
 
 static void *luxy_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
@@ -102,11 +109,10 @@ static void luxy_count_hook(lua_State *L, lua_Debug *ar) {
         luxy_raise_budget_exceeded(L, 0);
         return;
     }
-    vm->slice_left -= ran;
     luxy_arm_hook(vm, L);
     // Where the phase cannot yield (inside a C call such as table.sort's comparator, or a
     // thread the script made) it runs on, and the slice ends at its next yieldable point.
-    if (vm->slice > 0 && vm->slice_left <= 0 && L == vm->phase && lua_isyieldable(L)) {
+    if (vm->slice > 0 && vm->budget <= vm->slice_floor && L == vm->phase && lua_isyieldable(L)) {
         vm->yield_reason = LUXY_YIELD_SLICE_ENDED;
         lua_yield(L, 0);
     }
@@ -119,7 +125,7 @@ int luxy_vm_budget_exceeded(lua_State *L) { return luxy_raise_budget_exceeded(L,
 static void luxy_arm_hook(luxy_vm *vm, lua_State *L) {
     int64_t step = LUXY_HOOK_STEP;
     if (vm->budget < step) step = vm->budget;
-    if (vm->slice > 0 && L == vm->phase && vm->slice_left < step) step = vm->slice_left;
+    if (vm->slice > 0 && L == vm->phase && vm->budget - vm->slice_floor < step) step = vm->budget - vm->slice_floor;
     lua_sethook(L, luxy_count_hook, LUA_MASKCOUNT, step > 0 ? (int)step : 1);
 }
 
@@ -171,10 +177,10 @@ int luxy_resume(lua_State *co, lua_State *from, int nargs, int *nresults) {
     // resume is put back when the inner one returns.
     int saved = vm->enforce;
     lua_State *saved_phase = vm->phase;
-    int64_t saved_slice_left = vm->slice_left;
+    int64_t saved_slice_floor = vm->slice_floor;
     vm->enforce = 1;
     vm->phase = co;
-    vm->slice_left = vm->slice;
+    vm->slice_floor = vm->budget - vm->slice;
     vm->yield_reason = LUXY_YIELD_BY_SCRIPT;
     luxy_arm_hook(vm, co);
     int status = lua_resume(co, from, nargs, nresults);
@@ -182,7 +188,7 @@ int luxy_resume(lua_State *co, lua_State *from, int nargs, int *nresults) {
     vm->yield_reason = LUXY_YIELD_BY_SCRIPT;
     vm->enforce = saved;
     vm->phase = saved_phase;
-    vm->slice_left = saved_slice_left;
+    vm->slice_floor = saved_slice_floor;
     return status;
 }
 

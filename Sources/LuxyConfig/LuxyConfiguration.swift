@@ -102,7 +102,7 @@ public struct LimitsConfiguration: Sendable, Equatable {
     /// Lua: instructions a phase runs before it gives the event loop back for a tick (the
     /// rest of its budget runs on later ticks), so a phase over budget stalls the loop for
     /// one slice at a time.
-    public var luaInstructionSlice: Int = 500_000
+    public var luaInstructionSlice: Int = 250_000
     /// Lua: the largest script file (and chunk given to `load`) compiled; a larger one is
     /// refused at load and on reload.
     public var luaMaxScriptBytes: Int = 1024 * 1024

@@ -11,7 +11,7 @@ public struct LuaLimits: Sendable {
     /// Finished coroutines kept for reuse; those beyond it are left to the collector.
     public var maxIdleCoroutines: Int
 
-    public static let defaultInstructionSlice = 500_000
+    public static let defaultInstructionSlice = 250_000
     public static let defaultMaxScriptBytes = 1 << 20
     public static let defaultMaxIdleCoroutines = 64
 

@@ -75,6 +75,12 @@ public final class LuaVM {
     /// `limits.maxIdleCoroutines`.
     var idleCoroutines: [LuaCoroutine] = []
 
+    /// A full collection cycle, for tests that check memory comes back.
+    func collectGarbage() {
+        guard !isClosed else { return }
+        luxy_full_gc(L)
+    }
+
     /// A token names one phase run; objects made during the run carry it.
     func nextToken() -> UInt64 {
         lastToken &+= 1

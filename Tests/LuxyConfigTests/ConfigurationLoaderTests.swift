@@ -243,7 +243,7 @@ final class ConfigurationLoaderTests: XCTestCase {
     }
 
     func testLuaLimits() throws {
-        XCTAssertEqual(LimitsConfiguration().luaInstructionSlice, 500_000)
+        XCTAssertEqual(LimitsConfiguration().luaInstructionSlice, 250_000)
         XCTAssertEqual(LimitsConfiguration().luaMaxScriptBytes, 1_048_576)
         XCTAssertEqual(LimitsConfiguration().luaMaxIdleCoroutines, 64)
         let yaml = """

@@ -173,8 +173,10 @@ class LuaTestCase: XCTestCase {
     func run(_ script: LuaScript, _ phase: LuaHTTPPhase = .request, stream: LuaHTTPStream? = nil) -> LuaPhaseOutcome? {
         let stream = stream ?? LuaHTTPStream(vm: vm, host: host)
         var outcome: LuaPhaseOutcome?
-        stream.run(script, phase: phase) { outcome = $0 }
-        host.runTicks()
+        withExtendedLifetime(stream) {
+            stream.run(script, phase: phase) { outcome = $0 }
+            host.runTicks()
+        }
         return outcome
     }
 

@@ -51,8 +51,9 @@ final class LuaLibraryBoundsTests: LuaTestCase {
     }
 
     func testCopyingCountsAgainstTheBudget() throws {
-        // Each `..` copies a MiB: a few instructions, but a thousand MiB copied is work the
-        // budget sees (a MiB costs 16,384 instructions), so the loop ends long before that.
+        // Each `..` copies 2 MiB: a few instructions, but 2,000 MiB copied is work the
+        // budget sees (a MiB allocated costs 131,072 instructions), so the loop ends long
+        // before that.
         vm = try LuaVM(limits: LuaLimits(instructionBudget: 2_000_000, memoryBytes: 32 << 20))
         let copier = try load("""
             function on_request(h)

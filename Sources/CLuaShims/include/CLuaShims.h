@@ -61,6 +61,9 @@ int luxy_vm_enforcement(luxy_vm *vm, int enforce);
 /// The phase's instruction budget, for C functions that charge their own work to it
 /// (the pattern matcher): a budget at or below zero is exceeded.
 int64_t *luxy_vm_budget_slot(lua_State *L);
+/// Called by a C function that charged the budget itself, before it returns: when the charge
+/// used up the running slice, the slice ends at the phase's next instruction.
+void luxy_vm_charged(lua_State *L);
 /// Raises "instruction budget exceeded" at the caller of the running C function, and makes
 /// every further instruction of the thread fail as the count hook does. Does not return.
 int luxy_vm_budget_exceeded(lua_State *L);
@@ -134,6 +137,7 @@ static inline const char *luxy_tostring(lua_State *L, int idx) { return lua_tost
 static inline lua_Integer luxy_tointeger(lua_State *L, int idx) { return lua_tointeger(L, idx); }
 static inline int luxy_isnoneornil(lua_State *L, int idx) { return lua_isnoneornil(L, idx); }
 static inline void *luxy_getextraspace(lua_State *L) { return lua_getextraspace(L); }
+static inline void luxy_full_gc(lua_State *L) { lua_gc(L, LUA_GCCOLLECT); }
 static inline void luxy_pushcfunction(lua_State *L, lua_CFunction f) { lua_pushcfunction(L, f); }
 static inline int luxy_loadbuffer(lua_State *L, const char *buf, size_t len, const char *name, const char *mode) {
     return luaL_loadbufferx(L, buf, len, name, mode);
