@@ -36,9 +36,9 @@ public protocol LuaHTTPHost: AnyObject {
 
     func log(_ level: LuaLogLevel, _ message: String)
 
-    /// Runs `work` on the request's event loop on a later tick, behind what is queued there
-    /// already: a phase whose slice of the instruction budget ran out goes on there, so the
-    /// loop serves its other connections in between.
+    /// Runs `work` on the request's event loop later, after the loop has served its other
+    /// connections (polled its sockets): a phase whose slice of the instruction budget ran
+    /// out goes on there.
     func continueLater(_ work: @escaping () -> Void)
 
     var streamInfo: LuaStreamInfo { get }

@@ -105,7 +105,7 @@ final class ExchangeLuaHost: LuaHTTPHost {
     }
 
     func continueLater(_ work: @escaping () -> Void) {
-        exchange.eventLoop.assumeIsolated().execute(work)
+        exchange.eventLoop.continueLuaPhase(work)
     }
 
     func log(_ level: LuaLogLevel, _ message: String) {

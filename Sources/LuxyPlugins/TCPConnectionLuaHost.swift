@@ -29,7 +29,7 @@ final class TCPConnectionLuaHost: LuaTCPHost {
     }
 
     func continueLater(_ work: @escaping () -> Void) {
-        connection.eventLoop.assumeIsolated().execute(work)
+        connection.eventLoop.continueLuaPhase(work)
     }
 
     func log(_ level: LuaLogLevel, _ message: String, script: String) {
