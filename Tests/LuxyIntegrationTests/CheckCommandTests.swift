@@ -139,6 +139,20 @@ final class CheckCommandTests: XCTestCase {
         XCTAssertTrue(result.stderr.contains("\(directory!)/plugins/broken.lua:3:"), result.all)
     }
 
+    func testScriptOverTheSizeLimitNamesTheStageAndTheLimit() throws {
+        let big = "function on_request(h) end\n" + String(repeating: "-- padding to make the file large\n", count: 40_000)
+        try write(yaml: "limits:\n  lua_max_script_bytes: 1048576\n" + config(chains: """
+          inbound-http:
+            - name: huge
+        """), plugins: ["huge": big])
+        let result = try check()
+        XCTAssertNotEqual(result.status, 0)
+        XCTAssertTrue(result.stderr.contains("\(configFile):16:"), result.all)
+        XCTAssertTrue(result.stderr.contains(
+            "stage 'huge': \(directory!)/plugins/huge.lua is \(big.utf8.count) bytes, over limits.lua_max_script_bytes (1048576)"),
+                      result.all)
+    }
+
     func testUnknownStageNamesTheConfigLine() throws {
         try write(yaml: config(chains: """
           inbound-http:

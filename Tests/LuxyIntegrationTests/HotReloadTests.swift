@@ -54,6 +54,10 @@ final class HotReloadTests: IntegrationTestCase {
              "plugins/version.lua:2: boom at load"),
             ("YAML error", { try proxy.writeConfig(self.standardConfig(inboundStages: self.stage) + "\n  bad: [") },
              "luxy.yaml:"),
+            ("script over the size limit", {
+                try proxy.writeConfig(self.standardConfig(inboundStages: self.stage))
+                try proxy.writePlugin("version", self.versionPlugin("v2") + String(repeating: "-- padding\n", count: 100_000))
+            }, "over limits.lua_max_script_bytes (1048576)"),
             ("removed file", {
                 try proxy.writeConfig(self.standardConfig(inboundStages: self.stage))
                 try FileManager.default.removeItem(atPath: proxy.directory + "/plugins/version.lua")
