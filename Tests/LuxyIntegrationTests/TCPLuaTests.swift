@@ -18,11 +18,12 @@ final class TCPLuaTests: IntegrationTestCase {
         try await super.tearDown()
     }
 
-    func start(_ plugins: [LuaPlugin]) async throws -> TestProxy {
+    func start(_ plugins: [LuaPlugin], limits: String = "") async throws -> TestProxy {
         var sources: [String: String] = [:]
         for plugin in plugins { sources[plugin.name] = plugin.source }
         return try await startProxy("""
             workers: 1
+            \(limits)
             listeners:
               - name: tcp-in
                 direction: outbound
@@ -78,6 +79,32 @@ final class TCPLuaTests: IntegrationTestCase {
         XCTAssertTrue(closed)
         XCTAssertEqual(echo.receivedCount, 0)
         XCTAssertTrue(proxy.logs.contains("plugins/broken.lua:2: bad bytes"), "\(proxy.logs.all.map(\.line))")
+    }
+
+    func testAPhaseThatLoopsLeavesTheLoopToOtherConnectionsThenClosesItsOwn() async throws {
+        let proxy = try await start([
+            LuaPlugin("spinner", """
+            function on_downstream_data(conn, data)
+              if data:find("loop", 1, true) then
+                conn:logInfo("looping")
+                while true do end
+              end
+              return data
+            end
+            """),
+        ], limits: "limits: {lua_instruction_budget: 200000000}")
+        let looping = try await client(proxy)
+        try await looping.send("loop")
+        try await eventually("the plugin to start looping") { proxy.logs.contains("looping") }
+        let other = try await client(proxy)
+        try await other.send("hello")
+        let echoed = await other.wait { $0.receivedText == "hello" }
+        XCTAssertTrue(echoed, "another connection on the same loop is served meanwhile: \(other.receivedText)")
+        XCTAssertFalse(looping.isClosed, "the looping phase is still running")
+        let closed = await looping.wait(timeout: .seconds(60)) { $0.isClosed }
+        XCTAssertTrue(closed)
+        XCTAssertTrue(proxy.logs.contains("plugins/spinner.lua:4: instruction budget exceeded"), "\(proxy.logs.all.map(\.line))")
+        XCTAssertEqual(echo.receivedCount, 5, "only the other connection's bytes reached the upstream")
     }
 
     func testFailOpenPassesTheBytesOn() async throws {
