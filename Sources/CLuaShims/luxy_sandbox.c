@@ -162,6 +162,10 @@ static int luxy_setup_sandbox(lua_State *L) {
     luxy_install_library_functions(L, -1, -2);
     lua_pop(L, 2);
 
+    lua_getfield(L, g, LUA_COLIBNAME);
+    luxy_install_coroutine_functions(L, -1);
+    lua_pop(L, 1);
+
     // Every string shares one metatable; hide it so no plugin can swap `("").x` methods
     // under the others in the same VM.
     lua_pushliteral(L, "");

@@ -20,9 +20,12 @@ struct luxy_vm {
     /// not a count of its own, so that whatever charges the budget (the count hook, pattern
     /// steps, library loops, allocations) uses up the slice too.
     int64_t slice_floor;
-    /// The coroutine luxy_resume runs: the only thread a slice may end in, since a yield
-    /// from a coroutine the script made itself would land in the script's own resume.
+    /// The coroutine luxy_resume runs; NULL outside a phase (top-level code at load), where
+    /// there are no slices.
     lua_State *phase;
+    /// The thread running Lua code in the phase: the phase's coroutine, or one the script
+    /// made and resumes (luxy_coroutine.c), which passes the end of a slice up to the phase.
+    lua_State *running;
     /// The most bytes of source `load` compiles (the script size limit).
     size_t max_chunk_bytes;
     /// Why the phase's coroutine last yielded.
@@ -44,9 +47,9 @@ static void luxy_count_hook(lua_State *L, lua_Debug *ar);
 // and an instruction can be a C call that does megabytes of work: then the hook is made to
 // run at the phase's next instruction, where the slice ends.
 static void luxy_settle(luxy_vm *vm) {
-    if (vm->phase != NULL && vm->slice > 0 && vm->budget <= vm->slice_floor) {
+    if (vm->running != NULL && vm->slice > 0 && vm->budget <= vm->slice_floor) {
         // Only sets fields of the thread; safe from inside any Lua call or allocation.
-        lua_sethook(vm->phase, luxy_count_hook, LUA_MASKCOUNT, 1);
+        lua_sethook(vm->running, luxy_count_hook, LUA_MASKCOUNT, 1);
     }
 }
 
@@ -110,12 +113,32 @@ static void luxy_count_hook(lua_State *L, lua_Debug *ar) {
         return;
     }
     luxy_arm_hook(vm, L);
-    // Where the phase cannot yield (inside a C call such as table.sort's comparator, or a
-    // thread the script made) it runs on, and the slice ends at its next yieldable point.
-    if (vm->slice > 0 && vm->budget <= vm->slice_floor && L == vm->phase && lua_isyieldable(L)) {
+    // Where the thread cannot yield (inside a C call such as table.sort's comparator) it
+    // runs on, and the slice ends at its next yieldable point. A coroutine the script made
+    // yields to Luxy's coroutine.resume, which yields the phase in turn.
+    if (vm->phase != NULL && vm->slice > 0 && vm->budget <= vm->slice_floor && lua_isyieldable(L)) {
         vm->yield_reason = LUXY_YIELD_SLICE_ENDED;
         lua_yield(L, 0);
     }
+}
+
+int luxy_vm_take_slice_end(lua_State *L) {
+    luxy_vm *vm = luxy_vm_from_state(L);
+    int ended = vm->yield_reason == LUXY_YIELD_SLICE_ENDED;
+    vm->yield_reason = LUXY_YIELD_BY_SCRIPT;
+    return ended;
+}
+
+int luxy_vm_end_slice(lua_State *L, lua_KContext ctx, lua_KFunction k) {
+    luxy_vm_from_state(L)->yield_reason = LUXY_YIELD_SLICE_ENDED;
+    return lua_yieldk(L, 0, ctx, k);
+}
+
+lua_State *luxy_vm_set_running(lua_State *L, lua_State *thread) {
+    luxy_vm *vm = luxy_vm_from_state(L);
+    lua_State *previous = vm->running;
+    vm->running = thread;
+    return previous;
 }
 
 int64_t *luxy_vm_budget_slot(lua_State *L) { return &luxy_vm_from_state(L)->budget; }
@@ -125,7 +148,7 @@ int luxy_vm_budget_exceeded(lua_State *L) { return luxy_raise_budget_exceeded(L,
 static void luxy_arm_hook(luxy_vm *vm, lua_State *L) {
     int64_t step = LUXY_HOOK_STEP;
     if (vm->budget < step) step = vm->budget;
-    if (vm->slice > 0 && L == vm->phase && vm->budget - vm->slice_floor < step) step = vm->budget - vm->slice_floor;
+    if (vm->slice > 0 && vm->phase != NULL && vm->budget - vm->slice_floor < step) step = vm->budget - vm->slice_floor;
     lua_sethook(L, luxy_count_hook, LUA_MASKCOUNT, step > 0 ? (int)step : 1);
 }
 
@@ -177,9 +200,11 @@ int luxy_resume(lua_State *co, lua_State *from, int nargs, int *nresults) {
     // resume is put back when the inner one returns.
     int saved = vm->enforce;
     lua_State *saved_phase = vm->phase;
+    lua_State *saved_running = vm->running;
     int64_t saved_slice_floor = vm->slice_floor;
     vm->enforce = 1;
     vm->phase = co;
+    vm->running = co;
     vm->slice_floor = vm->budget - vm->slice;
     vm->yield_reason = LUXY_YIELD_BY_SCRIPT;
     luxy_arm_hook(vm, co);
@@ -188,6 +213,7 @@ int luxy_resume(lua_State *co, lua_State *from, int nargs, int *nresults) {
     vm->yield_reason = LUXY_YIELD_BY_SCRIPT;
     vm->enforce = saved;
     vm->phase = saved_phase;
+    vm->running = saved_running;
     vm->slice_floor = saved_slice_floor;
     return status;
 }
@@ -209,13 +235,16 @@ int luxy_pcall(lua_State *L, int nargs, int nresults) {
     lua_insert(L, base);
     int saved = vm->enforce;
     lua_State *saved_phase = vm->phase;
+    lua_State *saved_running = vm->running;
     vm->enforce = 1;
     // Top-level code runs on the main thread, which cannot yield: no slices here.
     vm->phase = NULL;
+    vm->running = NULL;
     luxy_arm_hook(vm, L);
     int status = lua_pcall(L, nargs, nresults, base);
     vm->enforce = saved;
     vm->phase = saved_phase;
+    vm->running = saved_running;
     lua_remove(L, base);
     return status;
 }

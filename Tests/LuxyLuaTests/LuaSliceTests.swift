@@ -70,21 +70,91 @@ final class LuaSliceTests: LuaTestCase {
 
     func testWhereThePhaseCannotYieldItRunsOnUnderTheBudget() throws {
         vm = try LuaVM(limits: LuaLimits(instructionBudget: 20_000_000, memoryBytes: 16 << 20, instructionSlice: 100_000))
-        // A sort comparator (a C call boundary) and a coroutine the script made cannot give
-        // the loop back: they run past the slice, and the phase still completes.
+        // A sort comparator (a C call boundary) cannot give the loop back: it runs past the
+        // slice, and the phase still completes.
         let script = try load("""
             function on_request(h)
               local t = {}
               for i = 1, 2000 do t[i] = (i * 7919) % 2003 end
               table.sort(t, function(a, b) for _ = 1, 50 do end return a < b end)
-              local co = coroutine.wrap(function() local n = 0 for i = 1, 500000 do n = n + 1 end return n end)
-              h:logInfo(tostring(t[1] <= t[2]) .. ' ' .. co())
+              h:logInfo(tostring(t[1] <= t[2]))
             end
             """)
-        assertCompleted(run(script))
-        XCTAssertEqual(host.logs.last?.1, "true 500000")
+        var outcome: LuaPhaseOutcome?
+        keep(LuaHTTPStream(vm: vm, host: host)).run(script, phase: .request) { outcome = $0 }
+        let ticks = host.runTicks()
+        assertCompleted(outcome)
+        XCTAssertEqual(host.logs.last?.1, "true")
+        // Some 2000 * log2(2000) * 100 instructions in comparators, in a single slice.
+        XCTAssertLessThanOrEqual(ticks, 2)
         // At load time (the main thread) there are no slices either.
         _ = try load("for i = 1, 1000000 do end", name: "toplevel")
+    }
+
+    func testACoroutineTheScriptMadePassesTheEndOfItsSliceUpToThePhase() throws {
+        vm = try LuaVM(limits: LuaLimits(instructionBudget: 5_000_000, memoryBytes: 16 << 20, instructionSlice: 100_000))
+        let work = try load("""
+            function on_request(h)
+              local inner = coroutine.wrap(function(a)
+                local n = 0
+                for k = 1, 300000 do n = n + 1 end
+                coroutine.yield(n + a)
+                return 'done'
+              end)
+              local outer = coroutine.create(function() return inner(1), inner() end)
+              local ok, first, second = coroutine.resume(outer)
+              h:logInfo(tostring(ok) .. ' ' .. first .. ' ' .. second)
+            end
+            """)
+        var outcome: LuaPhaseOutcome?
+        keep(LuaHTTPStream(vm: vm, host: host)).run(work, phase: .request) { outcome = $0 }
+        XCTAssertNil(outcome)
+        XCTAssertGreaterThan(host.runTicks(), 2, "the slices of the inner coroutine reached the loop")
+        assertCompleted(outcome)
+        XCTAssertEqual(host.logs.last?.1, "true 300001 done")
+
+        let spinner = try load("function on_request(h)\n  coroutine.wrap(function() while true do end end)()\nend", name: "spin")
+        outcome = nil
+        keep(LuaHTTPStream(vm: vm, host: host)).run(spinner, phase: .request) { outcome = $0 }
+        let ticks = host.runTicks()
+        XCTAssertTrue((40...52).contains(ticks), "\(ticks) ticks")
+        XCTAssertTrue(try XCTUnwrap(failure(outcome)).message.contains("instruction budget exceeded"))
+    }
+
+    func testCoroutinesBehaveAsStockLua() throws {
+        try check("""
+            local co = coroutine.create(function(a, b)
+              local c = coroutine.yield(a + b)
+              local d, e = coroutine.yield(c * 2)
+              return d + e, 'end'
+            end)
+            local ok, v = coroutine.resume(co, 1, 2)
+            assert(ok and v == 3)
+            ok, v = coroutine.resume(co, 10)
+            assert(ok and v == 20)
+            local ok2, sum, tag = coroutine.resume(co, 3, 4)
+            assert(ok2 and sum == 7 and tag == 'end')
+            assert(coroutine.status(co) == 'dead')
+            local ok3, err = coroutine.resume(co)
+            assert(not ok3 and err == 'cannot resume dead coroutine', err)
+            local failing = coroutine.create(function() error({code = 7}) end)
+            local ok4, obj = coroutine.resume(failing)
+            assert(not ok4 and obj.code == 7)
+            local gen = coroutine.wrap(function() for i = 1, 3 do coroutine.yield(i) end end)
+            assert(gen() == 1 and gen() == 2 and gen() == 3)
+            local ok5, err5 = pcall(coroutine.wrap(function() error('inside') end))
+            assert(not ok5 and err5:find('inside', 1, true), err5)
+            local ok6, err6 = pcall(coroutine.wrap(function() local x = nil; return x.y end))
+            assert(not ok6 and err6:find('attempt to index', 1, true), err6)
+            assert(not pcall(coroutine.resume, 42))
+            assert(not pcall(coroutine.wrap, 42))
+            assert(select('#', coroutine.resume(coroutine.create(function() return end))) == 1)
+            -- A coroutine cannot resume itself or the running phase.
+            local self_co
+            self_co = coroutine.create(function() return coroutine.resume(self_co) end)
+            local ok7, inner_ok, inner_err = coroutine.resume(self_co)
+            assert(ok7 and not inner_ok and inner_err == 'cannot resume non-suspended coroutine', tostring(inner_err))
+            """)
     }
 
     func testARequestEndingBetweenSlicesEndsThePhase() throws {

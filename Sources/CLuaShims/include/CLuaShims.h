@@ -61,6 +61,17 @@ int luxy_vm_enforcement(luxy_vm *vm, int enforce);
 /// The phase's instruction budget, for C functions that charge their own work to it
 /// (the pattern matcher): a budget at or below zero is exceeded.
 int64_t *luxy_vm_budget_slot(lua_State *L);
+/// For a resume of a coroutine the script made (luxy_coroutine.c): whether the coroutine
+/// yielded because the slice ended (and forgets it).
+int luxy_vm_take_slice_end(lua_State *L);
+/// Yields `L` because the slice ended, to be continued by `k`: luxy_resume reports it as
+/// LUXY_RESUME_SLICE_ENDED once it reaches the phase's coroutine.
+int luxy_vm_end_slice(lua_State *L, lua_KContext ctx, lua_KFunction k);
+/// Makes `thread` the one running Lua code (for the charges made in C); returns the last.
+lua_State *luxy_vm_set_running(lua_State *L, lua_State *thread);
+/// Replaces coroutine.resume and coroutine.wrap in the library table at `library` with
+/// copies of Lua's that pass the end of a slice up to the phase (luxy_coroutine.c).
+void luxy_install_coroutine_functions(lua_State *L, int library);
 /// Called by a C function that charged the budget itself, before it returns: when the charge
 /// used up the running slice, the slice ends at the phase's next instruction.
 void luxy_vm_charged(lua_State *L);
