@@ -148,7 +148,10 @@ int luxy_vm_budget_exceeded(lua_State *L) { return luxy_raise_budget_exceeded(L,
 static void luxy_arm_hook(luxy_vm *vm, lua_State *L) {
     int64_t step = LUXY_HOOK_STEP;
     if (vm->budget < step) step = vm->budget;
-    if (vm->slice > 0 && vm->phase != NULL && vm->budget - vm->slice_floor < step) step = vm->budget - vm->slice_floor;
+    // Up to the end of the slice; once past it (the thread could not yield there), the usual
+    // step, so code that cannot yield does not run the hook at every instruction.
+    int64_t to_slice_end = vm->budget - vm->slice_floor;
+    if (vm->slice > 0 && vm->phase != NULL && to_slice_end > 0 && to_slice_end < step) step = to_slice_end;
     lua_sethook(L, luxy_count_hook, LUA_MASKCOUNT, step > 0 ? (int)step : 1);
 }
 

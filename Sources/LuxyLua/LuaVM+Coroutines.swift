@@ -1,7 +1,8 @@
 import CLua
 import CLuaShims
 
-/// A Lua thread a phase runs in, and the registry reference that keeps it alive.
+/// A Lua thread a phase runs in, and the registry reference that keeps it alive. Used on
+/// its VM's event loop only, as the VM is.
 struct LuaCoroutine {
     let thread: OpaquePointer
     let ref: Int32
