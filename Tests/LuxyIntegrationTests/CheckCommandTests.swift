@@ -153,6 +153,21 @@ final class CheckCommandTests: XCTestCase {
                       result.all)
     }
 
+    func testScriptThatNeedsMoreThanTheMemoryCapToLoadIsAnErrorNotACrash() throws {
+        var big = "local t = {\n"
+        for i in 0..<20_000 { big += "  'constant number \(i)',\n" }
+        big += "}\nfunction on_request(h) end\n"
+        try write(yaml: "limits:\n  lua_memory_bytes: 204800\n" + config(chains: """
+          inbound-http:
+            - name: hungry
+        """), plugins: ["hungry": big])
+        let result = try check()
+        XCTAssertEqual(result.status, 1, "an error exit, not a signal: \(result.all)")
+        XCTAssertTrue(result.stderr.contains(
+            "\(directory!)/plugins/hungry.lua: not enough memory to load the script (limits.lua_memory_bytes is 204800"),
+                      result.all)
+    }
+
     func testUnknownStageNamesTheConfigLine() throws {
         try write(yaml: config(chains: """
           inbound-http:
