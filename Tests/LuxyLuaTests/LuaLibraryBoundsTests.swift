@@ -30,6 +30,43 @@ final class LuaLibraryBoundsTests: LuaTestCase {
         XCTAssertTrue(host.logs.isEmpty)
     }
 
+    func testCallsAreChargedForTheArgumentsTheyMove() throws {
+        // One `g(...)` copies 100,000 values; one `table.unpack` over a proxy calls __index a
+        // million times without running an instruction. Counted by instructions alone, a
+        // budget of 1,000,000 took hours of CPU.
+        vm = try LuaVM(limits: LuaLimits(instructionBudget: 1_000_000, memoryBytes: 64 << 20))
+        let loops = [
+            """
+            local t = {} for i = 1, 100000 do t[i] = i end
+            local function g(...) end
+            local function spin(...) while true do g(...) end end
+            spin(table.unpack(t))
+            """,
+            """
+            local t = {} for i = 1, 100000 do t[i] = i end
+            local function spin(...) while true do select('#', ...) end end
+            spin(table.unpack(t))
+            """,
+            "while true do table.unpack(setmetatable({}, {__index = rawlen}), 1, 999000) end",
+            "local s = string.rep('x', 900000) while true do string.byte(s, 1, -1) end",
+        ]
+        for (i, body) in loops.enumerated() {
+            let script = try load("function on_request(h)\n\(body)\nend", name: "args\(i)")
+            let start = ContinuousClock.now
+            let e = try XCTUnwrap(failure(run(script)), body)
+            XCTAssertLessThan(ContinuousClock.now - start, .seconds(5), body)
+            XCTAssertTrue(e.message.contains("instruction budget exceeded"), "\(body): \(e.message)")
+        }
+        // Ordinary calls still fit the budget as before.
+        try check("""
+            local function add(...) local s = 0 for _, v in ipairs({...}) do s = s + v end return s end
+            local total = 0
+            for i = 1, 10000 do total = total + add(i, 1, 2) end
+            assert(total == 10000 * 10001 / 2 + 30000)
+            assert(select('#', table.unpack({1, 2, 3})) == 3)
+            """)
+    }
+
     func testStringRepOfEmptyPiecesIsEmptyAtOnce() throws {
         let start = ContinuousClock.now
         try check("""
