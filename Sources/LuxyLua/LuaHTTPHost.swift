@@ -22,6 +22,21 @@ public protocol LuaHTTPHost: AnyObject {
     /// Replace the buffered body (the host fixes up content-length). Only valid after `body`.
     func setBody(_ phase: LuaHTTPPhase, _ bytes: [UInt8])
 
+    /// Envoy's `bodyChunks()`, one step: the chunk the script held goes on its way, and the
+    /// completion says whether the next one is held now (true) or the body ended (false).
+    /// The first call makes the request (or response) continue without waiting for the
+    /// script: its head goes on, so the body can flow.
+    func nextBodyChunk(_ phase: LuaHTTPPhase, completion: @escaping (Result<Bool, LuaHostError>) -> Void)
+    /// The held chunk; valid only between `nextBodyChunk`'s true and the next call, or, for
+    /// the last chunk when the end came with it, until `stopBodyChunks`.
+    func holdsBodyChunk(_ phase: LuaHTTPPhase) -> Bool
+    func bodyChunkLength(_ phase: LuaHTTPPhase) -> Int
+    func bodyChunkBytes(_ phase: LuaHTTPPhase) -> [UInt8]
+    /// Replaces the held chunk's bytes before it goes on.
+    func setBodyChunk(_ phase: LuaHTTPPhase, _ bytes: [UInt8])
+    /// The script stopped iterating (its loop or phase ended): the rest of the body flows past.
+    func stopBodyChunks(_ phase: LuaHTTPPhase)
+
     /// Call a cluster. Transport failures come back as a 503 response, not as an error.
     /// With `asynchronous == true` the script does not wait: the completion is ignored.
     func httpCall(cluster: String, headers: [(String, String)], body: [UInt8], timeoutMilliseconds: Int,
@@ -61,6 +76,14 @@ public protocol LuaHTTPHost: AnyObject {
 }
 
 extension LuaHTTPHost {
+    public func nextBodyChunk(_ phase: LuaHTTPPhase, completion: @escaping (Result<Bool, LuaHostError>) -> Void) {
+        completion(.failure(LuaHostError("bodyChunks() is not available here")))
+    }
+    public func holdsBodyChunk(_ phase: LuaHTTPPhase) -> Bool { false }
+    public func bodyChunkLength(_ phase: LuaHTTPPhase) -> Int { 0 }
+    public func bodyChunkBytes(_ phase: LuaHTTPPhase) -> [UInt8] { [] }
+    public func setBodyChunk(_ phase: LuaHTTPPhase, _ bytes: [UInt8]) {}
+    public func stopBodyChunks(_ phase: LuaHTTPPhase) {}
     public func clusterExists(_ name: String) -> Bool { true }
     public var ssl: LuaSSLInfo? { nil }
     public var filterContext: ConfigValue? { nil }

@@ -37,6 +37,7 @@ extension LuaHTTPStream {
     func respond(_ s: LuaStack, _ run: PhaseRun) throws(LuaRaise) -> Int32 {
         // Envoy's messages, so a script probing with pcall reads the same text.
         guard run.phase == .request else { throw LuaRaise("respond not currently supported in the response path") }
+        guard !run.headersContinued else { throw LuaRaise("respond() cannot be called if headers have been continued") }
         let headers = try lowercased(s.headerList(2, "respond"))
         let body = try s.optBytes(3, "respond") ?? []
         guard let status = headers.first(where: { $0.0 == ":status" })?.1, let code = Int(status),

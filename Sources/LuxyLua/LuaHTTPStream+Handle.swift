@@ -12,11 +12,13 @@ extension LuaHTTPStream {
     func call(_ method: LuaMethod, _ s: LuaStack, _ object: UnsafeMutablePointer<luxy_object>, resumed: Bool)
         throws(LuaRaise) -> Int32
     {
-        guard let run = active else { throw LuaRaise("object used outside of proper scope") }
+        guard let run = run(for: object.pointee.token) else { throw LuaRaise("object used outside of proper scope") }
         switch method.kind {
         case .handle: return try callHandle(method, s, run, resumed: resumed)
         case .headerMap: return try callHeaderMap(method, s, run, trailers: object.pointee.aux != 0)
-        case .buffer: return try callBuffer(method, s, run)
+        case .buffer:
+            if object.pointee.aux != 0 { return try callChunk(method, s, run, chunk: object.pointee.aux) }
+            return try callBuffer(method, s, run)
         case .chunkIterator: return try nextBodyChunk(s, run, object, resumed: resumed)
         case .metadata: return try callMetadata(method, s)
         case .streamInfo, .dynamicMetadata, .connection: return try callStreamInfo(method, s, run)
@@ -37,6 +39,10 @@ extension LuaHTTPStream {
             // Envoy's optional always_wrap_body; on resume the arguments are still in place.
             return try body(s, run, resumed: resumed, alwaysWrap: lua_toboolean(s.L, 2) != 0)
         case .bodyChunks:
+            guard case .untouched = run.bodyAccess else {
+                throw LuaRaise("cannot call bodyChunks after body processing has begun")
+            }
+            run.bodyAccess = .streaming(chunk: 0)
             lua_rawgeti(s.L, luxy_registry_index(), lua_Integer(vm.chunkIteratorRef))
             vm.pushObject(s.L, .chunkIterator, token: run.token)
             return 2

@@ -5,6 +5,9 @@ extension LuaHTTPStream {
     func callHeaderMap(_ method: LuaMethod, _ s: LuaStack, _ run: PhaseRun, trailers: Bool) throws(LuaRaise) -> Int32 {
         let map = headerMap(run, trailers: trailers)
         let name = method.luaName
+        if !trailers, run.headersContinued, method.modifiesHeaders {
+            throw LuaRaise("header map can no longer be modified")
+        }
         switch method {
         case .headerGet:
             s.push(map?.get(try s.checkString(2, name)))
@@ -92,5 +95,15 @@ extension LuaHTTPStream {
         let headers = host.headers(run.phase)
         run.headers = headers
         return headers
+    }
+}
+
+extension LuaMethod {
+    /// Header map methods that change the map.
+    var modifiesHeaders: Bool {
+        switch self {
+        case .headerAdd, .headerReplace, .headerRemove, .headerSetReasonPhrase: return true
+        default: return false
+        }
     }
 }

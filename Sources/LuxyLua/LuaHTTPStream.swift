@@ -11,6 +11,17 @@ public enum LuaPhaseOutcome: Sendable {
 /// Told how a phase run ended, exactly once per `LuaHTTPStream.run`.
 public protocol LuaPhaseReceiver: AnyObject {
     func phaseEnded(_ outcome: LuaPhaseOutcome)
+    /// The phase waits for its first body chunk that is not here yet (Envoy's `bodyChunks()`):
+    /// who hears how it ends from now on, since the chain goes on without it.
+    func receiverWhileStreaming() -> LuaPhaseReceiver
+    /// Then the chain goes on (Envoy continues the headers): the next phase may run while
+    /// this one waits for chunks.
+    func phaseContinued()
+}
+
+extension LuaPhaseReceiver {
+    public func receiverWhileStreaming() -> LuaPhaseReceiver { self }
+    public func phaseContinued() {}
 }
 
 /// One HTTP request as Lua sees it; its request and response phases share it (dynamic
@@ -21,6 +32,9 @@ public final class LuaHTTPStream {
     private(set) var finished = false
     /// The phase running or waiting right now.
     private(set) var active: PhaseRun?
+    /// Phases that stream a body (`bodyChunks()`) while the chain went on without them: at
+    /// most one per direction, resumed chunk by chunk alongside `active`.
+    private var streaming: [PhaseRun] = []
     /// A run that ended normally, kept for the stream's next phase: the stages of a request
     /// run one after another, so one object serves them all.
     private var spareRun: PhaseRun?
@@ -81,7 +95,7 @@ public final class LuaHTTPStream {
         vm.unref(dynamicMetadataRef)
         dynamicMetadataRef = LUA_NOREF
         publicKeys.removeAll()
-        if let run = active {
+        for run in streaming + (active.map { [$0] } ?? []) {
             end(run, .failed(LuaScriptError(message: "\(run.script.chunkName): the request ended while the script was waiting",
                                             chunkName: run.script.chunkName)))
         }
@@ -96,7 +110,13 @@ public final class LuaHTTPStream {
     }
 
     func isRunning(token: UInt64) -> Bool {
-        !finished && active?.token == token
+        !finished && run(for: token) != nil
+    }
+
+    /// The run whose objects carry `token`: the active one, or one streaming a body.
+    func run(for token: UInt64) -> PhaseRun? {
+        if let active, active.token == token { return active }
+        return streaming.first { $0.token == token }
     }
 
     // MARK: Coroutine driving
@@ -117,6 +137,8 @@ public final class LuaHTTPStream {
                 end(run, .responded)
             } else if run.wait == .none {
                 end(run, .failed(LuaVM.unexpectedYield(run.script.chunkName)))
+            } else if run.wait == .bodyChunk, active === run {
+                park(run)
             }
         default:
             end(run, .failed(vm.scriptError(in: run.co, chunkName: run.script.chunkName)))
@@ -126,7 +148,7 @@ public final class LuaHTTPStream {
     /// The next slice of a phase that gave the loop back; nothing if the run ended meanwhile
     /// (the request went away).
     private func continueSlice(token: UInt64) {
-        guard let run = active, run.token == token, run.wait == .nextSlice else { return }
+        guard let run = run(for: token), run.wait == .nextSlice else { return }
         run.wait = .none
         guard !vm.isClosed, lua_status(run.co) == LUA_YIELD else {
             return end(run, .failed(LuaScriptError(message: "\(run.script.chunkName): the script can no longer be resumed",
@@ -135,9 +157,30 @@ public final class LuaHTTPStream {
         resume(run, arguments: 0)
     }
 
-    private func end(_ run: PhaseRun, _ outcome: LuaPhaseOutcome) {
-        guard active === run else { return }
+
+    /// The run waits for a body chunk not here yet: the chain goes on without it (Envoy
+    /// continues the headers), and chunks resume it when they come.
+    private func park(_ run: PhaseRun) {
         active = nil
+        streaming.append(run)
+        let receiver = run.receiver
+        run.hand(to: receiver?.receiverWhileStreaming())
+        receiver?.phaseContinued()
+    }
+
+    private func end(_ run: PhaseRun, _ outcome: LuaPhaseOutcome) {
+        if active === run {
+            active = nil
+        } else if let index = streaming.firstIndex(where: { $0 === run }) {
+            streaming.remove(at: index)
+        } else {
+            return
+        }
+        // Whatever the script did not take of the body flows on past it.
+        switch run.bodyAccess {
+        case .streaming, .streamed: host.stopBodyChunks(run.phase)
+        case .untouched, .buffered, .passedForTrailers: break
+        }
         let receiver = run.receiver
         run.reported()
         switch outcome {
@@ -170,7 +213,7 @@ public final class LuaHTTPStream {
 
     /// The host's completion for a `begin`: resumes the coroutine unless it completed inline.
     func deliver(_ pending: PhaseRun.Pending, token: UInt64) {
-        guard let run = active, run.token == token, run.wait.isHostOperation, run.pending == nil else { return }
+        guard let run = run(for: token), run.wait.isHostOperation, run.pending == nil else { return }
         run.pending = pending
         if run.insideStart { return }
         guard !vm.isClosed, lua_status(run.co) == LUA_YIELD else {
@@ -222,14 +265,15 @@ private final class ClosurePhaseReceiver: LuaPhaseReceiver {
 final class PhaseRun {
     /// What a run that is not running waits for.
     enum Wait {
-        case none, body, httpCall
+        case none, body, bodyChunk, httpCall
         /// Its slice of the instruction budget ran out: the loop's next tick.
         case nextSlice
 
-        var isHostOperation: Bool { self == .body || self == .httpCall }
+        var isHostOperation: Bool { self == .body || self == .bodyChunk || self == .httpCall }
     }
     enum Pending {
         case body(Result<[UInt8]?, LuaHostError>)
+        case bodyChunk(Result<Bool, LuaHostError>)
         case httpCall(Result<LuaHTTPCallResponse, LuaHostError>)
     }
 
@@ -253,6 +297,37 @@ final class PhaseRun {
     var trailers: LuaHeaderMap?
     var bodyLoaded = false
     var body: [UInt8]?
+    var bodyAccess = BodyAccess.untouched
+    /// Numbers the chunks handed to the script: a chunk object is alive only while its
+    /// number is the one held.
+    var chunkSerial: Int32 = 0
+
+    /// How the script took the body, which decides Envoy's ordering errors.
+    enum BodyAccess {
+        case untouched
+        /// `body()` buffered it.
+        case buffered
+        /// `bodyChunks()` iterates; `chunk` is the number of the chunk in its step, 0 between steps.
+        case streaming(chunk: Int32)
+        /// `bodyChunks()` reached the end; `lastChunk` is the chunk that came with the end,
+        /// still the script's (Envoy hands it over with the end), or 0.
+        case streamed(lastChunk: Int32)
+        /// `trailers()` waited for the end without the script taking the body.
+        case passedForTrailers
+    }
+
+    /// Envoy's `headers_continued_`: once the body streams, the head went on.
+    var headersContinued: Bool {
+        switch bodyAccess {
+        case .streaming, .streamed: return true
+        case .untouched, .buffered, .passedForTrailers: return false
+        }
+    }
+
+    /// The phase streams: who hears how it ends changes (see `LuaPhaseReceiver`).
+    func hand(to receiver: LuaPhaseReceiver?) {
+        self.receiver = receiver
+    }
 
     init(token: UInt64, phase: LuaHTTPPhase, script: LuaScript, coroutine: LuaCoroutine, budget: Int64,
          receiver: LuaPhaseReceiver)
@@ -288,6 +363,7 @@ final class PhaseRun {
         trailers = nil
         bodyLoaded = false
         body = nil
+        bodyAccess = .untouched
     }
 }
 

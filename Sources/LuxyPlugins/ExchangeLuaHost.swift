@@ -74,6 +74,36 @@ final class ExchangeLuaHost: LuaHTTPHost {
         }
     }
 
+    func nextBodyChunk(_ phase: LuaHTTPPhase, completion: @escaping (Result<Bool, LuaHostError>) -> Void) {
+        exchange.nextBodyChunk(phase.side) { step in
+            switch step {
+            case .chunk: completion(.success(true))
+            case .end: completion(.success(false))
+            case .failed(let error): completion(.failure(LuaHostError(error.description)))
+            }
+        }
+    }
+
+    func holdsBodyChunk(_ phase: LuaHTTPPhase) -> Bool {
+        exchange.heldBodyChunk(phase.side) != nil
+    }
+
+    func bodyChunkLength(_ phase: LuaHTTPPhase) -> Int {
+        exchange.heldBodyChunk(phase.side)?.readableBytes ?? 0
+    }
+
+    func bodyChunkBytes(_ phase: LuaHTTPPhase) -> [UInt8] {
+        exchange.heldBodyChunk(phase.side).map { Array($0.readableBytesView) } ?? []
+    }
+
+    func setBodyChunk(_ phase: LuaHTTPPhase, _ bytes: [UInt8]) {
+        exchange.replaceHeldBodyChunk(phase.side, with: ByteBuffer(bytes: bytes))
+    }
+
+    func stopBodyChunks(_ phase: LuaHTTPPhase) {
+        exchange.stopBodyChunks(phase.side)
+    }
+
     func httpCall(cluster: String, headers: [(String, String)], body: [UInt8], timeoutMilliseconds: Int,
                   asynchronous: Bool, completion: @escaping (Result<LuaHTTPCallResponse, LuaHostError>) -> Void) {
         LuaHTTPCallBridge.call(headers: headers, body: body, timeoutMilliseconds: timeoutMilliseconds,
@@ -173,6 +203,10 @@ final class ExchangeLuaHost: LuaHTTPHost {
 
 @available(*, unavailable)
 extension ExchangeLuaHost: Sendable {}
+
+extension LuaHTTPPhase {
+    var side: HTTPMessageSide { self == .request ? .request : .response }
+}
 
 extension LuaLogLevel {
     var loggerLevel: Logger.Level {

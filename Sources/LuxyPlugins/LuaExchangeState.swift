@@ -48,7 +48,41 @@ final class LuaExchangeState: LuaPhaseReceiver {
         runningStage = nil
         host.exchange.resume(stage.verdict(for: outcome, phase: runningPhase))
     }
+
+    func receiverWhileStreaming() -> LuaPhaseReceiver {
+        guard let stage = runningStage else { return self }
+        return StreamingPhaseReceiver(stage: stage, phase: runningPhase, exchange: host.exchange)
+    }
+
+    /// Envoy continues the headers when a script starts iterating `bodyChunks()`: the
+    /// chain goes on as if the stage had finished, and its real verdict comes later.
+    func phaseContinued() {
+        guard runningStage != nil else { return }
+        runningStage = nil
+        host.exchange.resume(.proceed)
+    }
 }
+
+/// Hears how a phase that streams a body ends, after the chain went on without it: made
+/// only for such phases.
+final class StreamingPhaseReceiver: LuaPhaseReceiver {
+    private let stage: LuaHTTPStage
+    private let phase: LuaHTTPPhase
+    private let exchange: HTTPExchange
+
+    init(stage: LuaHTTPStage, phase: LuaHTTPPhase, exchange: HTTPExchange) {
+        self.stage = stage
+        self.phase = phase
+        self.exchange = exchange
+    }
+
+    func phaseEnded(_ outcome: LuaPhaseOutcome) {
+        exchange.streamingStageFinished(stage.verdict(for: outcome, phase: phase), side: phase.side)
+    }
+}
+
+@available(*, unavailable)
+extension StreamingPhaseReceiver: Sendable {}
 
 @available(*, unavailable)
 extension LuaExchangeState: Sendable {}

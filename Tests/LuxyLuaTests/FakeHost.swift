@@ -106,6 +106,36 @@ final class FakeHost: LuaHTTPHost {
         withExtendedLifetime(tracker) {}
     }
 
+    /// The body, as one chunk, then the end.
+    var heldChunk: [UInt8]?
+    private var chunksServed = false
+
+    func nextBodyChunk(_ phase: LuaHTTPPhase, completion: @escaping (Result<Bool, LuaHostError>) -> Void) {
+        heldChunk = nil
+        guard !chunksServed else { return completion(.success(false)) }
+        chunksServed = true
+        body(phase) { [self] result in
+            switch result {
+            case .success(let bytes?) where !bytes.isEmpty:
+                heldChunk = bytes
+                completion(.success(true))
+            case .success:
+                completion(.success(false))
+            case .failure(let error):
+                completion(.failure(error))
+            }
+        }
+    }
+
+    func holdsBodyChunk(_ phase: LuaHTTPPhase) -> Bool { heldChunk != nil }
+    func bodyChunkLength(_ phase: LuaHTTPPhase) -> Int { heldChunk?.count ?? 0 }
+    func bodyChunkBytes(_ phase: LuaHTTPPhase) -> [UInt8] { heldChunk ?? [] }
+    func setBodyChunk(_ phase: LuaHTTPPhase, _ bytes: [UInt8]) { heldChunk = bytes }
+    func stopBodyChunks(_ phase: LuaHTTPPhase) {
+        heldChunk = nil
+        chunksServed = false
+    }
+
     func setBody(_ phase: LuaHTTPPhase, _ bytes: [UInt8]) {
         setBodies.append((phase, bytes))
         if phase == .request { requestBody = bytes } else { responseBody = bytes }

@@ -76,6 +76,14 @@ final class BodyBuffer {
         hasBody = true
     }
 
+    /// Hands what is buffered to a stage that streams the body from now on: the end, if it
+    /// came, is the stream's to pass on again (then `complete()` is called once more).
+    func handOver() -> (buffered: ByteBuffer?, ended: Bool) {
+        let ended = isComplete || !hasBody
+        isComplete = false
+        return (take(), ended)
+    }
+
     /// Hands over what is buffered, for forwarding.
     func take() -> ByteBuffer? {
         defer { buffered = nil }

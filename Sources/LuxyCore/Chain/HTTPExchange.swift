@@ -81,6 +81,10 @@ public final class HTTPExchange {
     let services: UpstreamServices
     let request = BodyBuffer()
     let response = BodyBuffer()
+    /// Made only when a stage takes that body chunk by chunk (`nextBodyChunk`): an exchange
+    /// whose stages never do costs nothing for it.
+    var requestChunks: BodyChunkStream?
+    var responseChunks: BodyChunkStream?
 
     init(listenerName: String, direction: TrafficDirection, eventLoop: EventLoop, head: HTTPRequestHead,
          framing: RequestFraming, peer: ConnectionPeer, maxBufferedBodyBytes: Int, services: UpstreamServices,
@@ -141,9 +145,14 @@ public final class HTTPExchange {
 extension HTTPExchange: Sendable {}
 
 /// How an exchange asks the connection carrying it to keep reading.
-protocol HTTPExchangeFlowControl: AnyObject {
+protocol HTTPExchangeFlowControl: BodyChunkOutlet {
     func exchangeWantsRequestBody()
     func stageFinished(_ verdict: StageVerdict)
+    /// A stage takes this body chunk by chunk from now on: what was buffered or ended before
+    /// is the stream's now, so the driver must not forward it on its own.
+    func bodyStreamingBegan(side: HTTPMessageSide)
+    /// The verdict of a stage whose phase went on streaming after the chain continued.
+    func streamingStageFinished(_ verdict: StageVerdict, side: HTTPMessageSide)
 }
 
 extension HTTPHeaders {

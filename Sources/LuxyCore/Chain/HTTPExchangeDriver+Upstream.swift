@@ -69,6 +69,17 @@ extension HTTPExchangeDriver: UpstreamResponseReceiver {
     }
 
     func upstreamResponseBody(_ part: ByteBuffer) {
+        if let stream = exchange.responseChunks, stream.take(part) {
+            // Handed to the stage at the end of the read (`upstreamReadComplete`), together
+            // with the end if it came in the same read; meanwhile the upstream waits.
+            upstream?.setReading(false)
+            return
+        }
+        passResponsePart(part)
+    }
+
+    /// A part of the response body past every stage that streams it.
+    func passResponsePart(_ part: ByteBuffer) {
         switch state {
         case .streamingResponse:
             handler.writeResponseBody(part, flush: false)
@@ -90,6 +101,16 @@ extension HTTPExchangeDriver: UpstreamResponseReceiver {
         upstream = nil
         // A request body still streaming has nowhere to go: the connection closes, not pooled.
         requestSink = nil
+        if let stream = exchange.responseChunks, stream.isTaking {
+            exchange.responseTrailers = trailers
+            _ = stream.takeEnd()
+            return
+        }
+        passResponseEnd(trailers)
+    }
+
+    /// The response's end, past every stage that streams its body.
+    func passResponseEnd(_ trailers: HTTPHeaders?) {
         responseEnded = true
         switch state {
         case .streamingResponse:
@@ -122,6 +143,7 @@ extension HTTPExchangeDriver: UpstreamResponseReceiver {
     }
 
     func upstreamReadComplete() {
+        exchange.responseChunks?.deliver()
         if case .streamingResponse = state { handler.context?.flush() }
     }
 
@@ -158,6 +180,7 @@ extension HTTPExchangeDriver: HTTPExchangeFlowControl {
 
     /// A slow upstream slows the client's upload down.
     func upstreamWritabilityChanged(_ writable: Bool) {
+        upstreamWritability = writable ? .writable : .full
         guard requestSink != nil else { return }
         handler.setReadsPaused(!writable)
     }

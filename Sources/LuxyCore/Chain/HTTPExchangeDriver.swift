@@ -40,6 +40,12 @@ final class HTTPExchangeDriver {
     var insideUpstreamRead = false
     /// At most one retry, for a kept-alive connection found closed (`retryOnFreshConnection`).
     var retriedStaleConnection = false
+    /// Whether the upstream takes more of the request body now; a stage streaming the body
+    /// must not resume the client's reads while it does not.
+    var upstreamWritability = UpstreamWritability.writable
+    /// The stages whose phase streams a body after the chain went on without them
+    /// (`bodyChunks()`), for the plugin named when one fails.
+    var streamingStages = StreamingStages()
 
     /// While the body has nowhere to go yet, buffer this much before withholding reads.
     static let streamingHighWater = 256 * 1024
@@ -213,6 +219,19 @@ final class HTTPExchangeDriver {
     // MARK: Downstream request body
 
     func requestBodyPart(_ part: ByteBuffer) {
+        if let stream = exchange.requestChunks, stream.take(part) {
+            stream.deliver()
+            // The stage is in a step on an earlier chunk: the client waits until it asks
+            // for the next one (`streamWantsMore`).
+            if stream.isHolding { handler.setReadsPaused(true) }
+            return
+        }
+        passRequestPart(part)
+    }
+
+    /// A part of the request body past every stage that streams it: upstream, or held until
+    /// the request can go there.
+    func passRequestPart(_ part: ByteBuffer) {
         if let requestSink {
             requestSink.send(.body(.byteBuffer(part)), flush: true)
             return
@@ -231,11 +250,17 @@ final class HTTPExchangeDriver {
     }
 
     func requestEnded(_ trailers: HTTPHeaders?) {
-        requestComplete = true
         exchange.requestTrailers = trailers
+        if let stream = exchange.requestChunks, stream.takeEnd() { return }
+        passRequestEnd()
+    }
+
+    /// The request's end, past every stage that streams its body.
+    func passRequestEnd() {
+        requestComplete = true
         if let requestSink {
             self.requestSink = nil
-            requestSink.send(.end(trailers), flush: true)
+            requestSink.send(.end(exchange.requestTrailers), flush: true)
         } else {
             exchange.request.complete()
         }
@@ -406,6 +431,8 @@ final class HTTPExchangeDriver {
         finish()
         exchange.request.abort()
         exchange.response.abort()
+        exchange.requestChunks?.abort()
+        exchange.responseChunks?.abort()
     }
 }
 

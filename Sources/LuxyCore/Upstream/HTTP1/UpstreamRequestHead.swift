@@ -8,7 +8,8 @@ enum UpstreamRequestHead {
     /// `Connection: upgrade` go along (every other hop-by-hop field still does not).
     static func make(from exchange: HTTPExchange, keepingUpgrade: Bool = false) -> HTTPRequestHead {
         var head = exchange.requestHead
-        let chunked = exchange.framing.chunked
+        // A body a stage streams lost its declared length (see `HTTPExchange.nextBodyChunk`).
+        let chunked = exchange.framing.chunked || (exchange.requestChunks != nil && exchange.request.hasBody)
         let upgrade = keepingUpgrade ? head.headers["upgrade"] : []
         HopByHopHeaders.strip(&head.headers)
         HTTPUpgrade.restore(upgrade, into: &head.headers)
