@@ -94,7 +94,9 @@ final class LuaEnvoyExampleIntegrationTests: IntegrationTestCase {
         XCTAssertEqual(response.status, 200, response.description)
         XCTAssertEqual(response.header("content-type"), "text/html")
         XCTAssertEqual(response.body, "<html><b>Not Found<b></html>")
-        XCTAssertEqual(response.header("content-length"), "28")
+        // The body streamed through the script, which may resize chunks: the 40000 the
+        // upstream declared no longer holds, so it goes without a length (chunked).
+        XCTAssertNil(response.header("content-length"))
     }
 
     func testDynamicMetadataTableExampleAndHeaderLogging() async throws {
