@@ -17,12 +17,16 @@ import NIOSSL
 ///   upstream whose keep-alive timeout fired as the proxy reused the connection)
 /// - `/garbage` → answers bytes that are not HTTP
 /// - `/bytes/N` → N bytes of body, chunked
+/// - `/sink…` → like anything else, but the request body is counted, not kept (`bodyByteCount`),
+///   so a test can send hundreds of megabytes without the upstream holding them
 /// - anything else → 200 with the request echoed as `METHOD PATH\nname: value...\n\nBODY`
 ///   and `x-upstream: NAME`
 public final class FakeUpstream: Sendable {
     public struct Received: Sendable {
         public var head: HTTPRequestHead
         public var body: String
+        /// Bytes of request body received (also for `/sink`, whose `body` stays empty).
+        public var bodyByteCount: Int
     }
 
     public let name: String
@@ -121,6 +125,7 @@ final class FakeUpstreamHandler: ChannelInboundHandler {
     private let state: NIOLockedValueBox<FakeUpstream.State>
     private var head: HTTPRequestHead?
     private var body = ""
+    private var bodyByteCount = 0
     private var answeredEarly = false
     private var requestsOnConnection = 0
 
@@ -134,15 +139,18 @@ final class FakeUpstreamHandler: ChannelInboundHandler {
         case .head(let head):
             self.head = head
             body = ""
+            bodyByteCount = 0
             if head.uri == "/early" {
                 answeredEarly = true
                 respond(context, status: .unauthorized, body: "early")
             }
         case .body(let buffer):
-            body += String(buffer: buffer)
+            bodyByteCount += buffer.readableBytes
+            if self.head?.uri.hasPrefix("/sink") != true { body += String(buffer: buffer) }
         case .end:
             guard let head else { return }
-            state.withLockedValue { $0.received.append(.init(head: head, body: body)) }
+            let received = FakeUpstream.Received(head: head, body: body, bodyByteCount: bodyByteCount)
+            state.withLockedValue { $0.received.append(received) }
             if answeredEarly {
                 answeredEarly = false
                 return

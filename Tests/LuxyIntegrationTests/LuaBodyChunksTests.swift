@@ -6,7 +6,8 @@ import XCTest
 /// the head continues when iteration starts, so headers are fixed and `respond()` raises.
 final class LuaBodyChunksTests: IntegrationTestCase {
     /// 100 MB, over any buffering limit, through a script that counts: it sees every byte
-    /// in many chunks, and the upstream gets all of it.
+    /// in many chunks, the upstream gets all of it, and the process (proxy, client and
+    /// upstream, which only counts) grows by far less than the body while it passes.
     func testHundredMegabyteRequestStreamsThroughACountingScript() async throws {
         let script = """
             function on_request(h)
@@ -22,13 +23,20 @@ final class LuaBodyChunksTests: IntegrationTestCase {
         let client = try await connect(proxy)
         let total = 100 * 1024 * 1024
         let piece = ByteBuffer(repeating: UInt8(ascii: "x"), count: 1024 * 1024)
-        try await client.send("POST /upload HTTP/1.1\r\nhost: x\r\ncontent-length: \(total)\r\n\r\n")
-        for _ in 0..<100 { try await client.send(piece) }
+        let rssBefore = ResidentMemory.bytes()
+        var rssPeak = rssBefore
+        try await client.send("POST /sink/upload HTTP/1.1\r\nhost: x\r\ncontent-length: \(total)\r\n\r\n")
+        for _ in 0..<100 {
+            try await client.send(piece)
+            rssPeak = max(rssPeak, ResidentMemory.bytes())
+        }
         let response = try await client.readResponse(timeout: .seconds(120))
         XCTAssertEqual(response.status, 200, response.body)
         XCTAssertTrue(proxy.logs.contains("streamed chunks="), "\(proxy.logs.all.map(\.line))")
         XCTAssertTrue(proxy.logs.contains("bytes=\(total) many=true"), "\(proxy.logs.all.map(\.line))")
-        XCTAssertEqual(try onlyRequest(upstream).body.utf8.count, total)
+        XCTAssertEqual(try onlyRequest(upstream).bodyByteCount, total)
+        let growth = rssPeak - rssBefore
+        XCTAssertLessThan(growth, 16 * 1024 * 1024, "RSS grew by \(growth / 1024) KiB while 100 MiB passed")
     }
 
     func testSetBytesOnAChunkChangesWhatTheUpstreamReceives() async throws {
