@@ -22,21 +22,25 @@ extension LuaHTTPStream {
             s.push(values.indices.contains(index) ? values[index] : nil)
             return 1
         case .headerAdd:
+            try checkModifiable(run, trailers: trailers)
             let key = try s.checkString(2, name)
             let value = try s.checkString(3, name)
             try Self.checkHeaderField(key, value, name)
             map?.add(key, value)
             return 0
         case .headerReplace:
+            try checkModifiable(run, trailers: trailers)
             let key = try s.checkString(2, name)
             let value = try s.checkString(3, name)
             try Self.checkHeaderField(key, value, name)
             map?.replace(key, value)
             return 0
         case .headerRemove:
+            try checkModifiable(run, trailers: trailers)
             map?.remove(try s.checkString(2, name))
             return 0
         case .headerSetReasonPhrase:
+            try checkModifiable(run, trailers: trailers)
             let phrase = try s.checkString(2, name)
             // It goes on the status line: CR and LF would split the response.
             guard !phrase.utf8.contains(where: { $0 == 13 || $0 == 10 || $0 == 0 }) else {
@@ -45,6 +49,10 @@ extension LuaHTTPStream {
             map?.setReasonPhrase(phrase)
             return 0
         case .headerPairs:
+            // Envoy's HeaderMapWrapper::luaPairs: one open iteration per map.
+            guard iteration(run, trailers: trailers) == .idle else {
+                throw LuaRaise("cannot create a second iterator before completing the first")
+            }
             let entries = map?.entries() ?? []
             lua_createtable(s.L, Int32(clamping: entries.count * 2), 0)
             var i: lua_Integer = 1
@@ -55,11 +63,33 @@ extension LuaHTTPStream {
                 lua_rawseti(s.L, -2, i + 1)
                 i += 2
             }
-            luxy_push_list_iterator(s.L)
+            lua_rawgeti(s.L, luxy_registry_index(), lua_Integer(vm.headerIterationEndedRef))
+            lua_pushvalue(s.L, 1)
+            luxy_push_notifying_list_iterator(s.L)
+            setIteration(.inProgress, run, trailers: trailers)
             return 1
+        case .headerIterationEnded:
+            setIteration(.idle, run, trailers: trailers)
+            return 0
         default:
             throw LuaRaise("'\(name)' is not a header map method")
         }
+    }
+
+    /// Envoy's HeaderMapWrapper::checkModifiable: the loop iterates the map as it was, so a
+    /// change inside it raises rather than going unseen by the loop.
+    private func checkModifiable(_ run: PhaseRun, trailers: Bool) throws(LuaRaise) {
+        guard iteration(run, trailers: trailers) == .idle else {
+            throw LuaRaise("header map cannot be modified while iterating")
+        }
+    }
+
+    private func iteration(_ run: PhaseRun, trailers: Bool) -> LuaHeaderIteration {
+        trailers ? run.trailersIteration : run.headersIteration
+    }
+
+    private func setIteration(_ iteration: LuaHeaderIteration, _ run: PhaseRun, trailers: Bool) {
+        if trailers { run.trailersIteration = iteration } else { run.headersIteration = iteration }
     }
 
     /// Names must be tokens (a leading ':' for pseudo-headers) and values free of CR, LF and
