@@ -30,6 +30,7 @@ struct EnvoyConformanceScript {
     var stageOptions: [String] = []
 
     var status: Int?
+    var reasonPhrase: String?
     var responseHeaders: [HeaderExpectation] = []
     var responseBody: String?
     var responseBodyContains: [String] = []
@@ -84,6 +85,7 @@ struct EnvoyConformanceScript {
         case "outer": outerStage = value
         case "option": stageOptions.append(value)
         case "status": status = Int(value)
+        case "reason": reasonPhrase = value
         case "response-header": responseHeaders.append(try Self.pair(value, line))
         case "response-body": responseBody = value
         case "response-body-contains": responseBodyContains.append(value)

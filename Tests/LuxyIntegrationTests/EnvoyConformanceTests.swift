@@ -85,6 +85,7 @@ final class EnvoyConformanceTests: IntegrationTestCase {
         let context = "\(file): \(response.description)"
 
         if let status = script.status { XCTAssertEqual(response.status, status, context) }
+        if let reason = script.reasonPhrase { XCTAssertEqual(response.reasonPhrase, reason, "\(file): reason phrase") }
         for expected in script.responseHeaders {
             XCTAssertEqual(response.header(expected.name) ?? "", expected.value, "\(file): response header \(expected.name)")
         }
