@@ -5,8 +5,11 @@ extension LuaHTTPStream {
     func callHeaderMap(_ method: LuaMethod, _ s: LuaStack, _ run: PhaseRun, trailers: Bool) throws(LuaRaise) -> Int32 {
         let map = headerMap(run, trailers: trailers)
         let name = method.luaName
-        if !trailers, run.headersContinued, method.modifiesHeaders {
-            throw LuaRaise("header map can no longer be modified")
+        if method.modifiesHeaders {
+            // Envoy's HeaderMapWrapper::checkModifiable: an open iteration first, then
+            // whether the headers went on already.
+            try checkNotIterating(run, trailers: trailers)
+            if !trailers, run.headersContinued { throw LuaRaise("header map can no longer be modified") }
         }
         switch method {
         case .headerGet:
@@ -22,25 +25,21 @@ extension LuaHTTPStream {
             s.push(values.indices.contains(index) ? values[index] : nil)
             return 1
         case .headerAdd:
-            try checkModifiable(run, trailers: trailers)
             let key = try s.checkString(2, name)
             let value = try s.checkString(3, name)
             try Self.checkHeaderField(key, value, name)
             map?.add(key, value)
             return 0
         case .headerReplace:
-            try checkModifiable(run, trailers: trailers)
             let key = try s.checkString(2, name)
             let value = try s.checkString(3, name)
             try Self.checkHeaderField(key, value, name)
             map?.replace(key, value)
             return 0
         case .headerRemove:
-            try checkModifiable(run, trailers: trailers)
             map?.remove(try s.checkString(2, name))
             return 0
         case .headerSetReasonPhrase:
-            try checkModifiable(run, trailers: trailers)
             let phrase = try s.checkString(2, name)
             // It goes on the status line: CR and LF would split the response.
             guard !phrase.utf8.contains(where: { $0 == 13 || $0 == 10 || $0 == 0 }) else {
@@ -78,7 +77,7 @@ extension LuaHTTPStream {
 
     /// Envoy's HeaderMapWrapper::checkModifiable: the loop iterates the map as it was, so a
     /// change inside it raises rather than going unseen by the loop.
-    private func checkModifiable(_ run: PhaseRun, trailers: Bool) throws(LuaRaise) {
+    private func checkNotIterating(_ run: PhaseRun, trailers: Bool) throws(LuaRaise) {
         guard iteration(run, trailers: trailers) == .idle else {
             throw LuaRaise("header map cannot be modified while iterating")
         }
