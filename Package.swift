@@ -100,7 +100,7 @@ let package = Package(
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
             .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
-        ]),
+        ], exclude: ["EnvoyConformance"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -87,3 +87,31 @@ void luxy_push_list_iterator(lua_State *L) {
     lua_pushinteger(L, 1);
     lua_pushcclosure(L, luxy_list_next, 2);
 }
+
+// Like luxy_list_next, and at the end calls upvalue 3 (a host method) with upvalue 4 (the
+// object iterated) once, so the host knows the loop is over (Envoy forbids changing a
+// header map while an iteration over it is open).
+static int luxy_list_next_notifying(lua_State *L) {
+    lua_Integer i = lua_tointeger(L, lua_upvalueindex(2));
+    if (lua_rawgeti(L, lua_upvalueindex(1), i) == LUA_TNIL) {
+        if (!lua_isnil(L, lua_upvalueindex(3))) {
+            lua_pushvalue(L, lua_upvalueindex(3));
+            lua_pushvalue(L, lua_upvalueindex(4));
+            lua_pushnil(L);
+            lua_replace(L, lua_upvalueindex(3));
+            lua_call(L, 1, 0);
+        }
+        return 1;
+    }
+    lua_rawgeti(L, lua_upvalueindex(1), i + 1);
+    lua_pushinteger(L, i + 2);
+    lua_replace(L, lua_upvalueindex(2));
+    return 2;
+}
+
+void luxy_push_notifying_list_iterator(lua_State *L) {
+    // Stack: list, on_end, object -> upvalues 1, 3, 4 (2 is the position).
+    lua_pushinteger(L, 1);
+    lua_insert(L, -3);
+    lua_pushcclosure(L, luxy_list_next_notifying, 4);
+}

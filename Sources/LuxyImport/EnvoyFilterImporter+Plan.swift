@@ -10,6 +10,7 @@ extension EnvoyFilterImporter {
 
         var scripts: [ImportPlan.Script] = []
         var placed: [LuaFilterInsert] = []
+        var namedSources: [String: String] = [:]
         for insert in ordered {
             if let source = insert.code.defaultSource, let text = scriptText(of: source) {
                 scripts.append(.init(name: insert.name, source: text, role: .filter, origin: source.place))
@@ -18,18 +19,21 @@ extension EnvoyFilterImporter {
             for named in insert.code.namedSources {
                 guard let text = scriptText(of: named.source) else { continue }
                 let name = names.claim(named.key)
+                namedSources[named.key] = name
                 scripts.append(.init(name: name, source: text, role: .namedSource(filter: insert.name, key: named.key),
                                      origin: named.source.place))
-                log.note(named.source.place, "source_codes entry \(named.key) written to plugins/\(name).lua; Envoy runs it only on routes whose LuaPerRoute names it, and Luxy has no per-route script choice, so it is in no chain")
+                log.note(named.source.place, "source_codes entry \(named.key) written to plugins/\(name).lua; Envoy runs it only on routes whose LuaPerRoute names it, so it is in no chain: a route's per_stage: {\(insert.name): {script: \(name)}} runs it")
             }
         }
         let entries = chainEntries(for: placed)
+        let routeSettings = resolvePerRouteSettings(namedSources: namedSources)
         let findings = log.findings.enumerated().sorted { lhs, rhs in
             let left = (lhs.element.place.document, lhs.element.place.location?.line ?? 0, lhs.offset)
             let right = (rhs.element.place.document, rhs.element.place.location?.line ?? 0, rhs.offset)
             return left < right
         }.map(\.element)
-        return ImportPlan(inputFile: file, scripts: scripts + extraScripts, chainEntries: entries, findings: findings)
+        return ImportPlan(inputFile: file, scripts: scripts + extraScripts, chainEntries: entries,
+                          perRouteSettings: routeSettings, findings: findings)
     }
 
     /// Applies the inserts to a model of each chain in Istio's order, then numbers the

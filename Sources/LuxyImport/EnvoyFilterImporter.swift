@@ -13,6 +13,8 @@ public struct EnvoyFilterImporter {
     var inserts: [LuaFilterInsert] = []
     /// Scripts without chain entries (`source_codes`, per-route code).
     var extraScripts: [ImportPlan.Script] = []
+    /// `LuaPerRoute`s read from routes, resolved to stage names in `assemblePlan`.
+    var perRouteSettings: [PendingPerRouteSetting] = []
     /// Structural errors that make the input a bad file (exit 2).
     var inputProblems: [ConfigurationError.Problem] = []
     /// Whether any document was one this importer reads; a file without one is a bad input.
@@ -80,11 +82,14 @@ public struct EnvoyFilterImporter {
         } else if root.child("http_filters") != nil {
             recognisedDocuments += 1
             if let list = root.child("http_filters") { bareFilterList(list) }
+        } else if root.child("virtual_hosts") != nil {
+            recognisedDocuments += 1
+            bareRouteConfiguration(root)
         } else if root.child("name") != nil, root.child("typed_config") != nil || root.child("config") != nil {
             recognisedDocuments += 1
             bareFilters([root])
         } else {
-            log.note(root.place, "neither an EnvoyFilter nor an Envoy HTTP filter; ignored")
+            log.note(root.place, "neither an EnvoyFilter, an Envoy HTTP filter nor a route configuration; ignored")
         }
     }
 

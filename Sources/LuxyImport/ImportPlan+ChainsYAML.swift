@@ -10,7 +10,7 @@ extension ImportPlan {
             "# Envoy continues after a Lua error; Luxy answers 500 unless a stage has fail_open: true.",
         ]
         let chains = [ChainName.inboundHTTP, .outboundHTTP].filter { chain in chainEntries.contains { $0.chain == chain } }
-        guard !chains.isEmpty else { return (lines + ["chains: {}"]).joined(separator: "\n") + "\n" }
+        guard !chains.isEmpty else { return (lines + ["chains: {}"] + perRouteComment).joined(separator: "\n") + "\n" }
         lines.append("chains:")
         for chain in chains {
             lines.append("  \(chain.rawValue):")
@@ -20,6 +20,22 @@ extension ImportPlan {
                 lines.append("      priority: \(entry.priority)")
             }
         }
-        return lines.joined(separator: "\n") + "\n"
+        return (lines + perRouteComment).joined(separator: "\n") + "\n"
+    }
+
+    /// The `per_stage:` settings, as comments: they belong on routes in `virtual_hosts:`,
+    /// which this file does not have (it must stay a valid config by itself).
+    private var perRouteComment: [String] {
+        guard !perRouteSettings.isEmpty else { return [] }
+        var lines = [
+            "",
+            "# Per-route Lua settings (Envoy's LuaPerRoute). Luxy cannot place them itself: add each",
+            "# per_stage: to the route (or virtual host) named, under virtual_hosts: in luxy.yaml.",
+        ]
+        for setting in perRouteSettings {
+            lines.append("# \(setting.origin): \(setting.target):")
+            lines.append("#   \(setting.perStageYAML)")
+        }
+        return lines
     }
 }

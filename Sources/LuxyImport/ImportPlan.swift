@@ -37,6 +37,8 @@ public struct ImportPlan: Sendable {
     public var inputFile: String
     public var scripts: [Script]
     public var chainEntries: [ChainEntry]
+    /// `LuaPerRoute`s as `per_stage:` settings, for the routes they name.
+    public var perRouteSettings: [PerRouteLuaSetting]
     public var findings: [ImportFinding]
 
     /// True when no Lua was left behind (notes allowed): `luxy import` exits 0.

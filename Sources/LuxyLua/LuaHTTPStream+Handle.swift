@@ -59,12 +59,12 @@ extension LuaHTTPStream {
             return try httpCall(s, run, resumed: resumed)
         case .respond:
             return try respond(s, run)
-        case .logTrace: return try log(.trace, s)
-        case .logDebug: return try log(.debug, s)
-        case .logInfo: return try log(.info, s)
-        case .logWarn: return try log(.warn, s)
-        case .logErr: return try log(.error, s)
-        case .logCritical: return try log(.critical, s)
+        case .logTrace: return try log(.trace, s, method)
+        case .logDebug: return try log(.debug, s, method)
+        case .logInfo: return try log(.info, s, method)
+        case .logWarn: return try log(.warn, s, method)
+        case .logErr: return try log(.error, s, method)
+        case .logCritical: return try log(.critical, s, method)
         case .base64Escape:
             let bytes = try s.checkBytes(2, method.luaName)
             s.push(Base64.encode(bytes))
@@ -119,8 +119,9 @@ extension LuaHTTPStream {
         }
     }
 
-    private func log(_ level: LuaLogLevel, _ s: LuaStack) throws(LuaRaise) -> Int32 {
-        let message = try s.checkString(2, "log")
+    private func log(_ level: LuaLogLevel, _ s: LuaStack, _ method: LuaMethod) throws(LuaRaise) -> Int32 {
+        // Named as called (`logInfo`), as Lua's own argument error in Envoy names it.
+        let message = try s.checkString(2, method.luaName)
         host.log(level, message)
         return 0
     }

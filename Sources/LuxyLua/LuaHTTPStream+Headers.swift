@@ -5,8 +5,11 @@ extension LuaHTTPStream {
     func callHeaderMap(_ method: LuaMethod, _ s: LuaStack, _ run: PhaseRun, trailers: Bool) throws(LuaRaise) -> Int32 {
         let map = headerMap(run, trailers: trailers)
         let name = method.luaName
-        if !trailers, run.headersContinued, method.modifiesHeaders {
-            throw LuaRaise("header map can no longer be modified")
+        if method.modifiesHeaders {
+            // Envoy's HeaderMapWrapper::checkModifiable: an open iteration first, then
+            // whether the headers went on already.
+            try checkNotIterating(run, trailers: trailers)
+            if !trailers, run.headersContinued { throw LuaRaise("header map can no longer be modified") }
         }
         switch method {
         case .headerGet:
@@ -45,6 +48,10 @@ extension LuaHTTPStream {
             map?.setReasonPhrase(phrase)
             return 0
         case .headerPairs:
+            // Envoy's HeaderMapWrapper::luaPairs: one open iteration per map.
+            guard iteration(run, trailers: trailers) == .idle else {
+                throw LuaRaise("cannot create a second iterator before completing the first")
+            }
             let entries = map?.entries() ?? []
             lua_createtable(s.L, Int32(clamping: entries.count * 2), 0)
             var i: lua_Integer = 1
@@ -55,11 +62,33 @@ extension LuaHTTPStream {
                 lua_rawseti(s.L, -2, i + 1)
                 i += 2
             }
-            luxy_push_list_iterator(s.L)
+            lua_rawgeti(s.L, luxy_registry_index(), lua_Integer(vm.headerIterationEndedRef))
+            lua_pushvalue(s.L, 1)
+            luxy_push_notifying_list_iterator(s.L)
+            setIteration(.inProgress, run, trailers: trailers)
             return 1
+        case .headerIterationEnded:
+            setIteration(.idle, run, trailers: trailers)
+            return 0
         default:
             throw LuaRaise("'\(name)' is not a header map method")
         }
+    }
+
+    /// Envoy's HeaderMapWrapper::checkModifiable: the loop iterates the map as it was, so a
+    /// change inside it raises rather than going unseen by the loop.
+    private func checkNotIterating(_ run: PhaseRun, trailers: Bool) throws(LuaRaise) {
+        guard iteration(run, trailers: trailers) == .idle else {
+            throw LuaRaise("header map cannot be modified while iterating")
+        }
+    }
+
+    private func iteration(_ run: PhaseRun, trailers: Bool) -> LuaHeaderIteration {
+        trailers ? run.trailersIteration : run.headersIteration
+    }
+
+    private func setIteration(_ iteration: LuaHeaderIteration, _ run: PhaseRun, trailers: Bool) {
+        if trailers { run.trailersIteration = iteration } else { run.headersIteration = iteration }
     }
 
     /// Names must be tokens (a leading ':' for pseudo-headers) and values free of CR, LF and

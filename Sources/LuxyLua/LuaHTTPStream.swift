@@ -295,6 +295,8 @@ final class PhaseRun {
 
     var headers: LuaHeaderMap?
     var trailers: LuaHeaderMap?
+    var headersIteration = LuaHeaderIteration.idle
+    var trailersIteration = LuaHeaderIteration.idle
     var bodyLoaded = false
     var body: [UInt8]?
     var bodyAccess = BodyAccess.untouched
@@ -361,6 +363,8 @@ final class PhaseRun {
         returnDuplicateHeaders = false
         headers = nil
         trailers = nil
+        headersIteration = .idle
+        trailersIteration = .idle
         bodyLoaded = false
         body = nil
         bodyAccess = .untouched

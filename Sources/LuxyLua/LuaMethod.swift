@@ -36,6 +36,8 @@ enum LuaMethod: Int32, CaseIterable {
 
     case headerGet = 100, headerGetNumValues, headerGetAtIndex, headerAdd, headerReplace, headerRemove
     case headerSetReasonPhrase, headerPairs
+    /// Called by a `pairs()` iterator over a header map when it reached the end; in no method table.
+    case headerIterationEnded = 150
     case bufferLength = 200, bufferGetBytes, bufferSetBytes
     case metadataGet = 300, metadataPairs
     case infoProtocol = 400, infoLocalAddress, infoDirectRemoteAddress, infoRemoteAddress
@@ -111,6 +113,7 @@ enum LuaMethod: Int32, CaseIterable {
         case .headerRemove: "remove"
         case .headerSetReasonPhrase: "setHttp1ReasonPhrase"
         case .headerPairs, .metadataPairs, .dynamicPairs: "__pairs"
+        case .headerIterationEnded: "pairs iterator"
         case .bufferLength: "length"
         case .bufferGetBytes: "getBytes"
         case .bufferSetBytes: "setBytes"
@@ -156,4 +159,7 @@ enum LuaMethod: Int32, CaseIterable {
     }
 
     var isMetamethod: Bool { luaName.hasPrefix("__") }
+
+    /// Methods the host calls itself, never placed where a script could reach them.
+    var isHostInternal: Bool { self == .headerIterationEnded }
 }

@@ -28,6 +28,8 @@ public final class LuaVM {
     var metatableRefs: [Int32] = []
     /// The bodyChunks() iterator function, made once.
     var chunkIteratorRef: Int32 = LUA_NOREF
+    /// What a header map's `pairs()` iterator calls at its end (`LuaMethod.headerIterationEnded`).
+    var headerIterationEndedRef: Int32 = LUA_NOREF
     /// The stream whose coroutine is running right now; host calls act on it alone.
     var currentStream: LuaHostStream?
     var inHostCall = false
@@ -120,7 +122,7 @@ public final class LuaVM {
         let s = LuaStack(L)
         metatableRefs = Array(repeating: LUA_NOREF, count: LuaObjectKind.allCases.count)
         for kind in LuaObjectKind.allCases {
-            let methods = LuaMethod.allCases.filter { $0.kind == kind }
+            let methods = LuaMethod.allCases.filter { $0.kind == kind && !$0.isHostInternal }
             lua_createtable(L, 0, 4)
             let meta = lua_gettop(L)
             lua_createtable(L, 0, Int32(methods.count))
@@ -137,6 +139,8 @@ public final class LuaVM {
         }
         luxy_push_host_method(L, LuaMethod.chunkNext.rawValue)
         chunkIteratorRef = ref()
+        luxy_push_host_method(L, LuaMethod.headerIterationEnded.rawValue)
+        headerIterationEndedRef = ref()
     }
 
     /// Pushes a new object of `kind` for the run named by `token`.

@@ -8,6 +8,8 @@ public struct TestHTTPResponse: Sendable, CustomStringConvertible {
     public var status: Int
     public var headers: [(name: String, value: String)]
     public var body: String
+    /// The status line's text after the code (`OK`, or what a script set).
+    public var reasonPhrase = ""
 
     public func header(_ name: String) -> String? {
         let values = headers.filter { $0.name.lowercased() == name.lowercased() }.map(\.value)

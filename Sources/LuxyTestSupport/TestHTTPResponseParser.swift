@@ -23,7 +23,8 @@ enum TestHTTPResponseParser {
         func response(_ body: [UInt8], _ consumed: Int) -> TestHTTPResponse {
             buffer.moveReaderIndex(forwardBy: consumed)
             buffer.discardReadBytes()
-            return TestHTTPResponse(status: status, headers: headers, body: String(decoding: body, as: UTF8.self))
+            return TestHTTPResponse(status: status, headers: headers, body: String(decoding: body, as: UTF8.self),
+                                    reasonPhrase: statusLine.dropFirst(2).joined(separator: " "))
         }
         let lookup = { (name: String) in headers.first { $0.name.lowercased() == name }?.value }
         if isHead || status == 204 || status == 304 || (100..<200).contains(status) {

@@ -60,13 +60,59 @@ final class EnvoyFilterMappingTests: XCTestCase {
         }, plan.findings.description)
     }
 
-    func testLuaPerRouteIsReportedAsNotImported() throws {
+    func testLuaPerRouteBecomesPerStageSettings() throws {
         let plan = try plan("per-route.yaml")
+        XCTAssertTrue(plan.importedAllLua, plan.findings.description)
+        XCTAssertEqual(plan.scripts.map(\.name), ["lua-per-route", "hello", "lua-per-route-route"])
+        XCTAssertTrue(plan.scripts[2].source.contains("x-legacy"), plan.scripts[2].source)
+        XCTAssertEqual(plan.perRouteSettings.map(\.target), [
+            "route 'health' of virtual host 'inbound|http|8080'",
+            "route 'greet' of virtual host 'inbound|http|8080'",
+            "route 'legacy' of virtual host 'inbound|http|8080'",
+            "every route of virtual host 'inbound|http|8080'",
+        ])
+        XCTAssertEqual(plan.perRouteSettings.map(\.perStageYAML), [
+            "per_stage: {lua-per-route: {disabled: true}}",
+            "per_stage: {lua-per-route: {script: hello}}",
+            "per_stage: {lua-per-route: {script: lua-per-route-route}}",
+            "per_stage: {lua-per-route: {config: {team: reviews, limits: {rps: 10}}}}",
+        ])
+        let notes = messages(plan, .note).joined(separator: "\n")
+        XCTAssertTrue(notes.contains("doc 1: spec.configPatches[0].patch.value.typed_per_filter_config.\"envoy.filters.http.lua\": LuaPerRoute on route 'health' of virtual host 'inbound|http|8080' mapped to per_stage: {lua-per-route: {disabled: true}}"), notes)
+        XCTAssertTrue(plan.chainsYAML.contains("#   per_stage: {lua-per-route: {script: hello}}"), plan.chainsYAML)
+    }
+
+    func testLuaPerRouteForAFilterNotImportedIsReported() throws {
+        let yaml = """
+            apiVersion: networking.istio.io/v1alpha3
+            kind: EnvoyFilter
+            metadata: {name: orphan}
+            spec:
+              configPatches:
+              - applyTo: HTTP_ROUTE
+                match: {routeConfiguration: {vhost: {name: web, route: {name: r}}}}
+                patch:
+                  operation: MERGE
+                  value:
+                    typed_per_filter_config:
+                      my.lua:
+                        "@type": type.googleapis.com/envoy.extensions.filters.http.lua.v3.LuaPerRoute
+                        disabled: true
+            """
+        let plan = try EnvoyFilterImporter.plan(yaml: yaml, file: "/tmp/orphan.yaml")
         XCTAssertFalse(plan.importedAllLua)
-        let reported = messages(plan, .notImported)
-        XCTAssertEqual(reported.count, 2, reported.description)
-        XCTAssertTrue(reported[0].contains("LuaPerRoute disables envoy.filters.http.lua on route 'health' of virtual host 'inbound|http|8080'"), reported[0])
-        XCTAssertTrue(reported[1].contains("runs source_codes entry hello.lua"), reported[1])
+        XCTAssertTrue(plan.perRouteSettings.isEmpty)
+        XCTAssertTrue(messages(plan, .notImported).joined().contains("LuaPerRoute for my.lua on route 'r' of virtual host 'web': no Lua filter of that name was imported"),
+                      plan.findings.description)
+    }
+
+    func testBareRouteConfigurationLuaPerRoute() throws {
+        let plan = try plan("envoy-route-config.yaml")
+        XCTAssertTrue(plan.importedAllLua, plan.findings.description)
+        XCTAssertEqual(plan.perRouteSettings.map { "\($0.target) \($0.perStageYAML)" }, [
+            "route 'health' of virtual host 'local_service' per_stage: {envoy-route-config: {disabled: true}}",
+            "route 1 (unnamed) of virtual host 'local_service' per_stage: {envoy-route-config: {config: {audience: \"api v2\"}}}",
+        ])
     }
 
     func testNonLuaPatchesAreNotedAndSkipped() throws {

@@ -98,10 +98,13 @@ final class ImportCommandTests: XCTestCase {
         XCTAssertTrue(result.stdout.contains("chains: {}"), result.all)
     }
 
-    func testLuaPerRouteExitsOne() throws {
+    func testLuaPerRouteIsMappedAndExitsZero() throws {
         let result = try importing(example("per-route.yaml"))
-        XCTAssertEqual(result.status, 1, result.all)
-        XCTAssertTrue(result.stderr.contains("not imported: doc 1: spec.configPatches[0].patch.value.typed_per_filter_config.\"envoy.filters.http.lua\": LuaPerRoute disables"), result.all)
+        XCTAssertEqual(result.status, 0, result.all)
+        XCTAssertTrue(result.stderr.contains("note: doc 1: spec.configPatches[0].patch.value.typed_per_filter_config.\"envoy.filters.http.lua\": LuaPerRoute on route 'health' of virtual host 'inbound|http|8080' mapped to per_stage: {lua-per-route: {disabled: true}}"), result.all)
+        XCTAssertTrue(result.stdout.contains("# doc 1: spec.configPatches[2].patch.value.typed_per_filter_config.\"envoy.filters.http.lua\": route 'legacy' of virtual host 'inbound|http|8080':\n#   per_stage: {lua-per-route: {script: lua-per-route-route}}"), result.all)
+        XCTAssertTrue(try read("plugins/lua-per-route-route.lua").contains("x-legacy"))
+        XCTAssertFalse(result.stderr.contains("not imported"), result.all)
     }
 
     func testBareEnvoyHTTPFiltersGoToBothChains() throws {

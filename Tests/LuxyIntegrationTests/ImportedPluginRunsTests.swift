@@ -81,4 +81,75 @@ final class ImportedPluginRunsTests: IntegrationTestCase {
         XCTAssertEqual(try onlyRequest(upstream).head.headers["x-order"],
                        ["first-touch", "auth-check", "audit", "late-tag"])
     }
+
+    /// The printed `per_stage:` settings by the route or virtual host they are for.
+    private func perStageSettings(in printed: String) -> [String: String] {
+        var settings: [String: String] = [:]
+        var target: String?
+        for line in printed.split(separator: "\n").map(String.init) {
+            if line.hasPrefix("#   per_stage: "), let current = target {
+                settings[current] = String(line.dropFirst("#   ".count))
+            } else if line.hasPrefix("# doc "), let range = line.range(of: ": ", options: .backwards) {
+                // "# doc 1: spec…: route 'health' of virtual host 'inbound|http|8080':"
+                target = String(line[range.upperBound...].dropLast())
+            }
+        }
+        return settings
+    }
+
+    func testImportedLuaPerRouteRunsAsPerStage() async throws {
+        let printed = try importExample("per-route.yaml")
+        let settings = perStageSettings(in: printed)
+        let vhost = "inbound|http|8080"
+        func setting(_ target: String) throws -> String {
+            try XCTUnwrap(settings[target], "no per_stage: printed for \(target) in\n\(printed)")
+        }
+        let hostSetting = try setting("every route of virtual host '\(vhost)'")
+        let healthSetting = try setting("route 'health' of virtual host '\(vhost)'")
+        let greetSetting = try setting("route 'greet' of virtual host '\(vhost)'")
+        let legacySetting = try setting("route 'legacy' of virtual host '\(vhost)'")
+        let routes = """
+                virtual_hosts:
+                  - domains: ["*"]
+                    \(hostSetting)
+                    routes:
+                      - name: health
+                        match: { prefix: /healthz }
+                        cluster: backend
+                        \(healthSetting)
+                      - name: greet
+                        match: { prefix: /greet }
+                        cluster: backend
+                        \(greetSetting)
+                      - name: legacy
+                        match: { prefix: /legacy }
+                        cluster: backend
+                        \(legacySetting)
+                      - match: { prefix: / }
+                        cluster: backend
+            """
+        let withRoutes = config(chains: printed).replacingOccurrences(of: """
+                virtual_hosts:
+                  - domains: ["*"]
+                    routes:
+                      - match: { prefix: / }
+                        cluster: backend
+            """, with: routes)
+        XCTAssertNotEqual(withRoutes, config(chains: printed), "the routes were put in")
+        let proxy = try await startProxy(withRoutes)
+        let client = try await connect(proxy)
+        for path in ["/healthz", "/greet", "/legacy", "/other"] {
+            let response = try await client.request("GET", path)
+            XCTAssertEqual(response.status, 200, "\(path): \(response.description)")
+        }
+        let seen = upstream.received.map { request in
+            ["x-team", "x-hello", "x-legacy"].map { "\($0)=\(request.head.headers[$0].joined(separator: ","))" }.joined(separator: " ")
+        }
+        XCTAssertEqual(seen, [
+            "x-team= x-hello= x-legacy=",                // disabled on health
+            "x-team= x-hello=world x-legacy=",           // source_codes hello.lua
+            "x-team= x-hello= x-legacy=true",            // the route's own code
+            "x-team=reviews x-hello= x-legacy=",         // the default script, the host's filter_context
+        ])
+    }
 }

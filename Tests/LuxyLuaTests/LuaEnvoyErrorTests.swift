@@ -52,6 +52,38 @@ final class LuaEnvoyErrorTests: LuaTestCase {
         assertCompleted(run(script, .response))
     }
 
+    /// Envoy's `ModifyDuringIteration` / `ModifyAfterIteration` (lua_filter's wrappers_test.cc).
+    func testHeadersCannotChangeWhileAPairsLoopIsOpen() throws {
+        let message = "header map cannot be modified while iterating"
+        for (index, change) in ["m:add('x-a', '1')", "m:replace('x-a', '1')", "m:remove('x-a')", "m:setHttp1ReasonPhrase('Fine')"].enumerated() {
+            try check("""
+                local m = h:headers()
+                local ok, err
+                for k, v in pairs(m) do ok, err = pcall(function() \(change) end) end
+                assert(not ok and err:find('\(message)', 1, true), tostring(err))
+                -- The loop ran to its end: the map can change again.
+                m:add('x-after-\(index)', '1')
+                assert(m:get('x-after-\(index)') == '1')
+                """)
+        }
+    }
+
+    func testABrokenLoopKeepsTheMapLockedUntilThePhaseEnds() throws {
+        try check("""
+            local m = h:headers()
+            for k in pairs(m) do break end
+            local ok, err = pcall(m.add, m, 'x-a', '1')
+            assert(not ok and err:find('header map cannot be modified while iterating', 1, true), tostring(err))
+            ok, err = pcall(pairs, m)
+            assert(not ok and err:find('cannot create a second iterator before completing the first', 1, true), tostring(err))
+            -- Another headers() object is the same map, as in Envoy.
+            ok = pcall(function() h:headers():replace('x-a', '1') end)
+            assert(not ok)
+            """)
+        // The next phase starts unlocked.
+        try check("h:headers():add('x-b', '1')", phase: .response)
+    }
+
     func testTimestampResolutions() throws {
         try check("""
             assert(type(h:timestamp()) == 'number')

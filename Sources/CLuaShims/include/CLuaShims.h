@@ -118,6 +118,9 @@ void luxy_push_environment(lua_State *L, int globals_meta_ref);
 /// Pops a table whose [1],[2],[3],[4]... are key/value pairs; pushes an iterator function
 /// over them (what a __pairs metamethod returns).
 void luxy_push_list_iterator(lua_State *L);
+/// Pops a pair list as above, a function and an object; pushes an iterator over the list
+/// that, when it reaches the end, calls the function once with the object.
+void luxy_push_notifying_list_iterator(lua_State *L);
 
 // MARK: - Host objects
 
