@@ -100,3 +100,29 @@ final class LuaBodyChunksTests: IntegrationTestCase {
         XCTAssertTrue(proxy.logs.contains("again: cannot call bodyChunks after body processing has begun"), lines)
     }
 }
+
+/// The response phase streams too: chunks of the upstream's body reach the script as they
+/// come, and the client gets every byte.
+final class LuaResponseBodyChunksTests: IntegrationTestCase {
+    func testTwentyMegabyteResponseStreamsThroughACountingScript() async throws {
+        let script = """
+            function on_response(h)
+              local chunks, bytes = 0, 0
+              for chunk in h:bodyChunks() do
+                chunks = chunks + 1
+                bytes = bytes + chunk:length()
+              end
+              h:logInfo("response chunks=" .. chunks .. " bytes=" .. bytes .. " many=" .. tostring(chunks > 10))
+            end
+            """
+        let proxy = try await startLuaProxy([LuaPlugin("count", script)], limits: "limits:\n  max_buffered_body_bytes: 1048576")
+        let client = try await connect(proxy)
+        let total = 20 * 1024 * 1024
+        try await client.send("GET /bytes/\(total) HTTP/1.1\r\nhost: x\r\n\r\n")
+        let response = try await client.readResponse(timeout: .seconds(60))
+        XCTAssertEqual(response.status, 200)
+        XCTAssertEqual(response.body.utf8.count, total, "every byte reaches the client, over the buffering limit")
+        try await eventually("the script's count in the log") { proxy.logs.contains("response chunks=") }
+        XCTAssertTrue(proxy.logs.contains("bytes=\(total) many=true"), "\(proxy.logs.all.map(\.line))")
+    }
+}
