@@ -6,7 +6,7 @@ extension ConfigurationWalker {
         guard let fields = reader.fields(
             node, context: "cluster",
             allowed: ["name", "endpoints", "lb_policy", "connect_timeout", "request_timeout", "max_idle_connections",
-                      "protocol", "tls"],
+                      "protocol", "tls", "circuit_breakers", "idle_timeout"],
             required: ["name", "endpoints"]) else { return nil }
 
         let name = reader.name(fields)
@@ -31,6 +31,8 @@ extension ConfigurationWalker {
             cluster.upstreamProtocol = proto
         }
         if let node = fields["tls"] { cluster.tls = clusterTLS(node) }
+        if let node = fields["circuit_breakers"] { cluster.circuitBreakers = circuitBreakers(node) }
+        if let value = reader.positiveDuration(fields, "idle_timeout") { cluster.idleTimeoutMilliseconds = value }
         // An h2 cluster over TLS has to ask for h2 by ALPN; say so unless the file does.
         if cluster.upstreamProtocol == .http2, var tls = cluster.tls, tls.alpn.isEmpty {
             tls.alpn = ["h2"]

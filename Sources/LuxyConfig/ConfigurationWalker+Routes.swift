@@ -8,7 +8,8 @@ extension ConfigurationWalker {
     mutating func route(_ node: Node, virtualHost: String, index: Int) -> RouteConfiguration? {
         guard let fields = reader.fields(
             node, context: "route",
-            allowed: ["name", "match", "service", "metadata", "upgrades", "per_stage", "timeout",
+            allowed: ["name", "match", "service", "metadata", "upgrades", "per_stage", "timeout", "retry_policy",
+                      "per_request_buffer_limit_bytes",
                       "request_headers_to_add", "request_headers_to_remove",
                       "response_headers_to_add", "response_headers_to_remove"] + Self.actionKeys) else { return nil }
         let name = reader.name(fields) ?? "\(virtualHost)/\(index)"
@@ -27,6 +28,15 @@ extension ConfigurationWalker {
         route.responseHeadersToAdd = headersToAdd(fields, "response_headers_to_add")
         route.responseHeadersToRemove = (reader.stringList(fields, "response_headers_to_remove") ?? []).map { $0.lowercased() }
         route.timeoutMilliseconds = reader.duration(fields, "timeout")
+        if let node = fields["retry_policy"] { route.retryPolicy = retryPolicy(node) }
+        if let node = fields.rawValue("per_request_buffer_limit_bytes"),
+           let value = reader.int(node, named: "per_request_buffer_limit_bytes") {
+            if value >= 0 {
+                route.perRequestBufferLimitBytes = value
+            } else {
+                reader.report("'per_request_buffer_limit_bytes' must not be negative", at: node)
+            }
+        }
         return route
     }
 

@@ -196,6 +196,12 @@ public struct RouteConfiguration: Sendable, Equatable {
     public var responseHeadersToRemove: [String] = []
     /// The upstream request timeout for this route, instead of its cluster's.
     public var timeoutMilliseconds: Int?
+    /// `retry_policy:`; nil: an attempt that fails is not retried (but for a request on a
+    /// kept-alive connection found closed, see `HTTPExchangeDriver.retryOnFreshConnection`).
+    public var retryPolicy: RetryPolicyConfiguration?
+    /// Envoy's `per_request_buffer_limit_bytes`: how much of a request body is kept for a
+    /// retry; a body over it goes upstream once and is not retried.
+    public var perRequestBufferLimitBytes = 64 * 1024
     public var location: SourceLocation
 
     public init(name: String, match: RouteMatchConfiguration, action: RouteAction, service: String?,
@@ -281,6 +287,9 @@ public struct ClusterConfiguration: Sendable, Equatable {
     public var upstreamProtocol: UpstreamProtocol = .http1
     /// TLS origination; nil means plain text.
     public var tls: ClusterTLSConfiguration? = nil
+    public var circuitBreakers = CircuitBreakersConfiguration()
+    /// Pooled upstream connections idle this long are closed (`idle_timeout`).
+    public var idleTimeoutMilliseconds = 60_000
 
     public struct Endpoint: Sendable, Equatable, CustomStringConvertible {
         public var host: String

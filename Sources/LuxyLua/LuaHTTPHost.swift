@@ -73,6 +73,9 @@ public protocol LuaHTTPHost: AnyObject {
     /// The route's `per_stage: {STAGE: {config: …}}` for the stage running now (Envoy's
     /// `filterContext()`); nil where the route sets none.
     var filterContext: ConfigValue? { get }
+    /// Upstream attempts made for this request so far: 0 before it went upstream, 1 for one
+    /// attempt, more when it was retried (`streamInfo():attemptCount()`).
+    var attemptCount: Int { get }
 }
 
 extension LuaHTTPHost {
@@ -85,6 +88,7 @@ extension LuaHTTPHost {
     public func setBodyChunk(_ phase: LuaHTTPPhase, _ bytes: [UInt8]) {}
     public func stopBodyChunks(_ phase: LuaHTTPPhase) {}
     public func clusterExists(_ name: String) -> Bool { true }
+    public var attemptCount: Int { 0 }
     public var ssl: LuaSSLInfo? { nil }
     public var filterContext: ConfigValue? { nil }
     public func clearRouteCache() {}

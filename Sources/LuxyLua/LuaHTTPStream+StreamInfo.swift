@@ -45,6 +45,9 @@ extension LuaHTTPStream {
         case .infoRouteName: s.push(host.streamInfo.routeName)
         // Luxy has no virtual clusters, so none ever matches: Envoy's answer for that is "".
         case .infoVirtualClusterName: s.push("")
+        // Envoy's C++ StreamInfo::attemptCount(): upstream attempts made so far (retries
+        // included); read live, as it grows while the request is retried.
+        case .infoAttemptCount: lua_pushinteger(s.L, lua_Integer(host.attemptCount))
         case .infoDynamicMetadata: vm.pushObject(s.L, .dynamicMetadata, token: run.token)
         case .connectionSsl, .infoDownstreamSslConnection: return pushSSL(s, run)
         case .dynamicGet:

@@ -42,7 +42,7 @@ enum LuaMethod: Int32, CaseIterable {
     case metadataGet = 300, metadataPairs
     case infoProtocol = 400, infoLocalAddress, infoDirectRemoteAddress, infoRemoteAddress
     case infoRequestedServerName, infoDynamicMetadata, infoDownstreamSslConnection
-    case infoDirectLocalAddress, infoRouteName, infoVirtualClusterName
+    case infoDirectLocalAddress, infoRouteName, infoVirtualClusterName, infoAttemptCount
     case dynamicGet = 500, dynamicSet, dynamicPairs
     case connectionSsl = 600
     case chunkNext = 700
@@ -128,6 +128,7 @@ enum LuaMethod: Int32, CaseIterable {
         case .infoDirectLocalAddress: "downstreamDirectLocalAddress"
         case .infoRouteName: "routeName"
         case .infoVirtualClusterName: "virtualClusterName"
+        case .infoAttemptCount: "attemptCount"
         case .dynamicSet: "set"
         case .connectionSsl: "ssl"
         case .chunkNext: "bodyChunks iterator"

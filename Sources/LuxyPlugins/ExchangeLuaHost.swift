@@ -195,6 +195,7 @@ final class ExchangeLuaHost: LuaHTTPHost {
     var destinationService: String? { exchange.route?.service }
     var clusterName: String? { exchange.route?.clusterName }
     var upstreamTarget: String? { exchange.upstreamTarget }
+    var attemptCount: Int { exchange.attemptCount }
 
     func clearRouteCache() {
         exchange.clearRouteCache()

@@ -40,6 +40,9 @@ public final class HTTPExchange {
     public var responseTrailers: HTTPHeaders?
     /// `host:port` of the upstream endpoint, once load balancing picked one.
     public internal(set) var upstreamTarget: String?
+    /// Upstream attempts made so far: 0 before the request went upstream, more than 1 once it
+    /// was retried (the route's `retry_policy`).
+    public internal(set) var attemptCount = 0
     /// What a stage answers instead of the upstream (set together with `StageVerdict.responded`).
     public var localReply: LocalReply?
     /// Per-request state of the plugin layer (e.g. the Lua stream shared by all stages).

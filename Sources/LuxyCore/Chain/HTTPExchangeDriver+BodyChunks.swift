@@ -72,7 +72,7 @@ extension HTTPExchangeDriver: BodyChunkOutlet {
         let name = streamingStages[side].map { stages[$0].name } ?? ""
         let reply = LocalReply.error(.internalServerError, "plugin '\(name)' failed")
         switch state {
-        case .requestStages, .connecting, .forwarding:
+        case .requestStages, .connecting, .forwarding, .backingOff:
             // The head may be upstream already: that request is given up.
             cancelTimer()
             upstream?.abandon()

@@ -17,6 +17,8 @@ extension HTTPExchangeDriver {
 
 extension HTTPExchangeDriver: UpstreamResponseReceiver {
     func upstreamResponseHead(_ head: HTTPResponseHead) {
+        // An answer the retry policy retries never reaches the response stages.
+        if retries != nil, retryAfterAnswer(head.status) { return }
         // The request timeout bounds the wait for the answer; a body that keeps streaming
         // after it (a download, server-sent events) is not cut.
         cancelTimer()
@@ -131,14 +133,14 @@ extension HTTPExchangeDriver: UpstreamResponseReceiver {
     /// do, instead of failing with 502.
     private func retryOnFreshConnection(after error: UpstreamError) -> Bool {
         guard error == .reset, !retriedStaleConnection, case .forwarding(let connection) = state,
-              connection.isReused, !exchange.request.hasBody, let cluster = exchange.route?.clusterName
+              connection.isReused, !exchange.request.hasBody, let cluster = admittedCluster
         else { return false }
         retriedStaleConnection = true
         stats.increment("upstream_retry_stale_connection")
         cancelTimer()
         upstream = nil
         requestSink = nil
-        forward(to: cluster)
+        startAttempt(on: cluster)
         return true
     }
 
@@ -151,13 +153,17 @@ extension HTTPExchangeDriver: UpstreamResponseReceiver {
         // A connect that fails after the client left finds the exchange over.
         guard !isFinished else { return }
         if retryOnFreshConnection(after: error) { return }
+        // Each failed attempt is counted under its reason, retried or not.
+        stats.increment(error.counterName)
+        if retries != nil, retryAfterFailure(error) { return }
         cancelTimer()
         upstream = nil
         requestSink = nil
-        stats.increment(error.counterName)
         switch state {
-        case .requestStages, .connecting, .forwarding:
-            sendLocal(LocalReply.error(error.status, error.description), runResponseStages: true)
+        case .requestStages, .connecting, .forwarding, .backingOff:
+            var reply = LocalReply.error(error.status, error.description)
+            if case .overloaded = error { reply.head.headers.add(name: "x-luxy-overloaded", value: "true") }
+            sendLocal(reply, runResponseStages: true)
         case .responseStages:
             exchange.response.abort()
             handler.abortResponse()

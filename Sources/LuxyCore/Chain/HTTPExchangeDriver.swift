@@ -10,6 +10,8 @@ final class HTTPExchangeDriver {
         case requestStages
         case connecting
         case forwarding(any UpstreamConnection)
+        /// An attempt failed and the retry policy waits (the back-off) before the next one.
+        case backingOff
         case responseStages
         case streamingResponse
         case done
@@ -46,6 +48,10 @@ final class HTTPExchangeDriver {
     /// The stages whose phase streams a body after the chain went on without them
     /// (`bodyChunks()`), for the plugin named when one fails.
     var streamingStages = StreamingStages()
+    /// The cluster whose circuit breaker counts this request, from `forward` to `finish`.
+    var admittedCluster: UpstreamCluster?
+    /// Set on routes with a `retry_policy` once the request goes upstream.
+    var retries: RetryAttempts?
 
     /// While the body has nowhere to go yet, buffer this much before withholding reads.
     static let streamingHighWater = 256 * 1024
@@ -175,20 +181,52 @@ final class HTTPExchangeDriver {
         guard let cluster = generation.services.cluster(named: clusterName) else {
             return upstreamFailed(.unknownCluster(clusterName))
         }
-        guard let pool = cluster.pickPool() else { return upstreamFailed(.noEndpoint(clusterName)) }
+        guard cluster.breaker.admitRequest() else { return upstreamFailed(.overloaded(.requests)) }
+        admittedCluster = cluster
+        if let policy = exchange.route?.retryPolicy {
+            let timeout = exchange.route?.edits?.timeout ?? cluster.requestTimeout
+            retries = RetryAttempts(policy: policy, deadline: handler.loop.eventLoop.now + timeout)
+        }
+        startAttempt(on: cluster)
+    }
+
+    /// One attempt: an endpoint picked (another than those tried, for a retry), a connection
+    /// taken or opened, the request sent.
+    func startAttempt(on cluster: UpstreamCluster) {
+        let picked = retries.map { cluster.pickPool(excluding: $0.tried) } ?? cluster.pickPool()
+        guard let pool = picked else { return upstreamFailed(.noEndpoint(cluster.config.name)) }
         exchange.upstreamTarget = pool.endpointText
+        exchange.attemptCount += 1
+        let attempt = exchange.attemptCount
         state = .connecting
         // The body goes upstream from now on: a client waiting for `100 Continue` sends it.
         handler.requestBodyNeeded()
-        handler.armUpstreamDeadline(handler.loop.eventLoop.now + (exchange.route?.edits?.timeout ?? cluster.requestTimeout))
+        let now = handler.loop.eventLoop.now
+        if retries != nil {
+            retries!.current = pool.endpoint
+            handler.armUpstreamDeadline(retries!.attemptDeadline(startingAt: now))
+        } else {
+            handler.armUpstreamDeadline(now + (exchange.route?.edits?.timeout ?? cluster.requestTimeout))
+        }
         // Only an HTTP/1.1 upstream connection can become a tunnel.
         let tunnel = handler.upgradeRequested && pool is UpstreamPool && exchange.framing.isWebSocket
         if tunnel { upgrade = .requested }
-        let head = UpstreamRequestHead.make(from: exchange, keepingUpgrade: tunnel)
+        var head = UpstreamRequestHead.make(from: exchange, keepingUpgrade: tunnel)
+        // Envoy's `x-envoy-attempt-count`, on routes that may retry.
+        if retries != nil { head.headers.replaceOrAdd(name: "x-luxy-attempt-count", value: String(attempt)) }
         handler.setReadsPaused(false)
         // A warm connection is taken at once, without a callback; only a connect waits.
         if let connection = pool.takeIdleConnection() { return send(head, on: connection) }
+        // A connect to wait for: bounded by `max_pending_requests`, so nothing queues unbounded.
+        let breaker = cluster.breaker
+        guard breaker.admitPending() else { return upstreamFailed(.overloaded(.pendingRequests)) }
         pool.acquireConnection { [self] result in
+            breaker.pendingEnded()
+            // An attempt given up meanwhile (its per-try timeout) finds a newer one, or none.
+            guard exchange.attemptCount == attempt else {
+                if case .success(let connection) = result { pool.releaseConnection(connection) }
+                return
+            }
             switch result {
             case .success(let connection):
                 guard case .connecting = state else { return pool.releaseConnection(connection) }
@@ -203,7 +241,14 @@ final class HTTPExchangeDriver {
         upstream = connection
         state = .forwarding(connection)
         connection.begin(head, receiver: self)
-        if let body = exchange.request.take(), body.readableBytes > 0 {
+        let body: ByteBuffer?
+        if exchange.attemptCount > 1, let retries {
+            body = retries.replayBody
+        } else {
+            body = exchange.request.take()
+            if let body, retries != nil { retries!.record(body) }
+        }
+        if let body, body.readableBytes > 0 {
             connection.send(.body(.byteBuffer(body)), flush: false)
         }
         if requestComplete {
@@ -233,13 +278,14 @@ final class HTTPExchangeDriver {
     /// the request can go there.
     func passRequestPart(_ part: ByteBuffer) {
         if let requestSink {
+            if retries != nil { retries!.record(part) }
             requestSink.send(.body(.byteBuffer(part)), flush: true)
             return
         }
         switch state {
         case .forwarding:
             break
-        case .requestStages, .connecting:
+        case .requestStages, .connecting, .backingOff:
             guard exchange.request.append(part) else { return }
             if !exchange.request.isWanted, exchange.request.bufferedBytes > Self.streamingHighWater {
                 handler.setReadsPaused(true)
@@ -402,11 +448,14 @@ final class HTTPExchangeDriver {
         handler.clearUpstreamDeadline()
     }
 
-    /// No answer from the upstream within the cluster's request timeout.
+    /// The exchange's upstream deadline passed: the route's timeout (504), or, on a route with
+    /// a retry policy, the attempt's per-try timeout or the end of a back-off.
     func upstreamTimedOut() {
         upstream?.abandon()
         upstream = nil
-        upstreamFailed(.timeout)
+        guard let retries, handler.loop.eventLoop.now < retries.deadline else { return upstreamFailed(.timeout) }
+        if case .backingOff = state, let cluster = admittedCluster { return startAttempt(on: cluster) }
+        upstreamFailed(.perTryTimeout)
     }
 
     func finish() {
@@ -415,6 +464,11 @@ final class HTTPExchangeDriver {
         cancelTimer()
         upstream = nil
         requestSink = nil
+        if let cluster = admittedCluster {
+            admittedCluster = nil
+            cluster.breaker.requestEnded()
+            if case .held = retries?.slot { cluster.breaker.retryEnded() }
+        }
         // Whatever paused reading for this exchange is over; the next request must be read.
         handler.setReadsPaused(false)
         if exchange.pluginState != nil { chain?.finishExchange?(exchange) }

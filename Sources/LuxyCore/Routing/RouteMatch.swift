@@ -21,6 +21,8 @@ public struct RouteMatch: Sendable {
     public var routeIndex = 0
     /// `request_headers_to_add`, `response_headers_to_add`, `…_to_remove` and `timeout`.
     public var edits: RouteEdits?
+    /// `retry_policy:`; nil on routes without one (no retry state is made for their requests).
+    public var retryPolicy: RetryPolicy?
 
     public init(listenerName: String, virtualHostName: String, routeName: String, action: RouteAction,
                 clusterName: String?, service: String?, metadata: ConfigValue) {

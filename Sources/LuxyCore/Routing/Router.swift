@@ -12,6 +12,7 @@ public struct Router {
         var stageOverrides: [String: StageOverride]
         var index: Int
         var edits: RouteEdits?
+        var retryPolicy: RetryPolicy?
         var pathRegex: NSRegularExpression?
         var headerRegexes: [NSRegularExpression?]
     }
@@ -47,6 +48,9 @@ public struct Router {
                 return CompiledRoute(config: route,
                                      stageOverrides: vhost.stageOverrides.merging(route.stageOverrides) { $1 },
                                      index: routeCount, edits: RouteEdits(route),
+                                     retryPolicy: route.retryPolicy.map {
+                                         RetryPolicy($0, bufferLimitBytes: route.perRequestBufferLimitBytes)
+                                     },
                                      pathRegex: pathRegex, headerRegexes: headerRegexes)
             }
             virtualHosts.append(CompiledVirtualHost(name: vhost.name, routes: routes))
@@ -80,6 +84,7 @@ public struct Router {
             if !route.stageOverrides.isEmpty { match.stageOverrides = route.stageOverrides }
             match.routeIndex = route.index
             match.edits = route.edits
+            match.retryPolicy = route.retryPolicy
             return match
         }
         return nil

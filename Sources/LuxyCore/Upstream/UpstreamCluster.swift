@@ -1,10 +1,13 @@
 import LuxyConfig
 import NIOCore
 
-/// One cluster as seen from one event loop: its endpoints' pools and the balancer's position.
-/// Shared by the generations whose configuration has it unchanged (`UpstreamClusterRegistry`).
+/// One cluster as seen from one event loop: its endpoints' pools, the balancer's position and
+/// what it holds against its circuit breakers. Shared by the generations whose configuration
+/// has it unchanged (`UpstreamClusterRegistry`). Loop-confined: used only on its loop.
 final class UpstreamCluster {
     let config: ClusterConfiguration
+    /// Requests, pending requests, retries and connections against `circuit_breakers`.
+    let breaker: ClusterCircuitBreaker
     /// Generations using this cluster on its loop; the pools close when the last one goes.
     var users = 0
     /// Per endpoint: a pool of HTTP/1.1 connections, or one multiplexed HTTP/2 connection.
@@ -12,8 +15,11 @@ final class UpstreamCluster {
     private let tlsStore: TLSContextStore?
     private var next = 0
 
-    init(config: ClusterConfiguration, eventLoop: EventLoop, tlsStores: TLSContextRegistry? = nil) {
+    init(config: ClusterConfiguration, eventLoop: EventLoop, tlsStores: TLSContextRegistry? = nil,
+         stats: ProxyStats? = nil) {
         self.config = config
+        let breaker = ClusterCircuitBreaker(limits: config.circuitBreakers)
+        self.breaker = breaker
         let tlsStore = tlsStores?.store(for: config)
         self.tlsStore = tlsStore
         self.pools = config.endpoints.map { endpoint -> any UpstreamConnectionProvider in
@@ -24,7 +30,8 @@ final class UpstreamCluster {
             switch config.upstreamProtocol {
             case .http1:
                 return UpstreamPool(endpoint: endpoint, eventLoop: eventLoop, connectTimeout: connectTimeout,
-                                    maxIdle: config.maxIdleConnections, tls: tls)
+                                    maxIdle: config.maxIdleConnections, tls: tls, breaker: breaker,
+                                    idleTimeout: .milliseconds(Int64(config.idleTimeoutMilliseconds)), stats: stats)
             case .http2:
                 return HTTP2UpstreamPool(endpoint: endpoint, eventLoop: eventLoop, connectTimeout: connectTimeout,
                                          tls: tls)
@@ -46,8 +53,21 @@ final class UpstreamCluster {
 
     var requestTimeout: TimeAmount { .milliseconds(Int64(config.requestTimeoutMilliseconds)) }
 
-    func pickPool() -> (any UpstreamConnectionProvider)? {
+    /// The one entry point of endpoint selection: the balancer's pick among the endpoints not
+    /// in `excluded` (those a retry already tried), or among all of them when every one was
+    /// tried. A retry thus goes to another endpoint where there is one.
+    func pickPool(excluding excluded: [ClusterConfiguration.Endpoint] = []) -> (any UpstreamConnectionProvider)? {
         guard !pools.isEmpty else { return nil }
+        guard !excluded.isEmpty, excluded.count < pools.count else { return pickAny() }
+        // Bounded: at most one turn around the endpoints.
+        for _ in 0..<pools.count {
+            guard let pool = pickAny() else { return nil }
+            if !excluded.contains(pool.endpoint) { return pool }
+        }
+        return pools.first { !excluded.contains($0.endpoint) }
+    }
+
+    private func pickAny() -> (any UpstreamConnectionProvider)? {
         switch config.loadBalancing {
         case .roundRobin:
             next = (next + 1) % pools.count

@@ -12,10 +12,12 @@ import NIOCore
 final class UpstreamClusterRegistry {
     private let eventLoop: EventLoop
     private let tlsStores: TLSContextRegistry?
+    private let stats: ProxyStats?
     private var current: [String: UpstreamCluster] = [:]
 
-    init(eventLoop: EventLoop, tlsStores: TLSContextRegistry?) {
+    init(eventLoop: EventLoop, tlsStores: TLSContextRegistry?, stats: ProxyStats? = nil) {
         self.eventLoop = eventLoop
+        self.stats = stats
         self.tlsStores = tlsStores
     }
 
@@ -26,7 +28,7 @@ final class UpstreamClusterRegistry {
             return existing
         }
         // A cluster whose settings changed stays with the generations using it until they end.
-        let cluster = UpstreamCluster(config: config, eventLoop: eventLoop, tlsStores: tlsStores)
+        let cluster = UpstreamCluster(config: config, eventLoop: eventLoop, tlsStores: tlsStores, stats: stats)
         cluster.users = 1
         current[config.name] = cluster
         return cluster

@@ -12,16 +12,25 @@ public enum UpstreamError: Error, Equatable, CustomStringConvertible {
     case noEndpoint(String)
     case connectFailed(String)
     case connectTimeout
+    /// The route's timeout (all attempts together) ran out.
     case timeout
+    /// One attempt's `per_try_timeout` ran out, and no retry was left to make.
+    case perTryTimeout
     case reset
+    /// An HTTP/2 upstream refused the stream (REFUSED_STREAM): it never processed the request.
+    case refusedStream
+    /// A `circuit_breakers` bound of the cluster tripped: nothing was sent.
+    case overloaded(CircuitBreakerLimit)
     case malformedResponse(String)
     case responseTooLarge(limit: Int)
     case tlsHandshakeFailed(String)
 
     public var status: HTTPResponseStatus {
         switch self {
-        case .unknownCluster, .noEndpoint, .connectFailed, .connectTimeout, .tlsHandshakeFailed: return .serviceUnavailable
-        case .timeout: return .gatewayTimeout
+        case .unknownCluster, .noEndpoint, .connectFailed, .connectTimeout, .tlsHandshakeFailed, .refusedStream,
+             .overloaded:
+            return .serviceUnavailable
+        case .timeout, .perTryTimeout: return .gatewayTimeout
         case .reset, .malformedResponse, .responseTooLarge: return .badGateway
         }
     }
@@ -33,7 +42,10 @@ public enum UpstreamError: Error, Equatable, CustomStringConvertible {
         case .connectFailed(let reason): return "upstream connect error: \(reason)"
         case .connectTimeout: return "upstream connect timeout"
         case .timeout: return "upstream request timeout"
+        case .perTryTimeout: return "upstream per-try timeout"
         case .reset: return "upstream reset before the response was complete"
+        case .refusedStream: return "upstream refused the stream"
+        case .overloaded(let limit): return "upstream overloaded: cluster's \(limit.configName) reached"
         case .malformedResponse(let reason): return "malformed upstream response: \(reason)"
         case .responseTooLarge(let limit): return "upstream response larger than \(limit) bytes"
         case .tlsHandshakeFailed(let reason): return "upstream TLS handshake failed: \(reason)"
@@ -47,7 +59,10 @@ public enum UpstreamError: Error, Equatable, CustomStringConvertible {
         case .connectFailed: return "upstream_connect_failed"
         case .connectTimeout: return "upstream_connect_timeout"
         case .timeout: return "upstream_timeout"
+        case .perTryTimeout: return "upstream_per_try_timeout"
         case .reset: return "upstream_reset"
+        case .refusedStream: return "upstream_refused_stream"
+        case .overloaded(let limit): return limit.counterName
         case .malformedResponse: return "upstream_malformed"
         case .responseTooLarge: return "upstream_body_too_large"
         case .tlsHandshakeFailed: return "upstream_tls_handshake_failed"

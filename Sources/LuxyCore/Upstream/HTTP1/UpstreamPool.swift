@@ -5,18 +5,33 @@ import NIOPosix
 
 /// Keep-alive connections to one endpoint from one event loop. Loop-confined, so it needs no
 /// lock; the connections it opens live on the same loop as the requests that use them.
+///
+/// Nothing queues here: a request takes an idle connection or opens one at once (bounded by
+/// the cluster's `max_connections`; the wait for the connect by `max_pending_requests`, counted
+/// by the exchange). A connection idle longer than `idle_timeout` is closed by one sweep timer
+/// per pool, armed only while connections idle (`UpstreamPool+IdleTimeout.swift`).
 final class UpstreamPool {
     let endpoint: ClusterConfiguration.Endpoint
     let endpointText: String
-    private let eventLoop: EventLoop
+    let eventLoop: EventLoop
     private let connectTimeout: TimeAmount
     private let maxIdle: Int
     private let tls: UpstreamTLS?
-    private var idle: [UpstreamConnectionHandler] = []
+    /// Most recently released last.
+    var idle: [IdleUpstreamConnection] = []
     private var isClosed = false
+    let breaker: ClusterCircuitBreaker?
+    let idleTimeout: TimeAmount
+    let stats: ProxyStats?
+    /// The sweep closing connections idle longer than `idleTimeout`; nil while none is due.
+    var idleSweep: Scheduled<Void>?
 
     init(endpoint: ClusterConfiguration.Endpoint, eventLoop: EventLoop, connectTimeout: TimeAmount, maxIdle: Int,
-         tls: UpstreamTLS? = nil) {
+         tls: UpstreamTLS? = nil, breaker: ClusterCircuitBreaker? = nil, idleTimeout: TimeAmount = .seconds(60),
+         stats: ProxyStats? = nil) {
+        self.breaker = breaker
+        self.idleTimeout = idleTimeout
+        self.stats = stats
         self.endpoint = endpoint
         self.endpointText = endpoint.description
         self.tls = tls
@@ -32,8 +47,8 @@ final class UpstreamPool {
 
     /// The most recently used idle connection that is still open.
     func takeIdle() -> UpstreamConnectionHandler? {
-        while let connection = idle.popLast() {
-            if connection.isUsable { return connection }
+        while let entry = idle.popLast() {
+            if entry.connection.isUsable { return entry.connection }
         }
         return nil
     }
@@ -43,22 +58,29 @@ final class UpstreamPool {
             connection.channel?.close(promise: nil)
             return
         }
-        idle.append(connection)
+        idle.append(IdleUpstreamConnection(connection: connection, since: eventLoop.now))
+        if idleSweep == nil { scheduleIdleSweep() }
     }
 
     func forget(_ connection: UpstreamConnectionHandler) {
-        idle.removeAll { $0 === connection }
+        idle.removeAll { $0.connection === connection }
     }
 
     /// The generation owning this pool is gone: close what idles, refuse to keep more.
     func close() {
         isClosed = true
+        idleSweep?.cancel()
+        idleSweep = nil
         let connections = idle
         idle.removeAll()
-        for connection in connections { connection.channel?.close(promise: nil) }
+        for entry in connections { entry.connection.channel?.close(promise: nil) }
     }
 
     private func connect(_ completion: @escaping (Result<UpstreamConnectionHandler, UpstreamError>) -> Void) {
+        if let breaker, !breaker.admitConnection() {
+            return completion(.failure(.overloaded(.connections)))
+        }
+        let breaker = self.breaker
         UpstreamConnector.connect(to: endpoint, on: eventLoop, timeout: connectTimeout, tls: tls, configure: { channel in
             // Bytes an upstream sends right behind a 101 are the tunnel's: kept when the decoder
             // is removed. Requests are written as bytes by the connection handler itself; their
@@ -68,6 +90,13 @@ final class UpstreamPool {
             try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(decoder))
             try channel.pipeline.syncOperations.addHandler(UpstreamConnectionHandler(decoder: decoder))
         }) { result in
+            // The connection counts against `max_connections` until it closes.
+            switch result {
+            case .success(let channel):
+                channel.closeFuture.assumeIsolated().whenComplete { _ in breaker?.connectionClosed() }
+            case .failure:
+                breaker?.connectionClosed()
+            }
             // A TLS connection is handed out only once its handshake succeeded.
             completion(result.flatMap { channel in
                 guard let handler = try? channel.pipeline.syncOperations.handler(type: UpstreamConnectionHandler.self)

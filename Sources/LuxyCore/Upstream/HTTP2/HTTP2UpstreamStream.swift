@@ -80,8 +80,9 @@ final class HTTP2UpstreamStream: ChannelInboundHandler, UpstreamConnection {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: Error) {
-        if error is NIOHTTP2Errors.StreamClosed {
-            fail(.reset)
+        if let closed = error as? NIOHTTP2Errors.StreamClosed {
+            // REFUSED_STREAM promises the request was not processed: safe to retry anywhere.
+            fail(closed.errorCode == .refusedStream ? .refusedStream : .reset)
         } else {
             fail(.malformedResponse("\(error)"))
         }
