@@ -22,6 +22,17 @@ import NIOSSL
 /// - anything else → 200 with the request echoed as `METHOD PATH\nname: value...\n\nBODY`
 ///   and `x-upstream: NAME`
 public final class FakeUpstream: Sendable {
+    /// What every request gets whatever its path, for tests where one endpoint of a cluster
+    /// misbehaves while the others, asked the same path, answer as usual.
+    public enum Override: Sendable, Equatable {
+        /// Answers by path, as described above.
+        case none
+        /// Every request is answered with this status.
+        case status(Int)
+        /// Every request is answered as usual, this many milliseconds late.
+        case delay(Int)
+    }
+
     public struct Received: Sendable {
         public var head: HTTPRequestHead
         public var body: String
@@ -41,20 +52,31 @@ public final class FakeUpstream: Sendable {
         /// Every byte of request the proxy sent, whether or not it parsed as HTTP.
         var bytesReceived = 0
         var held: [@Sendable () -> Void] = []
+        var override = Override.none
+        /// Accepted connections still open, so `kill()` can cut them.
+        var children: [ObjectIdentifier: Channel] = [:]
     }
 
     /// With `tls`, the upstream speaks HTTPS (a `certificateVerification` other than `.none`
     /// in it makes it require a client certificate).
+    /// `port` 0 picks a free one; another brings a killed upstream back where it was.
     public static func start(name: String = "upstream", group: EventLoopGroup,
-                             tls: TLSConfiguration? = nil) async throws -> FakeUpstream {
+                             tls: TLSConfiguration? = nil, port: Int = 0) async throws -> FakeUpstream {
         let state = NIOLockedValueBox(State())
         let sslContext = try tls.map { try NIOSSLContext(configuration: $0) }
-        let channel = try await LoopbackServer.bind(group: group, tls: sslContext) { channel in
+        let channel = try await LoopbackServer.bind(group: group, tls: sslContext, port: port) { channel in
+            let id = ObjectIdentifier(channel)
             state.withLockedValue {
                 $0.connectionsAccepted += 1
                 $0.openConnections += 1
+                $0.children[id] = channel
             }
-            channel.closeFuture.whenComplete { _ in state.withLockedValue { $0.openConnections -= 1 } }
+            channel.closeFuture.whenComplete { _ in
+                state.withLockedValue {
+                    $0.openConnections -= 1
+                    $0.children[id] = nil
+                }
+            }
             try channel.pipeline.syncOperations.addHandler(ReceivedBytesCounter(state: state))
             try channel.pipeline.syncOperations.configureHTTPServerPipeline()
             try channel.pipeline.syncOperations.addHandler(FakeUpstreamHandler(name: name, state: state))
@@ -96,6 +118,19 @@ public final class FakeUpstream: Sendable {
 
     public func stop() async {
         try? await channel.close()
+    }
+
+    /// Every request from now on gets `override` (`.none`: answered by path again).
+    public func setOverride(_ override: Override) {
+        state.withLockedValue { $0.override = override }
+    }
+
+    /// A crash: the listening socket and every open connection close at once (requests in
+    /// flight are cut without an answer). `start(port:)` brings it back.
+    public func kill() async {
+        try? await channel.close()
+        let children = state.withLockedValue { Array($0.children.values) }
+        for child in children { try? await child.close() }
     }
 }
 
@@ -165,6 +200,19 @@ final class FakeUpstreamHandler: ChannelInboundHandler {
     }
 
     private func answer(_ head: HTTPRequestHead, context: ChannelHandlerContext) {
+        switch state.withLockedValue({ $0.override }) {
+        case .none:
+            break
+        case .status(let code):
+            return respond(context, status: HTTPResponseStatus(statusCode: code), body: "")
+        case .delay(let ms):
+            let text = echo(head)
+            let upstream = name
+            context.eventLoop.assumeIsolated().scheduleTask(in: .milliseconds(Int64(ms))) {
+                Self.write(context, status: .ok, body: text, upstream: upstream)
+            }
+            return
+        }
         let path = head.uri
         let parts = path.split(separator: "/").map(String.init)
         if parts.first == "status", parts.count > 1, let code = Int(parts[1]) {
