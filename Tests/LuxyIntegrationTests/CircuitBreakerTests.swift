@@ -1,4 +1,7 @@
 import LuxyTestSupport
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOPosix
 import XCTest
 
 /// A cluster's `circuit_breakers` and `idle_timeout` over real sockets. The bounds are per
@@ -48,6 +51,43 @@ final class CircuitBreakerTests: ResilienceTestCase {
         XCTAssertEqual(upstream.connectionsAccepted, 1)
         let counters = await proxy.server.counters()
         XCTAssertEqual(counters["upstream_cx_overflow"], 1)
+    }
+
+    func testMaxPendingRequestsBoundsTheWaitForAConnection() async throws {
+        // A server that accepts and never says a word: a TLS handshake to it waits, so the
+        // request that asked for the connection stays pending.
+        let accepted = NIOLockedValueBox<[Channel]>([])
+        let silent = try await ServerBootstrap(group: group)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelInitializer { channel in
+                accepted.withLockedValue { $0.append(channel) }
+                return channel.eventLoop.makeSucceededVoidFuture()
+            }
+            .bind(host: "127.0.0.1", port: 0).get()
+        let proxy = try await startProxy(clusterConfig(
+            endpoints: ["127.0.0.1:\(silent.localAddress!.port!)"], route: "timeout: 300ms",
+            cluster: "circuit_breakers: { max_pending_requests: 1 }\ntls: { verify: false }"))
+        let waiting = try await connect(proxy)
+        try await waiting.send("GET /first HTTP/1.1\r\nhost: localhost\r\n\r\n")
+
+        let refused = try await connect(proxy).request("GET", "/second")
+        XCTAssertEqual(refused.status, 503)
+        XCTAssertEqual(refused.header("x-luxy-overloaded"), "true")
+        XCTAssertEqual(refused.body, "upstream overloaded: cluster's max_pending_requests reached\n")
+        let first = try await waiting.readResponse()
+        XCTAssertEqual(first.status, 504, "the route's timeout ends the wait of the client")
+
+        // The handshake still waits, so the bound still holds, until the server goes away.
+        let stillRefused = try await connect(proxy).request("GET", "/third")
+        XCTAssertEqual(stillRefused.header("x-luxy-overloaded"), "true")
+        try await silent.close()
+        for channel in accepted.withLockedValue({ $0 }) { try? await channel.close() }
+        try await eventually("the pending connect to end") {
+            let response = try? await self.connect(proxy).request("GET", "/fourth")
+            return response?.status == 503 && response?.header("x-luxy-overloaded") == nil
+        }
+        let counters = await proxy.server.counters()
+        XCTAssertEqual(counters["upstream_rq_pending_overflow"], 2)
     }
 
     func testIdlePooledConnectionsCloseAfterTheIdleTimeout() async throws {
