@@ -129,6 +129,38 @@ final class RetryTests: ResilienceTestCase {
         XCTAssertEqual(counters["upstream_rq_retry_body_not_replayable"], 1)
     }
 
+    func testAChunkedUploadStreamingPastTheRetryBufferIsNotRetried() async throws {
+        let failing = try await startUpstream("failing")
+        failing.setOverride(.status(503))
+        let proxy = try await startProxy(clusterConfig(
+            endpoints: [failing.address],
+            route: "retry_policy: { retry_on: 5xx }\nper_request_buffer_limit_bytes: 1024"))
+        let client = try await connect(proxy)
+        // The body streams upstream as it comes, in three writes of 800 bytes.
+        try await client.send("PUT /upload HTTP/1.1\r\nhost: localhost\r\ntransfer-encoding: chunked\r\n\r\n")
+        let chunk = String(repeating: "c", count: 800)
+        for _ in 1...3 { try await client.send("320\r\n\(chunk)\r\n") }
+        try await client.send("0\r\n\r\n")
+        let response = try await client.readResponse()
+        XCTAssertEqual(response.status, 503)
+        XCTAssertEqual(failing.received.map(\.body.count), [2400], "sent once, whole, and not again")
+        let counters = await proxy.server.counters()
+        XCTAssertEqual(counters["upstream_rq_retry_body_not_replayable"], 1)
+    }
+
+    func testAZeroRetryBudgetLeavesNoRetry() async throws {
+        let failing = try await startUpstream("failing")
+        failing.setOverride(.status(503))
+        let proxy = try await startProxy(clusterConfig(
+            endpoints: [failing.address], route: "retry_policy: { retry_on: 5xx }",
+            cluster: "circuit_breakers: { retry_budget: { budget_percent: 0, min_retry_concurrency: 0 } }"))
+        let response = try await connect(proxy).request("GET", "/")
+        XCTAssertEqual(response.status, 503)
+        XCTAssertEqual(failing.received.count, 1)
+        let counters = await proxy.server.counters()
+        XCTAssertEqual(counters["upstream_rq_retry_overflow"], 1)
+    }
+
     func testASlowAttemptIsCutByItsPerTryTimeoutAndRetriedElsewhere() async throws {
         let slow = try await startUpstream("slow")
         slow.setOverride(.delay(3_000))
