@@ -18,10 +18,23 @@ extension ChainPlan {
                 if stage.configuration.failOpen { line += "  fail-open" }
                 lines.append(line)
             }
-            lines.append("  [core]  \(isHTTP ? "http-load-balancing" : "tcp-load-balancing")")
+            lines.append("  [core]  \(isHTTP ? "http-load-balancing" : "tcp-load-balancing")\(balancingSummary)")
             lines.append("  [core]  upstream")
         }
         return lines.joined(separator: "\n")
+    }
+
+    /// ` (backend: least_request, health-checked, outlier-detection; …)`: how each cluster
+    /// picks endpoints and what keeps the failing ones out.
+    var balancingSummary: String {
+        guard !clusters.isEmpty else { return "" }
+        let parts = clusters.map { cluster -> String in
+            var traits = [cluster.loadBalancing.rawValue]
+            if !cluster.healthChecks.isEmpty { traits.append("health-checked") }
+            if cluster.outlierDetection.enabled { traits.append("outlier-detection") }
+            return "\(cluster.name): " + traits.joined(separator: ", ")
+        }
+        return " (" + parts.joined(separator: "; ") + ")"
     }
 }
 

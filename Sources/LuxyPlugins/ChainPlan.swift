@@ -6,6 +6,8 @@ import LuxyConfig
 /// turned into Lua VMs on every loop.
 public struct ChainPlan: Sendable, Equatable {
     public private(set) var chains: [ChainName: [ResolvedStage]]
+    /// The clusters, for the load-balancing line of the print (policy and health settings).
+    public private(set) var clusters: [ClusterConfiguration] = []
 
     /// Resolves every enabled stage to `plugins/NAME.lua`, else `modules/NAME.lua` (a plugin
     /// replaces the built-in module of the same name), and orders each chain: higher
@@ -29,6 +31,7 @@ public struct ChainPlan: Sendable, Equatable {
         Self.resolveAlternates(into: &chains, for: configuration, problems: &problems)
         guard problems.isEmpty else { throw ConfigurationError(problems: problems) }
         self.chains = chains
+        self.clusters = configuration.clusters
     }
 
     /// The scripts routes and virtual hosts name in `per_stage:` entries, resolved like stages
@@ -73,6 +76,8 @@ public struct ChainPlan: Sendable, Equatable {
                 return stage
             }
         }
+        // Clusters are compared with the configuration; the plan only prints them.
+        copy.clusters = []
         return copy
     }
 

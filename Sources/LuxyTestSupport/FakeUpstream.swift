@@ -19,6 +19,7 @@ import NIOSSL
 /// - `/bytes/N` → N bytes of body, chunked
 /// - `/sink…` → like anything else, but the request body is counted, not kept (`bodyByteCount`),
 ///   so a test can send hundreds of megabytes without the upstream holding them
+/// - any path, after `answerEverything(with:)`: that status
 /// - anything else → 200 with the request echoed as `METHOD PATH\nname: value...\n\nBODY`
 ///   and `x-upstream: NAME`
 public final class FakeUpstream: Sendable {
@@ -41,15 +42,18 @@ public final class FakeUpstream: Sendable {
         /// Every byte of request the proxy sent, whether or not it parsed as HTTP.
         var bytesReceived = 0
         var held: [@Sendable () -> Void] = []
+        /// Every request gets this status, whatever its path (`answerEverything(with:)`).
+        var forcedStatus: Int?
     }
 
     /// With `tls`, the upstream speaks HTTPS (a `certificateVerification` other than `.none`
-    /// in it makes it require a client certificate).
-    public static func start(name: String = "upstream", group: EventLoopGroup,
+    /// in it makes it require a client certificate). `port` 0 picks a free one; another
+    /// brings an upstream back on the port a stopped one had.
+    public static func start(name: String = "upstream", group: EventLoopGroup, port: Int = 0,
                              tls: TLSConfiguration? = nil) async throws -> FakeUpstream {
         let state = NIOLockedValueBox(State())
         let sslContext = try tls.map { try NIOSSLContext(configuration: $0) }
-        let channel = try await LoopbackServer.bind(group: group, tls: sslContext) { channel in
+        let channel = try await LoopbackServer.bind(group: group, port: port, tls: sslContext) { channel in
             state.withLockedValue {
                 $0.connectionsAccepted += 1
                 $0.openConnections += 1
@@ -84,6 +88,12 @@ public final class FakeUpstream: Sendable {
     public var bytesReceived: Int { state.withLockedValue { $0.bytesReceived } }
 
     public var heldCount: Int { state.withLockedValue { $0.held.count } }
+
+    /// From now on every request is answered with `status` (an upstream that answers 503 for
+    /// a while); nil goes back to answering by path.
+    public func answerEverything(with status: Int?) {
+        state.withLockedValue { $0.forcedStatus = status }
+    }
 
     /// Answers every request waiting on `/hold`.
     public func releaseHeld() {
@@ -165,6 +175,9 @@ final class FakeUpstreamHandler: ChannelInboundHandler {
     }
 
     private func answer(_ head: HTTPRequestHead, context: ChannelHandlerContext) {
+        if let forced = state.withLockedValue({ $0.forcedStatus }) {
+            return respond(context, status: HTTPResponseStatus(statusCode: forced), body: "")
+        }
         let path = head.uri
         let parts = path.split(separator: "/").map(String.init)
         if parts.first == "status", parts.count > 1, let code = Int(parts[1]) {

@@ -5,7 +5,7 @@ import NIOSSL
 /// The server side every fake upstream shares: 127.0.0.1 on a free port, TLS first when
 /// given, then the fake's own handlers.
 enum LoopbackServer {
-    static func bind(group: EventLoopGroup, tls: NIOSSLContext? = nil, allowHalfClosure: Bool = false,
+    static func bind(group: EventLoopGroup, port: Int = 0, tls: NIOSSLContext? = nil, allowHalfClosure: Bool = false,
                      _ initialize: @escaping @Sendable (Channel) throws -> Void) async throws -> Channel {
         try await ServerBootstrap(group: group)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -16,7 +16,7 @@ enum LoopbackServer {
                     try initialize(channel)
                 }
             }
-            .bind(host: "127.0.0.1", port: 0)
+            .bind(host: "127.0.0.1", port: port)
             .get()
     }
 }

@@ -20,6 +20,7 @@ extension HTTPExchangeDriver: UpstreamResponseReceiver {
         // The request timeout bounds the wait for the answer; a body that keeps streaming
         // after it (a download, server-sent events) is not cut.
         cancelTimer()
+        endAttempt(head.status.code >= 500 ? .status5xx : .success)
         var head = head
         let switching = head.status == .switchingProtocols
         if switching {
@@ -134,6 +135,8 @@ extension HTTPExchangeDriver: UpstreamResponseReceiver {
               connection.isReused, !exchange.request.hasBody, let cluster = exchange.route?.clusterName
         else { return false }
         retriedStaleConnection = true
+        // The upstream closed an idle connection: not the endpoint failing.
+        endAttempt(.abandoned)
         stats.increment("upstream_retry_stale_connection")
         cancelTimer()
         upstream = nil
@@ -151,6 +154,7 @@ extension HTTPExchangeDriver: UpstreamResponseReceiver {
         // A connect that fails after the client left finds the exchange over.
         guard !isFinished else { return }
         if retryOnFreshConnection(after: error) { return }
+        endAttempt(error.isGatewayFailure ? .gatewayFailure : .abandoned)
         cancelTimer()
         upstream = nil
         requestSink = nil

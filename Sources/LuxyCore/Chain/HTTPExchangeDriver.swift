@@ -46,6 +46,11 @@ final class HTTPExchangeDriver {
     /// The stages whose phase streams a body after the chain went on without them
     /// (`bodyChunks()`), for the plugin named when one fails.
     var streamingStages = StreamingStages()
+    /// The endpoint the current attempt went to, until its outcome is recorded (`endAttempt`).
+    var attempt: UpstreamPick?
+    var attemptCluster: UpstreamCluster?
+    /// Endpoints whose connect failed for this request: a failover goes elsewhere.
+    var triedEndpoints = UpstreamEndpointSet.none
 
     /// While the body has nowhere to go yet, buffer this much before withholding reads.
     static let streamingHighWater = 256 * 1024
@@ -175,12 +180,23 @@ final class HTTPExchangeDriver {
         guard let cluster = generation.services.cluster(named: clusterName) else {
             return upstreamFailed(.unknownCluster(clusterName))
         }
-        guard let pool = cluster.pickPool() else { return upstreamFailed(.noEndpoint(clusterName)) }
-        exchange.upstreamTarget = pool.endpointText
-        state = .connecting
+        let hashKey = cluster.ring == nil ? nil : cluster.hashKey(for: exchange.requestHead, peer: exchange.peer)
+        guard let pick = cluster.pickPool(excluding: triedEndpoints, hashKey: hashKey) else {
+            return upstreamFailed(.noEndpoint(clusterName))
+        }
         // The body goes upstream from now on: a client waiting for `100 Continue` sends it.
         handler.requestBodyNeeded()
         handler.armUpstreamDeadline(handler.loop.eventLoop.now + (exchange.route?.edits?.timeout ?? cluster.requestTimeout))
+        connect(to: pick, of: cluster)
+    }
+
+    /// One attempt at the endpoint `pick`: a warm connection at once, else a connect.
+    func connect(to pick: UpstreamPick, of cluster: UpstreamCluster) {
+        let pool = pick.pool
+        attempt = pick
+        attemptCluster = cluster
+        exchange.upstreamTarget = pool.endpointText
+        state = .connecting
         // Only an HTTP/1.1 upstream connection can become a tunnel.
         let tunnel = handler.upgradeRequested && pool is UpstreamPool && exchange.framing.isWebSocket
         if tunnel { upgrade = .requested }
@@ -194,9 +210,31 @@ final class HTTPExchangeDriver {
                 guard case .connecting = state else { return pool.releaseConnection(connection) }
                 send(head, on: connection)
             case .failure(let error):
+                if failOver(after: error, cluster: cluster) { return }
                 upstreamFailed(error)
             }
         }
+    }
+
+    /// nginx's default `proxy_next_upstream error timeout`: a connect that failed sent
+    /// nothing, so another endpoint may take the request whatever its method, once per
+    /// endpoint. Within the request timeout armed by `forward(to:)`.
+    private func failOver(after error: UpstreamError, cluster: UpstreamCluster) -> Bool {
+        guard error.isConnectFailure, case .connecting = state, !isFinished, let failed = attempt else { return false }
+        triedEndpoints.insert(failed.endpointIndex)
+        endAttempt(.gatewayFailure)
+        let hashKey = cluster.ring == nil ? nil : cluster.hashKey(for: exchange.requestHead, peer: exchange.peer)
+        guard let next = cluster.pickPool(excluding: triedEndpoints, hashKey: hashKey) else { return false }
+        stats.increment("upstream_connect_failover")
+        connect(to: next, of: cluster)
+        return true
+    }
+
+    /// The current attempt's outcome goes to its cluster (outlier detection, endpoint figures).
+    func endAttempt(_ outcome: UpstreamAttemptOutcome) {
+        guard let attempt else { return }
+        self.attempt = nil
+        attemptCluster?.recordOutcome(of: attempt, outcome)
     }
 
     private func send(_ head: HTTPRequestHead, on connection: any UpstreamConnection) {
@@ -412,6 +450,7 @@ final class HTTPExchangeDriver {
     func finish() {
         guard !isFinished else { return }
         state = .done
+        endAttempt(.abandoned)
         cancelTimer()
         upstream = nil
         requestSink = nil

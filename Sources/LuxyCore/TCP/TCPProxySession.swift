@@ -121,7 +121,8 @@ final class TCPProxySession {
         guard case .connectStages = state else { return }
         let name = connection.clusterName
         guard let cluster = connectingOn?.services.cluster(named: name) else { return connectFailed(.unknownCluster(name)) }
-        guard let endpoint = cluster.pickPool()?.endpoint else { return connectFailed(.noEndpoint(name)) }
+        guard let pick = cluster.pickPool() else { return connectFailed(.noEndpoint(name)) }
+        let endpoint = pick.pool.endpoint
         connection.upstreamTarget = endpoint.description
         state = .connecting
         let tls = cluster.tls(for: endpoint)
@@ -132,9 +133,14 @@ final class TCPProxySession {
                                   configure: { channel in
             try channel.pipeline.syncOperations.addHandler(TCPSideHandler(side: .upstream, overTLS: tls != nil))
         }) { [self] result in
+            // A tcp endpoint's outcome is its connect: that is what outlier detection can judge.
             switch result {
-            case .success(let channel): connected(channel)
-            case .failure(let error): connectFailed(error)
+            case .success(let channel):
+                cluster.recordOutcome(of: pick, .success)
+                connected(channel)
+            case .failure(let error):
+                cluster.recordOutcome(of: pick, .gatewayFailure)
+                connectFailed(error)
             }
         }
     }

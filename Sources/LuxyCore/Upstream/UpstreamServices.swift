@@ -38,14 +38,21 @@ final class UpstreamServices {
     /// `timeout` zero means the call has none of its own: the cluster's request timeout bounds it.
     func call(cluster name: String, head: HTTPRequestHead, body: ByteBuffer?, timeout: TimeAmount,
               completion: @escaping (HTTPResponseHead, ByteBuffer) -> Void) {
-        let call = BufferedUpstreamCall(stats: stats, maxBodyBytes: maxCallResponseBytes, completion: completion)
         guard let cluster = clusters[name] else {
-            call.upstreamFailed(.unknownCluster(name))
+            BufferedUpstreamCall(stats: stats, maxBodyBytes: maxCallResponseBytes, completion: completion)
+                .upstreamFailed(.unknownCluster(name))
             return
         }
-        guard let pool = cluster.pickPool() else {
-            call.upstreamFailed(.noEndpoint(name))
+        guard let pick = cluster.pickPool() else {
+            BufferedUpstreamCall(stats: stats, maxBodyBytes: maxCallResponseBytes, completion: completion)
+                .upstreamFailed(.noEndpoint(name))
             return
+        }
+        let pool = pick.pool
+        // The endpoint's outcome, once, for outlier detection and its figures.
+        let call = BufferedUpstreamCall(stats: stats, maxBodyBytes: maxCallResponseBytes) { head, body in
+            cluster.recordOutcome(of: pick, head.status.code >= 500 ? .status5xx : .success)
+            completion(head, body)
         }
         var head = head
         if head.headers.first(name: "host") == nil {

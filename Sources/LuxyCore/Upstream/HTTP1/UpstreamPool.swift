@@ -46,6 +46,8 @@ final class UpstreamPool {
         idle.append(connection)
     }
 
+    var idleCount: Int { idle.count }
+
     func forget(_ connection: UpstreamConnectionHandler) {
         idle.removeAll { $0 === connection }
     }
