@@ -36,7 +36,11 @@ extension ConfigurationWalker {
             cluster.outlierDetection = outlier
         }
         if fields["health_checks"] != nil {
-            cluster.healthChecks = reader.list(fields, "health_checks").compactMap { healthCheck($0) }
+            let entries = reader.list(fields, "health_checks")
+            if entries.count > 1 {
+                reader.report("only one health check per cluster is supported", at: entries[1])
+            }
+            cluster.healthChecks = entries.prefix(1).compactMap { healthCheck($0) }
         }
         if let value = percent(fields, "healthy_panic_threshold") { cluster.healthyPanicThreshold = value }
         if fields["hash_policy"] != nil {

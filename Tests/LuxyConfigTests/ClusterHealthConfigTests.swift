@@ -100,5 +100,8 @@ final class ClusterHealthConfigTests: XCTestCase {
         XCTAssertEqual(problems(config("    health_checks: [{ http: { path: healthz } }]")).first,
                        "/x/luxy.yaml:10:37: 'path' must start with '/'")
         XCTAssertEqual(problems(config("    lb_policy: maglev")).count, 1)
+        XCTAssertEqual(problems(config("    health_checks: [{ tcp: {} }, { tcp: {} }]")), [
+            "/x/luxy.yaml:10:34: only one health check per cluster is supported",
+        ])
     }
 }

@@ -122,9 +122,15 @@ final class TCPProxySession {
         let name = connection.clusterName
         guard let cluster = connectingOn?.services.cluster(named: name) else { return connectFailed(.unknownCluster(name)) }
         guard let pick = cluster.pickPool() else { return connectFailed(.noEndpoint(name)) }
+        state = .connecting
+        connect(to: pick, of: cluster, tried: .none)
+    }
+
+    /// One connect attempt; a failed one moves on to an endpoint not tried yet (nothing was
+    /// sent), as HTTP exchanges do.
+    private func connect(to pick: UpstreamPick, of cluster: UpstreamCluster, tried: UpstreamEndpointSet) {
         let endpoint = pick.pool.endpoint
         connection.upstreamTarget = endpoint.description
-        state = .connecting
         let tls = cluster.tls(for: endpoint)
         let timeout = TimeAmount.milliseconds(Int64(cluster.config.connectTimeoutMilliseconds))
         // Over TLS the bytes start flowing once the handshake is done; a failed one is a
@@ -140,6 +146,13 @@ final class TCPProxySession {
                 connected(channel)
             case .failure(let error):
                 cluster.recordOutcome(of: pick, .gatewayFailure)
+                var tried = tried
+                tried.insert(pick.endpointIndex)
+                if error.isConnectFailure, case .connecting = state,
+                   let next = cluster.pickPool(excluding: tried) {
+                    stats.increment("upstream_connect_failover")
+                    return connect(to: next, of: cluster, tried: tried)
+                }
                 connectFailed(error)
             }
         }
