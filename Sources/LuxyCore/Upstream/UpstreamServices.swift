@@ -49,11 +49,9 @@ final class UpstreamServices {
             return
         }
         let pool = pick.pool
+        let call = BufferedUpstreamCall(stats: stats, maxBodyBytes: maxCallResponseBytes, completion: completion)
         // The endpoint's outcome, once, for outlier detection and its figures.
-        let call = BufferedUpstreamCall(stats: stats, maxBodyBytes: maxCallResponseBytes) { head, body in
-            cluster.recordOutcome(of: pick, head.status.code >= 500 ? .status5xx : .success)
-            completion(head, body)
-        }
+        call.outcome = { outcome in cluster.recordOutcome(of: pick, outcome) }
         var head = head
         if head.headers.first(name: "host") == nil {
             head.headers.add(name: "host", value: pool.endpointText)
@@ -91,6 +89,8 @@ private final class BufferedUpstreamCall: UpstreamResponseReceiver {
     private var timer: Scheduled<Void>?
     private let stats: ProxyStats
     private let maxBodyBytes: Int
+    /// Told once how the attempt ended (its status, or a failure), then dropped.
+    var outcome: ((UpstreamAttemptOutcome) -> Void)?
 
     init(stats: ProxyStats, maxBodyBytes: Int, completion: @escaping (HTTPResponseHead, ByteBuffer) -> Void) {
         self.stats = stats
@@ -112,7 +112,16 @@ private final class BufferedUpstreamCall: UpstreamResponseReceiver {
         return true
     }
 
-    func upstreamResponseHead(_ head: HTTPResponseHead) { self.head = head }
+    func upstreamResponseHead(_ head: HTTPResponseHead) {
+        self.head = head
+        report(head.status.code >= 500 ? .status5xx : .success)
+    }
+
+    private func report(_ result: UpstreamAttemptOutcome) {
+        guard let outcome else { return }
+        self.outcome = nil
+        outcome(result)
+    }
 
     func upstreamResponseBody(_ part: ByteBuffer) {
         guard completion != nil else { return }
@@ -130,6 +139,7 @@ private final class BufferedUpstreamCall: UpstreamResponseReceiver {
     }
 
     func upstreamFailed(_ error: UpstreamError) {
+        report(error.isGatewayFailure ? .gatewayFailure : .abandoned)
         stats.increment(error.counterName)
         // No trailing newline (Envoy's "upstream failure" has none): scripts put it in headers.
         let reply = LocalReply.make(error.status, body: error.description)
