@@ -19,7 +19,7 @@ struct AdminAPI: Sendable {
     let runtime: LuxyRuntime
     let exporter = PrometheusExporter()
 
-    func handle(method: HTTPMethod, path: String) async -> Reply {
+    func handle(method: HTTPMethod, path: String, query: String = "") async -> Reply {
         switch (method, path) {
         case (.GET, "/ready"):
             let status = await runtime.status()
@@ -30,6 +30,12 @@ struct AdminAPI: Sendable {
             return .json(ConfigDump.make(await runtime.status()))
         case (.GET, "/stats"):
             return .json(await stats())
+        case (.GET, "/clusters"):
+            let statuses = await runtime.server.clusterStatuses()
+            if query.split(separator: "&").contains("format=json") {
+                return .json(ClustersView.json(statuses))
+            }
+            return Reply(status: .ok, contentType: "text/plain", body: ClustersView.text(statuses))
         case (.GET, "/metrics"):
             return Reply(status: .ok, contentType: "text/plain; version=0.0.4", body: await metrics())
         case (.POST, "/reload"):
@@ -43,7 +49,7 @@ struct AdminAPI: Sendable {
             }
         default:
             return Reply(status: .notFound, contentType: "text/plain",
-                         body: "unknown admin path; try GET /ready, /config_dump, /stats, /metrics, POST /reload\n")
+                         body: "unknown admin path; try GET /ready, /config_dump, /stats, /clusters, /metrics, POST /reload\n")
         }
     }
 
@@ -63,7 +69,8 @@ struct AdminAPI: Sendable {
             "open_stage_runtimes": lifetimes.openStageRuntimes,
         ]
         if let last = status.counters.lastSuccess { gauges["last_reload_success_unix"] = Int(last.timeIntervalSince1970) }
-        return await exporter.render(counters: counters, gauges: gauges)
+        let endpoints = ClustersView.samples(await runtime.server.clusterStatuses())
+        return await exporter.render(counters: counters, gauges: gauges, endpoints: endpoints)
     }
 
     /// Proxy counters summed over the loops, plus the reload and generation gauges.

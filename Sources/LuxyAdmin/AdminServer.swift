@@ -64,9 +64,11 @@ final class AdminRequestHandler: ChannelInboundHandler {
             let bound = NIOLoopBound(context, eventLoop: context.eventLoop)
             let keepAlive = head.isKeepAlive
             let method = head.method
-            let path = String(head.uri.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false)[0])
+            let parts = head.uri.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false)
+            let path = String(parts[0])
+            let query = parts.count > 1 ? String(parts[1]) : ""
             Task {
-                let reply = await api.handle(method: method, path: path)
+                let reply = await api.handle(method: method, path: path, query: query)
                 bound.eventLoop.execute {
                     AdminResponseWriter.write(reply, keepAlive: keepAlive, context: bound.value)
                 }

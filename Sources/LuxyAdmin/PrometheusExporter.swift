@@ -7,8 +7,21 @@ actor PrometheusExporter {
     private let registry = PrometheusCollectorRegistry()
     private var counters: [String: (counter: Counter, last: Int)] = [:]
     private var gauges: [String: Gauge] = [:]
+    /// Per endpoint, by metric and labels.
+    private var endpointGauges: [String: Gauge] = [:]
 
-    func render(counters totals: [String: Int], gauges values: [String: Int]) -> String {
+    func render(counters totals: [String: Int], gauges values: [String: Int],
+                endpoints: [ClustersView.Sample] = []) -> String {
+        // Endpoint figures are sums over loops that restart with a cluster whose settings
+        // changed, so they are gauges: a reload may lower them.
+        for sample in endpoints {
+            let metric = "luxy_cluster_endpoint_\(sample.name)"
+            let key = "\(metric)|\(sample.cluster)|\(sample.endpoint)"
+            let gauge = endpointGauges[key]
+                ?? registry.makeGauge(name: metric, labels: [("cluster", sample.cluster), ("endpoint", sample.endpoint)])
+            endpointGauges[key] = gauge
+            gauge.set(Double(sample.value))
+        }
         for (name, total) in totals {
             let metric = "luxy_\(Self.sanitize(name))_total"
             let entry = counters[metric] ?? (registry.makeCounter(name: metric), 0)

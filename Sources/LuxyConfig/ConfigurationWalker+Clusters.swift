@@ -6,7 +6,8 @@ extension ConfigurationWalker {
         guard let fields = reader.fields(
             node, context: "cluster",
             allowed: ["name", "endpoints", "lb_policy", "connect_timeout", "request_timeout", "max_idle_connections",
-                      "protocol", "tls", "circuit_breakers", "idle_timeout"],
+                      "protocol", "tls", "circuit_breakers", "idle_timeout", "outlier_detection", "health_checks",
+                      "healthy_panic_threshold", "hash_policy"],
             required: ["name", "endpoints"]) else { return nil }
 
         let name = reader.name(fields)
@@ -15,7 +16,7 @@ extension ConfigurationWalker {
         }
         let endpoints = self.endpoints(fields)
         var cluster = ClusterConfiguration(name: name ?? "", endpoints: endpoints, location: fields.location)
-        if let policy = reader.oneOf(fields, "lb_policy", [LoadBalancingPolicy.roundRobin, .random]) {
+        if let policy = reader.oneOf(fields, "lb_policy", [LoadBalancingPolicy.roundRobin, .random, .leastRequest, .ringHash]) {
             cluster.loadBalancing = policy
         }
         if let value = reader.duration(fields, "connect_timeout") { cluster.connectTimeoutMilliseconds = value }
@@ -33,22 +34,28 @@ extension ConfigurationWalker {
         if let node = fields["tls"] { cluster.tls = clusterTLS(node) }
         if let node = fields["circuit_breakers"] { cluster.circuitBreakers = circuitBreakers(node) }
         if let value = reader.positiveDuration(fields, "idle_timeout") { cluster.idleTimeoutMilliseconds = value }
+        if let node = fields["outlier_detection"], let outlier = outlierDetection(node) {
+            cluster.outlierDetection = outlier
+        }
+        if fields["health_checks"] != nil {
+            let entries = reader.list(fields, "health_checks")
+            if entries.count > 1 {
+                reader.report("only one health check per cluster is supported", at: entries[1])
+            }
+            cluster.healthChecks = entries.prefix(1).compactMap { healthCheck($0) }
+        }
+        if let value = percent(fields, "healthy_panic_threshold") { cluster.healthyPanicThreshold = value }
+        if fields["hash_policy"] != nil {
+            cluster.hashPolicy = reader.list(fields, "hash_policy").compactMap { hashPolicy($0) }
+            if cluster.loadBalancing != .ringHash, let node = fields["hash_policy"] {
+                reader.report("'hash_policy' needs 'lb_policy: ring_hash'", at: node)
+            }
+        }
         // An h2 cluster over TLS has to ask for h2 by ALPN; say so unless the file does.
         if cluster.upstreamProtocol == .http2, var tls = cluster.tls, tls.alpn.isEmpty {
             tls.alpn = ["h2"]
             cluster.tls = tls
         }
         return name == nil ? nil : cluster
-    }
-
-    private mutating func endpoints(_ fields: YAMLNodeReader.Fields) -> [ClusterConfiguration.Endpoint] {
-        let items = reader.list(fields, "endpoints")
-        if let node = fields["endpoints"], case .sequence = node, items.isEmpty {
-            reader.report("'endpoints' must have at least one entry", at: node)
-        }
-        // Port 0 means "any free port" for a listener, but nothing can be dialled there.
-        return items.compactMap { item in
-            reader.address(item, named: "endpoint", minimumPort: 1).map { .init(host: $0.host, port: $0.port) }
-        }
     }
 }

@@ -290,11 +290,22 @@ public struct ClusterConfiguration: Sendable, Equatable {
     public var circuitBreakers = CircuitBreakersConfiguration()
     /// Pooled upstream connections idle this long are closed (`idle_timeout`).
     public var idleTimeoutMilliseconds = 60_000
+    /// Passive ejection of failing endpoints; on by default.
+    public var outlierDetection = OutlierDetectionConfiguration()
+    /// Active probes; none by default.
+    public var healthChecks: [HealthCheckConfiguration] = []
+    /// Envoy's `common_lb_config.healthy_panic_threshold`: below this percentage of available
+    /// endpoints, balancing ignores health and uses them all. 0 turns panic mode off.
+    public var healthyPanicThreshold = 50
+    /// What `ring_hash` hashes on.
+    public var hashPolicy: [HashPolicy] = []
 
     public struct Endpoint: Sendable, Equatable, CustomStringConvertible {
         public var host: String
         public var port: Int
-        public init(host: String, port: Int) { self.host = host; self.port = port }
+        /// Envoy's `load_balancing_weight`: a share of the traffic relative to the others.
+        public var weight: Int
+        public init(host: String, port: Int, weight: Int = 1) { self.host = host; self.port = port; self.weight = weight }
         public var description: String { "\(host):\(port)" }
     }
 
@@ -311,7 +322,13 @@ public struct ClusterConfiguration: Sendable, Equatable {
     }
 }
 
-public enum LoadBalancingPolicy: String, Sendable { case roundRobin = "round_robin", random }
+public enum LoadBalancingPolicy: String, Sendable {
+    case roundRobin = "round_robin", random
+    /// Power of two choices, weighted by the endpoints' weights.
+    case leastRequest = "least_request"
+    /// A consistent-hash ring keyed by `hash_policy`.
+    case ringHash = "ring_hash"
+}
 
 /// One Lua stage in one chain, as written in YAML; LuxyPlugins resolves `name` to a file.
 public struct StageConfiguration: Sendable, Equatable {

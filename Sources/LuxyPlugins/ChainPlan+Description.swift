@@ -18,10 +18,23 @@ extension ChainPlan {
                 if stage.configuration.failOpen { line += "  fail-open" }
                 lines.append(line)
             }
-            lines.append("  [core]  \(isHTTP ? "http-load-balancing" : "tcp-load-balancing")")
+            lines.append("  [core]  \(isHTTP ? "http-load-balancing" : "tcp-load-balancing")\(balancingSummary(chain))")
             lines.append("  [core]  upstream")
         }
         return lines.joined(separator: "\n")
+    }
+
+    /// ` (backend: least_request, health-checked, outlier-detection; …)`: how each cluster the
+    /// chain's listeners use picks endpoints and what keeps the failing ones out.
+    func balancingSummary(_ chain: ChainName) -> String {
+        guard let clusters = clusters[chain], !clusters.isEmpty else { return "" }
+        let parts = clusters.map { cluster -> String in
+            var traits = [cluster.loadBalancing.rawValue]
+            if !cluster.healthChecks.isEmpty { traits.append("health-checked") }
+            if cluster.outlierDetection.enabled { traits.append("outlier-detection") }
+            return "\(cluster.name): " + traits.joined(separator: ", ")
+        }
+        return " (" + parts.joined(separator: "; ") + ")"
     }
 }
 

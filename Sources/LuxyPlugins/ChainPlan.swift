@@ -6,6 +6,9 @@ import LuxyConfig
 /// turned into Lua VMs on every loop.
 public struct ChainPlan: Sendable, Equatable {
     public private(set) var chains: [ChainName: [ResolvedStage]]
+    /// Per chain, the clusters its listeners send traffic to, for the load-balancing line of
+    /// the print (policy and health settings).
+    public private(set) var clusters: [ChainName: [ClusterConfiguration]] = [:]
 
     /// Resolves every enabled stage to `plugins/NAME.lua`, else `modules/NAME.lua` (a plugin
     /// replaces the built-in module of the same name), and orders each chain: higher
@@ -29,6 +32,7 @@ public struct ChainPlan: Sendable, Equatable {
         Self.resolveAlternates(into: &chains, for: configuration, problems: &problems)
         guard problems.isEmpty else { throw ConfigurationError(problems: problems) }
         self.chains = chains
+        self.clusters = Self.clustersByChain(configuration)
     }
 
     /// The scripts routes and virtual hosts name in `per_stage:` entries, resolved like stages
@@ -73,7 +77,29 @@ public struct ChainPlan: Sendable, Equatable {
                 return stage
             }
         }
+        // Clusters are compared with the configuration; the plan only prints them.
+        copy.clusters = [:]
         return copy
+    }
+
+    /// The clusters the routes (and tcp `cluster:` / `sni_routes`) of each chain's listeners
+    /// name, in the order of `clusters:`.
+    private static func clustersByChain(_ configuration: LuxyConfiguration) -> [ChainName: [ClusterConfiguration]] {
+        var names: [ChainName: Set<String>] = [:]
+        for listener in configuration.listeners {
+            let chain = ChainName(direction: listener.direction, protocol: listener.proto)
+            var used = Set(listener.tcpRoutes.map(\.cluster))
+            if let cluster = listener.tcpCluster { used.insert(cluster) }
+            for route in listener.virtualHosts.flatMap(\.routes) {
+                switch route.action {
+                case .cluster(let name): used.insert(name)
+                case .weightedClusters(let weighted): used.formUnion(weighted.map(\.name))
+                case .directResponse, .echo: break
+                }
+            }
+            names[chain, default: []].formUnion(used)
+        }
+        return names.mapValues { used in configuration.clusters.filter { used.contains($0.name) } }
     }
 
     public func stages(_ chain: ChainName) -> [ResolvedStage] {

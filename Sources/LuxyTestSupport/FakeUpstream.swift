@@ -19,6 +19,7 @@ import NIOSSL
 /// - `/bytes/N` → N bytes of body, chunked
 /// - `/sink…` → like anything else, but the request body is counted, not kept (`bodyByteCount`),
 ///   so a test can send hundreds of megabytes without the upstream holding them
+/// - any path, after `answerEverything(with:)`: that status
 /// - anything else → 200 with the request echoed as `METHOD PATH\nname: value...\n\nBODY`
 ///   and `x-upstream: NAME`
 public final class FakeUpstream: Sendable {
@@ -106,6 +107,13 @@ public final class FakeUpstream: Sendable {
     public var bytesReceived: Int { state.withLockedValue { $0.bytesReceived } }
 
     public var heldCount: Int { state.withLockedValue { $0.held.count } }
+
+    /// From now on every request is answered with `status` (an upstream that answers 503 for
+    /// a while); nil goes back to answering by path.
+    /// Every request gets `status` whatever its path (nil: back to normal), as `setOverride`.
+    public func answerEverything(with status: Int?) {
+        setOverride(status.map { .status($0) } ?? .none)
+    }
 
     /// Answers every request waiting on `/hold`.
     public func releaseHeld() {

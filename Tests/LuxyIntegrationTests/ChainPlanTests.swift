@@ -35,6 +35,46 @@ final class ChainPlanTests: XCTestCase {
         return try ConfigurationLoader.load(file: configFile)
     }
 
+    func testTheLoadBalancingLineShowsThePolicyOfTheClustersEachChainUses() throws {
+        let yaml = """
+        listeners:
+          - name: in
+            direction: inbound
+            protocol: http
+            address: 127.0.0.1:18080
+            virtual_hosts:
+              - routes:
+                  - match: { prefix: / }
+                    cluster: api
+          - name: db-out
+            direction: outbound
+            protocol: tcp
+            address: 127.0.0.1:15432
+            cluster: db
+        clusters:
+          - name: api
+            lb_policy: least_request
+            endpoints: ["127.0.0.1:8081"]
+            health_checks: [{ tcp: {} }]
+          - name: db
+            endpoints: ["127.0.0.1:5432"]
+            outlier_detection: { enabled: false }
+        chains:
+          inbound-http: []
+
+        """
+        try yaml.write(toFile: configFile, atomically: true, encoding: .utf8)
+        let plan = try ChainPlan(configuration: try ConfigurationLoader.load(file: configFile))
+        let lines = plan.describe(generation: nil).split(separator: "\n").map(String.init)
+        let balancing = lines.filter { $0.contains("load-balancing") }
+        XCTAssertEqual(balancing, [
+            "  [core]  http-load-balancing (api: least_request, health-checked, outlier-detection)",
+            "  [core]  tcp-load-balancing",
+            "  [core]  http-load-balancing",
+            "  [core]  tcp-load-balancing (db: round_robin)",
+        ], lines.joined(separator: "\n"))
+    }
+
     private func names(_ plan: ChainPlan, _ chain: ChainName) -> [String] {
         plan.stages(chain).map(\.name)
     }

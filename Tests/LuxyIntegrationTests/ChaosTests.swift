@@ -8,8 +8,9 @@ import XCTest
 /// connect-failure`, two retries, each to an endpoint not tried yet). While four clients send
 /// sequential GETs for 15 s: `alpha` is killed (its open connections cut) and started again on
 /// its port, `bravo` answers 503 for a while, `charlie` answers every request 100 ms late
-/// (within the timeouts). The clients must see no error at all. Retries alone carry it here:
-/// no health checks or outlier ejection take part.
+/// (within the timeouts). The clients must see no error at all. Retries, the default connect
+/// failover, outlier ejection (1 s base ejection) and active health checks (every 100 ms)
+/// all take part, as they would in production.
 final class ChaosTests: ResilienceTestCase {
     private struct Tally: Sendable {
         var requests = 0
@@ -35,7 +36,16 @@ final class ChaosTests: ResilienceTestCase {
                   per_try_timeout: 1s
                   retry_back_off: { base_interval: 10ms, max_interval: 50ms }
                 """,
-            cluster: "circuit_breakers: { retry_budget: { min_retry_concurrency: 8 }, max_retries: 8 }",
+            cluster: """
+                circuit_breakers: { retry_budget: { min_retry_concurrency: 8 }, max_retries: 8 }
+                outlier_detection: { base_ejection_time: 1s }
+                health_checks:
+                  - http: { path: /health }
+                    interval: 100ms
+                    timeout: 200ms
+                    unhealthy_threshold: 2
+                    healthy_threshold: 1
+                """,
             workers: 2))
 
         let tally = NIOLockedValueBox(Tally())
@@ -89,7 +99,8 @@ final class ChaosTests: ResilienceTestCase {
         let figures = """
             chaos: \(result.requests) requests in 15 s, \(result.errors.count) client errors; \
             answered by \(result.byEndpoint.sorted { $0.key < $1.key }); \
-            retries \(counters["upstream_rq_retry"] ?? 0), connect failures \(counters["upstream_connect_failed"] ?? 0), \
+            retries \(counters["upstream_rq_retry"] ?? 0), connect failures \(counters["upstream_connect_failed"] ?? 0) \
+            (failovers \(counters["upstream_connect_failover"] ?? 0)), \
             resets \(counters["upstream_reset"] ?? 0), stale-connection retries \
             \(counters["upstream_retry_stale_connection"] ?? 0), per-try timeouts \
             \(counters["upstream_per_try_timeout"] ?? 0), retry overflow \(counters["upstream_rq_retry_overflow"] ?? 0); \
@@ -99,7 +110,8 @@ final class ChaosTests: ResilienceTestCase {
         print(figures)
         XCTAssertEqual(result.errors.count, 0, "first errors: \(result.errors.prefix(5)); \(figures)")
         XCTAssertGreaterThan(result.requests, 200, figures)
-        XCTAssertGreaterThan(counters["upstream_rq_retry"] ?? 0, 0, "the chaos did reach the proxy: \(figures)")
+        let retriedOrFailedOver = (counters["upstream_rq_retry"] ?? 0) + (counters["upstream_connect_failover"] ?? 0)
+        XCTAssertGreaterThan(retriedOrFailedOver, 0, "the chaos did reach the proxy: \(figures)")
         XCTAssertGreaterThan(restarted?.received.count ?? 0, 0, "alpha came back into rotation: \(figures)")
     }
 }

@@ -67,9 +67,10 @@ final class RetryTests: ResilienceTestCase {
             let response = try await client.request("GET", "/")
             XCTAssertEqual(response.status, 200, "\(response)")
         }
+        // The connect failure is taken by the default failover (nothing was sent), before the
+        // retry policy would count a retry.
         let counters = await proxy.server.counters()
-        XCTAssertGreaterThan(counters["upstream_connect_failed"] ?? 0, 0)
-        XCTAssertEqual(counters["upstream_rq_retry"], counters["upstream_connect_failed"])
+        XCTAssertGreaterThan(counters["upstream_connect_failover"] ?? 0, 0, "\(counters)")
         XCTAssertEqual(healthy.received.count, 4)
     }
 

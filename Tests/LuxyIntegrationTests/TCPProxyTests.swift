@@ -23,8 +23,9 @@ final class TCPProxyTests: IntegrationTestCase {
 
     /// One inbound tcp listener to the echo server, these `inbound-tcp` stages, and the fake
     /// HTTP upstream as cluster `backend` for httpCall.
-    func tcpConfig(_ plugins: [LuaPlugin] = [], endpoint: String? = nil) -> String {
-        """
+    func tcpConfig(_ plugins: [LuaPlugin] = [], endpoint: String? = nil, extraEndpoints: [String] = []) -> String {
+        let endpoints = ([endpoint ?? echo.address] + extraEndpoints).map { "\"\($0)\"" }.joined(separator: ", ")
+        return """
         workers: 2
         listeners:
           - name: tcp-in
@@ -34,7 +35,7 @@ final class TCPProxyTests: IntegrationTestCase {
             cluster: echo
         clusters:
           - name: echo
-            endpoints: ["\(endpoint ?? echo.address)"]
+            endpoints: [\(endpoints)]
             connect_timeout: 500ms
           - name: backend
             endpoints: ["\(upstream.address)"]
@@ -44,10 +45,11 @@ final class TCPProxyTests: IntegrationTestCase {
         """
     }
 
-    func startTCPProxy(_ plugins: [LuaPlugin] = [], endpoint: String? = nil) async throws -> TestProxy {
+    func startTCPProxy(_ plugins: [LuaPlugin] = [], endpoint: String? = nil, extraEndpoints: [String] = []) async throws
+        -> TestProxy {
         var sources: [String: String] = [:]
         for plugin in plugins { sources[plugin.name] = plugin.source }
-        return try await startProxy(tcpConfig(plugins, endpoint: endpoint), plugins: sources)
+        return try await startProxy(tcpConfig(plugins, endpoint: endpoint, extraEndpoints: extraEndpoints), plugins: sources)
     }
 
     func client(_ proxy: TestProxy, slowReadInterval: TimeAmount? = nil, checkPattern: Bool = false) async throws
@@ -70,6 +72,18 @@ final class TCPProxyTests: IntegrationTestCase {
         XCTAssertEqual(client.receivedText, "hello over tcp\nand again\n")
         let counters = await proxy.server.counters()
         XCTAssertEqual(counters["downstream_tcp_connections"], 1)
+    }
+
+    func testAConnectFailureMovesOnToAnotherEndpoint() async throws {
+        // Round robin's first pick on each loop is the second endpoint: the refusing one.
+        let proxy = try await startTCPProxy(extraEndpoints: ["127.0.0.1:1"])
+        let client = try await client(proxy)
+        try await client.send("still served\n")
+        let echoed = await client.wait { $0.receivedText == "still served\n" }
+        XCTAssertTrue(echoed, client.receivedText)
+        let counters = await proxy.server.counters()
+        XCTAssertEqual(counters["upstream_connect_failover"], 1)
+        XCTAssertNil(counters["upstream_connect_failed"])
     }
 
     func testLuaRewritesBytesBothWays() async throws {

@@ -49,7 +49,6 @@ extension HTTPExchangeDriver {
             retries.slot = .held
         }
         retries.retriesMade += 1
-        if let current = retries.current, !retries.tried.contains(current) { retries.tried.append(current) }
         let wait = retries.policy.backOff(beforeRetry: retries.retriesMade)
         self.retries = retries
         stats.increment("upstream_rq_retry")

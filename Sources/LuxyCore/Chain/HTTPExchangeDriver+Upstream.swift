@@ -17,6 +17,8 @@ extension HTTPExchangeDriver {
 
 extension HTTPExchangeDriver: UpstreamResponseReceiver {
     func upstreamResponseHead(_ head: HTTPResponseHead) {
+        // The attempt's outcome goes to its cluster first, retried or not (outlier detection).
+        endAttempt(head.status.code >= 500 ? .status5xx : .success)
         // An answer the retry policy retries never reaches the response stages.
         if retries != nil, retryAfterAnswer(head.status) { return }
         // The request timeout bounds the wait for the answer; a body that keeps streaming
@@ -136,6 +138,8 @@ extension HTTPExchangeDriver: UpstreamResponseReceiver {
               connection.isReused, !exchange.request.hasBody, let cluster = admittedCluster
         else { return false }
         retriedStaleConnection = true
+        // The upstream closed an idle connection: not the endpoint failing.
+        endAttempt(.abandoned)
         stats.increment("upstream_retry_stale_connection")
         cancelTimer()
         upstream = nil
@@ -153,8 +157,10 @@ extension HTTPExchangeDriver: UpstreamResponseReceiver {
         // A connect that fails after the client left finds the exchange over.
         guard !isFinished else { return }
         if retryOnFreshConnection(after: error) { return }
-        // Each failed attempt is counted under its reason, retried or not.
+        // Each failed attempt is counted under its reason, and told to its cluster (outlier
+        // detection), retried or not.
         stats.increment(error.counterName)
+        endAttempt(error.isGatewayFailure ? .gatewayFailure : .abandoned)
         if retries != nil, retryAfterFailure(error) { return }
         cancelTimer()
         upstream = nil

@@ -52,6 +52,12 @@ final class HTTPExchangeDriver {
     var admittedCluster: UpstreamCluster?
     /// Set on routes with a `retry_policy` once the request goes upstream.
     var retries: RetryAttempts?
+    /// The endpoint the current attempt went to, until its outcome is recorded (`endAttempt`).
+    var attempt: UpstreamPick?
+    var attemptCluster: UpstreamCluster?
+    /// Endpoints this request went to and must not go to again while there is another: those
+    /// whose connect failed (failover) and, on a route with a retry policy, every one tried.
+    var triedEndpoints = UpstreamEndpointSet.none
 
     /// While the body has nowhere to go yet, buffer this much before withholding reads.
     static let streamingHighWater = 256 * 1024
@@ -190,30 +196,42 @@ final class HTTPExchangeDriver {
         startAttempt(on: cluster)
     }
 
-    /// One attempt: an endpoint picked (another than those tried, for a retry), a connection
-    /// taken or opened, the request sent.
+    /// One attempt: an endpoint picked (for a retry, one not tried yet where there is one),
+    /// its deadline armed, a connection taken or opened, the request sent.
     func startAttempt(on cluster: UpstreamCluster) {
-        let picked = retries.map { cluster.pickPool(excluding: $0.tried) } ?? cluster.pickPool()
-        guard let pool = picked else { return upstreamFailed(.noEndpoint(cluster.config.name)) }
-        exchange.upstreamTarget = pool.endpointText
+        let hashKey = cluster.ring == nil ? nil : cluster.hashKey(for: exchange.requestHead, peer: exchange.peer)
+        let fresh = cluster.pickPool(excluding: triedEndpoints, hashKey: hashKey)
+        guard let pick = fresh ?? (retries == nil ? nil : cluster.pickPool(hashKey: hashKey)) else {
+            return upstreamFailed(.noEndpoint(cluster.config.name))
+        }
+        if retries != nil { triedEndpoints.insert(pick.endpointIndex) }
         exchange.attemptCount += 1
-        let attempt = exchange.attemptCount
-        state = .connecting
         // The body goes upstream from now on: a client waiting for `100 Continue` sends it.
         handler.requestBodyNeeded()
         let now = handler.loop.eventLoop.now
-        if retries != nil {
-            retries!.current = pool.endpoint
-            handler.armUpstreamDeadline(retries!.attemptDeadline(startingAt: now))
+        if let retries {
+            handler.armUpstreamDeadline(retries.attemptDeadline(startingAt: now))
         } else {
             handler.armUpstreamDeadline(now + (exchange.route?.edits?.timeout ?? cluster.requestTimeout))
         }
+        connect(to: pick, of: cluster)
+    }
+
+    /// The attempt at the endpoint `pick`: a warm connection at once, else a connect. A
+    /// failover after a failed connect comes here again with another endpoint.
+    func connect(to pick: UpstreamPick, of cluster: UpstreamCluster) {
+        let pool = pick.pool
+        attempt = pick
+        attemptCluster = cluster
+        let attemptNumber = exchange.attemptCount
+        exchange.upstreamTarget = pool.endpointText
+        state = .connecting
         // Only an HTTP/1.1 upstream connection can become a tunnel.
         let tunnel = handler.upgradeRequested && pool is UpstreamPool && exchange.framing.isWebSocket
         if tunnel { upgrade = .requested }
         var head = UpstreamRequestHead.make(from: exchange, keepingUpgrade: tunnel)
         // Envoy's `x-envoy-attempt-count`, on routes that may retry.
-        if retries != nil { head.headers.replaceOrAdd(name: "x-luxy-attempt-count", value: String(attempt)) }
+        if retries != nil { head.headers.replaceOrAdd(name: "x-luxy-attempt-count", value: String(attemptNumber)) }
         handler.setReadsPaused(false)
         // A warm connection is taken at once, without a callback; only a connect waits.
         if let connection = pool.takeIdleConnection() { return send(head, on: connection) }
@@ -223,7 +241,7 @@ final class HTTPExchangeDriver {
         pool.acquireConnection { [self] result in
             breaker.pendingEnded()
             // An attempt given up meanwhile (its per-try timeout) finds a newer one, or none.
-            guard exchange.attemptCount == attempt else {
+            guard exchange.attemptCount == attemptNumber else {
                 if case .success(let connection) = result { pool.releaseConnection(connection) }
                 return
             }
@@ -232,9 +250,31 @@ final class HTTPExchangeDriver {
                 guard case .connecting = state else { return pool.releaseConnection(connection) }
                 send(head, on: connection)
             case .failure(let error):
+                if failOver(after: error, cluster: cluster) { return }
                 upstreamFailed(error)
             }
         }
+    }
+
+    /// nginx's default `proxy_next_upstream error timeout`: a connect that failed sent
+    /// nothing, so another endpoint may take the request whatever its method, once per
+    /// endpoint. Within the request timeout armed by `forward(to:)`.
+    private func failOver(after error: UpstreamError, cluster: UpstreamCluster) -> Bool {
+        guard error.isConnectFailure, case .connecting = state, !isFinished, let failed = attempt else { return false }
+        triedEndpoints.insert(failed.endpointIndex)
+        endAttempt(.gatewayFailure)
+        let hashKey = cluster.ring == nil ? nil : cluster.hashKey(for: exchange.requestHead, peer: exchange.peer)
+        guard let next = cluster.pickPool(excluding: triedEndpoints, hashKey: hashKey) else { return false }
+        stats.increment("upstream_connect_failover")
+        connect(to: next, of: cluster)
+        return true
+    }
+
+    /// The current attempt's outcome goes to its cluster (outlier detection, endpoint figures).
+    func endAttempt(_ outcome: UpstreamAttemptOutcome) {
+        guard let attempt else { return }
+        self.attempt = nil
+        attemptCluster?.recordOutcome(of: attempt, outcome)
     }
 
     private func send(_ head: HTTPRequestHead, on connection: any UpstreamConnection) {
@@ -461,6 +501,7 @@ final class HTTPExchangeDriver {
     func finish() {
         guard !isFinished else { return }
         state = .done
+        endAttempt(.abandoned)
         cancelTimer()
         upstream = nil
         requestSink = nil

@@ -3,7 +3,7 @@ import NIOCore
 
 /// The retry side of one exchange on a route with a `retry_policy`: the retries made, the
 /// endpoints already tried, the request body kept to be sent again, and whether the exchange
-/// holds one of its cluster's retry slots. Exchanges on routes without a policy have none.
+/// holds one of its cluster's retry slots (the endpoints tried are the driver's `triedEndpoints`). Exchanges on routes without a policy have none.
 /// A value owned by its exchange driver, on the connection's loop.
 struct RetryAttempts {
     /// The request body as it went upstream, kept for another attempt.
@@ -25,10 +25,6 @@ struct RetryAttempts {
     /// The route's timeout, over all attempts and the waits between them.
     let deadline: NIODeadline
     var retriesMade = 0
-    /// The endpoint of the attempt in flight.
-    var current: ClusterConfiguration.Endpoint?
-    /// Endpoints of the attempts that failed; a retry goes elsewhere while there is elsewhere.
-    var tried: [ClusterConfiguration.Endpoint] = []
     var replay = Replay.recording(nil)
     var slot = RetrySlot.none
 

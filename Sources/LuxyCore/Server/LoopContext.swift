@@ -7,7 +7,7 @@ import NIOCore
 /// Only touched on its loop.
 final class LoopContext {
     let eventLoop: EventLoop
-    let stats = ProxyStats()
+    let stats: ProxyStats
     let logger: Logger
     var generation: LoopGeneration?
     /// Built on this loop but not yet committed on every loop.
@@ -29,7 +29,10 @@ final class LoopContext {
     init(eventLoop: EventLoop, tlsStores: TLSContextRegistry?, logger: Logger = Logger(label: "luxy")) {
         self.eventLoop = eventLoop
         self.logger = logger
-        self.upstreamClusters = UpstreamClusterRegistry(eventLoop: eventLoop, tlsStores: tlsStores, stats: stats)
+        let stats = ProxyStats()
+        self.stats = stats
+        self.upstreamClusters = UpstreamClusterRegistry(eventLoop: eventLoop, tlsStores: tlsStores, stats: stats,
+                                                        logger: logger)
     }
 
     func commitPending() {

@@ -27,6 +27,8 @@ public actor ProxyServer {
     private let loops: [EventLoop]
     private let contexts: [ObjectIdentifier: NIOLoopBound<LoopContext>]
     private var listeners: [String: (config: ListenerConfiguration, channel: Channel)] = [:]
+    /// The active health checkers, on the first loop (once per process, not per loop).
+    private let healthChecks: NIOLoopBound<HealthCheckHost>
     /// Set by `shutdown`: a reload still in flight must not bind listeners again or commit.
     private var isShuttingDown = false
     /// Certificates of every `tls:` in use; they reload on file changes, outside generations.
@@ -57,6 +59,31 @@ public actor ProxyServer {
         }
         self.loops = loops
         self.contexts = contexts
+        self.healthChecks = try await Self.makeHealthCheckHost(loops: loops, contexts: contexts, tlsStores: tlsStores,
+                                                               logger: logger)
+    }
+
+    /// Verdicts go to every loop by `execute`: transitions are rare, and requests read only
+    /// their own loop's copy, so there is no lock on the request path.
+    private static func makeHealthCheckHost(loops: [EventLoop], contexts: [ObjectIdentifier: NIOLoopBound<LoopContext>],
+                                            tlsStores: TLSContextRegistry, logger: Logger)
+        async throws -> NIOLoopBound<HealthCheckHost>
+    {
+        let publisher = HealthVerdictPublisher { verdict in
+            for loop in loops {
+                let bound = contexts[ObjectIdentifier(loop)]!
+                loop.execute {
+                    bound.value.upstreamClusters.applyActiveHealth(cluster: verdict.cluster, endpoints: verdict.endpoints,
+                                                                   index: verdict.index, verdict: verdict.verdict)
+                }
+            }
+        }
+        let home = loops[0]
+        let context = contexts[ObjectIdentifier(home)]!
+        return try await home.submit {
+            NIOLoopBound(HealthCheckHost(eventLoop: home, tlsStores: tlsStores, stats: context.value.stats,
+                                         logger: logger, publish: publisher), eventLoop: home)
+        }.get()
     }
 
     /// Builds `configuration` as the next generation on every loop and switches to it, then
@@ -99,6 +126,8 @@ public actor ProxyServer {
         }
         await forEachLoop { $0.commitPending() }
         tlsStores.retain(only: configuration)
+        let healthChecks = self.healthChecks
+        healthChecks.eventLoop.execute { healthChecks.value.reconcile(configuration.clusters) }
         for channel in retiring { try? await channel.close() }
         generation = number
         self.configuration = configuration
@@ -173,6 +202,8 @@ public actor ProxyServer {
     /// after `drainTimeout` closes whatever is left.
     public func shutdown(drainTimeout: Duration) async {
         isShuttingDown = true
+        let healthChecks = self.healthChecks
+        try? await healthChecks.eventLoop.submit { healthChecks.value.stopAll() }.get()
         for (_, listener) in listeners { try? await listener.channel.close() }
         listeners.removeAll()
         tlsStores.retain(only: nil)
@@ -189,6 +220,11 @@ public actor ProxyServer {
             context.generation?.retire()
             context.generation = nil
         }
+    }
+
+    /// Each loop's context, in loop order.
+    var loopContexts: [NIOLoopBound<LoopContext>] {
+        loops.map { contexts[ObjectIdentifier($0)]! }
     }
 
     private func openConnections() async -> Int {

@@ -121,9 +121,16 @@ final class TCPProxySession {
         guard case .connectStages = state else { return }
         let name = connection.clusterName
         guard let cluster = connectingOn?.services.cluster(named: name) else { return connectFailed(.unknownCluster(name)) }
-        guard let endpoint = cluster.pickPool()?.endpoint else { return connectFailed(.noEndpoint(name)) }
-        connection.upstreamTarget = endpoint.description
+        guard let pick = cluster.pickPool() else { return connectFailed(.noEndpoint(name)) }
         state = .connecting
+        connect(to: pick, of: cluster, tried: .none)
+    }
+
+    /// One connect attempt; a failed one moves on to an endpoint not tried yet (nothing was
+    /// sent), as HTTP exchanges do.
+    private func connect(to pick: UpstreamPick, of cluster: UpstreamCluster, tried: UpstreamEndpointSet) {
+        let endpoint = pick.pool.endpoint
+        connection.upstreamTarget = endpoint.description
         let tls = cluster.tls(for: endpoint)
         let timeout = TimeAmount.milliseconds(Int64(cluster.config.connectTimeoutMilliseconds))
         // Over TLS the bytes start flowing once the handshake is done; a failed one is a
@@ -132,9 +139,21 @@ final class TCPProxySession {
                                   configure: { channel in
             try channel.pipeline.syncOperations.addHandler(TCPSideHandler(side: .upstream, overTLS: tls != nil))
         }) { [self] result in
+            // A tcp endpoint's outcome is its connect: that is what outlier detection can judge.
             switch result {
-            case .success(let channel): connected(channel)
-            case .failure(let error): connectFailed(error)
+            case .success(let channel):
+                cluster.recordOutcome(of: pick, .success)
+                connected(channel)
+            case .failure(let error):
+                cluster.recordOutcome(of: pick, .gatewayFailure)
+                var tried = tried
+                tried.insert(pick.endpointIndex)
+                if error.isConnectFailure, case .connecting = state,
+                   let next = cluster.pickPool(excluding: tried) {
+                    stats.increment("upstream_connect_failover")
+                    return connect(to: next, of: cluster, tried: tried)
+                }
+                connectFailed(error)
             }
         }
     }

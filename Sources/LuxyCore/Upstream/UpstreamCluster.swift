@@ -1,25 +1,51 @@
+import Logging
 import LuxyConfig
 import NIOCore
 
-/// One cluster as seen from one event loop: its endpoints' pools, the balancer's position and
-/// what it holds against its circuit breakers. Shared by the generations whose configuration
-/// has it unchanged (`UpstreamClusterRegistry`). Loop-confined: used only on its loop.
+/// One cluster as seen from one event loop: its endpoints' pools, their health, and the
+/// balancer's position. Shared by the generations whose configuration has it unchanged
+/// (`UpstreamClusterRegistry`).
+///
+/// Loop-confined: every field is read and written on `eventLoop` only; the active health
+/// checker's verdicts arrive by `eventLoop.execute`. No lock, no atomic.
 final class UpstreamCluster {
     let config: ClusterConfiguration
     /// Requests, pending requests, retries and connections against `circuit_breakers`.
     let breaker: ClusterCircuitBreaker
+    let eventLoop: EventLoop
+    let stats: ProxyStats
+    let logger: Logger
     /// Generations using this cluster on its loop; the pools close when the last one goes.
     var users = 0
     /// Per endpoint: a pool of HTTP/1.1 connections, or one multiplexed HTTP/2 connection.
     let pools: [any UpstreamConnectionProvider]
+    /// Per endpoint, same order as `pools`.
+    var health: [UpstreamEndpointHealth]
+    /// Endpoints out of rotation (failing active checks or ejected): while 0, picking skips
+    /// every health test.
+    var unavailableCount = 0
+    var ejectedCount = 0
+    /// When each ejection ends; cancelled when the cluster closes.
+    var ejectionTimers: [Int: Scheduled<Void>] = [:]
+    /// `ring_hash` only.
+    let ring: ConsistentHashRing?
+    /// Whether the endpoints' weights differ (round robin and random then weigh them).
+    let isWeighted: Bool
+    let totalWeight: Int
+    /// Round robin's position; with weights, nginx's smooth weighted round robin's state.
+    var next = 0
+    var currentWeights: [Int]
     private let tlsStore: TLSContextStore?
-    private var next = 0
 
     init(config: ClusterConfiguration, eventLoop: EventLoop, tlsStores: TLSContextRegistry? = nil,
-         stats: ProxyStats? = nil) {
+         stats: ProxyStats = ProxyStats(), logger: Logger = Logger(label: "luxy"),
+         activeHealth: [UpstreamEndpointHealth.ActiveHealth]? = nil) {
         self.config = config
         let breaker = ClusterCircuitBreaker(limits: config.circuitBreakers)
         self.breaker = breaker
+        self.eventLoop = eventLoop
+        self.stats = stats
+        self.logger = logger
         let tlsStore = tlsStores?.store(for: config)
         self.tlsStore = tlsStore
         self.pools = config.endpoints.map { endpoint -> any UpstreamConnectionProvider in
@@ -37,6 +63,17 @@ final class UpstreamCluster {
                                          tls: tls)
             }
         }
+        self.health = Array(repeating: UpstreamEndpointHealth(), count: config.endpoints.count)
+        self.ring = config.loadBalancing == .ringHash ? ConsistentHashRing(endpoints: config.endpoints) : nil
+        self.totalWeight = config.endpoints.reduce(0) { $0 + $1.weight }
+        self.isWeighted = Set(config.endpoints.map(\.weight)).count > 1
+        self.currentWeights = Array(repeating: 0, count: config.endpoints.count)
+        if let activeHealth, activeHealth.count == health.count {
+            for (index, verdict) in activeHealth.enumerated() where verdict == .failing {
+                health[index].active = .failing
+                unavailableCount += 1
+            }
+        }
     }
 
     /// TLS origination to `endpoint` when the cluster has `tls:`: for connections made outside
@@ -49,33 +86,11 @@ final class UpstreamCluster {
     /// Idle connections close; connections still carrying a request finish it first.
     func close() {
         for pool in pools { pool.close() }
+        for timer in ejectionTimers.values { timer.cancel() }
+        ejectionTimers.removeAll()
     }
 
     var requestTimeout: TimeAmount { .milliseconds(Int64(config.requestTimeoutMilliseconds)) }
-
-    /// The one entry point of endpoint selection: the balancer's pick among the endpoints not
-    /// in `excluded` (those a retry already tried), or among all of them when every one was
-    /// tried. A retry thus goes to another endpoint where there is one.
-    func pickPool(excluding excluded: [ClusterConfiguration.Endpoint] = []) -> (any UpstreamConnectionProvider)? {
-        guard !pools.isEmpty else { return nil }
-        guard !excluded.isEmpty, excluded.count < pools.count else { return pickAny() }
-        // Bounded: at most one turn around the endpoints.
-        for _ in 0..<pools.count {
-            guard let pool = pickAny() else { return nil }
-            if !excluded.contains(pool.endpoint) { return pool }
-        }
-        return pools.first { !excluded.contains($0.endpoint) }
-    }
-
-    private func pickAny() -> (any UpstreamConnectionProvider)? {
-        switch config.loadBalancing {
-        case .roundRobin:
-            next = (next + 1) % pools.count
-            return pools[next]
-        case .random:
-            return pools.randomElement()
-        }
-    }
 }
 
 @available(*, unavailable)

@@ -1,3 +1,4 @@
+import Logging
 import LuxyConfig
 import NIOCore
 
@@ -12,13 +13,16 @@ import NIOCore
 final class UpstreamClusterRegistry {
     private let eventLoop: EventLoop
     private let tlsStores: TLSContextRegistry?
-    private let stats: ProxyStats?
-    private var current: [String: UpstreamCluster] = [:]
+    private let stats: ProxyStats
+    private let logger: Logger
+    private(set) var current: [String: UpstreamCluster] = [:]
 
-    init(eventLoop: EventLoop, tlsStores: TLSContextRegistry?, stats: ProxyStats? = nil) {
+    init(eventLoop: EventLoop, tlsStores: TLSContextRegistry?, stats: ProxyStats = ProxyStats(),
+         logger: Logger = Logger(label: "luxy")) {
         self.eventLoop = eventLoop
-        self.stats = stats
         self.tlsStores = tlsStores
+        self.stats = stats
+        self.logger = logger
     }
 
     /// The cluster for `config`, with one more user.
@@ -28,7 +32,11 @@ final class UpstreamClusterRegistry {
             return existing
         }
         // A cluster whose settings changed stays with the generations using it until they end.
-        let cluster = UpstreamCluster(config: config, eventLoop: eventLoop, tlsStores: tlsStores, stats: stats)
+        let cluster = UpstreamCluster(config: config, eventLoop: eventLoop, tlsStores: tlsStores, stats: stats,
+                                      logger: logger)
+        // Same endpoints, other settings (a new lb_policy, say): what is known of their health
+        // (active verdicts, ejections in force) carries over.
+        if let previous = current[config.name] { cluster.inheritHealth(from: previous) }
         cluster.users = 1
         current[config.name] = cluster
         return cluster
@@ -40,6 +48,14 @@ final class UpstreamClusterRegistry {
         guard cluster.users == 0 else { return }
         cluster.close()
         if current[cluster.config.name] === cluster { current[cluster.config.name] = nil }
+    }
+
+    /// The active checker's verdict on endpoint `index` of cluster `name` as it checks
+    /// `endpoints`; a cluster configured with other endpoints since is not its business.
+    func applyActiveHealth(cluster name: String, endpoints: [ClusterConfiguration.Endpoint], index: Int,
+                           verdict: UpstreamEndpointHealth.ActiveHealth) {
+        guard let cluster = current[name], cluster.config.endpoints == endpoints else { return }
+        cluster.setActiveHealth(of: index, to: verdict)
     }
 }
 

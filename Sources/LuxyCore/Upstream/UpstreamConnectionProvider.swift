@@ -33,11 +33,15 @@ protocol UpstreamConnectionProvider: AnyObject {
     func releaseConnection(_ connection: any UpstreamConnection)
     /// The generation owning this provider is gone.
     func close()
+    /// Connections open and waiting for a request (HTTP/2: the shared connection), for `/clusters`.
+    var idleConnectionCount: Int { get }
 }
 
 extension UpstreamConnectionHandler: UpstreamConnection {}
 
 extension UpstreamPool: UpstreamConnectionProvider {
+    var idleConnectionCount: Int { idleCount }
+
     func takeIdleConnection() -> (any UpstreamConnection)? {
         takeIdle()
     }

@@ -52,6 +52,27 @@ public enum UpstreamError: Error, Equatable, CustomStringConvertible {
         }
     }
 
+    /// Nothing reached the endpoint: another one may take the request, whatever its method.
+    var isConnectFailure: Bool {
+        switch self {
+        case .connectFailed, .connectTimeout, .tlsHandshakeFailed: return true
+        default: return false
+        }
+    }
+
+    /// The endpoint's fault, as Envoy's `consecutive_gateway_failure` counts: no connection,
+    /// no answer in time, a reset or a broken answer.
+    var isGatewayFailure: Bool {
+        switch self {
+        case .connectFailed, .connectTimeout, .tlsHandshakeFailed, .timeout, .perTryTimeout, .reset,
+             .malformedResponse:
+            return true
+        // Ours, not the endpoint's: the cluster's own limits, a refused (never processed) h2
+        // stream, a response over our buffer.
+        case .unknownCluster, .noEndpoint, .responseTooLarge, .refusedStream, .overloaded: return false
+        }
+    }
+
     /// The counter this failure is counted under.
     var counterName: String {
         switch self {

@@ -38,15 +38,20 @@ final class UpstreamServices {
     /// `timeout` zero means the call has none of its own: the cluster's request timeout bounds it.
     func call(cluster name: String, head: HTTPRequestHead, body: ByteBuffer?, timeout: TimeAmount,
               completion: @escaping (HTTPResponseHead, ByteBuffer) -> Void) {
-        let call = BufferedUpstreamCall(stats: stats, maxBodyBytes: maxCallResponseBytes, completion: completion)
         guard let cluster = clusters[name] else {
-            call.upstreamFailed(.unknownCluster(name))
+            BufferedUpstreamCall(stats: stats, maxBodyBytes: maxCallResponseBytes, completion: completion)
+                .upstreamFailed(.unknownCluster(name))
             return
         }
-        guard let pool = cluster.pickPool() else {
-            call.upstreamFailed(.noEndpoint(name))
+        guard let pick = cluster.pickPool() else {
+            BufferedUpstreamCall(stats: stats, maxBodyBytes: maxCallResponseBytes, completion: completion)
+                .upstreamFailed(.noEndpoint(name))
             return
         }
+        let pool = pick.pool
+        let call = BufferedUpstreamCall(stats: stats, maxBodyBytes: maxCallResponseBytes, completion: completion)
+        // The endpoint's outcome, once, for outlier detection and its figures.
+        call.outcome = { outcome in cluster.recordOutcome(of: pick, outcome) }
         var head = head
         if head.headers.first(name: "host") == nil {
             head.headers.add(name: "host", value: pool.endpointText)
@@ -84,6 +89,8 @@ private final class BufferedUpstreamCall: UpstreamResponseReceiver {
     private var timer: Scheduled<Void>?
     private let stats: ProxyStats
     private let maxBodyBytes: Int
+    /// Told once how the attempt ended (its status, or a failure), then dropped.
+    var outcome: ((UpstreamAttemptOutcome) -> Void)?
 
     init(stats: ProxyStats, maxBodyBytes: Int, completion: @escaping (HTTPResponseHead, ByteBuffer) -> Void) {
         self.stats = stats
@@ -105,7 +112,16 @@ private final class BufferedUpstreamCall: UpstreamResponseReceiver {
         return true
     }
 
-    func upstreamResponseHead(_ head: HTTPResponseHead) { self.head = head }
+    func upstreamResponseHead(_ head: HTTPResponseHead) {
+        self.head = head
+        report(head.status.code >= 500 ? .status5xx : .success)
+    }
+
+    private func report(_ result: UpstreamAttemptOutcome) {
+        guard let outcome else { return }
+        self.outcome = nil
+        outcome(result)
+    }
 
     func upstreamResponseBody(_ part: ByteBuffer) {
         guard completion != nil else { return }
@@ -123,6 +139,7 @@ private final class BufferedUpstreamCall: UpstreamResponseReceiver {
     }
 
     func upstreamFailed(_ error: UpstreamError) {
+        report(error.isGatewayFailure ? .gatewayFailure : .abandoned)
         stats.increment(error.counterName)
         // No trailing newline (Envoy's "upstream failure" has none): scripts put it in headers.
         let reply = LocalReply.make(error.status, body: error.description)

@@ -62,6 +62,8 @@ final class UpstreamPool {
         if idleSweep == nil { scheduleIdleSweep() }
     }
 
+    var idleCount: Int { idle.count }
+
     func forget(_ connection: UpstreamConnectionHandler) {
         idle.removeAll { $0.connection === connection }
     }

@@ -48,6 +48,8 @@ final class HTTP2UpstreamPool: UpstreamConnectionProvider {
         connection?.closeWhenIdle()
     }
 
+    var idleConnectionCount: Int { connection?.isAcceptingStreams == true ? 1 : 0 }
+
     /// `connection` took GOAWAY, failed or closed: the next acquire opens another one.
     func connectionUnusable(_ unusable: HTTP2UpstreamConnection) {
         if connection === unusable { connection = nil }

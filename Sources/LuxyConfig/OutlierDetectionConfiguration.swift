@@ -1,0 +1,21 @@
+/// Envoy's `outlier_detection` on a cluster: passive ejection of endpoints that keep failing
+/// real requests. On by default (with Envoy's defaults), so one dead endpoint out of three
+/// leaves rotation without any setting; `outlier_detection: { enabled: false }` turns it off.
+public struct OutlierDetectionConfiguration: Sendable, Equatable {
+    public var enabled = true
+    /// Envoy's `consecutive_5xx`: 5xx answers and gateway failures in a row; 0 turns it off.
+    public var consecutive5xx = 5
+    /// Envoy's `consecutive_gateway_failure`: connect refused/timeout, reset, request timeout in
+    /// a row; 0 turns it off. (Envoy does not enforce this one by default; Luxy does, so a
+    /// refusing endpoint leaves rotation with no settings at all.)
+    public var consecutiveGatewayFailure = 5
+    /// Envoy's `base_ejection_time`: an ejection lasts this × the times the endpoint was ejected.
+    public var baseEjectionMilliseconds = 30_000
+    /// Envoy's `max_ejection_time`: the cap on one ejection's length.
+    public var maxEjectionMilliseconds = 300_000
+    /// Envoy's `max_ejection_percent`: at most this share of the endpoints is ejected at once,
+    /// but one endpoint may always be (Envoy's rule too), so small clusters are covered.
+    public var maxEjectionPercent = 10
+
+    public init() {}
+}

@@ -1,0 +1,33 @@
+import NIOCore
+
+/// One endpoint's health and figures as one loop's cluster sees them. Loop-confined with its
+/// cluster (a value inside it).
+struct UpstreamEndpointHealth {
+    /// The active health checker's verdict, the same on every loop (pushed by `HealthCheckService`).
+    enum ActiveHealth: Equatable {
+        /// Not checked, or passing.
+        case healthy
+        /// Failed `unhealthy_threshold` checks in a row.
+        case failing
+    }
+
+    /// Passive outlier detection's verdict, this loop's own.
+    enum Ejection: Equatable {
+        case included
+        case ejected(until: NIODeadline)
+    }
+
+    var active = ActiveHealth.healthy
+    var ejection = Ejection.included
+    /// Ejections so far: the next one lasts `base_ejection_time` × this (capped).
+    var timesEjected = 0
+    var consecutive5xx = 0
+    var consecutiveGatewayFailures = 0
+    /// Attempts picked and not yet ended: what `least_request` compares.
+    var activeRequests = 0
+    var successes = 0
+    var errors5xx = 0
+    var gatewayFailures = 0
+
+    var isAvailable: Bool { active == .healthy && ejection == .included }
+}
