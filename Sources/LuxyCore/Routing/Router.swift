@@ -8,11 +8,8 @@ import NIOHTTP1
 public struct Router {
     private struct CompiledRoute {
         var config: RouteConfiguration
-        /// The virtual host's `per_stage:` under the route's own.
-        var stageOverrides: [String: StageOverride]
-        var index: Int
-        var edits: RouteEdits?
-        var retryPolicy: RetryPolicy?
+        /// What requests matching it share.
+        var target: RouteTarget
         var pathRegex: NSRegularExpression?
         var headerRegexes: [NSRegularExpression?]
     }
@@ -45,13 +42,11 @@ public struct Router {
                     guard case .regex(let pattern) = header.rule else { return nil }
                     return try NSRegularExpression(pattern: "^(?:\(pattern))$")
                 }
-                return CompiledRoute(config: route,
-                                     stageOverrides: vhost.stageOverrides.merging(route.stageOverrides) { $1 },
-                                     index: routeCount, edits: RouteEdits(route),
-                                     retryPolicy: route.retryPolicy.map {
-                                         RetryPolicy($0, bufferLimitBytes: route.perRequestBufferLimitBytes)
-                                     },
-                                     pathRegex: pathRegex, headerRegexes: headerRegexes)
+                let target = RouteTarget(
+                    listenerName: listener.name, virtualHostName: vhost.name, route: route,
+                    stageOverrides: vhost.stageOverrides.merging(route.stageOverrides) { $1 }, routeIndex: routeCount,
+                    retryPolicy: route.retryPolicy.map { RetryPolicy($0, bufferLimitBytes: route.perRequestBufferLimitBytes) })
+                return CompiledRoute(config: route, target: target, pathRegex: pathRegex, headerRegexes: headerRegexes)
             }
             virtualHosts.append(CompiledVirtualHost(name: vhost.name, routes: routes))
             for header in vhost.routes.flatMap(\.match.headers) where !routingFieldNames.contains(header.name.lowercased()) {
@@ -76,16 +71,7 @@ public struct Router {
         let vhost = virtualHosts[vhostIndex]
         let path = Self.path(of: head.uri)
         for route in vhost.routes where Self.matches(route, path: path, head: head) {
-            let config = route.config
-            var match = RouteMatch(listenerName: listenerName, virtualHostName: vhost.name, routeName: config.name,
-                                   action: config.action, clusterName: Self.pickCluster(config.action),
-                                   service: config.service, metadata: config.metadata)
-            if !config.upgrades.isEmpty { match.upgrades = config.upgrades }
-            if !route.stageOverrides.isEmpty { match.stageOverrides = route.stageOverrides }
-            match.routeIndex = route.index
-            match.edits = route.edits
-            match.retryPolicy = route.retryPolicy
-            return match
+            return RouteMatch(target: route.target, clusterName: Self.pickCluster(route.config.action))
         }
         return nil
     }
