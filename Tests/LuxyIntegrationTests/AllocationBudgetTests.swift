@@ -16,7 +16,7 @@ final class AllocationBudgetTests: XCTestCase {
     static let budgets: [String: Double] = [
         "plain": 17.9,
         "lua3": 35.0,
-        "h2c": 54.6,
+        "h2c": 47.3,
     ]
 
     /// What the client and upstream allocate themselves; must stay nothing, or the others lie.
