@@ -34,6 +34,8 @@ struct luxy_vm {
 };
 
 #define LUXY_HOOK_STEP 1000
+/// How many slices a phase may run past the end of its slice where it cannot yield.
+#define LUXY_UNYIELDABLE_SLICES 2
 /// The hook runs every LUXY_HOOK_STEP instructions, and at every function call: a call
 /// can carry up to a million arguments (`f(table.unpack(t))`, `g(...)`), copied in one
 /// instruction, so calls are charged for what they move.
@@ -157,12 +159,21 @@ static void luxy_count_hook(lua_State *L, lua_Debug *ar) {
         return;
     }
     luxy_arm_hook(vm, L);
-    // Where the thread cannot yield (inside a C call such as table.sort's comparator) it
-    // runs on, and the slice ends at its next yieldable point. A coroutine the script made
-    // yields to Luxy's coroutine.resume, which yields the phase in turn.
-    if (vm->phase != NULL && vm->slice > 0 && vm->budget <= vm->slice_floor && lua_isyieldable(L)) {
+    if (vm->phase == NULL || vm->slice <= 0 || vm->budget > vm->slice_floor) return;
+    // The slice is over. A coroutine the script made yields to Luxy's coroutine.resume,
+    // which yields the phase in turn.
+    if (lua_isyieldable(L)) {
         vm->yield_reason = LUXY_YIELD_SLICE_ENDED;
         lua_yield(L, 0);
+        return;
+    }
+    // Where the thread cannot yield (inside a C call: table.sort's comparator, gsub's
+    // replacement function, a metamethod called from C) it runs on to its next yieldable
+    // point, but not for long: past LUXY_UNYIELDABLE_SLICES more slices the phase fails as
+    // over budget, so no script holds the loop much longer than a slice.
+    if (vm->slice_floor - vm->budget >= vm->slice * LUXY_UNYIELDABLE_SLICES) {
+        vm->budget = 0;
+        luxy_raise_budget_exceeded(L, 0);
     }
 }
 

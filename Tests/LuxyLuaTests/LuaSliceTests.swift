@@ -68,25 +68,39 @@ final class LuaSliceTests: LuaTestCase {
         XCTAssertTrue(e.message.contains("script performed an unexpected yield"), e.message)
     }
 
-    func testWhereThePhaseCannotYieldItRunsOnUnderTheBudget() throws {
+    func testWhereThePhaseCannotYieldItRunsOnForTwoSlicesAtMost() throws {
         vm = try LuaVM(limits: LuaLimits(instructionBudget: 20_000_000, memoryBytes: 16 << 20, instructionSlice: 100_000))
         // A sort comparator (a C call boundary) cannot give the loop back: it runs past the
-        // slice, and the phase still completes.
-        let script = try load("""
+        // slice, and a small sort still completes.
+        let small = try load("""
             function on_request(h)
               local t = {}
-              for i = 1, 2000 do t[i] = (i * 7919) % 2003 end
+              for i = 1, 200 do t[i] = (i * 7919) % 2003 end
               table.sort(t, function(a, b) for _ = 1, 50 do end return a < b end)
               h:logInfo(tostring(t[1] <= t[2]))
             end
-            """)
+            """, name: "small")
         var outcome: LuaPhaseOutcome?
-        keep(LuaHTTPStream(vm: vm, host: host)).run(script, phase: .request) { outcome = $0 }
+        keep(LuaHTTPStream(vm: vm, host: host)).run(small, phase: .request) { outcome = $0 }
         let ticks = host.runTicks()
         assertCompleted(outcome)
         XCTAssertEqual(host.logs.last?.1, "true")
-        // Some 2000 * log2(2000) * 100 instructions in comparators, in a single slice.
         XCTAssertLessThanOrEqual(ticks, 2)
+        // A large one (some 20000 * log2(20000) comparators of about ten instructions) would
+        // hold the loop for many slices: two slices past the end of its own, it fails as over
+        // budget, long before the budget itself is used up.
+        let large = try load("""
+            function on_request(h)
+              local t = {}
+              for i = 1, 20000 do t[i] = (i * 7919) % 20011 end
+              table.sort(t, function(a, b) for _ = 1, 50 do end return a < b end)
+            end
+            """, name: "large")
+        var largeOutcome: LuaPhaseOutcome?
+        keep(LuaHTTPStream(vm: vm, host: host)).run(large, phase: .request) { largeOutcome = $0 }
+        _ = host.runTicks()
+        let e = try XCTUnwrap(failure(largeOutcome))
+        XCTAssertTrue(e.message.contains("instruction budget exceeded"), e.message)
         // At load time (the main thread) there are no slices either.
         _ = try load("for i = 1, 1000000 do end", name: "toplevel")
     }
