@@ -56,8 +56,10 @@ static void luxy_count_hook(lua_State *L, lua_Debug *ar);
 // and an instruction can be a C call that does megabytes of work: then the hook is made to
 // run at the phase's next instruction, where the slice ends.
 static void luxy_settle(luxy_vm *vm) {
-    if (vm->running != NULL && vm->slice > 0 && vm->budget <= vm->slice_floor) {
-        // Only sets fields of the thread; safe from inside any Lua call or allocation.
+    // Only where the thread can yield there: elsewhere (a sort comparator) the slice can't end
+    // early anyway, and a hook at every instruction would only make that code far slower.
+    if (vm->running != NULL && vm->slice > 0 && vm->budget <= vm->slice_floor && lua_isyieldable(vm->running)) {
+        // Only sets and reads fields of the thread; safe from inside any Lua call or allocation.
         lua_sethook(vm->running, luxy_count_hook, LUXY_HOOK_MASK, 1);
     }
 }
