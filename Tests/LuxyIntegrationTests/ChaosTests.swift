@@ -77,16 +77,19 @@ final class ChaosTests: ResilienceTestCase {
                     await connection.close()
                 }
             }
-            // The chaos, on a timeline while the load runs.
+            // The chaos follows the load's progress (requests answered), not the clock.
             tasks.addTask {
-                try await Task.sleep(until: start + .seconds(3), clock: .continuous)
+                func answered(_ count: Int) async {
+                    _ = await waitUntil(timeout: .seconds(15)) { tally.withLockedValue { $0.requests } >= count }
+                }
+                await answered(150)
                 await alpha.kill()
-                try await Task.sleep(until: start + .seconds(5), clock: .continuous)
+                await answered(300)
                 bravo.setOverride(.status(503))
-                try await Task.sleep(until: start + .seconds(8), clock: .continuous)
+                await answered(500)
                 let restarted = try await FakeUpstream.start(name: "alpha", group: group, port: alphaPort)
                 restartedAlpha.withLockedValue { $0 = restarted }
-                try await Task.sleep(until: start + .seconds(11), clock: .continuous)
+                await answered(700)
                 bravo.setOverride(.none)
             }
             try await tasks.waitForAll()

@@ -76,10 +76,7 @@ final class FailedReloadTests: IntegrationTestCase {
             let connection = try await TestHTTPConnection.connect(port: port, group: group)
             opened.withLockedValue { $0 = connection }
             try await connection.send("GET /on-extra HTTP/1.1\r\nhost: x\r\n\r\n")
-            let deadline = ContinuousClock.now + .seconds(5)
-            while upstream.heldCount == 0, ContinuousClock.now < deadline {
-                try await Task.sleep(for: .milliseconds(5))
-            }
+            _ = await waitUntil(timeout: .seconds(5)) { upstream.heldCount > 0 }
             throw ReloadRefused()
         }
         try proxy.writePlugin("side", sidePlugin("v2"))

@@ -27,11 +27,7 @@ class IntegrationTestCase: XCTestCase {
     /// Waits for a condition that another loop makes true, polling it; fails the test if it
     /// does not hold within `timeout`.
     func eventually(_ what: String, timeout: Duration = .seconds(5), _ condition: () async -> Bool) async throws {
-        let deadline = ContinuousClock.now + timeout
-        while ContinuousClock.now < deadline {
-            if await condition() { return }
-            try await Task.sleep(for: .milliseconds(10))
-        }
+        if await waitUntil(timeout: timeout, condition) { return }
         XCTFail("timed out waiting for \(what)")
     }
 

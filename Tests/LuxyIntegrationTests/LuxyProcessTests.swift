@@ -11,74 +11,37 @@ import Glibc
 /// `luxy run` as a process: SIGHUP reloads, POST /reload answers with the generation,
 /// SIGTERM drains and exits 0.
 final class LuxyProcessTests: IntegrationTestCase {
-    private var process: Process?
-    private var directory: String!
+    private var child: LuxyChildProcess?
 
     override func tearDown() async throws {
-        if let process, process.isRunning { process.terminate(); process.waitUntilExit() }
-        if let directory { try? FileManager.default.removeItem(atPath: directory) }
+        child?.remove()
         try await super.tearDown()
-    }
-
-    /// A port nothing listens on right now (the kernel's pick for port 0, released again).
-    private func freePort() async throws -> Int {
-        let channel = try await ServerBootstrap(group: group).bind(host: "127.0.0.1", port: 0).get()
-        let port = channel.localAddress!.port!
-        try await channel.close()
-        return port
     }
 
     private func plugin(_ version: String) -> String {
         "function envoy_on_response(h) h:headers():replace('x-version', '\(version)') end\n"
     }
 
-    private struct Launched {
-        var proxyPort: Int
-        var adminPort: Int
-        var log: String
+    /// A config (a listener, the admin API, one plugin) in a fresh folder and `luxy run` on it;
+    /// returns as soon as the process exists.
+    private func launch() async throws -> LuxyChildProcess {
+        child?.remove()
+        let child = try await LuxyChildProcess(
+            yaml: standardConfig(inboundStages: "    - { name: version, priority: 1 }"),
+            plugins: ["version": plugin("v1")], group: group)
+        self.child = child
+        return child
     }
 
-    /// Writes a config (a listener, the admin API, one plugin) to a fresh folder and starts
-    /// `luxy run` on it; returns as soon as the process exists.
-    private func launch() async throws -> Launched {
-        let binary = BuiltLuxyBinary.path
-        guard FileManager.default.isExecutableFile(atPath: binary) else { throw XCTSkip("\(binary) is not built") }
-        if let directory { try? FileManager.default.removeItem(atPath: directory) }
-        directory = FileManager.default.temporaryDirectory.appendingPathComponent("luxy-proc-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: directory + "/plugins", withIntermediateDirectories: true)
-        try plugin("v1").write(toFile: directory + "/plugins/version.lua", atomically: true, encoding: .utf8)
-        let (proxyPort, adminPort) = (try await freePort(), try await freePort())
-        let yaml = standardConfig(inboundStages: "    - { name: version, priority: 1 }")
-            .replacingOccurrences(of: "{{modules}}", with: TestProxy.repositoryModules)
-            .replacingOccurrences(of: "address: 127.0.0.1:0", with: "address: 127.0.0.1:\(proxyPort)")
-        try ("admin: { address: 127.0.0.1:\(adminPort) }\n" + yaml)
-            .write(toFile: directory + "/luxy.yaml", atomically: true, encoding: .utf8)
-        let log = directory + "/luxy.log"
-        FileManager.default.createFile(atPath: log, contents: nil)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: binary)
-        process.arguments = ["run", "--config", directory + "/luxy.yaml", "--no-watch"]
-        let handle = try XCTUnwrap(FileHandle(forWritingAtPath: log))
-        process.standardOutput = handle
-        process.standardError = handle
-        try process.run()
-        self.process = process
-        return Launched(proxyPort: proxyPort, adminPort: adminPort, log: log)
-    }
-
-    private func start() async throws -> (proxy: Int, admin: Int, log: String) {
-        let launched = try await launch()
-        let process = try XCTUnwrap(self.process)
-        // The process says when it serves; wait for that line (bounded).
-        let deadline = ContinuousClock.now + .seconds(20)
-        while ContinuousClock.now < deadline {
-            if let text = try? String(contentsOfFile: launched.log, encoding: .utf8), text.contains("luxy running") {
-                return (launched.proxyPort, launched.adminPort, launched.log)
-            }
-            XCTAssertTrue(process.isRunning, "luxy exited early")
-            try await Task.sleep(for: .milliseconds(20))
+    /// Launched, and serving: the process says so in its log.
+    private func start() async throws -> LuxyChildProcess {
+        let child = try await launch()
+        let running = await waitUntil(timeout: .seconds(20), interval: .milliseconds(20)) {
+            child.logText.contains("luxy running") || !child.process.isRunning
         }
-        throw XCTSkip("luxy did not start in time")
+        XCTAssertTrue(child.process.isRunning, "luxy exited early: \(child.logText)")
+        guard running else { throw XCTSkip("luxy did not start in time") }
+        return child
     }
 
     /// Whether something accepts TCP connections on 127.0.0.1:`port` right now.
@@ -96,35 +59,22 @@ final class LuxyProcessTests: IntegrationTestCase {
         return result == 0
     }
 
-    /// Waits (bounded) for the process to exit; false if it is still running.
-    private func waitForExit(_ process: Process, within timeout: Duration) async throws -> Bool {
-        let deadline = ContinuousClock.now + timeout
-        while process.isRunning, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
-        return !process.isRunning
-    }
-
     /// SIGTERM the moment the listener accepts, before the process even says it runs: the
     /// signal handlers are in place before the first bind, so it drains and exits 0 every
     /// time (a SIGTERM that came before its handler would kill it with the signal).
     func testSIGTERMAsSoonAsThePortAcceptsDrainsAndExits() async throws {
         for attempt in 1...5 {
             let launched = try await launch()
-            let process = try XCTUnwrap(self.process)
-            let deadline = ContinuousClock.now + .seconds(20)
-            var accepting = false
-            while process.isRunning, ContinuousClock.now < deadline {
-                if accepts(port: launched.proxyPort) {
-                    accepting = true
-                    break
-                }
-                try await Task.sleep(for: .milliseconds(1))
+            let process = launched.process
+            let accepting = await waitUntil(timeout: .seconds(20), interval: .milliseconds(1)) {
+                accepts(port: launched.proxyPort) || !process.isRunning
             }
-            XCTAssertTrue(accepting, "attempt \(attempt): the listener never accepted")
+            XCTAssertTrue(accepting && process.isRunning, "attempt \(attempt): the listener never accepted")
             kill(process.processIdentifier, SIGTERM)
-            let exited = try await waitForExit(process, within: .seconds(15))
+            let exited = await launched.waitForExit(within: .seconds(15))
             XCTAssertTrue(exited, "attempt \(attempt): luxy did not exit")
             guard exited else { return }
-            let text = (try? String(contentsOfFile: launched.log, encoding: .utf8)) ?? ""
+            let text = launched.logText
             XCTAssertEqual(process.terminationReason, .exit, "attempt \(attempt): \(text)")
             XCTAssertEqual(process.terminationStatus, 0, "attempt \(attempt): \(text)")
             XCTAssertTrue(text.contains("stopping: draining in-flight requests"), "attempt \(attempt): \(text)")
@@ -133,19 +83,18 @@ final class LuxyProcessTests: IntegrationTestCase {
     }
 
     func testSIGHUPReloadsAndSIGTERMDrains() async throws {
-        let (proxyPort, adminPort, log) = try await start()
+        let child = try await start()
+        let (proxyPort, adminPort, directory) = (child.proxyPort, child.adminPort, child.directory)
         let client = try await TestHTTPConnection.connect(port: proxyPort, group: group)
         let before = try await client.request("GET", "/a")
         XCTAssertEqual(before.header("x-version"), "v1")
 
         try plugin("v2").write(toFile: directory + "/plugins/version.lua", atomically: true, encoding: .utf8)
-        kill(process!.processIdentifier, SIGHUP)
-        let deadline = ContinuousClock.now + .seconds(10)
+        kill(child.process.processIdentifier, SIGHUP)
         var version: String?
-        while ContinuousClock.now < deadline {
+        _ = try await waitUntil(timeout: .seconds(10), interval: .milliseconds(20)) {
             version = try await client.request("GET", "/b").header("x-version")
-            if version == "v2" { break }
-            try await Task.sleep(for: .milliseconds(20))
+            return version == "v2"
         }
         XCTAssertEqual(version, "v2", "SIGHUP reloaded the plugin")
 
@@ -166,12 +115,11 @@ final class LuxyProcessTests: IntegrationTestCase {
         await admin.close()
         await client.close()
 
-        kill(process!.processIdentifier, SIGTERM)
-        let exitDeadline = ContinuousClock.now + .seconds(15)
-        while process!.isRunning, ContinuousClock.now < exitDeadline { try await Task.sleep(for: .milliseconds(20)) }
-        XCTAssertFalse(process!.isRunning)
-        XCTAssertEqual(process!.terminationStatus, 0)
-        let text = try String(contentsOfFile: log, encoding: .utf8)
+        kill(child.process.processIdentifier, SIGTERM)
+        let exited = await child.waitForExit(within: .seconds(15))
+        XCTAssertTrue(exited)
+        XCTAssertEqual(child.process.terminationStatus, 0)
+        let text = child.logText
         XCTAssertTrue(text.contains("SIGHUP: reloading"), text)
         XCTAssertTrue(text.contains("stopped"), text)
     }

@@ -14,8 +14,7 @@ import Glibc
 /// the old generation was let go, the process's resident memory is back within 10% of its
 /// baseline (taken after warm-up bursts). Bounded to well under two minutes.
 final class MemorySoakTests: IntegrationTestCase {
-    private var process: Process?
-    private var directory: String?
+    private var child: LuxyChildProcess?
 
     private static let burstSize = 300
     private static let warmUpBursts = 2
@@ -27,16 +26,8 @@ final class MemorySoakTests: IntegrationTestCase {
     private static let allowedGrowth = 0.10
 
     override func tearDown() async throws {
-        if let process, process.isRunning { process.terminate(); process.waitUntilExit() }
-        if let directory { try? FileManager.default.removeItem(atPath: directory) }
+        child?.remove()
         try await super.tearDown()
-    }
-
-    private func freePort() async throws -> Int {
-        let channel = try await ServerBootstrap(group: group).bind(host: "127.0.0.1", port: 0).get()
-        let port = channel.localAddress!.port!
-        try await channel.close()
-        return port
     }
 
     /// Requests under `/held` wait in a side call to `/hold`; every request churns a little
@@ -84,30 +75,13 @@ final class MemorySoakTests: IntegrationTestCase {
     }
 
     func testRSSReturnsToBaselineAfterBurstsOfHeldCoroutinesAndReloads() async throws {
-        let binary = BuiltLuxyBinary.path
-        guard FileManager.default.isExecutableFile(atPath: binary) else { throw XCTSkip("\(binary) is not built") }
         let started = ContinuousClock.now
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("luxy-soak-\(UUID().uuidString)").path
-        self.directory = directory
-        try FileManager.default.createDirectory(atPath: directory + "/plugins", withIntermediateDirectories: true)
-        try plugin(1).write(toFile: directory + "/plugins/soak.lua", atomically: true, encoding: .utf8)
-        let (proxyPort, adminPort) = (try await freePort(), try await freePort())
         let yaml = standardConfig(inboundStages: "    - { name: soak, priority: 1 }")
-            .replacingOccurrences(of: "{{modules}}", with: TestProxy.repositoryModules)
-            .replacingOccurrences(of: "address: 127.0.0.1:0", with: "address: 127.0.0.1:\(proxyPort)")
             .replacingOccurrences(of: "request_timeout: 2s", with: "request_timeout: 30s")
-        try ("admin: { address: 127.0.0.1:\(adminPort) }\n" + yaml)
-            .write(toFile: directory + "/luxy.yaml", atomically: true, encoding: .utf8)
-        let log = directory + "/luxy.log"
-        FileManager.default.createFile(atPath: log, contents: nil)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: binary)
-        process.arguments = ["run", "--config", directory + "/luxy.yaml", "--no-watch", "--log-level", "warning"]
-        let handle = try XCTUnwrap(FileHandle(forWritingAtPath: log))
-        process.standardOutput = handle
-        process.standardError = handle
-        try process.run()
-        self.process = process
+        let child = try await LuxyChildProcess(yaml: yaml, plugins: ["soak": plugin(1)],
+                                               arguments: ["--log-level", "warning"], group: group)
+        self.child = child
+        let (process, directory, proxyPort, adminPort) = (child.process, child.directory, child.proxyPort, child.adminPort)
         let pid = process.processIdentifier
 
         var admin: TestHTTPConnection?
