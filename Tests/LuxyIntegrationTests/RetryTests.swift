@@ -149,17 +149,24 @@ final class RetryTests: ResilienceTestCase {
         XCTAssertEqual(counters["upstream_rq_retry_body_not_replayable"], 1)
     }
 
-    func testAZeroRetryBudgetLeavesNoRetry() async throws {
+    /// A failing endpoint, a policy that would retry it, and a breaker `setting` that forbids
+    /// any retry: one attempt, and the overflow counted.
+    private func assertBreakerLeavesNoRetry(_ setting: String, file: StaticString = #filePath,
+                                            line: UInt = #line) async throws {
         let failing = try await startUpstream("failing")
         failing.setOverride(.status(503))
         let proxy = try await startProxy(clusterConfig(
             endpoints: [failing.address], route: "retry_policy: { retry_on: 5xx }",
-            cluster: "circuit_breakers: { retry_budget: { budget_percent: 0, min_retry_concurrency: 0 } }"))
+            cluster: "circuit_breakers: \(setting)"))
         let response = try await connect(proxy).request("GET", "/")
-        XCTAssertEqual(response.status, 503)
-        XCTAssertEqual(failing.received.count, 1)
+        XCTAssertEqual(response.status, 503, file: file, line: line)
+        XCTAssertEqual(failing.received.count, 1, file: file, line: line)
         let counters = await proxy.server.counters()
-        XCTAssertEqual(counters["upstream_rq_retry_overflow"], 1)
+        XCTAssertEqual(counters["upstream_rq_retry_overflow"], 1, file: file, line: line)
+    }
+
+    func testAZeroRetryBudgetLeavesNoRetry() async throws {
+        try await assertBreakerLeavesNoRetry("{ retry_budget: { budget_percent: 0, min_retry_concurrency: 0 } }")
     }
 
     func testASlowAttemptIsCutByItsPerTryTimeoutAndRetriedElsewhere() async throws {
@@ -207,16 +214,7 @@ final class RetryTests: ResilienceTestCase {
     }
 
     func testMaxRetriesZeroLeavesNoRetry() async throws {
-        let failing = try await startUpstream("failing")
-        failing.setOverride(.status(503))
-        let proxy = try await startProxy(clusterConfig(
-            endpoints: [failing.address], route: "retry_policy: { retry_on: 5xx }",
-            cluster: "circuit_breakers: { max_retries: 0 }"))
-        let response = try await connect(proxy).request("GET", "/")
-        XCTAssertEqual(response.status, 503)
-        XCTAssertEqual(failing.received.count, 1)
-        let counters = await proxy.server.counters()
-        XCTAssertEqual(counters["upstream_rq_retry_overflow"], 1)
+        try await assertBreakerLeavesNoRetry("{ max_retries: 0 }")
     }
 
     func testARouteWithoutAPolicyDoesNotRetryNorSayAttempts() async throws {

@@ -1,0 +1,127 @@
+import LuxyConfig
+import NIOCore
+import NIOHTTP1
+
+// The way upstream: the cluster's circuit breaker, one attempt per endpoint picked (a failover
+// after a failed connect, a retry after a failed attempt), and the request head and buffered
+// body sent on the connection. Split from HTTPExchangeDriver.swift, which carries the request
+// through its stages; the answer comes back through HTTPExchangeDriver+Upstream.swift.
+extension HTTPExchangeDriver {
+    func forward(to clusterName: String) {
+        guard let cluster = generation.services.cluster(named: clusterName) else {
+            return upstreamFailed(.unknownCluster(clusterName))
+        }
+        guard cluster.breaker.admitRequest() else { return upstreamFailed(.overloaded(.requests)) }
+        admittedCluster = cluster
+        if let policy = exchange.route?.retryPolicy {
+            let timeout = exchange.route?.edits?.timeout ?? cluster.requestTimeout
+            retries = RetryAttempts(policy: policy, deadline: handler.loop.eventLoop.now + timeout)
+        }
+        startAttempt(on: cluster)
+    }
+
+    /// One attempt: an endpoint picked (for a retry, one not tried yet where there is one),
+    /// its deadline armed, a connection taken or opened, the request sent.
+    func startAttempt(on cluster: UpstreamCluster) {
+        let hashKey = cluster.ring == nil ? nil : cluster.hashKey(for: exchange.requestHead, peer: exchange.peer)
+        let fresh = cluster.pickPool(excluding: triedEndpoints, hashKey: hashKey)
+        guard let pick = fresh ?? (retries == nil ? nil : cluster.pickPool(hashKey: hashKey)) else {
+            return upstreamFailed(.noEndpoint(cluster.config.name))
+        }
+        if retries != nil { triedEndpoints.insert(pick.endpointIndex) }
+        exchange.attemptCount += 1
+        // The body goes upstream from now on: a client waiting for `100 Continue` sends it.
+        handler.requestBodyNeeded()
+        let now = handler.loop.eventLoop.now
+        if let retries {
+            handler.armUpstreamDeadline(retries.attemptDeadline(startingAt: now))
+        } else {
+            handler.armUpstreamDeadline(now + (exchange.route?.edits?.timeout ?? cluster.requestTimeout))
+        }
+        connect(to: pick, of: cluster)
+    }
+
+    /// The attempt at the endpoint `pick`: a warm connection at once, else a connect. A
+    /// failover after a failed connect comes here again with another endpoint.
+    func connect(to pick: UpstreamPick, of cluster: UpstreamCluster) {
+        let pool = pick.pool
+        attempt = pick
+        attemptCluster = cluster
+        let attemptNumber = exchange.attemptCount
+        exchange.upstreamTarget = pool.endpointText
+        state = .connecting
+        // Only an HTTP/1.1 upstream connection can become a tunnel.
+        let tunnel = handler.upgradeRequested && pool is UpstreamPool && exchange.framing.isWebSocket
+        if tunnel { upgrade = .requested }
+        var head = UpstreamRequestHead.make(from: exchange, keepingUpgrade: tunnel)
+        // Envoy's `x-envoy-attempt-count`, on routes that may retry.
+        if retries != nil { head.headers.replaceOrAdd(name: "x-luxy-attempt-count", value: String(attemptNumber)) }
+        handler.setReadsPaused(false)
+        // A warm connection is taken at once, without a callback; only a connect waits.
+        if let connection = pool.takeIdleConnection() { return send(head, on: connection) }
+        // A connect to wait for: bounded by `max_pending_requests`, so nothing queues unbounded.
+        let breaker = cluster.breaker
+        guard breaker.admitPending() else { return upstreamFailed(.overloaded(.pendingRequests)) }
+        pool.acquireConnection { [self] result in
+            breaker.pendingEnded()
+            // An attempt given up meanwhile (its per-try timeout) finds a newer one, or none.
+            guard exchange.attemptCount == attemptNumber else {
+                if case .success(let connection) = result { pool.releaseConnection(connection) }
+                return
+            }
+            switch result {
+            case .success(let connection):
+                guard case .connecting = state else { return pool.releaseConnection(connection) }
+                send(head, on: connection)
+            case .failure(let error):
+                if failOver(after: error, cluster: cluster) { return }
+                upstreamFailed(error)
+            }
+        }
+    }
+
+    /// nginx's default `proxy_next_upstream error timeout`: a connect that failed sent
+    /// nothing, so another endpoint may take the request whatever its method, once per
+    /// endpoint. Within the request timeout armed by `forward(to:)`.
+    private func failOver(after error: UpstreamError, cluster: UpstreamCluster) -> Bool {
+        guard error.isConnectFailure, case .connecting = state, !isFinished, let failed = attempt else { return false }
+        triedEndpoints.insert(failed.endpointIndex)
+        endAttempt(.gatewayFailure)
+        let hashKey = cluster.ring == nil ? nil : cluster.hashKey(for: exchange.requestHead, peer: exchange.peer)
+        guard let next = cluster.pickPool(excluding: triedEndpoints, hashKey: hashKey) else { return false }
+        stats.increment("upstream_connect_failover")
+        connect(to: next, of: cluster)
+        return true
+    }
+
+    /// The current attempt's outcome goes to its cluster (outlier detection, endpoint figures).
+    func endAttempt(_ outcome: UpstreamAttemptOutcome) {
+        guard let attempt else { return }
+        self.attempt = nil
+        attemptCluster?.recordOutcome(of: attempt, outcome)
+    }
+
+    private func send(_ head: HTTPRequestHead, on connection: any UpstreamConnection) {
+        upstream = connection
+        state = .forwarding(connection)
+        connection.begin(head, receiver: self)
+        let body: ByteBuffer?
+        if exchange.attemptCount > 1, let retries {
+            body = retries.replayBody
+        } else {
+            body = exchange.request.take()
+            if let body, retries != nil { retries!.record(body) }
+        }
+        if let body, body.readableBytes > 0 {
+            connection.send(.body(.byteBuffer(body)), flush: false)
+        }
+        if requestComplete {
+            connection.send(.end(exchange.requestTrailers), flush: true)
+        } else {
+            requestSink = connection
+            connection.flush()
+        }
+        // Reads may have paused while the body piled up during the connect.
+        handler.setReadsPaused(false)
+    }
+}
