@@ -11,9 +11,7 @@ extension ConfigurationWalker {
         if let value = reader.positiveInt(fields, "max_connections") { breakers.maxConnections = value }
         if let value = reader.positiveInt(fields, "max_pending_requests") { breakers.maxPendingRequests = value }
         if let value = reader.positiveInt(fields, "max_requests") { breakers.maxRequests = value }
-        if let node = fields.rawValue("max_retries"), let value = reader.int(node, named: "max_retries") {
-            if value >= 0 { breakers.maxRetries = value } else { reader.report("'max_retries' must not be negative", at: node) }
-        }
+        if let value = reader.nonNegativeInt(fields, "max_retries") { breakers.maxRetries = value }
         if let node = fields["retry_budget"],
            let budget = reader.fields(node, context: "retry_budget", allowed: ["budget_percent", "min_retry_concurrency"]) {
             if let node = budget.rawValue("budget_percent") {
@@ -24,14 +22,7 @@ extension ConfigurationWalker {
                     reader.report("'budget_percent' must be a number from 0 to 100", at: node)
                 }
             }
-            if let node = budget.rawValue("min_retry_concurrency"),
-               let value = reader.int(node, named: "min_retry_concurrency") {
-                if value >= 0 {
-                    breakers.minRetryConcurrency = value
-                } else {
-                    reader.report("'min_retry_concurrency' must not be negative", at: node)
-                }
-            }
+            if let value = reader.nonNegativeInt(budget, "min_retry_concurrency") { breakers.minRetryConcurrency = value }
         }
         return breakers
     }

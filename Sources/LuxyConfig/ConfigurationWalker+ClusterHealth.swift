@@ -30,8 +30,8 @@ extension ConfigurationWalker {
                       "max_ejection_time", "max_ejection_percent"]) else { return nil }
         var outlier = OutlierDetectionConfiguration()
         if let value = reader.bool(fields, "enabled") { outlier.enabled = value }
-        if let value = nonNegativeInt(fields, "consecutive_5xx") { outlier.consecutive5xx = value }
-        if let value = nonNegativeInt(fields, "consecutive_gateway_failure") { outlier.consecutiveGatewayFailure = value }
+        if let value = reader.nonNegativeInt(fields, "consecutive_5xx") { outlier.consecutive5xx = value }
+        if let value = reader.nonNegativeInt(fields, "consecutive_gateway_failure") { outlier.consecutiveGatewayFailure = value }
         if let value = reader.positiveDuration(fields, "base_ejection_time") { outlier.baseEjectionMilliseconds = value }
         if let value = reader.positiveDuration(fields, "max_ejection_time") { outlier.maxEjectionMilliseconds = value }
         if let value = percent(fields, "max_ejection_percent") { outlier.maxEjectionPercent = value }
@@ -146,12 +146,4 @@ extension ConfigurationWalker {
         return value
     }
 
-    private mutating func nonNegativeInt(_ fields: YAMLNodeReader.Fields, _ key: String) -> Int? {
-        guard let node = fields.rawValue(key), let value = reader.int(node, named: key) else { return nil }
-        guard value >= 0 else {
-            reader.report("'\(key)' must not be negative", at: node)
-            return nil
-        }
-        return value
-    }
 }

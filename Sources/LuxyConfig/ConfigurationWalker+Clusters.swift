@@ -21,13 +21,7 @@ extension ConfigurationWalker {
         }
         if let value = reader.duration(fields, "connect_timeout") { cluster.connectTimeoutMilliseconds = value }
         if let value = reader.duration(fields, "request_timeout") { cluster.requestTimeoutMilliseconds = value }
-        if let node = fields.rawValue("max_idle_connections"), let value = reader.int(node, named: "max_idle_connections") {
-            if value >= 0 {
-                cluster.maxIdleConnections = value
-            } else {
-                reader.report("'max_idle_connections' must not be negative", at: node)
-            }
-        }
+        if let value = reader.nonNegativeInt(fields, "max_idle_connections") { cluster.maxIdleConnections = value }
         if let proto = reader.oneOf(fields, "protocol", [UpstreamProtocol.http1, .http2]) {
             cluster.upstreamProtocol = proto
         }

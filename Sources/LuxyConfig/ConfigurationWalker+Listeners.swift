@@ -61,12 +61,8 @@ extension ConfigurationWalker {
         if let node = fields.rawValue("xff_num_trusted_hops") {
             if proto == .tcp {
                 reader.report("'xff_num_trusted_hops' is only for http listeners", at: fields.keyNode("xff_num_trusted_hops") ?? node)
-            } else if let hops = reader.int(node, named: "xff_num_trusted_hops") {
-                if hops < 0 {
-                    reader.report("'xff_num_trusted_hops' must not be negative", at: node)
-                } else {
-                    listener.xffNumTrustedHops = hops
-                }
+            } else if let hops = reader.nonNegativeInt(fields, "xff_num_trusted_hops") {
+                listener.xffNumTrustedHops = hops
             }
         }
         // Offering h2 by ALPN on a listener that does not speak it would strand the client.

@@ -29,13 +29,8 @@ extension ConfigurationWalker {
         route.responseHeadersToRemove = (reader.stringList(fields, "response_headers_to_remove") ?? []).map { $0.lowercased() }
         route.timeoutMilliseconds = reader.duration(fields, "timeout")
         if let node = fields["retry_policy"] { route.retryPolicy = retryPolicy(node) }
-        if let node = fields.rawValue("per_request_buffer_limit_bytes"),
-           let value = reader.int(node, named: "per_request_buffer_limit_bytes") {
-            if value >= 0 {
-                route.perRequestBufferLimitBytes = value
-            } else {
-                reader.report("'per_request_buffer_limit_bytes' must not be negative", at: node)
-            }
+        if let value = reader.nonNegativeInt(fields, "per_request_buffer_limit_bytes") {
+            route.perRequestBufferLimitBytes = value
         }
         return route
     }

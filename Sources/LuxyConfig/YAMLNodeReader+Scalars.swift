@@ -50,6 +50,16 @@ extension YAMLNodeReader {
         return value
     }
 
+    /// An integer, 0 allowed (counts, sizes and limits where 0 means none).
+    mutating func nonNegativeInt(_ fields: Fields, _ key: String) -> Int? {
+        guard let node = fields.rawValue(key), let value = int(node, named: key) else { return nil }
+        guard value >= 0 else {
+            report("'\(key)' must not be negative", at: node)
+            return nil
+        }
+        return value
+    }
+
     mutating func bool(_ fields: Fields, _ key: String) -> Bool? {
         guard let node = fields.rawValue(key) else { return nil }
         guard node.tagName == .bool, let value = node.bool else {
