@@ -7,7 +7,15 @@
 -- config:
 --   fields: extra request headers to include, e.g. [user-agent, x-request-id]
 
-local extra = (config and config.fields) or {}
+schema = {
+  type = "object",
+  properties = {
+    fields = { type = "array", items = { type = "string", minLength = 1 }, default = {},
+               description = "request headers added to each line" },
+  },
+}
+
+local extra = config.fields
 
 local function quote(s)
   s = tostring(s)

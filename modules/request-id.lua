@@ -4,7 +4,15 @@
 -- config:
 --   header: name of the header (default "x-request-id")
 
-local header = (config and config.header) or "x-request-id"
+schema = {
+  type = "object",
+  properties = {
+    header = { type = "string", minLength = 1, default = "x-request-id",
+               description = "the header that carries the id" },
+  },
+}
+
+local header = config.header
 local counter = 0
 
 local function new_id()

@@ -49,6 +49,7 @@ extension ConfigurationWalker {
                                        failOpen: failOpen, disabled: disabled, location: fields.location)
         stage.clearRouteCache = clearRouteCache
         stage.statPrefix = statPrefix
+        if let configNode = fields["config"] { stage.configLocations = reader.configLocations(configNode) }
         return stage
     }
 

@@ -34,6 +34,7 @@ extension StageConfiguration {
     public func strippingLocation() -> StageConfiguration {
         var copy = self
         copy.location = .none
+        copy.configLocations = ConfigValueLocations()
         return copy
     }
 }

@@ -348,6 +348,8 @@ public struct StageConfiguration: Sendable, Equatable {
     /// Envoy's `stat_prefix` (YAML `stat_prefix`); nil means the stage's name.
     public var statPrefix: String? = nil
     public var location: SourceLocation
+    /// Where each value under `config:` was written, for schema errors.
+    public var configLocations = ConfigValueLocations()
 
     /// The prefix of the stage's Lua counters: `<prefix>.lua.executions`, `<prefix>.lua.errors`.
     public var effectiveStatPrefix: String { statPrefix ?? name }

@@ -12,10 +12,14 @@ public final class LuaScript {
     let responseFunctionRef: Int32
     /// `on_connect`, `on_downstream_data`, `on_upstream_data`, `on_close` (tcp chains).
     let tcpFunctionRefs: [LuaTCPEvent: Int32]
+    /// The top-level `schema = { ... }` the script declares, if any.
+    public let declaredSchema: DeclaredSchema?
 
     init(name: String, chunkName: String, vm: LuaVM, environmentRef: Int32, configRef: Int32,
-         requestFunctionRef: Int32, responseFunctionRef: Int32, tcpFunctionRefs: [LuaTCPEvent: Int32] = [:])
+         requestFunctionRef: Int32, responseFunctionRef: Int32, tcpFunctionRefs: [LuaTCPEvent: Int32] = [:],
+         declaredSchema: DeclaredSchema? = nil)
     {
+        self.declaredSchema = declaredSchema
         self.name = name
         self.chunkName = chunkName
         self.vm = vm

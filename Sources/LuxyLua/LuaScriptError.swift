@@ -7,6 +7,10 @@ public struct LuaScriptError: Error, Sendable, CustomStringConvertible {
     /// Parsed from the message's "chunk:line:" prefix, else from the traceback.
     public var line: Int?
     public var traceback: String?
+    /// The `schema` the script declared before it failed (its top level runs top-down, so a
+    /// schema written first is there): `luxy check` reports the config against it, which
+    /// usually says more than the Lua error the bad config caused.
+    public var declaredSchema: DeclaredSchema?
 
     public init(message: String, chunkName: String, line: Int? = nil, traceback: String? = nil) {
         self.message = message

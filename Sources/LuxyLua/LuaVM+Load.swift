@@ -28,7 +28,8 @@ extension LuaVM {
         budget = Int64(limits.instructionBudget)
         let status = luxy_pcall(L, 0, 0)
         if status != LUA_OK {
-            let error = scriptError(chunkName: chunkName, tracebackInRegistry: true)
+            var error = scriptError(chunkName: chunkName, tracebackInRegistry: true)
+            error.declaredSchema = declaredSchema(env: env)
             unref(configRef)
             throw error
         }
@@ -43,7 +44,8 @@ extension LuaVM {
         lua_pushvalue(L, env)
         let envRef = ref()
         return LuaScript(name: name, chunkName: chunkName, vm: self, environmentRef: envRef, configRef: configRef,
-                         requestFunctionRef: request, responseFunctionRef: response, tcpFunctionRefs: tcp)
+                         requestFunctionRef: request, responseFunctionRef: response, tcpFunctionRefs: tcp,
+                         declaredSchema: declaredSchema(env: env))
     }
 
     /// Compiles only, in a throwaway VM with `limits`: `luxy check` and reload validation.
@@ -105,6 +107,20 @@ extension LuaVM {
         let t = s.type(idx)
         if t == LUA_TSTRING || t == LUA_TNUMBER, let m = s.string(idx) { return m }
         return "(error object is a \(s.typeName(idx)) value)"
+    }
+
+    /// The environment's own `schema` global (raw: not the sandbox's), parsed.
+    private func declaredSchema(env: Int32) -> DeclaredSchema? {
+        let s = LuaStack(L)
+        let top = s.top
+        defer { s.setTop(top) }
+        s.push("schema")
+        guard lua_rawget(L, env) != LUA_TNIL else { return nil }
+        do {
+            return .parsed(try ConfigSchema(s.schemaValue(at: -1)))
+        } catch {
+            return .malformed(error)
+        }
     }
 
     private func functionRef(env: Int32, names: String...) -> Int32 {

@@ -102,6 +102,23 @@ public struct ChainPlan: Sendable, Equatable {
         return names.mapValues { used in configuration.clusters.filter { used.contains($0.name) } }
     }
 
+    /// Every stage and every alternate script through `transform` (schema defaults filled in).
+    mutating func updateStages(_ transform: (ResolvedStage) throws(ConfigurationError) -> ResolvedStage)
+        throws(ConfigurationError)
+    {
+        for (chain, stages) in chains {
+            var updated: [ResolvedStage] = []
+            for stage in stages {
+                var stage = try transform(stage)
+                for (script, alternate) in stage.alternates {
+                    stage.alternates[script] = try transform(alternate)
+                }
+                updated.append(stage)
+            }
+            chains[chain] = updated
+        }
+    }
+
     public func stages(_ chain: ChainName) -> [ResolvedStage] {
         chains[chain] ?? []
     }

@@ -22,12 +22,15 @@ public struct ConfigurationSnapshot: Sendable {
     /// The same checks for a configuration read some other way: `luxy import` checks the
     /// scripts it wrote as `luxy check` would.
     public static func check(_ configuration: LuxyConfiguration) throws(ConfigurationError) -> ConfigurationSnapshot {
-        let plan = try ChainPlan(configuration: configuration)
-        try compileScripts(plan, limits: configuration.limits)
+        var plan = try ChainPlan(configuration: configuration)
+        try compileScripts(&plan, limits: configuration.limits)
         return ConfigurationSnapshot(configuration: configuration, plan: plan)
     }
 
-    private static func compileScripts(_ plan: ChainPlan, limits: LimitsConfiguration) throws(ConfigurationError) {
+    /// Runs every script's top level once and checks each stage's config against the schema
+    /// its script declares; the plan comes back with the schemas' defaults in the configs,
+    /// so every loop's VM sees them from its first line.
+    private static func compileScripts(_ plan: inout ChainPlan, limits: LimitsConfiguration) throws(ConfigurationError) {
         let vm: LuaVM
         do {
             vm = try LuaVM(limits: LuaLimits(limits))
@@ -36,20 +39,18 @@ public struct ConfigurationSnapshot: Sendable {
         }
         defer { vm.close() }
         var problems: [ConfigurationError.Problem] = []
-        for (_, stage) in plan.allStages {
-            do {
-                _ = try vm.loadScript(name: stage.name, chunkName: stage.displayPath, source: stage.source,
-                                      config: stage.configuration.config)
-            } catch {
-                problems.append(.init(location: nil, message: Self.locate(error, in: stage)))
-            }
+        // The transform never throws: every problem is collected so one check reports them all.
+        try plan.updateStages { stage in
+            let outcome = SchemaCheck(stage: stage, vm: vm)
+            problems.append(contentsOf: outcome.problems)
+            return outcome.stage
         }
         guard problems.isEmpty else { throw ConfigurationError(problems: problems) }
     }
 
     /// Lua says `plugins/x.lua:3: msg`; users want the absolute path too, to jump to it. The
     /// `script load error: ` in front is Envoy's wording for a script that does not load.
-    private static func locate(_ error: LuaScriptError, in stage: ResolvedStage) -> String {
+    static func locate(_ error: LuaScriptError, in stage: ResolvedStage) -> String {
         var message = error.message
         if message.hasPrefix(stage.displayPath + ":") {
             message = stage.path + message.dropFirst(stage.displayPath.count)

@@ -129,6 +129,61 @@ final class CheckCommandTests: XCTestCase {
         XCTAssertTrue(result.stderr.contains("\(configFile):2:1: "), result.all)
     }
 
+    /// A script's `schema` checks the stage's YAML `config:`: every broken rule is reported at
+    /// the line and column of the value that breaks it (or of the mapping missing a key).
+    func testConfigAgainstTheScriptSchemaNamesTheYAMLValue() throws {
+        try write(yaml: config(chains: """
+          inbound-http:
+            - name: limited
+              config:
+                rate: ten
+                mode: fast
+                header: ""
+                keys: [a, 7]
+                colour: red
+        """), plugins: ["limited": """
+            schema = {
+              type = "object",
+              required = { "rate", "burst" },
+              properties = {
+                rate = { type = "number", minimum = 1 },
+                burst = { type = "integer" },
+                mode = { type = "string", enum = { "local", "shared" }, default = "local" },
+                header = { type = "string", minLength = 1 },
+                keys = { type = "array", items = { type = "string" } },
+              },
+            }
+            local rate = config.rate + 1   -- what the bad config would break: the schema speaks first
+            function on_request(h) end
+            """])
+        let result = try check()
+        XCTAssertNotEqual(result.status, 0)
+        let expected = [
+            "\(configFile):16:15: stage 'limited' config.rate: \"ten\" is not a number (type = \"number\")",
+            "\(configFile):17:15: stage 'limited' config.mode: \"fast\" is not one of \"local\", \"shared\" (enum)",
+            "\(configFile):18:17: stage 'limited' config.header: a string of 0 characters, shorter than 1 (minLength)",
+            "\(configFile):19:19: stage 'limited' config.keys[2]: 7 is not a string (type = \"string\")",
+            "\(configFile):20:17: stage 'limited' config.colour: unknown key 'colour'",
+            "\(configFile):16:9: stage 'limited' config: 'burst' is required (required)",
+        ]
+        for line in expected {
+            XCTAssertTrue(result.stderr.contains(line), "missing: \(line)\n\(result.all)")
+        }
+        XCTAssertTrue(result.stderr.contains("by the schema of plugins/limited.lua"), result.all)
+        XCTAssertFalse(result.stderr.contains("attempt to perform arithmetic"), "the schema errors come alone\n\(result.all)")
+    }
+
+    func testMalformedSchemaNamesTheScript() throws {
+        try write(yaml: config(chains: """
+          inbound-http:
+            - name: odd
+        """), plugins: ["odd": "schema = { type = \"object\", properties = { n = { type = \"float\" } } }\n"])
+        let result = try check()
+        XCTAssertNotEqual(result.status, 0)
+        XCTAssertTrue(result.stderr.contains("\(directory!)/plugins/odd.lua: invalid schema: schema.properties.n.type: unknown type 'float'"),
+                      result.all)
+    }
+
     func testLuaSyntaxErrorNamesTheAbsoluteScriptPathAndLine() throws {
         try write(yaml: config(chains: """
           inbound-http:
