@@ -44,6 +44,8 @@ let package = Package(
         .target(name: "LuxyPlugins", dependencies: [
             "LuxyConfig", "LuxyLua", "LuxyCore",
             .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
         ]),

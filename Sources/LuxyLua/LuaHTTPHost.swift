@@ -76,6 +76,35 @@ public protocol LuaHTTPHost: AnyObject {
     /// Upstream attempts made for this request so far: 0 before it went upstream, 1 for one
     /// attempt, more when it was retried (`streamInfo():attemptCount()`).
     var attemptCount: Int { get }
+    /// How the request ended, for the log phase: the status sent (0 when none was), the
+    /// response flags (`UF,URX`, `-` for none), body bytes each way, the time since the
+    /// request head (ms) and when it came (ms since the epoch).
+    var requestOutcome: LuaRequestOutcome { get }
+    /// Adds a response flag by its short code (`RL`); false for an unknown code.
+    func setResponseFlag(_ code: String) -> Bool
+    /// Appends `line` and a newline to `destination` (`stdout` or a file path): the access
+    /// log, written apart from the operational log (stderr) and never blocking the loop.
+    func writeAccessLog(_ line: String, to destination: String) throws(LuaHostError)
+}
+
+/// What `streamInfo()` tells of the end of a request. A value; Sendable.
+public struct LuaRequestOutcome: Sendable {
+    public var responseCode: Int
+    public var responseFlags: String
+    public var bytesReceived: Int
+    public var bytesSent: Int
+    public var durationMilliseconds: Double
+    public var startTimeMilliseconds: Double
+
+    public init(responseCode: Int = 0, responseFlags: String = "-", bytesReceived: Int = 0, bytesSent: Int = 0,
+                durationMilliseconds: Double = 0, startTimeMilliseconds: Double = 0) {
+        self.responseCode = responseCode
+        self.responseFlags = responseFlags
+        self.bytesReceived = bytesReceived
+        self.bytesSent = bytesSent
+        self.durationMilliseconds = durationMilliseconds
+        self.startTimeMilliseconds = startTimeMilliseconds
+    }
 }
 
 extension LuaHTTPHost {
@@ -92,9 +121,15 @@ extension LuaHTTPHost {
     public var ssl: LuaSSLInfo? { nil }
     public var filterContext: ConfigValue? { nil }
     public func clearRouteCache() {}
+    public var requestOutcome: LuaRequestOutcome { LuaRequestOutcome() }
+    public func setResponseFlag(_ code: String) -> Bool { false }
+    public func writeAccessLog(_ line: String, to destination: String) throws(LuaHostError) {
+        throw LuaHostError("accessLog() is not available here")
+    }
 }
 
-public enum LuaHTTPPhase: Sendable { case request, response }
+/// `log` runs once at the very end of every request (`on_log`); it sees the response side.
+public enum LuaHTTPPhase: Sendable { case request, response, log }
 
 public enum LuaLogLevel: Int, Sendable, Comparable {
     case trace, debug, info, warn, error, critical

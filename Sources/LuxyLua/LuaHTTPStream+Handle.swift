@@ -15,7 +15,9 @@ extension LuaHTTPStream {
         guard let run = run(for: object.pointee.token) else { throw LuaRaise("object used outside of proper scope") }
         switch method.kind {
         case .handle: return try callHandle(method, s, run, resumed: resumed)
-        case .headerMap: return try callHeaderMap(method, s, run, trailers: object.pointee.aux != 0)
+        case .headerMap:
+            if object.pointee.aux == Self.requestHeadersAux { return try callRequestHeaderMap(method, s, run) }
+            return try callHeaderMap(method, s, run, trailers: object.pointee.aux != 0)
         case .buffer:
             if object.pointee.aux != 0 { return try callChunk(method, s, run, chunk: object.pointee.aux) }
             return try callBuffer(method, s, run)
@@ -35,6 +37,20 @@ extension LuaHTTPStream {
             return 1
         case .trailers:
             return try trailers(s, run, resumed: resumed)
+        case .body where run.phase == .log, .bodyChunks where run.phase == .log:
+            throw LuaRaise("\(method.luaName)() is not available in the log phase: the response was sent")
+        case .accessLog:
+            let destination = try s.checkString(2, method.luaName)
+            let line = try s.checkString(3, method.luaName)
+            do {
+                try host.writeAccessLog(line, to: destination)
+            } catch {
+                throw LuaRaise(error.message)
+            }
+            return 0
+        case .requestHeaders:
+            vm.pushObject(s.L, .headerMap, token: run.token, aux: LuaHTTPStream.requestHeadersAux)
+            return 1
         case .body:
             // Envoy's optional always_wrap_body; on resume the arguments are still in place.
             return try body(s, run, resumed: resumed, alwaysWrap: lua_toboolean(s.L, 2) != 0)

@@ -48,6 +48,16 @@ extension LuaHTTPStream {
         // Envoy's C++ StreamInfo::attemptCount(): upstream attempts made so far (retries
         // included); read live, as it grows while the request is retried.
         case .infoAttemptCount: lua_pushinteger(s.L, lua_Integer(host.attemptCount))
+        case .infoResponseCode: s.push(host.requestOutcome.responseCode)
+        case .infoResponseFlags: s.push(host.requestOutcome.responseFlags)
+        case .infoBytesReceived: s.push(host.requestOutcome.bytesReceived)
+        case .infoBytesSent: s.push(host.requestOutcome.bytesSent)
+        case .infoDuration: lua_pushnumber(s.L, host.requestOutcome.durationMilliseconds)
+        case .infoStartTime: lua_pushnumber(s.L, host.requestOutcome.startTimeMilliseconds)
+        case .infoSetResponseFlag:
+            let code = try s.checkString(2, method.luaName)
+            guard host.setResponseFlag(code) else { throw LuaRaise("unknown response flag '\(code)'") }
+            return 0
         case .infoDynamicMetadata: vm.pushObject(s.L, .dynamicMetadata, token: run.token)
         case .connectionSsl, .infoDownstreamSslConnection: return pushSSL(s, run)
         case .dynamicGet:

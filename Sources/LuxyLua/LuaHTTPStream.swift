@@ -95,6 +95,12 @@ public final class LuaHTTPStream {
         vm.unref(dynamicMetadataRef)
         dynamicMetadataRef = LUA_NOREF
         publicKeys.removeAll()
+        abandonWaitingPhases()
+    }
+
+    /// Fails every phase still waiting (the request ended under it), so the log phase can run;
+    /// nothing when none waits.
+    public func abandonWaitingPhases() {
         for run in streaming + (active.map { [$0] } ?? []) {
             end(run, .failed(LuaScriptError(message: "\(run.script.chunkName): the request ended while the script was waiting",
                                             chunkName: run.script.chunkName)))

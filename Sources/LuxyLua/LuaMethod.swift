@@ -33,6 +33,10 @@ enum LuaMethod: Int32, CaseIterable {
     case config, route, service, cluster, upstream, direction, isHTTP2, httpProtocol
     // Envoy's signature helpers.
     case importPublicKey, verifySignature
+    // The request's headers from any phase (the response and log phases' own are the response's).
+    case requestHeaders = 60
+    /// `accessLog(destination, line)`: a line to stdout or a file, apart from the operational log.
+    case accessLog = 61
 
     case headerGet = 100, headerGetNumValues, headerGetAtIndex, headerAdd, headerReplace, headerRemove
     case headerSetReasonPhrase, headerPairs
@@ -43,6 +47,9 @@ enum LuaMethod: Int32, CaseIterable {
     case infoProtocol = 400, infoLocalAddress, infoDirectRemoteAddress, infoRemoteAddress
     case infoRequestedServerName, infoDynamicMetadata, infoDownstreamSslConnection
     case infoDirectLocalAddress, infoRouteName, infoVirtualClusterName, infoAttemptCount
+    // How the request ended, for the log phase (Envoy's access-log operators).
+    case infoResponseCode = 460, infoResponseFlags, infoSetResponseFlag, infoBytesReceived, infoBytesSent
+    case infoDuration, infoStartTime
     case dynamicGet = 500, dynamicSet, dynamicPairs
     case connectionSsl = 600
     case chunkNext = 700
@@ -104,6 +111,15 @@ enum LuaMethod: Int32, CaseIterable {
         case .httpProtocol: "protocol"
         case .importPublicKey: "importPublicKey"
         case .verifySignature: "verifySignature"
+        case .requestHeaders: "requestHeaders"
+        case .accessLog: "accessLog"
+        case .infoResponseCode: "responseCode"
+        case .infoResponseFlags: "responseFlags"
+        case .infoSetResponseFlag: "setResponseFlag"
+        case .infoBytesReceived: "bytesReceived"
+        case .infoBytesSent: "bytesSent"
+        case .infoDuration: "duration"
+        case .infoStartTime: "startTime"
         case .publicKeyGet: "get"
         case .headerGet: "get"
         case .headerGetNumValues: "getNumValues"

@@ -10,6 +10,8 @@ public final class LuaScript {
     let configRef: Int32
     let requestFunctionRef: Int32
     let responseFunctionRef: Int32
+    /// `on_log`: runs once at the end of every request, whatever happened.
+    let logFunctionRef: Int32
     /// `on_connect`, `on_downstream_data`, `on_upstream_data`, `on_close` (tcp chains).
     let tcpFunctionRefs: [LuaTCPEvent: Int32]
     /// The top-level `schema = { ... }` the script declares, if any.
@@ -17,8 +19,9 @@ public final class LuaScript {
 
     init(name: String, chunkName: String, vm: LuaVM, environmentRef: Int32, configRef: Int32,
          requestFunctionRef: Int32, responseFunctionRef: Int32, tcpFunctionRefs: [LuaTCPEvent: Int32] = [:],
-         declaredSchema: DeclaredSchema? = nil)
+         declaredSchema: DeclaredSchema? = nil, logFunctionRef: Int32 = LUA_NOREF)
     {
+        self.logFunctionRef = logFunctionRef
         self.declaredSchema = declaredSchema
         self.name = name
         self.chunkName = chunkName
@@ -35,6 +38,7 @@ public final class LuaScript {
         vm.unref(configRef)
         vm.unref(requestFunctionRef)
         vm.unref(responseFunctionRef)
+        vm.unref(logFunctionRef)
         for ref in tcpFunctionRefs.values { vm.unref(ref) }
     }
 
@@ -42,12 +46,18 @@ public final class LuaScript {
     public var handlesRequest: Bool { requestFunctionRef != LUA_NOREF }
     /// Defines `on_response` or `envoy_on_response`.
     public var handlesResponse: Bool { responseFunctionRef != LUA_NOREF }
+    /// Defines `on_log`.
+    public var handlesLog: Bool { logFunctionRef != LUA_NOREF }
 
     /// Defines the function of the tcp `event` (`on_connect`, …).
     public func handles(_ event: LuaTCPEvent) -> Bool { tcpFunctionRefs[event] != nil }
 
     func functionRef(_ phase: LuaHTTPPhase) -> Int32 {
-        phase == .request ? requestFunctionRef : responseFunctionRef
+        switch phase {
+        case .request: return requestFunctionRef
+        case .response: return responseFunctionRef
+        case .log: return logFunctionRef
+        }
     }
 }
 

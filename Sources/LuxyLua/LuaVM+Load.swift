@@ -36,6 +36,7 @@ extension LuaVM {
 
         let request = functionRef(env: env, names: "on_request", "envoy_on_request")
         let response = functionRef(env: env, names: "on_response", "envoy_on_response")
+        let log = functionRef(env: env, names: "on_log")
         var tcp: [LuaTCPEvent: Int32] = [:]
         for event in LuaTCPEvent.allCases {
             let ref = functionRef(env: env, names: event.functionName)
@@ -45,7 +46,7 @@ extension LuaVM {
         let envRef = ref()
         return LuaScript(name: name, chunkName: chunkName, vm: self, environmentRef: envRef, configRef: configRef,
                          requestFunctionRef: request, responseFunctionRef: response, tcpFunctionRefs: tcp,
-                         declaredSchema: declaredSchema(env: env))
+                         declaredSchema: declaredSchema(env: env), logFunctionRef: log)
     }
 
     /// Compiles only, in a throwaway VM with `limits`: `luxy check` and reload validation.

@@ -25,6 +25,8 @@ final class ExchangeLuaHost: LuaHTTPHost {
     var currentStageClearsRouteCache = true
     /// The slot name of the stage running now, which `per_stage:` entries are keyed by.
     var currentStageName = ""
+    /// The loop's access-log batches (`accessLog()`).
+    var accessLog: LoopAccessLog?
 
     var filterContext: ConfigValue? {
         exchange.route?.stageOverrides[currentStageName]?.context

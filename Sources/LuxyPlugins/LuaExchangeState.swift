@@ -17,6 +17,7 @@ final class LuaExchangeState: LuaPhaseReceiver {
     init(exchange: HTTPExchange, vm: LuaVM, pool: LuaExchangeStatePool) {
         host = ExchangeLuaHost(exchange: exchange)
         stream = LuaHTTPStream(vm: vm, host: host)
+        host.accessLog = pool.accessLog
         self.pool = pool
     }
 
@@ -41,6 +42,15 @@ final class LuaExchangeState: LuaPhaseReceiver {
         host.currentStageClearsRouteCache = stage.resolved.configuration.clearRouteCache
         host.currentStageName = stage.name
         stream.run(stage.script, phase: phase, receiver: self)
+    }
+
+    /// The log phase, at the request's end. A phase still waiting (the client left while a
+    /// script waited for the body or a call) is given up first, without a verdict: the
+    /// exchange is over.
+    func runLog(_ stage: LuaHTTPStage) {
+        runningStage = nil
+        stream.abandonWaitingPhases()
+        run(stage, .log)
     }
 
     func phaseEnded(_ outcome: LuaPhaseOutcome) {

@@ -10,9 +10,12 @@ final class LuaExchangeStatePool {
     /// `xff_num_trusted_hops` of the listeners that set it; empty on most configurations, which
     /// then cost no lookup per request.
     private let trustedHopsByListener: [String: Int]
+    /// The loop's access-log batches, handed to every request's host.
+    let accessLog: LoopAccessLog?
 
-    init(vm: LuaVM, trustedHopsByListener: [String: Int] = [:]) {
+    init(vm: LuaVM, trustedHopsByListener: [String: Int] = [:], accessLog: LoopAccessLog? = nil) {
         self.vm = vm
+        self.accessLog = accessLog
         self.trustedHopsByListener = trustedHopsByListener
     }
 

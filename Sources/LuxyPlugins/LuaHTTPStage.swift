@@ -30,6 +30,9 @@ final class LuaHTTPStage: LuaStage, HTTPStage {
 
     var handlesRequest: Bool { script.handlesRequest }
     var handlesResponse: Bool { script.handlesResponse }
+    var handlesLog: Bool { script.handlesLog }
+    /// A stage scoped to no service logs requests no route matched, too.
+    var appliesWithoutRoute: Bool { resolved.configuration.services.isEmpty }
 
     func applies(to route: RouteMatch) -> Bool {
         let services = resolved.configuration.services
@@ -49,6 +52,13 @@ final class LuaHTTPStage: LuaStage, HTTPStage {
         states.state(of: exchange).run(self, .response)
     }
 
+    /// The log phase: its outcome is logged and counted like any phase's, but changes nothing
+    /// (the response is gone); the chain goes on to the next stage's log phase.
+    func runLog(_ exchange: HTTPExchange) {
+        counters.executions.increment()
+        states.state(of: exchange).runLog(self)
+    }
+
     /// What the chain makes of how a phase ended.
     func verdict(for outcome: LuaPhaseOutcome, phase: LuaHTTPPhase) -> StageVerdict {
         switch outcome {
@@ -56,6 +66,10 @@ final class LuaHTTPStage: LuaStage, HTTPStage {
             return .proceed
         case .responded:
             return phase == .request ? .responded : .proceed
+        case .failed(let error) where phase == .log:
+            counters.errors.increment()
+            logger.error("plugin failed", metadata: ["error": "\(error.message)", "phase": "log"])
+            return .proceed
         case .failed(let error):
             counters.errors.increment()
             let failOpen = resolved.configuration.failOpen

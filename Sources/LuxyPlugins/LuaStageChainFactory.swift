@@ -24,7 +24,8 @@ public struct LuaStageChainFactory: StageChainFactory {
         let vm = try LuaVM(limits: LuaLimits(limits))
         let trustedHops = configuration.listeners.filter { $0.xffNumTrustedHops > 0 }
             .reduce(into: [String: Int]()) { $0[$1.name] = $1.xffNumTrustedHops }
-        let states = LuaExchangeStatePool(vm: vm, trustedHopsByListener: trustedHops)
+        let states = LuaExchangeStatePool(vm: vm, trustedHopsByListener: trustedHops,
+                                          accessLog: LoopAccessLog(eventLoop: eventLoop, stats: stats))
         var chains: [ChainName: HTTPStageChain] = [:]
         var tcpChains: [ChainName: TCPStageChain] = [:]
         do {

@@ -18,7 +18,10 @@ final class LuxyChildProcess {
 
     /// `yaml` is a config whose listener says `address: 127.0.0.1:0`: it gets a free port, and
     /// an admin API on another is put in front. `plugins` go to `plugins/NAME.lua`.
-    init(yaml: String, plugins: [String: String], arguments: [String] = [], group: EventLoopGroup) async throws {
+    /// `standardOutput`: a file of its own for the process's standard output (the access
+    /// log), else it goes to `log` with standard error.
+    init(yaml: String, plugins: [String: String], arguments: [String] = [], standardOutput: String? = nil,
+         group: EventLoopGroup) async throws {
         let binary = BuiltLuxyBinary.path
         guard FileManager.default.isExecutableFile(atPath: binary) else { throw XCTSkip("\(binary) is not built") }
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("luxy-proc-\(UUID().uuidString)").path
@@ -38,7 +41,12 @@ final class LuxyChildProcess {
         process.executableURL = URL(fileURLWithPath: binary)
         process.arguments = ["run", "--config", directory + "/luxy.yaml", "--no-watch"] + arguments
         let handle = try XCTUnwrap(FileHandle(forWritingAtPath: log))
-        process.standardOutput = handle
+        if let standardOutput {
+            FileManager.default.createFile(atPath: standardOutput, contents: nil)
+            process.standardOutput = try XCTUnwrap(FileHandle(forWritingAtPath: standardOutput))
+        } else {
+            process.standardOutput = handle
+        }
         process.standardError = handle
         process.terminationHandler = { [exit] _ in exit.signal() }
         try process.run()

@@ -43,6 +43,15 @@ public final class HTTPExchange {
     /// Upstream attempts made so far: 0 before the request went upstream, more than 1 once it
     /// was retried (the route's `retry_policy`).
     public internal(set) var attemptCount = 0
+    /// Why the request ended as it did (Envoy's `%RESPONSE_FLAGS%`); stages may add one
+    /// (`RL` from a rate limiter).
+    public var responseFlags = ResponseFlags()
+    /// Body bytes read from the client and written to it (heads not counted, as Envoy's
+    /// `%BYTES_RECEIVED%` / `%BYTES_SENT%`).
+    public internal(set) var bytesReceived = 0
+    public internal(set) var bytesSent = 0
+    /// From the request head to the end of the exchange; set when it ended (the log phase).
+    public internal(set) var duration: TimeAmount?
     /// What a stage answers instead of the upstream (set together with `StageVerdict.responded`).
     public var localReply: LocalReply?
     /// Per-request state of the plugin layer (e.g. the Lua stream shared by all stages).

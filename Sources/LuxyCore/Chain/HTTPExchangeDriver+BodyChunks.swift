@@ -71,6 +71,8 @@ extension HTTPExchangeDriver: BodyChunkOutlet {
         guard !isFinished, case .failed = verdict else { return }
         let name = streamingStages[side].map { stages[$0].name } ?? ""
         let reply = LocalReply.error(.internalServerError, "plugin '\(name)' failed")
+        exchange.responseFlags.insert(.pluginFailure)
+        stats.increment("downstream_rq_plugin_failed")
         switch state {
         case .requestStages, .connecting, .forwarding, .backingOff:
             // The head may be upstream already: that request is given up.
@@ -87,7 +89,7 @@ extension HTTPExchangeDriver: BodyChunkOutlet {
             upstream = nil
             handler.abortResponse()
             finish()
-        case .done:
+        case .logging, .done:
             break
         }
     }

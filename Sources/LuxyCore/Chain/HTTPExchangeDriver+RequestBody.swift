@@ -6,6 +6,7 @@ import NIOHTTP1
 // once the request has somewhere to go, and its failures (over the buffering limit, cut off).
 extension HTTPExchangeDriver {
     func requestBodyPart(_ part: ByteBuffer) {
+        exchange.bytesReceived += part.readableBytes
         if let stream = exchange.requestChunks, stream.take(part) {
             stream.deliver()
             // The stage is in a step on an earlier chunk: the client waits until it asks
@@ -32,7 +33,7 @@ extension HTTPExchangeDriver {
             if !exchange.request.isWanted, exchange.request.bufferedBytes > Self.streamingHighWater {
                 handler.setReadsPaused(true)
             }
-        case .responseStages, .streamingResponse, .done:
+        case .responseStages, .streamingResponse, .logging, .done:
             break  // answered before the body ended (local reply): the rest is discarded
         }
     }
@@ -58,6 +59,7 @@ extension HTTPExchangeDriver {
         switch error {
         case .tooLarge:
             stats.increment("downstream_body_too_large")
+            exchange.responseFlags.insert(.localReply)
             handler.quiesce()
             sendLocal(LocalReply.error(.payloadTooLarge, error.description, close: true), runResponseStages: false)
         case .aborted:

@@ -46,6 +46,8 @@ extension HTTPExchangeDriver {
         case .proceed, .responded:
             runResponseStage(stageIndex - 1)
         case .failed:
+            exchange.responseFlags.insert(.pluginFailure)
+            stats.increment("downstream_rq_plugin_failed")
             replaceResponse(LocalReply.error(.internalServerError, "plugin '\(stages[stageIndex].name)' failed"))
         }
     }
@@ -55,6 +57,7 @@ extension HTTPExchangeDriver {
     /// them may have added to it).
     func stagesOverstepped(_ what: String, _ violation: String) {
         stats.increment("plugin_headers_over_limit")
+        exchange.responseFlags.insert(.pluginFailure)
         handler.loop.logger.error("stages left \(what) over the limits", metadata: [
             "listener": "\(serving.listener.name)", "route": "\(exchange.route?.routeName ?? "")",
             "reason": "\(violation)",
@@ -100,6 +103,7 @@ extension HTTPExchangeDriver {
         }
         handler.writeResponseHead(head)
         if let body = exchange.response.take(), body.readableBytes > 0 {
+            exchange.bytesSent += body.readableBytes
             handler.writeResponseBody(body, flush: false)
         }
         if responseEnded {

@@ -29,6 +29,7 @@ extension HTTPExchangeDriver {
         guard var retries, let cluster = admittedCluster else { return false }
         guard retries.retriesMade < retries.policy.numRetries else {
             stats.increment("upstream_rq_retry_limit_exceeded")
+            exchange.responseFlags.insert(.upstreamRetryLimitExceeded)
             return false
         }
         // A POST or PATCH may have done its work before failing: not sent twice unless the

@@ -86,6 +86,7 @@ extension HTTPExchangeDriver: UpstreamResponseReceiver {
     func passResponsePart(_ part: ByteBuffer) {
         switch state {
         case .streamingResponse:
+            exchange.bytesSent += part.readableBytes
             handler.writeResponseBody(part, flush: false)
         case .responseStages:
             if !exchange.response.append(part) {
@@ -165,6 +166,7 @@ extension HTTPExchangeDriver: UpstreamResponseReceiver {
         cancelTimer()
         upstream = nil
         requestSink = nil
+        exchange.responseFlags.insert(error.responseFlag)
         switch state {
         case .requestStages, .connecting, .forwarding, .backingOff:
             var reply = LocalReply.error(error.status, error.description)
@@ -177,7 +179,7 @@ extension HTTPExchangeDriver: UpstreamResponseReceiver {
         case .streamingResponse:
             handler.abortResponse()
             finish()
-        case .done:
+        case .logging, .done:
             break
         }
     }

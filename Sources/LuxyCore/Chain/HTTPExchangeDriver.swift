@@ -19,6 +19,8 @@ final class HTTPExchangeDriver {
         case backingOff
         case responseStages
         case streamingResponse
+        /// The exchange is over for the client and the upstream; the stages' log phases run.
+        case logging
         case done
     }
 
@@ -85,20 +87,27 @@ final class HTTPExchangeDriver {
     func start() {
         guard let route = serving.router.route(exchange.requestHead) else {
             stats.increment("downstream_no_route")
+            exchange.responseFlags.insert(.noRouteFound)
+            // Only the log phases of the stages scoped to no service see such a request.
+            if let chain = serving.chain {
+                self.chain = chain
+                stages = chain.unroutedLogStages
+            }
             return sendLocal(LocalReply.error(.notFound, "no route for \(exchange.requestHead.uri)"), runResponseStages: false)
         }
         exchange.route = route
+        if let chain = serving.chain {
+            self.chain = chain
+            stages = chain.stages(for: route)
+        }
         if exchange.framing.isWebSocket, !route.upgrades.contains("websocket") {
             // Envoy's answer to an upgrade its route was not configured for. (Other upgrades,
             // h2c included, can't be tunnelled: `Upgrade` is dropped as hop-by-hop and the
             // request goes on as a plain one, which RFC 9110 §7.8 allows.)
             stats.increment("downstream_upgrade_refused")
+            exchange.responseFlags.insert(.localReply)
             return sendLocal(LocalReply.error(.forbidden, "upgrade to websocket is not allowed on this route"),
                              runResponseStages: false)
-        }
-        if let chain = serving.chain {
-            self.chain = chain
-            stages = chain.stages(for: route)
         }
         runRequestStage(0)
     }
@@ -121,6 +130,7 @@ final class HTTPExchangeDriver {
         switch state {
         case .requestStages: requestStageFinished(verdict)
         case .responseStages: responseStageFinished(verdict)
+        case .logging: runLogStage(stageIndex - 1)
         // The exchange ended meanwhile (the client left while the stage waited).
         default: return
         }
@@ -141,9 +151,12 @@ final class HTTPExchangeDriver {
                 ?? LocalReply.error(.internalServerError, "stage answered nothing")
             // Envoy's order: a local reply passes the response phase of the stages before it.
             enteredStages = index
+            exchange.responseFlags.insert(.localReply)
             sendLocal(reply, runResponseStages: true)
         case .failed:
             enteredStages = 0
+            exchange.responseFlags.insert(.pluginFailure)
+            stats.increment("downstream_rq_plugin_failed")
             // The reason (file:line, message) is logged by the stage; clients only learn which
             // plugin failed, not the script's internals.
             sendLocal(LocalReply.error(.internalServerError, "plugin '\(stages[index].name)' failed"),
@@ -157,6 +170,7 @@ final class HTTPExchangeDriver {
             // cluster and service follow the request as the stages left it.
             guard let route = serving.router.route(exchange.requestHead) else {
                 stats.increment("downstream_no_route")
+                exchange.responseFlags.insert(.noRouteFound)
                 return sendLocal(LocalReply.error(.notFound, "no route for \(exchange.requestHead.uri)"),
                                  runResponseStages: true)
             }
@@ -186,9 +200,13 @@ final class HTTPExchangeDriver {
         }
     }
 
+    /// Over for the client and the upstream: late events (a connect, a verdict, a timer)
+    /// find nothing to do, also while the log phases run.
     var isFinished: Bool {
-        if case .done = state { return true }
-        return false
+        switch state {
+        case .logging, .done: return true
+        default: return false
+        }
     }
 
     /// The upstream request timeout stops applying (an answer came, or the exchange is over).
@@ -208,7 +226,7 @@ final class HTTPExchangeDriver {
 
     func finish() {
         guard !isFinished else { return }
-        state = .done
+        state = .logging
         endAttempt(.abandoned)
         cancelTimer()
         upstream = nil
@@ -220,6 +238,23 @@ final class HTTPExchangeDriver {
         }
         // Whatever paused reading for this exchange is over; the next request must be read.
         handler.setReadsPaused(false)
+        exchange.duration = handler.loop.eventLoop.now - exchange.startTime
+        runLogStage(stages.count - 1)
+    }
+
+    /// The log phases, in the order of the response phases (last stage first), one after
+    /// the other: a phase that waits (a slice of its budget) holds the exchange's end back.
+    func runLogStage(_ index: Int) {
+        guard case .logging = state else { return }
+        guard index >= 0 else { return ended() }
+        stageIndex = index
+        guard stages[index].handlesLog else { return runLogStage(index - 1) }
+        stages[index].runLog(exchange)
+    }
+
+    /// Every log phase ran: the plugin state goes, the connection takes its next request.
+    private func ended() {
+        state = .done
         if exchange.pluginState != nil { chain?.finishExchange?(exchange) }
         generation.exchangeEnded()
         handler.exchangeFinished(self)
@@ -228,6 +263,7 @@ final class HTTPExchangeDriver {
     /// The client went away or sent garbage mid-request.
     func abort() {
         guard !isFinished else { return }
+        exchange.responseFlags.insert(.downstreamConnectionTermination)
         upstream?.abandon()
         // Done first: a stage waiting on the body fails when it is aborted, and its verdict
         // must find the exchange over rather than answer a client that is gone.

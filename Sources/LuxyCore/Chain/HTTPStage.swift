@@ -19,10 +19,21 @@ public protocol HTTPStage: AnyObject {
     /// The stage that runs another script in this one's slot, for routes that say so
     /// (`per_stage: {NAME: {script: OTHER}}`); nil if there is none by that name.
     func alternate(running script: String) -> HTTPStage?
+    /// The stage has a log phase: it runs once for every request at its very end, whatever
+    /// happened (answered, failed by a plugin or the upstream, or left by the client), after
+    /// the response was written. Its verdict is awaited but changes nothing.
+    var handlesLog: Bool { get }
+    func runLog(_ exchange: HTTPExchange)
+    /// Runs for requests no route matched (their log phase only): a stage scoped to no
+    /// destination service.
+    var appliesWithoutRoute: Bool { get }
 }
 
 extension HTTPStage {
     public func alternate(running script: String) -> HTTPStage? { nil }
+    public var handlesLog: Bool { false }
+    public func runLog(_ exchange: HTTPExchange) {}
+    public var appliesWithoutRoute: Bool { false }
 }
 
 public enum StageVerdict {
@@ -59,6 +70,9 @@ public final class HTTPStageChain {
 
     /// Stages of routes with `per_stage:` entries: worked out once per route.
     private var stagesByRoute: [RouteKey: [HTTPStage]] = [:]
+
+    /// The stages whose log phase runs for requests that matched no route.
+    private(set) lazy var unroutedLogStages: [HTTPStage] = stages.filter { $0.handlesLog && $0.appliesWithoutRoute }
 
     func stages(for route: RouteMatch) -> [HTTPStage] {
         guard route.stageOverrides.isEmpty else { return stagesWithOverrides(for: route) }

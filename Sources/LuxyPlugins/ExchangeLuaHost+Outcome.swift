@@ -1,0 +1,38 @@
+import Foundation
+import LuxyCore
+import LuxyLua
+import NIOCore
+
+// `streamInfo()`'s view of how the request ended: status, flags, bytes and times, read from
+// the exchange when asked (the log phase asks once per field it prints).
+extension ExchangeLuaHost {
+    var requestOutcome: LuaRequestOutcome {
+        let exchange = self.exchange
+        let elapsed = exchange.duration ?? (NIODeadline.now() - exchange.startTime)
+        let milliseconds = Double(elapsed.nanoseconds) / 1_000_000
+        return LuaRequestOutcome(
+            responseCode: Int(exchange.responseHead?.status.code ?? 0),
+            responseFlags: exchange.responseFlags.shortCodes,
+            bytesReceived: exchange.bytesReceived,
+            bytesSent: exchange.bytesSent,
+            durationMilliseconds: milliseconds,
+            // The start on the wall clock: now, less what the monotonic clock says has passed.
+            startTimeMilliseconds: Date().timeIntervalSince1970 * 1000
+                - Double((NIODeadline.now() - exchange.startTime).nanoseconds) / 1_000_000)
+    }
+
+    func writeAccessLog(_ line: String, to destination: String) throws(LuaHostError) {
+        guard let accessLog else { throw LuaHostError("accessLog() is not available here") }
+        do {
+            try accessLog.append(line, to: destination)
+        } catch {
+            throw LuaHostError(error.message)
+        }
+    }
+
+    func setResponseFlag(_ code: String) -> Bool {
+        guard let flag = ResponseFlags(shortCode: code) else { return false }
+        exchange.responseFlags.insert(flag)
+        return true
+    }
+}

@@ -1,0 +1,160 @@
+import Foundation
+import LuxyTestSupport
+import XCTest
+
+/// `modules/logging-http.lua` and the log phase under it: every request gets exactly one line,
+/// with the response flag that says why it ended as it did.
+final class LoggingHTTPTests: IntegrationTestCase {
+    private var logFile: String!
+
+    override func setUp() async throws {
+        try await super.setUp()
+        logFile = FileManager.default.temporaryDirectory.appendingPathComponent("luxy-access-\(UUID().uuidString).log").path
+    }
+
+    override func tearDown() async throws {
+        if let logFile { try? FileManager.default.removeItem(atPath: logFile) }
+        try await super.tearDown()
+    }
+
+    /// Fails `/fail` with a Lua error and answers `/local` itself; every other request passes.
+    private let gatekeeper = """
+        function on_request(h)
+          local path = h:headers():get(":path")
+          if path == "/fail" then error("gatekeeper refuses") end
+          if path == "/local" then h:respond({[":status"] = "403"}, "no") end
+        end
+        """
+
+    private func config(format: String) -> String {
+        standardConfig(inboundStages: """
+            - name: logging-http
+              priority: 1000
+              config: { destination: "\(logFile!)", \(format) }
+            - name: gatekeeper
+              priority: 10
+        """, routes: """
+                  - name: dead
+                    match: { prefix: /dead }
+                    cluster: dead
+        """, cluster: """
+          - name: dead
+            endpoints: ["127.0.0.1:1"]
+            connect_timeout: 500ms
+        """, workers: 1)
+    }
+
+    private func lines() -> [String] {
+        ((try? String(contentsOfFile: logFile, encoding: .utf8)) ?? "").split(separator: "\n").map(String.init)
+    }
+
+    private func waitForLines(_ count: Int) async throws -> [String] {
+        try await eventually("\(count) access-log lines") { lines().count >= count }
+        return lines()
+    }
+
+    func testEveryRequestGetsOneJSONLineWithItsResponseFlag() async throws {
+        let proxy = try await startProxy(config(format: "format: json"), plugins: ["gatekeeper": gatekeeper])
+        let client = try await connect(proxy)
+        let cases: [(path: String, status: Int, flags: String)] = [
+            ("/ok", 200, "-"), ("/local", 403, "LR"), ("/fail", 500, "PF"), ("/dead", 503, "UF"),
+            ("/nowhere-else", 200, "-"),
+        ]
+        for (path, status, _) in cases {
+            let response = try await client.request("GET", path)
+            XCTAssertEqual(response.status, status, path)
+        }
+        // A client that leaves while the upstream holds its request.
+        let leaving = try await connect(proxy)
+        try await leaving.send("GET /hold HTTP/1.1\r\nhost: x\r\n\r\n")
+        try await eventually("the request to reach the upstream") { upstream.heldCount == 1 }
+        await leaving.close()
+
+        let written = try await waitForLines(cases.count + 1)
+        XCTAssertEqual(written.count, cases.count + 1, written.joined(separator: "\n"))
+        let entries = try written.map { line -> [String: Any] in
+            let object = try JSONSerialization.jsonObject(with: Data(line.utf8))
+            return try XCTUnwrap(object as? [String: Any], line)
+        }
+        for ((path, status, flags), entry) in zip(cases, entries) {
+            XCTAssertEqual(entry["path"] as? String, path)
+            XCTAssertEqual(entry["response_code"] as? Int, status, path)
+            XCTAssertEqual(entry["response_flags"] as? String, flags, path)
+            XCTAssertEqual(entry["method"] as? String, "GET", path)
+        }
+        let aborted = entries[cases.count]
+        XCTAssertEqual(aborted["path"] as? String, "/hold")
+        XCTAssertEqual(aborted["response_flags"] as? String, "DC")
+        XCTAssertEqual(aborted["response_code"] as? Int, 0, "nothing was sent")
+        XCTAssertEqual(entries[0]["route"] as? String, "backend")
+        XCTAssertEqual(entries[0]["upstream_host"] as? String, upstream.address)
+        XCTAssertGreaterThan(entries[0]["bytes_sent"] as? Int ?? 0, 0)
+        XCTAssertNotNil((entries[0]["start_time"] as? String)?.range(
+            of: #"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$"#, options: .regularExpression))
+        upstream.releaseHeld()
+    }
+
+    func testTextFormatWithEnvoyOperators() async throws {
+        let format = #"format: text, text_format: "%REQ(:METHOD)% %REQ(X-ENVOY-ORIGINAL-PATH?:PATH)% %PROTOCOL% %RESPONSE_CODE% %RESPONSE_FLAGS% %RESP(CONTENT-TYPE)% %REQ(USER-AGENT):3% %ROUTE_NAME%""#
+        let proxy = try await startProxy(config(format: format), plugins: ["gatekeeper": gatekeeper])
+        let client = try await connect(proxy)
+        _ = try await client.request("POST", "/local", headers: [("user-agent", "curl/8")])
+        _ = try await client.request("GET", "/x", headers: [("x-envoy-original-path", "/original")])
+        let written = try await waitForLines(2)
+        XCTAssertEqual(written[0], "POST /local HTTP/1.1 403 LR - cur backend")
+        XCTAssertTrue(written[1].hasPrefix("GET /original HTTP/1.1 200 - "), written[1])
+    }
+
+    func testAnUnknownOperatorIsALoadError() async throws {
+        let yaml = config(format: #"format: text, text_format: "%NO_SUCH_THING%""#)
+        do {
+            _ = try await startProxy(yaml, plugins: ["gatekeeper": gatekeeper])
+            XCTFail("an unknown operator must refuse the configuration")
+        } catch {
+            XCTAssertTrue("\(error)".contains("unknown operator %NO_SUCH_THING%"), "\(error)")
+        }
+    }
+
+    /// `luxy run` with the access log on stdout: standard output carries nothing but JSON
+    /// lines, one per request (failed ones included), while the operational log goes to stderr.
+    func testStandardOutputIsAPureStreamOfJSONLines() async throws {
+        let stdout = FileManager.default.temporaryDirectory.appendingPathComponent("luxy-stdout-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: stdout) }
+        let yaml = standardConfig(inboundStages: """
+            - name: logging-http
+              priority: 1000
+            - name: gatekeeper
+              priority: 10
+        """, workers: 2)
+        let child = try await LuxyChildProcess(yaml: yaml, plugins: ["gatekeeper": gatekeeper], standardOutput: stdout,
+                                               group: group)
+        defer { child.remove() }
+        let running = await waitUntil(timeout: .seconds(20), interval: .milliseconds(20)) {
+            child.logText.contains("luxy running") || !child.process.isRunning
+        }
+        XCTAssertTrue(child.process.isRunning, "luxy exited early: \(child.logText)")
+        guard running else { throw XCTSkip("luxy did not start in time") }
+        let paths = ["/a", "/fail", "/local", "/b", "/fail"]
+        for path in paths {
+            let client = try await TestHTTPConnection.connect(port: child.proxyPort, group: group)
+            _ = try await client.request("GET", path)
+            await client.close()
+        }
+        func output() -> [String] {
+            ((try? String(contentsOfFile: stdout, encoding: .utf8)) ?? "").split(separator: "\n", omittingEmptySubsequences: false)
+                .map(String.init)
+        }
+        try await eventually("one line per request on stdout") { output().filter { !$0.isEmpty }.count >= paths.count }
+        let lines = output()
+        XCTAssertEqual(lines.last, "", "the stream ends with a complete line")
+        let entries = try lines.dropLast().map { line -> [String: Any] in
+            let object = try? JSONSerialization.jsonObject(with: Data(line.utf8))
+            return try XCTUnwrap(object as? [String: Any], "not a JSON line on stdout: \(line)")
+        }
+        XCTAssertEqual(entries.count, paths.count)
+        XCTAssertEqual(Set(entries.compactMap { $0["path"] as? String }), Set(paths))
+        XCTAssertEqual(entries.filter { $0["response_flags"] as? String == "PF" }.count, 2)
+        XCTAssertTrue(child.logText.contains("plugin failed"), "the failure is in the operational log")
+        XCTAssertFalse(child.logText.contains("\"response_flags\""), "no access-log line on stderr")
+    }
+}

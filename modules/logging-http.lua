@@ -1,0 +1,196 @@
+-- logging-http: the access log. One line per request, written in the log phase (`on_log`),
+-- which runs at the end of every request whatever happened: answered by the upstream, by
+-- Luxy or a plugin, failed by a plugin or the upstream, or left by the client. The line's
+-- %RESPONSE_FLAGS% says why (UH, UF, UT, UO, URX, UR, NR, LR, DC, PF, …; `-` for none).
+--
+-- Lines go to stdout (a clean stream of JSON lines or text, apart from the operational log
+-- on stderr) or to a file, through a writer thread: the loop never waits on the disk or pipe.
+--
+-- config:
+--   format: json (default) or text
+--   json_format: {key: "%OPERATOR%" or text with operators}; default: the fields below
+--   text_format: Envoy's format string; default Envoy's default format
+--   destination: stdout (default) or a file path
+
+schema = {
+  type = "object",
+  properties = {
+    format = { type = "string", enum = { "json", "text" }, default = "json" },
+    json_format = { type = "object", additionalProperties = true,
+                    description = "output key -> format string (operators as in text_format)" },
+    text_format = { type = "string", minLength = 1 },
+    destination = { type = "string", minLength = 1, default = "stdout" },
+  },
+}
+
+local DEFAULT_TEXT = '[%START_TIME%] "%REQ(:METHOD)% %REQ(X-ENVOY-ORIGINAL-PATH?:PATH)% %PROTOCOL%" '
+  .. '%RESPONSE_CODE% %RESPONSE_FLAGS% %BYTES_RECEIVED% %BYTES_SENT% %DURATION% '
+  .. '"%REQ(X-FORWARDED-FOR)%" "%REQ(USER-AGENT)%" "%REQ(X-REQUEST-ID)%" "%REQ(:AUTHORITY)%" "%UPSTREAM_HOST%"'
+
+-- Ordered, so every line has its keys in the same order.
+local DEFAULT_JSON = {
+  { "start_time", "%START_TIME%" }, { "method", "%REQ(:METHOD)%" }, { "path", "%REQ(:PATH)%" },
+  { "protocol", "%PROTOCOL%" }, { "response_code", "%RESPONSE_CODE%" },
+  { "response_flags", "%RESPONSE_FLAGS%" }, { "bytes_received", "%BYTES_RECEIVED%" },
+  { "bytes_sent", "%BYTES_SENT%" }, { "duration", "%DURATION%" }, { "route", "%ROUTE_NAME%" },
+  { "upstream_cluster", "%UPSTREAM_CLUSTER%" }, { "upstream_host", "%UPSTREAM_HOST%" },
+  { "downstream_remote_address", "%DOWNSTREAM_REMOTE_ADDRESS%" },
+  { "user_agent", "%REQ(USER-AGENT)%" }, { "request_id", "%REQ(X-REQUEST-ID)%" },
+  { "authority", "%REQ(:AUTHORITY)%" },
+}
+
+local destination = config.destination
+
+-- %START_TIME% as Envoy prints it (UTC, milliseconds), the date part computed once a second.
+local cached_second, cached_prefix = -1, ""
+local function start_time(info)
+  local ms = math.floor(info:startTime())
+  local second = ms // 1000
+  if second ~= cached_second then
+    local days, rest = second // 86400, second % 86400
+    -- Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+    local z = days + 719468
+    local era = z // 146097
+    local doe = z - era * 146097
+    local yoe = (doe - doe // 1460 + doe // 36524 - doe // 146096) // 365
+    local doy = doe - (365 * yoe + yoe // 4 - yoe // 100)
+    local mp = (5 * doy + 2) // 153
+    local d = doy - (153 * mp + 2) // 5 + 1
+    local m = mp < 10 and mp + 3 or mp - 9
+    local y = yoe + era * 400 + (m <= 2 and 1 or 0)
+    cached_prefix = string.format("%04d-%02d-%02dT%02d:%02d:%02d", y, m, d, rest // 3600, rest % 3600 // 60, rest % 60)
+    cached_second = second
+  end
+  return string.format("%s.%03dZ", cached_prefix, ms % 1000)
+end
+
+local function header_getter(get_map, spec)
+  local main, alt = spec:match("^([^?]+)%?(.+)$")
+  main = (main or spec):lower()
+  alt = alt and alt:lower()
+  return function(h)
+    local map = get_map(h)
+    local v = map:get(main)
+    if v == nil and alt then v = map:get(alt) end
+    return v
+  end
+end
+
+local function request_map(h) return h:requestHeaders() end
+local function response_map(h) return h:headers() end
+
+-- Each operator: a function of the handle giving a string, a number or nil (printed "-").
+local simple = {
+  START_TIME = function(h) return start_time(h:streamInfo()) end,
+  PROTOCOL = function(h) return h:streamInfo():protocol() end,
+  RESPONSE_CODE = function(h) return h:streamInfo():responseCode() end,
+  RESPONSE_FLAGS = function(h) return h:streamInfo():responseFlags() end,
+  BYTES_RECEIVED = function(h) return h:streamInfo():bytesReceived() end,
+  BYTES_SENT = function(h) return h:streamInfo():bytesSent() end,
+  DURATION = function(h) return math.floor(h:streamInfo():duration()) end,
+  ROUTE_NAME = function(h) return h:route() end,
+  UPSTREAM_HOST = function(h) return h:upstream() end,
+  UPSTREAM_CLUSTER = function(h) return h:cluster() end,
+  UPSTREAM_REQUEST_ATTEMPT_COUNT = function(h) return h:streamInfo():attemptCount() end,
+  DOWNSTREAM_REMOTE_ADDRESS = function(h) return h:streamInfo():downstreamRemoteAddress() end,
+  DOWNSTREAM_LOCAL_ADDRESS = function(h) return h:streamInfo():downstreamLocalAddress() end,
+  DOWNSTREAM_DIRECT_REMOTE_ADDRESS = function(h) return h:streamInfo():downstreamDirectRemoteAddress() end,
+  REQUESTED_SERVER_NAME = function(h) return h:streamInfo():requestedServerName() end,
+  DIRECTION = function(h) return h:direction() end,
+  SERVICE = function(h) return h:service() end,
+}
+
+local function operator(body)
+  local fn = simple[body]
+  if fn then return fn end
+  local kind, spec, len = body:match("^(%u+)%(([^)]+)%):?(%d*)$")
+  local getter
+  if kind == "REQ" then getter = header_getter(request_map, spec)
+  elseif kind == "RESP" then getter = header_getter(response_map, spec)
+  else error("logging-http: unknown operator %" .. body .. "% in the format", 0) end
+  local max = tonumber(len)
+  if not max then return getter end
+  return function(h)
+    local v = getter(h)
+    return v and v:sub(1, max)
+  end
+end
+
+-- A format string compiled once: literal text and operator functions, in order.
+local function compile(format)
+  local parts, pos = {}, 1
+  while pos <= #format do
+    local s, e, body = format:find("%%([%u_]+[^%%]-)%%", pos)
+    if not s then
+      parts[#parts + 1] = format:sub(pos)
+      break
+    end
+    if s > pos then parts[#parts + 1] = format:sub(pos, s - 1) end
+    parts[#parts + 1] = operator(body)
+    pos = e + 1
+  end
+  return parts
+end
+
+local function render_text(parts, h)
+  local out = {}
+  for i = 1, #parts do
+    local p = parts[i]
+    if type(p) == "function" then
+      local v = p(h)
+      out[i] = v == nil and "-" or tostring(v)
+    else
+      out[i] = p
+    end
+  end
+  return table.concat(out)
+end
+
+local escapes = { ['"'] = '\\"', ["\\"] = "\\\\", ["\n"] = "\\n", ["\r"] = "\\r", ["\t"] = "\\t" }
+local function quote(s)
+  return '"' .. s:gsub('[%c"\\]', function(c)
+    return escapes[c] or string.format("\\u%04x", c:byte())
+  end) .. '"'
+end
+
+local write_line
+
+if config.format == "text" then
+  local parts = compile(config.text_format or DEFAULT_TEXT)
+  write_line = function(h) return render_text(parts, h) end
+else
+  -- A field that is one operator keeps its type (numbers stay numbers, absent is null);
+  -- a field mixing text and operators is a string.
+  local fields = {}
+  local entries = DEFAULT_JSON
+  if config.json_format then
+    entries = {}
+    for key, format in pairs(config.json_format) do entries[#entries + 1] = { key, tostring(format) } end
+    table.sort(entries, function(a, b) return a[1] < b[1] end)
+  end
+  for _, entry in ipairs(entries) do
+    local parts = compile(entry[2])
+    fields[#fields + 1] = { prefix = quote(entry[1]) .. ":", parts = parts, single = #parts == 1 and type(parts[1]) == "function" }
+  end
+  write_line = function(h)
+    local out = {}
+    for i = 1, #fields do
+      local f = fields[i]
+      local value
+      if f.single then
+        local v = f.parts[1](h)
+        if v == nil then value = "null"
+        elseif math.type(v) then value = tostring(v)
+        else value = quote(tostring(v)) end
+      else
+        value = quote(render_text(f.parts, h))
+      end
+      out[i] = f.prefix .. value
+    end
+    return "{" .. table.concat(out, ",") .. "}"
+  end
+end
+
+function on_log(h)
+  h:accessLog(destination, write_line(h))
+end
