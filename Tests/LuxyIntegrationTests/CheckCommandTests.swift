@@ -173,6 +173,19 @@ final class CheckCommandTests: XCTestCase {
         XCTAssertFalse(result.stderr.contains("attempt to perform arithmetic"), "the schema errors come alone\n\(result.all)")
     }
 
+    /// examples/observability uses every built-in module with its schema; the print shows
+    /// them in place.
+    func testObservabilityExampleChecks() throws {
+        let example = (TestProxy.repositoryModules as NSString).deletingLastPathComponent
+            + "/examples/observability/luxy.yaml"
+        let result = try luxy(["check", "--config", example])
+        XCTAssertEqual(result.status, 0, result.all)
+        for line in ["1000   modules/logging-http.lua", "950   modules/throttle-route.lua",
+                     "900   modules/tracing-http.lua", "150   modules/request-id.lua"] {
+            XCTAssertTrue(result.stdout.contains(line), "\(line)\n\(result.stdout)")
+        }
+    }
+
     func testMalformedSchemaNamesTheScript() throws {
         try write(yaml: config(chains: """
           inbound-http:
