@@ -16,13 +16,28 @@ enum LuaPlatformView {
                 ("\(prefix).expirations", .int(dict.expirations)),
             ]
         }
+        for queue in platform.sharedQueueStatistics() {
+            entries += [
+                ("shared_queue.\(queue.name).length", .int(queue.length)),
+                ("shared_queue.\(queue.name).rejected", .int(queue.rejected)),
+            ]
+        }
         return entries
     }
 
     static func prometheus(_ platform: LuaPlatform) -> String {
-        let dicts = platform.sharedDictStatistics()
-        guard !dicts.isEmpty else { return "" }
         var text = PrometheusText()
+        let queues = platform.sharedQueueStatistics()
+        if !queues.isEmpty {
+            text.family("luxy_shared_queue_length", "gauge", "Items waiting in a Lua shared queue.")
+            for queue in queues { text.sample("luxy_shared_queue_length", ["queue": queue.name], Double(queue.length)) }
+            text.family("luxy_shared_queue_rejected_total", "counter", "Items a full Lua shared queue refused.")
+            for queue in queues {
+                text.sample("luxy_shared_queue_rejected_total", ["queue": queue.name], Double(queue.rejected))
+            }
+        }
+        let dicts = platform.sharedDictStatistics()
+        guard !dicts.isEmpty else { return text.output }
         text.family("luxy_shared_dict_entries", "gauge", "Entries held by a Lua shared dictionary.")
         for dict in dicts { text.sample("luxy_shared_dict_entries", ["dict": dict.name], Double(dict.entries)) }
         text.family("luxy_shared_dict_bytes", "gauge", "Key and value bytes held by a Lua shared dictionary.")
@@ -36,6 +51,41 @@ enum LuaPlatformView {
                     "Entries a Lua shared dictionary dropped because their TTL ran out.")
         for dict in dicts {
             text.sample("luxy_shared_dict_expirations_total", ["dict": dict.name], Double(dict.expirations))
+        }
+        return text.output
+    }
+
+    /// The metrics scripts declared, summed over the loops, and what their bound dropped.
+    static func prometheus(_ families: [LuaMetricFamilySnapshot]) -> String {
+        var text = PrometheusText()
+        for family in families {
+            let definition = family.definition
+            let name = definition.name
+            text.family(name, definition.kind.rawValue, definition.help.isEmpty ? name : definition.help)
+            for series in family.series {
+                let labels = zip(definition.labelNames, series.labels).map { PrometheusLabel(name: $0, value: $1) }
+                switch definition.kind {
+                case .counter, .gauge:
+                    text.sample(name, labels, series.value)
+                case .histogram:
+                    for (bound, count) in zip(definition.buckets, series.buckets) {
+                        text.sample(name + "_bucket", labels + [PrometheusLabel(name: "le", value: PrometheusText.format(bound))],
+                                    Double(count))
+                    }
+                    text.sample(name + "_bucket", labels + [PrometheusLabel(name: "le", value: "+Inf")], Double(series.count))
+                    text.sample(name + "_sum", labels, series.value)
+                    text.sample(name + "_count", labels, Double(series.count))
+                }
+            }
+        }
+        let dropped = families.filter { $0.dropped > 0 }
+        if !dropped.isEmpty {
+            text.family("luxy_lua_metric_series_dropped_total", "counter",
+                        "Observations of a Lua metric dropped because its label sets reached lua_metric_max_series.")
+            for family in dropped {
+                text.sample("luxy_lua_metric_series_dropped_total", ["metric": family.definition.name],
+                            Double(family.dropped))
+            }
         }
         return text.output
     }

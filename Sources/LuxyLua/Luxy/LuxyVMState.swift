@@ -11,23 +11,37 @@ final class LuxyVMState {
     var dictIndexByName: [String: Int] = [:]
     /// Timers made by the scripts' top-level code, by `aux`.
     var timers: [LuaTimer] = []
+    /// The queues this VM's scripts opened, by `aux`.
+    var queues: [LuaSharedQueue] = []
+    /// `q:consume(fn)` calls of the top-level code, registered while the generation is current.
+    var consumers: [LuaQueueConsumer] = []
     /// The script whose top-level code runs now: timers and consumers may only be made there.
     var loadingChunkName: String?
     /// Set while the VM's generation is the loop's current one.
     private(set) var backgroundHost: LuaBackgroundHost?
 
+    /// Names this VM when it declares metrics (see `LuaMetricFamily.declaredBy`).
+    let vmSerial: Int
+    /// Where this VM's metric values go: its loop's shard, or a private one.
+    var metricShard = LuaMetricShard()
+    /// The metric families this VM's scripts declared, by `aux`.
+    var metrics: [LuaMetricShard.FamilyValues] = []
+
     init(platform: LuaPlatform) {
         self.platform = platform
+        self.vmSerial = platform.metrics.nextVMSerial()
     }
 
     func startBackgroundWork(vm: LuaVM, host: LuaBackgroundHost) {
         guard backgroundHost == nil else { return }
         backgroundHost = host
         for timer in timers { timer.start(vm: vm, host: host) }
+        for consumer in consumers { consumer.start(vm: vm, host: host, vmSerial: vmSerial) }
     }
 
     func stopBackgroundWork() {
         for timer in timers { timer.stop() }
+        for consumer in consumers { consumer.stop(vmSerial: vmSerial) }
         backgroundHost = nil
     }
 
