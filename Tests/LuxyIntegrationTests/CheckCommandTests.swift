@@ -180,7 +180,7 @@ final class CheckCommandTests: XCTestCase {
             + "/examples/observability/luxy.yaml"
         let result = try luxy(["check", "--config", example])
         XCTAssertEqual(result.status, 0, result.all)
-        for line in ["1000   modules/logging-http.lua", "950   modules/throttle-route.lua",
+        for line in ["1010   modules/metrics-http.lua", "1000   modules/logging-http.lua", "950   modules/throttle-route.lua",
                      "900   modules/tracing-http.lua", "150   modules/request-id.lua"] {
             XCTAssertTrue(result.stdout.contains(line), "\(line)\n\(result.stdout)")
         }
