@@ -41,7 +41,7 @@ public struct ConfigurationSnapshot: Sendable {
         var problems: [ConfigurationError.Problem] = []
         // The transform never throws: every problem is collected so one check reports them all.
         try plan.updateStages { stage in
-            let outcome = SchemaCheck(stage: stage, vm: vm)
+            let outcome = SchemaCheck(stage: stage, vm: vm, limits: LuaLimits(limits))
             problems.append(contentsOf: outcome.problems)
             return outcome.stage
         }

@@ -9,39 +9,51 @@ struct SchemaCheck {
     private(set) var stage: ResolvedStage
     private(set) var problems: [ConfigurationError.Problem] = []
 
-    init(stage: ResolvedStage, vm: LuaVM) {
+    /// The script's top level runs twice: first in a throwaway VM with the config as written,
+    /// to read its `schema` (what that run declares — metrics, dictionaries — must not stay),
+    /// then in `vm`, shared with the other scripts, with the defaults filled in, as every
+    /// loop's VM will run it.
+    init(stage: ResolvedStage, vm: LuaVM, limits: LuaLimits) {
         self.stage = stage
         let declared: DeclaredSchema?
-        var loadError: LuaScriptError?
+        var probeError: LuaScriptError?
         do {
-            declared = try load(stage.configuration.config, in: vm).declaredSchema
+            let probe = try LuaVM(limits: limits)
+            defer { probe.close() }
+            do {
+                declared = try load(stage.configuration.config, in: probe).declaredSchema
+            } catch {
+                declared = error.declaredSchema
+                probeError = error
+            }
         } catch {
-            declared = error.declaredSchema
-            loadError = error
+            declared = nil
+            probeError = error
         }
+        var config = stage.configuration.config
         switch declared {
         case nil:
-            if let loadError { fail(loadError) }
+            if let probeError {
+                fail(probeError)
+                return
+            }
         case .malformed(let error)?:
             problems.append(.init(location: nil, message: "\(stage.path): invalid schema: \(error.message)"))
+            return
         case .parsed(let schema)?:
             var found: [ConfigSchemaProblem] = []
-            let filled = schema.validate(stage.configuration.config, at: ConfigValuePath(), problems: &found)
-                ?? stage.configuration.config
+            config = schema.validate(config, at: ConfigValuePath(), problems: &found) ?? config
             guard found.isEmpty else {
                 // The config's errors explain a top-level failure they caused; they come alone.
                 problems = found.map(report)
                 return
             }
-            self.stage.configuration.config = filled
-            // The top level runs again with the defaults, as every loop's VM will run it.
-            if filled != stage.configuration.config || loadError != nil {
-                do {
-                    _ = try load(filled, in: vm)
-                } catch {
-                    fail(error)
-                }
-            }
+            self.stage.configuration.config = config
+        }
+        do {
+            _ = try load(config, in: vm)
+        } catch {
+            fail(error)
         }
     }
 
