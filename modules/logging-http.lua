@@ -11,6 +11,8 @@
 --   json_format: {key: "%OPERATOR%" or text with operators}; default: the fields below
 --   text_format: Envoy's format string; default Envoy's default format
 --   destination: stdout (default) or a file path
+--   collector: {cluster, path, flush_interval, max_buffered_lines}: POST the lines in batches
+--     to a cluster instead (newline-separated, from a timer; never delays a request)
 
 schema = {
   type = "object",
@@ -20,6 +22,14 @@ schema = {
                     description = "output key -> format string (operators as in text_format)" },
     text_format = { type = "string", minLength = 1 },
     destination = { type = "string", minLength = 1, default = "stdout" },
+    collector = { type = "object", required = { "cluster" }, properties = {
+      cluster = { type = "string", minLength = 1 },
+      path = { type = "string", minLength = 1, default = "/" },
+      authority = { type = "string", minLength = 1 },
+      flush_interval = { type = "number", minimum = 0.01, maximum = 60, default = 1 },
+      max_buffered_lines = { type = "integer", minimum = 1, default = 10000 },
+      timeout_ms = { type = "integer", minimum = 1, default = 5000 },
+    } },
   },
 }
 
@@ -191,6 +201,32 @@ else
   end
 end
 
-function on_log(h)
-  h:accessLog(destination, write_line(h))
+local collector = config.collector
+if collector then
+  -- Lines wait in a per-worker buffer; a timer sends them with an asynchronous call.
+  local buffer, buffered = {}, 0
+  local dropped = luxy.shared("logging-http")
+  local headers = {
+    [":method"] = "POST", [":path"] = collector.path, [":authority"] = collector.authority or collector.cluster,
+    ["content-type"] = config.format == "text" and "text/plain" or "application/x-ndjson",
+  }
+  local max, cluster, timeout = collector.max_buffered_lines, collector.cluster, collector.timeout_ms
+  luxy.timer.every(collector.flush_interval, function()
+    if buffered == 0 then return end
+    local body = table.concat(buffer, "\n", 1, buffered) .. "\n"
+    buffer, buffered = {}, 0
+    luxy.httpCall(cluster, headers, body, timeout, { asynchronous = true })
+  end)
+  function on_log(h)
+    if buffered >= max then
+      dropped:incr("dropped_lines", 1, 0)
+      return
+    end
+    buffered = buffered + 1
+    buffer[buffered] = write_line(h)
+  end
+else
+  function on_log(h)
+    h:accessLog(destination, write_line(h))
+  end
 end

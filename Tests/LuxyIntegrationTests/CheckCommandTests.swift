@@ -186,6 +186,19 @@ final class CheckCommandTests: XCTestCase {
         }
     }
 
+    /// A plugin named like a built-in module replaces it, schema and all.
+    func testAPluginReplacesTheModuleOfItsName() throws {
+        try write(yaml: config(chains: """
+          inbound-http:
+            - name: logging-http
+              config: { mine: true }
+        """), plugins: ["logging-http": "schema = { properties = { mine = { type = \"boolean\" } } }\nfunction on_log(h) end\n"])
+        let result = try check()
+        XCTAssertEqual(result.status, 0, result.all)
+        XCTAssertTrue(result.stdout.contains("0   plugins/logging-http.lua"), result.stdout)
+        XCTAssertFalse(result.stdout.contains("modules/logging-http.lua"), result.stdout)
+    }
+
     func testMalformedSchemaNamesTheScript() throws {
         try write(yaml: config(chains: """
           inbound-http:

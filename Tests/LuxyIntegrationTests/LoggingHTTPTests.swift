@@ -157,4 +157,36 @@ final class LoggingHTTPTests: IntegrationTestCase {
         XCTAssertTrue(child.logText.contains("plugin failed"), "the failure is in the operational log")
         XCTAssertFalse(child.logText.contains("\"response_flags\""), "no access-log line on stderr")
     }
+
+    /// `collector:` sends the lines in batches to a cluster, from a timer.
+    func testLinesGoToAnHTTPCollectorInBatches() async throws {
+        let collector = try await FakeUpstream.start(name: "logs", group: group)
+        defer { Task { await collector.stop() } }
+        let yaml = standardConfig(inboundStages: """
+            - name: logging-http
+              priority: 1000
+              config: { collector: { cluster: logs, path: /ingest, flush_interval: 0.05 } }
+            - name: gatekeeper
+              priority: 10
+        """, cluster: """
+          - name: logs
+            endpoints: ["\(collector.address)"]
+        """, workers: 1)
+        let proxy = try await startProxy(yaml, plugins: ["gatekeeper": gatekeeper])
+        let client = try await connect(proxy)
+        for path in ["/one", "/fail", "/local"] { _ = try await client.request("GET", path) }
+        func lines() -> [String] {
+            collector.received.filter { $0.head.uri == "/ingest" }.flatMap { $0.body.split(separator: "\n").map(String.init) }
+        }
+        try await eventually("three lines at the collector") { lines().count >= 3 }
+        let received = lines()
+        XCTAssertEqual(received.count, 3)
+        let flags = try received.map { line -> String in
+            let entry = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any], line)
+            return "\(entry["path"] ?? "") \(entry["response_flags"] ?? "")"
+        }
+        XCTAssertEqual(flags, ["/one -", "/fail PF", "/local LR"])
+        XCTAssertEqual(collector.received.first { $0.head.uri == "/ingest" }?.head.headers.first(name: "content-type"),
+                       "application/x-ndjson")
+    }
 }
