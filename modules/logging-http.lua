@@ -74,6 +74,18 @@ local function start_time(info)
   return string.format("%s.%03dZ", cached_prefix, ms % 1000)
 end
 
+-- What one line reads, fetched once per line and only when an operator asks: the line is
+-- written from inside one on_log call, so plain upvalues serve as its context.
+local line_info, line_request, line_response
+local function request_map(h)
+  if not line_request then line_request = h:requestHeaders() end
+  return line_request
+end
+local function response_map(h)
+  if not line_response then line_response = h:headers() end
+  return line_response
+end
+
 local function header_getter(get_map, spec)
   local main, alt = spec:match("^([^?]+)%?(.+)$")
   main = (main or spec):lower()
@@ -86,26 +98,23 @@ local function header_getter(get_map, spec)
   end
 end
 
-local function request_map(h) return h:requestHeaders() end
-local function response_map(h) return h:headers() end
-
 -- Each operator: a function of the handle giving a string, a number or nil (printed "-").
 local simple = {
-  START_TIME = function(h) return start_time(h:streamInfo()) end,
-  PROTOCOL = function(h) return h:streamInfo():protocol() end,
-  RESPONSE_CODE = function(h) return h:streamInfo():responseCode() end,
-  RESPONSE_FLAGS = function(h) return h:streamInfo():responseFlags() end,
-  BYTES_RECEIVED = function(h) return h:streamInfo():bytesReceived() end,
-  BYTES_SENT = function(h) return h:streamInfo():bytesSent() end,
-  DURATION = function(h) return math.floor(h:streamInfo():duration()) end,
+  START_TIME = function(h) return start_time(line_info) end,
+  PROTOCOL = function(h) return line_info:protocol() end,
+  RESPONSE_CODE = function(h) return line_info:responseCode() end,
+  RESPONSE_FLAGS = function(h) return line_info:responseFlags() end,
+  BYTES_RECEIVED = function(h) return line_info:bytesReceived() end,
+  BYTES_SENT = function(h) return line_info:bytesSent() end,
+  DURATION = function(h) return math.floor(line_info:duration()) end,
   ROUTE_NAME = function(h) return h:route() end,
   UPSTREAM_HOST = function(h) return h:upstream() end,
   UPSTREAM_CLUSTER = function(h) return h:cluster() end,
-  UPSTREAM_REQUEST_ATTEMPT_COUNT = function(h) return h:streamInfo():attemptCount() end,
-  DOWNSTREAM_REMOTE_ADDRESS = function(h) return h:streamInfo():downstreamRemoteAddress() end,
-  DOWNSTREAM_LOCAL_ADDRESS = function(h) return h:streamInfo():downstreamLocalAddress() end,
-  DOWNSTREAM_DIRECT_REMOTE_ADDRESS = function(h) return h:streamInfo():downstreamDirectRemoteAddress() end,
-  REQUESTED_SERVER_NAME = function(h) return h:streamInfo():requestedServerName() end,
+  UPSTREAM_REQUEST_ATTEMPT_COUNT = function(h) return line_info:attemptCount() end,
+  DOWNSTREAM_REMOTE_ADDRESS = function(h) return line_info:downstreamRemoteAddress() end,
+  DOWNSTREAM_LOCAL_ADDRESS = function(h) return line_info:downstreamLocalAddress() end,
+  DOWNSTREAM_DIRECT_REMOTE_ADDRESS = function(h) return line_info:downstreamDirectRemoteAddress() end,
+  REQUESTED_SERVER_NAME = function(h) return line_info:requestedServerName() end,
   DIRECTION = function(h) return h:direction() end,
   SERVICE = function(h) return h:service() end,
 }
@@ -163,11 +172,11 @@ local function quote(s)
   end) .. '"'
 end
 
-local write_line
+local render
 
 if config.format == "text" then
   local parts = compile(config.text_format or DEFAULT_TEXT)
-  write_line = function(h) return render_text(parts, h) end
+  render = function(h) return render_text(parts, h) end
 else
   -- A field that is one operator keeps its type (numbers stay numbers, absent is null);
   -- a field mixing text and operators is a string.
@@ -182,7 +191,7 @@ else
     local parts = compile(entry[2])
     fields[#fields + 1] = { prefix = quote(entry[1]) .. ":", parts = parts, single = #parts == 1 and type(parts[1]) == "function" }
   end
-  write_line = function(h)
+  render = function(h)
     local out = {}
     for i = 1, #fields do
       local f = fields[i]
@@ -199,6 +208,13 @@ else
     end
     return "{" .. table.concat(out, ",") .. "}"
   end
+end
+
+local function write_line(h)
+  line_info, line_request, line_response = h:streamInfo(), nil, nil
+  local line = render(h)
+  line_info, line_request, line_response = nil, nil, nil  -- the handle's objects die with the request
+  return line
 end
 
 local collector = config.collector

@@ -60,16 +60,17 @@ local function hex(digits)
 end
 
 -- The incoming context: trace id, parent span id, and the parent's decision (true, false or
--- nil when it made none). The first format that has one wins, in W3C, b3, x-b3-* order.
+-- nil when it made none). Only the configured formats are read (one header read each for an
+-- unsampled request); the first that has one wins, in W3C, b3, x-b3-* order.
 local function extract(headers)
-  local tp = headers:get("traceparent")
+  local tp = w3c and headers:get("traceparent")
   if tp then
     local trace, span, flags = tp:match("^00%-(%x+)%-(%x+)%-(%x%x)$")
     if trace and #trace == 32 and #span == 16 and trace ~= string.rep("0", 32) then
       return trace:lower(), span:lower(), (tonumber(flags, 16) & 1) == 1
     end
   end
-  local single = headers:get("b3")
+  local single = b3 and headers:get("b3")
   if single then
     if single == "0" then return nil, nil, false end
     if single == "1" or single == "d" then return nil, nil, true end
@@ -81,6 +82,7 @@ local function extract(headers)
       return trace:lower(), span:lower(), decision
     end
   end
+  if not b3multi then return nil, nil, nil end
   local trace = headers:get("x-b3-traceid")
   local decision = nil
   local sampled = headers:get("x-b3-sampled")
