@@ -1,5 +1,6 @@
--- throttle-route: a local rate limit per route (or per service, header value or client
--- address), shared by every worker through the shared dictionary `config.dict`. Over the
+-- throttle-route and throttle-service (a link to this file): a local rate limit per route
+-- or per destination service (or per header value or client address), shared by every
+-- worker through the shared dictionary `config.dict`. Over the
 -- limit the request is answered 429 with retry-after and x-ratelimit-limit/remaining/reset,
 -- and its log line carries the response flag RL.
 --
@@ -10,7 +11,8 @@
 -- config:
 --   requests: tokens per period (required); period: seconds (default 1)
 --   burst: bucket size (default: requests)
---   key: route (default) | service | header | client; header: the header for key=header
+--   key: route | service | header | client; header: the header for key=header. Default:
+--     service for throttle-service (the route when it names none), route for throttle-route
 --   dict: the shared dictionary (default "throttle")
 
 schema = {
@@ -20,13 +22,19 @@ schema = {
     requests = { type = "integer", minimum = 1 },
     period = { type = "number", minimum = 0.001, default = 1 },
     burst = { type = "integer", minimum = 1 },
-    key = { type = "string", enum = { "route", "service", "header", "client" }, default = "route" },
+    key = { type = "string", enum = { "route", "service", "header", "client" },
+            description = "default: by the file's name, service for throttle-service, else route" },
     header = { type = "string", minLength = 1 },
     dict = { type = "string", minLength = 1, default = "throttle" },
   },
 }
 
-if config.key == "header" and not config.header then
+-- One script, two names: which one this is, Lua's own "chunk:line:" prefix of an error
+-- raised here says (the file name survives any shortening of a long path).
+local here = select(2, pcall(function() error("", 1) end))
+local key_kind = config.key or (here:find("throttle%-service%.lua") and "service" or "route")
+
+if key_kind == "header" and not config.header then
   error("throttle: key = header needs config.header", 0)
 end
 
@@ -37,7 +45,7 @@ local tolerance = (burst - 1) * interval          -- how far ahead of now the bu
 local ttl = (burst * interval) / 1000 + 1         -- an idle key expires once its bucket is full
 local dict = luxy.shared(config.dict)
 -- Distinct limits never share a bucket, even on one dictionary.
-local prefix = config.key .. "|" .. requests .. "/" .. config.period .. "/" .. burst .. "|"
+local prefix = key_kind .. "|" .. requests .. "/" .. config.period .. "/" .. burst .. "|"
 local header = config.header and config.header:lower()
 local limit_text = tostring(requests)
 
@@ -50,7 +58,7 @@ local key_of = {
     return address:match("^%[?(.-)%]?:%d+$") or address
   end,
 }
-local key_for = key_of[config.key]
+local key_for = key_of[key_kind]
 
 local ceil = math.ceil
 

@@ -13,11 +13,18 @@ import XCTest
 final class ThrottleTests: IntegrationTestCase {
     private let limit = 5
 
-    private func config(module: String, key: String) -> String {
+    /// `key` nil: the module's default. Routes `backend` (`/`) and `second` (`/second`) both
+    /// go to the service `bookstore`.
+    private func config(module: String, key: String?) -> String {
         standardConfig(inboundStages: """
             - name: \(module)
               priority: 500
-              config: { requests: \(limit), period: 1, key: \(key), dict: "throttle-\(UUID().uuidString)" }
+              config: { requests: \(limit), period: 1, \(key.map { "key: \($0)," } ?? "") dict: "throttle-\(UUID().uuidString)" }
+        """, routes: """
+                  - name: second
+                    match: { prefix: /second }
+                    cluster: backend
+                    service: bookstore
         """, workers: 2)
     }
 
@@ -28,14 +35,14 @@ final class ThrottleTests: IntegrationTestCase {
         var seconds: Double
     }
 
-    private func burst(_ proxy: TestProxy, count: Int) async throws -> Burst {
+    private func burst(_ proxy: TestProxy, count: Int, paths: [String]) async throws -> Burst {
         let started = ContinuousClock.now
         var statuses: [Int] = []
         var limited: [TestHTTPResponse] = []
-        for _ in 0..<count {
+        for index in 0..<count {
             // A connection each, so the requests spread over both workers.
             let client = try await connect(proxy)
-            let response = try await client.request("GET", "/api")
+            let response = try await client.request("GET", paths[index % paths.count])
             statuses.append(response.status)
             if response.status == 429 { limited.append(response) }
             await client.close()
@@ -45,8 +52,9 @@ final class ThrottleTests: IntegrationTestCase {
                      seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
     }
 
-    private func assertLimited(_ proxy: TestProxy) async throws {
-        let result = try await burst(proxy, count: 3 * limit)
+    /// One burst of 3N over `paths` in turn, all under one bucket.
+    private func assertLimited(_ proxy: TestProxy, paths: [String] = ["/api"]) async throws {
+        let result = try await burst(proxy, count: 3 * limit, paths: paths)
         let (statuses, limited, seconds) = (result.statuses, result.limited, result.seconds)
         let passed = statuses.filter { $0 == 200 }.count
         XCTAssertEqual(passed + limited.count, 3 * limit, "only 200 and 429: \(statuses)")
@@ -67,9 +75,17 @@ final class ThrottleTests: IntegrationTestCase {
         try await assertLimited(proxy)
     }
 
-    func testServiceLimitAcrossTwoWorkers() async throws {
-        let proxy = try await startProxy(config(module: "throttle-service", key: "service"))
-        try await assertLimited(proxy)
+    /// throttle-service keys by service by default: two routes of one service share a bucket.
+    func testServiceLimitAcrossTwoWorkersAndTwoRoutes() async throws {
+        let proxy = try await startProxy(config(module: "throttle-service", key: nil))
+        try await assertLimited(proxy, paths: ["/api", "/second"])
+    }
+
+    /// throttle-route (the same script) keys by route by default: each route its own bucket.
+    func testRouteLimitIsPerRoute() async throws {
+        let proxy = try await startProxy(config(module: "throttle-route", key: nil))
+        try await assertLimited(proxy, paths: ["/api"])
+        try await assertLimited(proxy, paths: ["/second"])
     }
 
     func testLimitWithoutRequestsIsAConfigError() async throws {
