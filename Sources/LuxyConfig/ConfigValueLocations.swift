@@ -8,6 +8,10 @@ public struct ConfigValueLocations: Sendable, Equatable {
         self.byPath = byPath
     }
 
+    /// Where values were written is not what the config says: two stages that differ only in
+    /// it are equal, as a model built by hand equals the one read from a file.
+    public static func == (lhs: ConfigValueLocations, rhs: ConfigValueLocations) -> Bool { true }
+
     /// The value at `path`, else the nearest enclosing value that was written (a missing key
     /// is reported at the mapping that lacks it).
     public func location(of path: ConfigValuePath) -> SourceLocation? {

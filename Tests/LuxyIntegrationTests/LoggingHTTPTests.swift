@@ -189,4 +189,29 @@ final class LoggingHTTPTests: IntegrationTestCase {
         XCTAssertEqual(collector.received.first { $0.head.uri == "/ingest" }?.head.headers.first(name: "content-type"),
                        "application/x-ndjson")
     }
+
+    /// A log phase that runs past its slice of the budget goes on later, after the client
+    /// closed the connection: it still ends, writes its line, and lets its generation retire.
+    func testALogPhaseThatOutlivesItsConnectionStillEnds() async throws {
+        let slow = """
+            function on_log(h)
+              local n = 0
+              for i = 1, 3000 do n = n + i end   -- several slices of 1,000 instructions
+              h:accessLog("\(logFile!)", "done " .. n .. " " .. h:streamInfo():responseFlags())
+            end
+            """
+        let yaml = standardConfig(inboundStages: "    - { name: slow, priority: 10 }",
+                                  limits: "limits: { lua_instruction_slice: 1000 }", workers: 1)
+        let proxy = try await startProxy(yaml, plugins: ["slow": slow])
+        let client = try await connect(proxy)
+        try await client.send("GET /echo/x HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n")
+        let response = try await client.readResponse()
+        XCTAssertEqual(response.status, 200)
+        await client.close()
+        let written = try await waitForLines(1)
+        XCTAssertEqual(written, ["done 4501500 -"])
+        try proxy.writePlugin("slow", slow + "-- v2\n")
+        _ = try await proxy.runtime.reload()
+        try await eventually("the first generation to retire") { await proxy.server.retiredGenerations() == 0 }
+    }
 }

@@ -89,7 +89,7 @@ extension HTTPExchangeDriver: BodyChunkOutlet {
             upstream = nil
             handler.abortResponse()
             finish()
-        case .logging, .done:
+        case .logging, .loggingDetached, .done:
             break
         }
     }

@@ -33,7 +33,7 @@ extension HTTPExchangeDriver {
             if !exchange.request.isWanted, exchange.request.bufferedBytes > Self.streamingHighWater {
                 handler.setReadsPaused(true)
             }
-        case .responseStages, .streamingResponse, .logging, .done:
+        case .responseStages, .streamingResponse, .logging, .loggingDetached, .done:
             break  // answered before the body ended (local reply): the rest is discarded
         }
     }

@@ -179,7 +179,7 @@ extension HTTPExchangeDriver: UpstreamResponseReceiver {
         case .streamingResponse:
             handler.abortResponse()
             finish()
-        case .logging, .done:
+        case .logging, .loggingDetached, .done:
             break
         }
     }

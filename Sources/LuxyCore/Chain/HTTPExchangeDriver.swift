@@ -21,6 +21,9 @@ final class HTTPExchangeDriver {
         case streamingResponse
         /// The exchange is over for the client and the upstream; the stages' log phases run.
         case logging
+        /// A log phase waits (a slice of its budget): the connection went on without the
+        /// exchange, which ends when its last log phase does.
+        case loggingDetached
         case done
     }
 
@@ -65,6 +68,10 @@ final class HTTPExchangeDriver {
     /// Endpoints this request went to and must not go to again while there is another: those
     /// whose connect failed (failover) and, on a route with a retry policy, every one tried.
     var triedEndpoints = UpstreamEndpointSet.none
+    /// The driver itself, from `finish` until the log phases ended: one that waits (a slice
+    /// of its budget) must still end, release the plugin state and the generation, even if
+    /// the connection closed and let go of the driver meanwhile.
+    private var retainedWhileLogging: HTTPExchangeDriver?
 
     /// While the body has nowhere to go yet, buffer this much before withholding reads.
     static let streamingHighWater = 256 * 1024
@@ -130,7 +137,7 @@ final class HTTPExchangeDriver {
         switch state {
         case .requestStages: requestStageFinished(verdict)
         case .responseStages: responseStageFinished(verdict)
-        case .logging: runLogStage(stageIndex - 1)
+        case .logging, .loggingDetached: runLogStage(stageIndex - 1)
         // The exchange ended meanwhile (the client left while the stage waited).
         default: return
         }
@@ -204,9 +211,15 @@ final class HTTPExchangeDriver {
     /// find nothing to do, also while the log phases run.
     var isFinished: Bool {
         switch state {
-        case .logging, .done: return true
+        case .logging, .loggingDetached, .done: return true
         default: return false
         }
+    }
+
+    /// The response's end went to the client (it is written just before `finish`).
+    private var responseEndWritten: Bool {
+        if case .streamingResponse = state { return responseEnded }
+        return false
     }
 
     /// The upstream request timeout stops applying (an answer came, or the exchange is over).
@@ -239,31 +252,47 @@ final class HTTPExchangeDriver {
         // Whatever paused reading for this exchange is over; the next request must be read.
         handler.setReadsPaused(false)
         exchange.duration = handler.loop.eventLoop.now - exchange.startTime
+        retainedWhileLogging = self
         runLogStage(stages.count - 1)
+        if case .logging = state {
+            // A log phase waits: the connection need not (nor may it hold the driver's end
+            // back: it may close and let go of it meanwhile).
+            state = .loggingDetached
+            handler.exchangeFinished(self)
+        }
     }
 
     /// The log phases, in the order of the response phases (last stage first), one after
     /// the other: a phase that waits (a slice of its budget) holds the exchange's end back.
     func runLogStage(_ index: Int) {
-        guard case .logging = state else { return }
+        switch state {
+        case .logging, .loggingDetached: break
+        default: return
+        }
         guard index >= 0 else { return ended() }
         stageIndex = index
         guard stages[index].handlesLog else { return runLogStage(index - 1) }
         stages[index].runLog(exchange)
     }
 
-    /// Every log phase ran: the plugin state goes, the connection takes its next request.
+    /// Every log phase ran: the plugin state goes, the connection takes its next request
+    /// (unless it did already, while a log phase waited: the handler may be gone since).
     private func ended() {
+        let connectionWaits: Bool
+        if case .logging = state { connectionWaits = true } else { connectionWaits = false }
         state = .done
         if exchange.pluginState != nil { chain?.finishExchange?(exchange) }
         generation.exchangeEnded()
-        handler.exchangeFinished(self)
+        if connectionWaits { handler.exchangeFinished(self) }
+        retainedWhileLogging = nil
     }
 
     /// The client went away or sent garbage mid-request.
     func abort() {
         guard !isFinished else { return }
-        exchange.responseFlags.insert(.downstreamConnectionTermination)
+        // The close that follows a response's end (`connection: close`) comes before
+        // `finish`: only a client that left earlier disconnected.
+        if !responseEndWritten { exchange.responseFlags.insert(.downstreamConnectionTermination) }
         upstream?.abandon()
         // Done first: a stage waiting on the body fails when it is aborted, and its verdict
         // must find the exchange over rather than answer a client that is gone.
