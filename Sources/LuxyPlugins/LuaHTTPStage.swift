@@ -55,7 +55,7 @@ final class LuaHTTPStage: LuaStage, HTTPStage {
     /// The log phase: its outcome is logged and counted like any phase's, but changes nothing
     /// (the response is gone); the chain goes on to the next stage's log phase.
     func runLog(_ exchange: HTTPExchange) {
-        counters.executions.increment()
+        counters.started(.log)
         states.state(of: exchange).runLog(self)
     }
 
@@ -68,7 +68,7 @@ final class LuaHTTPStage: LuaStage, HTTPStage {
         case .responded:
             return phase == .request ? .responded : .proceed
         case .failed(let error) where phase == .log:
-            counters.errors.increment()
+            counters.failed(.log)
             logger.error("plugin failed", metadata: ["error": "\(error.message)", "phase": "log"])
             return .proceed
         case .failed(let error):

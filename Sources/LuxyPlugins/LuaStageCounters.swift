@@ -13,6 +13,8 @@ struct LuaStageCounters {
     let errors: StatCounter
     private let request: PhaseCost
     private let response: PhaseCost
+    /// `on_log`, at every request's end.
+    private let log: PhaseCost
 
     /// One phase's share.
     private struct PhaseCost {
@@ -38,21 +40,31 @@ struct LuaStageCounters {
                             platform: platform, shard: shard)
         response = PhaseCost("\(statPrefix).lua.response", stage: stage, phase: "response", stats: stats,
                              platform: platform, shard: shard)
+        log = PhaseCost("\(statPrefix).lua.log", stage: stage, phase: "log", stats: stats, platform: platform,
+                        shard: shard)
+    }
+
+    private func cost(_ phase: LuaHTTPPhase) -> PhaseCost {
+        switch phase {
+        case .request: return request
+        case .response: return response
+        case .log: return log
+        }
     }
 
     func started(_ phase: LuaHTTPPhase) {
         executions.increment()
-        (phase == .request ? request : response).executions.increment()
+        cost(phase).executions.increment()
     }
 
     func failed(_ phase: LuaHTTPPhase) {
         errors.increment()
-        (phase == .request ? request : response).errors.increment()
+        cost(phase).errors.increment()
     }
 
     /// The phase ended after running for `nanoseconds`.
     func ran(_ phase: LuaHTTPPhase, nanoseconds: UInt64) {
-        let cost = phase == .request ? request : response
+        let cost = cost(phase)
         cost.nanoseconds.add(Int(truncatingIfNeeded: nanoseconds))
         cost.histogram?.observe(Double(nanoseconds) / 1e9)
     }
