@@ -27,7 +27,9 @@ extension ConfigurationWalker {
         guard let fields = reader.fields(
             node, context: "outlier_detection",
             allowed: ["enabled", "consecutive_5xx", "consecutive_gateway_failure", "base_ejection_time",
-                      "max_ejection_time", "max_ejection_percent"]) else { return nil }
+                      "max_ejection_time", "max_ejection_percent", "interval", "success_rate_minimum_hosts",
+                      "success_rate_request_volume", "success_rate_stdev_factor", "enforcing_success_rate"])
+        else { return nil }
         var outlier = OutlierDetectionConfiguration()
         if let value = reader.bool(fields, "enabled") { outlier.enabled = value }
         if let value = reader.nonNegativeInt(fields, "consecutive_5xx") { outlier.consecutive5xx = value }
@@ -35,6 +37,11 @@ extension ConfigurationWalker {
         if let value = reader.positiveDuration(fields, "base_ejection_time") { outlier.baseEjectionMilliseconds = value }
         if let value = reader.positiveDuration(fields, "max_ejection_time") { outlier.maxEjectionMilliseconds = value }
         if let value = percent(fields, "max_ejection_percent") { outlier.maxEjectionPercent = value }
+        if let value = reader.positiveDuration(fields, "interval") { outlier.intervalMilliseconds = value }
+        if let value = reader.positiveInt(fields, "success_rate_minimum_hosts") { outlier.successRateMinimumHosts = value }
+        if let value = reader.positiveInt(fields, "success_rate_request_volume") { outlier.successRateRequestVolume = value }
+        if let value = reader.nonNegativeInt(fields, "success_rate_stdev_factor") { outlier.successRateStdevFactor = value }
+        if let value = percent(fields, "enforcing_success_rate") { outlier.enforcingSuccessRate = value }
         return outlier
     }
 

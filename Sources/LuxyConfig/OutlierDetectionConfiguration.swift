@@ -16,6 +16,21 @@ public struct OutlierDetectionConfiguration: Sendable, Equatable {
     /// Envoy's `max_ejection_percent`: at most this share of the endpoints is ejected at once,
     /// but one endpoint may always be (Envoy's rule too), so small clusters are covered.
     public var maxEjectionPercent = 10
+    /// Envoy's `interval`: how often the success rates are compared (over the requests of the
+    /// interval just ended).
+    public var intervalMilliseconds = 10_000
+    /// Envoy's `success_rate_minimum_hosts`: fewer endpoints with enough requests in an
+    /// interval, and success rates are not compared at all.
+    public var successRateMinimumHosts = 5
+    /// Envoy's `success_rate_request_volume`: requests an endpoint needs in an interval to be
+    /// compared.
+    public var successRateRequestVolume = 100
+    /// Envoy's `success_rate_stdev_factor`, in thousandths: an endpoint whose success rate is
+    /// below mean − (factor / 1000) × standard deviation is an outlier (1900: 1.9).
+    public var successRateStdevFactor = 1900
+    /// Envoy's `enforcing_success_rate`: the chance, in %, that a success-rate outlier is
+    /// ejected; 0 turns success-rate ejection off.
+    public var enforcingSuccessRate = 100
 
     public init() {}
 }

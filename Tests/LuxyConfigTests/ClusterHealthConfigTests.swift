@@ -35,6 +35,11 @@ final class ClusterHealthConfigTests: XCTestCase {
         XCTAssertTrue(cluster.outlierDetection.enabled)
         XCTAssertEqual(cluster.outlierDetection.consecutiveGatewayFailure, 5)
         XCTAssertEqual(cluster.outlierDetection.baseEjectionMilliseconds, 30_000)
+        XCTAssertEqual(cluster.outlierDetection.intervalMilliseconds, 10_000)
+        XCTAssertEqual(cluster.outlierDetection.successRateMinimumHosts, 5)
+        XCTAssertEqual(cluster.outlierDetection.successRateRequestVolume, 100)
+        XCTAssertEqual(cluster.outlierDetection.successRateStdevFactor, 1900)
+        XCTAssertEqual(cluster.outlierDetection.enforcingSuccessRate, 100)
         XCTAssertEqual(cluster.healthyPanicThreshold, 50)
         XCTAssertTrue(cluster.healthChecks.isEmpty)
         XCTAssertEqual(cluster.endpoints.first?.weight, 1)
@@ -50,7 +55,9 @@ final class ClusterHealthConfigTests: XCTestCase {
               - path: true
             healthy_panic_threshold: 30
             outlier_detection: { consecutive_5xx: 3, consecutive_gateway_failure: 0, base_ejection_time: 2s,
-                                 max_ejection_time: 10s, max_ejection_percent: 50 }
+                                 max_ejection_time: 10s, max_ejection_percent: 50, interval: 2s,
+                                 success_rate_minimum_hosts: 3, success_rate_request_volume: 20,
+                                 success_rate_stdev_factor: 1000, enforcing_success_rate: 50 }
             health_checks:
               - http: { path: /healthz, method: head, host: svc.local, expected_statuses: [200, { start: 300, end: 400 }] }
                 interval: 100ms
@@ -68,6 +75,11 @@ final class ClusterHealthConfigTests: XCTestCase {
         XCTAssertEqual(cluster.outlierDetection.consecutiveGatewayFailure, 0)
         XCTAssertEqual(cluster.outlierDetection.baseEjectionMilliseconds, 2_000)
         XCTAssertEqual(cluster.outlierDetection.maxEjectionPercent, 50)
+        XCTAssertEqual(cluster.outlierDetection.intervalMilliseconds, 2_000)
+        XCTAssertEqual(cluster.outlierDetection.successRateMinimumHosts, 3)
+        XCTAssertEqual(cluster.outlierDetection.successRateRequestVolume, 20)
+        XCTAssertEqual(cluster.outlierDetection.successRateStdevFactor, 1000)
+        XCTAssertEqual(cluster.outlierDetection.enforcingSuccessRate, 50)
         let check = try XCTUnwrap(cluster.healthChecks.first)
         guard case .http(let http) = check.probe else { return XCTFail("not http") }
         XCTAssertEqual(http.method, "HEAD")
@@ -96,6 +108,10 @@ final class ClusterHealthConfigTests: XCTestCase {
         ])
         XCTAssertEqual(problems(config("    outlier_detection: { max_ejection_percent: 150 }")), [
             "/x/luxy.yaml:10:48: 'max_ejection_percent' must be a percentage within 0...100",
+        ])
+        XCTAssertEqual(problems(config("    outlier_detection: { success_rate_minimum_hosts: 0, enforcing_success_rate: 101 }")), [
+            "/x/luxy.yaml:10:54: 'success_rate_minimum_hosts' must be a positive integer",
+            "/x/luxy.yaml:10:81: 'enforcing_success_rate' must be a percentage within 0...100",
         ])
         XCTAssertEqual(problems(config("    health_checks: [{ http: { path: healthz } }]")).first,
                        "/x/luxy.yaml:10:37: 'path' must start with '/'")

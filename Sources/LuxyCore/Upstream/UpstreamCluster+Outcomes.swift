@@ -49,7 +49,7 @@ extension UpstreamCluster {
         max(1, pools.count * config.outlierDetection.maxEjectionPercent / 100)
     }
 
-    private func eject(_ index: Int, reason: String) {
+    func eject(_ index: Int, reason: String) {
         health[index].consecutive5xx = 0
         health[index].consecutiveGatewayFailures = 0
         guard ejectedCount < maxEjected else {

@@ -27,6 +27,10 @@ final class UpstreamCluster {
     var ejectedCount = 0
     /// When each ejection ends; cancelled when the cluster closes.
     var ejectionTimers: [Int: Scheduled<Void>] = [:]
+    /// Success-rate outlier detection, when it can ever compare (enough endpoints, enforced).
+    let successRateRule: SuccessRateOutlierRule?
+    /// The next success-rate evaluation; one per cluster and loop, never per request.
+    var successRateTimer: Scheduled<Void>?
     /// `ring_hash` only.
     let ring: ConsistentHashRing?
     /// Whether the endpoints' weights differ (round robin and random then weigh them).
@@ -68,12 +72,14 @@ final class UpstreamCluster {
         self.totalWeight = config.endpoints.reduce(0) { $0 + $1.weight }
         self.isWeighted = Set(config.endpoints.map(\.weight)).count > 1
         self.currentWeights = Array(repeating: 0, count: config.endpoints.count)
+        self.successRateRule = Self.successRateRule(for: config)
         if let activeHealth, activeHealth.count == health.count {
             for (index, verdict) in activeHealth.enumerated() where verdict == .failing {
                 health[index].active = .failing
                 unavailableCount += 1
             }
         }
+        scheduleSuccessRateEvaluation()
     }
 
     /// TLS origination to `endpoint` when the cluster has `tls:`: for connections made outside
@@ -88,6 +94,8 @@ final class UpstreamCluster {
         for pool in pools { pool.close() }
         for timer in ejectionTimers.values { timer.cancel() }
         ejectionTimers.removeAll()
+        successRateTimer?.cancel()
+        successRateTimer = nil
     }
 
     var requestTimeout: TimeAmount { .milliseconds(Int64(config.requestTimeoutMilliseconds)) }
