@@ -144,6 +144,18 @@ extension ConfigurationWalker {
         return nil
     }
 
+    /// `maglev: { table_size: 65537 }`: a prime, as Maglev's permutations need (Envoy's rule).
+    mutating func maglevTableSize(_ node: Node) -> Int? {
+        guard let fields = reader.fields(node, context: "maglev", allowed: ["table_size"]),
+              let size = reader.positiveInt(fields, "table_size"), let sizeNode = fields.rawValue("table_size")
+        else { return nil }
+        guard size.isPrime, size <= 5_000_011 else {
+            reader.report("'table_size' must be a prime number no larger than 5000011", at: sizeNode)
+            return nil
+        }
+        return size
+    }
+
     mutating func percent(_ fields: YAMLNodeReader.Fields, _ key: String) -> Int? {
         guard let node = fields.rawValue(key), let value = reader.int(node, named: key) else { return nil }
         guard (0...100).contains(value) else {
@@ -153,4 +165,17 @@ extension ConfigurationWalker {
         return value
     }
 
+}
+
+extension Int {
+    /// Trial division: table sizes are checked once, when the configuration is read.
+    var isPrime: Bool {
+        guard self >= 2 else { return false }
+        var divisor = 2
+        while divisor * divisor <= self {
+            if self % divisor == 0 { return false }
+            divisor += 1
+        }
+        return true
+    }
 }

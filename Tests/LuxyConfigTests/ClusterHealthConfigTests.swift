@@ -96,12 +96,26 @@ final class ClusterHealthConfigTests: XCTestCase {
         XCTAssertEqual(tcp.loadBalancing, .leastRequest)
     }
 
+    func testMaglevIsReadWithItsTableSize() throws {
+        let plain = try XCTUnwrap(ConfigurationLoader.parse(yaml: config("    lb_policy: maglev"), file: "/x/luxy.yaml").clusters.first)
+        XCTAssertEqual(plain.loadBalancing, .maglev)
+        XCTAssertEqual(plain.maglevTableSize, 65_537)
+        let yaml = config("""
+            lb_policy: maglev
+            maglev: { table_size: 251 }
+            hash_policy: [{ header: { header_name: x-user } }]
+        """)
+        let sized = try XCTUnwrap(ConfigurationLoader.parse(yaml: yaml, file: "/x/luxy.yaml").clusters.first)
+        XCTAssertEqual(sized.maglevTableSize, 251)
+        XCTAssertEqual(sized.hashPolicy, [.header("x-user")])
+    }
+
     func testBadValuesSayWhere() {
         XCTAssertEqual(problems(config("", endpoints: "[{ address: \"127.0.0.1:8082\", weight: 0 }]")), [
             "/x/luxy.yaml:9:54: 'weight' must be a positive integer",
         ])
         XCTAssertEqual(problems(config("    hash_policy: [{ path: true }]")), [
-            "/x/luxy.yaml:10:18: 'hash_policy' needs 'lb_policy: ring_hash'",
+            "/x/luxy.yaml:10:18: 'hash_policy' needs 'lb_policy: ring_hash' or 'maglev'",
         ])
         XCTAssertEqual(problems(config("    health_checks: [{ interval: 1s }]")), [
             "/x/luxy.yaml:10:21: a health check needs exactly one of 'http' or 'tcp'",
@@ -115,7 +129,13 @@ final class ClusterHealthConfigTests: XCTestCase {
         ])
         XCTAssertEqual(problems(config("    health_checks: [{ http: { path: healthz } }]")).first,
                        "/x/luxy.yaml:10:37: 'path' must start with '/'")
-        XCTAssertEqual(problems(config("    lb_policy: maglev")).count, 1)
+        XCTAssertEqual(problems(config("    lb_policy: maglev\n    maglev: { table_size: 65536 }")), [
+            "/x/luxy.yaml:11:27: 'table_size' must be a prime number no larger than 5000011",
+        ])
+        XCTAssertEqual(problems(config("    maglev: { table_size: 65537 }")), [
+            "/x/luxy.yaml:10:13: 'maglev' needs 'lb_policy: maglev'",
+        ])
+        XCTAssertEqual(problems(config("    lb_policy: magnet")).count, 1)
         XCTAssertEqual(problems(config("    health_checks: [{ tcp: {} }, { tcp: {} }]")), [
             "/x/luxy.yaml:10:34: only one health check per cluster is supported",
         ])

@@ -1,11 +1,11 @@
 import LuxyConfig
 import NIOHTTP1
 
-/// `ring_hash`'s key for a request, from the cluster's `hash_policy`: the first policy the
+/// `ring_hash`'s and `maglev`'s key for a request, from the cluster's `hash_policy`: the first policy the
 /// request has a value for gives it (Envoy combines them; one is what a sidecar needs).
 extension UpstreamCluster {
     func hashKey(for head: HTTPRequestHead, peer: ConnectionPeer) -> UInt64? {
-        guard ring != nil else { return nil }
+        guard config.loadBalancing.isHashBased else { return nil }
         for policy in config.hashPolicy {
             switch policy {
             case .header(let name):

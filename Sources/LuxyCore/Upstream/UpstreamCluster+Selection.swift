@@ -6,7 +6,8 @@ import LuxyConfig
 extension UpstreamCluster {
     /// An endpoint for one attempt, not in `tried`, and in rotation unless the cluster panics
     /// (fewer than `healthy_panic_threshold` % in rotation: then all are used, as in Envoy).
-    /// `hashKey` is `ring_hash`'s (`hashKey(for:peer:)`); without one, ring hash picks at random.
+    /// `hashKey` is `ring_hash`'s and `maglev`'s (`hashKey(for:peer:)`); without one, they pick
+    /// at random.
     /// The attempt counts as active until `recordOutcome(of:_:)`.
     func pickPool(excluding tried: UpstreamEndpointSet = .none, hashKey: UInt64? = nil) -> UpstreamPick? {
         let count = pools.count
@@ -44,6 +45,9 @@ extension UpstreamCluster {
             return leastRequest(accept)
         case .ringHash:
             if let hashKey, let ring { return ring.endpoint(for: hashKey, where: accept) }
+            return weightedRandom(accept)
+        case .maglev:
+            if let hashKey, let maglev { return maglev.endpoint(for: hashKey, where: accept) }
             return weightedRandom(accept)
         }
     }

@@ -33,6 +33,8 @@ final class UpstreamCluster {
     var successRateTimer: Scheduled<Void>?
     /// `ring_hash` only.
     let ring: ConsistentHashRing?
+    /// `maglev` only.
+    let maglev: MaglevTable?
     /// Whether the endpoints' weights differ (round robin and random then weigh them).
     let isWeighted: Bool
     let totalWeight: Int
@@ -69,6 +71,8 @@ final class UpstreamCluster {
         }
         self.health = Array(repeating: UpstreamEndpointHealth(), count: config.endpoints.count)
         self.ring = config.loadBalancing == .ringHash ? ConsistentHashRing(endpoints: config.endpoints) : nil
+        self.maglev = config.loadBalancing == .maglev
+            ? MaglevTable(endpoints: config.endpoints, tableSize: config.maglevTableSize) : nil
         self.totalWeight = config.endpoints.reduce(0) { $0 + $1.weight }
         self.isWeighted = Set(config.endpoints.map(\.weight)).count > 1
         self.currentWeights = Array(repeating: 0, count: config.endpoints.count)
