@@ -1,6 +1,7 @@
 @testable import LuxyConfig
 @testable import LuxyCore
 import NIOEmbedded
+import NIOHTTP1
 import XCTest
 
 /// `UpstreamCluster.pickPool`: weights, exclusions, skipping endpoints out of rotation, the
@@ -79,5 +80,24 @@ final class EndpointSelectionTests: XCTestCase {
         loop.advanceTime(by: .seconds(31))
         XCTAssertEqual(pool.health[1].ejection, .included)
         XCTAssertTrue(picks(pool, 9).contains(1))
+    }
+
+    func testTheHashPolicysCookieIsFoundAmongOthersAndOverLines() {
+        let headers = HTTPHeaders([("Cookie", "theme=dark; session=abc123 ;lang=en"), ("cookie", "cart=7")])
+        XCTAssertEqual(UpstreamCluster.cookie(named: "session", in: headers), "abc123")
+        XCTAssertEqual(UpstreamCluster.cookie(named: "lang", in: headers), "en")
+        XCTAssertEqual(UpstreamCluster.cookie(named: "cart", in: headers), "7")
+        XCTAssertNil(UpstreamCluster.cookie(named: "sess", in: headers))
+        XCTAssertNil(UpstreamCluster.cookie(named: "session", in: HTTPHeaders([("x-cookie", "session=1")])))
+    }
+
+    func testRandomAndLeastRequestSpreadOverEveryEndpoint() {
+        for policy in [LoadBalancingPolicy.random, .leastRequest] {
+            let counts = Dictionary(grouping: picks(cluster(weights: [1, 1, 1, 1], policy: policy), 4_000), by: { $0 })
+                .mapValues(\.count)
+            for endpoint in 0..<4 {
+                XCTAssertEqual(Double(counts[endpoint] ?? 0) / 4_000, 0.25, accuracy: 0.05, "\(policy): \(counts)")
+            }
+        }
     }
 }

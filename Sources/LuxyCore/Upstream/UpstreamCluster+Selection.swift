@@ -78,7 +78,7 @@ extension UpstreamCluster {
         var total = 0
         for index in 0..<pools.count where accept(index) { total += config.endpoints[index].weight }
         guard total > 0 else { return nil }
-        var point = Int.random(in: 0..<total)
+        var point = Int.random(in: 0..<total, using: &random)
         for index in 0..<pools.count where accept(index) {
             point -= config.endpoints[index].weight
             if point < 0 { return index }
@@ -101,7 +101,7 @@ extension UpstreamCluster {
     /// A random endpoint, or the next accepted one after it: no array of candidates is built.
     private func randomAccepted(_ accept: (Int) -> Bool) -> Int? {
         let count = pools.count
-        let start = Int.random(in: 0..<count)
+        let start = Int.random(in: 0..<count, using: &random)
         for step in 0..<count {
             let index = (start + step) % count
             if accept(index) { return index }

@@ -41,6 +41,8 @@ final class UpstreamCluster {
     /// Round robin's position; with weights, nginx's smooth weighted round robin's state.
     var next = 0
     var currentWeights: [Int]
+    /// `random`'s and `least_request`'s draws, without a system call each.
+    var random = LoadBalancerRandom()
     private let tlsStore: TLSContextStore?
 
     init(config: ClusterConfiguration, eventLoop: EventLoop, tlsStores: TLSContextRegistry? = nil,
