@@ -28,7 +28,8 @@ extension ConfigurationWalker {
             node, context: "outlier_detection",
             allowed: ["enabled", "consecutive_5xx", "consecutive_gateway_failure", "base_ejection_time",
                       "max_ejection_time", "max_ejection_percent", "interval", "success_rate_minimum_hosts",
-                      "success_rate_request_volume", "success_rate_stdev_factor", "enforcing_success_rate"])
+                      "success_rate_request_volume", "success_rate_stdev_factor", "enforcing_success_rate",
+                      "enforcing_consecutive_5xx", "enforcing_consecutive_gateway_failure"])
         else { return nil }
         var outlier = OutlierDetectionConfiguration()
         if let value = reader.bool(fields, "enabled") { outlier.enabled = value }
@@ -42,6 +43,10 @@ extension ConfigurationWalker {
         if let value = reader.positiveInt(fields, "success_rate_request_volume") { outlier.successRateRequestVolume = value }
         if let value = reader.nonNegativeInt(fields, "success_rate_stdev_factor") { outlier.successRateStdevFactor = value }
         if let value = percent(fields, "enforcing_success_rate") { outlier.enforcingSuccessRate = value }
+        if let value = percent(fields, "enforcing_consecutive_5xx") { outlier.enforcingConsecutive5xx = value }
+        if let value = percent(fields, "enforcing_consecutive_gateway_failure") {
+            outlier.enforcingConsecutiveGatewayFailure = value
+        }
         return outlier
     }
 

@@ -9,6 +9,12 @@ public struct OutlierDetectionConfiguration: Sendable, Equatable {
     /// a row; 0 turns it off. (Envoy does not enforce this one by default; Luxy does, so a
     /// refusing endpoint leaves rotation with no settings at all.)
     public var consecutiveGatewayFailure = 5
+    /// Envoy's `enforcing_consecutive_5xx`: the chance, in %, that an endpoint reaching
+    /// `consecutive_5xx` is ejected.
+    public var enforcingConsecutive5xx = 100
+    /// Envoy's `enforcing_consecutive_gateway_failure`, in %. Envoy's default is 0 (detected,
+    /// not ejected); Luxy's is 100, so refusing endpoints leave rotation with no settings.
+    public var enforcingConsecutiveGatewayFailure = 100
     /// Envoy's `base_ejection_time`: an ejection lasts this × the times the endpoint was ejected.
     public var baseEjectionMilliseconds = 30_000
     /// Envoy's `max_ejection_time`: the cap on one ejection's length.

@@ -40,6 +40,8 @@ final class ClusterHealthConfigTests: XCTestCase {
         XCTAssertEqual(cluster.outlierDetection.successRateRequestVolume, 100)
         XCTAssertEqual(cluster.outlierDetection.successRateStdevFactor, 1900)
         XCTAssertEqual(cluster.outlierDetection.enforcingSuccessRate, 100)
+        XCTAssertEqual(cluster.outlierDetection.enforcingConsecutive5xx, 100)
+        XCTAssertEqual(cluster.outlierDetection.enforcingConsecutiveGatewayFailure, 100)
         XCTAssertEqual(cluster.healthyPanicThreshold, 50)
         XCTAssertTrue(cluster.healthChecks.isEmpty)
         XCTAssertEqual(cluster.endpoints.first?.weight, 1)
@@ -57,7 +59,8 @@ final class ClusterHealthConfigTests: XCTestCase {
             outlier_detection: { consecutive_5xx: 3, consecutive_gateway_failure: 0, base_ejection_time: 2s,
                                  max_ejection_time: 10s, max_ejection_percent: 50, interval: 2s,
                                  success_rate_minimum_hosts: 3, success_rate_request_volume: 20,
-                                 success_rate_stdev_factor: 1000, enforcing_success_rate: 50 }
+                                 success_rate_stdev_factor: 1000, enforcing_success_rate: 50,
+                                 enforcing_consecutive_5xx: 80, enforcing_consecutive_gateway_failure: 0 }
             health_checks:
               - http: { path: /healthz, method: head, host: svc.local, expected_statuses: [200, { start: 300, end: 400 }] }
                 interval: 100ms
@@ -80,6 +83,8 @@ final class ClusterHealthConfigTests: XCTestCase {
         XCTAssertEqual(cluster.outlierDetection.successRateRequestVolume, 20)
         XCTAssertEqual(cluster.outlierDetection.successRateStdevFactor, 1000)
         XCTAssertEqual(cluster.outlierDetection.enforcingSuccessRate, 50)
+        XCTAssertEqual(cluster.outlierDetection.enforcingConsecutive5xx, 80)
+        XCTAssertEqual(cluster.outlierDetection.enforcingConsecutiveGatewayFailure, 0)
         let check = try XCTUnwrap(cluster.healthChecks.first)
         guard case .http(let http) = check.probe else { return XCTFail("not http") }
         XCTAssertEqual(http.method, "HEAD")

@@ -9,11 +9,13 @@ import XCTest
 final class EndpointSelectionTests: XCTestCase {
     private let loop = EmbeddedEventLoop()
 
-    private func cluster(weights: [Int], policy: LoadBalancingPolicy = .roundRobin, panic: Int = 50) -> UpstreamCluster {
+    private func cluster(weights: [Int], policy: LoadBalancingPolicy = .roundRobin, panic: Int = 50,
+                         outlier: (inout OutlierDetectionConfiguration) -> Void = { _ in }) -> UpstreamCluster {
         var config = ClusterConfiguration(
             name: "pool", endpoints: weights.enumerated().map { .init(host: "127.0.0.1", port: 9000 + $0.offset, weight: $0.element) },
             loadBalancing: policy, location: SourceLocation(file: "/t", line: 1, column: 1))
         config.healthyPanicThreshold = panic
+        outlier(&config.outlierDetection)
         return UpstreamCluster(config: config, eventLoop: loop)
     }
 
@@ -66,6 +68,20 @@ final class EndpointSelectionTests: XCTestCase {
             XCTAssertNotEqual(pick.endpointIndex, busy.endpointIndex)
             pool.recordOutcome(of: pick, .success)
         }
+    }
+
+    func testAnUnenforcedTriggerNeverEjects() {
+        let pool = cluster(weights: [1, 1, 1]) {
+            $0.enforcingConsecutiveGatewayFailure = 0
+            $0.enforcingConsecutive5xx = 0
+        }
+        for _ in 0..<20 {
+            let pick = UpstreamPick(endpointIndex: 1, pool: pool.pools[1])
+            pool.health[1].activeRequests += 1
+            pool.recordOutcome(of: pick, .gatewayFailure)
+        }
+        XCTAssertEqual(pool.health[1].ejection, .included)
+        XCTAssertEqual(pool.health[1].timesEjected, 0)
     }
 
     func testConsecutiveGatewayFailuresEjectAndTheTimerBringsItBack() {

@@ -46,16 +46,18 @@ extension UpstreamCluster {
             samples.append(.init(endpointIndex: index, requests: requests, successes: successes))
         }
         guard let verdict = successRateRule.evaluate(samples) else { return }
-        let enforcing = config.outlierDetection.enforcingSuccessRate
         for index in verdict.outliers {
             stats.increment("outlier_detection_success_rate_outliers")
-            guard enforcing >= 100 || Int.random(in: 0..<100) < enforcing else { continue }
-            let sample = samples.first { $0.endpointIndex == index }
-            let rate = sample.map { String(format: "%.1f", $0.successRate) } ?? "?"
-            let threshold = String(format: "%.1f", verdict.ejectionThreshold)
+            let rate = samples.first { $0.endpointIndex == index }.map { percentText($0.successRate) } ?? "?"
             let ejectedBefore = health[index].timesEjected
-            eject(index, reason: "success rate \(rate)% below the threshold \(threshold)% (average \(String(format: "%.1f", verdict.average))%)")
+            eject(index, reason: "success rate \(rate) below the threshold \(percentText(verdict.ejectionThreshold)) "
+                      + "(average \(percentText(verdict.average)))",
+                  enforcingPercent: config.outlierDetection.enforcingSuccessRate)
             if health[index].timesEjected > ejectedBefore { stats.increment("outlier_detection_ejections_success_rate") }
         }
+    }
+
+    private func percentText(_ value: Double) -> String {
+        String(format: "%.1f%%", value)
     }
 }
