@@ -41,11 +41,29 @@ final class EndpointSelectionTests: XCTestCase {
         XCTAssertFalse(picks(pool, 12, excluding: tried).contains(2))
         pool.setActiveHealth(of: 1, to: .failing)
         XCTAssertEqual(Set(picks(pool, 12)), [0, 2, 3])
-        for policy in [LoadBalancingPolicy.random, .leastRequest, .ringHash] {
+        for policy in [LoadBalancingPolicy.random, .leastRequest, .ringHash, .maglev] {
             let other = cluster(weights: [1, 1, 1, 1], policy: policy)
             other.setActiveHealth(of: 1, to: .failing)
             XCTAssertFalse(picks(other, 40).contains(1), "\(policy)")
         }
+    }
+
+    func testMaglevSkipsAnEndpointOutOfRotationAndTheOtherKeysStay() {
+        let pool = cluster(weights: [1, 1, 1, 1], policy: .maglev)
+        let keys = (0..<400).map { ConsistentHashRing.hash("key-\($0)") }
+        let owners = {
+            keys.map { key -> Int in
+                let pick = pool.pickPool(hashKey: key)!
+                pool.recordOutcome(of: pick, .abandoned)
+                return pick.endpointIndex
+            }
+        }
+        let before = owners()
+        XCTAssertEqual(Set(before), [0, 1, 2, 3])
+        pool.setActiveHealth(of: 2, to: .failing)
+        let after = owners()
+        XCTAssertFalse(after.contains(2))
+        for (old, new) in zip(before, after) where old != 2 { XCTAssertEqual(old, new) }
     }
 
     func testBelowThePanicThresholdEveryEndpointIsUsed() {
