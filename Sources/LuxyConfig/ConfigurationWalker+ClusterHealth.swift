@@ -29,7 +29,9 @@ extension ConfigurationWalker {
             allowed: ["enabled", "consecutive_5xx", "consecutive_gateway_failure", "base_ejection_time",
                       "max_ejection_time", "max_ejection_percent", "interval", "success_rate_minimum_hosts",
                       "success_rate_request_volume", "success_rate_stdev_factor", "enforcing_success_rate",
-                      "enforcing_consecutive_5xx", "enforcing_consecutive_gateway_failure"])
+                      "enforcing_consecutive_5xx", "enforcing_consecutive_gateway_failure",
+                      "failure_percentage_threshold", "enforcing_failure_percentage", "failure_percentage_minimum_hosts",
+                      "failure_percentage_request_volume"])
         else { return nil }
         var outlier = OutlierDetectionConfiguration()
         if let value = reader.bool(fields, "enabled") { outlier.enabled = value }
@@ -43,6 +45,14 @@ extension ConfigurationWalker {
         if let value = reader.positiveInt(fields, "success_rate_request_volume") { outlier.successRateRequestVolume = value }
         if let value = reader.nonNegativeInt(fields, "success_rate_stdev_factor") { outlier.successRateStdevFactor = value }
         if let value = percent(fields, "enforcing_success_rate") { outlier.enforcingSuccessRate = value }
+        if let value = percent(fields, "failure_percentage_threshold") { outlier.failurePercentageThreshold = value }
+        if let value = percent(fields, "enforcing_failure_percentage") { outlier.enforcingFailurePercentage = value }
+        if let value = reader.positiveInt(fields, "failure_percentage_minimum_hosts") {
+            outlier.failurePercentageMinimumHosts = value
+        }
+        if let value = reader.positiveInt(fields, "failure_percentage_request_volume") {
+            outlier.failurePercentageRequestVolume = value
+        }
         if let value = percent(fields, "enforcing_consecutive_5xx") { outlier.enforcingConsecutive5xx = value }
         if let value = percent(fields, "enforcing_consecutive_gateway_failure") {
             outlier.enforcingConsecutiveGatewayFailure = value

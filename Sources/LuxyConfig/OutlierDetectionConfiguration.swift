@@ -37,6 +37,15 @@ public struct OutlierDetectionConfiguration: Sendable, Equatable {
     /// Envoy's `enforcing_success_rate`: the chance, in %, that a success-rate outlier is
     /// ejected; 0 turns success-rate ejection off.
     public var enforcingSuccessRate = 100
+    /// Envoy's `failure_percentage_threshold`: an endpoint whose failures in an interval reach
+    /// this percentage is an outlier, whatever the others do.
+    public var failurePercentageThreshold = 85
+    /// Envoy's `enforcing_failure_percentage`: the chance, in %, that such an outlier is
+    /// ejected. 0 by default (Envoy's), which leaves the trigger off.
+    public var enforcingFailurePercentage = 0
+    /// Envoy's `failure_percentage_minimum_hosts` and `failure_percentage_request_volume`.
+    public var failurePercentageMinimumHosts = 5
+    public var failurePercentageRequestVolume = 50
 
     public init() {}
 }

@@ -42,6 +42,8 @@ final class ClusterHealthConfigTests: XCTestCase {
         XCTAssertEqual(cluster.outlierDetection.enforcingSuccessRate, 100)
         XCTAssertEqual(cluster.outlierDetection.enforcingConsecutive5xx, 100)
         XCTAssertEqual(cluster.outlierDetection.enforcingConsecutiveGatewayFailure, 100)
+        XCTAssertEqual(cluster.outlierDetection.failurePercentageThreshold, 85)
+        XCTAssertEqual(cluster.outlierDetection.enforcingFailurePercentage, 0)
         XCTAssertEqual(cluster.healthyPanicThreshold, 50)
         XCTAssertTrue(cluster.healthChecks.isEmpty)
         XCTAssertEqual(cluster.endpoints.first?.weight, 1)
@@ -60,7 +62,9 @@ final class ClusterHealthConfigTests: XCTestCase {
                                  max_ejection_time: 10s, max_ejection_percent: 50, interval: 2s,
                                  success_rate_minimum_hosts: 3, success_rate_request_volume: 20,
                                  success_rate_stdev_factor: 1000, enforcing_success_rate: 50,
-                                 enforcing_consecutive_5xx: 80, enforcing_consecutive_gateway_failure: 0 }
+                                 enforcing_consecutive_5xx: 80, enforcing_consecutive_gateway_failure: 0,
+                                 failure_percentage_threshold: 70, enforcing_failure_percentage: 100,
+                                 failure_percentage_minimum_hosts: 2, failure_percentage_request_volume: 30 }
             health_checks:
               - http: { path: /healthz, method: head, host: svc.local, expected_statuses: [200, { start: 300, end: 400 }] }
                 interval: 100ms
@@ -85,6 +89,10 @@ final class ClusterHealthConfigTests: XCTestCase {
         XCTAssertEqual(cluster.outlierDetection.enforcingSuccessRate, 50)
         XCTAssertEqual(cluster.outlierDetection.enforcingConsecutive5xx, 80)
         XCTAssertEqual(cluster.outlierDetection.enforcingConsecutiveGatewayFailure, 0)
+        XCTAssertEqual(cluster.outlierDetection.failurePercentageThreshold, 70)
+        XCTAssertEqual(cluster.outlierDetection.enforcingFailurePercentage, 100)
+        XCTAssertEqual(cluster.outlierDetection.failurePercentageMinimumHosts, 2)
+        XCTAssertEqual(cluster.outlierDetection.failurePercentageRequestVolume, 30)
         let check = try XCTUnwrap(cluster.healthChecks.first)
         guard case .http(let http) = check.probe else { return XCTFail("not http") }
         XCTAssertEqual(http.method, "HEAD")

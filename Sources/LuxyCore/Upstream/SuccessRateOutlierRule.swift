@@ -9,16 +9,6 @@ import LuxyConfig
 ///
 /// A value, run once per interval on the cluster's loop; never on the request path.
 struct SuccessRateOutlierRule: Equatable {
-    /// One endpoint's figures over the interval just ended.
-    struct Sample: Equatable {
-        let endpointIndex: Int
-        let requests: Int
-        let successes: Int
-
-        /// In percent, as Envoy shows it.
-        var successRate: Double { requests == 0 ? 100 : Double(successes) * 100 / Double(requests) }
-    }
-
     /// What one evaluation found.
     struct Verdict: Equatable {
         /// The mean success rate of the endpoints compared, in percent.
@@ -46,7 +36,7 @@ struct SuccessRateOutlierRule: Equatable {
     }
 
     /// nil when too few endpoints had the request volume to be compared.
-    func evaluate(_ samples: [Sample]) -> Verdict? {
+    func evaluate(_ samples: [EndpointIntervalSample]) -> Verdict? {
         let compared = samples.filter { $0.requests >= requestVolume }
         guard !compared.isEmpty, compared.count >= minimumHosts else { return nil }
         let count = Double(compared.count)

@@ -29,8 +29,11 @@ final class UpstreamCluster {
     var ejectionTimers: [Int: Scheduled<Void>] = [:]
     /// Success-rate outlier detection, when it can ever compare (enough endpoints, enforced).
     let successRateRule: SuccessRateOutlierRule?
-    /// The next success-rate evaluation; one per cluster and loop, never per request.
-    var successRateTimer: Scheduled<Void>?
+    /// Failure-percentage outlier detection, when enforced.
+    let failurePercentageRule: FailurePercentageOutlierRule?
+    /// The end of the current outlier-detection interval, when a rule needs it; one per
+    /// cluster and loop, never per request.
+    var outlierIntervalTimer: Scheduled<Void>?
     /// `ring_hash` only.
     let ring: ConsistentHashRing?
     /// `maglev` only.
@@ -79,13 +82,14 @@ final class UpstreamCluster {
         self.isWeighted = Set(config.endpoints.map(\.weight)).count > 1
         self.currentWeights = Array(repeating: 0, count: config.endpoints.count)
         self.successRateRule = Self.successRateRule(for: config)
+        self.failurePercentageRule = Self.failurePercentageRule(for: config)
         if let activeHealth, activeHealth.count == health.count {
             for (index, verdict) in activeHealth.enumerated() where verdict == .failing {
                 health[index].active = .failing
                 unavailableCount += 1
             }
         }
-        scheduleSuccessRateEvaluation()
+        scheduleOutlierInterval()
     }
 
     /// TLS origination to `endpoint` when the cluster has `tls:`: for connections made outside
@@ -100,8 +104,8 @@ final class UpstreamCluster {
         for pool in pools { pool.close() }
         for timer in ejectionTimers.values { timer.cancel() }
         ejectionTimers.removeAll()
-        successRateTimer?.cancel()
-        successRateTimer = nil
+        outlierIntervalTimer?.cancel()
+        outlierIntervalTimer = nil
     }
 
     var requestTimeout: TimeAmount { .milliseconds(Int64(config.requestTimeoutMilliseconds)) }

@@ -3,12 +3,13 @@
 import NIOEmbedded
 import XCTest
 
-/// Success-rate outlier detection: the statistics (mean − factor × stdev over endpoints with
-/// the request volume, only with enough of them), and the cluster's interval that applies them.
-final class SuccessRateOutlierRuleTests: XCTestCase {
+/// Outlier detection's interval triggers: success rate (mean − factor × stdev over endpoints
+/// with the request volume, only with enough of them), failure percentage (an absolute bar),
+/// and the cluster's interval that applies them.
+final class OutlierIntervalRuleTests: XCTestCase {
     private let rule = SuccessRateOutlierRule(minimumHosts: 5, requestVolume: 100, stdevFactor: 1900)
 
-    private func samples(_ rates: [(requests: Int, successes: Int)]) -> [SuccessRateOutlierRule.Sample] {
+    private func samples(_ rates: [(requests: Int, successes: Int)]) -> [EndpointIntervalSample] {
         rates.enumerated().map { .init(endpointIndex: $0.offset, requests: $0.element.requests, successes: $0.element.successes) }
     }
 
@@ -78,7 +79,7 @@ final class SuccessRateOutlierRuleTests: XCTestCase {
             $0.consecutive5xx = 0
             $0.maxEjectionPercent = 50
         }
-        XCTAssertNotNil(pool.successRateTimer)
+        XCTAssertNotNil(pool.outlierIntervalTimer)
         // A first interval where endpoint 4 fails a lot but the others are too few with volume.
         record(pool, endpoint: 4, .status5xx, times: 20)
         loop.advanceTime(by: .milliseconds(1_000))
@@ -98,12 +99,46 @@ final class SuccessRateOutlierRuleTests: XCTestCase {
     }
 
     func testNoTimerWhereSuccessRatesCanNeverBeCompared() {
-        XCTAssertNil(cluster(endpoints: 4) { _ in }.successRateTimer, "fewer endpoints than success_rate_minimum_hosts")
-        XCTAssertNil(cluster(endpoints: 6) { $0.enforcingSuccessRate = 0 }.successRateTimer)
-        XCTAssertNil(cluster(endpoints: 6) { $0.enabled = false }.successRateTimer)
+        XCTAssertNil(cluster(endpoints: 4) { _ in }.outlierIntervalTimer, "fewer endpoints than success_rate_minimum_hosts")
+        XCTAssertNil(cluster(endpoints: 6) { $0.enforcingSuccessRate = 0 }.outlierIntervalTimer)
+        XCTAssertNil(cluster(endpoints: 6) { $0.enabled = false }.outlierIntervalTimer)
         let running = cluster(endpoints: 6) { _ in }
-        XCTAssertNotNil(running.successRateTimer)
+        XCTAssertNotNil(running.outlierIntervalTimer)
         running.close()
-        XCTAssertNil(running.successRateTimer)
+        XCTAssertNil(running.outlierIntervalTimer)
+        let failurePercentageOnly = cluster(endpoints: 5) {
+            $0.enforcingSuccessRate = 0
+            $0.enforcingFailurePercentage = 100
+        }
+        XCTAssertNotNil(failurePercentageOnly.outlierIntervalTimer)
+        failurePercentageOnly.close()
+    }
+
+    // MARK: - Failure percentage
+
+    func testFailurePercentageTakesEveryEndpointAtOrOverTheBar() {
+        let rule = FailurePercentageOutlierRule(minimumHosts: 5, requestVolume: 50, threshold: 85)
+        // 85 % and 100 % failures are out, 84 % is not, whatever the others do.
+        XCTAssertEqual(rule.outliers(samples([(50, 50), (50, 49), (100, 15), (60, 0), (50, 8)])), [2, 3])
+        // Below the volume: not judged, and then four are too few.
+        XCTAssertEqual(rule.outliers(samples([(50, 50), (50, 49), (100, 15), (49, 0)])), [])
+    }
+
+    func testTheIntervalEjectsByFailurePercentageWhenEnforced() {
+        let pool = cluster(endpoints: 5) {
+            $0.intervalMilliseconds = 1_000
+            $0.enforcingSuccessRate = 0
+            $0.enforcingFailurePercentage = 100
+            $0.failurePercentageRequestVolume = 10
+            $0.consecutive5xx = 0
+            $0.consecutiveGatewayFailure = 0
+        }
+        for endpoint in 0..<4 { record(pool, endpoint: endpoint, .success, times: 10) }
+        record(pool, endpoint: 4, .success, times: 1)
+        record(pool, endpoint: 4, .gatewayFailure, times: 9)
+        loop.advanceTime(by: .milliseconds(1_000))
+        guard case .ejected = pool.health[4].ejection else { return XCTFail("endpoint 4 not ejected") }
+        for endpoint in 0..<4 { XCTAssertEqual(pool.health[endpoint].ejection, .included) }
+        pool.close()
     }
 }
