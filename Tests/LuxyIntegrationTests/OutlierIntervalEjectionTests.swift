@@ -3,10 +3,10 @@ import LuxyAdmin
 import LuxyTestSupport
 import XCTest
 
-/// Success-rate outlier ejection over real sockets: six endpoints, one of them answering 503
-/// to 40 % of its requests (never enough in a row for `consecutive_5xx`), the others healthy.
-/// Per-loop detection, so one loop (`workers: 1`).
-final class SuccessRateEjectionTests: ResilienceTestCase {
+/// Outlier detection's interval triggers over real sockets: six endpoints, one of them
+/// answering 503 to part of its requests (`consecutive_5xx` off, so only the interval trigger
+/// can take it out), the others healthy. Per-loop detection, so one loop (`workers: 1`).
+final class OutlierIntervalEjectionTests: ResilienceTestCase {
     private var admin: AdminServer?
 
     override func tearDown() async throws {
@@ -23,18 +23,32 @@ final class SuccessRateEjectionTests: ResilienceTestCase {
     }
 
     func testAnEndpointWithAPoorSuccessRateIsEjectedAndTheOthersAreNot() async throws {
+        try await assertThePoorEndpointIsEjected(failingPercent: 40, trigger: "success_rate", logged: "below the threshold",
+                                                 settings: "success_rate_request_volume: 10")
+    }
+
+    func testAnEndpointOverTheFailurePercentageIsEjectedAndTheOthersAreNot() async throws {
+        try await assertThePoorEndpointIsEjected(
+            failingPercent: 90, trigger: "failure_percentage", logged: "failures at or above 85%",
+            settings: "enforcing_success_rate: 0\nenforcing_failure_percentage: 100\nfailure_percentage_request_volume: 10")
+    }
+
+    /// The sixth endpoint answers 503 to `failingPercent` % of its requests; `settings` are
+    /// added under `outlier_detection`, whose `trigger` must eject it, and only it.
+    private func assertThePoorEndpointIsEjected(failingPercent: Int, trigger: String, logged: String,
+                                                settings: String) async throws {
         var healthy = [upstream!]
         for index in 1..<5 { healthy.append(try await startUpstream("healthy-\(index)")) }
         let poor = try await startUpstream("poor")
-        poor.setOverride(.statusSometimes(503, percent: 40))
+        poor.setOverride(.statusSometimes(503, percent: failingPercent))
         let addresses = healthy.map(\.address) + [poor.address]
-        // consecutive_5xx off: only the success rate can take the poor one out.
+        let extra = settings.split(separator: "\n").map { "  " + $0 }.joined(separator: "\n")
         let proxy = try await startProxy(clusterConfig(endpoints: addresses, cluster: """
             outlier_detection:
               consecutive_5xx: 0
               interval: 500ms
-              success_rate_request_volume: 10
               max_ejection_percent: 50
+            \(extra)
             """))
         let admin = try await AdminServer.start(host: "127.0.0.1", port: 0, group: group, runtime: proxy.runtime,
                                                 logger: proxy.logs.logger)
@@ -73,11 +87,12 @@ final class SuccessRateEjectionTests: ResilienceTestCase {
 
         let counters = await proxy.server.counters()
         XCTAssertEqual(counters["outlier_detection_ejections"], 1)
-        XCTAssertEqual(counters["outlier_detection_ejections_success_rate"], 1)
-        XCTAssertEqual(proxy.logs.all.filter { $0.message.contains("below the threshold") }.count, 1)
+        XCTAssertEqual(counters["outlier_detection_ejections_\(trigger)"], 1)
+        XCTAssertEqual(proxy.logs.all.filter { $0.message.contains(logged) }.count, 1)
         let text = try await adminClient.request("GET", "/clusters")
         XCTAssertTrue(text.body.contains("pool::\(poor.address)::health_flags::/failed_outlier_check"), text.body)
         XCTAssertTrue(text.body.contains("pool::\(healthy[0].address)::success_rate::100.0"), text.body)
+        XCTAssertTrue(text.body.contains("pool::\(poor.address)::success_rate::"), text.body)
         let metrics = try await adminClient.request("GET", "/metrics")
         XCTAssertTrue(metrics.body.contains(
             "luxy_cluster_endpoint_healthy{cluster=\"pool\",endpoint=\"\(poor.address)\"} 0.0"), metrics.body)
