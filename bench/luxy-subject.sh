@@ -4,6 +4,9 @@
 #   LUXY_BENCH_KIND=lua    the 3-plugin workload (default)
 #   LUXY_BENCH_KIND=plain  no Lua stage at all
 #   LUXY_WORKERS=N         event loops (default 1, as the peers run one worker)
+#   LUXY_BENCH_HEALTH=on   the backend cluster also gets an active TCP health check every
+#                          second and success-rate outlier detection (passive ejection on
+#                          consecutive failures is on by default either way)
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 luxy="${LUXY_BIN:-$here/../.build/release/luxy}"
@@ -15,6 +18,13 @@ if [ "$kind" = "lua" ]; then
   stages="    - { name: bench-request-start, priority: 300 }
     - { name: bench-auth, priority: 200, config: { token: \"$BENCH_TOKEN\" } }
     - { name: bench-response-done, priority: 100 }"
+fi
+
+health=""
+if [ "${LUXY_BENCH_HEALTH:-off}" = "on" ]; then
+  health="    outlier_detection: { enabled: true, interval: 1s }
+    health_checks:
+      - { tcp: {}, interval: 1s, timeout: 1s }"
 fi
 
 cat >"$cfg" <<YAML

@@ -38,6 +38,7 @@ enum ClustersView {
                 lines.append(prefix + "rq_error::\(endpoint.errors5xx + endpoint.gatewayFailures)")
                 lines.append(prefix + "rq_5xx::\(endpoint.errors5xx)")
                 lines.append(prefix + "rq_gateway_failure::\(endpoint.gatewayFailures)")
+                lines.append(prefix + "success_rate::\(successRate(endpoint))")
             }
         }
         return lines.joined(separator: "\n") + "\n"
@@ -60,6 +61,8 @@ enum ClustersView {
                         ("idle_connections", .int(endpoint.idleConnections)),
                         ("successes", .int(endpoint.successes)), ("errors_5xx", .int(endpoint.errors5xx)),
                         ("gateway_failures", .int(endpoint.gatewayFailures)),
+                        ("success_rate", endpoint.intervalSuccessRate.map { .double($0) } ?? .null),
+                        ("success_rate_requests", .int(endpoint.intervalRequests)),
                     ])
                 })),
             ])
@@ -76,10 +79,18 @@ enum ClustersView {
                     ("weight", endpoint.weight), ("active_requests", endpoint.activeRequests),
                     ("idle_connections", endpoint.idleConnections), ("successes", endpoint.successes),
                     ("errors_5xx", endpoint.errors5xx), ("gateway_failures", endpoint.gatewayFailures),
+                    ("success_rate_requests", endpoint.intervalRequests),
+                    ("success_rate_successes", endpoint.intervalSuccesses),
                 ]
                 return figures.map { Sample(name: $0.0, cluster: cluster.name, endpoint: endpoint.address, value: $0.1) }
             }
         }
+    }
+
+    /// Envoy's `success_rate`: the last interval's, in percent, or -1 when there is none.
+    static func successRate(_ endpoint: UpstreamClusterStatus.Endpoint) -> String {
+        guard let rate = endpoint.intervalSuccessRate else { return "-1" }
+        return String(format: "%.1f", rate)
     }
 
     private static func timestamp(_ date: Date) -> String {

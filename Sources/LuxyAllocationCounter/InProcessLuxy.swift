@@ -61,7 +61,7 @@ struct InProcessLuxy {
                     cluster: backend
         clusters:
           - name: backend
-            endpoints: ["127.0.0.1:\(upstreamPort)"]
+        \(scenario.clusterYAML(upstreamPort: upstreamPort))
             max_idle_connections: 128
         chains:
           inbound-http:

@@ -27,7 +27,12 @@ extension ConfigurationWalker {
         guard let fields = reader.fields(
             node, context: "outlier_detection",
             allowed: ["enabled", "consecutive_5xx", "consecutive_gateway_failure", "base_ejection_time",
-                      "max_ejection_time", "max_ejection_percent"]) else { return nil }
+                      "max_ejection_time", "max_ejection_percent", "interval", "success_rate_minimum_hosts",
+                      "success_rate_request_volume", "success_rate_stdev_factor", "enforcing_success_rate",
+                      "enforcing_consecutive_5xx", "enforcing_consecutive_gateway_failure",
+                      "failure_percentage_threshold", "enforcing_failure_percentage", "failure_percentage_minimum_hosts",
+                      "failure_percentage_request_volume"])
+        else { return nil }
         var outlier = OutlierDetectionConfiguration()
         if let value = reader.bool(fields, "enabled") { outlier.enabled = value }
         if let value = reader.nonNegativeInt(fields, "consecutive_5xx") { outlier.consecutive5xx = value }
@@ -35,6 +40,23 @@ extension ConfigurationWalker {
         if let value = reader.positiveDuration(fields, "base_ejection_time") { outlier.baseEjectionMilliseconds = value }
         if let value = reader.positiveDuration(fields, "max_ejection_time") { outlier.maxEjectionMilliseconds = value }
         if let value = percent(fields, "max_ejection_percent") { outlier.maxEjectionPercent = value }
+        if let value = reader.positiveDuration(fields, "interval") { outlier.intervalMilliseconds = value }
+        if let value = reader.positiveInt(fields, "success_rate_minimum_hosts") { outlier.successRateMinimumHosts = value }
+        if let value = reader.positiveInt(fields, "success_rate_request_volume") { outlier.successRateRequestVolume = value }
+        if let value = reader.nonNegativeInt(fields, "success_rate_stdev_factor") { outlier.successRateStdevFactor = value }
+        if let value = percent(fields, "enforcing_success_rate") { outlier.enforcingSuccessRate = value }
+        if let value = percent(fields, "failure_percentage_threshold") { outlier.failurePercentageThreshold = value }
+        if let value = percent(fields, "enforcing_failure_percentage") { outlier.enforcingFailurePercentage = value }
+        if let value = reader.positiveInt(fields, "failure_percentage_minimum_hosts") {
+            outlier.failurePercentageMinimumHosts = value
+        }
+        if let value = reader.positiveInt(fields, "failure_percentage_request_volume") {
+            outlier.failurePercentageRequestVolume = value
+        }
+        if let value = percent(fields, "enforcing_consecutive_5xx") { outlier.enforcingConsecutive5xx = value }
+        if let value = percent(fields, "enforcing_consecutive_gateway_failure") {
+            outlier.enforcingConsecutiveGatewayFailure = value
+        }
         return outlier
     }
 
@@ -137,6 +159,18 @@ extension ConfigurationWalker {
         return nil
     }
 
+    /// `maglev: { table_size: 65537 }`: a prime, as Maglev's permutations need (Envoy's rule).
+    mutating func maglevTableSize(_ node: Node) -> Int? {
+        guard let fields = reader.fields(node, context: "maglev", allowed: ["table_size"]),
+              let size = reader.positiveInt(fields, "table_size"), let sizeNode = fields.rawValue("table_size")
+        else { return nil }
+        guard size.isPrime, size <= 5_000_011 else {
+            reader.report("'table_size' must be a prime number no larger than 5000011", at: sizeNode)
+            return nil
+        }
+        return size
+    }
+
     mutating func percent(_ fields: YAMLNodeReader.Fields, _ key: String) -> Int? {
         guard let node = fields.rawValue(key), let value = reader.int(node, named: key) else { return nil }
         guard (0...100).contains(value) else {
@@ -146,4 +180,17 @@ extension ConfigurationWalker {
         return value
     }
 
+}
+
+extension Int {
+    /// Trial division: table sizes are checked once, when the configuration is read.
+    var isPrime: Bool {
+        guard self >= 2 else { return false }
+        var divisor = 2
+        while divisor * divisor <= self {
+            if self % divisor == 0 { return false }
+            divisor += 1
+        }
+        return true
+    }
 }

@@ -7,7 +7,7 @@ extension ConfigurationWalker {
             node, context: "cluster",
             allowed: ["name", "endpoints", "lb_policy", "connect_timeout", "request_timeout", "max_idle_connections",
                       "protocol", "tls", "circuit_breakers", "idle_timeout", "outlier_detection", "health_checks",
-                      "healthy_panic_threshold", "hash_policy"],
+                      "healthy_panic_threshold", "hash_policy", "maglev"],
             required: ["name", "endpoints"]) else { return nil }
 
         let name = reader.name(fields)
@@ -16,7 +16,8 @@ extension ConfigurationWalker {
         }
         let endpoints = self.endpoints(fields)
         var cluster = ClusterConfiguration(name: name ?? "", endpoints: endpoints, location: fields.location)
-        if let policy = reader.oneOf(fields, "lb_policy", [LoadBalancingPolicy.roundRobin, .random, .leastRequest, .ringHash]) {
+        if let policy = reader.oneOf(fields, "lb_policy", [LoadBalancingPolicy.roundRobin, .random, .leastRequest, .ringHash,
+                                                             .maglev]) {
             cluster.loadBalancing = policy
         }
         if let value = reader.duration(fields, "connect_timeout") { cluster.connectTimeoutMilliseconds = value }
@@ -41,9 +42,13 @@ extension ConfigurationWalker {
         if let value = percent(fields, "healthy_panic_threshold") { cluster.healthyPanicThreshold = value }
         if fields["hash_policy"] != nil {
             cluster.hashPolicy = reader.list(fields, "hash_policy").compactMap { hashPolicy($0) }
-            if cluster.loadBalancing != .ringHash, let node = fields["hash_policy"] {
-                reader.report("'hash_policy' needs 'lb_policy: ring_hash'", at: node)
+            if !cluster.loadBalancing.isHashBased, let node = fields["hash_policy"] {
+                reader.report("'hash_policy' needs 'lb_policy: ring_hash' or 'maglev'", at: node)
             }
+        }
+        if let node = fields["maglev"] {
+            if let size = maglevTableSize(node) { cluster.maglevTableSize = size }
+            if cluster.loadBalancing != .maglev { reader.report("'maglev' needs 'lb_policy: maglev'", at: node) }
         }
         // An h2 cluster over TLS has to ask for h2 by ALPN; say so unless the file does.
         if cluster.upstreamProtocol == .http2, var tls = cluster.tls, tls.alpn.isEmpty {

@@ -302,8 +302,11 @@ public struct ClusterConfiguration: Sendable, Equatable {
     /// Envoy's `common_lb_config.healthy_panic_threshold`: below this percentage of available
     /// endpoints, balancing ignores health and uses them all. 0 turns panic mode off.
     public var healthyPanicThreshold = 50
-    /// What `ring_hash` hashes on.
+    /// What `ring_hash` and `maglev` hash on.
     public var hashPolicy: [HashPolicy] = []
+    /// `maglev.table_size` (Envoy's `maglev_lb_config.table_size`): a prime; each endpoint
+    /// gets about table_size / n entries, so a larger table balances more finely.
+    public var maglevTableSize = 65_537
 
     public struct Endpoint: Sendable, Equatable, CustomStringConvertible {
         public var host: String
@@ -333,6 +336,11 @@ public enum LoadBalancingPolicy: String, Sendable {
     case leastRequest = "least_request"
     /// A consistent-hash ring keyed by `hash_policy`.
     case ringHash = "ring_hash"
+    /// Google's Maglev table keyed by `hash_policy`.
+    case maglev
+
+    /// Picks by a request's `hash_policy` key.
+    public var isHashBased: Bool { self == .ringHash || self == .maglev }
 }
 
 /// One Lua stage in one chain, as written in YAML; LuxyPlugins resolves `name` to a file.

@@ -15,6 +15,8 @@ import NIOSSL
 /// - `…/delay/MS` → the echo after MS milliseconds (keeps streams open at the same time)
 /// - anything else → 200, `x-upstream: NAME`, `x-upstream-protocol: HTTP/2`, body
 ///   `METHOD PATH\nname: value...\n\nBODY`
+/// - after `refuseStreams(n)`: the next n streams get `RST_STREAM(REFUSED_STREAM)` as their
+///   HEADERS arrive, unprocessed and not recorded (an upstream at its stream limit)
 public final class FakeHTTP2Upstream: Sendable {
     public struct Received: Sendable {
         public var head: HTTPRequestHead
@@ -25,6 +27,9 @@ public final class FakeHTTP2Upstream: Sendable {
     struct State {
         var received: [Received] = []
         var connections = 0
+        /// Streams still to refuse (`refuseStreams`), and those refused so far.
+        var streamsToRefuse = 0
+        var refusedStreams = 0
     }
 
     public let name: String
@@ -49,6 +54,13 @@ public final class FakeHTTP2Upstream: Sendable {
                 mode: .server, connectionConfiguration: settings, streamConfiguration: .init()
             ) { stream in
                 stream.eventLoop.makeCompletedFuture {
+                    let refuse = state.withLockedValue { state -> Bool in
+                        guard state.streamsToRefuse > 0 else { return false }
+                        state.streamsToRefuse -= 1
+                        state.refusedStreams += 1
+                        return true
+                    }
+                    if refuse { return try stream.pipeline.syncOperations.addHandler(FakeHTTP2StreamRefusal()) }
                     try stream.pipeline.syncOperations.addHandler(HTTP2FramePayloadToHTTP1ServerCodec())
                     try stream.pipeline.syncOperations.addHandler(FakeHTTP2StreamHandler(name: name, state: state))
                 }
@@ -66,6 +78,14 @@ public final class FakeHTTP2Upstream: Sendable {
 
     public var address: String { "127.0.0.1:\(port)" }
     public var received: [Received] { state.withLockedValue { $0.received } }
+    /// Streams refused with REFUSED_STREAM so far.
+    public var refusedStreams: Int { state.withLockedValue { $0.refusedStreams } }
+
+    /// The next `count` streams are refused with `RST_STREAM(REFUSED_STREAM)`.
+    public func refuseStreams(_ count: Int) {
+        state.withLockedValue { $0.streamsToRefuse = count }
+    }
+
     /// TCP connections accepted so far.
     public var acceptedConnections: Int { state.withLockedValue { $0.connections } }
 
@@ -73,6 +93,24 @@ public final class FakeHTTP2Upstream: Sendable {
         try? await channel.close()
     }
 }
+
+/// Answers a stream's first frame with `RST_STREAM(REFUSED_STREAM)`: HTTP/2's promise that
+/// the request was not processed, so a client may send it again.
+final class FakeHTTP2StreamRefusal: ChannelInboundHandler {
+    typealias InboundIn = HTTP2Frame.FramePayload
+    typealias OutboundOut = HTTP2Frame.FramePayload
+
+    private var refused = false
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        guard !refused else { return }
+        refused = true
+        context.writeAndFlush(Self.wrapOutboundOut(.rstStream(.refusedStream)), promise: nil)
+    }
+}
+
+@available(*, unavailable)
+extension FakeHTTP2StreamRefusal: Sendable {}
 
 final class FakeHTTP2StreamHandler: ChannelInboundHandler {
     typealias InboundIn = HTTPServerRequestPart

@@ -30,6 +30,9 @@ public final class FakeUpstream: Sendable {
         case none
         /// Every request is answered with this status.
         case status(Int)
+        /// `percent` % of the requests, spread evenly (by the count received), get `status`;
+        /// the rest are answered by path: an endpoint with a poor success rate, not a dead one.
+        case statusSometimes(Int, percent: Int)
         /// Every request is answered as usual, this many milliseconds late.
         case delay(Int)
     }
@@ -213,6 +216,12 @@ final class FakeUpstreamHandler: ChannelInboundHandler {
             break
         case .status(let code):
             return respond(context, status: HTTPResponseStatus(statusCode: code), body: "")
+        case .statusSometimes(let code, let percent):
+            // This request was recorded before the answer: its number is the count.
+            let count = state.withLockedValue { $0.received.count }
+            if count * percent / 100 > (count - 1) * percent / 100 {
+                return respond(context, status: HTTPResponseStatus(statusCode: code), body: "")
+            }
         case .delay(let ms):
             let text = echo(head)
             let upstream = name

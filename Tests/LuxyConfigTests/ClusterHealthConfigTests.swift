@@ -35,6 +35,15 @@ final class ClusterHealthConfigTests: XCTestCase {
         XCTAssertTrue(cluster.outlierDetection.enabled)
         XCTAssertEqual(cluster.outlierDetection.consecutiveGatewayFailure, 5)
         XCTAssertEqual(cluster.outlierDetection.baseEjectionMilliseconds, 30_000)
+        XCTAssertEqual(cluster.outlierDetection.intervalMilliseconds, 10_000)
+        XCTAssertEqual(cluster.outlierDetection.successRateMinimumHosts, 5)
+        XCTAssertEqual(cluster.outlierDetection.successRateRequestVolume, 100)
+        XCTAssertEqual(cluster.outlierDetection.successRateStdevFactor, 1900)
+        XCTAssertEqual(cluster.outlierDetection.enforcingSuccessRate, 100)
+        XCTAssertEqual(cluster.outlierDetection.enforcingConsecutive5xx, 100)
+        XCTAssertEqual(cluster.outlierDetection.enforcingConsecutiveGatewayFailure, 100)
+        XCTAssertEqual(cluster.outlierDetection.failurePercentageThreshold, 85)
+        XCTAssertEqual(cluster.outlierDetection.enforcingFailurePercentage, 0)
         XCTAssertEqual(cluster.healthyPanicThreshold, 50)
         XCTAssertTrue(cluster.healthChecks.isEmpty)
         XCTAssertEqual(cluster.endpoints.first?.weight, 1)
@@ -50,7 +59,12 @@ final class ClusterHealthConfigTests: XCTestCase {
               - path: true
             healthy_panic_threshold: 30
             outlier_detection: { consecutive_5xx: 3, consecutive_gateway_failure: 0, base_ejection_time: 2s,
-                                 max_ejection_time: 10s, max_ejection_percent: 50 }
+                                 max_ejection_time: 10s, max_ejection_percent: 50, interval: 2s,
+                                 success_rate_minimum_hosts: 3, success_rate_request_volume: 20,
+                                 success_rate_stdev_factor: 1000, enforcing_success_rate: 50,
+                                 enforcing_consecutive_5xx: 80, enforcing_consecutive_gateway_failure: 0,
+                                 failure_percentage_threshold: 70, enforcing_failure_percentage: 100,
+                                 failure_percentage_minimum_hosts: 2, failure_percentage_request_volume: 30 }
             health_checks:
               - http: { path: /healthz, method: head, host: svc.local, expected_statuses: [200, { start: 300, end: 400 }] }
                 interval: 100ms
@@ -68,6 +82,17 @@ final class ClusterHealthConfigTests: XCTestCase {
         XCTAssertEqual(cluster.outlierDetection.consecutiveGatewayFailure, 0)
         XCTAssertEqual(cluster.outlierDetection.baseEjectionMilliseconds, 2_000)
         XCTAssertEqual(cluster.outlierDetection.maxEjectionPercent, 50)
+        XCTAssertEqual(cluster.outlierDetection.intervalMilliseconds, 2_000)
+        XCTAssertEqual(cluster.outlierDetection.successRateMinimumHosts, 3)
+        XCTAssertEqual(cluster.outlierDetection.successRateRequestVolume, 20)
+        XCTAssertEqual(cluster.outlierDetection.successRateStdevFactor, 1000)
+        XCTAssertEqual(cluster.outlierDetection.enforcingSuccessRate, 50)
+        XCTAssertEqual(cluster.outlierDetection.enforcingConsecutive5xx, 80)
+        XCTAssertEqual(cluster.outlierDetection.enforcingConsecutiveGatewayFailure, 0)
+        XCTAssertEqual(cluster.outlierDetection.failurePercentageThreshold, 70)
+        XCTAssertEqual(cluster.outlierDetection.enforcingFailurePercentage, 100)
+        XCTAssertEqual(cluster.outlierDetection.failurePercentageMinimumHosts, 2)
+        XCTAssertEqual(cluster.outlierDetection.failurePercentageRequestVolume, 30)
         let check = try XCTUnwrap(cluster.healthChecks.first)
         guard case .http(let http) = check.probe else { return XCTFail("not http") }
         XCTAssertEqual(http.method, "HEAD")
@@ -84,12 +109,26 @@ final class ClusterHealthConfigTests: XCTestCase {
         XCTAssertEqual(tcp.loadBalancing, .leastRequest)
     }
 
+    func testMaglevIsReadWithItsTableSize() throws {
+        let plain = try XCTUnwrap(ConfigurationLoader.parse(yaml: config("    lb_policy: maglev"), file: "/x/luxy.yaml").clusters.first)
+        XCTAssertEqual(plain.loadBalancing, .maglev)
+        XCTAssertEqual(plain.maglevTableSize, 65_537)
+        let yaml = config("""
+            lb_policy: maglev
+            maglev: { table_size: 251 }
+            hash_policy: [{ header: { header_name: x-user } }]
+        """)
+        let sized = try XCTUnwrap(ConfigurationLoader.parse(yaml: yaml, file: "/x/luxy.yaml").clusters.first)
+        XCTAssertEqual(sized.maglevTableSize, 251)
+        XCTAssertEqual(sized.hashPolicy, [.header("x-user")])
+    }
+
     func testBadValuesSayWhere() {
         XCTAssertEqual(problems(config("", endpoints: "[{ address: \"127.0.0.1:8082\", weight: 0 }]")), [
             "/x/luxy.yaml:9:54: 'weight' must be a positive integer",
         ])
         XCTAssertEqual(problems(config("    hash_policy: [{ path: true }]")), [
-            "/x/luxy.yaml:10:18: 'hash_policy' needs 'lb_policy: ring_hash'",
+            "/x/luxy.yaml:10:18: 'hash_policy' needs 'lb_policy: ring_hash' or 'maglev'",
         ])
         XCTAssertEqual(problems(config("    health_checks: [{ interval: 1s }]")), [
             "/x/luxy.yaml:10:21: a health check needs exactly one of 'http' or 'tcp'",
@@ -97,9 +136,19 @@ final class ClusterHealthConfigTests: XCTestCase {
         XCTAssertEqual(problems(config("    outlier_detection: { max_ejection_percent: 150 }")), [
             "/x/luxy.yaml:10:48: 'max_ejection_percent' must be a percentage within 0...100",
         ])
+        XCTAssertEqual(problems(config("    outlier_detection: { success_rate_minimum_hosts: 0, enforcing_success_rate: 101 }")), [
+            "/x/luxy.yaml:10:54: 'success_rate_minimum_hosts' must be a positive integer",
+            "/x/luxy.yaml:10:81: 'enforcing_success_rate' must be a percentage within 0...100",
+        ])
         XCTAssertEqual(problems(config("    health_checks: [{ http: { path: healthz } }]")).first,
                        "/x/luxy.yaml:10:37: 'path' must start with '/'")
-        XCTAssertEqual(problems(config("    lb_policy: maglev")).count, 1)
+        XCTAssertEqual(problems(config("    lb_policy: maglev\n    maglev: { table_size: 65536 }")), [
+            "/x/luxy.yaml:11:27: 'table_size' must be a prime number no larger than 5000011",
+        ])
+        XCTAssertEqual(problems(config("    maglev: { table_size: 65537 }")), [
+            "/x/luxy.yaml:10:13: 'maglev' needs 'lb_policy: maglev'",
+        ])
+        XCTAssertEqual(problems(config("    lb_policy: magnet")).count, 1)
         XCTAssertEqual(problems(config("    health_checks: [{ tcp: {} }, { tcp: {} }]")), [
             "/x/luxy.yaml:10:34: only one health check per cluster is supported",
         ])

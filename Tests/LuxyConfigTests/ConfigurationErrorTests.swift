@@ -258,7 +258,7 @@ final class ConfigurationErrorTests: XCTestCase {
         clusters:
           - name: backend
             endpoints: ["127.0.0.1:0"]
-            lb_policy: maglev
+            lb_policy: magnet
         chains:
           inbound-http:
             - name: auth
@@ -271,7 +271,7 @@ final class ConfigurationErrorTests: XCTestCase {
             "/x/luxy.yaml:11:13: route 'vh0/1' needs one of cluster, weighted_clusters, direct_response or echo",
             "/x/luxy.yaml:11:29: 'prefix' must start with '/'",
             "/x/luxy.yaml:14:17: 'endpoint' port must be between 1 and 65535, got 0",
-            "/x/luxy.yaml:15:16: 'lb_policy' must be one of round_robin, random, least_request, ring_hash",
+            "/x/luxy.yaml:15:16: 'lb_policy' must be one of round_robin, random, least_request, ring_hash, maglev",
             "/x/luxy.yaml:20:18: 'fail_open' must be true or false",
         ])
     }

@@ -170,11 +170,21 @@ final class EndpointHealthTests: IntegrationTestCase {
     }
 
     func testRingHashKeepsAKeyOnOneEndpoint() async throws {
+        try await assertHeaderKeyKeepsItsEndpoint(cluster: "lb_policy: ring_hash")
+    }
+
+    func testMaglevKeepsAKeyOnOneEndpoint() async throws {
+        try await assertHeaderKeyKeepsItsEndpoint(cluster: "lb_policy: maglev\n    maglev: { table_size: 251 }")
+    }
+
+    /// Requests with the same `x-user` go to one endpoint, from fresh connections landing on
+    /// both loops (each loop builds the same ring or table), while different users spread.
+    private func assertHeaderKeyKeepsItsEndpoint(cluster settings: String) async throws {
         let second = try await startUpstream("second")
         let third = try await startUpstream("third")
         let cluster = """
           - name: pool
-            lb_policy: ring_hash
+            \(settings)
             hash_policy: [{ header: { header_name: x-user } }]
             endpoints: ["\(upstream.address)", "\(second.address)", "\(third.address)"]
         """
@@ -182,7 +192,6 @@ final class EndpointHealthTests: IntegrationTestCase {
         var owners: [String: Set<String>] = [:]
         for user in ["alice", "bob", "carol", "dave", "erin", "frank"] {
             for _ in 0..<2 {
-                // Fresh connections land on both loops: the ring is the same on each.
                 let client = try await connect(proxy)
                 for index in 0..<3 {
                     let response = try await client.request("GET", "/pool/\(index)", headers: [("x-user", user)])
@@ -192,6 +201,8 @@ final class EndpointHealthTests: IntegrationTestCase {
         }
         for (user, endpoints) in owners { XCTAssertEqual(endpoints.count, 1, "\(user) went to \(endpoints)") }
         XCTAssertGreaterThan(Set(owners.values.flatMap { $0 }).count, 1, "keys spread over endpoints")
+        let status = await proxy.server.clusterStatuses().first { $0.name == "pool" }
+        XCTAssertEqual(status?.endpoints.map(\.successes).reduce(0, +), 36)
     }
 
     func testWeightsAndLeastRequest() async throws {

@@ -23,7 +23,7 @@ extension HTTPExchangeDriver {
     /// One attempt: an endpoint picked (for a retry, one not tried yet where there is one),
     /// its deadline armed, a connection taken or opened, the request sent.
     func startAttempt(on cluster: UpstreamCluster) {
-        let hashKey = cluster.ring == nil ? nil : cluster.hashKey(for: exchange.requestHead, peer: exchange.peer)
+        let hashKey = cluster.hashKey(for: exchange.requestHead, peer: exchange.peer)
         let fresh = cluster.pickPool(excluding: triedEndpoints, hashKey: hashKey)
         guard let pick = fresh ?? (retries == nil ? nil : cluster.pickPool(hashKey: hashKey)) else {
             return upstreamFailed(.noEndpoint(cluster.config.name))
@@ -87,7 +87,7 @@ extension HTTPExchangeDriver {
         guard error.isConnectFailure, case .connecting = state, !isFinished, let failed = attempt else { return false }
         triedEndpoints.insert(failed.endpointIndex)
         endAttempt(.gatewayFailure)
-        let hashKey = cluster.ring == nil ? nil : cluster.hashKey(for: exchange.requestHead, peer: exchange.peer)
+        let hashKey = cluster.hashKey(for: exchange.requestHead, peer: exchange.peer)
         guard let next = cluster.pickPool(excluding: triedEndpoints, hashKey: hashKey) else { return false }
         stats.increment("upstream_connect_failover")
         connect(to: next, of: cluster)

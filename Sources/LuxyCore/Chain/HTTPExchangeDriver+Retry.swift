@@ -11,7 +11,7 @@ extension HTTPExchangeDriver {
     /// of the answer going on (its connection is dropped; the response stages never see it).
     func retryAfterAnswer(_ status: HTTPResponseStatus) -> Bool {
         guard let retries, retries.policy.retries(status) else { return false }
-        return retryIfAllowed(because: "status \(status.code)")
+        return retryIfAllowed(because: "status \(status.code)", unprocessed: false)
     }
 
     /// An attempt got no answer: true when a retry was started.
@@ -22,10 +22,13 @@ extension HTTPExchangeDriver {
         default: return false
         }
         guard let retries, retries.policy.retries(error) else { return false }
-        return retryIfAllowed(because: error.description)
+        // Nothing reached the endpoint, or an h2 upstream promised it did not process the
+        // stream (REFUSED_STREAM): any method may go again.
+        let unprocessed = error.isConnectFailure || error == .refusedStream
+        return retryIfAllowed(because: error.description, unprocessed: unprocessed)
     }
 
-    private func retryIfAllowed(because reason: String) -> Bool {
+    private func retryIfAllowed(because reason: String, unprocessed: Bool) -> Bool {
         guard var retries, let cluster = admittedCluster else { return false }
         guard retries.retriesMade < retries.policy.numRetries else {
             stats.increment("upstream_rq_retry_limit_exceeded")
@@ -33,8 +36,8 @@ extension HTTPExchangeDriver {
             return false
         }
         // A POST or PATCH may have done its work before failing: not sent twice unless the
-        // policy's `retriable_methods` says so.
-        guard retries.policy.retries(exchange.requestHead.method) else { return false }
+        // policy's `retriable_methods` says so, or the endpoint never processed it.
+        guard unprocessed || retries.policy.retries(exchange.requestHead.method) else { return false }
         // Only a request sent whole and kept whole can be sent again.
         guard requestComplete, retries.bodyIsReplayable else {
             stats.increment("upstream_rq_retry_body_not_replayable")

@@ -1,11 +1,11 @@
 import LuxyConfig
 import NIOHTTP1
 
-/// `ring_hash`'s key for a request, from the cluster's `hash_policy`: the first policy the
+/// `ring_hash`'s and `maglev`'s key for a request, from the cluster's `hash_policy`: the first policy the
 /// request has a value for gives it (Envoy combines them; one is what a sidecar needs).
 extension UpstreamCluster {
     func hashKey(for head: HTTPRequestHead, peer: ConnectionPeer) -> UInt64? {
-        guard ring != nil else { return nil }
+        guard config.loadBalancing.isHashBased else { return nil }
         for policy in config.hashPolicy {
             switch policy {
             case .header(let name):
@@ -23,12 +23,19 @@ extension UpstreamCluster {
         return nil
     }
 
+    /// The value of cookie `name` in the request's `cookie` lines. Walks the lines in place:
+    /// `headers["cookie"]` and `split` would allocate arrays on every request.
     static func cookie(named name: String, in headers: HTTPHeaders) -> Substring? {
-        for line in headers["cookie"] {
-            for pair in line.split(separator: ";") {
-                let trimmed = pair.drop { $0 == " " }
-                guard let equals = trimmed.firstIndex(of: "="), trimmed[..<equals] == name else { continue }
-                return trimmed[trimmed.index(after: equals)...]
+        for (field, line) in headers where field.equalsIgnoringASCIICase("cookie") {
+            var rest = line[...]
+            while true {
+                let semicolon = rest.utf8.firstIndex(of: UInt8(ascii: ";"))
+                let pair = rest[..<(semicolon ?? rest.endIndex)].trimmingHTTPSpaces()
+                if let equals = pair.utf8.firstIndex(of: UInt8(ascii: "=")), pair[..<equals] == name {
+                    return pair[pair.utf8.index(after: equals)...]
+                }
+                guard let semicolon else { break }
+                rest = rest[rest.utf8.index(after: semicolon)...]
             }
         }
         return nil

@@ -37,9 +37,10 @@ extension UpstreamCluster {
         guard outlier.enabled, health[index].ejection == .included else { return }
         let endpoint = health[index]
         if outlier.consecutiveGatewayFailure > 0, endpoint.consecutiveGatewayFailures >= outlier.consecutiveGatewayFailure {
-            eject(index, reason: "\(endpoint.consecutiveGatewayFailures) consecutive gateway failures")
+            eject(index, reason: "\(endpoint.consecutiveGatewayFailures) consecutive gateway failures",
+                  enforcingPercent: outlier.enforcingConsecutiveGatewayFailure)
         } else if outlier.consecutive5xx > 0, endpoint.consecutive5xx >= outlier.consecutive5xx {
-            eject(index, reason: "\(endpoint.consecutive5xx) consecutive 5xx")
+            eject(index, reason: "\(endpoint.consecutive5xx) consecutive 5xx", enforcingPercent: outlier.enforcingConsecutive5xx)
         }
     }
 
@@ -49,9 +50,12 @@ extension UpstreamCluster {
         max(1, pools.count * config.outlierDetection.maxEjectionPercent / 100)
     }
 
-    private func eject(_ index: Int, reason: String) {
+    /// Ejects endpoint `index` with probability `enforcingPercent` (Envoy's `enforcing_*`);
+    /// the run of failures that found it starts again either way.
+    func eject(_ index: Int, reason: String, enforcingPercent: Int) {
         health[index].consecutive5xx = 0
         health[index].consecutiveGatewayFailures = 0
+        guard enforcingPercent >= 100 || Int.random(in: 0..<100, using: &random) < enforcingPercent else { return }
         guard ejectedCount < maxEjected else {
             // Counted once per run of failures, not per request.
             stats.increment("outlier_detection_ejections_overflow")

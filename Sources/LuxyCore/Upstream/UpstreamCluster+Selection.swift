@@ -6,7 +6,8 @@ import LuxyConfig
 extension UpstreamCluster {
     /// An endpoint for one attempt, not in `tried`, and in rotation unless the cluster panics
     /// (fewer than `healthy_panic_threshold` % in rotation: then all are used, as in Envoy).
-    /// `hashKey` is `ring_hash`'s (`hashKey(for:peer:)`); without one, ring hash picks at random.
+    /// `hashKey` is `ring_hash`'s and `maglev`'s (`hashKey(for:peer:)`); without one, they pick
+    /// at random.
     /// The attempt counts as active until `recordOutcome(of:_:)`.
     func pickPool(excluding tried: UpstreamEndpointSet = .none, hashKey: UInt64? = nil) -> UpstreamPick? {
         let count = pools.count
@@ -45,6 +46,9 @@ extension UpstreamCluster {
         case .ringHash:
             if let hashKey, let ring { return ring.endpoint(for: hashKey, where: accept) }
             return weightedRandom(accept)
+        case .maglev:
+            if let hashKey, let maglev { return maglev.endpoint(for: hashKey, where: accept) }
+            return weightedRandom(accept)
         }
     }
 
@@ -74,7 +78,7 @@ extension UpstreamCluster {
         var total = 0
         for index in 0..<pools.count where accept(index) { total += config.endpoints[index].weight }
         guard total > 0 else { return nil }
-        var point = Int.random(in: 0..<total)
+        var point = Int.random(in: 0..<total, using: &random)
         for index in 0..<pools.count where accept(index) {
             point -= config.endpoints[index].weight
             if point < 0 { return index }
@@ -97,7 +101,7 @@ extension UpstreamCluster {
     /// A random endpoint, or the next accepted one after it: no array of candidates is built.
     private func randomAccepted(_ accept: (Int) -> Bool) -> Int? {
         let count = pools.count
-        let start = Int.random(in: 0..<count)
+        let start = Int.random(in: 0..<count, using: &random)
         for step in 0..<count {
             let index = (start + step) % count
             if accept(index) { return index }

@@ -13,12 +13,15 @@ extension UpstreamCluster {
                 let remaining = Double((until - now).nanoseconds) / 1e9
                 ejectedUntil = wallNow.addingTimeInterval(max(0, remaining))
             }
-            return UpstreamClusterStatus.Endpoint(
+            var endpoint = UpstreamClusterStatus.Endpoint(
                 address: config.endpoints[index].description, weight: config.endpoints[index].weight,
                 failsActiveHealthCheck: health.active == .failing, ejectedOnLoops: ejectedUntil == nil ? 0 : 1,
                 ejectedUntil: ejectedUntil, timesEjected: health.timesEjected, activeRequests: health.activeRequests,
                 idleConnections: pools[index].idleConnectionCount, successes: health.successes,
                 errors5xx: health.errors5xx, gatewayFailures: health.gatewayFailures)
+            endpoint.intervalRequests = health.lastIntervalRequests
+            endpoint.intervalSuccesses = health.lastIntervalSuccesses
+            return endpoint
         }
         return UpstreamClusterStatus(name: config.name, policy: config.loadBalancing.rawValue,
                                      healthChecked: !config.healthChecks.isEmpty, endpoints: endpoints)

@@ -27,14 +27,25 @@ final class UpstreamCluster {
     var ejectedCount = 0
     /// When each ejection ends; cancelled when the cluster closes.
     var ejectionTimers: [Int: Scheduled<Void>] = [:]
+    /// Success-rate outlier detection, when it can ever compare (enough endpoints, enforced).
+    let successRateRule: SuccessRateOutlierRule?
+    /// Failure-percentage outlier detection, when enforced.
+    let failurePercentageRule: FailurePercentageOutlierRule?
+    /// The end of the current outlier-detection interval, when a rule needs it; one per
+    /// cluster and loop, never per request.
+    var outlierIntervalTimer: Scheduled<Void>?
     /// `ring_hash` only.
     let ring: ConsistentHashRing?
+    /// `maglev` only.
+    let maglev: MaglevTable?
     /// Whether the endpoints' weights differ (round robin and random then weigh them).
     let isWeighted: Bool
     let totalWeight: Int
     /// Round robin's position; with weights, nginx's smooth weighted round robin's state.
     var next = 0
     var currentWeights: [Int]
+    /// `random`'s and `least_request`'s draws, without a system call each.
+    var random = LoadBalancerRandom()
     private let tlsStore: TLSContextStore?
 
     init(config: ClusterConfiguration, eventLoop: EventLoop, tlsStores: TLSContextRegistry? = nil,
@@ -65,15 +76,20 @@ final class UpstreamCluster {
         }
         self.health = Array(repeating: UpstreamEndpointHealth(), count: config.endpoints.count)
         self.ring = config.loadBalancing == .ringHash ? ConsistentHashRing(endpoints: config.endpoints) : nil
+        self.maglev = config.loadBalancing == .maglev
+            ? MaglevTable(endpoints: config.endpoints, tableSize: config.maglevTableSize) : nil
         self.totalWeight = config.endpoints.reduce(0) { $0 + $1.weight }
         self.isWeighted = Set(config.endpoints.map(\.weight)).count > 1
         self.currentWeights = Array(repeating: 0, count: config.endpoints.count)
+        self.successRateRule = Self.successRateRule(for: config)
+        self.failurePercentageRule = Self.failurePercentageRule(for: config)
         if let activeHealth, activeHealth.count == health.count {
             for (index, verdict) in activeHealth.enumerated() where verdict == .failing {
                 health[index].active = .failing
                 unavailableCount += 1
             }
         }
+        scheduleOutlierInterval()
     }
 
     /// TLS origination to `endpoint` when the cluster has `tls:`: for connections made outside
@@ -88,6 +104,8 @@ final class UpstreamCluster {
         for pool in pools { pool.close() }
         for timer in ejectionTimers.values { timer.cancel() }
         ejectionTimers.removeAll()
+        outlierIntervalTimer?.cancel()
+        outlierIntervalTimer = nil
     }
 
     var requestTimeout: TimeAmount { .milliseconds(Int64(config.requestTimeoutMilliseconds)) }

@@ -20,6 +20,16 @@ public struct UpstreamClusterStatus: Sendable, Equatable {
         public var successes: Int
         public var errors5xx: Int
         public var gatewayFailures: Int
+        /// Requests and successes of the last success-rate `interval` (0 when success-rate
+        /// detection does not run for the cluster).
+        public var intervalRequests = 0
+        public var intervalSuccesses = 0
+
+        /// The last interval's success rate in percent, as success-rate detection saw it; nil
+        /// without requests in it.
+        public var intervalSuccessRate: Double? {
+            intervalRequests == 0 ? nil : Double(intervalSuccesses) * 100 / Double(intervalRequests)
+        }
 
         public var isHealthy: Bool { !failsActiveHealthCheck && ejectedOnLoops == 0 }
     }
@@ -45,6 +55,8 @@ public struct UpstreamClusterStatus: Sendable, Equatable {
             endpoints[index].successes += theirs.successes
             endpoints[index].errors5xx += theirs.errors5xx
             endpoints[index].gatewayFailures += theirs.gatewayFailures
+            endpoints[index].intervalRequests += theirs.intervalRequests
+            endpoints[index].intervalSuccesses += theirs.intervalSuccesses
         }
     }
 }

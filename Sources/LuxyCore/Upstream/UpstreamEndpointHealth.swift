@@ -28,6 +28,16 @@ struct UpstreamEndpointHealth {
     var successes = 0
     var errors5xx = 0
     var gatewayFailures = 0
+    /// Success-rate detection's marks: `requests` and `successes` when the current interval
+    /// began, so the request path only bumps the totals above (nothing more per request).
+    var requestsAtIntervalStart = 0
+    var successesAtIntervalStart = 0
+    /// The interval before the current one, as `/clusters` shows it.
+    var lastIntervalRequests = 0
+    var lastIntervalSuccesses = 0
+
+    /// Every attempt with an outcome the endpoint answers for (abandoned ones are not).
+    var requests: Int { successes + errors5xx + gatewayFailures }
 
     var isAvailable: Bool { active == .healthy && ejection == .included }
 }
