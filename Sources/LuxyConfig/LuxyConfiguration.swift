@@ -13,6 +13,8 @@ public struct LuxyConfiguration: Sendable, Equatable {
     public var clusters: [ClusterConfiguration]
     /// Keyed by chain; a chain absent from YAML is an empty list.
     public var chains: [ChainName: [StageConfiguration]]
+    /// `shared_dicts:`: the bounds of the Lua shared dictionaries, by name.
+    public var sharedDicts: [String: SharedDictConfiguration] = [:]
 
     public init(sourceFile: String, admin: AdminConfiguration?, workers: Int?, pluginsDirectory: String,
                 modulesDirectory: String, limits: LimitsConfiguration, listeners: [ListenerConfiguration],
@@ -108,6 +110,9 @@ public struct LimitsConfiguration: Sendable, Equatable {
     public var luaMaxScriptBytes: Int = 1024 * 1024
     /// Lua: finished coroutines each VM keeps for reuse; the rest are collected.
     public var luaMaxIdleCoroutines: Int = 64
+    /// Lua: the most label sets (series) one metric a script defines may have; further ones
+    /// are dropped and counted.
+    public var luaMetricMaxSeries: Int = 1000
     public init() {}
 }
 

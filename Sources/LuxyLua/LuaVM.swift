@@ -34,10 +34,15 @@ public final class LuaVM {
     var currentStream: LuaHostStream?
     var inHostCall = false
     private var lastToken: UInt64 = 0
+    /// What the `luxy` table's functions work on in this VM (`Luxy/`).
+    let luxyState: LuxyVMState
 
-    public init(limits: LuaLimits) throws(LuaScriptError) {
+    /// `platform` is the process's shared state (dictionaries, queues, metrics); without one
+    /// the VM gets a private one (a scratch VM that only checks scripts).
+    public init(limits: LuaLimits, platform: LuaPlatform? = nil) throws(LuaScriptError) {
         _ = hostDispatchRegistration
         self.limits = limits
+        self.luxyState = LuxyVMState(platform: platform ?? LuaPlatform())
         guard let cvm = luxy_vm_new(max(0, limits.memoryBytes), nil), let L = luxy_vm_state(cvm) else {
             throw LuaScriptError(message: "cannot create a Lua state: out of memory", chunkName: "")
         }
@@ -53,6 +58,7 @@ public final class LuaVM {
         }
         globalsMetaRef = makeGlobalsMetatable()
         registerObjectMetatables()
+        makeLuxyTable()
     }
 
     deinit { close() }
@@ -62,6 +68,7 @@ public final class LuaVM {
         guard let cvm else { return }
         self.cvm = nil
         currentStream = nil
+        luxyState.vmClosed()
         luxy_vm_close(cvm)
     }
 
