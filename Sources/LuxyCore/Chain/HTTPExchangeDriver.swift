@@ -83,7 +83,7 @@ final class HTTPExchangeDriver {
     }
 
     func start() {
-        guard let route = serving.router.route(exchange.requestHead) else {
+        guard let route = routeRequest() else {
             stats.increment("downstream_no_route")
             return sendLocal(LocalReply.error(.notFound, "no route for \(exchange.requestHead.uri)"), runResponseStages: false)
         }
@@ -155,7 +155,7 @@ final class HTTPExchangeDriver {
         if exchange.routeCleared {
             // The stages already chosen stay (Envoy's filter chain does too); the action,
             // cluster and service follow the request as the stages left it.
-            guard let route = serving.router.route(exchange.requestHead) else {
+            guard let route = routeRequest() else {
                 stats.increment("downstream_no_route")
                 return sendLocal(LocalReply.error(.notFound, "no route for \(exchange.requestHead.uri)"),
                                  runResponseStages: true)

@@ -321,8 +321,10 @@ public actor ProxyServer {
                             return try TCPProxyPipeline.configure(channel, listener: listener,
                                                                   generation: generation, loop: loop)
                         }
+                        // The original destination is read here, once per connection.
+                        let peer = listener.originalDestination ? ConnectionPeer(acceptedOn: channel) : nil
                         try HTTPProxyPipeline.configure(channel.pipeline.syncOperations, listener: listener,
-                                                        limits: generation.configuration.limits, loop: loop)
+                                                        limits: generation.configuration.limits, loop: loop, peer: peer)
                     }
                 }
                 .bind(host: listener.host, port: listener.port)
