@@ -20,10 +20,11 @@ public struct CaptureTables: Sendable {
     private let iptables: String
     private let restore: String
 
-    /// Finds the tools on `PATH` (and in /usr/sbin, /sbin, where Debian puts them).
+    /// Finds the tools on `PATH` (Debian's root default when it is unset: they live in /usr/sbin).
     public init(family: Family, environment: [String: String] = ProcessInfo.processInfo.environment) throws {
         self.family = family
-        let directories = (environment["PATH"] ?? "").split(separator: ":").map(String.init) + ["/usr/sbin", "/sbin"]
+        let path = environment["PATH"].flatMap { $0.isEmpty ? nil : $0 } ?? "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+        let directories = path.split(separator: ":").map(String.init)
         func find(_ name: String) throws -> String {
             for directory in directories where FileManager.default.isExecutableFile(atPath: "\(directory)/\(name)") {
                 return "\(directory)/\(name)"

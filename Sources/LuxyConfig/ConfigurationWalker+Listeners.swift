@@ -54,6 +54,13 @@ extension ConfigurationWalker {
         listener.tcpCluster = tcpCluster
         listener.tcpRoutes = tcpRoutes
         if let value = reader.bool(fields, "original_destination") { listener.originalDestination = value }
+        // A host only for redirected connections on a listener that never reads where they went
+        // could never be chosen: surely a forgotten `original_destination: true`.
+        if !listener.originalDestination, virtualHosts.contains(where: { $0.originalDestination != nil }),
+           let node = fields.keyNode("virtual_hosts") {
+            reader.report("virtual hosts matching 'original_destination' need 'original_destination: true' on listener '\(name)'",
+                          at: node)
+        }
         if let node = fields["tls"] { listener.tls = listenerTLS(node, proto: proto) }
         if let node = fields["http2"] {
             if proto == .tcp { reader.report("'http2' is only for http listeners", at: fields.keyNode("http2") ?? node) }

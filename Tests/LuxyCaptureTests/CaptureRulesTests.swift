@@ -80,3 +80,13 @@ final class CaptureRulesTests: XCTestCase {
         XCTAssertNil(CaptureCIDR("10.0.0.0/8/1"))
     }
 }
+
+/// What `luxy iptables --apply` says where the tools are missing (an image without iptables).
+final class CaptureTablesTests: XCTestCase {
+    func testMissingIptablesIsAClearError() {
+        XCTAssertThrowsError(try CaptureTables(family: .ipv4, environment: ["PATH": "/nonexistent"])) { error in
+            XCTAssertEqual("\(error)",
+                           "iptables not found on PATH: install the iptables package (Debian: apt-get install iptables)")
+        }
+    }
+}
