@@ -35,28 +35,39 @@ final class TransparentCaptureTests: XCTestCase {
     static let remoteAddress = "10.77.0.2"
     static let proxyUID = 1337
 
-    func testOutboundAndInboundTrafficIsCapturedAndCleanRemovesTheRules() async throws {
+    /// The namespaces, the remote service on 9000, the pod's application on 8080 and the
+    /// sidecar (`sidecar` config) in the pod as UID 1337; the rules not yet applied.
+    private func startPod(sidecar: String, plugins: [String: String]) async throws -> LuxyChildProcess {
         let lab = try await NamespaceLab.make()
         self.lab = lab
-        let curl = try ExternalTool.find("curl")
-        _ = try ExternalTool.find("iptables-save")
         let setpriv = try ExternalTool.find("setpriv")
+        _ = try await start(echoServer(port: 9000), in: lab.remote)
+        _ = try await start(echoServer(port: 8080), in: lab.pod)
+        return try await start(sidecar, plugins: plugins, in: lab.pod,
+                               as: [setpriv.path, "--reuid=\(Self.proxyUID)", "--regid=\(Self.proxyUID)", "--clear-groups"])
+    }
 
-        // The remote service, and the pod's application on 8080: echo what arrives.
-        let remote = try await start(echoServer(port: 9000), in: lab.remote)
-        let app = try await start(echoServer(port: 8080), in: lab.pod)
-        // The sidecar, as the UID the rules leave alone.
-        let sidecar = try await start(sidecarConfig(), plugins: Self.markPlugins, in: lab.pod,
-                                      as: [setpriv.path, "--reuid=\(Self.proxyUID)", "--regid=\(Self.proxyUID)",
-                                           "--clear-groups"])
-        _ = (remote, app, sidecar)
+    private static let applyArguments = [
+        "iptables", "--apply", "--proxy-uid", "\(proxyUID)", "--proxy-gid", "\(proxyUID)",
+        "--inbound-port", "15006", "--outbound-port", "15001",
+    ]
+
+    /// `curl` run in `namespace`, never through a proxy from the environment.
+    private func curl(in namespace: String, _ url: String) async throws -> ExternalTool.Output {
+        let curl = try ExternalTool.find("curl")
+        return try await XCTUnwrap(lab).run(in: namespace, [curl.path, "-sS", "--noproxy", "*", "--max-time", "10", url])
+    }
+
+    func testOutboundAndInboundTrafficIsCapturedAndCleanRemovesTheRules() async throws {
+        _ = try ExternalTool.find("iptables-save")
+        let sidecar = try await startPod(sidecar: sidecarConfig(), plugins: Self.markPlugins)
+        let lab = try XCTUnwrap(self.lab)
 
         // Someone else's rule in a chain Luxy jumps from: it must survive apply and clean.
         let foreign = try await lab.run(in: lab.pod, ["iptables", "-t", "nat", "-A", "OUTPUT", "-p", "udp",
                                                       "--dport", "5353", "-j", "RETURN"])
         XCTAssertEqual(foreign.status, 0, foreign.stderr)
-        let apply = ["iptables", "--apply", "--proxy-uid", "\(Self.proxyUID)", "--proxy-gid", "\(Self.proxyUID)",
-                     "--inbound-port", "15006", "--outbound-port", "15001"]
+        let apply = Self.applyArguments
         let applied = try await lab.run(in: lab.pod, [BuiltLuxyBinary.path] + apply)
         XCTAssertEqual(applied.status, 0, applied.stderr)
         let firstRules = try await lab.natRules(in: lab.pod)
@@ -70,8 +81,7 @@ final class TransparentCaptureTests: XCTestCase {
         XCTAssertEqual(secondRules.components(separatedBy: "-A OUTPUT -p tcp -j LUXY_OUTPUT").count - 1, 1, secondRules)
 
         // Outbound: an unmodified client in the pod dials the remote service's own address.
-        let outbound = try await lab.run(in: lab.pod, [curl.path, "-sS", "--noproxy", "*", "--max-time", "10",
-                                                      "http://\(Self.remoteAddress):9000/outbound"])
+        let outbound = try await curl(in: lab.pod, "http://\(Self.remoteAddress):9000/outbound")
         XCTAssertEqual(outbound.status, 0, outbound.stderr + sidecar.logText)
         XCTAssertTrue(outbound.stdout.contains(#""x-luxy-chain":"outbound""#), outbound.stdout)
         // Lua saw the original destination as the downstream local address.
@@ -80,8 +90,7 @@ final class TransparentCaptureTests: XCTestCase {
 
         // Inbound: a client outside the pod dials the application's port; Luxy's inbound chain
         // runs and Luxy hands the request to the application at its original destination.
-        let inbound = try await lab.run(in: lab.remote, [curl.path, "-sS", "--noproxy", "*", "--max-time", "10",
-                                                        "http://\(Self.podAddress):8080/inbound"])
+        let inbound = try await curl(in: lab.remote, "http://\(Self.podAddress):8080/inbound")
         XCTAssertEqual(inbound.status, 0, inbound.stderr + sidecar.logText)
         XCTAssertTrue(inbound.stdout.contains(#""x-luxy-chain":"inbound""#), inbound.stdout)
         XCTAssertTrue(inbound.stdout.contains(#""x-original-destination":"\#(Self.podAddress):8080""#),
@@ -95,10 +104,29 @@ final class TransparentCaptureTests: XCTestCase {
         XCTAssertTrue(after.contains("-A OUTPUT -p udp -m udp --dport 5353 -j RETURN"), after)
 
         // Without the rules the same client reaches the service directly: no plugin header.
-        let direct = try await lab.run(in: lab.pod, [curl.path, "-sS", "--noproxy", "*", "--max-time", "10",
-                                                    "http://\(Self.remoteAddress):9000/direct"])
+        let direct = try await curl(in: lab.pod, "http://\(Self.remoteAddress):9000/direct")
         XCTAssertEqual(direct.status, 0, direct.stderr)
         XCTAssertFalse(direct.stdout.contains("x-luxy-chain"), direct.stdout)
+    }
+
+    /// The same capture with tcp listeners: the bytes pass Luxy's tcp chains, whose plugin
+    /// sees the original destination as `conn:destinationAddress()` and writes it into the
+    /// request line, and the passthrough cluster connects to it.
+    func testTCPListenersCaptureBothWaysToTheOriginalDestination() async throws {
+        _ = try await startPod(sidecar: sidecarConfig(protocol: "tcp"), plugins: Self.tcpMarkPlugins)
+        let lab = try XCTUnwrap(self.lab)
+        let applied = try await lab.run(in: lab.pod, [BuiltLuxyBinary.path] + Self.applyArguments)
+        XCTAssertEqual(applied.status, 0, applied.stderr)
+
+        let outbound = try await curl(in: lab.pod, "http://\(Self.remoteAddress):9000/tcp")
+        XCTAssertEqual(outbound.status, 0, outbound.stderr)
+        XCTAssertTrue(outbound.stdout.contains(#""path":"/tcp-outbound-\#(Self.remoteAddress):9000""#), outbound.stdout)
+        let inbound = try await curl(in: lab.remote, "http://\(Self.podAddress):8080/tcp")
+        XCTAssertEqual(inbound.status, 0, inbound.stderr)
+        XCTAssertTrue(inbound.stdout.contains(#""path":"/tcp-inbound-\#(Self.podAddress):8080""#), inbound.stdout)
+
+        let cleaned = try await lab.run(in: lab.pod, [BuiltLuxyBinary.path, "iptables", "--clean"])
+        XCTAssertEqual(cleaned.status, 0, cleaned.stderr)
     }
 
     // MARK: Processes
@@ -134,40 +162,54 @@ final class TransparentCaptureTests: XCTestCase {
 
     /// Istio's two capture listeners: both restore the original destination and send the
     /// request there through the passthrough cluster.
-    private func sidecarConfig() -> String {
-        """
+    private func sidecarConfig(protocol proto: String = "http") -> String {
+        let routing = proto == "http" ? """
+                virtual_hosts:
+                  - domains: ["*"]
+                    routes:
+                      - { name: passthrough, match: { prefix: / }, cluster: passthrough }
+            """ : "    cluster: passthrough"
+        return """
         workers: 1
         modules_dir: {{modules}}
         listeners:
           - name: outbound
             direction: outbound
-            protocol: http
+            protocol: \(proto)
             address: 0.0.0.0:15001
             original_destination: true
-            virtual_hosts:
-              - domains: ["*"]
-                routes:
-                  - { name: passthrough, match: { prefix: / }, cluster: passthrough }
+        \(routing)
           - name: inbound
             direction: inbound
-            protocol: http
+            protocol: \(proto)
             address: 0.0.0.0:15006
             original_destination: true
-            virtual_hosts:
-              - domains: ["*"]
-                routes:
-                  - { name: passthrough, match: { prefix: / }, cluster: passthrough }
+        \(routing)
         clusters:
           - name: passthrough
             type: original_destination
             connect_timeout: 2s
         chains:
-          outbound-http:
+          outbound-\(proto):
             - { name: outbound-mark, priority: 1 }
-          inbound-http:
+          inbound-\(proto):
             - { name: inbound-mark, priority: 1 }
         """
     }
+
+    /// Rewrites `/tcp` in the request line to `/tcp-<direction>-<original destination>`.
+    private static let tcpMarkPlugins = [
+        "outbound-mark": """
+            function on_downstream_data(conn, data)
+              return (data:gsub("^GET /tcp ", "GET /tcp-outbound-" .. conn:destinationAddress() .. " "))
+            end
+            """,
+        "inbound-mark": """
+            function on_downstream_data(conn, data)
+              return (data:gsub("^GET /tcp ", "GET /tcp-inbound-" .. conn:destinationAddress() .. " "))
+            end
+            """,
+    ]
 
     private static let markPlugins = [
         "outbound-mark": """
