@@ -58,10 +58,22 @@ final class OriginalDestinationTests: IntegrationTestCase {
         end
         """
 
-    func testWithoutARedirectTheOriginalDestinationIsTheLocalAddressAndRoutesTheVirtualHost() async throws {
+    /// The proxy on `config(port:)` and a connection to its listener.
+    private struct Outbound {
+        let port: Int
+        let proxy: TestProxy
+        let connection: TestHTTPConnection
+    }
+
+    private func startOutbound() async throws -> Outbound {
         let port = try await freePort()
         let proxy = try await startProxy(config(port: port), plugins: ["show-destination": showDestination])
-        let connection = try await connect(proxy, listener: "outbound")
+        return Outbound(port: port, proxy: proxy, connection: try await connect(proxy, listener: "outbound"))
+    }
+
+    func testWithoutARedirectTheOriginalDestinationIsTheLocalAddressAndRoutesTheVirtualHost() async throws {
+        let outbound = try await startOutbound()
+        let port = outbound.port, connection = outbound.connection
         let echoed = try await connection.request("GET", "/hello")
         // Neither the other port's host nor the host without a condition: the one for this address.
         XCTAssertEqual(echoed.status, 200, echoed.description)
@@ -73,13 +85,11 @@ final class OriginalDestinationTests: IntegrationTestCase {
     }
 
     func testAPassthroughToTheProxysOwnAddressIsRefusedNotLooped() async throws {
-        let port = try await freePort()
-        let proxy = try await startProxy(config(port: port), plugins: ["show-destination": showDestination])
-        let connection = try await connect(proxy, listener: "outbound")
-        let refused = try await connection.request("GET", "/loop")
+        let outbound = try await startOutbound()
+        let refused = try await outbound.connection.request("GET", "/loop")
         XCTAssertEqual(refused.status, 508, refused.description)
         XCTAssertTrue(refused.body.contains("this proxy's own listener"), refused.body)
-        let counters = await proxy.server.counters()
+        let counters = await outbound.proxy.server.counters()
         XCTAssertEqual(counters["upstream_original_destination_loop"], 1)
     }
 
