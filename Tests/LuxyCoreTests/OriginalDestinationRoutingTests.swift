@@ -71,6 +71,12 @@ final class OriginalDestinationRoutingTests: XCTestCase {
         XCTAssertEqual(address.port, 8443)
     }
 
+    func testIPv4MappedAddressesAreToldApart() throws {
+        XCTAssertTrue(OriginalDestination.isIPv4Mapped(try SocketAddress(ipAddress: "::ffff:10.0.0.5", port: 80)))
+        XCTAssertFalse(OriginalDestination.isIPv4Mapped(try SocketAddress(ipAddress: "fd00::5", port: 80)))
+        XCTAssertFalse(OriginalDestination.isIPv4Mapped(try SocketAddress(ipAddress: "10.0.0.5", port: 80)))
+    }
+
     func testAnUnknownFamilyIsNoAddress() {
         var other = sockaddr_in6()
         other.sin6_family = sa_family_t(AF_UNIX)

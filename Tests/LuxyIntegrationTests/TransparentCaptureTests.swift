@@ -33,6 +33,8 @@ final class TransparentCaptureTests: XCTestCase {
 
     static let podAddress = "10.77.0.1"
     static let remoteAddress = "10.77.0.2"
+    static let podAddress6 = "fd77::1"
+    static let remoteAddress6 = "fd77::2"
     static let proxyUID = 1337
 
     /// The namespaces, the remote service on 9000, the pod's application on 8080 and the
@@ -55,7 +57,7 @@ final class TransparentCaptureTests: XCTestCase {
     /// `curl` run in `namespace`, never through a proxy from the environment.
     private func curl(in namespace: String, _ url: String) async throws -> ExternalTool.Output {
         let curl = try ExternalTool.find("curl")
-        return try await XCTUnwrap(lab).run(in: namespace, [curl.path, "-sS", "--noproxy", "*", "--max-time", "10", url])
+        return try await XCTUnwrap(lab).run(in: namespace, [curl.path, "-sSg", "--noproxy", "*", "--max-time", "10", url])
     }
 
     func testOutboundAndInboundTrafficIsCapturedAndCleanRemovesTheRules() async throws {
@@ -129,6 +131,37 @@ final class TransparentCaptureTests: XCTestCase {
         XCTAssertEqual(cleaned.status, 0, cleaned.stderr)
     }
 
+    /// IPv6: the rules written by `--ipv6` with ip6tables, and the original destination read
+    /// with `IP6T_SO_ORIGINAL_DST` by listeners on `[::]`.
+    func testIPv6TrafficIsCapturedBothWays() async throws {
+        let sidecar = try await startPod(sidecar: sidecarConfig(anyAddress: "[::]"), plugins: Self.markPlugins)
+        let lab = try XCTUnwrap(self.lab)
+        let applied = try await lab.run(in: lab.pod, [BuiltLuxyBinary.path] + Self.applyArguments + ["--ipv6"])
+        XCTAssertEqual(applied.status, 0, applied.stderr)
+
+        let outbound = try await curl(in: lab.pod, "http://[\(Self.remoteAddress6)]:9000/outbound")
+        XCTAssertEqual(outbound.status, 0, outbound.stderr + sidecar.logText)
+        XCTAssertTrue(outbound.stdout.contains(#""x-luxy-chain":"outbound""#), outbound.stdout)
+        XCTAssertTrue(outbound.stdout.contains(#""x-original-destination":"[\#(Self.remoteAddress6)]:9000""#),
+                      outbound.stdout)
+        let inbound = try await curl(in: lab.remote, "http://[\(Self.podAddress6)]:8080/inbound")
+        XCTAssertEqual(inbound.status, 0, inbound.stderr + sidecar.logText)
+        XCTAssertTrue(inbound.stdout.contains(#""x-luxy-chain":"inbound""#), inbound.stdout)
+        XCTAssertTrue(inbound.stdout.contains(#""x-original-destination":"[\#(Self.podAddress6)]:8080""#),
+                      inbound.stdout)
+        // IPv4 reaches the same dual-stack listeners as `::ffff:` mapped addresses; its
+        // original destination is still found (in the IPv4 NAT table).
+        let mapped = try await curl(in: lab.pod, "http://\(Self.remoteAddress):9000/outbound")
+        XCTAssertEqual(mapped.status, 0, mapped.stderr + sidecar.logText)
+        XCTAssertTrue(mapped.stdout.contains(#""x-original-destination":"\#(Self.remoteAddress):9000""#),
+                      mapped.stdout)
+
+        let cleaned = try await lab.run(in: lab.pod, [BuiltLuxyBinary.path, "iptables", "--clean", "--ipv6"])
+        XCTAssertEqual(cleaned.status, 0, cleaned.stderr)
+        let after = try await lab.run(in: lab.pod, ["ip6tables-save", "-t", "nat"])
+        XCTAssertFalse(after.stdout.contains("LUXY"), after.stdout)
+    }
+
     // MARK: Processes
 
     private func start(_ yaml: String, plugins: [String: String] = [:], in namespace: String,
@@ -152,7 +185,7 @@ final class TransparentCaptureTests: XCTestCase {
           - name: service
             direction: inbound
             protocol: http
-            address: 0.0.0.0:\(port)
+            address: "[::]:\(port)"
             virtual_hosts:
               - domains: ["*"]
                 routes:
@@ -162,7 +195,8 @@ final class TransparentCaptureTests: XCTestCase {
 
     /// Istio's two capture listeners: both restore the original destination and send the
     /// request there through the passthrough cluster.
-    private func sidecarConfig(protocol proto: String = "http") -> String {
+    /// `anyAddress`: `0.0.0.0` for IPv4 capture, `[::]` for IPv6.
+    private func sidecarConfig(protocol proto: String = "http", anyAddress: String = "0.0.0.0") -> String {
         let routing = proto == "http" ? """
                 virtual_hosts:
                   - domains: ["*"]
@@ -176,13 +210,13 @@ final class TransparentCaptureTests: XCTestCase {
           - name: outbound
             direction: outbound
             protocol: \(proto)
-            address: 0.0.0.0:15001
+            address: "\(anyAddress):15001"
             original_destination: true
         \(routing)
           - name: inbound
             direction: inbound
             protocol: \(proto)
-            address: 0.0.0.0:15006
+            address: "\(anyAddress):15006"
             original_destination: true
         \(routing)
         clusters:
@@ -252,6 +286,11 @@ private struct NamespaceLab {
             try await lab.must(["-n", lab.pod, "addr", "add", "\(TransparentCaptureTests.podAddress)/24", "dev", podEnd])
             try await lab.must(["-n", lab.remote, "addr", "add", "\(TransparentCaptureTests.remoteAddress)/24",
                                 "dev", remoteEnd])
+            // IPv6 too, usable at once (no duplicate address detection to wait for).
+            try await lab.must(["-n", lab.pod, "addr", "add", "\(TransparentCaptureTests.podAddress6)/64", "dev", podEnd,
+                                "nodad"])
+            try await lab.must(["-n", lab.remote, "addr", "add", "\(TransparentCaptureTests.remoteAddress6)/64",
+                                "dev", remoteEnd, "nodad"])
             for (namespace, device) in [(lab.pod, podEnd), (lab.remote, remoteEnd), (lab.pod, "lo"), (lab.remote, "lo")] {
                 try await lab.must(["-n", namespace, "link", "set", device, "up"])
             }

@@ -28,7 +28,9 @@ enum OriginalDestination {
         let level: Int32
         switch local {
         case .v4: level = solIP
-        case .v6: level = solIPv6
+        // An IPv4 connection on a dual-stack `[::]` listener (a `::ffff:` mapped address) has
+        // an IPv4 NAT entry: asked at SOL_IP, the kernel answers from it.
+        case .v6: level = isIPv4Mapped(local) ? solIP : solIPv6
         default: return local
         }
         // In the channel's loop the call completes before it returns.
@@ -40,6 +42,13 @@ enum OriginalDestination {
         #else
         return local
         #endif
+    }
+
+    static func isIPv4Mapped(_ address: SocketAddress) -> Bool {
+        guard case .v6(let v6) = address else { return false }
+        return withUnsafeBytes(of: v6.address.sin6_addr) { bytes in
+            bytes.prefix(10).allSatisfy { $0 == 0 } && bytes[10] == 0xff && bytes[11] == 0xff
+        }
     }
 
     /// The address the kernel wrote: a `sockaddr_in` (family `AF_INET`) or a `sockaddr_in6`,
