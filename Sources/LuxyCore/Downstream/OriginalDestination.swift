@@ -12,6 +12,8 @@ import NIOCore
 /// either way). A connection that was not redirected has no NAT entry (`ENOENT`), or the
 /// host has no conntrack at all (`ENOPROTOOPT`): its original destination is the address it
 /// reached, the channel's local address.
+///
+/// No state: called on the accepted channel's loop.
 enum OriginalDestination {
     /// Both `SO_ORIGINAL_DST` (linux/netfilter_ipv4.h) and `IP6T_SO_ORIGINAL_DST`
     /// (linux/netfilter_ipv6/ip6_tables.h).

@@ -1,5 +1,6 @@
 /// The domains of some of a listener's virtual hosts, looked up Envoy's way: an exact
-/// domain, then the longest `*.suffix`, then `*`. Built once per generation.
+/// domain, then the longest `*.suffix`, then `*`. Built once per generation with its
+/// router, then only read (a value; no loop owns it).
 struct VirtualHostDomains {
     private var exact: [String: Int] = [:]
     private var suffixes: [VirtualHostSuffix] = []
