@@ -71,8 +71,10 @@ let package = Package(
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
         ]),
+        // `luxy iptables`: the transparent-capture rules (istio-iptables' layout). No NIO.
+        .target(name: "LuxyCapture"),
         .executableTarget(name: "luxy", dependencies: [
-            "LuxyConfig", "LuxyCore", "LuxyPlugins", "LuxyAdmin", "LuxyImport",
+            "LuxyConfig", "LuxyCore", "LuxyPlugins", "LuxyAdmin", "LuxyImport", "LuxyCapture",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "NIOCore", package: "swift-nio"),
@@ -89,6 +91,7 @@ let package = Package(
         ]),
         .testTarget(name: "LuxyConfigTests", dependencies: ["LuxyConfig"]),
         .testTarget(name: "LuxyImportTests", dependencies: ["LuxyImport", "LuxyConfig"]),
+        .testTarget(name: "LuxyCaptureTests", dependencies: ["LuxyCapture"]),
         .testTarget(name: "LuxyLuaTests", dependencies: ["LuxyLua", "LuxyConfig", "LuxyTestSupport"]),
         .testTarget(name: "LuxyCoreTests", dependencies: [
             "LuxyCore", "LuxyConfig", "LuxyTestSupport",

@@ -25,6 +25,7 @@ enum ConfigDump {
             ("name", .string(listener.name)), ("direction", .string(listener.direction.rawValue)),
             ("protocol", .string(listener.proto.rawValue)), ("address", .string("\(listener.host):\(listener.port)")),
             ("chain", .string(listener.chain.rawValue)),
+            ("original_destination", .bool(listener.originalDestination)),
             ("virtual_hosts", .array(listener.virtualHosts.map { vhost in
                 .map([
                     ("name", .string(vhost.name)), ("domains", .array(vhost.domains.map { .string($0) })),
@@ -62,7 +63,8 @@ enum ConfigDump {
 
     private static func cluster(_ cluster: ClusterConfiguration) -> ConfigValue {
         .map([
-            ("name", .string(cluster.name)), ("endpoints", .array(cluster.endpoints.map { .string($0.description) })),
+            ("name", .string(cluster.name)), ("type", .string(cluster.kind.rawValue)),
+            ("endpoints", .array(cluster.endpoints.map { .string($0.description) })),
             ("lb_policy", .string(cluster.loadBalancing.rawValue)),
             ("connect_timeout_ms", .int(cluster.connectTimeoutMilliseconds)),
             ("request_timeout_ms", .int(cluster.requestTimeoutMilliseconds)),

@@ -7,15 +7,17 @@ extension ConfigurationWalker {
             node, context: "cluster",
             allowed: ["name", "endpoints", "lb_policy", "connect_timeout", "request_timeout", "max_idle_connections",
                       "protocol", "tls", "circuit_breakers", "idle_timeout", "outlier_detection", "health_checks",
-                      "healthy_panic_threshold", "hash_policy", "maglev"],
-            required: ["name", "endpoints"]) else { return nil }
+                      "healthy_panic_threshold", "hash_policy", "maglev", "type"],
+            required: ["name"]) else { return nil }
 
         let name = reader.name(fields)
         if let name, let nameNode = fields.rawValue("name") {
             sources.clusterNames.append(.init(name: name, location: reader.location(of: nameNode)))
         }
-        let endpoints = self.endpoints(fields)
+        let kind = reader.oneOf(fields, "type", [ClusterKind.static, .originalDestination]) ?? .static
+        let endpoints = clusterEndpoints(fields, kind: kind)
         var cluster = ClusterConfiguration(name: name ?? "", endpoints: endpoints, location: fields.location)
+        cluster.kind = kind
         if let policy = reader.oneOf(fields, "lb_policy", [LoadBalancingPolicy.roundRobin, .random, .leastRequest, .ringHash,
                                                              .maglev]) {
             cluster.loadBalancing = policy
@@ -56,5 +58,25 @@ extension ConfigurationWalker {
             cluster.tls = tls
         }
         return name == nil ? nil : cluster
+    }
+
+    /// Required for a static cluster; an `original_destination` one takes each connection's
+    /// own destination and may list none.
+    private mutating func clusterEndpoints(_ fields: YAMLNodeReader.Fields, kind: ClusterKind)
+        -> [ClusterConfiguration.Endpoint]
+    {
+        switch kind {
+        case .static:
+            if fields["endpoints"] == nil {
+                reader.report("missing required key 'endpoints' in cluster", at: fields.location)
+            }
+            return endpoints(fields)
+        case .originalDestination:
+            if let node = fields.keyNode("endpoints") {
+                reader.report("'endpoints' is not for a cluster of type original_destination: each connection goes to its original destination",
+                              at: node)
+            }
+            return []
+        }
     }
 }

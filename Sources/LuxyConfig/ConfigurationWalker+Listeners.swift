@@ -6,7 +6,7 @@ extension ConfigurationWalker {
         guard let fields = reader.fields(
             node, context: "listener",
             allowed: ["name", "direction", "protocol", "address", "virtual_hosts", "cluster", "sni_routes", "tls", "http2",
-                      "xff_num_trusted_hops"],
+                      "xff_num_trusted_hops", "original_destination"],
             required: ["name", "direction", "protocol", "address"]) else { return nil }
 
         let name = reader.name(fields)
@@ -53,6 +53,14 @@ extension ConfigurationWalker {
                                              location: fields.location)
         listener.tcpCluster = tcpCluster
         listener.tcpRoutes = tcpRoutes
+        if let value = reader.bool(fields, "original_destination") { listener.originalDestination = value }
+        // A host only for redirected connections on a listener that never reads where they went
+        // could never be chosen: surely a forgotten `original_destination: true`.
+        if !listener.originalDestination, virtualHosts.contains(where: { $0.originalDestination != nil }),
+           let node = fields.keyNode("virtual_hosts") {
+            reader.report("virtual hosts matching 'original_destination' need 'original_destination: true' on listener '\(name)'",
+                          at: node)
+        }
         if let node = fields["tls"] { listener.tls = listenerTLS(node, proto: proto) }
         if let node = fields["http2"] {
             if proto == .tcp { reader.report("'http2' is only for http listeners", at: fields.keyNode("http2") ?? node) }
@@ -119,7 +127,8 @@ extension ConfigurationWalker {
 
     private mutating func virtualHost(_ node: Node, index: Int) -> VirtualHostConfiguration? {
         guard let fields = reader.fields(node, context: "virtual host",
-                                         allowed: ["name", "domains", "routes", "per_stage"]) else {
+                                         allowed: ["name", "domains", "routes", "per_stage",
+                                                   "original_destination", "original_destination_port"]) else {
             return nil
         }
         let name = reader.name(fields) ?? "vh\(index)"
@@ -140,6 +149,7 @@ extension ConfigurationWalker {
         }
         var virtualHost = VirtualHostConfiguration(name: name, domains: domains, routes: routes)
         virtualHost.stageOverrides = stageOverrides(fields, owner: "virtual host '\(name)'")
+        virtualHost.originalDestination = originalDestinationMatch(fields)
         return virtualHost
     }
 
@@ -148,5 +158,24 @@ extension ConfigurationWalker {
         if domain == "*" { return true }
         let rest = domain.hasPrefix("*.") ? domain.dropFirst(2) : Substring(domain)
         return !rest.isEmpty && !rest.contains("*")
+    }
+
+    /// `original_destination_port: 8080` or `original_destination: 10.0.0.5:8080` on a
+    /// virtual host (one of the two).
+    private mutating func originalDestinationMatch(_ fields: YAMLNodeReader.Fields) -> OriginalDestinationMatch? {
+        if let node = fields.rawValue("original_destination") {
+            if let key = fields.keyNode("original_destination_port") {
+                reader.report("give either 'original_destination' or 'original_destination_port', not both", at: key)
+            }
+            guard let address = reader.address(node, named: "original_destination", minimumPort: 1) else { return nil }
+            return OriginalDestinationMatch(host: address.host, port: address.port)
+        }
+        guard let node = fields.rawValue("original_destination_port") else { return nil }
+        guard let port = reader.positiveInt(fields, "original_destination_port") else { return nil }
+        guard port <= 65_535 else {
+            reader.report("'original_destination_port' must be between 1 and 65535, got \(port)", at: node)
+            return nil
+        }
+        return OriginalDestinationMatch(host: nil, port: port)
     }
 }

@@ -146,6 +146,11 @@ public struct ListenerConfiguration: Sendable, Equatable {
     /// `x-forwarded-for`, so the client is that many entries from the right. 0 trusts no
     /// header: the client is the connection's peer.
     public var xffNumTrustedHops = 0
+    /// `original_destination: true`: each accepted connection's original destination (the
+    /// address it was sent to before an iptables `REDIRECT`, Envoy's
+    /// `use_original_dst`) is read once and used for routing, for `original_destination`
+    /// clusters and as the downstream local address stages see.
+    public var originalDestination = false
 
     public init(name: String, direction: TrafficDirection, proto: ListenerProtocol, host: String, port: Int,
                 virtualHosts: [VirtualHostConfiguration], location: SourceLocation) {
@@ -168,6 +173,10 @@ public struct VirtualHostConfiguration: Sendable, Equatable {
     public var routes: [RouteConfiguration]
     /// Per-stage changes for every route of this host (`per_stage:`), by stage name.
     public var stageOverrides: [String: StageOverride] = [:]
+    /// `original_destination_port:` / `original_destination:`: this host serves only
+    /// connections redirected from that port (or address:port), as an Envoy filter chain's
+    /// `destination_port` / `prefix_ranges` match does. nil: any destination.
+    public var originalDestination: OriginalDestinationMatch? = nil
 
     public init(name: String, domains: [String], routes: [RouteConfiguration]) {
         self.name = name
@@ -282,6 +291,8 @@ public enum RouteAction: Sendable, Equatable {
 
 public struct ClusterConfiguration: Sendable, Equatable {
     public var name: String
+    /// `type:`; `static` clusters list their endpoints.
+    public var kind: ClusterKind = .static
     public var endpoints: [Endpoint]
     public var loadBalancing: LoadBalancingPolicy
     public var connectTimeoutMilliseconds: Int

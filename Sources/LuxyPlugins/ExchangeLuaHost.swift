@@ -187,7 +187,7 @@ final class ExchangeLuaHost: LuaHTTPHost {
             downstreamRemoteAddress: forwardedClient?.envoyDescription ?? peer,
             direction: exchange.direction.rawValue,
             requestedServerName: exchange.tls?.serverName ?? "",
-            downstreamDirectLocalAddress: local,
+            downstreamDirectLocalAddress: exchange.downstreamDirectLocalAddress?.envoyDescription ?? local,
             downstreamDirectRemoteAddress: peer,
             routeName: exchange.route?.routeName ?? "")
     }

@@ -5,6 +5,6 @@ struct Luxy: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "luxy",
         abstract: "A sidecar proxy that runs Lua plugins.",
-        subcommands: [RunCommand.self, CheckCommand.self, ImportCommand.self],
+        subcommands: [RunCommand.self, CheckCommand.self, ImportCommand.self, IptablesCommand.self],
         defaultSubcommand: RunCommand.self)
 }

@@ -14,7 +14,7 @@ struct ExternalTool {
 
     /// The tool at the first of `candidates` that exists, or the test is skipped.
     static func find(_ name: String) throws -> ExternalTool {
-        for directory in ["/usr/bin", "/usr/local/bin", "/bin"] {
+        for directory in ["/usr/bin", "/usr/local/bin", "/bin", "/usr/sbin", "/sbin"] {
             let path = "\(directory)/\(name)"
             if FileManager.default.isExecutableFile(atPath: path) { return ExternalTool(path: path) }
         }

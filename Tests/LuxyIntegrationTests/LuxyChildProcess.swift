@@ -18,9 +18,11 @@ final class LuxyChildProcess {
 
     /// `yaml` is a config whose listener says `address: 127.0.0.1:0`: it gets a free port, and
     /// an admin API on another is put in front. `plugins` go to `plugins/NAME.lua`.
+    /// `launcher`: a command that runs luxy for it (`ip netns exec NS setpriv --reuid=…`).
     /// `standardOutput`: a file of its own for the process's standard output (the access
     /// log), else it goes to `log` with standard error.
-    init(yaml: String, plugins: [String: String], arguments: [String] = [], standardOutput: String? = nil,
+    init(yaml: String, plugins: [String: String], arguments: [String] = [], launcher: [String] = [],
+         standardOutput: String? = nil,
          group: EventLoopGroup) async throws {
         let binary = BuiltLuxyBinary.path
         guard FileManager.default.isExecutableFile(atPath: binary) else { throw XCTSkip("\(binary) is not built") }
@@ -38,8 +40,9 @@ final class LuxyChildProcess {
         log = directory + "/luxy.log"
         FileManager.default.createFile(atPath: log, contents: nil)
         process = Process()
-        process.executableURL = URL(fileURLWithPath: binary)
-        process.arguments = ["run", "--config", directory + "/luxy.yaml", "--no-watch"] + arguments
+        let command = launcher + [binary, "run", "--config", directory + "/luxy.yaml", "--no-watch"] + arguments
+        process.executableURL = URL(fileURLWithPath: command[0])
+        process.arguments = Array(command.dropFirst())
         let handle = try XCTUnwrap(FileHandle(forWritingAtPath: log))
         if let standardOutput {
             FileManager.default.createFile(atPath: standardOutput, contents: nil)

@@ -25,7 +25,10 @@ public final class HTTPExchange {
     public let eventLoop: EventLoop
     /// The downstream connection's two ends, read once per connection.
     let peer: ConnectionPeer
+    /// The original destination on a listener that restores it, else the socket's address.
     public var downstreamLocalAddress: SocketAddress? { peer.local }
+    /// The socket's own address, whatever was restored (Envoy's `downstreamDirectLocalAddress`).
+    public var downstreamDirectLocalAddress: SocketAddress? { peer.directLocal }
     public var downstreamRemoteAddress: SocketAddress? { peer.remote }
     /// What the request head said about its framing when it was parsed.
     let framing: RequestFraming

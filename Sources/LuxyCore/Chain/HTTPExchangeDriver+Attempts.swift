@@ -24,9 +24,18 @@ extension HTTPExchangeDriver {
     /// its deadline armed, a connection taken or opened, the request sent.
     func startAttempt(on cluster: UpstreamCluster) {
         let hashKey = cluster.hashKey(for: exchange.requestHead, peer: exchange.peer)
-        let fresh = cluster.pickPool(excluding: triedEndpoints, hashKey: hashKey)
-        guard let pick = fresh ?? (retries == nil ? nil : cluster.pickPool(hashKey: hashKey)) else {
-            return upstreamFailed(.noEndpoint(cluster.config.name))
+        let services = generation.services
+        let destination = exchange.peer.originalDestination
+        let direct = exchange.peer.directLocal
+        var picked = services.pick(on: cluster, excluding: triedEndpoints, hashKey: hashKey,
+                                   originalDestination: destination, direct: direct)
+        if case .failure(.noEndpoint) = picked, retries != nil {
+            picked = services.pick(on: cluster, hashKey: hashKey, originalDestination: destination, direct: direct)
+        }
+        let pick: UpstreamPick
+        switch picked {
+        case .success(let chosen): pick = chosen
+        case .failure(let error): return upstreamFailed(error)
         }
         if retries != nil { triedEndpoints.insert(pick.endpointIndex) }
         exchange.attemptCount += 1

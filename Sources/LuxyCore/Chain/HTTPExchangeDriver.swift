@@ -92,7 +92,7 @@ final class HTTPExchangeDriver {
     }
 
     func start() {
-        guard let route = serving.router.route(exchange.requestHead) else {
+        guard let route = routeRequest() else {
             stats.increment("downstream_no_route")
             exchange.responseFlags.insert(.noRouteFound)
             // Only the log phases of the stages scoped to no service see such a request.
@@ -175,7 +175,7 @@ final class HTTPExchangeDriver {
         if exchange.routeCleared {
             // The stages already chosen stay (Envoy's filter chain does too); the action,
             // cluster and service follow the request as the stages left it.
-            guard let route = serving.router.route(exchange.requestHead) else {
+            guard let route = routeRequest() else {
                 stats.increment("downstream_no_route")
                 exchange.responseFlags.insert(.noRouteFound)
                 return sendLocal(LocalReply.error(.notFound, "no route for \(exchange.requestHead.uri)"),

@@ -49,7 +49,8 @@ public final class RetryPolicy: Sendable {
         case .refusedStream:
             return !conditions.isDisjoint(with: [.serverError, .gatewayError, .refusedStream, .reset])
         // Nothing an endpoint did: another attempt would meet the same.
-        case .unknownCluster, .noEndpoint, .timeout, .responseTooLarge, .overloaded:
+        case .unknownCluster, .noEndpoint, .timeout, .responseTooLarge, .overloaded, .noOriginalDestination,
+             .originalDestinationIsProxy:
             return false
         }
     }

@@ -7,8 +7,10 @@ import NIOTLS
 /// ALPN result picks, on plain text the first bytes do (h2c with prior knowledge starts with
 /// the connection preface). Either way each request ends in an `HTTPProxyHandler`.
 enum HTTPProxyPipeline {
+    /// `peer`: the connection's addresses when read at accept (a listener restoring original
+    /// destinations); else each connection reads them at its first request.
     static func configure(_ pipeline: ChannelPipeline.SynchronousOperations, listener: ListenerConfiguration,
-                          limits: LimitsConfiguration, loop: LoopContext) throws {
+                          limits: LimitsConfiguration, loop: LoopContext, peer: ConnectionPeer? = nil) throws {
         if listener.tls != nil {
             // ProxyServer put the TLS handlers first: until the handshake completes nothing
             // else here bounds the wait.
@@ -16,19 +18,22 @@ enum HTTPProxyPipeline {
                 timeout: .milliseconds(Int64(limits.requestHeaderTimeoutMilliseconds)), stats: loop.stats))
         }
         guard listener.http2.enabled else {
-            return try configureHTTP1(pipeline, listener: listener, limits: limits, loop: loop)
+            return try configureHTTP1(pipeline, listener: listener, limits: limits, loop: loop, peer: peer)
         }
         // The selectors below call back from @Sendable closures; they run on this loop.
         let bound = NIOLoopBound(loop, eventLoop: pipeline.eventLoop)
+        let boundPeer = NIOLoopBound(peer, eventLoop: pipeline.eventLoop)
         if listener.tls != nil {
             // ProxyServer put the TLS handler first; nothing is decoded before the handshake.
             try pipeline.addHandler(ApplicationProtocolNegotiationHandler { result, channel in
                 channel.eventLoop.makeCompletedFuture {
                     let sync = channel.pipeline.syncOperations
                     if case .negotiated("h2") = result {
-                        try configureHTTP2(sync, listener: listener, limits: limits, loop: bound.value)
+                        try configureHTTP2(sync, listener: listener, limits: limits, loop: bound.value,
+                                           peer: boundPeer.value)
                     } else {
-                        try configureHTTP1(sync, listener: listener, limits: limits, loop: bound.value)
+                        try configureHTTP1(sync, listener: listener, limits: limits, loop: bound.value,
+                                           peer: boundPeer.value)
                     }
                 }
             })
@@ -40,9 +45,10 @@ enum HTTPProxyPipeline {
                 timeout: .milliseconds(Int64(limits.requestHeaderTimeoutMilliseconds)), stats: loop.stats
             ) { isHTTP2, sync in
                 if isHTTP2 {
-                    try configureHTTP2(sync, listener: listener, limits: limits, loop: bound.value)
+                    try configureHTTP2(sync, listener: listener, limits: limits, loop: bound.value, peer: boundPeer.value)
                 } else {
-                    try configureHTTP1(sync, listener: listener, limits: limits, loop: bound.value, opened: opened)
+                    try configureHTTP1(sync, listener: listener, limits: limits, loop: bound.value, opened: opened,
+                                       peer: boundPeer.value)
                 }
             })
         }
@@ -51,7 +57,8 @@ enum HTTPProxyPipeline {
     /// `opened`: when the first request's head clock started (now when nil: after a TLS
     /// handshake, which has bounds of its own).
     static func configureHTTP1(_ pipeline: ChannelPipeline.SynchronousOperations, listener: ListenerConfiguration,
-                               limits: LimitsConfiguration, loop: LoopContext, opened: NIODeadline? = nil) throws {
+                               limits: LimitsConfiguration, loop: LoopContext, opened: NIODeadline? = nil,
+                               peer: ConnectionPeer? = nil) throws {
         var decoderLimits = NIOHTTPDecoderLimitConfiguration()
         decoderLimits.maxHeaderListSize = limits.maxHeaderBytes
         decoderLimits.maxHeaderFieldSize = limits.maxHeaderBytes
@@ -69,6 +76,7 @@ enum HTTPProxyPipeline {
             leftOverBytesStrategy: .forwardBytes, informationalResponseStrategy: .drop,
             limitConfiguration: decoderLimits)))
         try pipeline.addHandler(HTTPProxyHandler(listener: listener, loop: loop,
-                                                 timeouts: DownstreamTimeouts(limits: limits), opened: opened))
+                                                 timeouts: DownstreamTimeouts(limits: limits), opened: opened,
+                                                 peer: peer))
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import LuxyConfig
+import NIOCore
 import NIOHTTP1
 
 /// A listener's virtual hosts and routes, compiled once per generation. Matching order is
@@ -19,10 +20,19 @@ public struct Router {
         var routes: [CompiledRoute]
     }
 
+    /// Virtual hosts that serve connections originally sent to one destination, tried before
+    /// the others (`original_destination_port` / `original_destination`).
+    private struct DestinationHosts {
+        var match: OriginalDestinationMatch
+        var domains: VirtualHostDomains
+    }
+
     private let listenerName: String
-    private var exact: [String: Int] = [:]
-    private var suffixes: [(suffix: String, index: Int)] = []
-    private var catchAll: Int?
+    /// The virtual hosts without a destination condition.
+    private var anyDestination = VirtualHostDomains()
+    /// Address matches first, then port-only ones: the most specific destination wins, as
+    /// with Envoy's filter chain match.
+    private var byDestination: [DestinationHosts] = []
     private var virtualHosts: [CompiledVirtualHost] = []
     /// Lower-case names of the fields routing reads: `host`, and every header a route
     /// matches on. A stage changing one of them has the route chosen again.
@@ -52,22 +62,29 @@ public struct Router {
             for header in vhost.routes.flatMap(\.match.headers) where !routingFieldNames.contains(header.name.lowercased()) {
                 routingFieldNames.append(header.name.lowercased())
             }
-            for domain in vhost.domains.map({ $0.lowercased() }) {
-                if domain == "*" {
-                    if catchAll == nil { catchAll = index }
-                } else if domain.hasPrefix("*") {
-                    suffixes.append((String(domain.dropFirst()), index))
-                } else if exact[domain] == nil {
-                    exact[domain] = index
+            if let match = vhost.originalDestination {
+                if let group = byDestination.firstIndex(where: { $0.match == match }) {
+                    byDestination[group].domains.add(domains: vhost.domains, index: index)
+                } else {
+                    var domains = VirtualHostDomains()
+                    domains.add(domains: vhost.domains, index: index)
+                    byDestination.append(DestinationHosts(match: match, domains: domains))
                 }
+            } else {
+                anyDestination.add(domains: vhost.domains, index: index)
             }
         }
-        suffixes.sort { $0.suffix.count > $1.suffix.count }
+        // Stable: among equally specific conditions, the order of the file.
+        let withAddress = byDestination.filter { $0.match.host != nil }
+        byDestination = withAddress + byDestination.filter { $0.match.host == nil }
     }
 
     /// nil when no virtual host or route matches (the caller answers 404).
-    public func route(_ head: HTTPRequestHead) -> RouteMatch? {
-        guard let vhostIndex = virtualHostIndex(for: head.headers.first(name: "host") ?? "") else { return nil }
+    /// `originalDestination`: the connection's, on a listener that restores it; virtual hosts
+    /// with a destination condition are only for it.
+    public func route(_ head: HTTPRequestHead, originalDestination: SocketAddress? = nil) -> RouteMatch? {
+        guard let vhostIndex = virtualHostIndex(for: head.headers.first(name: "host") ?? "",
+                                                originalDestination: originalDestination) else { return nil }
         let vhost = virtualHosts[vhostIndex]
         let path = Self.path(of: head.uri)
         for route in vhost.routes where Self.matches(route, path: path, head: head) {
@@ -76,7 +93,7 @@ public struct Router {
         return nil
     }
 
-    private func virtualHostIndex(for hostHeader: String) -> Int? {
+    private func virtualHostIndex(for hostHeader: String, originalDestination: SocketAddress?) -> Int? {
         // Lowercased only when it has upper-case letters; bytes, not Characters, to find the port.
         var host = Substring(hostHeader.utf8.contains(where: { $0 >= 65 && $0 <= 90 }) ? hostHeader.lowercased() : hostHeader)
         if host.utf8.first == UInt8(ascii: "[") {
@@ -84,11 +101,13 @@ public struct Router {
         } else if let colon = host.utf8.lastIndex(of: UInt8(ascii: ":")) {
             host = host[..<colon]
         }
-        if !exact.isEmpty, let index = exact[String(host)] { return index }
-        for entry in suffixes where host.utf8.count > entry.suffix.utf8.count && host.hasSuffix(entry.suffix) {
-            return entry.index
+        if !byDestination.isEmpty, let destination = originalDestination, let port = destination.port {
+            let address = destination.ipAddress
+            for group in byDestination where group.match.matches(host: address, port: port) {
+                if let index = group.domains.index(for: host) { return index }
+            }
         }
-        return catchAll
+        return anyDestination.index(for: host)
     }
 
     static func path(of uri: String) -> Substring {

@@ -53,7 +53,10 @@ public final class LoopGeneration {
         self.listenersByName = Dictionary(configuration.listeners.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
         self.tcpChains = chains.tcpChains
         self.services = UpstreamServices(clusters: configuration.clusters, registry: loop.upstreamClusters,
-                                         eventLoop: loop.eventLoop, stats: loop.stats)
+                                         eventLoop: loop.eventLoop, stats: loop.stats,
+                                         ownAddresses: ProxyOwnAddresses(
+                                             configuration: configuration,
+                                             interfaceAddresses: ProxyOwnAddresses.readInterfaceAddresses()))
         services.maxCallResponseBytes = configuration.limits.maxBufferedBodyBytes
         self.stageRuntime = StageRuntime(loop: loop, onClose: chains.onClose)
         self.onCommit = chains.onCommit

@@ -295,7 +295,9 @@ public actor ProxyServer {
             return try await ServerBootstrap(group: group)
                 .serverChannelOption(.backlog, value: 1024)
                 .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-                .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+                // `tcpOption`, not `socketOption`: at SOL_SOCKET option 1 is SO_DEBUG, which only root may
+                // set; a proxy running as any other user closed every connection it accepted.
+                .childChannelOption(.tcpOption(.tcp_nodelay), value: 1)
                 .childChannelOption(.maxMessagesPerRead, value: 16)
                 // Reads start at 1 KiB (a request head fits; NIO's default is 2 KiB) and grow
                 // when a read fills the buffer: an idle keep-alive connection holds less.
@@ -321,8 +323,10 @@ public actor ProxyServer {
                             return try TCPProxyPipeline.configure(channel, listener: listener,
                                                                   generation: generation, loop: loop)
                         }
+                        // The original destination is read here, once per connection.
+                        let peer = listener.originalDestination ? ConnectionPeer(acceptedOn: channel) : nil
                         try HTTPProxyPipeline.configure(channel.pipeline.syncOperations, listener: listener,
-                                                        limits: generation.configuration.limits, loop: loop)
+                                                        limits: generation.configuration.limits, loop: loop, peer: peer)
                     }
                 }
                 .bind(host: listener.host, port: listener.port)

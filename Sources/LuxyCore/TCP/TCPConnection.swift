@@ -13,8 +13,13 @@ public final class TCPConnection {
     /// The TLS server name the client asked for (terminated or only inspected), if any.
     public internal(set) var serverName: String?
     public let eventLoop: EventLoop
-    /// The listener's address the client connected to.
+    /// The address the client connected to: its original destination on a listener that
+    /// restores it (`original_destination`), else the listener's address.
     public let downstreamLocalAddress: SocketAddress?
+    /// The socket's own address (the listener's port after a redirect).
+    public let downstreamDirectLocalAddress: SocketAddress?
+    /// Read at accept on a listener with `original_destination`; nil elsewhere.
+    public let originalDestination: SocketAddress?
     public let downstreamRemoteAddress: SocketAddress?
     /// `host:port` of the upstream endpoint, once load balancing picked one.
     public internal(set) var upstreamTarget: String?
@@ -29,13 +34,16 @@ public final class TCPConnection {
     /// Lives as long as the process; a connection keeps no generation (see `httpCall`).
     private unowned let loop: LoopContext
 
-    init(listener: ListenerConfiguration, loop: LoopContext, local: SocketAddress?, remote: SocketAddress?) {
+    init(listener: ListenerConfiguration, loop: LoopContext, local: SocketAddress?, remote: SocketAddress?,
+         originalDestination: SocketAddress? = nil) {
         self.listenerName = listener.name
         self.direction = listener.direction
         self.clusterName = listener.tcpCluster ?? ""
         self.eventLoop = loop.eventLoop
         self.loop = loop
-        self.downstreamLocalAddress = local
+        self.downstreamLocalAddress = originalDestination ?? local
+        self.downstreamDirectLocalAddress = local
+        self.originalDestination = originalDestination
         self.downstreamRemoteAddress = remote
     }
 

@@ -14,8 +14,11 @@ enum TCPProxyPipeline {
         // SNI routes without `tls:` inspect the ClientHello and pass TLS through untouched.
         let inspects = listener.tls == nil && !listener.tcpRoutes.isEmpty
         let handler = TCPSideHandler(side: .downstream, overTLS: listener.tls != nil, inspectsServerName: inspects)
+        // The original destination is read here, once per connection.
+        let originalDestination = listener.originalDestination ? OriginalDestination.read(from: channel) : nil
         handler.session = TCPProxySession(listener: listener, generation: generation, loop: loop, downstream: handler,
-                                          local: channel.localAddress, remote: channel.remoteAddress)
+                                          local: channel.localAddress, remote: channel.remoteAddress,
+                                          originalDestination: originalDestination)
         if inspects {
             // NIO's SNIHandler reads the ClientHello, then hands on every byte it held back.
             try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(SNIHandler { result in

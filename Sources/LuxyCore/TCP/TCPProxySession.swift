@@ -47,13 +47,14 @@ final class TCPProxySession {
     private let listener: ListenerConfiguration
 
     init(listener: ListenerConfiguration, generation: LoopGeneration, loop: LoopContext, downstream: TCPSideHandler,
-         local: SocketAddress?, remote: SocketAddress?) {
+         local: SocketAddress?, remote: SocketAddress?, originalDestination: SocketAddress? = nil) {
         self.listener = listener
         self.loop = loop
         self.connectingOn = generation
         self.stageRuntime = generation.stageRuntime
         self.downstream = downstream
-        self.connection = TCPConnection(listener: listener, loop: loop, local: local, remote: remote)
+        self.connection = TCPConnection(listener: listener, loop: loop, local: local, remote: remote,
+                                        originalDestination: originalDestination)
         self.chain = generation.tcpChains[listener.chain]
         let stages = chain?.stages ?? []
         toUpstream = TCPStageFlow(side: .downstream, stages: stages, connection: connection,
@@ -94,6 +95,11 @@ final class TCPProxySession {
             }
             connection.clusterName = cluster
         }
+        // A passthrough cluster gives way to the static cluster listing the original destination.
+        if let destination = connection.originalDestination,
+           let cluster = connectingOn?.services.cluster(named: connection.clusterName, originalDestination: destination) {
+            connection.clusterName = cluster.config.name
+        }
         stats.increment("downstream_tcp_connections")
         state = .connectStages
         runConnectStage(0, stages: (chain?.stages ?? []).filter(\.handlesConnect))
@@ -120,10 +126,17 @@ final class TCPProxySession {
     private func connectUpstream() {
         guard case .connectStages = state else { return }
         let name = connection.clusterName
-        guard let cluster = connectingOn?.services.cluster(named: name) else { return connectFailed(.unknownCluster(name)) }
-        guard let pick = cluster.pickPool() else { return connectFailed(.noEndpoint(name)) }
-        state = .connecting
-        connect(to: pick, of: cluster, tried: .none)
+        guard let services = connectingOn?.services, let cluster = services.cluster(named: name) else {
+            return connectFailed(.unknownCluster(name))
+        }
+        switch services.pick(on: cluster, originalDestination: connection.originalDestination,
+                             direct: connection.downstreamDirectLocalAddress) {
+        case .success(let pick):
+            state = .connecting
+            connect(to: pick, of: cluster, tried: .none)
+        case .failure(let error):
+            connectFailed(error)
+        }
     }
 
     /// One connect attempt; a failed one moves on to an endpoint not tried yet (nothing was

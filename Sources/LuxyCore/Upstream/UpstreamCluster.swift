@@ -46,7 +46,10 @@ final class UpstreamCluster {
     var currentWeights: [Int]
     /// `random`'s and `least_request`'s draws, without a system call each.
     var random = LoadBalancerRandom()
-    private let tlsStore: TLSContextStore?
+    let tlsStore: TLSContextStore?
+    /// An `original_destination` cluster's pools, by destination (`ip:port`), made as
+    /// connections ask for them (`pick(originalDestination:)`).
+    var destinationPools: [String: any UpstreamConnectionProvider] = [:]
 
     init(config: ClusterConfiguration, eventLoop: EventLoop, tlsStores: TLSContextRegistry? = nil,
          stats: ProxyStats = ProxyStats(), logger: Logger = Logger(label: "luxy"),
@@ -59,20 +62,9 @@ final class UpstreamCluster {
         self.logger = logger
         let tlsStore = tlsStores?.store(for: config)
         self.tlsStore = tlsStore
-        self.pools = config.endpoints.map { endpoint -> any UpstreamConnectionProvider in
-            let tls = tlsStore.flatMap { store in
-                config.tls.map { UpstreamTLS(store: store, tls: $0, host: endpoint.host) }
-            }
-            let connectTimeout = TimeAmount.milliseconds(Int64(config.connectTimeoutMilliseconds))
-            switch config.upstreamProtocol {
-            case .http1:
-                return UpstreamPool(endpoint: endpoint, eventLoop: eventLoop, connectTimeout: connectTimeout,
-                                    maxIdle: config.maxIdleConnections, tls: tls, breaker: breaker,
-                                    idleTimeout: .milliseconds(Int64(config.idleTimeoutMilliseconds)), stats: stats)
-            case .http2:
-                return HTTP2UpstreamPool(endpoint: endpoint, eventLoop: eventLoop, connectTimeout: connectTimeout,
-                                         tls: tls)
-            }
+        self.pools = config.endpoints.map { endpoint in
+            Self.makePool(for: endpoint, config: config, eventLoop: eventLoop, tlsStore: tlsStore, breaker: breaker,
+                          stats: stats)
         }
         self.health = Array(repeating: UpstreamEndpointHealth(), count: config.endpoints.count)
         self.ring = config.loadBalancing == .ringHash ? ConsistentHashRing(endpoints: config.endpoints) : nil
@@ -92,6 +84,25 @@ final class UpstreamCluster {
         scheduleOutlierInterval()
     }
 
+    /// One endpoint's connections: a pool of HTTP/1.1 connections, or one HTTP/2 connection.
+    static func makePool(for endpoint: ClusterConfiguration.Endpoint, config: ClusterConfiguration,
+                         eventLoop: EventLoop, tlsStore: TLSContextStore?, breaker: ClusterCircuitBreaker,
+                         stats: ProxyStats) -> any UpstreamConnectionProvider {
+        let tls = tlsStore.flatMap { store in
+            config.tls.map { UpstreamTLS(store: store, tls: $0, host: endpoint.host) }
+        }
+        let connectTimeout = TimeAmount.milliseconds(Int64(config.connectTimeoutMilliseconds))
+        switch config.upstreamProtocol {
+        case .http1:
+            return UpstreamPool(endpoint: endpoint, eventLoop: eventLoop, connectTimeout: connectTimeout,
+                                maxIdle: config.maxIdleConnections, tls: tls, breaker: breaker,
+                                idleTimeout: .milliseconds(Int64(config.idleTimeoutMilliseconds)), stats: stats)
+        case .http2:
+            return HTTP2UpstreamPool(endpoint: endpoint, eventLoop: eventLoop, connectTimeout: connectTimeout,
+                                     tls: tls)
+        }
+    }
+
     /// TLS origination to `endpoint` when the cluster has `tls:`: for connections made outside
     /// the pools (tcp listeners).
     func tls(for endpoint: ClusterConfiguration.Endpoint) -> UpstreamTLS? {
@@ -102,6 +113,8 @@ final class UpstreamCluster {
     /// Idle connections close; connections still carrying a request finish it first.
     func close() {
         for pool in pools { pool.close() }
+        for pool in destinationPools.values { pool.close() }
+        destinationPools.removeAll()
         for timer in ejectionTimers.values { timer.cancel() }
         ejectionTimers.removeAll()
         outlierIntervalTimer?.cancel()

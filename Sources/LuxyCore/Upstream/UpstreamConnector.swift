@@ -14,7 +14,8 @@ enum UpstreamConnector {
                         completion: @escaping (Result<Channel, UpstreamError>) -> Void) {
         ClientBootstrap(group: eventLoop)
             .connectTimeout(timeout)
-            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            // IPPROTO_TCP: `socketOption` would set SO_DEBUG (root only) instead of TCP_NODELAY.
+            .channelOption(.tcpOption(.tcp_nodelay), value: 1)
             .channelOption(.allowRemoteHalfClosure, value: allowHalfClosure)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {

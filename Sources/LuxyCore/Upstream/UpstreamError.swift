@@ -24,12 +24,18 @@ public enum UpstreamError: Error, Equatable, CustomStringConvertible {
     case malformedResponse(String)
     case responseTooLarge(limit: Int)
     case tlsHandshakeFailed(String)
+    /// An `original_destination` cluster had no original destination to go to (the listener
+    /// does not read it), or it was one of the proxy's own listeners: sending it there would
+    /// loop.
+    case noOriginalDestination(String)
+    case originalDestinationIsProxy(String)
 
     public var status: HTTPResponseStatus {
         switch self {
         case .unknownCluster, .noEndpoint, .connectFailed, .connectTimeout, .tlsHandshakeFailed, .refusedStream,
-             .overloaded:
+             .overloaded, .noOriginalDestination:
             return .serviceUnavailable
+        case .originalDestinationIsProxy: return .loopDetected
         case .timeout, .perTryTimeout: return .gatewayTimeout
         case .reset, .malformedResponse, .responseTooLarge: return .badGateway
         }
@@ -49,6 +55,10 @@ public enum UpstreamError: Error, Equatable, CustomStringConvertible {
         case .malformedResponse(let reason): return "malformed upstream response: \(reason)"
         case .responseTooLarge(let limit): return "upstream response larger than \(limit) bytes"
         case .tlsHandshakeFailed(let reason): return "upstream TLS handshake failed: \(reason)"
+        case .noOriginalDestination(let name):
+            return "cluster '\(name)' goes to the original destination, and the listener has none"
+        case .originalDestinationIsProxy(let address):
+            return "original destination \(address) is this proxy's own listener"
         }
     }
 
@@ -69,7 +79,9 @@ public enum UpstreamError: Error, Equatable, CustomStringConvertible {
             return true
         // Ours, not the endpoint's: the cluster's own limits, a refused (never processed) h2
         // stream, a response over our buffer.
-        case .unknownCluster, .noEndpoint, .responseTooLarge, .refusedStream, .overloaded: return false
+        case .unknownCluster, .noEndpoint, .responseTooLarge, .refusedStream, .overloaded, .noOriginalDestination,
+             .originalDestinationIsProxy:
+            return false
         }
     }
 
@@ -87,6 +99,8 @@ public enum UpstreamError: Error, Equatable, CustomStringConvertible {
         case .malformedResponse: return "upstream_malformed"
         case .responseTooLarge: return "upstream_body_too_large"
         case .tlsHandshakeFailed: return "upstream_tls_handshake_failed"
+        case .noOriginalDestination: return "upstream_no_original_destination"
+        case .originalDestinationIsProxy: return "upstream_original_destination_loop"
         }
     }
 

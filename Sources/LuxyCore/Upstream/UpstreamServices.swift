@@ -11,10 +11,25 @@ final class UpstreamServices {
     private let clusters: [String: UpstreamCluster]
     /// A side call's response is held whole in memory (and then in Lua): bounded like a body.
     var maxCallResponseBytes = Int.max
+    /// Where an `original_destination` cluster must not go (its own listeners).
+    let ownAddresses: ProxyOwnAddresses
+    /// Static clusters by their endpoints (`host:port`, the first cluster listing one): an
+    /// original destination naming one of them goes there rather than through a
+    /// passthrough cluster.
+    let clusterNamesByEndpoint: [String: String]
 
     /// Takes the loop's clusters for `clusters` from `registry`: unchanged ones keep their pools.
-    init(clusters: [ClusterConfiguration], registry: UpstreamClusterRegistry, eventLoop: EventLoop, stats: ProxyStats) {
+    init(clusters: [ClusterConfiguration], registry: UpstreamClusterRegistry, eventLoop: EventLoop, stats: ProxyStats,
+         ownAddresses: ProxyOwnAddresses) {
         self.eventLoop = eventLoop
+        self.ownAddresses = ownAddresses
+        var byEndpoint: [String: String] = [:]
+        for cluster in clusters where cluster.kind == .static {
+            for endpoint in cluster.endpoints where byEndpoint[endpoint.description] == nil {
+                byEndpoint[endpoint.description] = cluster.name
+            }
+        }
+        self.clusterNamesByEndpoint = byEndpoint
         self.stats = stats
         self.registry = registry
         self.clusters = Dictionary(uniqueKeysWithValues: clusters.map { ($0.name, registry.acquire($0)) })

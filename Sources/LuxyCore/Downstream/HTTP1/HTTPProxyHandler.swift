@@ -107,8 +107,9 @@ final class HTTPProxyHandler: ChannelDuplexHandler {
     /// or the end of its TLS handshake); now when nil.
     init(listener: ListenerConfiguration, loop: LoopContext, isHTTP2Stream: Bool = false,
          timeouts: DownstreamTimeouts = .none, opened: NIODeadline? = nil,
-         streamDeadlines: HTTP2StreamDeadlines? = nil) {
+         streamDeadlines: HTTP2StreamDeadlines? = nil, peer: ConnectionPeer? = nil) {
         self.listener = listener
+        self.peer = peer
         self.loop = loop
         self.isHTTP2Stream = isHTTP2Stream
         self.streamDeadlines = streamDeadlines

@@ -15,7 +15,7 @@ extension HTTPProxyPipeline {
     /// 30 s), CONTINUATION floods (at most 5 in a row), empty DATA frames, control frame
     /// floods, and the connection glitch budget.
     static func configureHTTP2(_ pipeline: ChannelPipeline.SynchronousOperations, listener: ListenerConfiguration,
-                               limits: LimitsConfiguration, loop: LoopContext) throws {
+                               limits: LimitsConfiguration, loop: LoopContext, peer: ConnectionPeer? = nil) throws {
         let settings = listener.http2
         var connection = NIOHTTP2Handler.ConnectionConfiguration()
         connection.initialSettings = [
@@ -35,6 +35,8 @@ extension HTTPProxyPipeline {
             configuration: .init(maxIdleTime: .milliseconds(Int64(limits.idleTimeoutMilliseconds)), maxAge: nil,
                                  maxGraceTime: nil, keepalive: nil))
         let bound = NIOLoopBound(loop, eventLoop: pipeline.eventLoop)
+        // The streams share the connection's addresses (and its original destination).
+        let boundPeer = NIOLoopBound(peer, eventLoop: pipeline.eventLoop)
         let deadlines = HTTP2StreamDeadlines(
             idleTimeout: .milliseconds(Int64(limits.streamIdleTimeoutMilliseconds)), eventLoop: pipeline.eventLoop)
         let streamDeadlines = NIOLoopBound(deadlines, eventLoop: pipeline.eventLoop)
@@ -46,7 +48,7 @@ extension HTTPProxyPipeline {
                 let sync = streamChannel.pipeline.syncOperations
                 try sync.addHandler(HTTP2FramePayloadToHTTP1ServerCodec())
                 try sync.addHandler(HTTPProxyHandler(listener: listener, loop: bound.value, isHTTP2Stream: true,
-                                                     streamDeadlines: streamDeadlines.value))
+                                                     streamDeadlines: streamDeadlines.value, peer: boundPeer.value))
             }
         }
         // In front of NIO's handler, on the bytes: a header block left unfinished has no
