@@ -68,13 +68,15 @@ extension UpstreamError {
     var responseFlag: ResponseFlags {
         switch self {
         case .unknownCluster: return .noClusterFound
-        case .noEndpoint: return .noHealthyUpstream
+        // An original-destination cluster with no destination to go to has no host, as in Envoy.
+        case .noEndpoint, .noOriginalDestination: return .noHealthyUpstream
         case .connectFailed, .connectTimeout, .tlsHandshakeFailed: return .upstreamConnectionFailure
         case .timeout, .perTryTimeout: return .upstreamRequestTimeout
         case .reset, .refusedStream: return .upstreamRemoteReset
         case .overloaded: return .upstreamOverflow
         case .malformedResponse: return .upstreamProtocolError
-        case .responseTooLarge: return .localReply
+        // Luxy's own answers: a response over its buffer, a loop back into itself (508).
+        case .responseTooLarge, .originalDestinationIsProxy: return .localReply
         }
     }
 }
