@@ -8,6 +8,9 @@ public struct LuxyConfiguration: Sendable, Equatable {
     /// Absolute paths, resolved against the config file's folder.
     public var pluginsDirectory: String
     public var modulesDirectory: String
+    /// Where `require("name")` finds `name.lua` (`lib_dir`, default `lib` beside the config
+    /// file); empty for a configuration made in code, which then has no libraries.
+    public var libDirectory = ""
     public var limits: LimitsConfiguration
     public var listeners: [ListenerConfiguration]
     public var clusters: [ClusterConfiguration]
@@ -108,6 +111,9 @@ public struct LimitsConfiguration: Sendable, Equatable {
     public var luaMaxScriptBytes: Int = 1024 * 1024
     /// Lua: finished coroutines each VM keeps for reuse; the rest are collected.
     public var luaMaxIdleCoroutines: Int = 64
+    /// Lua: the largest JSON text `cjson` decodes or encodes (both loop in C, out of reach of
+    /// the instruction count); larger is an error.
+    public var luaMaxJSONBytes: Int = 8 * 1024 * 1024
     public init() {}
 }
 

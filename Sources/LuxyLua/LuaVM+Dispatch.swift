@@ -6,6 +6,9 @@ extension LuaVM {
     /// LUXY_RC_* code; it never raises itself, so no longjmp crosses this frame.
     func dispatch(_ L: OpaquePointer, method raw: Int32, resumed: Bool) -> Int32 {
         let s = LuaStack(L)
+        if let function = LuaModuleFunction(rawValue: raw) {
+            return callModuleFunction(function, s)
+        }
         guard let method = LuaMethod(rawValue: raw) else {
             s.push("unknown host function")
             return Int32(LUXY_RC_ERROR)

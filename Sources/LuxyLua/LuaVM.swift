@@ -35,7 +35,8 @@ public final class LuaVM {
     var inHostCall = false
     private var lastToken: UInt64 = 0
 
-    public init(limits: LuaLimits) throws(LuaScriptError) {
+    /// `libraries` are what `require` finds besides the built-in modules (LuaVM+Modules).
+    public init(limits: LuaLimits, libraries: [LuaLibrary] = []) throws(LuaScriptError) {
         _ = hostDispatchRegistration
         self.limits = limits
         guard let cvm = luxy_vm_new(max(0, limits.memoryBytes), nil), let L = luxy_vm_state(cvm) else {
@@ -53,6 +54,12 @@ public final class LuaVM {
         }
         globalsMetaRef = makeGlobalsMetatable()
         registerObjectMetatables()
+        do {
+            try installModules(libraries: libraries)
+        } catch {
+            close()
+            throw error
+        }
     }
 
     deinit { close() }

@@ -7,6 +7,9 @@ import LuxyLua
 public struct ConfigurationSnapshot: Sendable {
     public let configuration: LuxyConfiguration
     public let plan: ChainPlan
+    /// The `require` calls the scripts' top-level code made as they were checked, for
+    /// `luxy check`'s `libraries:` list.
+    public private(set) var requires: [LuaRequire] = []
 
     /// Same listeners, routes, clusters, chains, configs and script sources — wherever in
     /// the files they were written.
@@ -23,14 +26,19 @@ public struct ConfigurationSnapshot: Sendable {
     /// scripts it wrote as `luxy check` would.
     public static func check(_ configuration: LuxyConfiguration) throws(ConfigurationError) -> ConfigurationSnapshot {
         let plan = try ChainPlan(configuration: configuration)
-        try compileScripts(plan, limits: configuration.limits)
-        return ConfigurationSnapshot(configuration: configuration, plan: plan)
+        var snapshot = ConfigurationSnapshot(configuration: configuration, plan: plan)
+        snapshot.requires = try compileScripts(plan, limits: configuration.limits)
+        return snapshot
     }
 
-    private static func compileScripts(_ plan: ChainPlan, limits: LimitsConfiguration) throws(ConfigurationError) {
+    /// Returns the requires the scripts made. Every library is compiled too, required or not,
+    /// so a broken one fails the whole generation (all or nothing).
+    private static func compileScripts(_ plan: ChainPlan, limits: LimitsConfiguration)
+        throws(ConfigurationError) -> [LuaRequire]
+    {
         let vm: LuaVM
         do {
-            vm = try LuaVM(limits: LuaLimits(limits))
+            vm = try LuaVM(limits: LuaLimits(limits), libraries: plan.libraries)
         } catch {
             throw ConfigurationError("cannot start a Lua VM: \(error.message)")
         }
@@ -41,21 +49,37 @@ public struct ConfigurationSnapshot: Sendable {
                 _ = try vm.loadScript(name: stage.name, chunkName: stage.displayPath, source: stage.source,
                                       config: stage.configuration.config)
             } catch {
-                problems.append(.init(location: nil, message: Self.locate(error, in: stage)))
+                problems.append(.init(location: nil, message: Self.locate(error, in: stage, libraries: plan.libraries)))
+            }
+        }
+        for library in plan.libraries {
+            if let error = LuaVM.check(chunkName: library.chunkName, source: library.source, limits: LuaLimits(limits)) {
+                let message = Self.absolute(error.message, displayPath: library.chunkName, path: library.path)
+                if !problems.contains(where: { $0.message.hasSuffix(message) }) {
+                    problems.append(.init(location: nil, message: "library load error: " + message))
+                }
             }
         }
         guard problems.isEmpty else { throw ConfigurationError(problems: problems) }
+        return vm.requires()
     }
 
     /// Lua says `plugins/x.lua:3: msg`; users want the absolute path too, to jump to it. The
     /// `script load error: ` in front is Envoy's wording for a script that does not load.
-    private static func locate(_ error: LuaScriptError, in stage: ResolvedStage) -> String {
+    /// An error raised in a library the script required names the library's file instead.
+    private static func locate(_ error: LuaScriptError, in stage: ResolvedStage, libraries: [LuaLibrary]) -> String {
         var message = error.message
         if message.hasPrefix(stage.displayPath + ":") {
-            message = stage.path + message.dropFirst(stage.displayPath.count)
+            message = absolute(message, displayPath: stage.displayPath, path: stage.path)
+        } else if let library = libraries.first(where: { message.hasPrefix($0.chunkName + ":") }) {
+            message = absolute(message, displayPath: library.chunkName, path: library.path)
         } else {
             message = "\(stage.path): \(message)"
         }
         return "script load error: " + message
+    }
+
+    private static func absolute(_ message: String, displayPath: String, path: String) -> String {
+        message.hasPrefix(displayPath + ":") ? path + message.dropFirst(displayPath.count) : "\(path): \(message)"
     }
 }

@@ -21,7 +21,7 @@ public struct LuaStageChainFactory: StageChainFactory {
         let scripts = plan.allStages
         guard !scripts.isEmpty else { return LoopChains(chains: [:]) }
         let limits = configuration.limits
-        let vm = try LuaVM(limits: LuaLimits(limits))
+        let vm = try LuaVM(limits: LuaLimits(limits), libraries: plan.libraries)
         let trustedHops = configuration.listeners.filter { $0.xffNumTrustedHops > 0 }
             .reduce(into: [String: Int]()) { $0[$1.name] = $1.xffNumTrustedHops }
         let states = LuaExchangeStatePool(vm: vm, trustedHopsByListener: trustedHops)

@@ -93,8 +93,8 @@ public actor LuxyRuntime {
         Status(generation: await server.generation, snapshot: snapshot, lastError: lastError, counters: counters)
     }
 
-    /// Folders whose changes should trigger a reload: the config file's, and the plugins and
-    /// modules folders of the running configuration.
+    /// Folders whose changes should trigger a reload: the config file's, and the plugins,
+    /// modules and lib folders of the running configuration (with lib's sub-folders).
     public func watchedDirectories() -> [String] {
         let file = snapshot?.configuration.sourceFile
             ?? URL(fileURLWithPath: configFile, relativeTo: URL(fileURLWithPath: FileManager.default.currentDirectoryPath)).path
@@ -102,6 +102,10 @@ public actor LuxyRuntime {
         if let configuration = snapshot?.configuration {
             directories.append(configuration.pluginsDirectory)
             directories.append(configuration.modulesDirectory)
+            if !configuration.libDirectory.isEmpty { directories.append(configuration.libDirectory) }
+        }
+        if let plan = snapshot?.plan {
+            directories.append(contentsOf: plan.libraryDirectories)
         }
         return directories
     }

@@ -14,6 +14,7 @@ struct CheckCommand: ParsableCommand {
         do {
             let snapshot = try ConfigurationSnapshot.load(configFile: config)
             print(snapshot.plan.describe(generation: nil))
+            if let libraries = snapshot.describeLibraries() { print(libraries) }
             print("\(snapshot.configuration.sourceFile): ok")
         } catch {
             printError("\(error)")

@@ -20,6 +20,9 @@ enum {
     LUXY_RC_YIELD_FOREVER = -3,
     /// Raise the value on top of the stack as is.
     LUXY_RC_ERROR_RAW = -4,
+    /// The host charged the instruction budget for its work and used it up: raise the
+    /// budget error as the count hook does.
+    LUXY_RC_BUDGET_EXCEEDED = -5,
 };
 
 /// Swift's entry point for every host method: `method` is the closure's upvalue.
@@ -121,6 +124,21 @@ void luxy_push_list_iterator(lua_State *L);
 /// Pops a pair list as above, a function and an object; pushes an iterator over the list
 /// that, when it reaches the end, calls the function once with the object.
 void luxy_push_notifying_list_iterator(lua_State *L);
+
+// MARK: - require and built-in modules (luxy_require.c, luxy_json.c)
+
+/// Makes the global `require`, with empty tables of libraries, built-in modules and loaded
+/// values in the registry. `globals_meta_ref` as for luxy_push_environment.
+void luxy_install_require(lua_State *L, int globals_meta_ref);
+/// Adds a library `require(name)` compiles as `chunkname` (say "@lib/name.lua") when first asked.
+void luxy_add_library_source(lua_State *L, const char *name, const char *source, size_t len, const char *chunkname);
+/// Pops a table: what `require(name)` returns a shallow copy of.
+void luxy_add_builtin_module(lua_State *L, const char *name);
+/// Pushes the list of requires made so far: {chunk, name, line} per call.
+void luxy_push_require_edges(lua_State *L);
+/// Adds the built-in modules `cjson` and `cjson.safe` (Debian's lua-cjson), bounded by
+/// `max_json_bytes`. Protected: returns a Lua status, error message on the stack when not LUA_OK.
+int luxy_open_json(lua_State *L, size_t max_json_bytes);
 
 // MARK: - Host objects
 
