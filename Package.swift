@@ -98,6 +98,9 @@ let package = Package(
         ]),
         .testTarget(name: "LuxyIntegrationTests", dependencies: [
             "LuxyCore", "LuxyConfig", "LuxyPlugins", "LuxyAdmin", "LuxyTestSupport", "LuxyLua",
+            // Signs the JWTs the jwt-auth tests send.
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "_CryptoExtras", package: "swift-crypto"),
             .product(name: "NIOSSL", package: "swift-nio-ssl"),
             .product(name: "NIOHTTP2", package: "swift-nio-http2"),
             .product(name: "NIOCore", package: "swift-nio"),
