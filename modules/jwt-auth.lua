@@ -3,7 +3,7 @@
 -- secret), RS256 and ES256 (public keys from a JWKS a cluster serves, cached per VM).
 -- Verified claims can be copied into request headers for the service behind.
 --
--- config (see docs/modules.md#jwt-auth):
+-- config (see docs/jwt-auth.md):
 --   header:             where the token is (default "authorization", as "Bearer <token>")
 --   algorithms:         accepted `alg` values (default: RS256, ES256, and HS256 when
 --                       hs256_secret is set); "none" is never accepted

@@ -140,4 +140,39 @@ final class JWTAuthTests: IntegrationTestCase {
         let accepted = try await client.request("GET", "/", headers: [("authorization", "Bearer " + (try token("HS256")))])
         XCTAssertEqual(accepted.status, 200)
     }
+
+    /// `examples/jwt-auth`: its tokens verify against its key set and secret, as its README
+    /// shows, and its luxy.yaml passes `luxy check`.
+    func testExampleTokensAndConfig() async throws {
+        var example = URL(fileURLWithPath: #filePath)
+        for _ in 0..<3 { example.deleteLastPathComponent() }
+        example.appendPathComponent("examples/jwt-auth")
+        func read(_ path: String) throws -> String {
+            try String(contentsOf: example.appendingPathComponent(path), encoding: .utf8)
+                .trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+        idp.serve(path: "/.well-known/jwks.json", body: try read("keys/jwks.json"))
+        let stages = """
+            - name: jwt-auth
+              priority: 200
+              config:
+                hs256_secret: "change-me-this-is-the-demo-secret"
+                jwks_cluster: idp
+                issuer: https://idp.example
+                audiences: [bookstore]
+                claims_to_headers: { sub: x-user }
+        """
+        let cluster = "  - name: idp\n    endpoints: [\"\(idp.address)\"]"
+        let proxy = try await startProxy(standardConfig(inboundStages: stages, cluster: cluster, workers: 1))
+        let client = try await connect(proxy)
+        for file in ["keys/hs256.jwt", "keys/es256.jwt"] {
+            let response = try await client.request("GET", "/books", headers: [("authorization", "Bearer " + (try read(file)))])
+            XCTAssertEqual(response.status, 200, "\(file): \(response.body)")
+            XCTAssertEqual(upstream.received.last?.head.headers.first(name: "x-user"), "alice", file)
+        }
+        if FileManager.default.isExecutableFile(atPath: BuiltLuxyBinary.path) {
+            let check = try LuxyCommandRunner(workingDirectory: example.path).run(["check", "--config", "luxy.yaml"])
+            XCTAssertEqual(check.status, 0, check.all)
+        }
+    }
 }
