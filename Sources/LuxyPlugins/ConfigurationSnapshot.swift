@@ -10,6 +10,9 @@ public struct ConfigurationSnapshot: Sendable {
     /// The `require` calls the scripts' top-level code made as they were checked, for
     /// `luxy check`'s `libraries:` list.
     public private(set) var requires: [LuaRequire] = []
+    /// Plugins that can never run and the like: `luxy check` prints them, and fails on errors.
+    /// A running proxy loads such a configuration all the same.
+    public private(set) var findings: [CheckFinding] = []
 
     /// Same listeners, routes, clusters, chains, configs and script sources — wherever in
     /// the files they were written.
@@ -27,15 +30,16 @@ public struct ConfigurationSnapshot: Sendable {
     public static func check(_ configuration: LuxyConfiguration) throws(ConfigurationError) -> ConfigurationSnapshot {
         let plan = try ChainPlan(configuration: configuration)
         var snapshot = ConfigurationSnapshot(configuration: configuration, plan: plan)
-        snapshot.requires = try compileScripts(plan, limits: configuration.limits)
+        try snapshot.compileScripts()
         return snapshot
     }
 
-    /// Returns the requires the scripts made. Every library is compiled too, required or not,
-    /// so a broken one fails the whole generation (all or nothing).
-    private static func compileScripts(_ plan: ChainPlan, limits: LimitsConfiguration)
-        throws(ConfigurationError) -> [LuaRequire]
-    {
+    /// Notes the requires the scripts made and what `luxy check` should report about them.
+    /// Every library is compiled too, required or not, so a broken one fails the whole
+    /// generation (all or nothing).
+    private mutating func compileScripts() throws(ConfigurationError) {
+        let limits = configuration.limits
+        var findings = Self.findings(for: configuration)
         let vm: LuaVM
         do {
             vm = try LuaVM(limits: LuaLimits(limits), libraries: plan.libraries)
@@ -44,10 +48,11 @@ public struct ConfigurationSnapshot: Sendable {
         }
         defer { vm.close() }
         var problems: [ConfigurationError.Problem] = []
-        for (_, stage) in plan.allStages {
+        for (chain, stage) in plan.allStages {
             do {
-                _ = try vm.loadScript(name: stage.name, chunkName: stage.displayPath, source: stage.source,
-                                      config: stage.configuration.config)
+                let script = try vm.loadScript(name: stage.name, chunkName: stage.displayPath, source: stage.source,
+                                               config: stage.configuration.config)
+                findings += Self.findings(for: script, stage: stage, chain: chain)
             } catch {
                 problems.append(.init(location: nil, message: Self.locate(error, in: stage, libraries: plan.libraries)))
             }
@@ -61,7 +66,8 @@ public struct ConfigurationSnapshot: Sendable {
             }
         }
         guard problems.isEmpty else { throw ConfigurationError(problems: problems) }
-        return vm.requires()
+        requires = vm.requires()
+        self.findings = findings
     }
 
     /// Lua says `plugins/x.lua:3: msg`; users want the absolute path too, to jump to it. The

@@ -11,14 +11,18 @@ struct CheckCommand: ParsableCommand {
     var config = "luxy.yaml"
 
     func run() throws {
+        let snapshot: ConfigurationSnapshot
         do {
-            let snapshot = try ConfigurationSnapshot.load(configFile: config)
-            print(snapshot.plan.describe(generation: nil))
-            if let libraries = snapshot.describeLibraries() { print(libraries) }
-            print("\(snapshot.configuration.sourceFile): ok")
+            snapshot = try ConfigurationSnapshot.load(configFile: config)
         } catch {
             printError("\(error)")
             throw ExitCode(1)
         }
+        print(snapshot.plan.describe(generation: nil))
+        if let libraries = snapshot.describeLibraries() { print(libraries) }
+        // Plugins that can never run, a config with no listeners: loadable, but mistakes.
+        for finding in snapshot.findings { printError("\(finding)") }
+        if snapshot.findings.contains(where: { $0.severity == .error }) { throw ExitCode(1) }
+        print("\(snapshot.configuration.sourceFile): ok")
     }
 }
