@@ -84,7 +84,9 @@ public actor LuxyRuntime {
         } catch {
             counters.failed += 1
             lastError = "\(error)"
-            logger.error("configuration rejected; the running generation keeps serving\n\(error)")
+            // At start-up nothing runs yet: say so, rather than promise a generation that is not there.
+            let consequence = self.snapshot == nil ? "nothing is running" : "the running generation keeps serving"
+            logger.error("configuration rejected; \(consequence)\n\(error)")
             throw error
         }
     }
