@@ -112,8 +112,8 @@ public struct LimitsConfiguration: Sendable, Equatable {
     /// Lua: finished coroutines each VM keeps for reuse; the rest are collected.
     public var luaMaxIdleCoroutines: Int = 64
     /// Lua: the largest JSON text `cjson` decodes or encodes (both loop in C, out of reach of
-    /// the instruction count); larger is an error.
-    public var luaMaxJSONBytes: Int = 8 * 1024 * 1024
+    /// the count hook, so one call holds the loop: about 25 ms for 1 MiB); larger is an error.
+    public var luaMaxJSONBytes: Int = 1024 * 1024
     public init() {}
 }
 

@@ -17,7 +17,7 @@ public struct LuaLimits: Sendable {
     public static let defaultInstructionSlice = 250_000
     public static let defaultMaxScriptBytes = 1 << 20
     public static let defaultMaxIdleCoroutines = 64
-    public static let defaultMaxJSONBytes = 8 << 20
+    public static let defaultMaxJSONBytes = 1 << 20
 
     public init(instructionBudget: Int = 10_000_000, memoryBytes: Int = 64 << 20,
                 instructionSlice: Int = LuaLimits.defaultInstructionSlice,

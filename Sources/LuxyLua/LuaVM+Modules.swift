@@ -59,7 +59,7 @@ extension LuaVM {
         defer { inHostCall = outerHostCall }
         var arguments = LuaModuleArguments(stack: s, function: function.luaName)
         do {
-            let cost = try arguments.inputBytes() / LuaModuleFunction.bytesPerInstruction
+            let cost = try arguments.inputBytes() * LuaModuleFunction.instructionsPerByte
             let slot = luxy_vm_budget_slot(s.L)!
             slot.pointee -= Int64(cost)
             luxy_vm_charged(s.L)

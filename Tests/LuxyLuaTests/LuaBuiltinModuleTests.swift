@@ -52,10 +52,20 @@ final class LuaBuiltinModuleTests: LuaTestCase {
     func testJSONWorkIsChargedToTheBudget() throws {
         vm.close()
         vm = try LuaVM(limits: LuaLimits(instructionBudget: 200_000, memoryBytes: 64 << 20))
-        // 4 MB of JSON is 1,000,000 instructions' worth, over this budget of 200,000; the text
-        // comes in as config, made by the host, so building it costs the script nothing.
-        let big = "[" + String(repeating: "1,", count: 2_000_000) + "1]"
+        // 100 KB of JSON is 400,000 instructions' worth, over this budget of 200,000; one long
+        // string, so what decoding allocates is charged far less (12,500). The text comes in
+        // as config, made by the host, so building it costs the script nothing.
+        let big = "\"" + String(repeating: "x", count: 100_000) + "\""
         let script = try load("function on_request(h) require('cjson').decode(config) end", config: .string(big))
+        let error = failure(run(script))
+        XCTAssertTrue(error?.message.contains("instruction budget exceeded") == true, "\(String(describing: error))")
+    }
+
+    func testHashingIsChargedToTheBudget() throws {
+        vm.close()
+        vm = try LuaVM(limits: LuaLimits(instructionBudget: 200_000, memoryBytes: 64 << 20))
+        let script = try load("function on_request(h) require('luxy.crypto').sha256(config) end",
+                              config: .string(String(repeating: "x", count: 300_000)))
         let error = failure(run(script))
         XCTAssertTrue(error?.message.contains("instruction budget exceeded") == true, "\(String(describing: error))")
     }
