@@ -69,8 +69,19 @@ extension ChainPlan {
     }
 
     /// The folders to watch for library changes: the lib folder and every folder under it
-    /// that holds a library.
-    public var libraryDirectories: [String] {
-        Array(Set(libraries.map { ($0.path as NSString).deletingLastPathComponent })).sorted()
+    /// (an empty one too, so a library written into it later is seen), hidden ones aside.
+    public static func libraryFolders(under root: String) -> [String] {
+        guard !root.isEmpty, let enumerator = FileManager.default.enumerator(atPath: root) else { return [] }
+        var folders = [root]
+        while let relative = enumerator.nextObject() as? String, folders.count <= maxLibraryFiles {
+            if (relative as NSString).lastPathComponent.hasPrefix(".") {
+                enumerator.skipDescendants()
+                continue
+            }
+            if (enumerator.fileAttributes?[.type] as? FileAttributeType) == .typeDirectory {
+                folders.append((root as NSString).appendingPathComponent(relative))
+            }
+        }
+        return folders
     }
 }

@@ -105,9 +105,7 @@ public actor LuxyRuntime {
             directories.append(configuration.pluginsDirectory)
             directories.append(configuration.modulesDirectory)
             if !configuration.libDirectory.isEmpty { directories.append(configuration.libDirectory) }
-        }
-        if let plan = snapshot?.plan {
-            directories.append(contentsOf: plan.libraryDirectories)
+            directories.append(contentsOf: ChainPlan.libraryFolders(under: configuration.libDirectory))
         }
         return directories
     }

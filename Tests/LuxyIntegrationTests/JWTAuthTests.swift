@@ -175,4 +175,19 @@ final class JWTAuthTests: IntegrationTestCase {
             XCTAssertEqual(check.status, 0, check.all)
         }
     }
+
+    func testMisconfigurationFailsTheLoadWithFileAndLine() async throws {
+        let stages = """
+            - name: jwt-auth
+              priority: 200
+              config: { algorithms: [HS256] }
+        """
+        do {
+            _ = try await startProxy(standardConfig(inboundStages: stages))
+            XCTFail("HS256 without a secret must not load")
+        } catch {
+            XCTAssertTrue("\(error)".contains("/modules/jwt-auth.lua:41: jwt-auth: HS256 is accepted but "
+                + "config.hs256_secret is not set"), "\(error)")
+        }
+    }
 }
