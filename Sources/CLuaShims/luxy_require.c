@@ -95,14 +95,7 @@ static int luxy_require(lua_State *L) {
     // `cjson.encode` changes it for itself only.
     lua_getfield(L, LUA_REGISTRYINDEX, LUXY_BUILTIN_KEY);
     if (lua_getfield(L, -1, name) == LUA_TTABLE) {
-        int module = lua_gettop(L);
-        lua_createtable(L, 0, 8);
-        lua_pushnil(L);
-        while (lua_next(L, module) != 0) {
-            lua_pushvalue(L, -2);
-            lua_insert(L, -2);
-            lua_rawset(L, -4);
-        }
+        luxy_push_shallow_copy(L, -1);
         return 1;
     }
     lua_settop(L, 1);

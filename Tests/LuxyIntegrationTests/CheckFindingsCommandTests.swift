@@ -4,32 +4,10 @@ import XCTest
 
 /// `luxy check` on configurations that load but cannot work: misspelled entry points, scripts
 /// with no entry point for their chain's kind, no listeners, unknown keys, tabs.
-final class CheckFindingsCommandTests: XCTestCase {
-    private var folder: String!
+final class CheckFindingsCommandTests: CheckCommandTestCase {
+    /// An http listener (`web`) and a tcp one (`raw`).
+    private let listeners = CheckCommandFolder.echoListener + """
 
-    override func setUpWithError() throws {
-        guard FileManager.default.isExecutableFile(atPath: BuiltLuxyBinary.path) else {
-            throw XCTSkip("\(BuiltLuxyBinary.path) is not built")
-        }
-        folder = NSTemporaryDirectory() + "luxy-findings-\(UUID().uuidString)"
-        try FileManager.default.createDirectory(atPath: folder + "/plugins", withIntermediateDirectories: true)
-    }
-
-    override func tearDownWithError() throws {
-        if let folder { try? FileManager.default.removeItem(atPath: folder) }
-    }
-
-    private let listeners = """
-        listeners:
-          - name: web
-            direction: inbound
-            protocol: http
-            address: 127.0.0.1:0
-            virtual_hosts:
-              - domains: ["*"]
-                routes:
-                  - match: { prefix: / }
-                    echo: true
           - name: raw
             direction: inbound
             protocol: tcp
@@ -41,12 +19,10 @@ final class CheckFindingsCommandTests: XCTestCase {
         """
 
     private func check(_ yaml: String, plugins: [String: String] = [:]) throws -> LuxyCommandRunner.Outcome {
-        try yaml.replacingOccurrences(of: "{{modules}}", with: TestProxy.repositoryModules)
-            .write(toFile: folder + "/luxy.yaml", atomically: true, encoding: .utf8)
-        for (name, source) in plugins {
-            try source.write(toFile: "\(folder!)/plugins/\(name).lua", atomically: true, encoding: .utf8)
-        }
-        return try LuxyCommandRunner(workingDirectory: folder).run(["check", "--config", "luxy.yaml"])
+        var files = ["luxy.yaml": yaml]
+        for (name, source) in plugins { files["plugins/\(name).lua"] = source }
+        try folder.write(files)
+        return try folder.check()
     }
 
     func testMisspelledEntryPointIsAWarningWithSuggestion() throws {
@@ -57,7 +33,7 @@ final class CheckFindingsCommandTests: XCTestCase {
                 - name: typo
             """, plugins: ["typo": "function on_response(h) end\n\nfunction envoy_on_requests(h)\nend\n"])
         XCTAssertEqual(result.status, 0, result.all)
-        XCTAssertTrue(result.stderr.contains("warning: \(folder!)/plugins/typo.lua:3: 'envoy_on_requests' is not an "
+        XCTAssertTrue(result.stderr.contains("warning: \(folder.path)/plugins/typo.lua:3: 'envoy_on_requests' is not an "
             + "entry point, so it is never called (did you mean 'envoy_on_request'?)"), result.all)
     }
 
@@ -72,8 +48,8 @@ final class CheckFindingsCommandTests: XCTestCase {
                 - name: access-log
             """, plugins: ["sniffer": "function on_downstream_data(conn, data) return data end\n"])
         XCTAssertEqual(result.status, 1, result.all)
-        XCTAssertTrue(result.stderr.contains("error: \(folder!)/luxy.yaml:22:7: stage 'sniffer' in inbound-http: "
-            + "\(folder!)/plugins/sniffer.lua defines none of on_request, on_response, envoy_on_request, "
+        XCTAssertTrue(result.stderr.contains("error: \(folder.path)/luxy.yaml:22:7: stage 'sniffer' in inbound-http: "
+            + "\(folder.path)/plugins/sniffer.lua defines none of on_request, on_response, envoy_on_request, "
             + "envoy_on_response (it defines only tcp entry points), so it never runs"), result.all)
         XCTAssertTrue(result.stderr.contains("stage 'access-log' in inbound-tcp: \(TestProxy.repositoryModules)/access-log.lua "
             + "defines none of on_connect"), result.all)
@@ -84,7 +60,7 @@ final class CheckFindingsCommandTests: XCTestCase {
     func testNoListenersIsAWarning() throws {
         let result = try check("workers: 1\n")
         XCTAssertEqual(result.status, 0, result.all)
-        XCTAssertTrue(result.stderr.contains("warning: \(folder!)/luxy.yaml:1: no listeners"), result.all)
+        XCTAssertTrue(result.stderr.contains("warning: \(folder.path)/luxy.yaml:1: no listeners"), result.all)
     }
 
     func testUnknownKeySuggestsTheNearestOne() throws {
@@ -97,7 +73,7 @@ final class CheckFindingsCommandTests: XCTestCase {
     func testTabIndentationGetsItsOwnMessage() throws {
         let result = try check("listeners:\n  - name: web\n\tdirection: inbound\n")
         XCTAssertEqual(result.status, 1, result.all)
-        XCTAssertTrue(result.stderr.contains("\(folder!)/luxy.yaml:3:1: tabs are not allowed for indentation in YAML"),
+        XCTAssertTrue(result.stderr.contains("\(folder.path)/luxy.yaml:3:1: tabs are not allowed for indentation in YAML"),
                       result.all)
     }
 }

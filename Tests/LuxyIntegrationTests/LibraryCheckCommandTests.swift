@@ -4,44 +4,12 @@ import XCTest
 
 /// `luxy check` with a lib folder: the `libraries:` list, and missing or cyclic requires as
 /// errors at the file:line of the require call.
-final class LibraryCheckCommandTests: XCTestCase {
-    private var folder: URL!
-
-    override func setUpWithError() throws {
-        guard FileManager.default.isExecutableFile(atPath: BuiltLuxyBinary.path) else {
-            throw XCTSkip("\(BuiltLuxyBinary.path) is not built")
-        }
-        folder = FileManager.default.temporaryDirectory.appendingPathComponent("luxy-libcheck-\(UUID().uuidString)")
-    }
-
-    override func tearDownWithError() throws {
-        if let folder { try? FileManager.default.removeItem(at: folder) }
-    }
-
-    /// Writes `files` (paths relative to the folder) and a config running plugin `main`, then
-    /// runs `luxy check` on it.
+final class LibraryCheckCommandTests: CheckCommandTestCase {
+    /// Writes `files` and a config running plugin `main`, then runs `luxy check` on it.
     private func check(_ files: [String: String]) throws -> LuxyCommandRunner.Outcome {
-        let yaml = """
-        listeners:
-          - name: inbound
-            direction: inbound
-            protocol: http
-            address: 127.0.0.1:0
-            virtual_hosts:
-              - domains: ["*"]
-                routes:
-                  - match: { prefix: / }
-                    echo: true
-        chains:
-          inbound-http:
-            - name: main
-        """
-        for (path, text) in files.merging(["luxy.yaml": yaml], uniquingKeysWith: { $1 }) {
-            let url = folder.appendingPathComponent(path)
-            try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-            try text.write(to: url, atomically: true, encoding: .utf8)
-        }
-        return try LuxyCommandRunner(workingDirectory: folder.path).run(["check", "--config", "luxy.yaml"])
+        let yaml = CheckCommandFolder.echoListener + "\nchains:\n  inbound-http:\n    - name: main\n"
+        try folder.write(files.merging(["luxy.yaml": yaml]) { $1 })
+        return try folder.check()
     }
 
     func testLibrariesAreListedWithTheirRequirers() throws {

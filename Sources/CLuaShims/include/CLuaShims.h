@@ -118,6 +118,8 @@ void luxy_install_library_functions(lua_State *L, int table_library, int string_
 /// environment itself and `load` defaults to it. `globals_meta_ref` is a registry ref to
 /// the shared metatable `{__index = globals}`.
 void luxy_push_environment(lua_State *L, int globals_meta_ref);
+/// Pushes a new table with the fields of the table at `idx` (raw reads and writes).
+void luxy_push_shallow_copy(lua_State *L, int idx);
 /// Pops a table whose [1],[2],[3],[4]... are key/value pairs; pushes an iterator function
 /// over them (what a __pairs metamethod returns).
 void luxy_push_list_iterator(lua_State *L);
