@@ -6,13 +6,14 @@ import XCTest
 /// `require`: libraries of the lib folder, loaded once per VM, and the errors of a missing or
 /// cyclic require, at the line of the require call.
 final class LuaRequireTests: LuaTestCase {
-    private func useLibraries(_ sources: [String: String]) throws {
+    private func useLibraries(_ sources: [String: String], slice: Int = LuaLimits.defaultInstructionSlice) throws {
         vm.close()
         let libraries = sources.map { name, source in
             let file = name.replacingOccurrences(of: ".", with: "/") + ".lua"
             return LuaLibrary(name: name, chunkName: "lib/\(file)", path: "/srv/lib/\(file)", source: source)
         }
-        vm = try LuaVM(limits: LuaLimits(instructionBudget: 1_000_000, memoryBytes: 16 << 20), libraries: libraries)
+        vm = try LuaVM(limits: LuaLimits(instructionBudget: 1_000_000, memoryBytes: 16 << 20, instructionSlice: slice),
+                       libraries: libraries)
     }
 
     func testLibraryLoadsOncePerVMAndIsSharedByScripts() throws {
@@ -66,5 +67,19 @@ final class LuaRequireTests: LuaTestCase {
         XCTAssertThrowsError(try load("require('spin')")) { error in
             XCTAssertTrue((error as? LuaScriptError)?.message.contains("instruction budget exceeded") == true, "\(error)")
         }
+    }
+
+    /// A library whose top level runs longer than a slice, required inside a phase: the phase
+    /// yields to the loop in the middle of the require and goes on where it stopped.
+    func testRequireInPhaseSpansSlices() throws {
+        try useLibraries(["slow": "local n = 0\nfor i = 1, 200000 do n = n + i end\nreturn {sum = n}"], slice: 50_000)
+        let script = try load("function on_request(h) h:logInfo(tostring(require('slow').sum)) end")
+        let stream = LuaHTTPStream(vm: vm, host: host)
+        var outcome: LuaPhaseOutcome?
+        stream.run(script, phase: .request) { outcome = $0 }
+        let ticks = host.runTicks()
+        assertCompleted(outcome)
+        XCTAssertEqual(host.logs.map(\.1), ["20000100000"])
+        XCTAssertGreaterThan(ticks, 1, "the phase gave the loop back while the library loaded")
     }
 }
