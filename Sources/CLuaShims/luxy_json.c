@@ -16,6 +16,10 @@
 //   each VM shares one cjson, and encode_sparse_array(true, 0) would make `{[2^40] = 1}`
 //   write 2^40 nulls in one C loop.
 // cjson.safe returns nil and the message instead of raising, for the size limit too.
+//
+// Known gap: decode parses into a scratch buffer of the text's size that cjson mallocs; a
+// memory error (the VM at its cap) in the middle of a decode unwinds past cjson, and that
+// buffer, at most the JSON size limit, is lost.
 
 #include "CLuaShims.h"
 
