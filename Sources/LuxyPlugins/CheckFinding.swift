@@ -1,3 +1,5 @@
+import LuxyLua
+
 /// Something `luxy check` reports beyond what stops a configuration from loading: a plugin
 /// that can never run, a config that serves nothing. A plain value.
 public struct CheckFinding: Sendable, Equatable, CustomStringConvertible {
@@ -18,4 +20,13 @@ public struct CheckFinding: Sendable, Equatable, CustomStringConvertible {
     }
 
     public var description: String { "\(severity.rawValue): \(message)" }
+}
+
+/// What `ConfigurationSnapshot.inspect()` found, for `luxy check`. A plain value.
+public struct CheckReport: Sendable {
+    /// Every `require` the scripts' top-level code made: the `libraries:` list.
+    public var requires: [LuaRequire] = []
+    public var findings: [CheckFinding] = []
+
+    public var hasErrors: Bool { findings.contains { $0.severity == .error } }
 }

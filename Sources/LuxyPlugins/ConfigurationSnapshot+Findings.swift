@@ -2,6 +2,24 @@ import LuxyConfig
 import LuxyLua
 
 extension ConfigurationSnapshot {
+    /// What `luxy check` reports beyond load errors: the libraries each script requires and the
+    /// plugins that can never run. Loads every script once more, in a VM of its own, so the
+    /// running proxy never pays for it; a snapshot has loaded them all before, so a script
+    /// that fails here (it cannot, short of a changed file) is left out.
+    public func inspect() -> CheckReport {
+        var report = CheckReport()
+        report.findings = Self.findings(for: configuration)
+        guard let vm = try? LuaVM(limits: LuaLimits(configuration.limits), libraries: plan.libraries) else { return report }
+        defer { vm.close() }
+        for (chain, stage) in plan.allStages {
+            guard let script = try? vm.loadScript(name: stage.name, chunkName: stage.displayPath, source: stage.source,
+                                                  config: stage.configuration.config) else { continue }
+            report.findings += Self.findings(for: script, stage: stage, chain: chain)
+        }
+        report.requires = vm.requires()
+        return report
+    }
+
     /// What makes a loaded script useless where it stands: no phase function for its chain's
     /// kind (an error: it would never run), and functions named like a phase that is none,
     /// such as `envoy_on_requests` (a warning, with the nearest real name).

@@ -4,7 +4,7 @@ extension ConfigurationSnapshot {
     /// `luxy check`'s `libraries:` section: each library of the lib folder and each built-in
     /// module a script required, with the `file:line` of every require the top-level code
     /// ran. Nil when there is neither.
-    public func describeLibraries() -> String? {
+    public func describeLibraries(_ requires: [LuaRequire]) -> String? {
         let byName = Dictionary(grouping: requires, by: \.name)
         let names = plan.libraries.map(\.name) + byName.keys.filter { name in
             !plan.libraries.contains { $0.name == name }

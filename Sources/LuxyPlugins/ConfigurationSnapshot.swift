@@ -7,12 +7,6 @@ import LuxyLua
 public struct ConfigurationSnapshot: Sendable {
     public let configuration: LuxyConfiguration
     public let plan: ChainPlan
-    /// The `require` calls the scripts' top-level code made as they were checked, for
-    /// `luxy check`'s `libraries:` list.
-    public private(set) var requires: [LuaRequire] = []
-    /// Plugins that can never run and the like: `luxy check` prints them, and fails on errors.
-    /// A running proxy loads such a configuration all the same.
-    public private(set) var findings: [CheckFinding] = []
 
     /// Same listeners, routes, clusters, chains, configs and script sources — wherever in
     /// the files they were written.
@@ -29,17 +23,13 @@ public struct ConfigurationSnapshot: Sendable {
     /// scripts it wrote as `luxy check` would.
     public static func check(_ configuration: LuxyConfiguration) throws(ConfigurationError) -> ConfigurationSnapshot {
         let plan = try ChainPlan(configuration: configuration)
-        var snapshot = ConfigurationSnapshot(configuration: configuration, plan: plan)
-        try snapshot.compileScripts()
-        return snapshot
+        try compileScripts(plan, limits: configuration.limits)
+        return ConfigurationSnapshot(configuration: configuration, plan: plan)
     }
 
-    /// Notes the requires the scripts made and what `luxy check` should report about them.
     /// Every library is compiled too, required or not, so a broken one fails the whole
     /// generation (all or nothing).
-    private mutating func compileScripts() throws(ConfigurationError) {
-        let limits = configuration.limits
-        var findings = Self.findings(for: configuration)
+    private static func compileScripts(_ plan: ChainPlan, limits: LimitsConfiguration) throws(ConfigurationError) {
         let vm: LuaVM
         do {
             vm = try LuaVM(limits: LuaLimits(limits), libraries: plan.libraries)
@@ -48,11 +38,10 @@ public struct ConfigurationSnapshot: Sendable {
         }
         defer { vm.close() }
         var problems: [ConfigurationError.Problem] = []
-        for (chain, stage) in plan.allStages {
+        for (_, stage) in plan.allStages {
             do {
-                let script = try vm.loadScript(name: stage.name, chunkName: stage.displayPath, source: stage.source,
-                                               config: stage.configuration.config)
-                findings += Self.findings(for: script, stage: stage, chain: chain)
+                _ = try vm.loadScript(name: stage.name, chunkName: stage.displayPath, source: stage.source,
+                                      config: stage.configuration.config)
             } catch {
                 problems.append(.init(location: nil, message: Self.locate(error, in: stage, libraries: plan.libraries)))
             }
@@ -66,8 +55,6 @@ public struct ConfigurationSnapshot: Sendable {
             }
         }
         guard problems.isEmpty else { throw ConfigurationError(problems: problems) }
-        requires = vm.requires()
-        self.findings = findings
     }
 
     /// Lua says `plugins/x.lua:3: msg`; users want the absolute path too, to jump to it. The

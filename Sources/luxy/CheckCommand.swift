@@ -19,10 +19,11 @@ struct CheckCommand: ParsableCommand {
             throw ExitCode(1)
         }
         print(snapshot.plan.describe(generation: nil))
-        if let libraries = snapshot.describeLibraries() { print(libraries) }
-        // Plugins that can never run, a config with no listeners: loadable, but mistakes.
-        for finding in snapshot.findings { printError("\(finding)") }
-        if snapshot.findings.contains(where: { $0.severity == .error }) { throw ExitCode(1) }
+        // Who requires which library; plugins that can never run, a config with no listeners.
+        let report = snapshot.inspect()
+        if let libraries = snapshot.describeLibraries(report.requires) { print(libraries) }
+        for finding in report.findings { printError("\(finding)") }
+        if report.hasErrors { throw ExitCode(1) }
         print("\(snapshot.configuration.sourceFile): ok")
     }
 }
