@@ -28,7 +28,7 @@ struct LuaModuleArguments {
 
     /// The total length of the string arguments: what the function's work grows with, and
     /// what it is charged for.
-    func inputBytes() throws(LuaRaise) -> Int {
+    func inputBytes() -> Int {
         var total = 0
         for index in 1...max(1, stack.top) where stack.type(index) == LUA_TSTRING {
             total += Int(lua_rawlen(stack.L, index))

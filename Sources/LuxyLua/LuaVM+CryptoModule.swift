@@ -6,7 +6,7 @@ import Foundation
 /// `luxy.crypto`: hashes, HMAC, random bytes and the key conversions JWT verification needs,
 /// all by swift-crypto; nothing here hashes or signs by hand.
 extension LuaVM {
-    func callCrypto(_ function: LuaModuleFunction, _ arguments: inout LuaModuleArguments) throws(LuaRaise) -> Int32 {
+    func callCrypto(_ function: LuaModuleFunction, _ arguments: LuaModuleArguments) throws(LuaRaise) -> Int32 {
         let s = arguments.stack
         switch function {
         case .sha256:

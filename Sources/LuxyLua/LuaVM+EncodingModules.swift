@@ -2,7 +2,7 @@ import CLua
 
 /// `luxy.base64` and `luxy.url`.
 extension LuaVM {
-    func callBase64(_ function: LuaModuleFunction, _ arguments: inout LuaModuleArguments) throws(LuaRaise) -> Int32 {
+    func callBase64(_ function: LuaModuleFunction, _ arguments: LuaModuleArguments) throws(LuaRaise) -> Int32 {
         let s = arguments.stack
         let input = try arguments.bytes(1)
         switch function {
@@ -20,7 +20,7 @@ extension LuaVM {
         return 1
     }
 
-    func callURL(_ function: LuaModuleFunction, _ arguments: inout LuaModuleArguments) throws(LuaRaise) -> Int32 {
+    func callURL(_ function: LuaModuleFunction, _ arguments: LuaModuleArguments) throws(LuaRaise) -> Int32 {
         let s = arguments.stack
         switch function {
         case .urlEscape:
@@ -30,7 +30,7 @@ extension LuaVM {
         case .urlParseQuery:
             return pushQuery(PercentEncoding.parseQuery(try arguments.bytes(1)), s)
         default:
-            s.push(try buildQuery(&arguments))
+            s.push(try buildQuery(arguments))
         }
         return 1
     }
@@ -73,7 +73,7 @@ extension LuaVM {
 
     /// `build_query{a = "1", b = {"2", "3"}, c = true}` → `a=1&b=2&b=3&c`, names sorted so
     /// the same table always gives the same text. Read raw: no metamethod runs.
-    private func buildQuery(_ arguments: inout LuaModuleArguments) throws(LuaRaise) -> String {
+    private func buildQuery(_ arguments: LuaModuleArguments) throws(LuaRaise) -> String {
         let s = arguments.stack
         guard s.type(1) == LUA_TTABLE else { throw arguments.error(1, "table") }
         var pairs: [PercentEncoding.QueryPair] = []

@@ -57,17 +57,17 @@ extension LuaVM {
         let outerHostCall = inHostCall
         inHostCall = true
         defer { inHostCall = outerHostCall }
-        var arguments = LuaModuleArguments(stack: s, function: function.luaName)
+        let arguments = LuaModuleArguments(stack: s, function: function.luaName)
         do {
-            let cost = try arguments.inputBytes() * LuaModuleFunction.instructionsPerByte
+            let cost = arguments.inputBytes() * LuaModuleFunction.instructionsPerByte
             let slot = luxy_vm_budget_slot(s.L)!
             slot.pointee -= Int64(cost)
             luxy_vm_charged(s.L)
             if slot.pointee <= 0 { return Int32(LUXY_RC_BUDGET_EXCEEDED) }
             switch function.moduleName {
-            case "luxy.base64": return try callBase64(function, &arguments)
-            case "luxy.url": return try callURL(function, &arguments)
-            default: return try callCrypto(function, &arguments)
+            case "luxy.base64": return try callBase64(function, arguments)
+            case "luxy.url": return try callURL(function, arguments)
+            default: return try callCrypto(function, arguments)
             }
         } catch {
             s.push(error.message)
