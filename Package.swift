@@ -20,7 +20,8 @@ let package = Package(
     ],
     targets: [
         .systemLibrary(name: "CLua", pkgConfig: "lua5.4", providers: [.apt(["liblua5.4-dev"])]),
-        .target(name: "CLuaShims", dependencies: ["CLua"]),
+        // Links Debian's lua-cjson (`require("cjson")`): package lua-cjson-dev, see scripts/install-deps.
+        .target(name: "CLuaShims", dependencies: ["CLua"], linkerSettings: [.linkedLibrary("lua5.4-cjson")]),
         .target(name: "LuxyConfig", dependencies: [.product(name: "Yams", package: "Yams")]),
         // `luxy import envoyfilter`: Istio EnvoyFilter / Envoy Lua filter configs → plugins and chains.
         .target(name: "LuxyImport", dependencies: ["LuxyConfig", .product(name: "Yams", package: "Yams")]),
@@ -101,6 +102,9 @@ let package = Package(
         ]),
         .testTarget(name: "LuxyIntegrationTests", dependencies: [
             "LuxyCore", "LuxyConfig", "LuxyPlugins", "LuxyAdmin", "LuxyTestSupport", "LuxyLua",
+            // Signs the JWTs the jwt-auth tests send.
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "_CryptoExtras", package: "swift-crypto"),
             .product(name: "NIOSSL", package: "swift-nio-ssl"),
             .product(name: "NIOHTTP2", package: "swift-nio-http2"),
             .product(name: "NIOCore", package: "swift-nio"),

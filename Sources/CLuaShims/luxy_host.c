@@ -48,6 +48,8 @@ static int luxy_finish_host_call(lua_State *L, int rc, int method) {
         return lua_error(L);
     case LUXY_RC_ERROR_RAW:
         return lua_error(L);
+    case LUXY_RC_BUDGET_EXCEEDED:
+        return luxy_vm_budget_exceeded(L);
     case LUXY_RC_YIELD:
         return lua_yieldk(L, 0, (lua_KContext)method, luxy_host_continuation);
     case LUXY_RC_YIELD_FOREVER:

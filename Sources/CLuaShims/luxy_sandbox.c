@@ -198,6 +198,17 @@ static const char *const luxy_private_libraries[] = {
     LUA_STRLIBNAME, LUA_TABLIBNAME, LUA_MATHLIBNAME, LUA_UTF8LIBNAME, LUA_COLIBNAME, LUA_OSLIBNAME, NULL,
 };
 
+void luxy_push_shallow_copy(lua_State *L, int idx) {
+    idx = lua_absindex(L, idx);
+    lua_createtable(L, 0, 16);
+    lua_pushnil(L);
+    while (lua_next(L, idx) != 0) {
+        lua_pushvalue(L, -2);
+        lua_insert(L, -2);
+        lua_rawset(L, -4);
+    }
+}
+
 void luxy_push_environment(lua_State *L, int globals_meta_ref) {
     lua_createtable(L, 0, 8);
     int env = lua_gettop(L);
@@ -207,14 +218,7 @@ void luxy_push_environment(lua_State *L, int globals_meta_ref) {
             lua_pop(L, 1);
             continue;
         }
-        int library = lua_gettop(L);
-        lua_createtable(L, 0, 16);
-        lua_pushnil(L);
-        while (lua_next(L, library) != 0) {
-            lua_pushvalue(L, -2);
-            lua_insert(L, -2);
-            lua_rawset(L, -4);
-        }
+        luxy_push_shallow_copy(L, -1);
         lua_setfield(L, env, *name);
         lua_pop(L, 1);
     }

@@ -18,23 +18,30 @@ actor PrometheusExporter {
             let metric = "luxy_cluster_endpoint_\(sample.name)"
             let key = "\(metric)|\(sample.cluster)|\(sample.endpoint)"
             let gauge = endpointGauges[key]
-                ?? registry.makeGauge(name: metric, labels: [("cluster", sample.cluster), ("endpoint", sample.endpoint)])
+                ?? registry.makeGauge(descriptor: Self.descriptor(metric),
+                                   labels: [("cluster", sample.cluster), ("endpoint", sample.endpoint)])
             endpointGauges[key] = gauge
             gauge.set(Double(sample.value))
         }
         for (name, total) in totals {
             let metric = "luxy_\(Self.sanitize(name))_total"
-            let entry = counters[metric] ?? (registry.makeCounter(name: metric), 0)
+            let entry = counters[metric] ?? (registry.makeCounter(descriptor: Self.descriptor(metric)), 0)
             if total > entry.last { entry.counter.increment(by: Int64(total - entry.last)) }
             counters[metric] = (entry.counter, max(total, entry.last))
         }
         for (name, value) in values {
             let metric = "luxy_\(Self.sanitize(name))"
-            let gauge = gauges[metric] ?? registry.makeGauge(name: metric)
+            let gauge = gauges[metric] ?? registry.makeGauge(descriptor: Self.descriptor(metric))
             gauges[metric] = gauge
             gauge.set(Double(value))
         }
         return registry.emitToString()
+    }
+
+    /// The whole name as the metric name, no unit and no help text: the text stays as the
+    /// deprecated `make…(name:)` wrote it.
+    private static func descriptor(_ name: String) -> MetricNameDescriptor {
+        MetricNameDescriptor(metricName: name, unitName: "", helpText: "")
     }
 
     private static func sanitize(_ name: String) -> String {

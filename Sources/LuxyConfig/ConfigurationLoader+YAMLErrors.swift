@@ -31,6 +31,19 @@ extension ConfigurationLoader {
         }
     }
 
+    /// Where a tab first appears in a line's leading whitespace (tabs inside values are fine).
+    static func firstIndentingTab(in yaml: String, file: String) -> SourceLocation? {
+        var line = 1
+        for text in yaml.split(separator: "\n", omittingEmptySubsequences: false) {
+            for (offset, character) in text.enumerated() {
+                if character == "\t" { return SourceLocation(file: file, line: line, column: offset + 1) }
+                if character != " " { break }
+            }
+            line += 1
+        }
+        return nil
+    }
+
     /// Reader errors give an offset in characters rather than a mark.
     private static func location(ofCharacter offset: Int, in yaml: String, file: String) -> SourceLocation {
         var line = 1

@@ -30,6 +30,12 @@ public enum ConfigurationLoader {
         do {
             root = try Yams.compose(yaml: yaml)
         } catch {
+            // libyaml's words for a tab ("found character that cannot start any token") do not
+            // say what is wrong: name it, at the first tab that indents a line.
+            if let tab = firstIndentingTab(in: yaml, file: file) {
+                throw ConfigurationError(problems: [.init(location: tab,
+                                                          message: "tabs are not allowed for indentation in YAML")])
+            }
             throw ConfigurationError(problems: [yamlProblem(error, in: yaml, file: file)])
         }
 

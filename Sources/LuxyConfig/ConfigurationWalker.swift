@@ -11,7 +11,7 @@ struct ConfigurationWalker {
     init(file: String) { reader = YAMLNodeReader(file: file) }
 
     static let topLevelKeys = [
-        "admin", "workers", "plugins_dir", "modules_dir", "limits", "listeners", "clusters", "chains",
+        "admin", "workers", "plugins_dir", "modules_dir", "lib_dir", "limits", "listeners", "clusters", "chains",
         "shared_dicts",
     ]
 
@@ -22,6 +22,7 @@ struct ConfigurationWalker {
             pluginsDirectory: ConfigurationLoader.resolve("plugins", relativeTo: file),
             modulesDirectory: ConfigurationLoader.resolve("modules", relativeTo: file),
             limits: LimitsConfiguration(), listeners: [], clusters: [], chains: chains(nil))
+        configuration.libDirectory = ConfigurationLoader.resolve("lib", relativeTo: file)
         // An empty file is a valid, if idle, configuration: every section has a default.
         guard let root, !root.isNull else { return configuration }
         guard case .mapping = root else {
@@ -36,6 +37,7 @@ struct ConfigurationWalker {
         configuration.workers = reader.positiveInt(fields, "workers")
         if let dir = directory(fields, "plugins_dir") { configuration.pluginsDirectory = dir }
         if let dir = directory(fields, "modules_dir") { configuration.modulesDirectory = dir }
+        if let dir = directory(fields, "lib_dir") { configuration.libDirectory = dir }
         if let node = fields["limits"] { configuration.limits = limits(node) }
         configuration.listeners = reader.list(fields, "listeners").compactMap { listener($0) }
         configuration.clusters = reader.list(fields, "clusters").compactMap { cluster($0) }
@@ -68,7 +70,7 @@ struct ConfigurationWalker {
             "max_buffered_body_bytes", "drain_timeout", "idle_timeout",
             "request_header_timeout", "request_body_timeout", "send_timeout", "stream_idle_timeout",
             "lua_instruction_budget", "lua_memory_bytes", "lua_instruction_slice", "lua_max_script_bytes",
-            "lua_max_idle_coroutines", "lua_metric_max_series",
+            "lua_max_idle_coroutines", "lua_metric_max_series", "lua_max_json_bytes",
         ]) else { return limits }
         if let value = reader.positiveInt(fields, "max_header_bytes") { limits.maxHeaderBytes = value }
         if let value = reader.positiveInt(fields, "max_header_count") { limits.maxHeaderCount = value }
@@ -97,6 +99,7 @@ struct ConfigurationWalker {
         if let value = reader.positiveInt(fields, "lua_max_script_bytes") { limits.luaMaxScriptBytes = value }
         if let value = reader.positiveInt(fields, "lua_max_idle_coroutines") { limits.luaMaxIdleCoroutines = value }
         if let value = reader.positiveInt(fields, "lua_metric_max_series") { limits.luaMetricMaxSeries = value }
+        if let value = reader.positiveInt(fields, "lua_max_json_bytes") { limits.luaMaxJSONBytes = value }
         return limits
     }
 }

@@ -8,6 +8,9 @@ public struct LuxyConfiguration: Sendable, Equatable {
     /// Absolute paths, resolved against the config file's folder.
     public var pluginsDirectory: String
     public var modulesDirectory: String
+    /// Where `require("name")` finds `name.lua` (`lib_dir`, default `lib` beside the config
+    /// file); empty for a configuration made in code, which then has no libraries.
+    public var libDirectory = ""
     public var limits: LimitsConfiguration
     public var listeners: [ListenerConfiguration]
     public var clusters: [ClusterConfiguration]
@@ -113,6 +116,9 @@ public struct LimitsConfiguration: Sendable, Equatable {
     /// Lua: the most label sets (series) one metric a script defines may have; further ones
     /// are dropped and counted.
     public var luaMetricMaxSeries: Int = 1000
+    /// Lua: the largest JSON text `cjson` decodes or encodes (both loop in C, out of reach of
+    /// the count hook, so one call holds the loop: about 25 ms for 1 MiB); larger is an error.
+    public var luaMaxJSONBytes: Int = 1024 * 1024
     public init() {}
 }
 

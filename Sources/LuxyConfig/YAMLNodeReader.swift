@@ -64,7 +64,8 @@ struct YAMLNodeReader {
                 continue
             }
             guard allowed.contains(scalar.string) else {
-                report("unknown key '\(scalar.string)' \(context.inPhrase)", at: key)
+                report("unknown key '\(scalar.string)' \(context.inPhrase)"
+                    + NameSuggestion.hint(for: scalar.string, among: allowed), at: key)
                 continue
             }
             entries[scalar.string] = (key, value)

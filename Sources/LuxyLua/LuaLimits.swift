@@ -10,10 +10,14 @@ public struct LuaLimits: Sendable {
     public var maxScriptBytes: Int
     /// Finished coroutines kept for reuse; those beyond it are left to the collector.
     public var maxIdleCoroutines: Int
+    /// The largest JSON text `cjson.decode` reads and `cjson.encode` writes (their loops run
+    /// in C, out of reach of the count hook; see luxy_json.c).
+    public var maxJSONBytes = LuaLimits.defaultMaxJSONBytes
 
     public static let defaultInstructionSlice = 250_000
     public static let defaultMaxScriptBytes = 1 << 20
     public static let defaultMaxIdleCoroutines = 64
+    public static let defaultMaxJSONBytes = 1 << 20
 
     public init(instructionBudget: Int = 10_000_000, memoryBytes: Int = 64 << 20,
                 instructionSlice: Int = LuaLimits.defaultInstructionSlice,

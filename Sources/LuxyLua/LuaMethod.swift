@@ -61,6 +61,7 @@ enum LuaMethod: Int32, CaseIterable {
     case tcpDirection, tcpCluster, tcpClose, tcpHTTPCall
     case tcpLogTrace, tcpLogDebug, tcpLogInfo, tcpLogWarn, tcpLogErr, tcpLogCritical
     case publicKeyGet = 1000
+    // 1400-1699: the built-in modules' functions (`LuaModuleFunction`), which take no self.
 
     var kind: LuaObjectKind {
         switch rawValue {

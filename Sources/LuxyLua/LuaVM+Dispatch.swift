@@ -7,6 +7,9 @@ extension LuaVM {
     func dispatch(_ L: OpaquePointer, method raw: Int32, resumed: Bool) -> Int32 {
         let s = LuaStack(L)
         if let method = LuxyMethod(rawValue: raw) { return dispatchLuxy(s, method, resumed: resumed) }
+        if let function = LuaModuleFunction(rawValue: raw) {
+            return callModuleFunction(function, s)
+        }
         guard let method = LuaMethod(rawValue: raw) else {
             s.push("unknown host function")
             return Int32(LUXY_RC_ERROR)

@@ -38,8 +38,9 @@ public final class LuaVM {
     let luxyState: LuxyVMState
 
     /// `platform` is the process's shared state (dictionaries, queues, metrics); without one
-    /// the VM gets a private one (a scratch VM that only checks scripts).
-    public init(limits: LuaLimits, platform: LuaPlatform? = nil) throws(LuaScriptError) {
+    /// the VM gets a private one (a scratch VM that only checks scripts). `libraries` are what
+    /// `require` finds besides the built-in modules (LuaVM+Modules).
+    public init(limits: LuaLimits, platform: LuaPlatform? = nil, libraries: [LuaLibrary] = []) throws(LuaScriptError) {
         _ = hostDispatchRegistration
         self.limits = limits
         self.luxyState = LuxyVMState(platform: platform ?? LuaPlatform())
@@ -59,6 +60,12 @@ public final class LuaVM {
         globalsMetaRef = makeGlobalsMetatable()
         registerObjectMetatables()
         makeLuxyTable()
+        do {
+            try installModules(libraries: libraries)
+        } catch {
+            close()
+            throw error
+        }
     }
 
     deinit { close() }

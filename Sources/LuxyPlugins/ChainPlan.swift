@@ -1,5 +1,6 @@
 import Foundation
 import LuxyConfig
+import LuxyLua
 
 /// The four chains of one configuration, each with its Lua stages in run order and their
 /// scripts read from disk. Immutable and Sendable: built once on the control plane, then
@@ -9,6 +10,9 @@ public struct ChainPlan: Sendable, Equatable {
     /// Per chain, the clusters its listeners send traffic to, for the load-balancing line of
     /// the print (policy and health settings).
     public private(set) var clusters: [ChainName: [ClusterConfiguration]] = [:]
+    /// The libraries of the lib folder (`require`), read with the scripts: a change to one is a
+    /// change of the generation (ChainPlan+Libraries).
+    public private(set) var libraries: [LuaLibrary] = []
 
     /// Resolves every enabled stage to `plugins/NAME.lua`, else `modules/NAME.lua` (a plugin
     /// replaces the built-in module of the same name), and orders each chain: higher
@@ -30,6 +34,11 @@ public struct ChainPlan: Sendable, Equatable {
             }
         }
         Self.resolveAlternates(into: &chains, for: configuration, problems: &problems)
+        do {
+            libraries = try Self.readLibraries(configuration)
+        } catch {
+            problems.append(contentsOf: error.problems)
+        }
         guard problems.isEmpty else { throw ConfigurationError(problems: problems) }
         self.chains = chains
         self.clusters = Self.clustersByChain(configuration)

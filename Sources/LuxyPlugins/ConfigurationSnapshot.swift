@@ -29,34 +29,51 @@ public struct ConfigurationSnapshot: Sendable {
 
     /// Runs every script's top level once and checks each stage's config against the schema
     /// its script declares; the plan comes back with the schemas' defaults in the configs,
-    /// so every loop's VM sees them from its first line.
+    /// so every loop's VM sees them from its first line. Every library is compiled too,
+    /// required or not, so a broken one fails the whole generation (all or nothing).
     private static func compileScripts(_ plan: inout ChainPlan, limits: LimitsConfiguration) throws(ConfigurationError) {
         let vm: LuaVM
         do {
-            vm = try LuaVM(limits: LuaLimits(limits))
+            vm = try LuaVM(limits: LuaLimits(limits), libraries: plan.libraries)
         } catch {
             throw ConfigurationError("cannot start a Lua VM: \(error.message)")
         }
         defer { vm.close() }
         var problems: [ConfigurationError.Problem] = []
+        let libraries = plan.libraries
         // The transform never throws: every problem is collected so one check reports them all.
         try plan.updateStages { stage in
-            let outcome = SchemaCheck(stage: stage, vm: vm, limits: LuaLimits(limits))
+            let outcome = SchemaCheck(stage: stage, vm: vm, limits: LuaLimits(limits), libraries: libraries)
             problems.append(contentsOf: outcome.problems)
             return outcome.stage
+        }
+        for library in plan.libraries {
+            if let error = LuaVM.check(chunkName: library.chunkName, source: library.source, limits: LuaLimits(limits)) {
+                let message = Self.absolute(error.message, displayPath: library.chunkName, path: library.path)
+                if !problems.contains(where: { $0.message.hasSuffix(message) }) {
+                    problems.append(.init(location: nil, message: "library load error: " + message))
+                }
+            }
         }
         guard problems.isEmpty else { throw ConfigurationError(problems: problems) }
     }
 
     /// Lua says `plugins/x.lua:3: msg`; users want the absolute path too, to jump to it. The
     /// `script load error: ` in front is Envoy's wording for a script that does not load.
-    static func locate(_ error: LuaScriptError, in stage: ResolvedStage) -> String {
+    /// An error raised in a library the script required names the library's file instead.
+    static func locate(_ error: LuaScriptError, in stage: ResolvedStage, libraries: [LuaLibrary]) -> String {
         var message = error.message
         if message.hasPrefix(stage.displayPath + ":") {
-            message = stage.path + message.dropFirst(stage.displayPath.count)
+            message = absolute(message, displayPath: stage.displayPath, path: stage.path)
+        } else if let library = libraries.first(where: { message.hasPrefix($0.chunkName + ":") }) {
+            message = absolute(message, displayPath: library.chunkName, path: library.path)
         } else {
             message = "\(stage.path): \(message)"
         }
         return "script load error: " + message
+    }
+
+    private static func absolute(_ message: String, displayPath: String, path: String) -> String {
+        message.hasPrefix(displayPath + ":") ? path + message.dropFirst(displayPath.count) : "\(path): \(message)"
     }
 }

@@ -5,9 +5,11 @@ import NIOConcurrencyHelpers
 import Glibc
 #endif
 
-/// Watches folders with inotify and reports "something changed", debounced: a burst of
+/// Watches folders with inotify and reports which files changed, debounced: a burst of
 /// events (an editor's write-and-rename, a `git checkout` of ten files, the kubelet's
-/// `..data` symlink swap) becomes one call of `onChange`.
+/// `..data` symlink swap) becomes one call of `onChange`. Files that are neither config nor
+/// scripts — a log written into the config folder, an editor's swap or backup file — are
+/// ignored (`FileChangeWatcher.isIgnored`).
 ///
 /// Folders rather than files are watched, because editors and ConfigMap volumes replace a
 /// file by renaming another over it, which a watch on the file itself would lose.
@@ -22,17 +24,22 @@ public final class FileChangeWatcher: Sendable {
     private let descriptor: Int32
     private let directories: [String]
     private let debounce: Duration
-    private let onChange: @Sendable () -> Void
+    private let onChange: @Sendable ([String]) -> Void
     private let state = NIOLockedValueBox(State())
 
     private struct State {
         var generation = 0
         var stopped = false
+        /// The folder of each watch descriptor, to name the files events are about.
+        var folders: [Int32: String] = [:]
+        /// Paths changed since the last `onChange`, in the order first seen.
+        var changed: [String] = []
     }
 
-    /// Watches `directories` (missing ones are skipped). `onChange` runs on a background task.
+    /// Watches `directories` (missing ones are skipped). `onChange` runs on a background task
+    /// with the paths that changed (a folder's own path for an event on the folder itself).
     public init(directories: [String], debounce: Duration = .milliseconds(250),
-                onChange: @escaping @Sendable () -> Void) throws {
+                onChange: @escaping @Sendable ([String]) -> Void) throws {
         let fd = inotify_init1(Int32(IN_CLOEXEC))
         guard fd >= 0 else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
         self.descriptor = fd
@@ -66,10 +73,11 @@ public final class FileChangeWatcher: Sendable {
             if count < 0 && errno == EINTR { continue }
             if count <= 0 { return }
             if state.withLockedValue({ $0.stopped }) { return }
+            let paths = buffer.withUnsafeBytes { changedPaths(in: UnsafeRawBufferPointer(rebasing: $0[..<count])) }
             // Before the debounced reload reads the files: a folder that just appeared is
             // watched by then, so what is written into it next is not missed.
             addWatches()
-            schedule()
+            if !paths.isEmpty { schedule(paths) }
         }
     }
 
@@ -90,20 +98,58 @@ public final class FileChangeWatcher: Sendable {
                 if path.isEmpty { path = "/" }
             }
             guard watched.insert(path).inserted else { continue }
-            _ = inotify_add_watch(descriptor, path, Self.mask)
+            let watch = inotify_add_watch(descriptor, path, Self.mask)
+            if watch >= 0 { state.withLockedValue { $0.folders[watch] = path } }
         }
     }
 
-    private func schedule() {
+    /// The paths of the events in `events` (a read of struct inotify_event records), but for
+    /// the ignored files.
+    private func changedPaths(in events: UnsafeRawBufferPointer) -> [String] {
+        var paths: [String] = []
+        var offset = 0
+        let headerSize = MemoryLayout<inotify_event>.size
+        while offset + headerSize <= events.count {
+            let watch = events.loadUnaligned(fromByteOffset: offset, as: Int32.self)
+            let nameLength = Int(events.loadUnaligned(fromByteOffset: offset + 12, as: UInt32.self))
+            let nameBytes = events[(offset + headerSize)..<min(events.count, offset + headerSize + nameLength)]
+            let name = String(decoding: nameBytes.prefix { $0 != 0 }, as: UTF8.self)
+            offset += headerSize + nameLength
+            guard !Self.isIgnored(name) else { continue }
+            let folder = state.withLockedValue { $0.folders[watch] } ?? "?"
+            paths.append(name.isEmpty ? folder : (folder as NSString).appendingPathComponent(name))
+        }
+        return paths
+    }
+
+    /// Files whose changes never matter to a configuration: editors' swap, backup and probe
+    /// files, hidden files (but the kubelet's `..data` swap of a ConfigMap volume), and logs.
+    public static func isIgnored(_ name: String) -> Bool {
+        if name.isEmpty || name.hasPrefix("..data") { return false }
+        if name.hasPrefix(".") || name.hasSuffix("~") || name == "4913" { return true }
+        if name.hasPrefix("#") && name.hasSuffix("#") { return true }
+        let ignoredExtensions = ["swp", "swo", "swx", "tmp", "bak", "orig", "rej", "log"]
+        let parts = name.lowercased().split(separator: ".")
+        guard parts.count > 1 else { return false }
+        // `proxy.log` and rotated `proxy.log.1` alike.
+        return parts.dropFirst().contains { ignoredExtensions.contains(String($0)) }
+    }
+
+    private func schedule(_ paths: [String]) {
         let ticket = state.withLockedValue { state -> Int in
             state.generation += 1
+            for path in paths where !state.changed.contains(path) { state.changed.append(path) }
             return state.generation
         }
         let debounce = self.debounce
         Task { [self] in
             try? await Task.sleep(for: debounce)
-            let latest = state.withLockedValue { $0.stopped ? -1 : $0.generation }
-            if latest == ticket { onChange() }
+            let changed = state.withLockedValue { state -> [String]? in
+                guard !state.stopped, state.generation == ticket else { return nil }
+                defer { state.changed = [] }
+                return state.changed
+            }
+            if let changed { onChange(changed) }
         }
     }
 }

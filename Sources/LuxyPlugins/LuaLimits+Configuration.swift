@@ -7,5 +7,6 @@ extension LuaLimits {
         self.init(instructionBudget: limits.luaInstructionBudget, memoryBytes: limits.luaMemoryBytes,
                   instructionSlice: limits.luaInstructionSlice, maxScriptBytes: limits.luaMaxScriptBytes,
                   maxIdleCoroutines: limits.luaMaxIdleCoroutines)
+        maxJSONBytes = limits.luaMaxJSONBytes
     }
 }

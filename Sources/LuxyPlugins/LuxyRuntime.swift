@@ -90,7 +90,9 @@ public actor LuxyRuntime {
         } catch {
             counters.failed += 1
             lastError = "\(error)"
-            logger.error("configuration rejected; the running generation keeps serving\n\(error)")
+            // At start-up nothing runs yet: say so, rather than promise a generation that is not there.
+            let consequence = self.snapshot == nil ? "nothing is running" : "the running generation keeps serving"
+            logger.error("configuration rejected; \(consequence)\n\(error)")
             throw error
         }
     }
@@ -99,8 +101,8 @@ public actor LuxyRuntime {
         Status(generation: await server.generation, snapshot: snapshot, lastError: lastError, counters: counters)
     }
 
-    /// Folders whose changes should trigger a reload: the config file's, and the plugins and
-    /// modules folders of the running configuration.
+    /// Folders whose changes should trigger a reload: the config file's, and the plugins,
+    /// modules and lib folders of the running configuration (with lib's sub-folders).
     public func watchedDirectories() -> [String] {
         let file = snapshot?.configuration.sourceFile
             ?? URL(fileURLWithPath: configFile, relativeTo: URL(fileURLWithPath: FileManager.default.currentDirectoryPath)).path
@@ -108,6 +110,8 @@ public actor LuxyRuntime {
         if let configuration = snapshot?.configuration {
             directories.append(configuration.pluginsDirectory)
             directories.append(configuration.modulesDirectory)
+            if !configuration.libDirectory.isEmpty { directories.append(configuration.libDirectory) }
+            directories.append(contentsOf: ChainPlan.libraryFolders(under: configuration.libDirectory))
         }
         return directories
     }

@@ -17,7 +17,7 @@ public actor ReloadWatcher {
     }
 
     public func start() async throws {
-        try await watch(await runtime.watchedDirectories())
+        try watch(await runtime.watchedDirectories())
     }
 
     public func stop() {
@@ -28,14 +28,16 @@ public actor ReloadWatcher {
     private func watch(_ directories: [String]) throws {
         watcher?.stop()
         self.directories = directories
-        watcher = try FileChangeWatcher(directories: directories, debounce: debounce) { [weak self] in
+        watcher = try FileChangeWatcher(directories: directories, debounce: debounce) { [weak self] paths in
             guard let self else { return }
-            Task { await self.filesChanged() }
+            Task { await self.filesChanged(paths) }
         }
         logger.info("watching for changes", metadata: ["directories": "\(directories.joined(separator: ", "))"])
     }
 
-    private func filesChanged() async {
+    private func filesChanged(_ paths: [String]) async {
+        // Named so that a reload nobody expected can be traced to the file behind it.
+        logger.info("files changed: reloading", metadata: ["files": "\(paths.joined(separator: ", "))"])
         _ = try? await runtime.reload()
         let now = await runtime.watchedDirectories()
         if now != directories { try? watch(now) }

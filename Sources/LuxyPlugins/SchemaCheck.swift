@@ -8,17 +8,20 @@ import LuxyLua
 struct SchemaCheck {
     private(set) var stage: ResolvedStage
     private(set) var problems: [ConfigurationError.Problem] = []
+    /// What `require` finds: the probe VM needs them as the shared one does.
+    private let libraries: [LuaLibrary]
 
     /// The script's top level runs twice: first in a throwaway VM with the config as written,
     /// to read its `schema` (what that run declares — metrics, dictionaries — must not stay),
     /// then in `vm`, shared with the other scripts, with the defaults filled in, as every
     /// loop's VM will run it.
-    init(stage: ResolvedStage, vm: LuaVM, limits: LuaLimits) {
+    init(stage: ResolvedStage, vm: LuaVM, limits: LuaLimits, libraries: [LuaLibrary]) {
         self.stage = stage
+        self.libraries = libraries
         let declared: DeclaredSchema?
         var probeError: LuaScriptError?
         do {
-            let probe = try LuaVM(limits: limits)
+            let probe = try LuaVM(limits: limits, libraries: libraries)
             defer { probe.close() }
             do {
                 declared = try load(stage.configuration.config, in: probe).declaredSchema
@@ -62,7 +65,7 @@ struct SchemaCheck {
     }
 
     private mutating func fail(_ error: LuaScriptError) {
-        problems.append(.init(location: nil, message: ConfigurationSnapshot.locate(error, in: stage)))
+        problems.append(.init(location: nil, message: ConfigurationSnapshot.locate(error, in: stage, libraries: libraries)))
     }
 
     private func report(_ problem: ConfigSchemaProblem) -> ConfigurationError.Problem {

@@ -150,9 +150,11 @@ final class FakeHTTP2StreamHandler: ChannelInboundHandler {
             context.writeAndFlush(Self.wrapOutboundOut(.end(out)), promise: nil)
             return
         }
-        var text = "\(head.method.rawValue) \(head.uri)\n"
-        for (name, value) in head.headers { text += "\(name.lowercased()): \(value)\n" }
-        text += "\n" + String(buffer: body)
+        var echo = "\(head.method.rawValue) \(head.uri)\n"
+        for (name, value) in head.headers { echo += "\(name.lowercased()): \(value)\n" }
+        echo += "\n" + String(buffer: body)
+        // A constant for the scheduled task, which may run after this returns.
+        let text = echo
         let parts = head.uri.split(separator: "?").first.map { $0.split(separator: "/") } ?? []
         if let index = parts.firstIndex(of: "delay"), index + 1 < parts.count, let ms = Int64(parts[index + 1]) {
             let bound = NIOLoopBound(context, eventLoop: context.eventLoop)

@@ -57,6 +57,8 @@ public final class FakeUpstream: Sendable {
         var bytesReceived = 0
         var held: [@Sendable () -> Void] = []
         var override = Override.none
+        /// Bodies served as is (200, by exact path), e.g. a JWKS document.
+        var documents: [String: String] = [:]
         /// Accepted connections still open, so `kill()` can cut them.
         var children: [ObjectIdentifier: Channel] = [:]
     }
@@ -132,6 +134,11 @@ public final class FakeUpstream: Sendable {
     }
 
     /// Every request from now on gets `override` (`.none`: answered by path again).
+    /// From now on `GET path` answers 200 with `body` (and is still recorded in `received`).
+    public func serve(path: String, body: String) {
+        state.withLockedValue { $0.documents[path] = body }
+    }
+
     public func setOverride(_ override: Override) {
         state.withLockedValue { $0.override = override }
     }
@@ -232,7 +239,9 @@ final class FakeUpstreamHandler: ChannelInboundHandler {
         }
         let path = head.uri
         let parts = path.split(separator: "/").map(String.init)
-        if parts.first == "status", parts.count > 1, let code = Int(parts[1]) {
+        if let document = state.withLockedValue({ $0.documents[path] }) {
+            respond(context, status: .ok, body: document)
+        } else if parts.first == "status", parts.count > 1, let code = Int(parts[1]) {
             respond(context, status: HTTPResponseStatus(statusCode: code), body: "")
         } else if path == "/hold" {
             let bound = NIOLoopBound(context, eventLoop: context.eventLoop)

@@ -32,8 +32,10 @@ public final class TestHTTP2Client: Sendable {
     /// `:authority`, a `#` in `:path`), for tests of what the proxy does with it.
     public static func connect(port: Int, group: EventLoopGroup, tls: TLSConfiguration? = nil,
                                serverName: String? = nil, validatingHeaders: Bool = true) async throws -> TestHTTP2Client {
-        var connection = NIOHTTP2Handler.ConnectionConfiguration()
-        if !validatingHeaders { connection.headerBlockValidation = .disabled }
+        var configuration = NIOHTTP2Handler.ConnectionConfiguration()
+        if !validatingHeaders { configuration.headerBlockValidation = .disabled }
+        // A constant for the channel initializer, which runs on the loop.
+        let connection = configuration
         let sslContext = try tls.map { config -> NIOSSLContext in
             var config = config
             config.applicationProtocols = ["h2"]

@@ -11,13 +11,19 @@ struct CheckCommand: ParsableCommand {
     var config = "luxy.yaml"
 
     func run() throws {
+        let snapshot: ConfigurationSnapshot
         do {
-            let snapshot = try ConfigurationSnapshot.load(configFile: config)
-            print(snapshot.plan.describe(generation: nil))
-            print("\(snapshot.configuration.sourceFile): ok")
+            snapshot = try ConfigurationSnapshot.load(configFile: config)
         } catch {
             printError("\(error)")
             throw ExitCode(1)
         }
+        print(snapshot.plan.describe(generation: nil))
+        // Who requires which library; plugins that can never run, a config with no listeners.
+        let report = snapshot.inspect()
+        if let libraries = snapshot.describeLibraries(report.requires) { print(libraries) }
+        for finding in report.findings { printError("\(finding)") }
+        if report.hasErrors { throw ExitCode(1) }
+        print("\(snapshot.configuration.sourceFile): ok")
     }
 }

@@ -38,7 +38,7 @@ final class LuxyChildProcess {
             .replacingOccurrences(of: "address: 127.0.0.1:0", with: "address: 127.0.0.1:\(proxyPort)")
         try config.write(toFile: directory + "/luxy.yaml", atomically: true, encoding: .utf8)
         log = directory + "/luxy.log"
-        FileManager.default.createFile(atPath: log, contents: nil)
+        _ = FileManager.default.createFile(atPath: log, contents: nil)
         process = Process()
         let command = launcher + [binary, "run", "--config", directory + "/luxy.yaml", "--no-watch"] + arguments
         process.executableURL = URL(fileURLWithPath: command[0])

@@ -16,8 +16,8 @@ struct LuxyCommandRunner {
     func run(_ arguments: [String]) throws -> Outcome {
         let out = workingDirectory + "/.stdout-\(UUID().uuidString)"
         let err = workingDirectory + "/.stderr-\(UUID().uuidString)"
-        FileManager.default.createFile(atPath: out, contents: nil)
-        FileManager.default.createFile(atPath: err, contents: nil)
+        _ = FileManager.default.createFile(atPath: out, contents: nil)
+        _ = FileManager.default.createFile(atPath: err, contents: nil)
         defer {
             try? FileManager.default.removeItem(atPath: out)
             try? FileManager.default.removeItem(atPath: err)

@@ -52,7 +52,7 @@ final class LuaVMTests: LuaTestCase {
             assert(io == nil, 'io')
             assert(debug == nil, 'debug')
             assert(package == nil, 'package')
-            assert(require == nil, 'require')
+            assert(type(require) == 'function', 'require reaches lib/ and the built-in modules only')
             assert(dofile == nil and loadfile == nil, 'dofile/loadfile')
             assert(os.execute == nil and os.exit == nil and os.getenv == nil and os.remove == nil, 'os')
             assert(type(os.time()) == 'number' and type(os.clock()) == 'number' and type(os.date()) == 'string')
@@ -68,7 +68,7 @@ final class LuaVMTests: LuaTestCase {
             assert(not pcall(collectgarbage), 'collect must be refused')
             assert(not pcall(collectgarbage, 'stop'))
             local ok, e = pcall(function() return require('os') end)
-            assert(not ok and e:find('require'), e)
+            assert(not ok and e:find("module 'os' not found"), e)
             assert(EnvoyTimestampResolution.MILLISECOND == 0)
             """)
         // load() without an env sees the script's own globals.

@@ -20,6 +20,9 @@ enum {
     LUXY_RC_YIELD_FOREVER = -3,
     /// Raise the value on top of the stack as is.
     LUXY_RC_ERROR_RAW = -4,
+    /// The host charged the instruction budget for its work and used it up: raise the
+    /// budget error as the count hook does.
+    LUXY_RC_BUDGET_EXCEEDED = -5,
 };
 
 /// Swift's entry point for every host method: `method` is the closure's upvalue.
@@ -115,6 +118,8 @@ void luxy_install_library_functions(lua_State *L, int table_library, int string_
 /// environment itself and `load` defaults to it. `globals_meta_ref` is a registry ref to
 /// the shared metatable `{__index = globals}`.
 void luxy_push_environment(lua_State *L, int globals_meta_ref);
+/// Pushes a new table with the fields of the table at `idx` (raw reads and writes).
+void luxy_push_shallow_copy(lua_State *L, int idx);
 /// Pops a table whose [1],[2],[3],[4]... are key/value pairs; pushes an iterator function
 /// over them (what a __pairs metamethod returns).
 void luxy_push_list_iterator(lua_State *L);
@@ -125,6 +130,21 @@ void luxy_push_notifying_list_iterator(lua_State *L);
 /// Pushes a read-only view of the table at `table` (and of its sub-tables, replaced in it by
 /// their views): reads go through, writes raise (luxy_readonly.c).
 void luxy_push_readonly(lua_State *L, int table);
+
+// MARK: - require and built-in modules (luxy_require.c, luxy_json.c)
+
+/// Makes the global `require`, with empty tables of libraries, built-in modules and loaded
+/// values in the registry. `globals_meta_ref` as for luxy_push_environment.
+void luxy_install_require(lua_State *L, int globals_meta_ref);
+/// Adds a library `require(name)` compiles as `chunkname` (say "@lib/name.lua") when first asked.
+void luxy_add_library_source(lua_State *L, const char *name, const char *source, size_t len, const char *chunkname);
+/// Pops a table: what `require(name)` returns a shallow copy of.
+void luxy_add_builtin_module(lua_State *L, const char *name);
+/// Pushes the list of requires made so far: {chunk, name, line} per call.
+void luxy_push_require_edges(lua_State *L);
+/// Adds the built-in modules `cjson` and `cjson.safe` (Debian's lua-cjson), bounded by
+/// `max_json_bytes`. Protected: returns a Lua status, error message on the stack when not LUA_OK.
+int luxy_open_json(lua_State *L, size_t max_json_bytes);
 
 // MARK: - Host objects
 
