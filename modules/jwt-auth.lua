@@ -20,6 +20,27 @@
 --                       client's own values of those headers are always removed)
 --   forward_token:      false removes the token's header before the request goes upstream
 
+-- Types and ranges only: the defaults above depend on one another (algorithms on the secret),
+-- so the script keeps them.
+schema = {
+  type = "object",
+  properties = {
+    header = { type = "string", minLength = 1 },
+    algorithms = { type = "array", minItems = 1, items = { type = "string", enum = { "HS256", "RS256", "ES256", "none" } } },
+    hs256_secret = { type = "string", minLength = 1 },
+    jwks_cluster = { type = "string", minLength = 1 },
+    jwks_path = { type = "string", minLength = 1 },
+    jwks_authority = { type = "string", minLength = 1 },
+    jwks_cache_seconds = { type = "number", minimum = 0 },
+    jwks_timeout_ms = { type = "integer", minimum = 1 },
+    issuer = { type = "string" },
+    audiences = { type = "array", items = { type = "string" } },
+    clock_skew_seconds = { type = "number", minimum = 0 },
+    claims_to_headers = { type = "object", additionalProperties = true },
+    forward_token = { type = "boolean" },
+  },
+}
+
 local cjson = require("cjson.safe")
 local base64 = require("luxy.base64")
 local crypto = require("luxy.crypto")

@@ -8,14 +8,14 @@ public struct LuaGlobalFunction: Sendable, Equatable {
 }
 
 extension LuaScript {
-    /// The phase functions of HTTP chains, Luxy's and Envoy's spelling.
-    public static let httpEntryPoints = ["on_request", "on_response", "envoy_on_request", "envoy_on_response"]
+    /// The phase functions of HTTP chains, Luxy's and Envoy's spelling, and the log phase.
+    public static let httpEntryPoints = ["on_request", "on_response", "envoy_on_request", "envoy_on_response", "on_log"]
     /// The phase functions of tcp chains.
     public static let tcpEntryPoints = LuaTCPEvent.allCases.map(\.functionName)
 
     /// Whether it defines a phase function of the http chains (true) or the tcp chains (false).
     public func handlesAnyPhase(http: Bool) -> Bool {
-        http ? handlesRequest || handlesResponse : LuaTCPEvent.allCases.contains { handles($0) }
+        http ? handlesRequest || handlesResponse || handlesLog : LuaTCPEvent.allCases.contains { handles($0) }
     }
 
     /// Global functions named like an entry point (`on_…`, `envoy_on…`) that are none, such as

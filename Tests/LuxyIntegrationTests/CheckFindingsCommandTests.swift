@@ -50,7 +50,7 @@ final class CheckFindingsCommandTests: CheckCommandTestCase {
         XCTAssertEqual(result.status, 1, result.all)
         XCTAssertTrue(result.stderr.contains("error: \(folder.path)/luxy.yaml:22:7: stage 'sniffer' in inbound-http: "
             + "\(folder.path)/plugins/sniffer.lua defines none of on_request, on_response, envoy_on_request, "
-            + "envoy_on_response (it defines only tcp entry points), so it never runs"), result.all)
+            + "envoy_on_response, on_log (it defines only tcp entry points), so it never runs"), result.all)
         XCTAssertTrue(result.stderr.contains("stage 'access-log' in inbound-tcp: \(TestProxy.repositoryModules)/access-log.lua "
             + "defines none of on_connect"), result.all)
         XCTAssertTrue(result.stderr.contains("(it defines only HTTP entry points)"), result.all)

@@ -186,7 +186,7 @@ final class JWTAuthTests: IntegrationTestCase {
             _ = try await startProxy(standardConfig(inboundStages: stages))
             XCTFail("HS256 without a secret must not load")
         } catch {
-            XCTAssertTrue("\(error)".contains("/modules/jwt-auth.lua:41: jwt-auth: HS256 is accepted but "
+            XCTAssertTrue("\(error)".contains("/modules/jwt-auth.lua:62: jwt-auth: HS256 is accepted but "
                 + "config.hs256_secret is not set"), "\(error)")
         }
     }
