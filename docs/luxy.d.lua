@@ -26,7 +26,7 @@ function require(name) end
 -- MARK: - HTTP handle
 
 ---The object an HTTP phase function gets: `on_request(handle)`, `on_response(handle)`
----(or Envoy's `envoy_on_request` / `envoy_on_response`). Valid for its phase only.
+---(or Envoy's `envoy_on_request` / `envoy_on_response`), and `on_log(handle)`. Valid for its phase only.
 ---@class luxy.handle
 local handle = {}
 
@@ -58,6 +58,17 @@ function handle:filterContext() end
 
 ---@return luxy.streamInfo
 function handle:streamInfo() end
+
+---The request's headers from any phase: in the response and log phases the request as it went
+---upstream, read-only (`get`, `getNumValues`, `getAtIndex`).
+---@return luxy.headers
+function handle:requestHeaders() end
+
+---Appends `line` and a newline to the access log `destination` ("stdout" or a file path), apart
+---from the operational log; never blocks the loop.
+---@param destination string
+---@param line string
+function handle:accessLog(destination, line) end
 
 ---@return luxy.connection
 function handle:connection() end
@@ -237,6 +248,27 @@ function streamInfo:virtualClusterName() end
 ---Upstream attempts made (retries included).
 ---@return integer
 function streamInfo:attemptCount() end
+---The status sent to the client; 0 when none was.
+---@return integer
+function streamInfo:responseCode() end
+---Why the request ended as it did (Envoy's %RESPONSE_FLAGS%): "UF,URX", "-" for none.
+---@return string
+function streamInfo:responseFlags() end
+---Adds a response flag by its short code, e.g. "RL".
+---@param code string
+function streamInfo:setResponseFlag(code) end
+---Body bytes read from the client.
+---@return integer
+function streamInfo:bytesReceived() end
+---Body bytes written to the client.
+---@return integer
+function streamInfo:bytesSent() end
+---Milliseconds from the request head to the end of the exchange (until now before it).
+---@return number
+function streamInfo:duration() end
+---When the request head came, in milliseconds since the epoch.
+---@return number
+function streamInfo:startTime() end
 ---@return luxy.ssl?
 function streamInfo:downstreamSslConnection() end
 ---@return luxy.dynamicMetadata
