@@ -27,6 +27,8 @@ let package = Package(
         .target(name: "LuxyImport", dependencies: ["LuxyConfig", .product(name: "Yams", package: "Yams")]),
         .target(name: "LuxyLua", dependencies: [
             "CLuaShims", "CLua", "LuxyConfig",
+            // The process-wide stores of the `luxy` table (shared dictionaries, queues, metrics).
+            .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "_CryptoExtras", package: "swift-crypto"),
         ]),

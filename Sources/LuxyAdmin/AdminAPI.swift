@@ -71,6 +71,7 @@ struct AdminAPI: Sendable {
         if let last = status.counters.lastSuccess { gauges["last_reload_success_unix"] = Int(last.timeIntervalSince1970) }
         let endpoints = ClustersView.samples(await runtime.server.clusterStatuses())
         return await exporter.render(counters: counters, gauges: gauges, endpoints: endpoints)
+            + LuaPlatformView.prometheus(runtime.platform)
     }
 
     /// Proxy counters summed over the loops, plus the reload and generation gauges.
@@ -91,6 +92,7 @@ struct AdminAPI: Sendable {
             ("reloads_unchanged", .int(status.counters.unchanged)),
             ("last_reload_success_unix", status.counters.lastSuccess.map { .int(Int($0.timeIntervalSince1970)) } ?? .null),
         ]
+        entries += LuaPlatformView.stats(runtime.platform)
         return .map(entries)
     }
 }

@@ -16,6 +16,8 @@ public struct LuxyConfiguration: Sendable, Equatable {
     public var clusters: [ClusterConfiguration]
     /// Keyed by chain; a chain absent from YAML is an empty list.
     public var chains: [ChainName: [StageConfiguration]]
+    /// `shared_dicts:`: the bounds of the Lua shared dictionaries, by name.
+    public var sharedDicts: [String: SharedDictConfiguration] = [:]
 
     public init(sourceFile: String, admin: AdminConfiguration?, workers: Int?, pluginsDirectory: String,
                 modulesDirectory: String, limits: LimitsConfiguration, listeners: [ListenerConfiguration],
@@ -114,6 +116,9 @@ public struct LimitsConfiguration: Sendable, Equatable {
     /// Lua: the largest JSON text `cjson` decodes or encodes (both loop in C, out of reach of
     /// the count hook, so one call holds the loop: about 25 ms for 1 MiB); larger is an error.
     public var luaMaxJSONBytes: Int = 1024 * 1024
+    /// Lua: the most label sets (series) one metric a script defines may have; further ones
+    /// are dropped and counted.
+    public var luaMetricMaxSeries: Int = 1000
     public init() {}
 }
 

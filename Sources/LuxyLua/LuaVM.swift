@@ -34,11 +34,16 @@ public final class LuaVM {
     var currentStream: LuaHostStream?
     var inHostCall = false
     private var lastToken: UInt64 = 0
+    /// What the `luxy` table's functions work on in this VM (`Luxy/`).
+    let luxyState: LuxyVMState
 
     /// `libraries` are what `require` finds besides the built-in modules (LuaVM+Modules).
-    public init(limits: LuaLimits, libraries: [LuaLibrary] = []) throws(LuaScriptError) {
+    /// `platform` is the process's shared state (dictionaries, queues, metrics); without one
+    /// the VM gets a private one (a scratch VM that only checks scripts).
+    public init(limits: LuaLimits, libraries: [LuaLibrary] = [], platform: LuaPlatform? = nil) throws(LuaScriptError) {
         _ = hostDispatchRegistration
         self.limits = limits
+        self.luxyState = LuxyVMState(platform: platform ?? LuaPlatform())
         guard let cvm = luxy_vm_new(max(0, limits.memoryBytes), nil), let L = luxy_vm_state(cvm) else {
             throw LuaScriptError(message: "cannot create a Lua state: out of memory", chunkName: "")
         }
@@ -60,6 +65,7 @@ public final class LuaVM {
             close()
             throw error
         }
+        makeLuxyTable()
     }
 
     deinit { close() }
@@ -69,6 +75,7 @@ public final class LuaVM {
         guard let cvm else { return }
         self.cvm = nil
         currentStream = nil
+        luxyState.vmClosed()
         luxy_vm_close(cvm)
     }
 

@@ -10,10 +10,13 @@ import NIOCore
 public struct LuaStageChainFactory: StageChainFactory {
     public let plan: ChainPlan
     let logger: Logger
+    /// The process's shared state every loop's VM reaches through the `luxy` table.
+    let platform: LuaPlatform
 
-    public init(plan: ChainPlan, logger: Logger) {
+    public init(plan: ChainPlan, logger: Logger, platform: LuaPlatform) {
         self.plan = plan
         self.logger = logger
+        self.platform = platform
     }
 
     public func makeChains(for configuration: LuxyConfiguration, generation: Int, on eventLoop: EventLoop,
@@ -21,7 +24,7 @@ public struct LuaStageChainFactory: StageChainFactory {
         let scripts = plan.allStages
         guard !scripts.isEmpty else { return LoopChains(chains: [:]) }
         let limits = configuration.limits
-        let vm = try LuaVM(limits: LuaLimits(limits), libraries: plan.libraries)
+        let vm = try LuaVM(limits: LuaLimits(limits), libraries: plan.libraries, platform: platform)
         let trustedHops = configuration.listeners.filter { $0.xffNumTrustedHops > 0 }
             .reduce(into: [String: Int]()) { $0[$1.name] = $1.xffNumTrustedHops }
         let states = LuaExchangeStatePool(vm: vm, trustedHopsByListener: trustedHops)

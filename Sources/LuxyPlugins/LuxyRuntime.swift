@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import LuxyConfig
 import LuxyCore
+import LuxyLua
 
 /// The running configuration: loads a snapshot, installs it on the proxy as a generation,
 /// and remembers what is active and what last went wrong. Every trigger — start-up, a file
@@ -36,15 +37,18 @@ public actor LuxyRuntime {
 
     public let configFile: String
     public let server: ProxyServer
+    /// What scripts share across loops and generations: shared dictionaries, queues, metrics.
+    public nonisolated let platform: LuaPlatform
     private let logger: Logger
     private(set) var snapshot: ConfigurationSnapshot?
     private var lastError: String?
     private var counters = ReloadCounters()
     private var inFlight: Task<ReloadOutcome, Error>?
 
-    public init(configFile: String, server: ProxyServer, logger: Logger) {
+    public init(configFile: String, server: ProxyServer, logger: Logger, platform: LuaPlatform = LuaPlatform()) {
         self.configFile = configFile
         self.server = server
+        self.platform = platform
         self.logger = logger
     }
 
@@ -72,8 +76,9 @@ public actor LuxyRuntime {
                 logger.info("reload: nothing changed", metadata: ["generation": "\(generation)"])
                 return ReloadOutcome(generation: generation, changed: false)
             }
-            let factory = LuaStageChainFactory(plan: snapshot.plan, logger: logger)
+            let factory = LuaStageChainFactory(plan: snapshot.plan, logger: logger, platform: platform)
             let generation = try await server.install(snapshot.configuration, stages: factory)
+            platform.configure(snapshot.configuration)
             self.snapshot = snapshot
             lastError = nil
             counters.succeeded += 1

@@ -1,0 +1,77 @@
+import CLua
+import CLuaShims
+
+/// One function of the `luxy` global: where it sits ("timer.every") and what it calls.
+struct LuxyFunction {
+    var path: String
+    var method: LuxyMethod
+}
+
+extension LuaVM {
+    /// Every function of the `luxy` global table. Adding one is one line here (and its case in
+    /// `LuxyMethod`); a dotted path makes the sub-table.
+    static let luxyFunctions: [LuxyFunction] = [
+        LuxyFunction(path: "shared", method: .shared),
+        LuxyFunction(path: "queue", method: .queue),
+        LuxyFunction(path: "timer.every", method: .timerEvery),
+        LuxyFunction(path: "timer.after", method: .timerAfter),
+        LuxyFunction(path: "metrics.counter", method: .metricsCounter),
+        LuxyFunction(path: "metrics.gauge", method: .metricsGauge),
+        LuxyFunction(path: "metrics.histogram", method: .metricsHistogram),
+        LuxyFunction(path: "httpCall", method: .httpCall),
+        LuxyFunction(path: "log", method: .log),
+    ]
+
+    /// Builds the `luxy` global (read-only, shared by every script of the VM) and the
+    /// metatables of the objects it hands out. Called once, when the VM is made.
+    func makeLuxyTable() {
+        let s = LuaStack(L)
+        luxyState.metatableRefs = LuxyObjectKind.allCases.map { kind in
+            let methods = LuxyMethod.allCases.filter { $0.kind == kind }
+            lua_createtable(L, 0, 3)
+            let meta = lua_gettop(L)
+            lua_createtable(L, 0, Int32(methods.count))
+            for method in methods {
+                luxy_push_host_method(L, method.rawValue)
+                lua_setfield(L, meta + 1, method.luaName)
+            }
+            lua_setfield(L, meta, "__index")
+            s.push(false)
+            lua_setfield(L, meta, "__metatable")
+            s.push(kind.typeName)
+            lua_setfield(L, meta, "__name")
+            return ref()
+        }
+        lua_createtable(L, 0, 8)
+        let root = lua_gettop(L)
+        for function in Self.luxyFunctions {
+            var parts = function.path.split(separator: ".").map(String.init)
+            let leaf = parts.removeLast()
+            lua_pushvalue(L, root)
+            for part in parts {
+                if lua_getfield(L, -1, part) != LUA_TTABLE {
+                    s.pop()
+                    lua_createtable(L, 0, 4)
+                    lua_pushvalue(L, -1)
+                    lua_setfield(L, -3, part)
+                }
+                lua_rotate(L, -2, 1)
+                s.pop()
+            }
+            luxy_push_host_method(L, function.method.rawValue)
+            lua_setfield(L, -2, leaf)
+            s.pop()
+        }
+        // Read-only all the way down: one plugin cannot swap `luxy.shared` under the others.
+        luxy_push_readonly(L, root)
+        luxy_pushglobaltable(L)
+        lua_rotate(L, -2, 1)
+        lua_setfield(L, -2, "luxy")
+        s.setTop(root - 1)
+    }
+
+    /// Pushes a new object of `kind` that lives as long as the VM; `aux` finds its Swift side.
+    func pushLuxyObject(_ L: OpaquePointer, _ kind: LuxyObjectKind, aux: Int) {
+        luxy_push_object(L, luxyState.metatableRefs[Int(kind.rawValue - 100)], 0, kind.rawValue, Int32(aux))
+    }
+}
