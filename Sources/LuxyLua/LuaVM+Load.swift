@@ -26,7 +26,9 @@ extension LuaVM {
 
         lua_pushvalue(L, chunk)
         budget = Int64(limits.instructionBudget)
+        luxyState.loadingChunkName = chunkName
         let status = luxy_pcall(L, 0, 0)
+        luxyState.loadingChunkName = nil
         if status != LUA_OK {
             let error = scriptError(chunkName: chunkName, tracebackInRegistry: true)
             unref(configRef)

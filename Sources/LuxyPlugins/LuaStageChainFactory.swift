@@ -67,6 +67,11 @@ public struct LuaStageChainFactory: StageChainFactory {
             vm.close()
             throw error
         }
-        return LoopChains(chains: chains, tcpChains: tcpChains, onClose: { vm.close() })
+        return LoopChains(chains: chains, tcpChains: tcpChains, onClose: { vm.close() },
+                          onCommit: { [logger] sideCalls in
+                              vm.startBackgroundWork(host: LoopBackgroundHost(eventLoop: eventLoop, sideCalls: sideCalls,
+                                                                              logger: logger))
+                          },
+                          onRetire: { vm.stopBackgroundWork() })
     }
 }

@@ -40,6 +40,7 @@ final class LoopContext {
         pendingGeneration = nil
         if let old = generation { retire(old) }
         generation = pending
+        pending.committed()
         retiredGenerations.removeAll { $0.isClosed }
     }
 

@@ -36,6 +36,9 @@ public final class LoopGeneration {
     private(set) var servings: [String: ListenerServing] = [:]
     private var activeExchanges = 0
     private var lifecycle = Lifecycle.serving
+    /// The stage layer's hooks for its work outside requests (`LoopChains.onCommit`/`onRetire`).
+    private let onCommit: ((GenerationSideCalls) -> Void)?
+    private var onRetire: (() -> Void)?
 
     init(number: Int, configuration: LuxyConfiguration, chains: LoopChains, loop: LoopContext) throws {
         self.number = number
@@ -55,12 +58,19 @@ public final class LoopGeneration {
                                              interfaceAddresses: ProxyOwnAddresses.readInterfaceAddresses()))
         services.maxCallResponseBytes = configuration.limits.maxBufferedBodyBytes
         self.stageRuntime = StageRuntime(loop: loop, onClose: chains.onClose)
+        self.onCommit = chains.onCommit
+        self.onRetire = chains.onRetire
         for listener in configuration.listeners where listener.proto == .http {
             guard let router = routers[listener.name] else { continue }
             servings[listener.name] = ListenerServing(generation: self, listener: listener, router: router,
                                                       chain: chains.chains[listener.chain])
         }
         loop.track(self)
+    }
+
+    /// It became the generation new requests start on, on its loop.
+    func committed() {
+        onCommit?(GenerationSideCalls(generation: self))
     }
 
     var isClosed: Bool {
@@ -85,6 +95,9 @@ public final class LoopGeneration {
     func retire() {
         guard case .serving = lifecycle else { return }
         lifecycle = .retired
+        let retired = onRetire
+        onRetire = nil
+        retired?()
         if activeExchanges == 0 { close() }
     }
 

@@ -17,12 +17,21 @@ public struct LoopChains {
     /// The `-tcp` chains, keyed like `chains`.
     public var tcpChains: [ChainName: TCPStageChain]
     public var onClose: (() -> Void)?
+    /// The generation became the one new requests start on, on this loop: the stages' own work
+    /// outside requests (Lua timers) may start, with side calls through its clusters.
+    public var onCommit: ((GenerationSideCalls) -> Void)?
+    /// A newer generation took over on this loop (or the build was discarded, or the proxy
+    /// shuts down): that work stops, though requests in flight still finish on it.
+    public var onRetire: (() -> Void)?
 
     public init(chains: [ChainName: HTTPStageChain], tcpChains: [ChainName: TCPStageChain] = [:],
-                onClose: (() -> Void)? = nil) {
+                onClose: (() -> Void)? = nil, onCommit: ((GenerationSideCalls) -> Void)? = nil,
+                onRetire: (() -> Void)? = nil) {
         self.chains = chains
         self.tcpChains = tcpChains
         self.onClose = onClose
+        self.onCommit = onCommit
+        self.onRetire = onRetire
     }
 }
 

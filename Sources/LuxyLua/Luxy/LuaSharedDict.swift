@@ -32,7 +32,7 @@ public final class LuaSharedDict: Sendable {
         case tooLarge
     }
 
-    func get(_ key: String) -> LuaSharedValue? {
+    public func get(_ key: String) -> LuaSharedValue? {
         let now = clock()
         return table.withLockedValue { $0.value(key, now: now) }
     }

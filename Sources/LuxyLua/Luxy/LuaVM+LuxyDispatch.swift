@@ -23,6 +23,7 @@ extension LuaVM {
             switch method.kind {
             case nil: return try callLuxyFunction(method, s, resumed: resumed)
             case .sharedDict: return try callSharedDict(method, s, luxyState.dicts[aux])
+            case .timer: return try callTimer(method, s, luxyState.timers[aux])
             default:
                 throw LuaRaise("'\(method.luaName)' is not available")
             }
@@ -35,6 +36,10 @@ extension LuaVM {
     private func callLuxyFunction(_ method: LuxyMethod, _ s: LuaStack, resumed: Bool) throws(LuaRaise) -> Int32 {
         switch method {
         case .shared: return try openSharedDict(s)
+        case .timerEvery: return try makeTimer(s, .every)
+        case .timerAfter: return try makeTimer(s, .once)
+        case .httpCall: return try backgroundHTTPCall(s, resumed: resumed)
+        case .log: return try luxyLog(s)
         default: throw LuaRaise("luxy.\(method.luaName) is not available")
         }
     }

@@ -9,13 +9,32 @@ final class LuxyVMState {
     /// The dictionaries this VM's scripts opened, by `aux`; each is opened once per VM.
     var dicts: [LuaSharedDict] = []
     var dictIndexByName: [String: Int] = [:]
+    /// Timers made by the scripts' top-level code, by `aux`.
+    var timers: [LuaTimer] = []
+    /// The script whose top-level code runs now: timers and consumers may only be made there.
+    var loadingChunkName: String?
+    /// Set while the VM's generation is the loop's current one.
+    private(set) var backgroundHost: LuaBackgroundHost?
 
     init(platform: LuaPlatform) {
         self.platform = platform
     }
 
+    func startBackgroundWork(vm: LuaVM, host: LuaBackgroundHost) {
+        guard backgroundHost == nil else { return }
+        backgroundHost = host
+        for timer in timers { timer.start(vm: vm, host: host) }
+    }
+
+    func stopBackgroundWork() {
+        for timer in timers { timer.stop() }
+        backgroundHost = nil
+    }
+
     /// The VM closed: nothing of it may run any more.
-    func vmClosed() {}
+    func vmClosed() {
+        stopBackgroundWork()
+    }
 }
 
 @available(*, unavailable)

@@ -1,0 +1,76 @@
+import NIOConcurrencyHelpers
+import XCTest
+
+@testable import LuxyLua
+
+/// A loop for a VM's background work that runs only when the test says: scheduled work waits
+/// in `scheduled` until `fireDue()`, slices in `pendingTicks` until `runTicks()`.
+final class FakeBackgroundHost: LuaBackgroundHost {
+    final class Work: LuaScheduledWork {
+        let seconds: Double
+        let run: () -> Void
+        private(set) var cancelled = false
+        init(seconds: Double, run: @escaping () -> Void) {
+            self.seconds = seconds
+            self.run = run
+        }
+        func cancel() { cancelled = true }
+    }
+
+    var scheduled: [Work] = []
+    var pendingTicks: [() -> Void] = []
+    var logs: [String] = []
+    var calls: [String] = []
+    /// Work woken from other threads, run by `runWoken()`.
+    let woken = NIOLockedValueBox<[@Sendable () -> Void]>([])
+
+    func schedule(after seconds: Double, _ work: @escaping () -> Void) -> LuaScheduledWork {
+        let item = Work(seconds: seconds, run: work)
+        scheduled.append(item)
+        return item
+    }
+
+    func continueLater(_ work: @escaping () -> Void) { pendingTicks.append(work) }
+
+    var wake: @Sendable (@escaping @Sendable () -> Void) -> Void {
+        let woken = self.woken
+        return { work in woken.withLockedValue { $0.append(work) } }
+    }
+
+    func log(_ level: LuaLogLevel, _ message: String, chunkName: String) {
+        logs.append("\(level) \(chunkName): \(message)")
+    }
+
+    func clusterExists(_ name: String) -> Bool { name == "collector" }
+
+    func httpCall(cluster: String, headers: [(String, String)], body: [UInt8], timeoutMilliseconds: Int,
+                  asynchronous: Bool, completion: @escaping (Result<LuaHTTPCallResponse, LuaHostError>) -> Void) {
+        calls.append("\(cluster) \(String(decoding: body, as: UTF8.self))")
+        pendingTicks.append { completion(.success(LuaHTTPCallResponse(headers: [(":status", "202")], body: []))) }
+    }
+
+    /// Runs every scheduled work not cancelled (as if its time came), then the slices they queue.
+    func fireDue() {
+        let due = scheduled
+        scheduled = []
+        for work in due where !work.cancelled { work.run() }
+        runTicks()
+    }
+
+    func runTicks() {
+        var ran = 0
+        while !pendingTicks.isEmpty, ran < 100_000 {
+            pendingTicks.removeFirst()()
+            ran += 1
+        }
+    }
+
+    func runWoken() {
+        let work = woken.withLockedValue { all in
+            defer { all = [] }
+            return all
+        }
+        for item in work { item() }
+        runTicks()
+    }
+}
