@@ -71,7 +71,7 @@ struct AdminAPI: Sendable {
         if let last = status.counters.lastSuccess { gauges["last_reload_success_unix"] = Int(last.timeIntervalSince1970) }
         let endpoints = ClustersView.samples(await runtime.server.clusterStatuses())
         return await exporter.render(counters: counters, gauges: gauges, endpoints: endpoints)
-            + LuaPlatformView.prometheus(runtime.platform)
+            + LuaPlatformView.prometheus(runtime.platform) + LuaPlatformView.prometheus(await runtime.platform.metrics.snapshot())
     }
 
     /// Proxy counters summed over the loops, plus the reload and generation gauges.

@@ -39,4 +39,39 @@ enum LuaPlatformView {
         }
         return text.output
     }
+
+    /// The metrics scripts declared, summed over the loops, and what their bound dropped.
+    static func prometheus(_ families: [LuaMetricFamilySnapshot]) -> String {
+        var text = PrometheusText()
+        for family in families {
+            let definition = family.definition
+            let name = definition.name
+            text.family(name, definition.kind.rawValue, definition.help.isEmpty ? name : definition.help)
+            for series in family.series {
+                let labels = zip(definition.labelNames, series.labels).map { PrometheusLabel(name: $0, value: $1) }
+                switch definition.kind {
+                case .counter, .gauge:
+                    text.sample(name, labels, series.value)
+                case .histogram:
+                    for (bound, count) in zip(definition.buckets, series.buckets) {
+                        text.sample(name + "_bucket", labels + [PrometheusLabel(name: "le", value: PrometheusText.format(bound))],
+                                    Double(count))
+                    }
+                    text.sample(name + "_bucket", labels + [PrometheusLabel(name: "le", value: "+Inf")], Double(series.count))
+                    text.sample(name + "_sum", labels, series.value)
+                    text.sample(name + "_count", labels, Double(series.count))
+                }
+            }
+        }
+        let dropped = families.filter { $0.dropped > 0 }
+        if !dropped.isEmpty {
+            text.family("luxy_lua_metric_series_dropped_total", "counter",
+                        "Observations of a Lua metric dropped because its label sets reached lua_metric_max_series.")
+            for family in dropped {
+                text.sample("luxy_lua_metric_series_dropped_total", ["metric": family.definition.name],
+                            Double(family.dropped))
+            }
+        }
+        return text.output
+    }
 }

@@ -25,6 +25,8 @@ public struct LuaStageChainFactory: StageChainFactory {
         guard !scripts.isEmpty else { return LoopChains(chains: [:]) }
         let limits = configuration.limits
         let vm = try LuaVM(limits: LuaLimits(limits), libraries: plan.libraries, platform: platform)
+        vm.useMetricShard(platform.metrics.shard(forLoop: Int(bitPattern: UInt(bitPattern: ObjectIdentifier(eventLoop))),
+                                                 executor: { eventLoop.execute($0) }))
         let trustedHops = configuration.listeners.filter { $0.xffNumTrustedHops > 0 }
             .reduce(into: [String: Int]()) { $0[$1.name] = $1.xffNumTrustedHops }
         let states = LuaExchangeStatePool(vm: vm, trustedHopsByListener: trustedHops)

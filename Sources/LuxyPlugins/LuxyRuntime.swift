@@ -76,6 +76,7 @@ public actor LuxyRuntime {
                 logger.info("reload: nothing changed", metadata: ["generation": "\(generation)"])
                 return ReloadOutcome(generation: generation, changed: false)
             }
+            platform.metrics.setMaxSeries(snapshot.configuration.limits.luaMetricMaxSeries)
             let factory = LuaStageChainFactory(plan: snapshot.plan, logger: logger, platform: platform)
             let generation = try await server.install(snapshot.configuration, stages: factory)
             platform.configure(snapshot.configuration)

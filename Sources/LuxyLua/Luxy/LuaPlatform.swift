@@ -13,6 +13,8 @@ public final class LuaPlatform: Sendable {
     /// Monotonic nanoseconds: TTLs are measured on it. Injectable for tests.
     let clock: @Sendable () -> UInt64
     private let dicts = NIOLockedValueBox(DictRegistry())
+    /// The metric families scripts declare, and every loop's values.
+    public let metrics = LuaMetricRegistry()
 
     private struct DictRegistry {
         var declared: [String: LuaSharedDictCapacity] = [:]

@@ -24,6 +24,7 @@ extension LuaVM {
             case nil: return try callLuxyFunction(method, s, resumed: resumed)
             case .sharedDict: return try callSharedDict(method, s, luxyState.dicts[aux])
             case .timer: return try callTimer(method, s, luxyState.timers[aux])
+            case .counter, .gauge, .histogram: return try callMetric(method, s, luxyState.metrics[aux])
             default:
                 throw LuaRaise("'\(method.luaName)' is not available")
             }
@@ -40,6 +41,9 @@ extension LuaVM {
         case .timerAfter: return try makeTimer(s, .once)
         case .httpCall: return try backgroundHTTPCall(s, resumed: resumed)
         case .log: return try luxyLog(s)
+        case .metricsCounter: return try declareMetric(s, .counter)
+        case .metricsGauge: return try declareMetric(s, .gauge)
+        case .metricsHistogram: return try declareMetric(s, .histogram)
         default: throw LuaRaise("luxy.\(method.luaName) is not available")
         }
     }

@@ -16,8 +16,16 @@ final class LuxyVMState {
     /// Set while the VM's generation is the loop's current one.
     private(set) var backgroundHost: LuaBackgroundHost?
 
+    /// Names this VM when it declares metrics (see `LuaMetricFamily.declaredBy`).
+    let vmSerial: Int
+    /// Where this VM's metric values go: its loop's shard, or a private one.
+    var metricShard = LuaMetricShard()
+    /// The metric families this VM's scripts declared, by `aux`.
+    var metrics: [LuaMetricShard.FamilyValues] = []
+
     init(platform: LuaPlatform) {
         self.platform = platform
+        self.vmSerial = platform.metrics.nextVMSerial()
     }
 
     func startBackgroundWork(vm: LuaVM, host: LuaBackgroundHost) {

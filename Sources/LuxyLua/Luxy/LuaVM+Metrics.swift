@@ -1,0 +1,116 @@
+import CLua
+import CLuaShims
+
+extension LuaVM {
+    /// Metric values of this VM go to `shard` (its loop's, kept across generations). Call
+    /// before loading scripts.
+    public func useMetricShard(_ shard: LuaMetricShard) {
+        luxyState.metricShard = shard
+    }
+
+    /// `luxy.metrics.counter/gauge/histogram(name, help, label_names[, buckets])`.
+    func declareMetric(_ s: LuaStack, _ kind: LuaMetricDefinition.Kind) throws(LuaRaise) -> Int32 {
+        let fname = "luxy.metrics.\(kind.rawValue)"
+        guard s.type(1) == LUA_TSTRING, let name = s.string(1) else {
+            throw LuaRaise("\(fname): the name must be a string, got \(s.typeName(1))")
+        }
+        let help = s.type(2) == LUA_TSTRING ? s.string(2) ?? "" : ""
+        let labelNames = try stringList(s, 3, fname, "label_names")
+        var buckets: [Double] = []
+        if kind == .histogram {
+            buckets = LuaMetricDefinition.defaultBuckets
+            if s.type(4) == LUA_TTABLE {
+                buckets = []
+                var i: lua_Integer = 1
+                while lua_rawgeti(s.L, 4, i) != LUA_TNIL {
+                    guard s.type(-1) == LUA_TNUMBER else { throw LuaRaise("\(fname): buckets must be numbers") }
+                    buckets.append(lua_tonumberx(s.L, -1, nil))
+                    s.pop()
+                    i += 1
+                }
+                s.pop()
+            } else if s.type(4) > LUA_TNIL {
+                throw LuaRaise("\(fname): buckets must be a list of numbers, got \(s.typeName(4))")
+            }
+        }
+        let definition = LuaMetricDefinition(name: name, help: help, kind: kind, labelNames: labelNames,
+                                             buckets: buckets)
+        if let problem = definition.problem { throw LuaRaise("\(fname): \(problem)") }
+        let family = try luxyState.platform.metrics.declare(definition, by: luxyState.vmSerial)
+        luxyState.metrics.append(luxyState.metricShard.values(of: family))
+        let objectKind: LuxyObjectKind = switch kind {
+        case .counter: .counter
+        case .gauge: .gauge
+        case .histogram: .histogram
+        }
+        pushLuxyObject(s.L, objectKind, aux: luxyState.metrics.count - 1)
+        return 1
+    }
+
+    /// `counter:inc([value[, label values...]])`, `gauge:set(value, ...)`, `gauge:inc(value, ...)`,
+    /// `histogram:observe(value, ...)`.
+    func callMetric(_ method: LuxyMethod, _ s: LuaStack, _ values: LuaMetricShard.FamilyValues) throws(LuaRaise)
+        -> Int32 {
+        let fname = method.luaName
+        let amount: Double
+        if s.type(2) <= LUA_TNIL, method == .counterInc {
+            amount = 1
+        } else {
+            guard s.type(2) == LUA_TNUMBER else { throw LuaRaise("\(fname): the value must be a number, got \(s.typeName(2))") }
+            amount = lua_tonumberx(s.L, 2, nil)
+        }
+        let definition = values.family.definition
+        let given = max(0, Int(s.top) - 2)
+        guard given == definition.labelNames.count else {
+            throw LuaRaise("\(fname): '\(definition.name)' takes \(definition.labelNames.count) label value(s) "
+                + "(\(definition.labelNames.joined(separator: ", "))), got \(given)")
+        }
+        var labels: [String] = []
+        labels.reserveCapacity(given)
+        for idx in stride(from: Int32(3), through: s.top, by: 1) {
+            guard let label = s.string(idx) else {
+                throw LuaRaise("\(fname): label values must be strings, got \(s.typeName(idx))")
+            }
+            labels.append(label)
+        }
+        guard let index = values.seriesIndex(labels) else { return 0 }
+        switch method {
+        case .counterInc:
+            guard amount >= 0 else { throw LuaRaise("inc: a counter only goes up (got \(amount))") }
+            values.values[index].value += amount
+        case .gaugeSet:
+            values.values[index].value = amount
+        case .gaugeInc:
+            values.values[index].value += amount
+        case .histogramObserve:
+            let bounds = definition.buckets
+            var bucket = 0
+            while bucket < bounds.count, amount > bounds[bucket] { bucket += 1 }
+            if bucket < bounds.count { values.values[index].buckets[bucket] += 1 }
+            values.values[index].value += amount
+            values.values[index].count += 1
+        default:
+            throw LuaRaise("'\(fname)' is not a method of a metric")
+        }
+        return 0
+    }
+
+    private func stringList(_ s: LuaStack, _ idx: Int32, _ fname: String, _ what: String) throws(LuaRaise) -> [String] {
+        guard s.type(idx) == LUA_TTABLE else {
+            if s.type(idx) <= LUA_TNIL { return [] }
+            throw LuaRaise("\(fname): \(what) must be a list of strings, got \(s.typeName(idx))")
+        }
+        var list: [String] = []
+        var i: lua_Integer = 1
+        while lua_rawgeti(s.L, idx, i) != LUA_TNIL {
+            guard s.type(-1) == LUA_TSTRING, let name = s.string(-1) else {
+                throw LuaRaise("\(fname): \(what) must be a list of strings")
+            }
+            list.append(name)
+            s.pop()
+            i += 1
+        }
+        s.pop()
+        return list
+    }
+}
