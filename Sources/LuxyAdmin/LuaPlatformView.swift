@@ -16,13 +16,28 @@ enum LuaPlatformView {
                 ("\(prefix).expirations", .int(dict.expirations)),
             ]
         }
+        for queue in platform.sharedQueueStatistics() {
+            entries += [
+                ("shared_queue.\(queue.name).length", .int(queue.length)),
+                ("shared_queue.\(queue.name).rejected", .int(queue.rejected)),
+            ]
+        }
         return entries
     }
 
     static func prometheus(_ platform: LuaPlatform) -> String {
-        let dicts = platform.sharedDictStatistics()
-        guard !dicts.isEmpty else { return "" }
         var text = PrometheusText()
+        let queues = platform.sharedQueueStatistics()
+        if !queues.isEmpty {
+            text.family("luxy_shared_queue_length", "gauge", "Items waiting in a Lua shared queue.")
+            for queue in queues { text.sample("luxy_shared_queue_length", ["queue": queue.name], Double(queue.length)) }
+            text.family("luxy_shared_queue_rejected_total", "counter", "Items a full Lua shared queue refused.")
+            for queue in queues {
+                text.sample("luxy_shared_queue_rejected_total", ["queue": queue.name], Double(queue.rejected))
+            }
+        }
+        let dicts = platform.sharedDictStatistics()
+        guard !dicts.isEmpty else { return text.output }
         text.family("luxy_shared_dict_entries", "gauge", "Entries held by a Lua shared dictionary.")
         for dict in dicts { text.sample("luxy_shared_dict_entries", ["dict": dict.name], Double(dict.entries)) }
         text.family("luxy_shared_dict_bytes", "gauge", "Key and value bytes held by a Lua shared dictionary.")

@@ -28,9 +28,10 @@ final class LoopBackgroundHost: LuaBackgroundHost {
         eventLoop.continueLuaPhase(work)
     }
 
-    var wake: @Sendable (@escaping @Sendable () -> Void) -> Void {
+    func makeWaker(_ work: @escaping () -> Void) -> @Sendable () -> Void {
         let eventLoop = self.eventLoop
-        return { work in eventLoop.execute(work) }
+        let bound = NIOLoopBound(work, eventLoop: eventLoop)
+        return { eventLoop.execute { bound.value() } }
     }
 
     func log(_ level: LuaLogLevel, _ message: String, chunkName: String) {

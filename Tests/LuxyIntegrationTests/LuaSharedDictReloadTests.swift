@@ -33,7 +33,7 @@ final class LuaSharedDictReloadTests: IntegrationTestCase {
         let dicts = "shared_dicts:\n  tiny: { max_entries: 2 }"
         let proxy = try await startLuaProxy([counterPlugin("v1")], limits: dicts, workers: 2)
         var seen: [String] = []
-        // A fresh connection each time: they spread over both loops' VMs.
+        // A fresh connection each time; LuaSharedQueueTests shows one dictionary across both loops.
         for _ in 0..<4 {
             let response = try await connect(proxy).request("GET", "/count")
             seen.append(response.header("x-n") ?? "")

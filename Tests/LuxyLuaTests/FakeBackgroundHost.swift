@@ -21,8 +21,9 @@ final class FakeBackgroundHost: LuaBackgroundHost {
     var pendingTicks: [() -> Void] = []
     var logs: [String] = []
     var calls: [String] = []
-    /// Work woken from other threads, run by `runWoken()`.
-    let woken = NIOLockedValueBox<[@Sendable () -> Void]>([])
+    /// Wake-ups from any thread, counted; `runWoken()` runs the consumers woken.
+    let wakeUps = NIOLockedValueBox<[Int]>([])
+    var wakers: [() -> Void] = []
 
     func schedule(after seconds: Double, _ work: @escaping () -> Void) -> LuaScheduledWork {
         let item = Work(seconds: seconds, run: work)
@@ -32,9 +33,11 @@ final class FakeBackgroundHost: LuaBackgroundHost {
 
     func continueLater(_ work: @escaping () -> Void) { pendingTicks.append(work) }
 
-    var wake: @Sendable (@escaping @Sendable () -> Void) -> Void {
-        let woken = self.woken
-        return { work in woken.withLockedValue { $0.append(work) } }
+    func makeWaker(_ work: @escaping () -> Void) -> @Sendable () -> Void {
+        wakers.append(work)
+        let index = wakers.count - 1
+        let wakeUps = self.wakeUps
+        return { wakeUps.withLockedValue { $0.append(index) } }
     }
 
     func log(_ level: LuaLogLevel, _ message: String, chunkName: String) {
@@ -66,11 +69,14 @@ final class FakeBackgroundHost: LuaBackgroundHost {
     }
 
     func runWoken() {
-        let work = woken.withLockedValue { all in
-            defer { all = [] }
-            return all
+        while true {
+            let woken = wakeUps.withLockedValue { all in
+                defer { all = [] }
+                return all
+            }
+            if woken.isEmpty { return }
+            for index in woken { wakers[index]() }
+            runTicks()
         }
-        for item in work { item() }
-        runTicks()
     }
 }

@@ -7,8 +7,9 @@ public protocol LuaBackgroundHost: AnyObject {
     func schedule(after seconds: Double, _ work: @escaping () -> Void) -> LuaScheduledWork
     /// Runs `work` on the loop once it has served its other connections (the next slice).
     func continueLater(_ work: @escaping () -> Void)
-    /// Runs `work` on the loop soon, from any thread (a queue waking its consumer).
-    var wake: @Sendable (@escaping @Sendable () -> Void) -> Void { get }
+    /// A function any thread may call to run `work` on the loop soon (a queue waking its
+    /// consumer). Made on the loop.
+    func makeWaker(_ work: @escaping () -> Void) -> @Sendable () -> Void
     func log(_ level: LuaLogLevel, _ message: String, chunkName: String)
     func clusterExists(_ name: String) -> Bool
     /// A side call through the generation's clusters; transport failures come back as a 5xx.

@@ -20,6 +20,7 @@ public final class LuaPlatform: Sendable {
         var declared: [String: LuaSharedDictCapacity] = [:]
         var undeclared = LuaSharedDictCapacity.undeclared
         var byName: [String: LuaSharedDict] = [:]
+        var queues: [String: LuaSharedQueue] = [:]
     }
 
     public init(clock: @escaping @Sendable () -> UInt64 = { DispatchTime.now().uptimeNanoseconds }) {
@@ -46,6 +47,25 @@ public final class LuaPlatform: Sendable {
             return registry.byName
         }
         for (name, dict) in existing { dict.resize(to: declared[name] ?? undeclared) }
+    }
+
+    /// The queue called `name`, made on first use; `maxLength` (when given) bounds it from now on.
+    func sharedQueue(named name: String, maxLength: Int?) -> LuaSharedQueue {
+        let queue = dicts.withLockedValue { registry in
+            if let queue = registry.queues[name] { return queue }
+            let queue = LuaSharedQueue(name: name, maxLength: maxLength ?? LuaPlatform.defaultQueueLength)
+            registry.queues[name] = queue
+            return queue
+        }
+        if let maxLength { queue.setMaxLength(maxLength) }
+        return queue
+    }
+
+    /// What a queue holds at most when no script said.
+    static let defaultQueueLength = 10_000
+
+    public func sharedQueueStatistics() -> [LuaSharedQueueStatistics] {
+        dicts.withLockedValue { Array($0.queues.values) }.map(\.statistics).sorted { $0.name < $1.name }
     }
 
     /// Every dictionary made so far, by name.

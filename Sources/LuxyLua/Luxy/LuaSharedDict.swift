@@ -106,7 +106,7 @@ public final class LuaSharedDict: Sendable {
         table.withLockedValue { $0.remove(key) }
     }
 
-    func keys(limit: Int) -> [String] {
+    public func keys(limit: Int) -> [String] {
         let now = clock()
         return table.withLockedValue { $0.keys(limit: limit, now: now) }
     }

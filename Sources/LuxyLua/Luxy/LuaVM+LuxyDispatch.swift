@@ -24,6 +24,7 @@ extension LuaVM {
             case nil: return try callLuxyFunction(method, s, resumed: resumed)
             case .sharedDict: return try callSharedDict(method, s, luxyState.dicts[aux])
             case .timer: return try callTimer(method, s, luxyState.timers[aux])
+            case .queue: return try callSharedQueue(method, s, luxyState.queues[aux])
             case .counter, .gauge, .histogram: return try callMetric(method, s, luxyState.metrics[aux])
             default:
                 throw LuaRaise("'\(method.luaName)' is not available")
@@ -37,6 +38,7 @@ extension LuaVM {
     private func callLuxyFunction(_ method: LuxyMethod, _ s: LuaStack, resumed: Bool) throws(LuaRaise) -> Int32 {
         switch method {
         case .shared: return try openSharedDict(s)
+        case .queue: return try openSharedQueue(s)
         case .timerEvery: return try makeTimer(s, .every)
         case .timerAfter: return try makeTimer(s, .once)
         case .httpCall: return try backgroundHTTPCall(s, resumed: resumed)

@@ -11,6 +11,10 @@ final class LuxyVMState {
     var dictIndexByName: [String: Int] = [:]
     /// Timers made by the scripts' top-level code, by `aux`.
     var timers: [LuaTimer] = []
+    /// The queues this VM's scripts opened, by `aux`.
+    var queues: [LuaSharedQueue] = []
+    /// `q:consume(fn)` calls of the top-level code, registered while the generation is current.
+    var consumers: [LuaQueueConsumer] = []
     /// The script whose top-level code runs now: timers and consumers may only be made there.
     var loadingChunkName: String?
     /// Set while the VM's generation is the loop's current one.
@@ -32,10 +36,12 @@ final class LuxyVMState {
         guard backgroundHost == nil else { return }
         backgroundHost = host
         for timer in timers { timer.start(vm: vm, host: host) }
+        for consumer in consumers { consumer.start(vm: vm, host: host, vmSerial: vmSerial) }
     }
 
     func stopBackgroundWork() {
         for timer in timers { timer.stop() }
+        for consumer in consumers { consumer.stop(vmSerial: vmSerial) }
         backgroundHost = nil
     }
 
