@@ -92,7 +92,7 @@ struct AdminAPI: Sendable {
             ("reloads_unchanged", .int(status.counters.unchanged)),
             ("last_reload_success_unix", status.counters.lastSuccess.map { .int(Int($0.timeIntervalSince1970)) } ?? .null),
         ]
-        entries += LuaPlatformView.stats(runtime.platform)
+        entries += LuaPlatformView.stats(runtime.platform, families: await runtime.platform.metrics.snapshot())
         return .map(entries)
     }
 }

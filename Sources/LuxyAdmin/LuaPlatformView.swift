@@ -5,8 +5,9 @@ import LuxyLua
 /// (flat integer keys, as the proxy's counters) and on `/metrics` (Prometheus text, labelled
 /// by dictionary).
 enum LuaPlatformView {
-    static func stats(_ platform: LuaPlatform) -> [(key: String, value: ConfigValue)] {
-        var entries: [(key: String, value: ConfigValue)] = []
+    /// `families`: the Lua metrics' snapshot, for the stages' time percentiles.
+    static func stats(_ platform: LuaPlatform, families: [LuaMetricFamilySnapshot]) -> [(key: String, value: ConfigValue)] {
+        var entries = stageTimePercentiles(families)
         for dict in platform.sharedDictStatistics() {
             let prefix = "shared_dict.\(dict.name)"
             entries += [
@@ -21,6 +22,25 @@ enum LuaPlatformView {
                 ("shared_queue.\(queue.name).length", .int(queue.length)),
                 ("shared_queue.\(queue.name).rejected", .int(queue.rejected)),
             ]
+        }
+        return entries
+    }
+
+    /// `lua_stage.STAGE.PHASE.p50_us` and `.p99_us`: the upper bound (µs) of the bucket of
+    /// `luxy_lua_stage_seconds` the percentile falls in; -1 past the last bound.
+    private static func stageTimePercentiles(_ families: [LuaMetricFamilySnapshot]) -> [(key: String, value: ConfigValue)] {
+        guard let family = families.first(where: { $0.definition.name == LuaMetricRegistry.stageTime.name }) else {
+            return []
+        }
+        var entries: [(key: String, value: ConfigValue)] = []
+        for series in family.series where series.count > 0 && series.labels.count == 2 {
+            let prefix = "lua_stage.\(series.labels[0]).\(series.labels[1])"
+            for (name, quantile) in [("p50_us", 0.5), ("p99_us", 0.99)] {
+                let rank = UInt64((Double(series.count) * quantile).rounded(.up))
+                let bucket = series.buckets.firstIndex { $0 >= rank }
+                let micros = bucket.map { Int((family.definition.buckets[$0] * 1e6).rounded()) } ?? -1
+                entries.append(("\(prefix).\(name)", .int(micros)))
+            }
         }
         return entries
     }

@@ -42,6 +42,9 @@ public final class LuaHTTPStream {
     var dynamicMetadataRef: Int32 = LUA_NOREF
     /// Keys the request's scripts imported (`importPublicKey`).
     let publicKeys = LuaPublicKeyStore()
+    /// Time the phase that ended last spent running (its resumes, not its waits), in
+    /// nanoseconds of `LuaPhaseClock`: read by the receiver when it hears the phase ended.
+    public private(set) var lastPhaseNanoseconds: UInt64 = 0
 
     public init(vm: LuaVM, host: LuaHTTPHost) {
         self.vm = vm
@@ -122,7 +125,9 @@ public final class LuaHTTPStream {
     // MARK: Coroutine driving
 
     private func resume(_ run: PhaseRun, arguments: Int32) {
+        let started = LuaPhaseClock.now()
         let (status, results) = vm.resume(run.co, for: self, budget: &run.budget, arguments: arguments)
+        run.elapsedNanoseconds &+= LuaPhaseClock.now() &- started
         switch status {
         case LUA_OK:
             end(run, .completed)
@@ -182,6 +187,7 @@ public final class LuaHTTPStream {
         case .untouched, .buffered, .passedForTrailers: break
         }
         let receiver = run.receiver
+        lastPhaseNanoseconds = run.elapsedNanoseconds
         run.reported()
         switch outcome {
         case .completed:
@@ -283,6 +289,8 @@ final class PhaseRun {
     private(set) var coroutine: LuaCoroutine
     var co: OpaquePointer { coroutine.thread }
     var budget: Int64
+    /// Time spent in its resumes so far (`LuaPhaseClock`).
+    var elapsedNanoseconds: UInt64 = 0
     /// Strong while the run lasts, so it can report even if nothing else holds the receiver;
     /// dropped when it reported (a spare run must not keep its last receiver alive).
     private(set) var receiver: LuaPhaseReceiver?
@@ -356,6 +364,7 @@ final class PhaseRun {
         self.coroutine = coroutine
         self.budget = budget
         self.receiver = receiver
+        elapsedNanoseconds = 0
         wait = .none
         pending = nil
         insideStart = false

@@ -46,12 +46,12 @@ final class LuaExchangeState: LuaPhaseReceiver {
     func phaseEnded(_ outcome: LuaPhaseOutcome) {
         guard let stage = runningStage else { return }
         runningStage = nil
-        host.exchange.resume(stage.verdict(for: outcome, phase: runningPhase))
+        host.exchange.resume(stage.verdict(for: outcome, phase: runningPhase, nanoseconds: stream.lastPhaseNanoseconds))
     }
 
     func receiverWhileStreaming() -> LuaPhaseReceiver {
         guard let stage = runningStage else { return self }
-        return StreamingPhaseReceiver(stage: stage, phase: runningPhase, exchange: host.exchange)
+        return StreamingPhaseReceiver(stage: stage, phase: runningPhase, exchange: host.exchange, stream: stream)
     }
 
     /// Envoy continues the headers when a script starts iterating `bodyChunks()`: the
@@ -69,15 +69,18 @@ final class StreamingPhaseReceiver: LuaPhaseReceiver {
     private let stage: LuaHTTPStage
     private let phase: LuaHTTPPhase
     private let exchange: HTTPExchange
+    private let stream: LuaHTTPStream
 
-    init(stage: LuaHTTPStage, phase: LuaHTTPPhase, exchange: HTTPExchange) {
+    init(stage: LuaHTTPStage, phase: LuaHTTPPhase, exchange: HTTPExchange, stream: LuaHTTPStream) {
         self.stage = stage
         self.phase = phase
         self.exchange = exchange
+        self.stream = stream
     }
 
     func phaseEnded(_ outcome: LuaPhaseOutcome) {
-        exchange.streamingStageFinished(stage.verdict(for: outcome, phase: phase), side: phase.side)
+        exchange.streamingStageFinished(stage.verdict(for: outcome, phase: phase, nanoseconds: stream.lastPhaseNanoseconds),
+                                        side: phase.side)
     }
 }
 

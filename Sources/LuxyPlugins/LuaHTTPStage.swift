@@ -40,24 +40,25 @@ final class LuaHTTPStage: LuaStage, HTTPStage {
 
     // The chain calls these only for phases the script defines, so each is one execution.
     func runRequest(_ exchange: HTTPExchange) {
-        counters.executions.increment()
+        counters.started(.request)
         states.state(of: exchange).run(self, .request)
     }
 
     func runResponse(_ exchange: HTTPExchange) {
-        counters.executions.increment()
+        counters.started(.response)
         states.state(of: exchange).run(self, .response)
     }
 
     /// What the chain makes of how a phase ended.
-    func verdict(for outcome: LuaPhaseOutcome, phase: LuaHTTPPhase) -> StageVerdict {
+    func verdict(for outcome: LuaPhaseOutcome, phase: LuaHTTPPhase, nanoseconds: UInt64) -> StageVerdict {
+        counters.ran(phase, nanoseconds: nanoseconds)
         switch outcome {
         case .completed:
             return .proceed
         case .responded:
             return phase == .request ? .responded : .proceed
         case .failed(let error):
-            counters.errors.increment()
+            counters.failed(phase)
             let failOpen = resolved.configuration.failOpen
             logger.error("plugin failed", metadata: [
                 "error": "\(error.message)", "phase": "\(phase)", "fail_open": "\(failOpen)",

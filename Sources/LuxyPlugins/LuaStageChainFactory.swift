@@ -25,8 +25,9 @@ public struct LuaStageChainFactory: StageChainFactory {
         guard !scripts.isEmpty else { return LoopChains(chains: [:]) }
         let limits = configuration.limits
         let vm = try LuaVM(limits: LuaLimits(limits), libraries: plan.libraries, platform: platform)
-        vm.useMetricShard(platform.metrics.shard(forLoop: Int(bitPattern: UInt(bitPattern: ObjectIdentifier(eventLoop))),
-                                                 executor: { eventLoop.execute($0) }))
+        let shard = platform.metrics.shard(forLoop: Int(bitPattern: UInt(bitPattern: ObjectIdentifier(eventLoop))),
+                                           executor: { eventLoop.execute($0) })
+        vm.useMetricShard(shard)
         let trustedHops = configuration.listeners.filter { $0.xffNumTrustedHops > 0 }
             .reduce(into: [String: Int]()) { $0[$1.name] = $1.xffNumTrustedHops }
         let states = LuaExchangeStatePool(vm: vm, trustedHopsByListener: trustedHops)
@@ -38,7 +39,8 @@ public struct LuaStageChainFactory: StageChainFactory {
                     let script = try vm.loadScript(name: resolved.name, chunkName: resolved.displayPath,
                                                    source: resolved.source, config: resolved.configuration.config)
                     // A route's script in this stage's slot counts under the slot's stat_prefix, as in Envoy.
-                    let counters = LuaStageCounters(statPrefix: resolved.configuration.effectiveStatPrefix, stats: stats)
+                    let counters = LuaStageCounters(statPrefix: resolved.configuration.effectiveStatPrefix, stats: stats,
+                                                    stage: resolved.name, platform: platform, shard: shard)
                     var alternates: [String: HTTPStage] = [:]
                     for (scriptName, alternate) in resolved.alternates {
                         let alternateScript = try vm.loadScript(name: alternate.name, chunkName: alternate.displayPath,

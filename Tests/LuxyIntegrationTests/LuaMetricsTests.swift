@@ -103,4 +103,39 @@ final class LuaMetricsTests: IntegrationTestCase {
         XCTAssertEqual(samples.filter { $0.hasPrefix("counter app_paths") }.count, 3, "\(samples)")
         XCTAssertTrue(samples.contains("counter luxy_lua_metric_series_dropped_total{metric=app_paths_total} 3"), "\(samples)")
     }
+
+    func testEachStageShowsItsExecutionsErrorsAndTimePerPhase() async throws {
+        let plugin = LuaPlugin("costly", """
+            function on_request(h)
+              local s = 0
+              for i = 1, 2000 do s = s + i end
+              if h:headers():get(":path") == "/fail" then error("failing on purpose") end
+            end
+            function on_response(h) end
+            """)
+        let proxy = try await startLuaProxy([plugin], workers: 1)
+        let client = try await connect(proxy)
+        for _ in 0..<3 { _ = try await client.request("GET", "/ok") }
+        _ = try await connect(proxy).request("GET", "/fail")
+
+        admin = try await AdminServer.start(host: "127.0.0.1", port: 0, group: group, runtime: proxy.runtime,
+                                            logger: proxy.logs.logger)
+        let connection = try await TestHTTPConnection.connect(port: try XCTUnwrap(admin?.localAddress?.port),
+                                                              group: group)
+        let statsBody = try await connection.request("GET", "/stats").body
+        await connection.close()
+        let stats = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(statsBody.utf8)) as? [String: Any])
+        XCTAssertEqual(stats["costly.lua.request.executions"] as? Int, 4, statsBody)
+        XCTAssertEqual(stats["costly.lua.request.errors"] as? Int, 1, statsBody)
+        XCTAssertEqual(stats["costly.lua.response.executions"] as? Int, 3, statsBody)
+        XCTAssertEqual(stats["costly.lua.response.errors"] as? Int, 0, statsBody)
+        XCTAssertGreaterThan(stats["costly.lua.request.time_ns"] as? Int ?? 0, 0, statsBody)
+        XCTAssertGreaterThan(stats["lua_stage.costly.request.p50_us"] as? Int ?? 0, 0, statsBody)
+        XCTAssertNotNil(stats["lua_stage.costly.request.p99_us"] as? Int, statsBody)
+
+        let samples = try await parsed(try await scrape(proxy))
+        XCTAssertTrue(samples.contains("histogram luxy_lua_stage_seconds_count{phase=request,stage=costly} 4"), "\(samples)")
+        XCTAssertTrue(samples.contains("histogram luxy_lua_stage_seconds_count{phase=response,stage=costly} 3"), "\(samples)")
+        XCTAssertTrue(samples.contains("counter luxy_costly_lua_request_errors_total{} 1"), "\(samples)")
+    }
 }

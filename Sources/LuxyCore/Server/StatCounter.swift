@@ -9,6 +9,10 @@ public final class StatCounter {
     @inline(__always) public func increment() {
         value += 1
     }
+
+    @inline(__always) public func add(_ amount: Int) {
+        value += amount
+    }
 }
 
 @available(*, unavailable)

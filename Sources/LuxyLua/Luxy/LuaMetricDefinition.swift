@@ -18,6 +18,7 @@ public struct LuaMetricDefinition: Sendable, Equatable {
 
     /// Checks names as Prometheus does; returns what is wrong, or nil.
     var problem: String? {
+        if name.hasPrefix("luxy_lua_") { return "names starting with luxy_lua_ are Luxy's own" }
         guard Self.isMetricName(name) else { return "'\(name)' is not a valid metric name ([a-zA-Z_:][a-zA-Z0-9_:]*)" }
         for label in labelNames {
             guard Self.isLabelName(label), !label.hasPrefix("__") else {
