@@ -25,11 +25,7 @@ public final class GenerationSideCalls {
             let reply = LocalReply.error(.serviceUnavailable, "the generation has closed")
             return completion(reply.head, reply.body)
         }
-        generation.exchangeStarted()
-        generation.services.call(cluster: cluster, head: head, body: body, timeout: timeout) { head, body in
-            generation.exchangeEnded()
-            completion(head, body)
-        }
+        generation.sideCall(cluster: cluster, head: head, body: body, timeout: timeout, completion: completion)
     }
 }
 

@@ -1,5 +1,6 @@
 import LuxyConfig
 import NIOCore
+import NIOHTTP1
 
 /// What one event loop serves with in one generation: each HTTP listener's router and Lua
 /// chain (`ListenerServing`), the tcp chains, the clusters it uses (whose pools outlive it
@@ -66,6 +67,17 @@ public final class LoopGeneration {
                                                       chain: chains.chains[listener.chain])
         }
         loop.track(self)
+    }
+
+    /// A side call through this generation's clusters from outside a request (a TCP session,
+    /// a Lua timer): the generation stays open until it ends.
+    func sideCall(cluster: String, head: HTTPRequestHead, body: ByteBuffer?, timeout: TimeAmount,
+                  completion: @escaping (HTTPResponseHead, ByteBuffer) -> Void) {
+        exchangeStarted()
+        services.call(cluster: cluster, head: head, body: body, timeout: timeout) { head, body in
+            self.exchangeEnded()
+            completion(head, body)
+        }
     }
 
     /// It became the generation new requests start on, on its loop.

@@ -57,11 +57,7 @@ public final class TCPConnection {
             let reply = LocalReply.error(.serviceUnavailable, "the proxy is shutting down")
             return completion(reply.head, reply.body)
         }
-        generation.exchangeStarted()
-        generation.services.call(cluster: cluster, head: head, body: body, timeout: timeout) { head, body in
-            generation.exchangeEnded()
-            completion(head, body)
-        }
+        generation.sideCall(cluster: cluster, head: head, body: body, timeout: timeout, completion: completion)
     }
 }
 
