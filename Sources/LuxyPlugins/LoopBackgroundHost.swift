@@ -56,7 +56,7 @@ final class LoopBackgroundHost: LuaBackgroundHost {
 @available(*, unavailable)
 extension LoopBackgroundHost: Sendable {}
 
-/// A task scheduled on a loop, cancellable through the Lua side's protocol.
+/// A task scheduled on a loop, cancellable through the Lua side's protocol. Only touched on its loop.
 final class ScheduledLoopWork: LuaScheduledWork {
     private let scheduled: Scheduled<Void>
 
