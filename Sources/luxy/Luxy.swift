@@ -6,6 +6,6 @@ struct Luxy: AsyncParsableCommand {
         commandName: "luxy",
         abstract: "A sidecar proxy that runs Lua plugins.",
         version: LuxyVersion.current,
-        subcommands: [RunCommand.self, CheckCommand.self, ImportCommand.self, IptablesCommand.self],
+        subcommands: [RunCommand.self, CheckCommand.self, ImportCommand.self, IptablesCommand.self, TestCommand.self],
         defaultSubcommand: RunCommand.self)
 }
