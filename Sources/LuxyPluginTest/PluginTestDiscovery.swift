@@ -20,7 +20,7 @@ enum PluginTestDiscovery {
             while let relative = enumerator?.nextObject() as? String {
                 guard relative.hasSuffix(suffix), !relative.split(separator: "/").contains(where: { $0.hasPrefix(".") })
                 else { continue }
-                found.append(base + "/" + relative)
+                found.append(base == "." ? relative : base + "/" + relative)
             }
         }
         var seen = Set<String>()
