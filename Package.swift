@@ -116,7 +116,7 @@ let package = Package(
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
             .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
-        ], exclude: ["EnvoyConformance"]),
+        ], exclude: ["EnvoyConformance", "PluginTestFixtures"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -16,10 +16,10 @@ local lua_assert = assert
 -- Host operations: only from the file's own coroutine (a test or the file's top level).
 local function host(op, ...)
   if running() ~= main_co then
-    error("luxy_test: call this from a test (or the file's top level), not from a coroutine of your own", 3)
+    error("luxy_test: call this from a test (or the file's top level), not from a coroutine of your own", 0)
   end
   local ok, result = yield(op, ...)
-  if not ok then error(result, 3) end
+  if not ok then error(result, 0) end
   return result
 end
 
@@ -60,7 +60,7 @@ Failure.__tostring = function(f) return f.message end
 
 local function fail(message, extra)
   if extra then message = message .. " (" .. tostring(extra) .. ")" end
-  error(setmetatable({ message = message }, Failure), 3)
+  error(setmetatable({ message = message }, Failure), 0)
 end
 
 local checks = {}
@@ -189,10 +189,10 @@ end
 local function header_list(headers, what)
   local list = {}
   if headers == nil then return list end
-  if type(headers) ~= "table" then error(what .. " must be a table", 4) end
+  if type(headers) ~= "table" then error(what .. " must be a table", 0) end
   for k, v in pairs(headers) do
     if type(k) == "number" then
-      if type(v) ~= "table" or v[1] == nil or v[2] == nil then error(what .. ": list entries are {name, value}", 4) end
+      if type(v) ~= "table" or v[1] == nil or v[2] == nil then error(what .. ": list entries are {name, value}", 0) end
       list[#list + 1] = { tostring(v[1]):lower(), tostring(v[2]) }
     elseif type(v) == "table" then
       for _, item in ipairs(v) do list[#list + 1] = { tostring(k):lower(), tostring(item) } end
@@ -205,8 +205,7 @@ local function header_list(headers, what)
 end
 
 local function answer(spec, what)
-  if type(spec) == "function" then return spec end
-  if type(spec) ~= "table" then error(what .. " must be a table or a function", 4) end
+  if type(spec) ~= "table" then error(what .. " must be a table: {status, headers, body}, luxy_test.timeout() or luxy_test.failure()", 0) end
   if spec.timeout or spec.failure then return spec end
   return { status = tonumber(spec.status or 200), headers = header_list(spec.headers, what .. ".headers"),
            body = spec.body and tostring(spec.body) or "" }
@@ -214,7 +213,17 @@ end
 
 local function calls(spec)
   local out = {}
-  for cluster, a in pairs(spec or {}) do out[cluster] = answer(a, "calls[" .. show(cluster) .. "]") end
+  for cluster, a in pairs(spec or {}) do
+    local what = "calls[" .. show(cluster) .. "]"
+    if type(a) == "table" and a[1] ~= nil then
+      -- A list: one answer per call, in order, the last one repeating.
+      local list = {}
+      for i, item in ipairs(a) do list[i] = answer(item, what .. "[" .. i .. "]") end
+      out[cluster] = list
+    else
+      out[cluster] = answer(a, what)
+    end
+  end
   return out
 end
 
@@ -222,16 +231,16 @@ local function message_body(body, what)
   if body == nil or type(body) == "string" then return body, nil end
   if type(body) == "table" then
     for i, chunk in ipairs(body) do
-      if type(chunk) ~= "string" then error(what .. "[" .. i .. "] must be a string", 4) end
+      if type(chunk) ~= "string" then error(what .. "[" .. i .. "] must be a string", 0) end
     end
     return table.concat(body), body
   end
-  error(what .. " must be a string or a list of strings", 4)
+  error(what .. " must be a string or a list of strings", 0)
 end
 
 local function http_request(req)
   req = req or {}
-  if type(req) ~= "table" then error("request must be a table", 3) end
+  if type(req) ~= "table" then error("request must be a table", 0) end
   local body, chunks = message_body(req.body, "body")
   local flat = {
     method = req.method or "GET", path = req.path or "/", authority = req.authority or req.host or "example.com",
@@ -245,7 +254,7 @@ local function http_request(req)
   }
   if req.response ~= nil then
     local r = req.response
-    if type(r) ~= "table" then error("response must be a table", 3) end
+    if type(r) ~= "table" then error("response must be a table", 0) end
     local rbody, rchunks = message_body(r.body, "response.body")
     flat.response = { status = tonumber(r.status or 200), headers = header_list(r.headers, "response.headers"),
                       body = rbody, body_chunks = rchunks,
@@ -303,7 +312,7 @@ end
 luxy_test = {}
 
 function luxy_test.load(name, options)
-  if type(name) ~= "string" then error("luxy_test.load(name[, options]): name must be a string", 2) end
+  if type(name) ~= "string" then error("luxy_test.load(name[, options]): name must be a string", 0) end
   options = options or {}
   local path = name
   if not name:find("/") and not name:find("%.lua$") then path = name .. ".lua" end
@@ -314,7 +323,7 @@ end
 
 function luxy_test.chain(config_file, chain)
   if type(config_file) ~= "string" or type(chain) ~= "string" then
-    error("luxy_test.chain(config_file, chain_name)", 2)
+    error("luxy_test.chain(config_file, chain_name)", 0)
   end
   local id = host("chain", resolve(config_file), chain)
   return setmetatable({ id = id, name = chain }, Target)
