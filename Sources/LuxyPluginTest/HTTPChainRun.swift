@@ -127,13 +127,13 @@ final class HTTPChainRun: LuaPhaseReceiver {
 @available(*, unavailable)
 extension HTTPChainRun: Sendable {}
 
-/// A stage that failed, and Lua's message (with its file:line).
+/// A stage that failed, and Lua's message (with its file:line). A value.
 struct StageError {
     var stage: String
     var message: String
 }
 
-/// The request as it would go upstream.
+/// The request as it would go upstream. A value.
 struct TestUpstreamRequest {
     var method: String
     var path: String
@@ -142,7 +142,7 @@ struct TestUpstreamRequest {
     var message: TestHTTPMessage
 }
 
-/// All a test sees of one request.
+/// All a test sees of one request. A value, made on the harness's loop.
 struct HTTPTestOutcome {
     /// nil when a stage answered itself or failed.
     var upstream: TestUpstreamRequest?

@@ -44,7 +44,7 @@ final class InMemoryExchange {
 extension InMemoryExchange: Sendable {}
 
 /// Where `bodyChunks()` is in a body: the chunks still to come, the one the script holds,
-/// and what went on.
+/// and what went on. A value inside the exchange, on the harness's loop.
 struct BodyChunkCursor {
     var pending: [[UInt8]]
     var held: [UInt8]?

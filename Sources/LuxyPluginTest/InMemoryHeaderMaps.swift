@@ -3,7 +3,7 @@ import LuxyLua
 import NIOHTTP1
 
 /// Request headers with `:method`, `:path`, `:scheme`, `:authority` first, as the proxy's
-/// `RequestHeaderMap` shows them; writes go to the exchange.
+/// `RequestHeaderMap` shows them; writes go to the exchange. A view, used on the harness's loop.
 struct InMemoryRequestHeaders: LuaHeaderMap {
     let exchange: InMemoryExchange
 
@@ -50,7 +50,7 @@ struct InMemoryRequestHeaders: LuaHeaderMap {
     }
 }
 
-/// Response headers with `:status` first.
+/// Response headers with `:status` first. A view, used on the harness's loop.
 struct InMemoryResponseHeaders: LuaHeaderMap {
     let exchange: InMemoryExchange
 
@@ -95,7 +95,7 @@ struct InMemoryResponseHeaders: LuaHeaderMap {
     }
 }
 
-/// The trailers of one phase.
+/// The trailers of one phase. A view, used on the harness's loop.
 struct InMemoryTrailers: LuaHeaderMap {
     let exchange: InMemoryExchange
     let phase: LuaHTTPPhase

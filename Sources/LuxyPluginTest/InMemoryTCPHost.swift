@@ -51,7 +51,7 @@ final class InMemoryTCPHost: LuaTCPHost {
 @available(*, unavailable)
 extension InMemoryTCPHost: Sendable {}
 
-/// The connection a test opens through a tcp plugin or chain.
+/// The connection a test opens through a tcp plugin or chain. A value.
 struct TestTCPConnection {
     var source = "10.0.0.1:40000"
     var destination = "10.0.0.2:9000"

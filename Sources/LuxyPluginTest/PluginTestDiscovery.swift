@@ -1,6 +1,7 @@
 import Foundation
 
 /// Where `luxy test` looks: `*_test.lua` files, in folders (recursively) or named directly.
+/// Stateless; called from the command's task.
 enum PluginTestDiscovery {
     static let suffix = "_test.lua"
 
@@ -28,7 +29,7 @@ enum PluginTestDiscovery {
     }
 }
 
-/// A path given to `luxy test` that is not there.
+/// A path given to `luxy test` that is not there. A value.
 public struct PluginTestDiscoveryError: Error, CustomStringConvertible {
     public var message: String
     public var description: String { message }

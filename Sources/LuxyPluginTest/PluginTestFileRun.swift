@@ -316,7 +316,7 @@ final class PluginTestFileRun {
 @available(*, unavailable)
 extension PluginTestFileRun: Sendable {}
 
-/// What a `luxy_test` call raises in the test.
+/// What a `luxy_test` call raises in the test. A value.
 struct PluginTestError: Error {
     var message: String
     init(_ message: String) { self.message = message }

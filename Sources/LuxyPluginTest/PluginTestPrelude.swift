@@ -356,7 +356,19 @@ local function locate(err)
   return { message = message, line = line }
 end
 
+-- Test code has no instruction budget of its own (plugins do): a test that spins is stopped
+-- after this much CPU time instead of hanging the run.
+local cpu_limit = 10
+local deadline = os.clock() + cpu_limit
+debug.sethook(main_co, function()
+  if os.clock() > deadline then
+    deadline = math.huge
+    error("the test ran for more than " .. cpu_limit .. " s of CPU time (an endless loop?)", 2)
+  end
+end, "", 1000000)
+
 local function run_test(test)
+  deadline = os.clock() + cpu_limit
   local function body()
     for _, block in ipairs(test.blocks) do for _, fn in ipairs(block.before) do fn() end end
     test.fn()

@@ -73,7 +73,7 @@ private final class PluginTestSequence {
 @available(*, unavailable)
 extension PluginTestSequence: Sendable {}
 
-/// Every result of a run.
+/// Every result of a run. A value, handed from the loop to the command.
 public struct PluginTestReport: Sendable {
     public var results: [PluginTestCaseResult]
     public var seconds: Double

@@ -49,7 +49,7 @@ struct ScriptedCalls {
     }
 }
 
-/// One `httpCall` a plugin made, for the test to look at.
+/// One `httpCall` a plugin made, for the test to look at. A value, made on the harness's loop.
 struct RecordedCall {
     var cluster: String
     var headers: [LuaHeaderField]
@@ -58,13 +58,13 @@ struct RecordedCall {
     var asynchronous: Bool
 }
 
-/// A header as Lua gives it (pseudo-headers included), kept in order.
+/// A header as Lua gives it (pseudo-headers included), kept in order. A value.
 struct LuaHeaderField {
     var name: String
     var value: String
 }
 
-/// One line a plugin logged.
+/// One line a plugin logged. A value, made on the harness's loop.
 struct RecordedLog {
     var level: LuaLogLevel
     var message: String

@@ -3,7 +3,7 @@ import LuxyLua
 import NIOHTTP1
 
 /// A request's or response's headers, body and trailers as a test gives them (and as the
-/// stages leave them). A value; the exchange holds the live copy.
+/// stages leave them). A value, used on the harness's loop; the exchange holds the live copy.
 struct TestHTTPMessage {
     var headers = HTTPHeaders()
     /// nil: the message has no body.
@@ -13,7 +13,8 @@ struct TestHTTPMessage {
     var trailers: HTTPHeaders?
 }
 
-/// The request a test sends through a plugin or chain, with the stream facts around it.
+/// The request a test sends through a plugin or chain, with the stream facts around it. A
+/// value, read from the test on the harness's loop.
 struct TestHTTPRequest {
     var method = "GET"
     var path = "/"
@@ -36,6 +37,7 @@ struct TestHTTPRequest {
     var upstreamResponse = TestHTTPResponse(status: 200)
 }
 
+/// A response: the upstream's scripted one, a local reply, or what the client gets. A value.
 struct TestHTTPResponse {
     var status: Int
     var message = TestHTTPMessage()

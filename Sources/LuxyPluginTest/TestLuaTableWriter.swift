@@ -5,7 +5,8 @@ import NIOHTTP1
 
 /// Builds the result tables a test reads, on top of the test state's stack. Plain tables with
 /// no metatable, so setting their fields runs no Lua code (nothing here can raise but an
-/// allocation failure, and the test state has no memory cap).
+/// allocation failure, and the test state has no memory cap). Used on the harness's loop,
+/// which owns the test state.
 struct TestLuaTableWriter {
     let L: OpaquePointer
 

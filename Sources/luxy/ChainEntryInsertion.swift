@@ -1,7 +1,7 @@
 /// Adds one stage entry at the end of a chain's list in a luxy.yaml's text, leaving every
 /// other line (comments included) as it was. Only block-style YAML it can read line by line
 /// is edited; anything else (flow style, tabs, a `chains:` it cannot find its way in) is
-/// reported as unsafe, and the caller prints the snippet instead.
+/// reported as unsafe, and the caller prints the snippet instead. A value; pure text work.
 struct ChainEntryInsertion {
     let chain: String
     /// The entry, unindented: `- name: x`, `  priority: 100`, …

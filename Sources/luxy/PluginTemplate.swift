@@ -1,4 +1,4 @@
-/// The files `luxy new plugin` writes: a commented skeleton and a test that passes.
+/// The files `luxy new plugin` writes: a commented skeleton and a test that passes. A value.
 struct PluginTemplate {
     enum Kind {
         case http, tcp
