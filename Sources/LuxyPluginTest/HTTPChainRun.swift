@@ -117,7 +117,7 @@ final class HTTPChainRun: LuaPhaseReceiver {
         outcome.response = TestHTTPResponse(status: Int(exchange.responseStatus?.code ?? 0), message: exchange.response)
         outcome.metadata = stream.dynamicMetadataSnapshot
         outcome.logs = host.logs
-        outcome.calls = host.recordedCalls
+        outcome.calls = host.sideCalls.recorded
         outcome.routeCleared = exchange.routeCleared
         stream.finish()
         completion(outcome)

@@ -13,10 +13,7 @@ final class InMemoryHTTPHost: LuaHTTPHost {
     let exchange: InMemoryExchange
     private let request: TestHTTPRequest
     private let eventLoop: EventLoop
-    /// Clusters of the loaded config (empty for a single plugin): `httpCall` may name them.
-    private let configuredClusters: Set<String>
-    private var calls: ScriptedCalls
-    private(set) var recordedCalls: [RecordedCall] = []
+    let sideCalls: ScriptedSideCalls
     private(set) var logs: [RecordedLog] = []
     /// The stage whose phase runs now: its file tags the log lines.
     var currentStage: PluginTestStage?
@@ -25,8 +22,8 @@ final class InMemoryHTTPHost: LuaHTTPHost {
         self.exchange = InMemoryExchange(request)
         self.request = request
         self.eventLoop = eventLoop
-        self.configuredClusters = configuredClusters
-        self.calls = request.calls
+        self.sideCalls = ScriptedSideCalls(answers: request.calls, eventLoop: eventLoop,
+                                           configuredClusters: configuredClusters)
         self.streamInfo = LuaStreamInfo(
             protocolName: request.protocolName, downstreamLocalAddress: request.destination,
             downstreamRemoteAddress: request.source, direction: request.direction,
@@ -100,16 +97,12 @@ final class InMemoryHTTPHost: LuaHTTPHost {
 
     func httpCall(cluster: String, headers: [(String, String)], body: [UInt8], timeoutMilliseconds: Int,
                   asynchronous: Bool, completion: @escaping (Result<LuaHTTPCallResponse, LuaHostError>) -> Void) {
-        recordedCalls.append(RecordedCall(cluster: cluster, headers: headers.map { LuaHeaderField(name: $0.0, value: $0.1) },
-                                          body: body, timeoutMilliseconds: timeoutMilliseconds,
-                                          asynchronous: asynchronous))
-        let answer = calls.answer(cluster)
-        guard !asynchronous else { return }
-        eventLoop.assumeIsolated().execute { completion(.success(answer)) }
+        sideCalls.call(cluster: cluster, headers: headers, body: body, timeoutMilliseconds: timeoutMilliseconds,
+                       asynchronous: asynchronous, completion: completion)
     }
 
     func clusterExists(_ name: String) -> Bool {
-        calls.knows(name, configured: configuredClusters)
+        sideCalls.knows(name)
     }
 
     func respond(headers: [(String, String)], body: [UInt8]) {

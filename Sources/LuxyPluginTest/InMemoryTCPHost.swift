@@ -12,9 +12,7 @@ final class InMemoryTCPHost: LuaTCPHost {
     let direction: String
     let clusterName: String
     private let eventLoop: EventLoop
-    private let configuredClusters: Set<String>
-    private var calls: ScriptedCalls
-    private(set) var recordedCalls: [RecordedCall] = []
+    let sideCalls: ScriptedSideCalls
     private(set) var logs: [RecordedLog] = []
 
     init(connection: TestTCPConnection, eventLoop: EventLoop, configuredClusters: Set<String>) {
@@ -24,19 +22,14 @@ final class InMemoryTCPHost: LuaTCPHost {
         peerIdentity = connection.identity
         direction = connection.direction
         clusterName = connection.cluster
-        calls = connection.calls
+        sideCalls = ScriptedSideCalls(answers: connection.calls, eventLoop: eventLoop, configuredClusters: configuredClusters)
         self.eventLoop = eventLoop
-        self.configuredClusters = configuredClusters
     }
 
     func httpCall(cluster: String, headers: [(String, String)], body: [UInt8], timeoutMilliseconds: Int,
                   asynchronous: Bool, completion: @escaping (Result<LuaHTTPCallResponse, LuaHostError>) -> Void) {
-        recordedCalls.append(RecordedCall(cluster: cluster, headers: headers.map { LuaHeaderField(name: $0.0, value: $0.1) },
-                                          body: body, timeoutMilliseconds: timeoutMilliseconds,
-                                          asynchronous: asynchronous))
-        let answer = calls.answer(cluster)
-        guard !asynchronous else { return }
-        eventLoop.assumeIsolated().execute { completion(.success(answer)) }
+        sideCalls.call(cluster: cluster, headers: headers, body: body, timeoutMilliseconds: timeoutMilliseconds,
+                       asynchronous: asynchronous, completion: completion)
     }
 
     func continueLater(_ work: @escaping () -> Void) {

@@ -338,6 +338,6 @@ extension TCPSessionRun {
         }
         w.errors(errors)
         w.logs(host.logs)
-        w.calls(host.recordedCalls)
+        w.calls(host.sideCalls.recorded)
     }
 }

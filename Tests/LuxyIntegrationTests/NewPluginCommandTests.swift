@@ -6,25 +6,21 @@ import XCTest
 final class NewPluginCommandTests: XCTestCase {
     typealias Outcome = LuxyCommandRunner.Outcome
 
-    private var directory: String!
+    private var folder: LuxyCommandFolder!
 
     override func setUpWithError() throws {
-        guard FileManager.default.isExecutableFile(atPath: BuiltLuxyBinary.path) else {
-            throw XCTSkip("\(BuiltLuxyBinary.path) is not built")
-        }
-        directory = FileManager.default.temporaryDirectory
-            .appendingPathComponent("luxy-new-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        folder = try LuxyCommandFolder("luxy-new")
+        try FileManager.default.removeItem(atPath: folder.path + "/plugins")
     }
 
     override func tearDownWithError() throws {
-        if let directory { try? FileManager.default.removeItem(atPath: directory) }
+        folder?.remove()
     }
 
-    private var configFile: String { directory + "/luxy.yaml" }
+    private var directory: String { folder.path }
 
     private func luxy(_ arguments: [String]) throws -> Outcome {
-        try LuxyCommandRunner(workingDirectory: directory).run(arguments)
+        try folder.luxy(arguments)
     }
 
     private func writeConfig(chains: String) throws {
@@ -42,11 +38,11 @@ final class NewPluginCommandTests: XCTestCase {
                     echo: true   # the echo answers
         \(chains)
         # the end
-        """.write(toFile: configFile, atomically: true, encoding: .utf8)
+        """.write(toFile: directory + "/luxy.yaml", atomically: true, encoding: .utf8)
     }
 
     private func readConfig() throws -> String {
-        try String(contentsOfFile: configFile, encoding: .utf8)
+        try folder.read("luxy.yaml")
     }
 
     func testScaffoldedHTTPAndTCPPluginsPassCheckAndTest() throws {
@@ -67,7 +63,7 @@ final class NewPluginCommandTests: XCTestCase {
         XCTAssertTrue(tcp.stdout.contains("added 'sniffer' to inbound-tcp in luxy.yaml at priority 100"), tcp.all)
 
         for file in ["my-auth.lua", "my-auth_test.lua", "sniffer.lua", "sniffer_test.lua"] {
-            XCTAssertTrue(FileManager.default.fileExists(atPath: "\(directory!)/plugins/\(file)"), file)
+            XCTAssertTrue(FileManager.default.fileExists(atPath: "\(directory)/plugins/\(file)"), file)
         }
         let yaml = try readConfig()
         for kept in ["# The service's sidecar.", "echo: true   # the echo answers", "    # keep this comment", "# the end"] {

@@ -8,16 +8,11 @@ import XCTest
 final class PluginTestCommandTests: XCTestCase {
     typealias Outcome = LuxyCommandRunner.Outcome
 
-    private var directory: String!
+    private var folder: LuxyCommandFolder!
 
     override func setUpWithError() throws {
-        guard FileManager.default.isExecutableFile(atPath: BuiltLuxyBinary.path) else {
-            throw XCTSkip("\(BuiltLuxyBinary.path) is not built")
-        }
-        directory = FileManager.default.temporaryDirectory
-            .appendingPathComponent("luxy-test-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: directory + "/plugins", withIntermediateDirectories: true)
-        try """
+        folder = try LuxyCommandFolder("luxy-test")
+        try folder.write("plugins/greet.lua", """
         function on_request(h)
           if h:headers():get(":path") == "/deny" then
             h:respond({[":status"] = "403"}, "no\\n")
@@ -25,19 +20,19 @@ final class PluginTestCommandTests: XCTestCase {
           end
           h:headers():add("x-greeting", config.greeting or "hello")
         end
-        """.write(toFile: directory + "/plugins/greet.lua", atomically: true, encoding: .utf8)
+        """)
     }
 
     override func tearDownWithError() throws {
-        if let directory { try? FileManager.default.removeItem(atPath: directory) }
+        folder?.remove()
     }
 
     private func write(_ name: String, _ source: String) throws {
-        try source.write(toFile: "\(directory!)/\(name)", atomically: true, encoding: .utf8)
+        try folder.write(name, source)
     }
 
     private func luxy(_ arguments: [String]) throws -> Outcome {
-        try LuxyCommandRunner(workingDirectory: directory).run(arguments)
+        try folder.luxy(arguments)
     }
 
     private let passing = """
@@ -132,7 +127,7 @@ final class PluginTestCommandTests: XCTestCase {
         """)
         let result = try luxy(["test", "plugins", "--junit", "report.xml"])
         XCTAssertEqual(result.status, 1, result.all)
-        let data = try Data(contentsOf: URL(fileURLWithPath: directory + "/report.xml"))
+        let data = try Data(contentsOf: URL(fileURLWithPath: folder.path + "/report.xml"))
         let counter = JUnitCounter()
         let parser = XMLParser(data: data)
         parser.delegate = counter
@@ -157,12 +152,12 @@ final class PluginTestCommandTests: XCTestCase {
     /// of its own and making a request with an `httpCall`, in well under 2 s. Loose here (a
     /// debug build on a shared machine); the real figure is printed.
     func testAHundredPluginTestsRunFast() throws {
-        try """
+        try write("plugins/checked.lua", """
         function on_request(h)
           local headers = h:httpCall("auth", {[":method"] = "GET", [":path"] = "/check", [":authority"] = "auth"}, "", 100)
           h:headers():add("x-auth", headers[":status"])
         end
-        """.write(toFile: directory + "/plugins/checked.lua", atomically: true, encoding: .utf8)
+        """)
         for index in 1...100 {
             try write("plugins/checked\(index)_test.lua", """
             local checked = luxy_test.load("checked")

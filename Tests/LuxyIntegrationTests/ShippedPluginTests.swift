@@ -4,12 +4,16 @@ import XCTest
 /// The `*_test.lua` files shipped beside the built-in modules and the example plugins pass
 /// under `luxy test`: this is how CI runs them (a failing plugin test fails the suite here).
 final class ShippedPluginTests: XCTestCase {
-    func testModulesAndExamplesPassLuxyTest() throws {
+    /// `luxy ARGS` in the repository's root.
+    private func luxy(_ arguments: [String]) throws -> LuxyCommandRunner.Outcome {
         guard FileManager.default.isExecutableFile(atPath: BuiltLuxyBinary.path) else {
             throw XCTSkip("\(BuiltLuxyBinary.path) is not built")
         }
-        let result = try LuxyCommandRunner(workingDirectory: BuiltLuxyBinary.repository.path)
-            .run(["test", "modules", "examples"])
+        return try LuxyCommandRunner(workingDirectory: BuiltLuxyBinary.repository.path).run(arguments)
+    }
+
+    func testModulesAndExamplesPassLuxyTest() throws {
+        let result = try luxy(["test", "modules", "examples"])
         XCTAssertEqual(result.status, 0, result.all)
         XCTAssertFalse(result.stdout.contains("FAIL"), result.all)
         // Every module and every example plugin has tests of its own.
@@ -27,11 +31,7 @@ final class ShippedPluginTests: XCTestCase {
 
     /// The cookbook's config chains every recipe and passes `luxy check`.
     func testTheCookbookConfigChecks() throws {
-        guard FileManager.default.isExecutableFile(atPath: BuiltLuxyBinary.path) else {
-            throw XCTSkip("\(BuiltLuxyBinary.path) is not built")
-        }
-        let result = try LuxyCommandRunner(workingDirectory: BuiltLuxyBinary.repository.path)
-            .run(["check", "--config", "examples/cookbook/luxy.yaml"])
+        let result = try luxy(["check", "--config", "examples/cookbook/luxy.yaml"])
         XCTAssertEqual(result.status, 0, result.all)
         let recipes = try FileManager.default.contentsOfDirectory(
             atPath: BuiltLuxyBinary.repository.appendingPathComponent("examples/cookbook/plugins").path)
