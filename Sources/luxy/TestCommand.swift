@@ -21,6 +21,10 @@ struct TestCommand: AsyncParsableCommand {
 
     func run() async throws {
         let runner = PluginTestRunner(paths: paths.isEmpty ? defaultPaths() : paths)
+        if runner.paths.isEmpty {
+            printError("luxy test: no plugins/ or modules/ beside \(config); name test files or folders: luxy test PATH…")
+            throw ExitCode(1)
+        }
         let files: [String]
         do {
             files = try runner.testFiles()
