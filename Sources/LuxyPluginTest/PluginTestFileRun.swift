@@ -253,27 +253,43 @@ final class PluginTestFileRun {
 
     // MARK: Loading
 
+    /// One plugin, checked as production checks a stage (`ConfigurationSnapshot.check`): its
+    /// file found and read under the limits, its top level run, its config as a chain entry
+    /// would give it. It runs in the file's VM for single plugins.
     private func loadPlugin(path: String, config: ConfigValue, name: String, failOpen: Bool)
         -> Result<(TestLuaTableWriter) -> Void, PluginTestError>
     {
-        guard let data = FileManager.default.contents(atPath: path) else {
+        let url = URL(fileURLWithPath: path).standardizedFileURL
+        guard url.pathExtension == "lua", FileManager.default.fileExists(atPath: url.path) else {
             return .failure(PluginTestError("luxy_test.load: no plugin at \(path)"))
+        }
+        let folder = url.deletingLastPathComponent().path
+        let location = SourceLocation(file: file, line: 1, column: 1)
+        let stage = StageConfiguration(name: url.deletingPathExtension().lastPathComponent, priority: 100, config: config,
+                                       failOpen: failOpen, location: location)
+        // As if a luxy.yaml beside the plugin's folder named it. A file in a folder called
+        // modules/ is found as a built-in module (its chunk name says modules/…), any other as a plugin.
+        let isModule = url.deletingLastPathComponent().lastPathComponent == "modules"
+        let configuration = LuxyConfiguration(
+            sourceFile: (folder as NSString).deletingLastPathComponent + "/luxy.yaml", admin: nil, workers: nil,
+            pluginsDirectory: isModule ? folder + "/.no-plugins" : folder, modulesDirectory: folder,
+            limits: LimitsConfiguration(), listeners: [], clusters: [], chains: [.inboundHTTP: [stage]])
+        let snapshot: ConfigurationSnapshot
+        do {
+            snapshot = try ConfigurationSnapshot.check(configuration)
+        } catch {
+            return .failure(PluginTestError("luxy_test.load: \(error.problems.map(\.message).joined(separator: "; "))"))
         }
         do {
             let vm: LuaVM
             if let pluginVM {
                 vm = pluginVM
             } else {
-                vm = try LuaVM(limits: LuaLimits())
+                vm = try makeVM(for: snapshot)
                 pluginVM = vm
-                vms.append(vm)
             }
-            let components = URL(fileURLWithPath: path).standardizedFileURL.pathComponents
-            let chunkName = components.suffix(2).joined(separator: "/")
-            let script = try vm.loadScript(name: name, chunkName: chunkName, source: String(decoding: data, as: UTF8.self),
-                                           config: config)
-            let stage = PluginTestStage(name: name, chunkName: chunkName, script: script, failOpen: failOpen, services: [])
-            return .success(register(PluginTestTarget(stages: [stage], clusters: []), vm: vm))
+            let stages = try stages(of: snapshot, .inboundHTTP, in: vm, name: name)
+            return .success(register(PluginTestTarget(stages: stages, clusters: []), vm: vm))
         } catch {
             return .failure(PluginTestError("luxy_test.load: \(error.message)"))
         }
@@ -290,20 +306,37 @@ final class PluginTestFileRun {
             return .failure(PluginTestError("luxy_test.chain: \(error)"))
         }
         do {
-            // A VM of its own with the config's limits, as each generation has in production.
-            let vm = try LuaVM(limits: LuaLimits(snapshot.configuration.limits))
-            vms.append(vm)
-            let stages = try snapshot.plan.stages(chain).map { resolved in
-                let script = try vm.loadScript(name: resolved.name, chunkName: resolved.displayPath, source: resolved.source,
-                                               config: resolved.configuration.config)
-                return PluginTestStage(name: resolved.name, chunkName: resolved.displayPath, script: script,
-                                       failOpen: resolved.configuration.failOpen, services: resolved.configuration.services)
-            }
+            // A VM of its own, as each generation has in production.
+            let vm = try makeVM(for: snapshot)
+            let stages = try stages(of: snapshot, chain, in: vm)
             let clusters = Set(snapshot.configuration.clusters.map(\.name))
             return .success(register(PluginTestTarget(stages: stages, clusters: clusters), vm: vm))
         } catch {
-            return .failure(PluginTestError("luxy_test.chain: \(error)"))
+            return .failure(PluginTestError("luxy_test.chain: \(error.message)"))
         }
+    }
+
+    /// A VM as `LuaStageChainFactory` makes one for a generation of `snapshot`: its limits.
+    private func makeVM(for snapshot: ConfigurationSnapshot) throws(LuaScriptError) -> LuaVM {
+        let vm = try LuaVM(limits: LuaLimits(snapshot.configuration.limits))
+        vms.append(vm)
+        return vm
+    }
+
+    /// The stages of `chain` loaded into `vm` as `LuaStageChainFactory` loads them; `name`
+    /// renames a single stage (what `plugin 'NAME' failed` says).
+    private func stages(of snapshot: ConfigurationSnapshot, _ chain: ChainName, in vm: LuaVM, name: String? = nil)
+        throws(LuaScriptError) -> [PluginTestStage]
+    {
+        var stages: [PluginTestStage] = []
+        for resolved in snapshot.plan.stages(chain) {
+            let script = try vm.loadScript(name: resolved.name, chunkName: resolved.displayPath, source: resolved.source,
+                                           config: resolved.configuration.config)
+            stages.append(PluginTestStage(name: name ?? resolved.name, chunkName: resolved.displayPath, script: script,
+                                          failOpen: resolved.configuration.failOpen,
+                                          services: resolved.configuration.services))
+        }
+        return stages
     }
 
     private func register(_ target: PluginTestTarget, vm: LuaVM) -> (TestLuaTableWriter) -> Void {
