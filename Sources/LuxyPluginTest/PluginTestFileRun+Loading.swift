@@ -24,10 +24,13 @@ extension PluginTestFileRun {
         // As if a luxy.yaml beside the plugin's folder named it. A file in a folder called
         // modules/ is found as a built-in module (its chunk name says modules/…), any other as a plugin.
         let isModule = url.deletingLastPathComponent().lastPathComponent == "modules"
-        let configuration = LuxyConfiguration(
-            sourceFile: (folder as NSString).deletingLastPathComponent + "/luxy.yaml", admin: nil, workers: nil,
+        let root = (folder as NSString).deletingLastPathComponent
+        var configuration = LuxyConfiguration(
+            sourceFile: root + "/luxy.yaml", admin: nil, workers: nil,
             pluginsDirectory: isModule ? folder + "/.no-plugins" : folder, modulesDirectory: folder,
             limits: LimitsConfiguration(), listeners: [], clusters: [], chains: [.inboundHTTP: [stage]])
+        // `require` finds lib/ beside the plugin's folder, as with lib_dir's default.
+        configuration.libDirectory = root + "/lib"
         let snapshot: ConfigurationSnapshot
         do {
             snapshot = try ConfigurationSnapshot.check(configuration)
@@ -70,9 +73,10 @@ extension PluginTestFileRun {
         }
     }
 
-    /// A VM as `LuaStageChainFactory` makes one for a generation of `snapshot`: its limits.
+    /// A VM as `LuaStageChainFactory` makes one for a generation of `snapshot`: its limits and
+    /// its libraries (`require`).
     func makeVM(for snapshot: ConfigurationSnapshot) throws(LuaScriptError) -> LuaVM {
-        let vm = try LuaVM(limits: LuaLimits(snapshot.configuration.limits))
+        let vm = try LuaVM(limits: LuaLimits(snapshot.configuration.limits), libraries: snapshot.plan.libraries)
         vms.append(vm)
         return vm
     }
