@@ -65,6 +65,31 @@ final class PluginTestCommandTests: XCTestCase {
         XCTAssertTrue(result.stdout.contains("2 passed, 0 failed"), result.all)
     }
 
+    /// A plugin with a shared library (`lib/` beside `plugins/`) and JSON, tested offline.
+    func testAPluginRequiringALibraryAndJSONIsTestedAsItRuns() throws {
+        try FileManager.default.createDirectory(atPath: folder.path + "/lib", withIntermediateDirectories: true)
+        try write("lib/greeting.lua", "local M = {}\nfunction M.for_user(name) return \"hello \" .. name end\nreturn M\n")
+        try write("plugins/hello.lua", """
+        local greeting = require("greeting")
+        local cjson = require("cjson")
+        function on_request(h)
+          local body = h:body()
+          local doc = cjson.decode(body:getBytes(0, body:length()))
+          h:respond({[":status"] = "200"}, cjson.encode({ message = greeting.for_user(doc.name) }))
+        end
+        """)
+        try write("plugins/hello_test.lua", """
+        local hello = luxy_test.load("hello")
+        it("greets by name from a JSON body", function()
+          local result = hello:request({ method = "POST", body = '{"name":"ada"}' })
+          assert.equals('{"message":"hello ada"}', result.response.body)
+        end)
+        """)
+        let result = try luxy(["test", "plugins/hello_test.lua"])
+        XCTAssertEqual(result.status, 0, result.all)
+        XCTAssertTrue(result.stdout.contains("1 passed, 0 failed"), result.all)
+    }
+
     func testAFailingAssertionNamesItsFileAndLineAndExitsOne() throws {
         try write("plugins/greet_test.lua", """
         local greet = luxy_test.load("greet")
