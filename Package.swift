@@ -52,6 +52,13 @@ let package = Package(
             .product(name: "NIOHTTP1", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
         ]),
+        // `luxy test`: plugin tests offline, the production VM and handles with an in-memory host.
+        .target(name: "LuxyPluginTest", dependencies: [
+            "CLua", "CLuaShims", "LuxyConfig", "LuxyLua", "LuxyCore", "LuxyPlugins",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+        ]),
         .target(name: "LuxyAdmin", dependencies: [
             "LuxyConfig", "LuxyCore", "LuxyPlugins",
             .product(name: "Prometheus", package: "swift-prometheus"),
@@ -75,7 +82,7 @@ let package = Package(
         // `luxy iptables`: the transparent-capture rules (istio-iptables' layout). No NIO.
         .target(name: "LuxyCapture"),
         .executableTarget(name: "luxy", dependencies: [
-            "LuxyConfig", "LuxyCore", "LuxyPlugins", "LuxyAdmin", "LuxyImport", "LuxyCapture",
+            "LuxyConfig", "LuxyCore", "LuxyPlugins", "LuxyAdmin", "LuxyImport", "LuxyCapture", "LuxyPluginTest",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "NIOCore", package: "swift-nio"),
@@ -111,7 +118,7 @@ let package = Package(
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
             .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
-        ], exclude: ["EnvoyConformance"]),
+        ], exclude: ["EnvoyConformance", "PluginTestFixtures"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -70,7 +70,7 @@ struct ConfigurationWalker {
             "max_buffered_body_bytes", "drain_timeout", "idle_timeout",
             "request_header_timeout", "request_body_timeout", "send_timeout", "stream_idle_timeout",
             "lua_instruction_budget", "lua_memory_bytes", "lua_instruction_slice", "lua_max_script_bytes",
-            "lua_max_idle_coroutines", "lua_metric_max_series", "lua_max_json_bytes",
+            "lua_max_idle_coroutines", "lua_max_json_bytes", "lua_metric_max_series",
         ]) else { return limits }
         if let value = reader.positiveInt(fields, "max_header_bytes") { limits.maxHeaderBytes = value }
         if let value = reader.positiveInt(fields, "max_header_count") { limits.maxHeaderCount = value }
@@ -98,8 +98,8 @@ struct ConfigurationWalker {
         if let value = reader.positiveInt(fields, "lua_instruction_slice") { limits.luaInstructionSlice = value }
         if let value = reader.positiveInt(fields, "lua_max_script_bytes") { limits.luaMaxScriptBytes = value }
         if let value = reader.positiveInt(fields, "lua_max_idle_coroutines") { limits.luaMaxIdleCoroutines = value }
-        if let value = reader.positiveInt(fields, "lua_metric_max_series") { limits.luaMetricMaxSeries = value }
         if let value = reader.positiveInt(fields, "lua_max_json_bytes") { limits.luaMaxJSONBytes = value }
+        if let value = reader.positiveInt(fields, "lua_metric_max_series") { limits.luaMetricMaxSeries = value }
         return limits
     }
 }

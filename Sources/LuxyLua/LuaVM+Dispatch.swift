@@ -10,6 +10,7 @@ extension LuaVM {
         if let function = LuaModuleFunction(rawValue: raw) {
             return callModuleFunction(function, s)
         }
+        if let method = LuxyMethod(rawValue: raw) { return dispatchLuxy(s, method, resumed: resumed) }
         guard let method = LuaMethod(rawValue: raw) else {
             s.push("unknown host function")
             return Int32(LUXY_RC_ERROR)

@@ -37,10 +37,10 @@ public final class LuaVM {
     /// What the `luxy` table's functions work on in this VM (`Luxy/`).
     let luxyState: LuxyVMState
 
+    /// `libraries` are what `require` finds besides the built-in modules (LuaVM+Modules).
     /// `platform` is the process's shared state (dictionaries, queues, metrics); without one
-    /// the VM gets a private one (a scratch VM that only checks scripts). `libraries` are what
-    /// `require` finds besides the built-in modules (LuaVM+Modules).
-    public init(limits: LuaLimits, platform: LuaPlatform? = nil, libraries: [LuaLibrary] = []) throws(LuaScriptError) {
+    /// the VM gets a private one (a scratch VM that only checks scripts).
+    public init(limits: LuaLimits, libraries: [LuaLibrary] = [], platform: LuaPlatform? = nil) throws(LuaScriptError) {
         _ = hostDispatchRegistration
         self.limits = limits
         self.luxyState = LuxyVMState(platform: platform ?? LuaPlatform())
@@ -66,6 +66,7 @@ public final class LuaVM {
             close()
             throw error
         }
+        makeLuxyTable()
     }
 
     deinit { close() }

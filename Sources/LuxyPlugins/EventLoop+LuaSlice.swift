@@ -6,11 +6,11 @@ extension EventLoop {
     /// a phase resumed that way would hold the loop for its whole budget after all. A task
     /// due a moment from now is not ready when the loop looks again right after this slice,
     /// so the loop polls (and serves its other connections) first.
-    func continueLuaPhase(_ work: @escaping () -> Void) {
+    public func continueLuaPhase(_ work: @escaping () -> Void) {
         assumeIsolated().scheduleTask(in: Self.luaSlicePause) { work() }
     }
 
     /// Short against a slice (milliseconds): a phase that spends a budget of 10,000,000
     /// instructions in 40 slices waits 4 ms in all for it.
-    static var luaSlicePause: TimeAmount { .microseconds(100) }
+    public static var luaSlicePause: TimeAmount { .microseconds(100) }
 }

@@ -119,21 +119,7 @@ final class ExchangeLuaHost: LuaHTTPHost {
     }
 
     func respond(headers: [(String, String)], body: [UInt8]) {
-        var status = HTTPResponseStatus.ok
-        var fields = HTTPHeaders()
-        for (name, value) in headers {
-            if name == ":status" {
-                status = HTTPResponseStatus(statusCode: Int(value) ?? 200)
-            } else {
-                fields.add(name: name, value: value)
-            }
-        }
-        // RFC 9110: no content-length on 1xx and 204; on 304 it would misstate the resource.
-        if status.code >= 200, status != .noContent, status != .notModified {
-            fields.replaceOrAdd(name: "content-length", value: String(body.count))
-        }
-        exchange.localReply = LocalReply(head: HTTPResponseHead(version: .http1_1, status: status, headers: fields),
-                                         body: ByteBuffer(bytes: body))
+        exchange.localReply = LocalReply(luaRespondHeaders: headers, body: body)
     }
 
     func continueLater(_ work: @escaping () -> Void) {

@@ -3,7 +3,7 @@ import LuxyLua
 
 extension LuaLimits {
     /// The `lua_*` keys of `limits:` in YAML.
-    init(_ limits: LimitsConfiguration) {
+    public init(_ limits: LimitsConfiguration) {
         self.init(instructionBudget: limits.luaInstructionBudget, memoryBytes: limits.luaMemoryBytes,
                   instructionSlice: limits.luaInstructionSlice, maxScriptBytes: limits.luaMaxScriptBytes,
                   maxIdleCoroutines: limits.luaMaxIdleCoroutines)

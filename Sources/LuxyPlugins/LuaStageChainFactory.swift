@@ -24,7 +24,7 @@ public struct LuaStageChainFactory: StageChainFactory {
         let scripts = plan.allStages
         guard !scripts.isEmpty else { return LoopChains(chains: [:]) }
         let limits = configuration.limits
-        let vm = try LuaVM(limits: LuaLimits(limits), platform: platform, libraries: plan.libraries)
+        let vm = try LuaVM(limits: LuaLimits(limits), libraries: plan.libraries, platform: platform)
         let shard = platform.metrics.shard(forLoop: Int(bitPattern: UInt(bitPattern: ObjectIdentifier(eventLoop))),
                                            executor: { eventLoop.execute($0) })
         vm.useMetricShard(shard)

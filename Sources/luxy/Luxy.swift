@@ -6,6 +6,7 @@ struct Luxy: AsyncParsableCommand {
         commandName: "luxy",
         abstract: "A sidecar proxy that runs Lua plugins.",
         version: LuxyVersion.current,
-        subcommands: [RunCommand.self, CheckCommand.self, ImportCommand.self, IptablesCommand.self],
+        subcommands: [RunCommand.self, CheckCommand.self, ImportCommand.self, IptablesCommand.self, TestCommand.self,
+                      NewCommand.self],
         defaultSubcommand: RunCommand.self)
 }

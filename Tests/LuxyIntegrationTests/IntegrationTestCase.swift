@@ -22,15 +22,17 @@ class IntegrationTestCase: XCTestCase {
         try await group.shutdownGracefully()
     }
 
-    /// A config with one inbound listener routing everything to `backend` (the fake upstream),
-    /// `/echo` to the echo action, and the given chain stages.
     /// Waits for a condition that another loop makes true, polling it; fails the test if it
-    /// does not hold within `timeout`.
-    func eventually(_ what: String, timeout: Duration = .seconds(5), _ condition: () async -> Bool) async throws {
+    /// does not hold within `timeout`. The default is generous because a reload (file events,
+    /// debounce, compiling every script twice) on a loaded 2-core CI machine can take seconds;
+    /// a condition that holds returns at once, so only a failing test waits that long.
+    func eventually(_ what: String, timeout: Duration = .seconds(15), _ condition: () async -> Bool) async throws {
         if await waitUntil(timeout: timeout, condition) { return }
         XCTFail("timed out waiting for \(what)")
     }
 
+    /// A config with one inbound listener routing everything to `backend` (the fake upstream),
+    /// `/echo` to the echo action, and the given chain stages.
     /// `workers: 1` pins every connection to one loop, for tests about per-loop state (pools,
     /// the Lua VM) that a second connection must find.
     func standardConfig(inboundStages: String = "", routes extraRoutes: String = "",

@@ -65,19 +65,18 @@ public final class LuaSharedDict: Sendable {
     func incr(_ key: String, by delta: LuaSharedValue, initial: LuaSharedValue?, ttl: Double?) -> UpdateOutcome {
         let now = clock()
         return table.withLockedValue { table in
-            let current: LuaSharedValue
-            let expiry: UInt64
-            if let existing = table.value(key, now: now), let kept = table.expiry(of: key, now: now) {
-                current = existing
-                expiry = kept
-            } else if let initial {
-                current = initial
-                expiry = Self.expiry(ttl, now: now)
-            } else {
-                return .notFound
+            if let existing = table.value(key, now: now) {
+                guard let sum = Self.add(existing, delta) else { return .notANumber }
+                if table.replaceValue(key, sum, now: now) { return .stored(sum, forcible: false) }
+                let kept = table.expiry(of: key, now: now) ?? 0
+                switch table.store(key, sum, expiry: kept, now: now) {
+                case .stored(let forcible): return .stored(sum, forcible: forcible)
+                case .tooLarge: return .tooLarge
+                }
             }
-            guard let sum = Self.add(current, delta) else { return .notANumber }
-            switch table.store(key, sum, expiry: expiry, now: now) {
+            guard let initial else { return .notFound }
+            guard let sum = Self.add(initial, delta) else { return .notANumber }
+            switch table.store(key, sum, expiry: Self.expiry(ttl, now: now), now: now) {
             case .stored(let forcible): return .stored(sum, forcible: forcible)
             case .tooLarge: return .tooLarge
             }

@@ -72,6 +72,21 @@ struct LuaSharedDictTable {
         return .stored(forcible: forcible)
     }
 
+    /// Replaces a live entry's value in place, keeping its expiry and making it most recently
+    /// used: `incr`'s common case, without unlinking and relinking the node. False when the
+    /// key holds nothing live or the value would need evictions to fit (then `store`).
+    mutating func replaceValue(_ key: String, _ value: LuaSharedValue, now: UInt64) -> Bool {
+        guard let slot = liveSlot(key, now: now) else { return false }
+        let size = key.utf8.count + value.byteCount
+        let grown = size - nodes[Int(slot)].bytes
+        guard bytes + grown <= capacity.maxBytes else { return false }
+        nodes[Int(slot)].value = value
+        nodes[Int(slot)].bytes = size
+        bytes += grown
+        moveToFront(slot)
+        return true
+    }
+
     mutating func remove(_ key: String) {
         if let slot = index[key] { unlink(slot) }
     }

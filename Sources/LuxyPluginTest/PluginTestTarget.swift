@@ -1,0 +1,28 @@
+import LuxyConfig
+import LuxyLua
+
+/// One script loaded for a test, with what production's stage keeps beside it. Used on the
+/// harness's loop, as its script's VM is.
+struct PluginTestStage {
+    var name: String
+    var chunkName: String
+    var script: LuaScript
+    var failOpen: Bool
+    /// Destination services the stage is scoped to (`services:`); empty means all.
+    var services: [String]
+
+    /// `LuaHTTPStage.applies(to:)`, on the service the test names.
+    func applies(toService service: String?) -> Bool {
+        guard !services.isEmpty else { return true }
+        guard let service else { return false }
+        return services.contains(service)
+    }
+}
+
+/// What a test runs requests or connections through: one plugin (`luxy_test.load`) or a
+/// chain of a config file (`luxy_test.chain`), its stages in run order. On the harness's loop.
+struct PluginTestTarget {
+    var stages: [PluginTestStage]
+    /// The config's clusters, which `httpCall` may name without a scripted answer.
+    var clusters: Set<String>
+}

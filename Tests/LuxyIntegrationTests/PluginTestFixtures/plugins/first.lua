@@ -1,0 +1,9 @@
+-- Fixture: the first stage of chain.yaml; records what it saw in dynamic metadata.
+function on_request(h)
+  h:streamInfo():dynamicMetadata():set("fixture", "first", "ran")
+  h:headers():add("x-order", "first")
+end
+
+function on_response(h)
+  h:headers():add("x-order", "first")
+end

@@ -1,0 +1,20 @@
+local plugin = luxy_test.load("header-routing", { config = { versions = { ["2"] = "v2" } } })
+
+describe("header-routing", function()
+  it("marks version 2 for the v2 backend and asks for the route again", function()
+    local result = plugin:request({ headers = { ["x-api-version"] = "2" } })
+    assert.equals("v2", result.upstream.headers["x-backend"])
+    assert.is_true(result.route_cleared)
+  end)
+
+  it("leaves other versions on the default route", function()
+    local result = plugin:request({ headers = { ["x-api-version"] = "1" } })
+    assert.is_nil(result.upstream.headers["x-backend"])
+    assert.is_false(result.route_cleared)
+  end)
+
+  it("drops an x-backend the client sent", function()
+    local result = plugin:request({ headers = { ["x-backend"] = "admin" } })
+    assert.is_nil(result.upstream.headers["x-backend"])
+  end)
+end)

@@ -1,0 +1,36 @@
+-- tcp-inspect logs each chunk's first line and, with config.shout, rewrites the backend's answers.
+local inspect = luxy_test.load("tcp-inspect", { config = { preview = 20, shout = true } })
+
+describe("tcp-inspect", function()
+  it("logs the connection and passes the client's bytes unchanged", function()
+    local conn = inspect:connect({ source = "10.1.1.1:5000", destination = "10.1.1.2:9000", cluster = "echo" })
+    assert.is_true(conn.accepted)
+    assert.logged(conn, "connect 10%.1%.1%.1:5000 %-> 10%.1%.1%.2:9000 %(inbound, cluster echo%)")
+    assert.equals("GET / HTTP/1.1\r\n\r\n", conn:from_client("GET / HTTP/1.1\r\n\r\n"))
+    assert.logged(conn, '18 bytes  "GET / HTTP/1%.1"')
+  end)
+
+  it("shouts luxy in what the backend answers", function()
+    local conn = inspect:connect()
+    assert.equals("hello from LUXY", conn:from_server("hello from luxy"))
+    assert.equals("hello from LUXY", conn.to_client)
+  end)
+
+  it("cuts long previews", function()
+    local conn = inspect:connect()
+    conn:from_client(string.rep("a", 30))
+    assert.logged(conn, '"' .. string.rep("a", 20) .. '%.%.%."')
+  end)
+
+  it("logs the close", function()
+    local conn = inspect:connect({ source = "10.9.9.9:1" })
+    conn:close()
+    assert.is_true(conn.closed)
+    assert.logged(conn, "closed 10%.9%.9%.9:1")
+  end)
+
+  it("leaves answers alone without shout", function()
+    local quiet = luxy_test.load("tcp-inspect", { config = { preview = 20 } })
+    assert.equals("luxy", quiet:connect():from_server("luxy"))
+  end)
+end)
