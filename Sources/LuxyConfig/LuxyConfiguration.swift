@@ -113,9 +113,6 @@ public struct LimitsConfiguration: Sendable, Equatable {
     public var luaMaxScriptBytes: Int = 1024 * 1024
     /// Lua: finished coroutines each VM keeps for reuse; the rest are collected.
     public var luaMaxIdleCoroutines: Int = 64
-    /// Lua: the most label sets (series) one metric a script defines may have; further ones
-    /// are dropped and counted.
-    public var luaMetricMaxSeries: Int = 1000
     /// Lua: the largest JSON text `cjson` decodes or encodes (both loop in C, out of reach of
     /// the count hook, so one call holds the loop: about 25 ms for 1 MiB); larger is an error.
     public var luaMaxJSONBytes: Int = 1024 * 1024

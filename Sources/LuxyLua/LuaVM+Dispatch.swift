@@ -6,7 +6,6 @@ extension LuaVM {
     /// LUXY_RC_* code; it never raises itself, so no longjmp crosses this frame.
     func dispatch(_ L: OpaquePointer, method raw: Int32, resumed: Bool) -> Int32 {
         let s = LuaStack(L)
-        if let method = LuxyMethod(rawValue: raw) { return dispatchLuxy(s, method, resumed: resumed) }
         if let function = LuaModuleFunction(rawValue: raw) {
             return callModuleFunction(function, s)
         }

@@ -59,7 +59,6 @@ public final class LuaVM {
         }
         globalsMetaRef = makeGlobalsMetatable()
         registerObjectMetatables()
-        makeLuxyTable()
         do {
             try installModules(libraries: libraries)
         } catch {

@@ -127,10 +127,6 @@ void luxy_push_list_iterator(lua_State *L);
 /// that, when it reaches the end, calls the function once with the object.
 void luxy_push_notifying_list_iterator(lua_State *L);
 
-/// Pushes a read-only view of the table at `table` (and of its sub-tables, replaced in it by
-/// their views): reads go through, writes raise (luxy_readonly.c).
-void luxy_push_readonly(lua_State *L, int table);
-
 // MARK: - require and built-in modules (luxy_require.c, luxy_json.c)
 
 /// Makes the global `require`, with empty tables of libraries, built-in modules and loaded
