@@ -1,0 +1,13 @@
+-- throttle-route: N requests pass, the next is answered 429 with the rate-limit headers.
+describe("throttle-route", function()
+  it("answers 429 past the limit", function()
+    local limiter = luxy_test.load("throttle-route", { config = { requests = 2, dict = "throttle-route-test" } })
+    assert.equals(200, limiter:request({}).response.status)
+    assert.equals(200, limiter:request({}).response.status)
+    local limited = limiter:request({})
+    assert.equals(429, limited.response.status)
+    assert.equals("2", limited.response.headers["x-ratelimit-limit"])
+    assert.equals("0", limited.response.headers["x-ratelimit-remaining"])
+    assert.not_nil(limited.response.headers["retry-after"])
+  end)
+end)

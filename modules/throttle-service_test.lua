@@ -1,0 +1,10 @@
+-- throttle-service (the same script as throttle-route, keyed by service by default).
+describe("throttle-service", function()
+  it("answers 429 past the limit", function()
+    local limiter = luxy_test.load("throttle-service", { config = { requests = 1, dict = "throttle-service-test" } })
+    assert.equals(200, limiter:request({}).response.status)
+    local limited = limiter:request({})
+    assert.equals(429, limited.response.status)
+    assert.equals("1", limited.response.headers["x-ratelimit-limit"])
+  end)
+end)
