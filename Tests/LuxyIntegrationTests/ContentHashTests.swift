@@ -1,0 +1,95 @@
+import Foundation
+import LuxyTestSupport
+import XCTest
+
+/// The generation's content hash: what a fleet compares to know every replica runs the same
+/// files.
+final class ContentHashTests: IntegrationTestCase {
+    private var folder = ""
+    private var processes: [LuxyChildProcess] = []
+
+    override func setUp() async throws {
+        try await super.setUp()
+        folder = FileManager.default.temporaryDirectory.appendingPathComponent("luxy-hash-\(UUID().uuidString)").path
+    }
+
+    override func tearDown() async throws {
+        for process in processes { process.remove() }
+        try? FileManager.default.removeItem(atPath: folder)
+        try await super.tearDown()
+    }
+
+    private func plugin(_ version: String) -> String {
+        "function envoy_on_response(h) h:headers():replace(\"x-version\", \"\(version)\") end\n"
+    }
+
+    private func stats(_ process: LuxyChildProcess) async throws -> [String: Any]? {
+        guard let port = process.boundAdminPort() else { return nil }
+        let connection = try await TestHTTPConnection.connect(port: port, group: group)
+        let response = try await connection.request("GET", "/stats")
+        await connection.close()
+        return try JSONSerialization.jsonObject(with: Data(response.body.utf8)) as? [String: Any]
+    }
+
+    private func hash(_ process: LuxyChildProcess) async -> String? {
+        (try? await stats(process))?["content_hash"] as? String
+    }
+
+    func testTwoProcessesOnOneFolderAgreeAndAPluginEditChangesTheHash() async throws {
+        // A ConfigMap-style folder, as a pod mounts it, with ports chosen by the kernel, so
+        // both replicas run the very same file.
+        var volume = try ConfigMapVolume(path: folder, files: [
+            "luxy.yaml": """
+                admin: { address: 127.0.0.1:0 }
+                workers: 1
+                modules_dir: \(TestProxy.repositoryModules)
+                plugins_dir: .
+                listeners:
+                  - name: inbound
+                    direction: inbound
+                    protocol: http
+                    address: 127.0.0.1:0
+                    virtual_hosts:
+                      - domains: ["*"]
+                        routes:
+                          - match: { prefix: / }
+                            echo: true
+                chains:
+                  inbound-http:
+                    - name: version
+                      priority: 10
+                    - name: request-id
+                      priority: 20
+                """,
+            "version.lua": plugin("v1"),
+        ])
+        let logs = FileManager.default.temporaryDirectory.path
+        for index in 0..<2 {
+            processes.append(try LuxyChildProcess(configFile: folder + "/luxy.yaml",
+                                                  log: "\(logs)/luxy-hash-\(UUID().uuidString)-\(index).log"))
+        }
+        var first: [String] = []
+        try await eventually("both replicas to report a hash", timeout: .seconds(20)) {
+            first = []
+            for process in processes { if let hash = await hash(process) { first.append(hash) } }
+            return first.count == 2
+        }
+        XCTAssertEqual(first[0].count, 64, "SHA-256 in hex")
+        XCTAssertEqual(first[0], first[1], "the same files give the same hash in two processes")
+        let check = try LuxyCommandRunner(workingDirectory: folder).run(["check", "--config", "luxy.yaml"])
+        XCTAssertTrue(check.stdout.contains("content hash: \(first[0])"), "luxy check prints what replicas report\n\(check.all)")
+
+        try volume.update([
+            "luxy.yaml": try String(contentsOfFile: folder + "/luxy.yaml", encoding: .utf8),
+            "version.lua": plugin("v2"),
+        ])
+        var second: [String] = []
+        try await eventually("both replicas to take the edited plugin", timeout: .seconds(10)) {
+            second = []
+            for process in processes { if let hash = await hash(process), hash != first[0] { second.append(hash) } }
+            return second.count == 2
+        }
+        XCTAssertEqual(second[0], second[1], "both replicas converge on one new hash")
+        for process in processes { process.process.terminate() }
+    }
+}
