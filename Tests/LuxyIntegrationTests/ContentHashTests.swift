@@ -16,6 +16,7 @@ final class ContentHashTests: IntegrationTestCase {
     override func tearDown() async throws {
         for process in processes { process.remove() }
         try? FileManager.default.removeItem(atPath: folder)
+        for index in 0..<2 { try? FileManager.default.removeItem(atPath: "\(folder).\(index).log") }
         try await super.tearDown()
     }
 
@@ -39,34 +40,19 @@ final class ContentHashTests: IntegrationTestCase {
         // A ConfigMap-style folder, as a pod mounts it, with ports chosen by the kernel, so
         // both replicas run the very same file.
         var volume = try ConfigMapVolume(path: folder, files: [
-            "luxy.yaml": """
-                admin: { address: 127.0.0.1:0 }
-                workers: 1
+            "luxy.yaml": PortZeroEchoConfig.yaml(settings: """
                 modules_dir: \(TestProxy.repositoryModules)
                 plugins_dir: .
-                listeners:
-                  - name: inbound
-                    direction: inbound
-                    protocol: http
-                    address: 127.0.0.1:0
-                    virtual_hosts:
-                      - domains: ["*"]
-                        routes:
-                          - match: { prefix: / }
-                            echo: true
-                chains:
-                  inbound-http:
+                """, stages: """
                     - name: version
                       priority: 10
                     - name: request-id
                       priority: 20
-                """,
+                """),
             "version.lua": plugin("v1"),
         ])
-        let logs = FileManager.default.temporaryDirectory.path
         for index in 0..<2 {
-            processes.append(try LuxyChildProcess(configFile: folder + "/luxy.yaml",
-                                                  log: "\(logs)/luxy-hash-\(UUID().uuidString)-\(index).log"))
+            processes.append(try LuxyChildProcess(configFile: folder + "/luxy.yaml", log: "\(folder).\(index).log"))
         }
         var first: [String] = []
         try await eventually("both replicas to report a hash", timeout: .seconds(20)) {

@@ -37,24 +37,10 @@ final class InstalledBinaryTests: IntegrationTestCase {
             .filter { $0.hasSuffix(".lua") }.count
         XCTAssertEqual(copied, moduleCount, "every module of modules/ is installed")
 
-        try """
-            admin: { address: 127.0.0.1:0 }
-            workers: 1
-            listeners:
-              - name: inbound
-                direction: inbound
-                protocol: http
-                address: 127.0.0.1:0
-                virtual_hosts:
-                  - domains: ["*"]
-                    routes:
-                      - match: { prefix: / }
-                        echo: true
-            chains:
-              inbound-http:
+        try PortZeroEchoConfig.yaml(stages: """
                 - name: request-id
                   priority: 10
-            """.write(toFile: root + "/work/luxy.yaml", atomically: true, encoding: .utf8)
+            """).write(toFile: root + "/work/luxy.yaml", atomically: true, encoding: .utf8)
 
         let check = try LuxyCommandRunner(workingDirectory: root + "/work", executable: installed)
             .run(["check", "--config", "luxy.yaml"])
