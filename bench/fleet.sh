@@ -81,7 +81,7 @@ for i in $(seq 1 "$REPLICAS"); do
 done
 
 logged_port() {  # $1: log, $2: marker → the port of the address= on the marker's line
-  grep -m1 -- "$2" "$1" 2>/dev/null | sed -n 's/.*address=[^ ]*:\([0-9][0-9]*\) .*/\1/p'
+  grep -m1 -- "$2" "$1" 2>/dev/null | sed -n 's/.*address=[^ ]*:\([0-9][0-9]*\) .*/\1/p' || true
 }
 admin=(); proxy=()
 deadline=$((SECONDS + 30))
@@ -99,7 +99,7 @@ done
 hashes() {  # every replica's content_hash, one per line, in replica order
   local urls=()
   for a in "${admin[@]}"; do urls+=("http://127.0.0.1:$a/stats"); done
-  curl -s --max-time 2 "${urls[@]}" | grep -o '"content_hash":"[0-9a-f]*"' | cut -d'"' -f4
+  curl -s --max-time 2 "${urls[@]}" | grep -o '"content_hash":"[0-9a-f]*"' | cut -d'"' -f4 || true
 }
 rss_kb() { awk '/^VmRSS/ { print $2 }' "/proc/$1/status"; }
 
@@ -111,10 +111,11 @@ idle_rss=(); for pid in "${pids[@]}"; do idle_rss+=("$(rss_kb "$pid")"); done
 # Bounded load: per replica, batches of BATCH keep-alive requests until the stop file appears.
 load() {  # $1: replica index, $2: port
   local urls=() n=0
-  for _ in $(seq 1 "$BATCH"); do urls+=("http://127.0.0.1:$2/"); done
+  # -o applies to one URL: each gets its own, so only the status codes reach the file.
+  for _ in $(seq 1 "$BATCH"); do urls+=(-o /dev/null "http://127.0.0.1:$2/"); done
   : >"$tmp/codes-$1"
   while [ ! -e "$tmp/stop" ] && [ $n -lt "$MAX_BATCHES" ]; do
-    curl -s -o /dev/null -w '%{http_code}\n' --max-time 5 "${urls[@]}" >>"$tmp/codes-$1" || true
+    curl -s -w '%{http_code}\n' --max-time 5 "${urls[@]}" >>"$tmp/codes-$1" || true
     n=$((n + 1))
   done
 }
@@ -154,6 +155,7 @@ echo "replicas:              $REPLICAS (workers: 1 each)${MALLOC_ARENA_MAX:+, MA
 echo "hash before / after:   ${old_hash:0:16}… / ${new_hash:0:16}…"
 echo "converged in:          $ms ms after the ..data swap (all $REPLICAS report the new hash; includes the 250 ms debounce)"
 echo "requests:              $sent sent during the run, $failed failed"
+[ "$failed" -eq 0 ] || echo "failed by status:      $(cat "$tmp"/codes-* | grep -v '^200$' | sort | uniq -c | tr -s ' \n' ' ')(000: no answer)"
 echo "reloads (replica 1):   $reloads succeeded"
 printf 'RSS per replica (MB):  idle'
 for kb in "${idle_rss[@]}"; do awk -v kb="$kb" 'BEGIN { printf " %.1f", kb / 1024 }'; done
