@@ -1,4 +1,5 @@
 import Foundation
+import LuxyPlugins
 import LuxyTestSupport
 import XCTest
 
@@ -34,6 +35,31 @@ final class ContentHashTests: IntegrationTestCase {
 
     private func hash(_ process: LuxyChildProcess) async -> String? {
         (try? await stats(process))?["content_hash"] as? String
+    }
+
+    /// Every file the generation loads counts (a `require`d library too); comments and the
+    /// folder the files are in do not.
+    func testLibraryEditsCountAndCommentsAndLocationDoNot() throws {
+        func write(_ files: [String: String], in root: String) throws -> String {
+            for (name, content) in files {
+                let path = root + "/" + name
+                try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent,
+                                                        withIntermediateDirectories: true)
+                try content.write(toFile: path, atomically: true, encoding: .utf8)
+            }
+            return try XCTUnwrap(ConfigurationSnapshot.load(configFile: root + "/luxy.yaml").contentHash)
+        }
+        let files = [
+            "luxy.yaml": PortZeroEchoConfig.yaml(stages: "    - { name: greet, priority: 10 }"),
+            "plugins/greet.lua": "local words = require('words')\nfunction envoy_on_request(h) end\n",
+            "lib/words.lua": "return { hello = 'hello' }\n",
+        ]
+        let original = try write(files, in: folder + "/a")
+        XCTAssertEqual(try write(files, in: folder + "/elsewhere/b"), original, "the same files in another folder")
+        XCTAssertEqual(try write(["luxy.yaml": "# a comment\n" + files["luxy.yaml"]!], in: folder + "/a"), original,
+                       "a comment is not content")
+        XCTAssertNotEqual(try write(["lib/words.lua": "return { hello = 'hi' }\n"], in: folder + "/a"), original,
+                          "a library the generation loaded is content")
     }
 
     func testTwoProcessesOnOneFolderAgreeAndAPluginEditChangesTheHash() async throws {
