@@ -75,6 +75,8 @@ final class SecretSourceReloadTests: IntegrationTestCase {
         try await eventually("the rotated secret to be in effect") {
             (try? await client.request("GET", "/"))?.header("x-file") == "rotated"
         }
+        // The loops serve a new generation a moment before the runtime reports its number.
+        try await eventually("the reload to finish") { await proxy.runtime.status().generation >= 2 }
         let generation = await proxy.runtime.status().generation
         XCTAssertEqual(generation, 2, "one reload for one swap")
     }
