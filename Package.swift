@@ -51,6 +51,7 @@ let package = Package(
             .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
+            .product(name: "Crypto", package: "swift-crypto"),
         ]),
         // `luxy test`: plugin tests offline, the production VM and handles with an in-memory host.
         .target(name: "LuxyPluginTest", dependencies: [

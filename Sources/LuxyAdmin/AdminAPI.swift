@@ -82,6 +82,7 @@ struct AdminAPI: Sendable {
         var entries = counters.sorted { $0.key < $1.key }.map { (key: $0.key, value: ConfigValue.int($0.value)) }
         entries += [
             ("generation", .int(status.generation)),
+            ("content_hash", status.snapshot.map { .string($0.contentHash) } ?? .null),
             ("live_generations", .int(await runtime.server.liveGenerations())),
             ("retired_generations", .int(await runtime.server.retiredGenerations())),
             ("generations_in_memory", .int(lifetimes.inMemory)),

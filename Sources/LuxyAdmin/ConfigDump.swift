@@ -7,6 +7,7 @@ enum ConfigDump {
     static func make(_ status: LuxyRuntime.Status) -> ConfigValue {
         var entries: [(key: String, value: ConfigValue)] = [
             ("generation", .int(status.generation)),
+            ("content_hash", status.snapshot.map { .string($0.contentHash) } ?? .null),
             ("last_reload_error", status.lastError.map { .string($0) } ?? .null),
         ]
         guard let snapshot = status.snapshot else { return .map(entries) }

@@ -20,7 +20,7 @@ struct ConfigurationWalker {
         var configuration = LuxyConfiguration(
             sourceFile: file, admin: nil, workers: nil,
             pluginsDirectory: ConfigurationLoader.resolve("plugins", relativeTo: file),
-            modulesDirectory: ConfigurationLoader.resolve("modules", relativeTo: file),
+            modulesDirectory: ConfigurationLoader.defaultModulesDirectory(relativeTo: file),
             limits: LimitsConfiguration(), listeners: [], clusters: [], chains: chains(nil))
         configuration.libDirectory = ConfigurationLoader.resolve("lib", relativeTo: file)
         // An empty file is a valid, if idle, configuration: every section has a default.
@@ -43,6 +43,7 @@ struct ConfigurationWalker {
         configuration.clusters = reader.list(fields, "clusters").compactMap { cluster($0) }
         configuration.chains = chains(fields["chains"])
         if let node = fields["shared_dicts"] { configuration.sharedDicts = sharedDicts(node) }
+        configuration.secretFiles = reader.secretFiles
         return configuration
     }
 

@@ -18,6 +18,8 @@ public struct LuxyConfiguration: Sendable, Equatable {
     public var chains: [ChainName: [StageConfiguration]]
     /// `shared_dicts:`: the bounds of the Lua shared dictionaries, by name.
     public var sharedDicts: [String: SharedDictConfiguration] = [:]
+    /// Absolute paths of the files `!file` values were read from: a change reloads.
+    public var secretFiles: [String] = []
 
     public init(sourceFile: String, admin: AdminConfiguration?, workers: Int?, pluginsDirectory: String,
                 modulesDirectory: String, limits: LimitsConfiguration, listeners: [ListenerConfiguration],

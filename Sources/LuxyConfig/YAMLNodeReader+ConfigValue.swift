@@ -11,10 +11,10 @@ extension YAMLNodeReader {
         case .scalar(let scalar):
             return scalarValue(scalar, tag: tag, node: node)
         case .sequence(let sequence):
-            if tag.rawValue == Self.secretTag { report("'!secret' applies to scalars only", at: node) }
+            reportScalarOnlyTag(tag, at: node)
             return .array(sequence.map { configValue($0) })
         case .mapping(let mapping):
-            if tag.rawValue == Self.secretTag { report("'!secret' applies to scalars only", at: node) }
+            reportScalarOnlyTag(tag, at: node)
             var entries: [(key: String, value: ConfigValue)] = []
             for (key, value) in mapping {
                 guard case .scalar(let keyScalar) = key else {
@@ -30,9 +30,16 @@ extension YAMLNodeReader {
         }
     }
 
+    private mutating func reportScalarOnlyTag(_ tag: Tag.Name, at node: Node) {
+        guard tag.rawValue == Self.secretTag || Self.referenceTags.contains(tag.rawValue) else { return }
+        report("'\(tag.rawValue)' applies to scalars only", at: node)
+    }
+
     private mutating func scalarValue(_ scalar: Node.Scalar, tag: Tag.Name, node: Node) -> ConfigValue {
         switch tag {
         case Tag.Name(rawValue: Self.secretTag): return .secret(scalar.string)
+        case Tag.Name(rawValue: Self.environmentTag): return environmentValue(scalar, node: node)
+        case Tag.Name(rawValue: Self.fileTag): return fileValue(scalar, node: node)
         case .null: return .null
         case .bool: return node.bool.map(ConfigValue.bool) ?? .string(scalar.string)
         case .int:
@@ -42,7 +49,7 @@ extension YAMLNodeReader {
         case .float: return node.float.map(ConfigValue.double) ?? .string(scalar.string)
         case .str, .timestamp, .merge, .value, .nonSpecific: return .string(scalar.string)
         default:
-            report("unsupported tag '\(tag.rawValue)'; only !secret is understood", at: node)
+            report("unsupported tag '\(tag.rawValue)'; only !secret, !env and !file are understood", at: node)
             return .string(scalar.string)
         }
     }

@@ -14,6 +14,10 @@ extension YAMLNodeReader {
             report("'\(key)' must be a string", at: node)
             return nil
         }
+        if Self.referenceTags.contains(node.tagName.rawValue) {
+            // Typed fields show in dumps as they are: secrets belong in a stage's `config:`.
+            report("'\(node.tagName.rawValue)' is understood only in config: and metadata: values", at: node)
+        }
         return scalar.string
     }
 

@@ -5,6 +5,8 @@ import Yams
 struct YAMLNodeReader {
     let file: String
     private(set) var problems: [ConfigurationError.Problem] = []
+    /// Absolute paths of the files `!file` values named, in file order: watched for reloads.
+    var secretFiles: [String] = []
 
     init(file: String) { self.file = file }
 

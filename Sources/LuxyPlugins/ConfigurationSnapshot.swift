@@ -7,6 +7,15 @@ import LuxyLua
 public struct ConfigurationSnapshot: Sendable {
     public let configuration: LuxyConfiguration
     public let plan: ChainPlan
+    /// SHA-256 (hex) of the normalized configuration and every script: the same on every
+    /// replica that runs the same files (see `ConfigurationSnapshot+ContentHash`).
+    public let contentHash: String
+
+    public init(configuration: LuxyConfiguration, plan: ChainPlan) {
+        self.configuration = configuration
+        self.plan = plan
+        self.contentHash = Self.hashContent(configuration: configuration, plan: plan)
+    }
 
     /// Same listeners, routes, clusters, chains, configs and script sources — wherever in
     /// the files they were written.

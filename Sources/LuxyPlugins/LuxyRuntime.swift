@@ -73,7 +73,8 @@ public actor LuxyRuntime {
             if let running = self.snapshot, snapshot.hasSameContent(as: running) {
                 counters.unchanged += 1
                 let generation = await server.generation
-                logger.info("reload: nothing changed", metadata: ["generation": "\(generation)"])
+                logger.info("reload: nothing changed",
+                            metadata: ["generation": "\(generation)", "content_hash": "\(running.contentHash)"])
                 return ReloadOutcome(generation: generation, changed: false)
             }
             platform.metrics.setMaxSeries(snapshot.configuration.limits.luaMetricMaxSeries)
@@ -85,7 +86,7 @@ public actor LuxyRuntime {
             counters.succeeded += 1
             counters.lastSuccess = Date()
             logger.info("configuration installed\n\(snapshot.plan.describe(generation: generation))",
-                        metadata: ["generation": "\(generation)"])
+                        metadata: ["generation": "\(generation)", "content_hash": "\(snapshot.contentHash)"])
             return ReloadOutcome(generation: generation, changed: true)
         } catch {
             counters.failed += 1
@@ -101,8 +102,9 @@ public actor LuxyRuntime {
         Status(generation: await server.generation, snapshot: snapshot, lastError: lastError, counters: counters)
     }
 
-    /// Folders whose changes should trigger a reload: the config file's, and the plugins,
-    /// modules and lib folders of the running configuration (with lib's sub-folders).
+    /// Folders whose changes should trigger a reload: the config file's, the plugins, modules
+    /// and lib folders of the running configuration (with lib's sub-folders), and the folders
+    /// of its `!file` secrets (a mounted Secret's `..data` swap happens in its folder).
     public func watchedDirectories() -> [String] {
         let file = snapshot?.configuration.sourceFile
             ?? URL(fileURLWithPath: configFile, relativeTo: URL(fileURLWithPath: FileManager.default.currentDirectoryPath)).path
@@ -112,6 +114,7 @@ public actor LuxyRuntime {
             directories.append(configuration.modulesDirectory)
             if !configuration.libDirectory.isEmpty { directories.append(configuration.libDirectory) }
             directories.append(contentsOf: ChainPlan.libraryFolders(under: configuration.libDirectory))
+            directories += configuration.secretFiles.map { ($0 as NSString).deletingLastPathComponent }
         }
         return directories
     }

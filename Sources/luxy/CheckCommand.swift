@@ -25,5 +25,7 @@ struct CheckCommand: ParsableCommand {
         for finding in report.findings { printError("\(finding)") }
         if report.hasErrors { throw ExitCode(1) }
         print("\(snapshot.configuration.sourceFile): ok")
+        // What `/stats` will report as `content_hash` once a replica runs these files.
+        print("content hash: \(snapshot.contentHash)")
     }
 }

@@ -194,7 +194,8 @@ final class AdminTests: IntegrationTestCase {
         XCTAssertEqual(stats["live_generations"] as? Int, 2, "one generation on each of the two loops")
         XCTAssertEqual(stats["generations_in_memory"] as? Int, 2, response.body)
         XCTAssertEqual(stats["open_stage_runtimes"] as? Int, 2, "one Lua VM on each of the two loops")
-        XCTAssertTrue(stats.values.allSatisfy { $0 is Int }, response.body)
+        XCTAssertEqual((stats["content_hash"] as? String)?.count, 64, "SHA-256 in hex")
+        XCTAssertTrue(stats.filter { $0.key != "content_hash" }.values.allSatisfy { $0 is Int }, response.body)
     }
 
     func testAdminClosesWhenAskedTo() async throws {

@@ -14,7 +14,7 @@ final class LuxyChildProcess {
     let adminPort: Int
     let log: String
     let process: Process
-    private let exit = ExitSignal()
+    private let exit: ExitSignal
 
     /// `yaml` is a config whose listener says `address: 127.0.0.1:0`: it gets a free port, and
     /// an admin API on another is put in front. `plugins` go to `plugins/NAME.lua`.
@@ -38,9 +38,29 @@ final class LuxyChildProcess {
             .replacingOccurrences(of: "address: 127.0.0.1:0", with: "address: 127.0.0.1:\(proxyPort)")
         try config.write(toFile: directory + "/luxy.yaml", atomically: true, encoding: .utf8)
         log = directory + "/luxy.log"
+        let exit = ExitSignal()
+        self.exit = exit
+        process = try Self.launch(launcher + [binary, "run", "--config", directory + "/luxy.yaml", "--no-watch"] + arguments,
+                                  log: log, exit: exit)
+    }
+
+    /// `luxy run` on a folder the test laid out itself, watching it for changes, its log in
+    /// `log`. Several may run on one folder: its config binds port 0 (listeners and admin),
+    /// and `boundAdminPort()` reads the port the admin API got from the log.
+    init(configFile: String, log: String, binary: String = BuiltLuxyBinary.path) throws {
+        guard FileManager.default.isExecutableFile(atPath: binary) else { throw XCTSkip("\(binary) is not built") }
+        directory = (configFile as NSString).deletingLastPathComponent
+        proxyPort = 0
+        adminPort = 0
+        self.log = log
+        let exit = ExitSignal()
+        self.exit = exit
+        process = try Self.launch([binary, "run", "--config", configFile], log: log, exit: exit)
+    }
+
+    private static func launch(_ command: [String], log: String, exit: ExitSignal) throws -> Process {
         _ = FileManager.default.createFile(atPath: log, contents: nil)
-        process = Process()
-        let command = launcher + [binary, "run", "--config", directory + "/luxy.yaml", "--no-watch"] + arguments
+        let process = Process()
         process.executableURL = URL(fileURLWithPath: command[0])
         process.arguments = Array(command.dropFirst())
         let handle = try XCTUnwrap(FileHandle(forWritingAtPath: log))
@@ -53,6 +73,21 @@ final class LuxyChildProcess {
         process.standardError = handle
         process.terminationHandler = { [exit] _ in exit.signal() }
         try process.run()
+        return process
+    }
+
+    /// The admin API's port as its start-up line logged it (`address=…:PORT … admin API listening`).
+    func boundAdminPort() -> Int? { loggedPort("admin API listening") }
+
+    /// The first listener's port, from its `listening` line.
+    func boundListenerPort() -> Int? { loggedPort("] listening") }
+
+    private func loggedPort(_ marker: String) -> Int? {
+        guard let line = logText.split(separator: "\n").first(where: { $0.contains(marker) }),
+              let address = line.range(of: "address=") else { return nil }
+        let text = line[address.upperBound...].prefix { $0 != " " }
+        guard let colon = text.lastIndex(of: ":") else { return nil }
+        return Int(text[text.index(after: colon)...])
     }
 
     /// A port nothing listens on right now (the kernel's pick for port 0, released again).

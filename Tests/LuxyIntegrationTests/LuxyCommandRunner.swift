@@ -12,6 +12,8 @@ struct LuxyCommandRunner {
     }
 
     let workingDirectory: String
+    /// The build's own `luxy` unless a test installed one elsewhere.
+    var executable = BuiltLuxyBinary.path
 
     func run(_ arguments: [String]) throws -> Outcome {
         let out = workingDirectory + "/.stdout-\(UUID().uuidString)"
@@ -25,7 +27,7 @@ struct LuxyCommandRunner {
         let outHandle = try XCTUnwrap(FileHandle(forWritingAtPath: out))
         let errHandle = try XCTUnwrap(FileHandle(forWritingAtPath: err))
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: BuiltLuxyBinary.path)
+        process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
         process.currentDirectoryURL = URL(fileURLWithPath: workingDirectory)
         process.standardOutput = outHandle
