@@ -41,7 +41,7 @@ final class LuxyChildProcess {
         let exit = ExitSignal()
         self.exit = exit
         process = try Self.launch(launcher + [binary, "run", "--config", directory + "/luxy.yaml", "--no-watch"] + arguments,
-                                  log: log, exit: exit)
+                                  log: log, standardOutput: standardOutput, exit: exit)
     }
 
     /// `luxy run` on a folder the test laid out itself, watching it for changes, its log in
@@ -58,7 +58,8 @@ final class LuxyChildProcess {
         process = try Self.launch([binary, "run", "--config", configFile], log: log, exit: exit)
     }
 
-    private static func launch(_ command: [String], log: String, exit: ExitSignal) throws -> Process {
+    private static func launch(_ command: [String], log: String, standardOutput: String? = nil,
+                               exit: ExitSignal) throws -> Process {
         _ = FileManager.default.createFile(atPath: log, contents: nil)
         let process = Process()
         process.executableURL = URL(fileURLWithPath: command[0])
