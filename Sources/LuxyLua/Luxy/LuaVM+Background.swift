@@ -99,7 +99,7 @@ extension LuaVM {
         let message = s.string(2) ?? s.typeName(2)
         var debug = lua_Debug()
         let chunk = lua_getstack(s.L, 1, &debug) != 0 && lua_getinfo(s.L, "S", &debug) != 0
-            ? String(cString: &debug.short_src.0) : ""
+            ? withUnsafeBytes(of: debug.short_src) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) } : ""
         luxyState.backgroundHost?.log(level, message, chunkName: chunk)
         return 0
     }

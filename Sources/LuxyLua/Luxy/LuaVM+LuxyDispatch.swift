@@ -26,8 +26,6 @@ extension LuaVM {
             case .timer: return try callTimer(method, s, luxyState.timers[aux])
             case .queue: return try callSharedQueue(method, s, luxyState.queues[aux])
             case .counter, .gauge, .histogram: return try callMetric(method, s, luxyState.metrics[aux])
-            default:
-                throw LuaRaise("'\(method.luaName)' is not available")
             }
         } catch {
             s.push(error.message)
