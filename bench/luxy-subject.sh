@@ -3,6 +3,9 @@
 # one worker on $SUBJECT_PORT in front of the bench backend.
 #   LUXY_BENCH_KIND=lua    the 3-plugin workload (default)
 #   LUXY_BENCH_KIND=plain  no Lua stage at all
+#   LUXY_BENCH_KIND=modules  no plugin, the observability modules only: metrics-http,
+#                          logging-http (JSON lines on stdout, which the bench writes to
+#                          a file) and tracing-http sampling 10% (spans to the backend)
 #   LUXY_WORKERS=N         event loops (default 1, as the peers run one worker)
 #   LUXY_BENCH_HEALTH=on   the backend cluster also gets an active TCP health check every
 #                          second and success-rate outlier detection (passive ejection on
@@ -18,6 +21,10 @@ if [ "$kind" = "lua" ]; then
   stages="    - { name: bench-request-start, priority: 300 }
     - { name: bench-auth, priority: 200, config: { token: \"$BENCH_TOKEN\" } }
     - { name: bench-response-done, priority: 100 }"
+elif [ "$kind" = "modules" ]; then
+  stages="    - { name: metrics-http, priority: 1010 }
+    - { name: logging-http, priority: 1000, config: { format: json, destination: stdout } }
+    - { name: tracing-http, priority: 900, config: { collector_cluster: backend, format: zipkin, sample_rate: 0.1 } }"
 fi
 
 health=""
