@@ -141,6 +141,9 @@ void luxy_push_require_edges(lua_State *L);
 /// Adds the built-in modules `cjson` and `cjson.safe` (Debian's lua-cjson), bounded by
 /// `max_json_bytes`. Protected: returns a Lua status, error message on the stack when not LUA_OK.
 int luxy_open_json(lua_State *L, size_t max_json_bytes);
+/// Stock lua-cjson's opener, unbounded: for a plain Lua state that runs no plugin (the test
+/// files of `luxy test` decode access-log lines with it), never for a sandboxed VM.
+int luaopen_cjson(lua_State *L);
 /// Pushes a read-only view of the table at `table` (and of its sub-tables, replaced in it by
 /// their views): reads go through, writes raise (luxy_readonly.c).
 void luxy_push_readonly(lua_State *L, int table);

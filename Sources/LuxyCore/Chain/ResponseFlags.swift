@@ -64,8 +64,9 @@ public struct ResponseFlags: OptionSet, Sendable {
 }
 
 extension UpstreamError {
-    /// The flag a request that ended on this failure carries.
-    var responseFlag: ResponseFlags {
+    /// The flag a request that ended on this failure carries (public: `luxy test` sets the
+    /// same flag for a scripted upstream failure).
+    public var responseFlag: ResponseFlags {
         switch self {
         case .unknownCluster: return .noClusterFound
         // An original-destination cluster with no destination to go to has no host, as in Envoy.

@@ -66,6 +66,11 @@ public final class LuaMetricRegistry: Sendable {
         return family
     }
 
+    /// The family now exported under `name` (the latest definition), nil when none was declared.
+    public func family(named name: String) -> LuaMetricFamily? {
+        state.withLockedValue { $0.families[name] }
+    }
+
     /// Every family summed over the loops, by name; each loop is read on its loop.
     public func snapshot() async -> [LuaMetricFamilySnapshot] {
         let (families, loops) = state.withLockedValue { ($0.families, Array($0.loops.values)) }

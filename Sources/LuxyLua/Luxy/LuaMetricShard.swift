@@ -67,6 +67,16 @@ public final class LuaMetricShard: @unchecked Sendable {
         families = families.filter { current.contains($0.key) }
     }
 
+    /// This loop's series of `family`, buckets not cumulative: what `luxy test` reads back
+    /// (`luxy_test.metric`), on the loop the shard belongs to.
+    public func series(of family: LuaMetricFamily) -> [LuaMetricSeriesSnapshot] {
+        guard let values = families[ObjectIdentifier(family)] else { return [] }
+        return values.values.map {
+            LuaMetricSeriesSnapshot(family: family, labels: $0.labels, value: $0.value, buckets: $0.buckets,
+                                    count: $0.count, dropped: 0)
+        }
+    }
+
     /// This loop's values, for the scrape.
     func snapshot() -> [LuaMetricSeriesSnapshot] {
         families.values.flatMap { family in
