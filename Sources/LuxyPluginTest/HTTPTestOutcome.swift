@@ -19,14 +19,18 @@ struct TestUpstreamRequest {
 
 /// All a test sees of one request. A value, made on the harness's loop.
 struct HTTPTestOutcome {
-    /// nil when a stage answered itself or failed.
+    /// nil when a stage answered itself or failed; kept for a scripted upstream failure.
     var upstream: TestUpstreamRequest?
     /// What `respond()` answered, before the response phases.
     var reply: TestHTTPResponse?
     /// What the client gets, after the response phases.
     var response = TestHTTPResponse(status: 0)
+    /// The response flags the log phase saw (`-` for none, `LR`, `PF`, `UF`, `UT,…`).
+    var responseFlags = "-"
     var errors: [StageError] = []
     var logs: [RecordedLog] = []
+    /// What the log phases wrote with `accessLog()`, in order.
+    var accessLog: [RecordedAccessLine] = []
     var calls: [RecordedCall] = []
     var metadata: ConfigValue = .map([])
     var routeCleared = false

@@ -16,6 +16,9 @@ final class InMemoryExchange {
     var response = TestHTTPMessage()
     /// What `respond()` answered.
     var localReply: LocalReply?
+    /// Why the request ended as it did, as the proxy's driver flags it (`LR`, `PF`, `UF`…)
+    /// and as stages add with `setResponseFlag`: what the log phase reads.
+    var responseFlags = ResponseFlags()
     /// A stage asked for the route again (`clearRouteCache()`, or a change to `:path`,
     /// `:authority`, `:method`).
     var routeCleared = false

@@ -1,3 +1,4 @@
+import Foundation
 import LuxyConfig
 import LuxyCore
 import LuxyLua
@@ -11,12 +12,17 @@ import NIOHTTP1
 /// come on a later tick here too, so a script's coroutine really yields.
 final class InMemoryHTTPHost: LuaHTTPHost {
     let exchange: InMemoryExchange
-    private let request: TestHTTPRequest
+    let request: TestHTTPRequest
     private let eventLoop: EventLoop
     let sideCalls: ScriptedSideCalls
     private(set) var logs: [RecordedLog] = []
+    /// What the log phases wrote with `accessLog()`, kept instead of written.
+    var accessLines: [RecordedAccessLine] = []
     /// The stage whose phase runs now: its file tags the log lines.
     var currentStage: PluginTestStage?
+    /// When the request came, on the monotonic clock (`duration()`) and the wall clock (`startTime()`).
+    let started = NIODeadline.now()
+    let startedMilliseconds = Date().timeIntervalSince1970 * 1000
 
     init(request: TestHTTPRequest, eventLoop: EventLoop, configuredClusters: Set<String>) {
         self.exchange = InMemoryExchange(request)

@@ -73,10 +73,12 @@ extension PluginTestFileRun {
         }
     }
 
-    /// A VM as `LuaStageChainFactory` makes one for a generation of `snapshot`: its limits and
-    /// its libraries (`require`).
+    /// A VM as `LuaStageChainFactory` makes one for a generation of `snapshot`: its limits, its
+    /// libraries (`require`), the file's platform and metric shard.
     func makeVM(for snapshot: ConfigurationSnapshot) throws(LuaScriptError) -> LuaVM {
-        let vm = try LuaVM(limits: LuaLimits(snapshot.configuration.limits), libraries: snapshot.plan.libraries)
+        let vm = try LuaVM(limits: LuaLimits(snapshot.configuration.limits), libraries: snapshot.plan.libraries,
+                           platform: platform)
+        vm.useMetricShard(metricShard)
         vms.append(vm)
         return vm
     }

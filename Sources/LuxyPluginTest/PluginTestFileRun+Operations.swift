@@ -67,6 +67,12 @@ extension PluginTestFileRun {
                 answer(.success { outcome.push($0) })
             }
             run.start()
+        case "metric":
+            answer(metric(named: LuaConfigValueBridge.read(co, at: argument(1)).text ?? "",
+                          labels: LuaConfigValueBridge.read(co, at: argument(2))))
+        case "shared":
+            answer(sharedValue(dict: LuaConfigValueBridge.read(co, at: argument(1)).text ?? "",
+                               key: LuaConfigValueBridge.read(co, at: argument(2)).text ?? ""))
         case "tcp_connect":
             guard let loaded = target(LuaConfigValueBridge.read(co, at: argument(1))) else {
                 return answer(.failure(PluginTestError("luxy_test: no such plugin or chain")))

@@ -20,6 +20,12 @@ final class PluginTestFileRun {
     var thread: OpaquePointer?
     /// The VM single plugins of this file load into (one per file, as one per loop in production).
     var pluginVM: LuaVM?
+    /// What the `luxy` table reaches beyond one VM (shared dictionaries, queues, metric
+    /// families) for every VM of this file, as the process's is for every generation: a
+    /// file starts from nothing, and its tests see what earlier ones left.
+    let platform = LuaPlatform()
+    /// The metric values of this file's VMs, as one loop's in production; `luxy_test.metric` reads it.
+    let metricShard = LuaMetricShard()
     var vms: [LuaVM] = []
     var targets: [LoadedTarget] = []
     var connections: [TCPSessionRun] = []
@@ -51,6 +57,10 @@ final class PluginTestFileRun {
         guard let L = luaL_newstate() else { return fileFailed("cannot create a Lua state", line: 0) }
         state = L
         luaL_openlibs(L)
+        // `require("cjson")` in test code, to read JSON a plugin wrote (an access-log line, a
+        // body): stock lua-cjson, since the test state has no budget for the VM's wrappers to charge.
+        luaL_requiref(L, "cjson", luaopen_cjson, 0)
+        lua_settop(L, -2)
         guard let co = lua_newthread(L) else { return fileFailed("cannot create a coroutine", line: 0) }
         thread = co
         // The thread stays referenced from the main stack for the state's life.

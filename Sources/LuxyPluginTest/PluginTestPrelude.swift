@@ -255,6 +255,11 @@ local function http_request(req)
   if req.response ~= nil then
     local r = req.response
     if type(r) ~= "table" then error("response must be a table", 0) end
+    if r.timeout or r.failure then
+      -- The upstream fails: the proxy answers itself (504 / 503) with the flag UT / UF.
+      flat.response = r
+      return flat
+    end
     local rbody, rchunks = message_body(r.body, "response.body")
     flat.response = { status = tonumber(r.status or 200), headers = header_list(r.headers, "response.headers"),
                       body = rbody, body_chunks = rchunks,
@@ -327,6 +332,23 @@ function luxy_test.chain(config_file, chain)
   end
   local id = host("chain", resolve(config_file), chain)
   return setmetatable({ id = id, name = chain }, Target)
+end
+
+-- What the plugins left in the luxy library's shared state (this file's, as a process's).
+function luxy_test.metric(name, labels)
+  if type(name) ~= "string" then error("luxy_test.metric(name[, labels]): name must be a string", 0) end
+  if labels ~= nil and type(labels) ~= "table" then error("luxy_test.metric: labels must be a table {label = value}", 0) end
+  local flat = {}
+  for k, v in pairs(labels or {}) do
+    if type(k) ~= "string" then error("luxy_test.metric: labels are {label = value}", 0) end
+    flat[k] = tostring(v)
+  end
+  return host("metric", name, flat)
+end
+
+function luxy_test.shared(dict, key)
+  if type(dict) ~= "string" or type(key) ~= "string" then error("luxy_test.shared(dict, key)", 0) end
+  return host("shared", dict, key)
 end
 
 function luxy_test.timeout() return { timeout = true } end

@@ -1,4 +1,5 @@
 import LuxyConfig
+import LuxyCore
 import LuxyLua
 import NIOHTTP1
 
@@ -34,7 +35,14 @@ struct TestHTTPRequest {
     var ssl: LuaSSLInfo?
     var calls = ScriptedCalls()
     /// What the upstream answers; the response phases run on it.
-    var upstreamResponse = TestHTTPResponse(status: 200)
+    var upstreamAnswer = TestUpstreamAnswer.response(TestHTTPResponse(status: 200))
+}
+
+/// How the upstream answers a test request: a response, or a failure the proxy answers
+/// itself for (503 for no connection, 504 for a timeout) with the response flag it sets. A value.
+enum TestUpstreamAnswer {
+    case response(TestHTTPResponse)
+    case failure(UpstreamError)
 }
 
 /// A response: the upstream's scripted one, a local reply, or what the client gets. A value.

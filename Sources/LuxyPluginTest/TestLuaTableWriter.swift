@@ -154,8 +154,14 @@ extension HTTPTestOutcome {
             w.set("status", int: response.status)
             w.message(response.message)
         }
+        w.set("response_flags", responseFlags)
         w.errors(errors)
         w.logs(logs)
+        w.set("access_log", list: accessLog) { entry in
+            w.set("destination", entry.destination)
+            w.set("line", entry.line)
+            w.set("plugin", entry.plugin)
+        }
         w.calls(calls)
         w.set("metadata", value: metadata)
         w.set("route_cleared", bool: routeCleared)

@@ -1,4 +1,5 @@
 import LuxyConfig
+import LuxyCore
 import LuxyLua
 import NIOHTTP1
 
@@ -97,12 +98,16 @@ extension TestHTTPRequest {
         filterContext = flat["filter_context"]
         ssl = flat["tls"].map(LuaSSLInfo.init(testValue:))
         calls = ScriptedCalls(flat["calls"])
-        if let response = flat["response"] {
-            upstreamResponse = TestHTTPResponse(
+        if let response = flat["response"], response["timeout"]?.isTrue == true {
+            upstreamAnswer = .failure(.timeout)
+        } else if let response = flat["response"], let reason = response["failure"]?.text {
+            upstreamAnswer = .failure(.connectFailed(reason))
+        } else if let response = flat["response"] {
+            upstreamAnswer = .response(TestHTTPResponse(
                 status: response["status"]?.integer ?? 200,
                 message: TestHTTPMessage(headers: response["headers"]?.headerFields ?? HTTPHeaders(), body: responseBody,
                                          bodyChunks: response["body_chunks"].map { $0.items.map { Array(($0.text ?? "").utf8) } },
-                                         trailers: response["trailers"]?.optionalHeaderFields))
+                                         trailers: response["trailers"]?.optionalHeaderFields)))
         }
     }
 }

@@ -165,12 +165,13 @@ final class PluginTestCommandTests: XCTestCase {
 
     /// The harness's own rules, written as a plugin test (PluginTestFixtures/harness_test.lua):
     /// chain order and shared metadata, local replies, failures and fail-open, scripted side
-    /// calls, before/after_each, and the tcp rules (refuse, hold, close).
+    /// calls, the log phase and its response flags, before/after_each, and the tcp rules
+    /// (refuse, hold, close).
     func testTheHarnessFollowsTheProxysRules() throws {
         let fixtures = BuiltLuxyBinary.repository.appendingPathComponent("Tests/LuxyIntegrationTests/PluginTestFixtures").path
         let result = try LuxyCommandRunner(workingDirectory: fixtures).run(["test", "harness_test.lua"])
         XCTAssertEqual(result.status, 0, result.all)
-        XCTAssertTrue(result.stdout.contains("15 passed, 0 failed"), result.all)
+        XCTAssertTrue(result.stdout.contains("20 passed, 0 failed"), result.all)
     }
 
     /// The figure the issue asks for: 100 plugin tests, each file loading a plugin into a VM

@@ -47,6 +47,50 @@ describe("a chain", function()
   end)
 end)
 
+describe("the log phase", function()
+  local function lines(result)
+    local out = {}
+    for i, entry in ipairs(result.access_log) do out[i] = entry.line end
+    return out
+  end
+
+  it("runs for every stage, last first, after the response, with no flag for an upstream answer", function()
+    local result = chain:request({ path = "/", response = { status = 201 } })
+    assert.equals({ "second", "first 201 -" }, lines(result))
+    assert.equals("fixture", result.access_log[1].destination)
+    assert.matches("second%.lua$", result.access_log[1].plugin)
+    assert.equals("-", result.response_flags)
+  end)
+
+  it("runs after a local reply with LR, also for the stage that answered", function()
+    assert.equals({ "second", "first 418 LR" }, lines(chain:request({ path = "/stop" })))
+  end)
+
+  it("runs after a failing stage with PF, for every stage", function()
+    local result = chain:request({ path = "/fail" })
+    assert.equals({ "second", "first 500 PF" }, lines(result))
+    assert.equals("PF", result.response_flags)
+  end)
+
+  it("runs after an upstream failure with UF or UT, the proxy's answer having passed the response phases", function()
+    local refused = chain:request({ path = "/", response = luxy_test.failure("connection refused") })
+    assert.equals(503, refused.response.status)
+    assert.equals("upstream connect error: connection refused\n", refused.response.body)
+    assert.equals("second,first", refused.response.headers["x-order"])
+    assert.not_nil(refused.upstream)
+    assert.equals({ "second", "first 503 UF" }, lines(refused))
+    assert.equals({ "second", "first 504 UT" }, lines(chain:request({ path = "/", response = luxy_test.timeout() })))
+  end)
+
+  it("reports a failing log phase without changing the response, and goes on to the next stage's", function()
+    local result = chain:request({ path = "/log-fails" })
+    assert.equals(200, result.response.status)
+    assert.equals({ "first 200 -" }, lines(result))
+    assert.equals("second", result.errors[1].stage)
+    assert.matches("second's log phase failed on purpose", result.error)
+  end)
+end)
+
 describe("a single plugin", function()
   local second = luxy_test.load("plugins/second.lua")
 

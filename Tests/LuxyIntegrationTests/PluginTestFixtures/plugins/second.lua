@@ -20,3 +20,9 @@ end
 function on_response(h)
   h:headers():add("x-order", "second")
 end
+
+-- The log phase; fails on /log-fails.
+function on_log(h)
+  if h:requestHeaders():get(":path") == "/log-fails" then error("second's log phase failed on purpose") end
+  h:accessLog("fixture", "second")
+end
