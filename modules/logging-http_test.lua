@@ -56,6 +56,29 @@ describe("logging-http", function()
     assert.equals("/var/log/luxy/access.log", result.access_log[1].destination)
   end)
 
+  it("buffers lines for a collector and sends them in one batch from its timer", function()
+    local collected = luxy_test.load("logging-http", { config = {
+      format = "text", text_format = "%REQ(:PATH)% %RESPONSE_CODE% %RESPONSE_FLAGS%",
+      collector = { cluster = "logs", path = "/ingest", flush_interval = 2, max_buffered_lines = 2 },
+    } })
+    local answers = { calls = { logs = { status = 200 } } }
+    assert.equals(0, #collected:request({ path = "/one" }).access_log)  -- buffered, not written
+    collected:request({ path = "/two", response = luxy_test.failure() })
+    local dropped = luxy_test.shared("logging-http", "dropped_lines") or 0
+    collected:request({ path = "/three" })  -- over max_buffered_lines: dropped, and counted
+    assert.equals(dropped + 1, luxy_test.shared("logging-http", "dropped_lines"))
+    assert.equals(0, #luxy_test.advance(1.9, answers).calls)
+    local flushed = luxy_test.advance(0.1, answers)
+    assert.equals(1, #flushed.calls)
+    local call = flushed.calls[1]
+    assert.equals("logs", call.cluster)
+    assert.equals("POST", call.method)
+    assert.equals("/ingest", call.path)
+    assert.equals("text/plain", call.headers["content-type"])
+    assert.equals("/one 200 -\n/two 503 UF\n", call.body)
+    assert.equals(0, #luxy_test.advance(2, answers).calls)
+  end)
+
   describe("in a chain", function()
     local chain = luxy_test.chain("testdata/log-phase-chain.yaml", "inbound-http")
 

@@ -9,8 +9,9 @@ local function tracing(config)
   return luxy_test.load("tracing-http", { config = config })
 end
 
--- Spans are buffered in the log phase and sent by a timer, which does not fire under
--- luxy test: a buffer of one span shows each span made, by the next one counted as dropped.
+-- Spans are buffered in the log phase and sent by a timer, which runs only when the test
+-- moves the clock (luxy_test.advance): until then a buffer of one span shows each span made,
+-- by the next one counted as dropped.
 local function dropped()
   return luxy_test.shared("tracing-http", "dropped_spans") or 0
 end
@@ -90,5 +91,42 @@ describe("tracing-http", function()
     assert.equals(before + 1, dropped())
     plugin:request({})
     assert.equals(before + 2, dropped())
+  end)
+
+  -- Last: moving the clock runs the timers of every plugin loaded above too (their collector
+  -- is not scripted, so their calls fail and are logged); only calls to "spans" count here.
+  it("sends the buffered spans to the collector from its timer, as Zipkin JSON", function()
+    local cjson = require("cjson")
+    local function sent(activity)
+      local out = {}
+      for _, call in ipairs(activity.calls) do if call.cluster == "spans" then out[#out + 1] = call end end
+      return out
+    end
+    local plugin = luxy_test.load("tracing-http", { config = { collector_cluster = "spans", flush_interval = 5 } })
+    local answers = { calls = { spans = { status = 202 } } }
+    plugin:request({ path = "/a", route = "orders", headers = {
+      traceparent = "00-" .. INCOMING_TRACE .. "-" .. INCOMING_SPAN .. "-01" } })
+    plugin:request({ path = "/b", response = luxy_test.timeout() })
+    assert.equals(0, #sent(luxy_test.advance(4.5, answers)), "nothing before the interval")
+    local calls = sent(luxy_test.advance(0.5, answers))
+    assert.equals(1, #calls)
+    local call = calls[1]
+    assert.equals("POST", call.method)
+    assert.equals("/api/v2/spans", call.path)
+    assert.equals("application/json", call.headers["content-type"])
+    assert.is_true(call.async)
+    local spans = cjson.decode(call.body)
+    assert.equals(2, #spans)
+    assert.equals(INCOMING_TRACE, spans[1].traceId)
+    assert.equals(INCOMING_SPAN, spans[1].parentId)
+    assert.equals("SERVER", spans[1].kind)
+    assert.equals("/a", spans[1].tags["http.path"])
+    assert.equals("200", spans[1].tags["http.status_code"])
+    assert.equals("orders", spans[1].tags["luxy.route"])
+    assert.equals("504", spans[2].tags["http.status_code"])
+    assert.equals("UT", spans[2].tags["luxy.response_flags"])
+    assert.equals("true", spans[2].tags["error"])
+    -- The buffer went with the batch: the next interval sends nothing.
+    assert.equals(0, #sent(luxy_test.advance(5, answers)))
   end)
 end)

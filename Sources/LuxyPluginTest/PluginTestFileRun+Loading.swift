@@ -74,11 +74,14 @@ extension PluginTestFileRun {
     }
 
     /// A VM as `LuaStageChainFactory` makes one for a generation of `snapshot`: its limits, its
-    /// libraries (`require`), the file's platform and metric shard.
+    /// libraries (`require`), the file's platform, metric shard and background host.
     func makeVM(for snapshot: ConfigurationSnapshot) throws(LuaScriptError) -> LuaVM {
         let vm = try LuaVM(limits: LuaLimits(snapshot.configuration.limits), libraries: snapshot.plan.libraries,
                            platform: platform)
         vm.useMetricShard(metricShard)
+        // As if its generation were committed before the scripts load: their timers start
+        // as each loads (on the file's virtual clock). Queue consumers are not started.
+        vm.startBackgroundWork(host: backgroundHost)
         vms.append(vm)
         return vm
     }

@@ -73,6 +73,12 @@ extension PluginTestFileRun {
         case "shared":
             answer(sharedValue(dict: LuaConfigValueBridge.read(co, at: argument(1)).text ?? "",
                                key: LuaConfigValueBridge.read(co, at: argument(2)).text ?? ""))
+        case "advance":
+            let seconds = LuaConfigValueBridge.read(co, at: argument(1)).number ?? 0
+            let answers = ScriptedCalls(LuaConfigValueBridge.read(co, at: argument(2)))
+            backgroundHost.advance(by: seconds, answers: answers) { activity in
+                answer(.success { activity.push($0) })
+            }
         case "tcp_connect":
             guard let loaded = target(LuaConfigValueBridge.read(co, at: argument(1))) else {
                 return answer(.failure(PluginTestError("luxy_test: no such plugin or chain")))

@@ -26,6 +26,8 @@ final class PluginTestFileRun {
     let platform = LuaPlatform()
     /// The metric values of this file's VMs, as one loop's in production; `luxy_test.metric` reads it.
     let metricShard = LuaMetricShard()
+    /// Where this file's timers run, on a clock `luxy_test.advance` moves.
+    lazy var backgroundHost = VirtualClockBackgroundHost(eventLoop: eventLoop)
     var vms: [LuaVM] = []
     var targets: [LoadedTarget] = []
     var connections: [TCPSessionRun] = []

@@ -351,6 +351,18 @@ function luxy_test.shared(dict, key)
   return host("shared", dict, key)
 end
 
+-- Moves the file's virtual clock on: the timers that come due run (each to its end), their
+-- luxy.httpCall calls answered from options.calls.
+function luxy_test.advance(seconds, options)
+  if type(seconds) ~= "number" or seconds < 0 then error("luxy_test.advance(seconds[, {calls = …}])", 0) end
+  options = options or {}
+  if type(options) ~= "table" then error("luxy_test.advance: options must be a table", 0) end
+  local r = host("advance", seconds, calls(options.calls))
+  for _, call in ipairs(r.calls or {}) do call.headers = header_view(call.headers) end
+  r.logged = logged
+  return r
+end
+
 function luxy_test.timeout() return { timeout = true } end
 function luxy_test.failure(reason) return { failure = reason or "connection refused" } end
 

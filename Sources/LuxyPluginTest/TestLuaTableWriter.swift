@@ -167,3 +167,12 @@ extension HTTPTestOutcome {
         w.set("route_cleared", bool: routeCleared)
     }
 }
+
+extension BackgroundActivity {
+    /// The result table of `luxy_test.advance(…)`.
+    func push(_ w: TestLuaTableWriter) {
+        w.newTable()
+        w.calls(calls)
+        w.logs(logs)
+    }
+}

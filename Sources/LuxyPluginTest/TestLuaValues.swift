@@ -23,6 +23,14 @@ extension ConfigValue {
         }
     }
 
+    var number: Double? {
+        switch self {
+        case .int(let i): return Double(i)
+        case .double(let d): return d
+        default: return nil
+        }
+    }
+
     var isTrue: Bool {
         if case .bool(true) = self { return true }
         return false

@@ -46,6 +46,9 @@ extension LuaVM {
         let timer = LuaTimer(seconds: seconds, repetition: repetition, stopOnError: stopOnError, chunkName: chunkName,
                              functionRef: luaL_ref(s.L, luxy_registry_index()))
         luxyState.timers.append(timer)
+        // A script loaded into a VM whose background work already runs (a test file's VM,
+        // which takes plugins one after another) has its timers start as it loads.
+        if let host = luxyState.backgroundHost { timer.start(vm: self, host: host) }
         pushLuxyObject(s.L, .timer, aux: luxyState.timers.count - 1)
         return 1
     }
