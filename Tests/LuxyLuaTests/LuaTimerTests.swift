@@ -32,6 +32,19 @@ final class LuaTimerTests: LuaTestCase {
         XCTAssertEqual(count("every"), .integer(3), "a retired generation's timer does not run")
     }
 
+    /// A script loaded into a VM whose background work runs already (a `luxy test` file's VM,
+    /// which takes plugins one after another) has its timer start as it loads.
+    func testATimerMadeWhileBackgroundWorkRunsStartsAsItsScriptLoads() throws {
+        vm.startBackgroundWork(host: background)
+        _ = try load("""
+            local t = luxy.shared("t")
+            luxy.timer.every(2, function() t:incr("late", 1, 0) end)
+            """)
+        XCTAssertEqual(background.scheduled.map(\.seconds), [2])
+        background.fireDue()
+        XCTAssertEqual(count("late"), .integer(1))
+    }
+
     func testAnErrorIsLoggedWithItsLineAndTheTimerGoesOnUnlessToldToStop() throws {
         _ = try load("""
             local t = luxy.shared("t")
