@@ -8,6 +8,14 @@ struct StageError {
     var message: String
 }
 
+/// One line a log phase wrote with `accessLog(destination, line)`. A value, made on the harness's loop.
+struct RecordedAccessLine {
+    var destination: String
+    var line: String
+    /// The chunk name of the plugin that wrote it.
+    var plugin: String
+}
+
 /// The request as it would go upstream. A value.
 struct TestUpstreamRequest {
     var method: String

@@ -29,11 +29,3 @@ extension InMemoryHTTPHost {
         accessLines.append(RecordedAccessLine(destination: destination, line: line, plugin: currentStage?.chunkName ?? ""))
     }
 }
-
-/// One line a log phase wrote with `accessLog(destination, line)`. A value, made on the harness's loop.
-struct RecordedAccessLine {
-    var destination: String
-    var line: String
-    /// The chunk name of the plugin that wrote it.
-    var plugin: String
-}
