@@ -89,6 +89,16 @@ let package = Package(
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+        ], linkerSettings: [
+            // Idle RSS of the release binary (deploy/README.md, "Where the memory is"): the
+            // static stdlib's link arguments say `-export-dynamic`, which puts every symbol of the
+            // packages (29 000) in .dynsym, and the loader hashes and searches that table at
+            // every start (about 3 MB of the binary's pages touched). Nothing looks luxy's own
+            // symbols up at run time: liblua and lua-cjson resolve against liblua5.4.so. lld,
+            // besides, lets scripts/install pack the relative relocations (DT_RELR), which gold
+            // cannot.
+            .unsafeFlags(["-use-ld=lld", "-Xlinker", "--no-export-dynamic"],
+                         .when(platforms: [.linux], configuration: .release)),
         ]),
         // Replaces malloc and friends to count them: link it into the allocation counter only.
         .target(name: "CAllocationCounter"),
