@@ -6,9 +6,10 @@
 # every replica's /stats is polled until all report the new content hash.
 #
 # Prints: the time from the swap until all replicas report the new hash, requests sent and
-# failed (anything but 200, or no answer), and each replica's RSS idle after start and after
-# the run. Every port is the kernel's pick (listeners and admin say port 0), so all replicas
-# run the very same file, as pods of one Deployment do; each one's ports are read from its log.
+# failed (anything but 200, or no answer), each replica's RSS idle after start and after the
+# run, and its idle Pss (shared pages split between the processes that map them). Every port is
+# the kernel's pick (listeners and admin say port 0), so all replicas run the very same file, as
+# pods of one Deployment do; each one's ports are read from its log.
 #
 #   bench/fleet.sh                 # REPLICAS=20 BATCH=50 MAX_BATCHES=40 LUXY_BIN=.build/release/luxy
 #   MALLOC_ARENA_MAX=2 bench/fleet.sh
@@ -102,11 +103,16 @@ hashes() {  # every replica's content_hash, one per line, in replica order
   curl -s --max-time 2 "${urls[@]}" | grep -o '"content_hash":"[0-9a-f]*"' | cut -d'"' -f4 || true
 }
 rss_kb() { awk '/^VmRSS/ { print $2 }' "/proc/$1/status"; }
+# Pss: each page divided by the number of processes mapping it. The binary's clean pages are one
+# page-cache copy for all replicas, so the sum of Pss is what the fleet really occupies; RSS counts
+# those pages in full in every replica.
+pss_kb() { awk '/^Pss:/ { print $2 }' "/proc/$1/smaps_rollup"; }
 
 # Idle: started, configuration installed, no traffic yet (one /stats each).
 [ "$(hashes | sort -u)" = "$old_hash" ] || { echo "replicas disagree before the swap:" >&2; hashes >&2; exit 1; }
 sleep 1
-idle_rss=(); for pid in "${pids[@]}"; do idle_rss+=("$(rss_kb "$pid")"); done
+idle_rss=(); idle_pss=()
+for pid in "${pids[@]}"; do idle_rss+=("$(rss_kb "$pid")"); idle_pss+=("$(pss_kb "$pid")"); done
 
 # Bounded load: per replica, batches of BATCH keep-alive requests until the stop file appears.
 load() {  # $1: replica index, $2: port
@@ -161,11 +167,16 @@ printf 'RSS per replica (MB):  idle'
 for kb in "${idle_rss[@]}"; do awk -v kb="$kb" 'BEGIN { printf " %.1f", kb / 1024 }'; done
 printf '\n                       after'
 for kb in "${after_rss[@]}"; do awk -v kb="$kb" 'BEGIN { printf " %.1f", kb / 1024 }'; done
+printf '\nPss per replica (MB):  idle'
+for kb in "${idle_pss[@]}"; do awk -v kb="$kb" 'BEGIN { printf " %.1f", kb / 1024 }'; done
 echo
 total_idle=0; max_idle=0
 for kb in "${idle_rss[@]}"; do total_idle=$((total_idle + kb)); [ "$kb" -gt "$max_idle" ] && max_idle=$kb; done
 total_after=0; max_after=0
 for kb in "${after_rss[@]}"; do total_after=$((total_after + kb)); [ "$kb" -gt "$max_after" ] && max_after=$kb; done
 echo "RSS idle:              max $((max_idle / 1024)) MB, mean $((total_idle / REPLICAS / 1024)) MB, all $((total_idle / 1024)) MB"
+total_pss=0; max_pss=0
+for kb in "${idle_pss[@]}"; do total_pss=$((total_pss + kb)); [ "$kb" -gt "$max_pss" ] && max_pss=$kb; done
+echo "Pss idle:              max $((max_pss / 1024)) MB, mean $((total_pss / REPLICAS / 1024)) MB, all $((total_pss / 1024)) MB"
 echo "RSS after the run:     max $((max_after / 1024)) MB, mean $((total_after / REPLICAS / 1024)) MB, all $((total_after / 1024)) MB"
 [ "$failed" -eq 0 ]
