@@ -26,7 +26,9 @@ final class LoopAccessLog {
         lineCounts[destination, default: 0] += 1
         guard case .idle = flush else { return }
         flush = .scheduled
-        eventLoop.execute { [self] in handOver() }
+        // The hand-over runs on this loop, where `self` lives: NIOLoopBound says so to Swift.
+        let bound = NIOLoopBound(self, eventLoop: eventLoop)
+        eventLoop.execute { bound.value.handOver() }
     }
 
     private func handOver() {

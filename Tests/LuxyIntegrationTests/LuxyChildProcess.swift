@@ -66,7 +66,7 @@ final class LuxyChildProcess {
         process.arguments = Array(command.dropFirst())
         let handle = try XCTUnwrap(FileHandle(forWritingAtPath: log))
         if let standardOutput {
-            FileManager.default.createFile(atPath: standardOutput, contents: nil)
+            _ = FileManager.default.createFile(atPath: standardOutput, contents: nil)
             process.standardOutput = try XCTUnwrap(FileHandle(forWritingAtPath: standardOutput))
         } else {
             process.standardOutput = handle
