@@ -26,7 +26,7 @@ end)
 describe("the cookbook chain's JWT auth (service bookstore)", function()
   it("lets a valid HS256 token through with its claims in headers", function()
     local result = chain:request({ path = "/books", service = "bookstore",
-      headers = { authorization = "Bearer " .. TOKEN, ["x-user"] = "mallory" } })
+      headers = { authorization = "Bearer " .. TOKEN, ["x-user"] = "mallory", ["x-groups"] = '["admins"]' } })
     assert.not_nil(result.upstream, result.response.body)
     assert.equals("alice", result.upstream.headers["x-user"])
     assert.equals('["readers"]', result.upstream.headers["x-groups"])
