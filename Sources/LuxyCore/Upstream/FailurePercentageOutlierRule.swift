@@ -9,14 +9,12 @@ import LuxyConfig
 ///
 /// A value, run once per interval on the cluster's loop; never on the request path.
 struct FailurePercentageOutlierRule: Equatable {
-    let minimumHosts: Int
-    let requestVolume: Int
+    let quorum: OutlierIntervalQuorum
     /// In percent: at or above it an endpoint is an outlier.
     let threshold: Int
 
     init(minimumHosts: Int, requestVolume: Int, threshold: Int) {
-        self.minimumHosts = minimumHosts
-        self.requestVolume = requestVolume
+        self.quorum = OutlierIntervalQuorum(minimumHosts: minimumHosts, requestVolume: requestVolume)
         self.threshold = threshold
     }
 
@@ -27,8 +25,7 @@ struct FailurePercentageOutlierRule: Equatable {
 
     /// Endpoint indices, in the order of the samples; empty when too few had the volume.
     func outliers(_ samples: [EndpointIntervalSample]) -> [Int] {
-        let compared = samples.filter { $0.requests >= requestVolume }
-        guard !compared.isEmpty, compared.count >= minimumHosts else { return [] }
+        guard let compared = quorum.compared(samples) else { return [] }
         // failures × 100 ≥ threshold × requests, in integers.
         return compared.filter { ($0.requests - $0.successes) * 100 >= threshold * $0.requests }.map(\.endpointIndex)
     }

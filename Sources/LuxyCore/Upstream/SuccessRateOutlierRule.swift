@@ -19,14 +19,12 @@ struct SuccessRateOutlierRule: Equatable {
         let outliers: [Int]
     }
 
-    let minimumHosts: Int
-    let requestVolume: Int
+    let quorum: OutlierIntervalQuorum
     /// Thousandths of a standard deviation.
     let stdevFactor: Int
 
     init(minimumHosts: Int, requestVolume: Int, stdevFactor: Int) {
-        self.minimumHosts = minimumHosts
-        self.requestVolume = requestVolume
+        self.quorum = OutlierIntervalQuorum(minimumHosts: minimumHosts, requestVolume: requestVolume)
         self.stdevFactor = stdevFactor
     }
 
@@ -37,8 +35,7 @@ struct SuccessRateOutlierRule: Equatable {
 
     /// nil when too few endpoints had the request volume to be compared.
     func evaluate(_ samples: [EndpointIntervalSample]) -> Verdict? {
-        let compared = samples.filter { $0.requests >= requestVolume }
-        guard !compared.isEmpty, compared.count >= minimumHosts else { return nil }
+        guard let compared = quorum.compared(samples) else { return nil }
         let count = Double(compared.count)
         let average = compared.reduce(0) { $0 + $1.successRate } / count
         let variance = compared.reduce(0) { $0 + ($1.successRate - average) * ($1.successRate - average) } / count
