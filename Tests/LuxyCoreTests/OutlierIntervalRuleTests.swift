@@ -65,6 +65,27 @@ final class OutlierIntervalRuleTests: XCTestCase {
         return UpstreamCluster(config: config, eventLoop: loop)
     }
 
+    /// Five endpoints judged by the interval triggers only: a one-second interval, the
+    /// consecutive-failure triggers off.
+    private func intervalCluster(_ configure: (inout OutlierDetectionConfiguration) -> Void) -> UpstreamCluster {
+        cluster(endpoints: 5) {
+            $0.intervalMilliseconds = 1_000
+            $0.consecutive5xx = 0
+            $0.consecutiveGatewayFailure = 0
+            configure(&$0)
+        }
+    }
+
+    /// Ends the interval; endpoint 4 must be the one ejected, the others all stay.
+    private func endIntervalEjectingEndpoint4Alone(_ pool: UpstreamCluster, file: StaticString = #filePath,
+                                                   line: UInt = #line) {
+        loop.advanceTime(by: .milliseconds(1_000))
+        guard case .ejected = pool.health[4].ejection else {
+            return XCTFail("endpoint 4 not ejected", file: file, line: line)
+        }
+        for endpoint in 0..<4 { XCTAssertEqual(pool.health[endpoint].ejection, .included, file: file, line: line) }
+    }
+
     private func record(_ pool: UpstreamCluster, endpoint: Int, _ outcome: UpstreamAttemptOutcome, times: Int) {
         for _ in 0..<times {
             pool.health[endpoint].activeRequests += 1
@@ -73,10 +94,8 @@ final class OutlierIntervalRuleTests: XCTestCase {
     }
 
     func testTheIntervalEjectsTheOutlierOverTheRequestsOfThatIntervalOnly() {
-        let pool = cluster(endpoints: 5) {
-            $0.intervalMilliseconds = 1_000
+        let pool = intervalCluster {
             $0.successRateRequestVolume = 10
-            $0.consecutive5xx = 0
             $0.maxEjectionPercent = 50
         }
         XCTAssertNotNil(pool.outlierIntervalTimer)
@@ -89,9 +108,7 @@ final class OutlierIntervalRuleTests: XCTestCase {
         for endpoint in 0..<4 { record(pool, endpoint: endpoint, .success, times: 10) }
         record(pool, endpoint: 4, .success, times: 6)
         record(pool, endpoint: 4, .status5xx, times: 4)
-        loop.advanceTime(by: .milliseconds(1_000))
-        guard case .ejected = pool.health[4].ejection else { return XCTFail("endpoint 4 not ejected") }
-        for endpoint in 0..<4 { XCTAssertEqual(pool.health[endpoint].ejection, .included) }
+        endIntervalEjectingEndpoint4Alone(pool)
         XCTAssertEqual(pool.health[4].lastIntervalRequests, 10, "only the second interval's requests")
         XCTAssertEqual(pool.health[4].lastIntervalSuccesses, 6)
         XCTAssertEqual(pool.health[4].timesEjected, 1)
@@ -125,20 +142,15 @@ final class OutlierIntervalRuleTests: XCTestCase {
     }
 
     func testTheIntervalEjectsByFailurePercentageWhenEnforced() {
-        let pool = cluster(endpoints: 5) {
-            $0.intervalMilliseconds = 1_000
+        let pool = intervalCluster {
             $0.enforcingSuccessRate = 0
             $0.enforcingFailurePercentage = 100
             $0.failurePercentageRequestVolume = 10
-            $0.consecutive5xx = 0
-            $0.consecutiveGatewayFailure = 0
         }
         for endpoint in 0..<4 { record(pool, endpoint: endpoint, .success, times: 10) }
         record(pool, endpoint: 4, .success, times: 1)
         record(pool, endpoint: 4, .gatewayFailure, times: 9)
-        loop.advanceTime(by: .milliseconds(1_000))
-        guard case .ejected = pool.health[4].ejection else { return XCTFail("endpoint 4 not ejected") }
-        for endpoint in 0..<4 { XCTAssertEqual(pool.health[endpoint].ejection, .included) }
+        endIntervalEjectingEndpoint4Alone(pool)
         pool.close()
     }
 }
