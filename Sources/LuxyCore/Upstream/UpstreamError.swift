@@ -65,8 +65,12 @@ public enum UpstreamError: Error, Equatable, CustomStringConvertible {
     /// Nothing reached the endpoint: another one may take the request, whatever its method.
     var isConnectFailure: Bool {
         switch self {
-        case .connectFailed, .connectTimeout, .tlsHandshakeFailed: return true
-        default: return false
+        case .connectFailed, .connectTimeout, .tlsHandshakeFailed:
+            return true
+        // The request reached the endpoint, or no endpoint was tried: nothing to fail over from.
+        case .unknownCluster, .noEndpoint, .timeout, .perTryTimeout, .reset, .refusedStream, .overloaded,
+             .malformedResponse, .responseTooLarge, .noOriginalDestination, .originalDestinationIsProxy:
+            return false
         }
     }
 
