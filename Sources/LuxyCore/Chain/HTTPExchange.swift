@@ -53,7 +53,8 @@ public final class HTTPExchange {
     /// `%BYTES_RECEIVED%` / `%BYTES_SENT%`).
     public internal(set) var bytesReceived = 0
     public internal(set) var bytesSent = 0
-    /// From the request head to the end of the exchange; set when it ended (the log phase).
+    /// From the request head to the end of the exchange; set when it ended, for the log phases
+    /// (nil on a request whose stages have none).
     public internal(set) var duration: TimeAmount?
     /// What a stage answers instead of the upstream (set together with `StageVerdict.responded`).
     public var localReply: LocalReply?

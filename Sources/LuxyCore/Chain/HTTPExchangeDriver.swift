@@ -34,6 +34,8 @@ final class HTTPExchangeDriver {
     var state = State.requestStages
     var chain: HTTPStageChain?
     var stages: [HTTPStage] = []
+    /// The stages with a log phase, in the order it runs (`HTTPStageSelection`).
+    private var logStages: [HTTPStage] = []
     /// Stages whose request phase ran; their response phases run in reverse.
     var enteredStages = 0
     /// The stage whose phase runs now.
@@ -68,9 +70,9 @@ final class HTTPExchangeDriver {
     /// Endpoints this request went to and must not go to again while there is another: those
     /// whose connect failed (failover) and, on a route with a retry policy, every one tried.
     var triedEndpoints = UpstreamEndpointSet.none
-    /// The driver itself, from `finish` until the log phases ended: one that waits (a slice
-    /// of its budget) must still end, release the plugin state and the generation, even if
-    /// the connection closed and let go of the driver meanwhile.
+    /// The driver itself while a log phase waits (a slice of its budget): the exchange must
+    /// still end, release the plugin state and the generation, even if the connection closed
+    /// and let go of the driver meanwhile.
     private var retainedWhileLogging: HTTPExchangeDriver?
 
     /// While the body has nowhere to go yet, buffer this much before withholding reads.
@@ -98,14 +100,16 @@ final class HTTPExchangeDriver {
             // Only the log phases of the stages scoped to no service see such a request.
             if let chain = serving.chain {
                 self.chain = chain
-                stages = chain.unroutedLogStages
+                logStages = chain.unrouted.logStages
             }
             return sendLocal(LocalReply.error(.notFound, "no route for \(exchange.requestHead.uri)"), runResponseStages: false)
         }
         exchange.route = route
         if let chain = serving.chain {
             self.chain = chain
-            stages = chain.stages(for: route)
+            let selection = chain.stages(for: route)
+            stages = selection.stages
+            logStages = selection.logStages
         }
         if exchange.framing.isWebSocket, !route.upgrades.contains("websocket") {
             // Envoy's answer to an upgrade its route was not configured for. (Other upgrades,
@@ -137,7 +141,7 @@ final class HTTPExchangeDriver {
         switch state {
         case .requestStages: requestStageFinished(verdict)
         case .responseStages: responseStageFinished(verdict)
-        case .logging, .loggingDetached: runLogStage(stageIndex - 1)
+        case .logging, .loggingDetached: runLogStage(stageIndex + 1)
         // The exchange ended meanwhile (the client left while the stage waited).
         default: return
         }
@@ -251,12 +255,14 @@ final class HTTPExchangeDriver {
         }
         // Whatever paused reading for this exchange is over; the next request must be read.
         handler.setReadsPaused(false)
+        // Without a log phase to run, the exchange ends here and now.
+        guard !logStages.isEmpty else { return ended() }
         exchange.duration = handler.loop.eventLoop.now - exchange.startTime
-        retainedWhileLogging = self
-        runLogStage(stages.count - 1)
+        runLogStage(0)
         if case .logging = state {
             // A log phase waits: the connection need not (nor may it hold the driver's end
             // back: it may close and let go of it meanwhile).
+            retainedWhileLogging = self
             state = .loggingDetached
             handler.exchangeFinished(self)
         }
@@ -269,10 +275,9 @@ final class HTTPExchangeDriver {
         case .logging, .loggingDetached: break
         default: return
         }
-        guard index >= 0 else { return ended() }
+        guard index < logStages.count else { return ended() }
         stageIndex = index
-        guard stages[index].handlesLog else { return runLogStage(index - 1) }
-        stages[index].runLog(exchange)
+        logStages[index].runLog(exchange)
     }
 
     /// Every log phase ran: the plugin state goes, the connection takes its next request

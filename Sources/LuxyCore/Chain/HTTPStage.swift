@@ -59,8 +59,7 @@ public final class HTTPStageChain {
 
     /// Stages that apply to each destination service, worked out once per service rather than
     /// filtered per request.
-    private var stagesByService: [String: [HTTPStage]] = [:]
-
+    private var stagesByService: [String: HTTPStageSelection] = [:]
 
     /// A route of one of the listeners this chain serves.
     private struct RouteKey: Hashable {
@@ -69,30 +68,32 @@ public final class HTTPStageChain {
     }
 
     /// Stages of routes with `per_stage:` entries: worked out once per route.
-    private var stagesByRoute: [RouteKey: [HTTPStage]] = [:]
+    private var stagesByRoute: [RouteKey: HTTPStageSelection] = [:]
 
-    /// The stages whose log phase runs for requests that matched no route.
-    private(set) lazy var unroutedLogStages: [HTTPStage] = stages.filter { $0.handlesLog && $0.appliesWithoutRoute }
+    /// For requests that matched no route: no stage runs but the log phases of those scoped
+    /// to no destination service.
+    private(set) lazy var unrouted = HTTPStageSelection(
+        stages: [], logStages: stages.reversed().filter { $0.handlesLog && $0.appliesWithoutRoute })
 
-    func stages(for route: RouteMatch) -> [HTTPStage] {
+    func stages(for route: RouteMatch) -> HTTPStageSelection {
         guard route.stageOverrides.isEmpty else { return stagesWithOverrides(for: route) }
         let key = route.service ?? ""
         if let cached = stagesByService[key] { return cached }
-        let applicable = stages.filter { $0.applies(to: route) }
+        let applicable = HTTPStageSelection(stages: stages.filter { $0.applies(to: route) })
         stagesByService[key] = applicable
         return applicable
     }
 
-    private func stagesWithOverrides(for route: RouteMatch) -> [HTTPStage] {
+    private func stagesWithOverrides(for route: RouteMatch) -> HTTPStageSelection {
         let key = RouteKey(listener: route.listenerName, index: route.routeIndex)
         if let cached = stagesByRoute[key] { return cached }
-        let applicable = stages.compactMap { stage -> HTTPStage? in
+        let applicable = HTTPStageSelection(stages: stages.compactMap { stage -> HTTPStage? in
             guard stage.applies(to: route) else { return nil }
             guard let override = route.stageOverrides[stage.name] else { return stage }
             if override.disabled { return nil }
             if let script = override.script { return stage.alternate(running: script) ?? stage }
             return stage
-        }
+        })
         stagesByRoute[key] = applicable
         return applicable
     }
