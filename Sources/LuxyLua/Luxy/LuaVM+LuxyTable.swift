@@ -25,23 +25,10 @@ extension LuaVM {
     /// Builds the `luxy` global (read-only, shared by every script of the VM) and the
     /// metatables of the objects it hands out. Called once, when the VM is made.
     func makeLuxyTable() {
-        let s = LuaStack(L)
         luxyState.metatableRefs = LuxyObjectKind.allCases.map { kind in
-            let methods = LuxyMethod.allCases.filter { $0.kind == kind }
-            lua_createtable(L, 0, 3)
-            let meta = lua_gettop(L)
-            lua_createtable(L, 0, Int32(methods.count))
-            for method in methods {
-                luxy_push_host_method(L, method.rawValue)
-                lua_setfield(L, meta + 1, method.luaName)
-            }
-            lua_setfield(L, meta, "__index")
-            s.push(false)
-            lua_setfield(L, meta, "__metatable")
-            s.push(kind.typeName)
-            lua_setfield(L, meta, "__name")
-            return ref()
+            makeObjectMetatable(typeName: kind.typeName, methods: LuxyMethod.allCases.filter { $0.kind == kind })
         }
+        let s = LuaStack(L)
         lua_createtable(L, 0, 8)
         let root = lua_gettop(L)
         for function in Self.luxyFunctions {
