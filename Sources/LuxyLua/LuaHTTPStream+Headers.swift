@@ -4,6 +4,7 @@ import CLuaShims
 extension LuaHTTPStream {
     func callHeaderMap(_ method: LuaMethod, _ s: LuaStack, _ run: PhaseRun, trailers: Bool) throws(LuaRaise) -> Int32 {
         let map = headerMap(run, trailers: trailers)
+        if let read = try readHeader(method, s, map) { return read }
         let name = method.luaName
         if method.modifiesHeaders {
             // Envoy's HeaderMapWrapper::checkModifiable: an open iteration first, then
@@ -12,18 +13,6 @@ extension LuaHTTPStream {
             if !trailers, run.headersContinued { throw LuaRaise("header map can no longer be modified") }
         }
         switch method {
-        case .headerGet:
-            s.push(map?.get(try s.checkString(2, name)))
-            return 1
-        case .headerGetNumValues:
-            s.push(map?.values(try s.checkString(2, name)).count ?? 0)
-            return 1
-        case .headerGetAtIndex:
-            let key = try s.checkString(2, name)
-            let index = try s.checkInteger(3, name)
-            let values = map?.values(key) ?? []
-            s.push(values.indices.contains(index) ? values[index] : nil)
-            return 1
         case .headerAdd:
             let key = try s.checkString(2, name)
             let value = try s.checkString(3, name)
@@ -73,6 +62,26 @@ extension LuaHTTPStream {
         default:
             throw LuaRaise("'\(name)' is not a header map method")
         }
+    }
+
+    /// `get`, `getNumValues` and `getAtIndex` on `map` (none reads as empty), as every header
+    /// map answers them, writable or not; nil for the other methods.
+    func readHeader(_ method: LuaMethod, _ s: LuaStack, _ map: LuaHeaderMap?) throws(LuaRaise) -> Int32? {
+        let name = method.luaName
+        switch method {
+        case .headerGet:
+            s.push(map?.get(try s.checkString(2, name)))
+        case .headerGetNumValues:
+            s.push(map?.values(try s.checkString(2, name)).count ?? 0)
+        case .headerGetAtIndex:
+            let key = try s.checkString(2, name)
+            let index = try s.checkInteger(3, name)
+            let values = map?.values(key) ?? []
+            s.push(values.indices.contains(index) ? values[index] : nil)
+        default:
+            return nil
+        }
+        return 1
     }
 
     /// Envoy's HeaderMapWrapper::checkModifiable: the loop iterates the map as it was, so a

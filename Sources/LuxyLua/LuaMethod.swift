@@ -176,8 +176,6 @@ enum LuaMethod: Int32, CaseIterable {
         }
     }
 
-    var isMetamethod: Bool { luaName.hasPrefix("__") }
-
     /// Methods the host calls itself, never placed where a script could reach them.
     var isHostInternal: Bool { self == .headerIterationEnded }
 }

@@ -7,12 +7,19 @@ enum LuaModuleFunction: Int32, CaseIterable {
     case sha256 = 1440, sha256Hex, hmacSHA256, hmacSHA256Hex, hmacSHA256Verify, randomBytes
     case jwkToDER, ecdsaSignatureToDER
 
+    /// The built-in modules, by the name `require` takes.
+    enum Module: String {
+        case base64 = "luxy.base64"
+        case url = "luxy.url"
+        case crypto = "luxy.crypto"
+    }
+
     /// The module `require` returns with this function in it.
-    var moduleName: String {
+    var module: Module {
         switch rawValue {
-        case ..<1420: "luxy.base64"
-        case ..<1440: "luxy.url"
-        default: "luxy.crypto"
+        case ..<1420: .base64
+        case ..<1440: .url
+        default: .crypto
         }
     }
 

@@ -14,26 +14,41 @@ extension LuaVM {
             s.push("unknown host function")
             return Int32(LUXY_RC_ERROR)
         }
+        return hostCall(s, method.luaName) { () throws(LuaRaise) -> Int32 in
+            let object = try selfObject(s, kind: method.kind.rawValue, typeName: method.kind.typeName,
+                                        method: method.luaName)
+            guard let stream = currentStream, stream.isRunning(token: object.pointee.token) else {
+                throw LuaRaise("object used outside of proper scope")
+            }
+            return try stream.call(method, s, object, resumed: resumed)
+        }
+    }
+
+    /// Runs `body` as the one host call in progress; what it raises becomes the script's error.
+    /// Handles' methods and the `luxy` table's functions both go through here.
+    func hostCall(_ s: LuaStack, _ name: String, _ body: () throws(LuaRaise) -> Int32) -> Int32 {
         guard !inHostCall else {
             // Only a finalizer run by the GC in the middle of a host call gets here.
-            s.push("'\(method.luaName)' cannot be called while another host call runs")
-            return Int32(LUXY_RC_ERROR)
-        }
-        guard let object = luxy_to_object(L, 1), object.pointee.kind == method.kind.rawValue else {
-            s.push("calling '\(method.luaName)' on bad self (\(method.kind.typeName) expected, got \(s.typeName(1)))")
-            return Int32(LUXY_RC_ERROR)
-        }
-        guard let stream = currentStream, stream.isRunning(token: object.pointee.token) else {
-            s.push("object used outside of proper scope")
+            s.push("'\(name)' cannot be called while another host call runs")
             return Int32(LUXY_RC_ERROR)
         }
         inHostCall = true
         defer { inHostCall = false }
         do {
-            return try stream.call(method, s, object, resumed: resumed)
+            return try body()
         } catch {
             s.push(error.message)
             return Int32(LUXY_RC_ERROR)
         }
+    }
+
+    /// The object at index 1 (a method's self), which must be of `kind`.
+    func selfObject(_ s: LuaStack, kind: Int32, typeName: String, method: String)
+        throws(LuaRaise) -> UnsafeMutablePointer<luxy_object>
+    {
+        guard let object = luxy_to_object(s.L, 1), object.pointee.kind == kind else {
+            throw LuaRaise("calling '\(method)' on bad self (\(typeName) expected, got \(s.typeName(1)))")
+        }
+        return object
     }
 }

@@ -12,14 +12,14 @@ extension LuaVM {
             LuaStack(L).pop()
             throw LuaScriptError(message: message, chunkName: "")
         }
-        let modules = Dictionary(grouping: LuaModuleFunction.allCases, by: \.moduleName)
-        for (name, functions) in modules {
+        let modules = Dictionary(grouping: LuaModuleFunction.allCases, by: \.module)
+        for (module, functions) in modules {
             lua_createtable(L, 0, Int32(functions.count))
             for function in functions {
                 luxy_push_host_method(L, function.rawValue)
                 lua_setfield(L, -2, function.luaName)
             }
-            luxy_add_builtin_module(L, name)
+            luxy_add_builtin_module(L, module.rawValue)
         }
         for library in libraries {
             var source = library.source
@@ -64,10 +64,10 @@ extension LuaVM {
             slot.pointee -= Int64(cost)
             luxy_vm_charged(s.L)
             if slot.pointee <= 0 { return Int32(LUXY_RC_BUDGET_EXCEEDED) }
-            switch function.moduleName {
-            case "luxy.base64": return try callBase64(function, arguments)
-            case "luxy.url": return try callURL(function, arguments)
-            default: return try callCrypto(function, arguments)
+            switch function.module {
+            case .base64: return try callBase64(function, arguments)
+            case .url: return try callURL(function, arguments)
+            case .crypto: return try callCrypto(function, arguments)
             }
         } catch {
             s.push(error.message)

@@ -133,28 +133,33 @@ public final class LuaVM {
 
     /// Method tables are built once per VM, never per request.
     private func registerObjectMetatables() {
-        let s = LuaStack(L)
-        metatableRefs = Array(repeating: LUA_NOREF, count: LuaObjectKind.allCases.count)
-        for kind in LuaObjectKind.allCases {
-            let methods = LuaMethod.allCases.filter { $0.kind == kind && !$0.isHostInternal }
-            lua_createtable(L, 0, 4)
-            let meta = lua_gettop(L)
-            lua_createtable(L, 0, Int32(methods.count))
-            for method in methods {
-                luxy_push_host_method(L, method.rawValue)
-                lua_setfield(L, method.isMetamethod ? meta : meta + 1, method.luaName)
-            }
-            lua_setfield(L, meta, "__index")
-            s.push(false)
-            lua_setfield(L, meta, "__metatable")
-            s.push(kind.typeName)
-            lua_setfield(L, meta, "__name")
-            metatableRefs[Int(kind.rawValue)] = ref()
+        metatableRefs = LuaObjectKind.allCases.map { kind in
+            makeObjectMetatable(typeName: kind.typeName,
+                                methods: LuaMethod.allCases.filter { $0.kind == kind && !$0.isHostInternal })
         }
         luxy_push_host_method(L, LuaMethod.chunkNext.rawValue)
         chunkIteratorRef = ref()
         luxy_push_host_method(L, LuaMethod.headerIterationEnded.rawValue)
         headerIterationEndedRef = ref()
+    }
+
+    /// The metatable of one kind of object, as a registry ref: `methods` in its `__index`
+    /// (metamethods in itself), its `__name`, and closed to `getmetatable`.
+    func makeObjectMetatable(typeName: String, methods: [some LuaHostFunction]) -> Int32 {
+        let s = LuaStack(L)
+        lua_createtable(L, 0, 4)
+        let meta = lua_gettop(L)
+        lua_createtable(L, 0, Int32(methods.count))
+        for method in methods {
+            luxy_push_host_method(L, method.rawValue)
+            lua_setfield(L, method.isMetamethod ? meta : meta + 1, method.luaName)
+        }
+        lua_setfield(L, meta, "__index")
+        s.push(false)
+        lua_setfield(L, meta, "__metatable")
+        s.push(typeName)
+        lua_setfield(L, meta, "__name")
+        return ref()
     }
 
     /// Pushes a new object of `kind` for the run named by `token`.

@@ -41,9 +41,10 @@ public struct ConfigurationSnapshot: Sendable {
     /// so every loop's VM sees them from its first line. Every library is compiled too,
     /// required or not, so a broken one fails the whole generation (all or nothing).
     private static func compileScripts(_ plan: inout ChainPlan, limits: LimitsConfiguration) throws(ConfigurationError) {
+        let luaLimits = LuaLimits(limits)
         let vm: LuaVM
         do {
-            vm = try LuaVM(limits: LuaLimits(limits), libraries: plan.libraries)
+            vm = try LuaVM(limits: luaLimits, libraries: plan.libraries)
         } catch {
             throw ConfigurationError("cannot start a Lua VM: \(error.message)")
         }
@@ -52,12 +53,12 @@ public struct ConfigurationSnapshot: Sendable {
         let libraries = plan.libraries
         // The transform never throws: every problem is collected so one check reports them all.
         try plan.updateStages { stage in
-            let outcome = SchemaCheck(stage: stage, vm: vm, limits: LuaLimits(limits), libraries: libraries)
+            let outcome = SchemaCheck(stage: stage, vm: vm, limits: luaLimits, libraries: libraries)
             problems.append(contentsOf: outcome.problems)
             return outcome.stage
         }
         for library in plan.libraries {
-            if let error = LuaVM.check(chunkName: library.chunkName, source: library.source, limits: LuaLimits(limits)) {
+            if let error = LuaVM.check(chunkName: library.chunkName, source: library.source, limits: luaLimits) {
                 let message = Self.absolute(error.message, displayPath: library.chunkName, path: library.path)
                 if !problems.contains(where: { $0.message.hasSuffix(message) }) {
                     problems.append(.init(location: nil, message: "library load error: " + message))

@@ -5,11 +5,33 @@ import NIOCore
 /// gathered per destination and handed to its `AccessLogSink` once per loop tick: a burst of
 /// requests costs one hand-over, and no request takes a lock. Confined to its event loop.
 final class LoopAccessLog {
+    /// One destination's sink and the lines of this tick not yet handed to it.
+    private struct Batch {
+        let sink: AccessLogSink
+        var bytes: [UInt8] = []
+        var lines = 0
+
+        mutating func add(_ line: String) {
+            // The newline fits in the first allocation of the tick.
+            if bytes.isEmpty { bytes.reserveCapacity(line.utf8.count + 1) }
+            bytes.append(contentsOf: line.utf8)
+            bytes.append(10)
+            lines += 1
+        }
+
+        /// Gives the lines to the sink (or counts them as dropped) and starts empty again.
+        mutating func handOver(stats: ProxyStats) {
+            guard lines > 0 else { return }
+            if !sink.write(bytes) { stats.increment("access_log_lines_dropped", by: lines) }
+            bytes = []
+            lines = 0
+        }
+    }
+
     private let eventLoop: EventLoop
     private let stats: ProxyStats
-    private var batches: [String: [UInt8]] = [:]
-    private var lineCounts: [String: Int] = [:]
-    private var sinks: [String: AccessLogSink] = [:]
+    /// Every destination this loop wrote to, kept with its sink across ticks.
+    private var batches: [String: Batch] = [:]
     private enum Flush { case idle, scheduled }
     private var flush = Flush.idle
 
@@ -20,10 +42,12 @@ final class LoopAccessLog {
 
     /// Adds `line` (a newline is added) for `destination`; the flush is scheduled once per tick.
     func append(_ line: String, to destination: String) throws(AccessLogSinkError) {
-        if sinks[destination] == nil { sinks[destination] = try AccessLogSink.sink(for: destination) }
-        batches[destination, default: []].append(contentsOf: line.utf8)
-        batches[destination]!.append(10)
-        lineCounts[destination, default: 0] += 1
+        // One hash lookup for a destination seen before, and the batch grows in place.
+        if batches[destination]?.add(line) == nil {
+            var batch = Batch(sink: try AccessLogSink.sink(for: destination))
+            batch.add(line)
+            batches[destination] = batch
+        }
         guard case .idle = flush else { return }
         flush = .scheduled
         // The hand-over runs on this loop, where `self` lives: NIOLoopBound says so to Swift.
@@ -33,13 +57,12 @@ final class LoopAccessLog {
 
     private func handOver() {
         flush = .idle
-        for (destination, batch) in batches where !batch.isEmpty {
-            if sinks[destination]?.write(batch) != true {
-                stats.increment("access_log_lines_dropped", by: lineCounts[destination] ?? 0)
-            }
+        // By index, so each batch is emptied in place (no copy of the table).
+        var index = batches.startIndex
+        while index != batches.endIndex {
+            batches.values[index].handOver(stats: stats)
+            batches.formIndex(after: &index)
         }
-        batches.removeAll(keepingCapacity: true)
-        lineCounts.removeAll(keepingCapacity: true)
     }
 }
 

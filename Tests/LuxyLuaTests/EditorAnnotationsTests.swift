@@ -35,7 +35,7 @@ final class EditorAnnotationsTests: XCTestCase {
             XCTAssertTrue(text.contains(":\(method.luaName)("), "\(method.kind.typeName):\(method.luaName) is not annotated")
         }
         for function in LuaModuleFunction.allCases {
-            XCTAssertTrue(text.contains(".\(function.luaName)("), "\(function.moduleName).\(function.luaName) is not annotated")
+            XCTAssertTrue(text.contains(".\(function.luaName)("), "\(function.module.rawValue).\(function.luaName) is not annotated")
         }
         let luarc = try Data(contentsOf: repository.appendingPathComponent("examples/.luarc.json"))
         let settings = try XCTUnwrap(try JSONSerialization.jsonObject(with: luarc) as? [String: Any])

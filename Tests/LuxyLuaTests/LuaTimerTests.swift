@@ -108,4 +108,21 @@ final class LuaTimerTests: LuaTestCase {
         let phase = try load("function on_request(h) luxy.httpCall('collector', {}, '', 10) end", name: "phase")
         XCTAssertTrue(failure(run(phase))?.message.contains("in a phase, use handle:httpCall") == true)
     }
+
+    func testLuxyLogTakesEveryLevelNameAndRefusesOthers() throws {
+        vm.startBackgroundWork(host: background)
+        _ = try load("""
+            for _, level in ipairs({"trace", "debug", "info", "warn", "err", "error", "critical"}) do
+              luxy.log(level, level)
+            end
+            """)
+        XCTAssertEqual(background.logs, [
+            "trace plugins/test.lua: trace", "debug plugins/test.lua: debug", "info plugins/test.lua: info",
+            "warn plugins/test.lua: warn", "error plugins/test.lua: err", "error plugins/test.lua: error",
+            "critical plugins/test.lua: critical",
+        ])
+        XCTAssertThrowsError(try load("luxy.log('fatal', 'x')", name: "fatal")) { error in
+            XCTAssertTrue("\(error)".contains("the level must be trace, debug, info, warn, err or critical"), "\(error)")
+        }
+    }
 }

@@ -30,6 +30,14 @@ public final class LuaSharedDict: Sendable {
         /// `cas`: the entry holds something else (given, nil when absent).
         case mismatch(LuaSharedValue?)
         case tooLarge
+
+        /// What storing `value` came to, as `incr` and `cas` report it.
+        init(_ outcome: LuaSharedDictTable.StoreOutcome, value: LuaSharedValue) {
+            switch outcome {
+            case .stored(let forcible): self = .stored(value, forcible: forcible)
+            case .tooLarge: self = .tooLarge
+            }
+        }
     }
 
     public func get(_ key: String) -> LuaSharedValue? {
@@ -69,17 +77,11 @@ public final class LuaSharedDict: Sendable {
                 guard let sum = Self.add(existing, delta) else { return .notANumber }
                 if table.replaceValue(key, sum, now: now) { return .stored(sum, forcible: false) }
                 let kept = table.expiry(of: key, now: now) ?? 0
-                switch table.store(key, sum, expiry: kept, now: now) {
-                case .stored(let forcible): return .stored(sum, forcible: forcible)
-                case .tooLarge: return .tooLarge
-                }
+                return UpdateOutcome(table.store(key, sum, expiry: kept, now: now), value: sum)
             }
             guard let initial else { return .notFound }
             guard let sum = Self.add(initial, delta) else { return .notANumber }
-            switch table.store(key, sum, expiry: Self.expiry(ttl, now: now), now: now) {
-            case .stored(let forcible): return .stored(sum, forcible: forcible)
-            case .tooLarge: return .tooLarge
-            }
+            return UpdateOutcome(table.store(key, sum, expiry: Self.expiry(ttl, now: now), now: now), value: sum)
         }
     }
 
@@ -94,10 +96,7 @@ public final class LuaSharedDict: Sendable {
                 table.remove(key)
                 return .stored(.boolean(true), forcible: false)
             }
-            switch table.store(key, new, expiry: expiry, now: now) {
-            case .stored(let forcible): return .stored(new, forcible: forcible)
-            case .tooLarge: return .tooLarge
-            }
+            return UpdateOutcome(table.store(key, new, expiry: expiry, now: now), value: new)
         }
     }
 

@@ -24,8 +24,6 @@ final class LuaTimer {
     /// The callback, held by a registry ref of the VM.
     let functionRef: Int32
     private var state = State.registered
-    /// Runs that ended, successful or not (for tests and `/stats`).
-    private(set) var runs = 0
 
     init(seconds: Double, repetition: Repetition, stopOnError: Bool, chunkName: String, functionRef: Int32) {
         self.seconds = seconds
@@ -33,11 +31,6 @@ final class LuaTimer {
         self.stopOnError = stopOnError
         self.chunkName = chunkName
         self.functionRef = functionRef
-    }
-
-    var isStopped: Bool {
-        if case .stopped = state { return true }
-        return false
     }
 
     func start(vm: LuaVM, host: LuaBackgroundHost) {
@@ -63,7 +56,6 @@ final class LuaTimer {
         guard case .scheduled = state, !vm.isClosed else { return }
         let run = LuaBackgroundRun(vm: vm, host: host, chunkName: chunkName) { [weak self, weak vm, weak host] error in
             guard let self else { return }
-            self.runs += 1
             if let error {
                 host?.log(.error, "timer failed: \(error.message)", chunkName: self.chunkName)
             }

@@ -94,10 +94,15 @@ extension LuaVM {
     /// `luxy.log(level, message)`: "trace", "debug", "info", "warn", "err" or "critical",
     /// under the script's name. Where no generation serves (a check), it goes nowhere.
     func luxyLog(_ s: LuaStack) throws(LuaRaise) -> Int32 {
-        let levels: [String: LuaLogLevel] = ["trace": .trace, "debug": .debug, "info": .info, "warn": .warn,
-                                             "err": .error, "error": .error, "critical": .critical]
-        guard let name = s.string(1), let level = levels[name] else {
-            throw LuaRaise("luxy.log: the level must be trace, debug, info, warn, err or critical")
+        let level: LuaLogLevel
+        switch s.string(1) {
+        case "trace": level = .trace
+        case "debug": level = .debug
+        case "info": level = .info
+        case "warn": level = .warn
+        case "err", "error": level = .error
+        case "critical": level = .critical
+        default: throw LuaRaise("luxy.log: the level must be trace, debug, info, warn, err or critical")
         }
         let message = s.string(2) ?? s.typeName(2)
         var debug = lua_Debug()

@@ -5,31 +5,16 @@ extension LuaVM {
     /// The `luxy` table's functions and its objects' methods. Unlike a handle's they need no
     /// running request: they work in top-level code, phases and timers alike.
     func dispatchLuxy(_ s: LuaStack, _ method: LuxyMethod, resumed: Bool) -> Int32 {
-        guard !inHostCall else {
-            s.push("'\(method.luaName)' cannot be called while another host call runs")
-            return Int32(LUXY_RC_ERROR)
-        }
-        var aux = 0
-        if let kind = method.kind {
-            guard let object = luxy_to_object(s.L, 1), object.pointee.kind == kind.rawValue else {
-                s.push("calling '\(method.luaName)' on bad self (\(kind.typeName) expected, got \(s.typeName(1)))")
-                return Int32(LUXY_RC_ERROR)
-            }
-            aux = Int(object.pointee.aux)
-        }
-        inHostCall = true
-        defer { inHostCall = false }
-        do throws(LuaRaise) {
-            switch method.kind {
-            case nil: return try callLuxyFunction(method, s, resumed: resumed)
+        hostCall(s, method.luaName) { () throws(LuaRaise) -> Int32 in
+            guard let kind = method.kind else { return try callLuxyFunction(method, s, resumed: resumed) }
+            let object = try selfObject(s, kind: kind.rawValue, typeName: kind.typeName, method: method.luaName)
+            let aux = Int(object.pointee.aux)
+            switch kind {
             case .sharedDict: return try callSharedDict(method, s, luxyState.dicts[aux])
             case .timer: return try callTimer(method, s, luxyState.timers[aux])
             case .queue: return try callSharedQueue(method, s, luxyState.queues[aux])
             case .counter, .gauge, .histogram: return try callMetric(method, s, luxyState.metrics[aux])
             }
-        } catch {
-            s.push(error.message)
-            return Int32(LUXY_RC_ERROR)
         }
     }
 

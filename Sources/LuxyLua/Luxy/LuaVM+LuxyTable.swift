@@ -1,51 +1,18 @@
 import CLua
 import CLuaShims
 
-/// One function of the `luxy` global: where it sits ("timer.every") and what it calls.
-struct LuxyFunction {
-    var path: String
-    var method: LuxyMethod
-}
-
 extension LuaVM {
-    /// Every function of the `luxy` global table. Adding one is one line here (and its case in
-    /// `LuxyMethod`); a dotted path makes the sub-table.
-    static let luxyFunctions: [LuxyFunction] = [
-        LuxyFunction(path: "shared", method: .shared),
-        LuxyFunction(path: "queue", method: .queue),
-        LuxyFunction(path: "timer.every", method: .timerEvery),
-        LuxyFunction(path: "timer.after", method: .timerAfter),
-        LuxyFunction(path: "metrics.counter", method: .metricsCounter),
-        LuxyFunction(path: "metrics.gauge", method: .metricsGauge),
-        LuxyFunction(path: "metrics.histogram", method: .metricsHistogram),
-        LuxyFunction(path: "httpCall", method: .httpCall),
-        LuxyFunction(path: "log", method: .log),
-    ]
-
     /// Builds the `luxy` global (read-only, shared by every script of the VM) and the
     /// metatables of the objects it hands out. Called once, when the VM is made.
     func makeLuxyTable() {
-        let s = LuaStack(L)
         luxyState.metatableRefs = LuxyObjectKind.allCases.map { kind in
-            let methods = LuxyMethod.allCases.filter { $0.kind == kind }
-            lua_createtable(L, 0, 3)
-            let meta = lua_gettop(L)
-            lua_createtable(L, 0, Int32(methods.count))
-            for method in methods {
-                luxy_push_host_method(L, method.rawValue)
-                lua_setfield(L, meta + 1, method.luaName)
-            }
-            lua_setfield(L, meta, "__index")
-            s.push(false)
-            lua_setfield(L, meta, "__metatable")
-            s.push(kind.typeName)
-            lua_setfield(L, meta, "__name")
-            return ref()
+            makeObjectMetatable(typeName: kind.typeName, methods: LuxyMethod.allCases.filter { $0.kind == kind })
         }
+        let s = LuaStack(L)
         lua_createtable(L, 0, 8)
         let root = lua_gettop(L)
-        for function in Self.luxyFunctions {
-            var parts = function.path.split(separator: ".").map(String.init)
+        for function in LuxyMethod.allCases where function.kind == nil {
+            var parts = function.luaName.split(separator: ".").map(String.init)
             let leaf = parts.removeLast()
             lua_pushvalue(L, root)
             for part in parts {
@@ -58,7 +25,7 @@ extension LuaVM {
                 lua_rotate(L, -2, 1)
                 s.pop()
             }
-            luxy_push_host_method(L, function.method.rawValue)
+            luxy_push_host_method(L, function.rawValue)
             lua_setfield(L, -2, leaf)
             s.pop()
         }

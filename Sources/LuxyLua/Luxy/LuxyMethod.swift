@@ -2,7 +2,7 @@
 /// the one host trampoline (`LuaMethod` holds the handle's). The functions of the table take
 /// no `self`; the methods of objects do, as `LuaMethod`'s.
 enum LuxyMethod: Int32, CaseIterable {
-    // Functions of the `luxy` table (see `LuaVM.luxyFunctions`).
+    // Functions of the `luxy` table (`LuaVM.makeLuxyTable` places them by `luaName`).
     case shared = 1100, queue, timerEvery, timerAfter, metricsCounter, metricsGauge, metricsHistogram, httpCall, log
     case dictGet = 1150, dictSet, dictAdd, dictIncr, dictCompareAndSet, dictDelete, dictKeys
     case counterInc = 1200
@@ -24,15 +24,17 @@ enum LuxyMethod: Int32, CaseIterable {
         }
     }
 
+    /// A method's name; for a function of the `luxy` table its dotted path there, which makes
+    /// the sub-tables (`timer.every` is `luxy.timer.every`).
     var luaName: String {
         switch self {
         case .shared: "shared"
         case .queue: "queue"
-        case .timerEvery: "every"
-        case .timerAfter: "after"
-        case .metricsCounter: "counter"
-        case .metricsGauge: "gauge"
-        case .metricsHistogram: "histogram"
+        case .timerEvery: "timer.every"
+        case .timerAfter: "timer.after"
+        case .metricsCounter: "metrics.counter"
+        case .metricsGauge: "metrics.gauge"
+        case .metricsHistogram: "metrics.histogram"
         case .httpCall: "httpCall"
         case .log: "log"
         case .dictGet: "get"
