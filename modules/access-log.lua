@@ -17,12 +17,15 @@ schema = {
 
 local extra = config.fields
 
+local SPECIAL = '[%c"\\]'
+local escapes = { ['"'] = '\\"', ["\\"] = "\\\\" }
+local function escape(c)
+  return escapes[c] or string.format("\\u%04x", string.byte(c))
+end
+-- Escapes only a value that needs it: the find answers for the common one.
 local function quote(s)
   s = tostring(s)
-  s = s:gsub('[%c"\\]', function(c)
-    if c == '"' then return '\\"' elseif c == "\\" then return "\\\\" end
-    return string.format("\\u%04x", string.byte(c))
-  end)
+  if s:find(SPECIAL) then s = s:gsub(SPECIAL, escape) end
   return '"' .. s .. '"'
 end
 

@@ -151,25 +151,35 @@ local function compile(format)
   return parts
 end
 
+local find, gsub, format, concat, tostring, mtype = string.find, string.gsub, string.format, table.concat, tostring, math.type
+
+-- A line is built in these buffers and joined once: one string per line, no table per line.
+-- on_log does not yield while it renders, so one buffer of each kind serves every line.
+local text_buffer, json_buffer = {}, { "{" }
+
 local function render_text(parts, h)
-  local out = {}
+  local buf = text_buffer
   for i = 1, #parts do
     local p = parts[i]
     if type(p) == "function" then
       local v = p(h)
-      out[i] = v == nil and "-" or tostring(v)
+      buf[i] = v == nil and "-" or v
     else
-      out[i] = p
+      buf[i] = p
     end
   end
-  return table.concat(out)
+  return concat(buf, "", 1, #parts)
 end
 
+-- JSON string quoting; the find answers for the common value that needs no escape.
+local SPECIAL = '[%c"\\]'
 local escapes = { ['"'] = '\\"', ["\\"] = "\\\\", ["\n"] = "\\n", ["\r"] = "\\r", ["\t"] = "\\t" }
-local function quote(s)
-  return '"' .. s:gsub('[%c"\\]', function(c)
-    return escapes[c] or string.format("\\u%04x", c:byte())
-  end) .. '"'
+local function escape(c)
+  return escapes[c] or format("\\u%04x", c:byte())
+end
+local function escaped(s)
+  if find(s, SPECIAL) then return (gsub(s, SPECIAL, escape)) end
+  return s
 end
 
 local render
@@ -179,7 +189,8 @@ if config.format == "text" then
   render = function(h) return render_text(parts, h) end
 else
   -- A field that is one operator keeps its type (numbers stay numbers, absent is null);
-  -- a field mixing text and operators is a string.
+  -- a field mixing text and operators is a string. Each field's `"key":` (after a comma but
+  -- for the first) is made once here.
   local fields = {}
   local entries = DEFAULT_JSON
   if config.json_format then
@@ -187,26 +198,33 @@ else
     for key, format in pairs(config.json_format) do entries[#entries + 1] = { key, tostring(format) } end
     table.sort(entries, function(a, b) return a[1] < b[1] end)
   end
-  for _, entry in ipairs(entries) do
+  for i, entry in ipairs(entries) do
     local parts = compile(entry[2])
-    fields[#fields + 1] = { prefix = quote(entry[1]) .. ":", parts = parts, single = #parts == 1 and type(parts[1]) == "function" }
+    local single = #parts == 1 and type(parts[1]) == "function"
+    fields[i] = { prefix = (i > 1 and "," or "") .. '"' .. escaped(entry[1]) .. '":',
+                  operator = single and parts[1] or nil, parts = parts }
   end
+  local count = #fields
   render = function(h)
-    local out = {}
-    for i = 1, #fields do
+    local buf, n = json_buffer, 1
+    for i = 1, count do
       local f = fields[i]
-      local value
-      if f.single then
-        local v = f.parts[1](h)
-        if v == nil then value = "null"
-        elseif math.type(v) then value = tostring(v)
-        else value = quote(tostring(v)) end
+      local op = f.operator
+      local v
+      if op then v = op(h) else v = render_text(f.parts, h) end
+      if v == nil then
+        buf[n + 1], buf[n + 2] = f.prefix, "null"
+        n = n + 2
+      elseif op and mtype(v) then
+        buf[n + 1], buf[n + 2] = f.prefix, v  -- concat writes a number as tostring does
+        n = n + 2
       else
-        value = quote(render_text(f.parts, h))
+        buf[n + 1], buf[n + 2], buf[n + 3], buf[n + 4] = f.prefix, '"', escaped(tostring(v)), '"'
+        n = n + 4
       end
-      out[i] = f.prefix .. value
     end
-    return "{" .. table.concat(out, ",") .. "}"
+    buf[n + 1] = "}"
+    return concat(buf, "", 1, n + 1)
   end
 end
 

@@ -38,6 +38,13 @@ describe("logging-http", function()
     assert.equals(cjson.null, cjson.decode(logging:request({}).access_log[1].line).user_agent)
   end)
 
+  it("escapes a value's quotes, backslashes and control characters, and leaves a plain one as it is", function()
+    local agent = 'say "hi" \\ tab\there\1'
+    local line = entry(logging:request({ headers = { ["user-agent"] = agent, ["x-request-id"] = "plain-id" } }))
+    assert.equals(agent, line.user_agent)
+    assert.equals("plain-id", line.request_id)
+  end)
+
   it("logs an upstream failure with its flag: UF for no connection, UT for a timeout", function()
     local refused = logging:request({ response = luxy_test.failure("connection refused") })
     assert.equals(503, refused.response.status)

@@ -50,8 +50,9 @@ for _, name in ipairs(config.propagation) do
   if name == "w3c" then w3c = true elseif name == "b3" then b3 = true else b3multi = true end
 end
 
-local random, format, floor = math.random, string.format, math.floor
+local random, format, floor, max, concat = math.random, string.format, math.floor, math.max, table.concat
 local META = "tracing-http"
+local NO_TRACE = string.rep("0", 32)
 
 local function hex(digits)
   if digits == 16 then return format("%08x%08x", random(0, 0xffffffff), random(0, 0xffffffff)) end
@@ -66,7 +67,7 @@ local function extract(headers)
   local tp = w3c and headers:get("traceparent")
   if tp then
     local trace, span, flags = tp:match("^00%-(%x+)%-(%x+)%-(%x%x)$")
-    if trace and #trace == 32 and #span == 16 and trace ~= string.rep("0", 32) then
+    if trace and #trace == 32 and #span == 16 and trace ~= NO_TRACE then
       return trace:lower(), span:lower(), (tonumber(flags, 16) & 1) == 1
     end
   end
@@ -119,29 +120,43 @@ end
 local buffer, buffered = {}, 0
 local dropped = luxy.shared("tracing-http")
 
+local SPECIAL = '[%c"\\]'
 local escapes = { ['"'] = '\\"', ["\\"] = "\\\\" }
+local function escape(c) return escapes[c] or format("\\u%04x", c:byte()) end
 local function quote(s)
-  return '"' .. tostring(s):gsub('[%c"\\]', function(c) return escapes[c] or format("\\u%04x", c:byte()) end) .. '"'
+  s = tostring(s)
+  if s:find(SPECIAL) then s = s:gsub(SPECIAL, escape) end
+  return '"' .. s .. '"'
+end
+local service_name = quote(config.service_name)
+
+-- What a span reads of its request, asked of the handle once each.
+local function request_fields(h)
+  local request = h:requestHeaders()
+  return request:get(":method") or "", request:get(":path") or "", h:route() or "", h:cluster(),
+    h:direction() == "outbound"
 end
 
 local function zipkin_span(s, h, info, status)
-  local tags = {
-    '"http.method":' .. quote(h:requestHeaders():get(":method") or ""),
-    '"http.path":' .. quote(h:requestHeaders():get(":path") or ""),
-    '"http.status_code":"' .. status .. '"',
-    '"luxy.route":' .. quote(h:route() or ""),
-    '"luxy.response_flags":' .. quote(info:responseFlags()),
-  }
-  if h:cluster() then tags[#tags + 1] = '"upstream_cluster":' .. quote(h:cluster()) end
-  if status >= 500 or status == 0 then tags[#tags + 1] = '"error":"true"' end
-  return '{"traceId":"' .. s.trace .. '","id":"' .. s.id .. '"'
-    .. (s.parent and (',"parentId":"' .. s.parent .. '"') or "")
-    .. ',"name":' .. quote((h:requestHeaders():get(":method") or "") .. " " .. (h:route() or ""))
-    .. ',"kind":"' .. (h:direction() == "outbound" and "CLIENT" or "SERVER") .. '"'
-    .. ',"timestamp":' .. floor(info:startTime() * 1000)
-    .. ',"duration":' .. math.max(1, floor(info:duration() * 1000))
-    .. ',"localEndpoint":{"serviceName":' .. quote(config.service_name) .. '}'
-    .. ',"tags":{' .. table.concat(tags, ",") .. '}}'
+  local method, path, route, upstream, outbound = request_fields(h)
+  local err = status >= 500 or status == 0
+  return concat({
+    '{"traceId":"', s.trace, '","id":"', s.id, '"',
+    s.parent and (',"parentId":"' .. s.parent .. '"') or "",
+    ',"name":', quote(method .. " " .. route),
+    ',"kind":"', outbound and "CLIENT" or "SERVER", '"',
+    ',"timestamp":', floor(info:startTime() * 1000),
+    ',"duration":', max(1, floor(info:duration() * 1000)),
+    ',"localEndpoint":{"serviceName":', service_name, '}',
+    ',"tags":{"http.method":', quote(method),
+    ',"http.path":', quote(path),
+    ',"http.status_code":"', status, '"',
+    ',"luxy.route":', quote(route),
+    ',"luxy.response_flags":', quote(info:responseFlags()),
+    upstream and (',"upstream_cluster":' .. quote(upstream)) or "",
+    err and ',"error":"true"' or "",
+    '}}',
+  })
 end
 
 local function attribute(key, value)
@@ -152,22 +167,22 @@ local function attribute(key, value)
 end
 
 local function otlp_span(s, h, info, status)
+  local method, path, route, _, outbound = request_fields(h)
   local start = floor(info:startTime() * 1000) -- µs; nanoseconds as strings below
-  local attributes = {
-    attribute("http.request.method", h:requestHeaders():get(":method") or ""),
-    attribute("url.path", h:requestHeaders():get(":path") or ""),
-    attribute("http.response.status_code", status),
-    attribute("luxy.route", h:route() or ""),
-    attribute("luxy.response_flags", info:responseFlags()),
-  }
-  return '{"traceId":"' .. s.trace .. '","spanId":"' .. s.id .. '"'
-    .. (s.parent and (',"parentSpanId":"' .. s.parent .. '"') or "")
-    .. ',"name":' .. quote((h:requestHeaders():get(":method") or "") .. " " .. (h:route() or ""))
-    .. ',"kind":' .. (h:direction() == "outbound" and 3 or 2)
-    .. ',"startTimeUnixNano":"' .. start .. '000"'
-    .. ',"endTimeUnixNano":"' .. (start + math.max(1, floor(info:duration() * 1000))) .. '000"'
-    .. ',"attributes":[' .. table.concat(attributes, ",") .. ']'
-    .. ',"status":{"code":' .. ((status >= 500 or status == 0) and 2 or 0) .. '}}'
+  return concat({
+    '{"traceId":"', s.trace, '","spanId":"', s.id, '"',
+    s.parent and (',"parentSpanId":"' .. s.parent .. '"') or "",
+    ',"name":', quote(method .. " " .. route),
+    ',"kind":', outbound and 3 or 2,
+    ',"startTimeUnixNano":"', start, '000"',
+    ',"endTimeUnixNano":"', start + max(1, floor(info:duration() * 1000)), '000"',
+    ',"attributes":[', attribute("http.request.method", method),
+    ',', attribute("url.path", path),
+    ',', attribute("http.response.status_code", status),
+    ',', attribute("luxy.route", route),
+    ',', attribute("luxy.response_flags", info:responseFlags()),
+    '],"status":{"code":', (status >= 500 or status == 0) and 2 or 0, '}}',
+  })
 end
 
 local encode = otlp and otlp_span or zipkin_span

@@ -15,6 +15,10 @@ enum Scenario: String, CaseIterable {
     /// upstream five times). What they cost per request; their 30 s intervals keep the probes
     /// and evaluations, which are not per request, out of the count.
     case resilient
+    /// As `plain`, with the observability modules the bench runs (LUXY_BENCH_KIND=modules):
+    /// metrics-http, logging-http (JSON lines, to /dev/null here so they stay out of the
+    /// counter's own output) and tracing-http sampling 10% (spans exported to the upstream).
+    case modules
 
     /// The bench's token; bench-auth answers 403 to any other.
     static let token = "alloc-counter-token"
@@ -34,6 +38,12 @@ enum Scenario: String, CaseIterable {
                 - { name: bench-auth, priority: 200, config: { token: "\(Self.token)" } }
                 - { name: bench-response-done, priority: 100 }
             """
+        case .modules:
+            """
+                - { name: metrics-http, priority: 1010 }
+                - { name: logging-http, priority: 1000, config: { format: json, destination: /dev/null } }
+                - { name: tracing-http, priority: 900, config: { collector_cluster: backend, format: zipkin, sample_rate: 0.1 } }
+            """
         case .direct, .plain, .h2c, .resilient:
             "    []"
         }
@@ -50,14 +60,14 @@ enum Scenario: String, CaseIterable {
                 health_checks: [{ tcp: {}, interval: 30s }]
                 outlier_detection: { interval: 30s }
             """
-        case .direct, .plain, .lua3, .h2c:
+        case .direct, .plain, .lua3, .h2c, .modules:
             return "    endpoints: [\(endpoint)]"
         }
     }
 
     func makeClient(port: Int) throws -> RequestClient {
         switch self {
-        case .direct, .plain, .resilient:
+        case .direct, .plain, .resilient, .modules:
             try HTTP1Client(port: port, request: Self.http1Request, requiredHeader: nil)
         case .lua3:
             // The response stage's header shows the Lua chain really ran.
