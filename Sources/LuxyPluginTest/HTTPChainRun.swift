@@ -32,7 +32,7 @@ final class HTTPChainRun: LuaPhaseReceiver {
          completion: @escaping (HTTPTestOutcome) -> Void) {
         host = InMemoryHTTPHost(request: request, eventLoop: eventLoop, configuredClusters: target.clusters)
         stream = LuaHTTPStream(vm: vm, host: host)
-        stages = target.stages.filter { $0.applies(toService: request.service) }
+        stages = target.stages.filter { $0.configuration.applies(toService: request.service) }
         upstreamAnswer = request.upstreamAnswer
         self.completion = completion
     }
