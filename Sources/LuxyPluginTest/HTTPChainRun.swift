@@ -84,7 +84,7 @@ final class HTTPChainRun: LuaPhaseReceiver {
             let reply = host.exchange.localReply ?? LocalReply(luaRespondHeaders: [(":status", "500")], body: [])
             host.exchange.responseFlags.insert(.localReply)
             outcome.reply = TestHTTPResponse(reply)
-            answer(with: reply.head.status, TestHTTPResponse(reply).message)
+            answer(with: reply)
             runResponse(index - 1)
         case .failed(let error):
             outcome.errors.append(StageError(stage: stages[index].name, message: error.message))
@@ -115,7 +115,7 @@ final class HTTPChainRun: LuaPhaseReceiver {
         host.exchange.responseFlags.insert(.pluginFailure)
         let failure = LocalReply(luaRespondHeaders: [(":status", "500"), ("content-type", "text/plain")],
                                  body: Array("plugin '\(stage.name)' failed\n".utf8))
-        answer(with: failure.head.status, TestHTTPResponse(failure).message)
+        answer(with: failure)
         finish()
     }
 
@@ -135,7 +135,7 @@ final class HTTPChainRun: LuaPhaseReceiver {
             exchange.responseFlags.insert(error.responseFlag)
             let reply = LocalReply(luaRespondHeaders: [(":status", String(error.status.code)), ("content-type", "text/plain")],
                                    body: Array((error.description + "\n").utf8))
-            answer(with: reply.head.status, TestHTTPResponse(reply).message)
+            answer(with: reply)
         }
         runResponse(stages.count - 1)
     }
@@ -143,6 +143,10 @@ final class HTTPChainRun: LuaPhaseReceiver {
     private func answer(with status: HTTPResponseStatus, _ message: TestHTTPMessage) {
         host.exchange.responseStatus = status
         host.exchange.response = message
+    }
+
+    private func answer(with reply: LocalReply) {
+        answer(with: reply.head.status, TestHTTPResponse(reply).message)
     }
 
     /// The response is settled: the log phases run on it, once.
