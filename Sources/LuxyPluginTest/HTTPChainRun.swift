@@ -124,6 +124,7 @@ final class HTTPChainRun: LuaPhaseReceiver {
     /// through the response phases.
     private func goUpstream() {
         let exchange = host.exchange
+        exchange.attemptCount = 1
         outcome.upstream = TestUpstreamRequest(method: exchange.method, path: exchange.path,
                                                authority: exchange.authority, scheme: exchange.scheme,
                                                message: exchange.request)

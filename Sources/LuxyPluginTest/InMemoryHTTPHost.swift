@@ -133,7 +133,7 @@ final class InMemoryHTTPHost: LuaHTTPHost {
     var upstreamTarget: String? { request.upstream }
     var ssl: LuaSSLInfo? { request.ssl }
     var filterContext: ConfigValue? { request.filterContext }
-    var attemptCount: Int { exchange.responseStatus == nil || exchange.localReply != nil ? 0 : 1 }
+    var attemptCount: Int { exchange.attemptCount }
 
     func clearRouteCache() {
         exchange.routeCleared = true

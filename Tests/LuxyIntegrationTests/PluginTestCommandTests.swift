@@ -163,6 +163,37 @@ final class PluginTestCommandTests: XCTestCase {
                        "\(counter.failureMessages)")
     }
 
+    /// `attemptCount()` is the driver's: 0 when a stage answered or failed before the request
+    /// went upstream, 1 once it went (whatever the upstream then did).
+    func testAttemptCountIsOneOnlyOnceTheRequestWentUpstream() throws {
+        try write("plugins/counted.lua", """
+        function on_request(h)
+          local path = h:headers():get(":path")
+          if path == "/fail" then error("failed on purpose") end
+          if path == "/stop" then h:respond({[":status"] = "418"}, "") end
+        end
+
+        function on_log(h)
+          h:accessLog("attempts", tostring(h:streamInfo():attemptCount()))
+        end
+        """)
+        try write("plugins/counted_test.lua", """
+        local counted = luxy_test.load("counted")
+        local function attempts(request) return counted:request(request).access_log[1].line end
+        describe("attemptCount", function()
+          it("is 1 after the upstream answered", function() assert.equals("1", attempts({ path = "/" })) end)
+          it("is 1 after the upstream failed", function()
+            assert.equals("1", attempts({ path = "/", response = luxy_test.failure("connection refused") }))
+          end)
+          it("is 0 after a local reply", function() assert.equals("0", attempts({ path = "/stop" })) end)
+          it("is 0 after a failing stage", function() assert.equals("0", attempts({ path = "/fail" })) end)
+        end)
+        """)
+        let result = try luxy(["test", "plugins/counted_test.lua"])
+        XCTAssertEqual(result.status, 0, result.all)
+        XCTAssertTrue(result.stdout.contains("4 passed, 0 failed"), result.all)
+    }
+
     /// The harness's own rules, written as a plugin test (PluginTestFixtures/harness_test.lua):
     /// chain order and shared metadata, local replies, failures and fail-open, scripted side
     /// calls, the log phase and its response flags, before/after_each, and the tcp rules
