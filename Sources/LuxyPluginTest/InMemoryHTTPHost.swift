@@ -37,7 +37,10 @@ final class InMemoryHTTPHost: LuaHTTPHost {
     }
 
     func headers(_ phase: LuaHTTPPhase) -> LuaHeaderMap {
-        phase == .request ? InMemoryRequestHeaders(exchange: exchange) : InMemoryResponseHeaders(exchange: exchange)
+        phase == .request
+            ? InMemoryRequestHeaders(exchange: exchange,
+                                     clearsRouteCache: currentStage?.configuration.clearRouteCache ?? true)
+            : InMemoryResponseHeaders(exchange: exchange)
     }
 
     func trailers(_ phase: LuaHTTPPhase) -> LuaHeaderMap? {

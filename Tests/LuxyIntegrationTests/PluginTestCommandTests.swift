@@ -194,6 +194,40 @@ final class PluginTestCommandTests: XCTestCase {
         XCTAssertTrue(result.stdout.contains("4 passed, 0 failed"), result.all)
     }
 
+    /// A stage with `clear_route_cache: false` changes `:path` without the route being chosen
+    /// again, as in the proxy; `clearRouteCache()` still asks for it.
+    func testClearRouteCacheOffKeepsTheRoute() throws {
+        try write("plugins/rewrite.lua", """
+        function on_request(h)
+          h:headers():replace(":path", "/rewritten")
+          if h:headers():get("x-clear") then h:clearRouteCache() end
+        end
+        """)
+        try write("luxy.yaml", """
+        chains:
+          inbound-http:
+            - name: rewrite
+              priority: 100
+              clear_route_cache: false
+        """)
+        try write("plugins/rewrite_test.lua", """
+        local chain = luxy_test.chain("../luxy.yaml", "inbound-http")
+        describe("clear_route_cache: false", function()
+          it("keeps the route on a :path change", function()
+            local result = chain:request({ path = "/" })
+            assert.equals("/rewritten", result.upstream.path)
+            assert.is_false(result.route_cleared)
+          end)
+          it("still clears it on clearRouteCache()", function()
+            assert.is_true(chain:request({ path = "/", headers = { ["x-clear"] = "1" } }).route_cleared)
+          end)
+        end)
+        """)
+        let result = try luxy(["test", "plugins/rewrite_test.lua"])
+        XCTAssertEqual(result.status, 0, result.all)
+        XCTAssertTrue(result.stdout.contains("2 passed, 0 failed"), result.all)
+    }
+
     /// The harness's own rules, written as a plugin test (PluginTestFixtures/harness_test.lua):
     /// chain order and shared metadata, local replies, failures and fail-open, scripted side
     /// calls, the log phase and its response flags, before/after_each, and the tcp rules
