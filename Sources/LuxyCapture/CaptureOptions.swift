@@ -16,8 +16,6 @@ public struct CaptureOptions: Sendable, Equatable {
     public var excludeOutboundCIDRs: [CaptureCIDR] = []
     /// Outbound destinations captured; empty means all.
     public var includeOutboundCIDRs: [CaptureCIDR] = []
-    /// Also write the IPv6 rules (ip6tables).
-    public var ipv6 = false
 
     public init() {}
 }

@@ -386,6 +386,14 @@ public struct StageConfiguration: Sendable, Equatable {
     /// The prefix of the stage's Lua counters: `<prefix>.lua.executions`, `<prefix>.lua.errors`.
     public var effectiveStatPrefix: String { statPrefix ?? name }
 
+    /// Whether the stage runs for a request to `service` (the route's destination service;
+    /// nil without one): a stage scoped with `services:` runs only for those.
+    public func applies(toService service: String?) -> Bool {
+        guard !services.isEmpty else { return true }
+        guard let service else { return false }
+        return services.contains(service)
+    }
+
     public init(name: String, priority: Int, config: ConfigValue = .map([]), services: [String] = [],
                 failOpen: Bool = false, disabled: Bool = false, location: SourceLocation) {
         self.name = name

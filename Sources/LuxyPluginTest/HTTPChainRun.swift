@@ -32,7 +32,7 @@ final class HTTPChainRun: LuaPhaseReceiver {
          completion: @escaping (HTTPTestOutcome) -> Void) {
         host = InMemoryHTTPHost(request: request, eventLoop: eventLoop, configuredClusters: target.clusters)
         stream = LuaHTTPStream(vm: vm, host: host)
-        stages = target.stages.filter { $0.applies(toService: request.service) }
+        stages = target.stages.filter { $0.configuration.applies(toService: request.service) }
         upstreamAnswer = request.upstreamAnswer
         self.completion = completion
     }
@@ -84,7 +84,7 @@ final class HTTPChainRun: LuaPhaseReceiver {
             let reply = host.exchange.localReply ?? LocalReply(luaRespondHeaders: [(":status", "500")], body: [])
             host.exchange.responseFlags.insert(.localReply)
             outcome.reply = TestHTTPResponse(reply)
-            answer(with: reply.head.status, TestHTTPResponse(reply).message)
+            answer(with: reply)
             runResponse(index - 1)
         case .failed(let error):
             outcome.errors.append(StageError(stage: stages[index].name, message: error.message))
@@ -115,7 +115,7 @@ final class HTTPChainRun: LuaPhaseReceiver {
         host.exchange.responseFlags.insert(.pluginFailure)
         let failure = LocalReply(luaRespondHeaders: [(":status", "500"), ("content-type", "text/plain")],
                                  body: Array("plugin '\(stage.name)' failed\n".utf8))
-        answer(with: failure.head.status, TestHTTPResponse(failure).message)
+        answer(with: failure)
         finish()
     }
 
@@ -124,6 +124,7 @@ final class HTTPChainRun: LuaPhaseReceiver {
     /// through the response phases.
     private func goUpstream() {
         let exchange = host.exchange
+        exchange.attemptCount = 1
         outcome.upstream = TestUpstreamRequest(method: exchange.method, path: exchange.path,
                                                authority: exchange.authority, scheme: exchange.scheme,
                                                message: exchange.request)
@@ -135,7 +136,7 @@ final class HTTPChainRun: LuaPhaseReceiver {
             exchange.responseFlags.insert(error.responseFlag)
             let reply = LocalReply(luaRespondHeaders: [(":status", String(error.status.code)), ("content-type", "text/plain")],
                                    body: Array((error.description + "\n").utf8))
-            answer(with: reply.head.status, TestHTTPResponse(reply).message)
+            answer(with: reply)
         }
         runResponse(stages.count - 1)
     }
@@ -143,6 +144,10 @@ final class HTTPChainRun: LuaPhaseReceiver {
     private func answer(with status: HTTPResponseStatus, _ message: TestHTTPMessage) {
         host.exchange.responseStatus = status
         host.exchange.response = message
+    }
+
+    private func answer(with reply: LocalReply) {
+        answer(with: reply.head.status, TestHTTPResponse(reply).message)
     }
 
     /// The response is settled: the log phases run on it, once.

@@ -16,6 +16,9 @@ final class InMemoryExchange {
     var response = TestHTTPMessage()
     /// What `respond()` answered.
     var localReply: LocalReply?
+    /// Upstream attempts made (`attemptCount()`): 1 once the request went upstream, as the
+    /// driver counts the one attempt a test scripts; 0 when a stage answered or failed first.
+    var attemptCount = 0
     /// Why the request ended as it did, as the proxy's driver flags it (`LR`, `PF`, `UF`…)
     /// and as stages add with `setResponseFlag`: what the log phase reads.
     var responseFlags = ResponseFlags()

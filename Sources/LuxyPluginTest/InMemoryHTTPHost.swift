@@ -37,7 +37,10 @@ final class InMemoryHTTPHost: LuaHTTPHost {
     }
 
     func headers(_ phase: LuaHTTPPhase) -> LuaHeaderMap {
-        phase == .request ? InMemoryRequestHeaders(exchange: exchange) : InMemoryResponseHeaders(exchange: exchange)
+        phase == .request
+            ? InMemoryRequestHeaders(exchange: exchange,
+                                     clearsRouteCache: currentStage?.configuration.clearRouteCache ?? true)
+            : InMemoryResponseHeaders(exchange: exchange)
     }
 
     func trailers(_ phase: LuaHTTPPhase) -> LuaHeaderMap? {
@@ -133,7 +136,7 @@ final class InMemoryHTTPHost: LuaHTTPHost {
     var upstreamTarget: String? { request.upstream }
     var ssl: LuaSSLInfo? { request.ssl }
     var filterContext: ConfigValue? { request.filterContext }
-    var attemptCount: Int { exchange.responseStatus == nil || exchange.localReply != nil ? 0 : 1 }
+    var attemptCount: Int { exchange.attemptCount }
 
     func clearRouteCache() {
         exchange.routeCleared = true

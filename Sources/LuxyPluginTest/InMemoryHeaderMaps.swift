@@ -6,6 +6,9 @@ import NIOHTTP1
 /// `RequestHeaderMap` shows them; writes go to the exchange. A view, used on the harness's loop.
 struct InMemoryRequestHeaders: LuaHeaderMap {
     let exchange: InMemoryExchange
+    /// The stage's `clear_route_cache`: a change to `:path`, `:authority` or `:method` has the
+    /// route chosen again only when it is on (the default).
+    let clearsRouteCache: Bool
 
     func get(_ name: String) -> String? {
         guard name.hasPrefix(":") else { return exchange.request.headers.joinedValue(name) }
@@ -30,12 +33,13 @@ struct InMemoryRequestHeaders: LuaHeaderMap {
 
     func replace(_ name: String, _ value: String) {
         switch name.lowercased() {
-        case ":method": exchange.method = value; exchange.routeCleared = true
-        case ":path": exchange.path = value; exchange.routeCleared = true
-        case ":authority": exchange.authority = value; exchange.routeCleared = true
-        case ":scheme": break
-        default: exchange.request.headers.replaceOrAdd(name: name, value: value)
+        case ":method": exchange.method = value
+        case ":path": exchange.path = value
+        case ":authority": exchange.authority = value
+        case ":scheme": return
+        default: return exchange.request.headers.replaceOrAdd(name: name, value: value)
         }
+        if clearsRouteCache { exchange.routeCleared = true }
     }
 
     func remove(_ name: String) {

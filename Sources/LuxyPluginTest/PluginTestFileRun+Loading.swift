@@ -96,8 +96,7 @@ extension PluginTestFileRun {
             let script = try vm.loadScript(name: resolved.name, chunkName: resolved.displayPath, source: resolved.source,
                                            config: resolved.configuration.config)
             stages.append(PluginTestStage(name: name ?? resolved.name, chunkName: resolved.displayPath, script: script,
-                                          failOpen: resolved.configuration.failOpen,
-                                          services: resolved.configuration.services))
+                                          configuration: resolved.configuration))
         }
         return stages
     }

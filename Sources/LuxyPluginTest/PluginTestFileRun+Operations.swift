@@ -96,10 +96,9 @@ extension PluginTestFileRun {
                 })
             }
         case "tcp_data":
-            guard let id = LuaConfigValueBridge.read(co, at: argument(1)).integer, connections.indices.contains(id - 1) else {
+            guard let connection = self.connection(LuaConfigValueBridge.read(co, at: argument(1))) else {
                 return answer(.failure(PluginTestError("luxy_test: no such connection")))
             }
-            let connection = connections[id - 1]
             let side: TCPSessionRun.TCPSide = LuaConfigValueBridge.read(co, at: argument(2)).text == "upstream"
                 ? .upstream : .downstream
             let bytes = LuaConfigValueBridge.bytes(co, at: argument(3)) ?? []
@@ -108,10 +107,9 @@ extension PluginTestFileRun {
                 answer(.success { connection.push($0, forwarded: forwarded) })
             }
         case "tcp_close":
-            guard let id = LuaConfigValueBridge.read(co, at: argument(1)).integer, connections.indices.contains(id - 1) else {
+            guard let connection = self.connection(LuaConfigValueBridge.read(co, at: argument(1))) else {
                 return answer(.failure(PluginTestError("luxy_test: no such connection")))
             }
-            let connection = connections[id - 1]
             connection.close(by: nil) {
                 answer(.success { connection.push($0, forwarded: []) })
             }
@@ -139,5 +137,10 @@ extension PluginTestFileRun {
     func target(_ id: ConfigValue) -> LoadedTarget? {
         guard let index = id.integer, targets.indices.contains(index - 1) else { return nil }
         return targets[index - 1]
+    }
+
+    func connection(_ id: ConfigValue) -> TCPSessionRun? {
+        guard let index = id.integer, connections.indices.contains(index - 1) else { return nil }
+        return connections[index - 1]
     }
 }

@@ -242,13 +242,14 @@ local function http_request(req)
   req = req or {}
   if type(req) ~= "table" then error("request must be a table", 0) end
   local body, chunks = message_body(req.body, "body")
+  -- What the test leaves out takes TestHTTPRequest's defaults (GET / on example.com, …).
   local flat = {
-    method = req.method or "GET", path = req.path or "/", authority = req.authority or req.host or "example.com",
-    scheme = req.scheme or "http", protocol = req.protocol or "HTTP/1.1",
+    method = req.method, path = req.path, authority = req.authority or req.host,
+    scheme = req.scheme, protocol = req.protocol,
     headers = header_list(req.headers, "headers"), body = body, body_chunks = chunks,
     trailers = req.trailers and header_list(req.trailers, "trailers") or nil,
-    source = req.source or "10.0.0.1:40000", destination = req.destination or "10.0.0.2:8080",
-    direction = req.direction or "inbound", route = req.route, service = req.service, cluster = req.cluster,
+    source = req.source, destination = req.destination,
+    direction = req.direction, route = req.route, service = req.service, cluster = req.cluster,
     upstream = req.upstream, metadata = req.metadata, filter_context = req.filter_context,
     tls = req.tls, calls = calls(req.calls),
   }
@@ -299,10 +300,10 @@ Connection.logged = logged
 
 function Target:connect(opts)
   opts = opts or {}
+  -- What the test leaves out takes TestTCPConnection's defaults.
   local flat = {
-    source = opts.source or "10.0.0.1:40000", destination = opts.destination or "10.0.0.2:9000",
-    upstream = opts.upstream or "10.0.0.3:9000", direction = opts.direction or "inbound",
-    cluster = opts.cluster or "backend", identity = opts.identity, calls = calls(opts.calls),
+    source = opts.source, destination = opts.destination, upstream = opts.upstream,
+    direction = opts.direction, cluster = opts.cluster, identity = opts.identity, calls = calls(opts.calls),
   }
   local conn = setmetatable({}, Connection)
   absorb(conn, host("tcp_connect", self.id, flat))

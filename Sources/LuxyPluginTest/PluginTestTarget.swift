@@ -7,16 +7,10 @@ struct PluginTestStage {
     var name: String
     var chunkName: String
     var script: LuaScript
-    var failOpen: Bool
-    /// Destination services the stage is scoped to (`services:`); empty means all.
-    var services: [String]
+    /// The chain entry: `fail_open`, and the `services:` it is scoped to.
+    var configuration: StageConfiguration
 
-    /// `LuaHTTPStage.applies(to:)`, on the service the test names.
-    func applies(toService service: String?) -> Bool {
-        guard !services.isEmpty else { return true }
-        guard let service else { return false }
-        return services.contains(service)
-    }
+    var failOpen: Bool { configuration.failOpen }
 }
 
 /// What a test runs requests or connections through: one plugin (`luxy_test.load`) or a

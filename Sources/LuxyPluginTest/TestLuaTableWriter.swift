@@ -69,7 +69,7 @@ struct TestLuaTableWriter {
         lua_setfield(L, -2, key)
     }
 
-    /// `key = {…}` made by `fields` on top of the stack; nothing when `present` is false.
+    /// `key = {…}` made by `fields` on top of the stack.
     func set(_ key: String, table fields: () -> Void) {
         newTable()
         fields()

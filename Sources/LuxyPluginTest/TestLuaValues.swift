@@ -92,9 +92,7 @@ extension TestHTTPRequest {
         authority = flat["authority"]?.text ?? authority
         scheme = flat["scheme"]?.text ?? scheme
         protocolName = flat["protocol"]?.text ?? protocolName
-        message = TestHTTPMessage(headers: flat["headers"]?.headerFields ?? HTTPHeaders(), body: requestBody,
-                                  bodyChunks: flat["body_chunks"].map { $0.items.map { Array(($0.text ?? "").utf8) } },
-                                  trailers: flat["trailers"]?.optionalHeaderFields)
+        message = TestHTTPMessage(flat, body: requestBody)
         source = flat["source"]?.text ?? source
         destination = flat["destination"]?.text ?? destination
         direction = flat["direction"]?.text ?? direction
@@ -106,17 +104,25 @@ extension TestHTTPRequest {
         filterContext = flat["filter_context"]
         ssl = flat["tls"].map(LuaSSLInfo.init(testValue:))
         calls = ScriptedCalls(flat["calls"])
-        if let response = flat["response"], response["timeout"]?.isTrue == true {
+        guard let response = flat["response"] else { return }
+        if response["timeout"]?.isTrue == true {
             upstreamAnswer = .failure(.timeout)
-        } else if let response = flat["response"], let reason = response["failure"]?.text {
+        } else if let reason = response["failure"]?.text {
             upstreamAnswer = .failure(.connectFailed(reason))
-        } else if let response = flat["response"] {
-            upstreamAnswer = .response(TestHTTPResponse(
-                status: response["status"]?.integer ?? 200,
-                message: TestHTTPMessage(headers: response["headers"]?.headerFields ?? HTTPHeaders(), body: responseBody,
-                                         bodyChunks: response["body_chunks"].map { $0.items.map { Array(($0.text ?? "").utf8) } },
-                                         trailers: response["trailers"]?.optionalHeaderFields)))
+        } else {
+            upstreamAnswer = .response(TestHTTPResponse(status: response["status"]?.integer ?? 200,
+                                                        message: TestHTTPMessage(response, body: responseBody)))
         }
+    }
+}
+
+extension TestHTTPMessage {
+    /// The `headers`, `body_chunks` and `trailers` of a flat request or response, with its
+    /// body's raw bytes.
+    init(_ flat: ConfigValue, body: [UInt8]?) {
+        self.init(headers: flat["headers"]?.headerFields ?? HTTPHeaders(), body: body,
+                  bodyChunks: flat["body_chunks"].map { $0.items.map { Array(($0.text ?? "").utf8) } },
+                  trailers: flat["trailers"]?.optionalHeaderFields)
     }
 }
 

@@ -84,7 +84,6 @@ struct IptablesCommand: ParsableCommand {
         options.excludeOutboundCIDRs = try Self.cidrs(excludeOutboundCidrs, flag: "--exclude-outbound-cidrs")
         options.includeOutboundCIDRs = includeOutboundCidrs.trimmingCharacters(in: .whitespaces) == "*"
             ? [] : try Self.cidrs(includeOutboundCidrs, flag: "--include-outbound-cidrs")
-        options.ipv6 = ipv6
         return options
     }
 

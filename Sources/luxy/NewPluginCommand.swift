@@ -36,7 +36,7 @@ struct NewPluginCommand: ParsableCommand {
             throw ExitCode(1)
         }
         let template = PluginTemplate(name: name, kind: tcp ? .tcp : .http)
-        let chain = ChainName(rawValue: template.kind.chain)!
+        let chain = template.kind.chain
         if configuration.chains.values.joined().contains(where: { $0.name == name }) {
             printError("\(config): a stage named '\(name)' is already in chains:")
             throw ExitCode(1)

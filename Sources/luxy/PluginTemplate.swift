@@ -1,9 +1,11 @@
+import LuxyConfig
+
 /// The files `luxy new plugin` writes: a commented skeleton and a test that passes. A value.
 struct PluginTemplate {
     enum Kind {
         case http, tcp
 
-        var chain: String { self == .http ? "inbound-http" : "inbound-tcp" }
+        var chain: ChainName { self == .http ? .inboundHTTP : .inboundTCP }
     }
 
     let name: String
@@ -35,7 +37,7 @@ struct PluginTemplate {
         """
         -- \(name): what it does, in one line.
         --
-        -- Runs in the \(kind.chain) chain (its entry in luxy.yaml sets the priority: higher runs
+        -- Runs in the \(kind.chain.rawValue) chain (its entry in luxy.yaml sets the priority: higher runs
         -- first on requests, last on responses). `config` is that entry's `config:` block.
         -- Handle API: docs/lua-api.md. Tests: \(name)_test.lua, run with `luxy test`.
 
@@ -83,7 +85,7 @@ struct PluginTemplate {
         """
         -- \(name): what it does, in one line.
         --
-        -- Runs in the \(kind.chain) chain (its entry in luxy.yaml sets the priority). `config` is
+        -- Runs in the \(kind.chain.rawValue) chain (its entry in luxy.yaml sets the priority). `config` is
         -- that entry's `config:` block. API: docs/lua-api.md#tcp-chains. Tests: \(name)_test.lua,
         -- run with `luxy test`.
 

@@ -7,10 +7,13 @@ import XCTest
 final class IptablesCommandTests: XCTestCase {
     private let runner = LuxyCommandRunner(workingDirectory: FileManager.default.temporaryDirectory.path)
 
-    func testPrintsTheRulesItWouldApply() throws {
+    override func setUpWithError() throws {
         guard FileManager.default.isExecutableFile(atPath: BuiltLuxyBinary.path) else {
             throw XCTSkip("\(BuiltLuxyBinary.path) is not built")
         }
+    }
+
+    func testPrintsTheRulesItWouldApply() throws {
         let printed = try runner.run(["iptables", "--exclude-inbound-ports", "22,15090", "--ipv6"])
         XCTAssertEqual(printed.status, 0, printed.all)
         XCTAssertTrue(printed.stdout.hasPrefix("# iptables-restore --noflush\n*nat\n"), printed.stdout)
@@ -20,9 +23,6 @@ final class IptablesCommandTests: XCTestCase {
     }
 
     func testBadFlagsAreRefusedWithTheReason() throws {
-        guard FileManager.default.isExecutableFile(atPath: BuiltLuxyBinary.path) else {
-            throw XCTSkip("\(BuiltLuxyBinary.path) is not built")
-        }
         let port = try runner.run(["iptables", "--exclude-outbound-ports", "80,http"])
         XCTAssertNotEqual(port.status, 0)
         XCTAssertTrue(port.stderr.contains("--exclude-outbound-ports: 'http' is not a port"), port.all)

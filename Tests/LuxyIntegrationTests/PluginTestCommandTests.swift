@@ -163,6 +163,71 @@ final class PluginTestCommandTests: XCTestCase {
                        "\(counter.failureMessages)")
     }
 
+    /// `attemptCount()` is the driver's: 0 when a stage answered or failed before the request
+    /// went upstream, 1 once it went (whatever the upstream then did).
+    func testAttemptCountIsOneOnlyOnceTheRequestWentUpstream() throws {
+        try write("plugins/counted.lua", """
+        function on_request(h)
+          local path = h:headers():get(":path")
+          if path == "/fail" then error("failed on purpose") end
+          if path == "/stop" then h:respond({[":status"] = "418"}, "") end
+        end
+
+        function on_log(h)
+          h:accessLog("attempts", tostring(h:streamInfo():attemptCount()))
+        end
+        """)
+        try write("plugins/counted_test.lua", """
+        local counted = luxy_test.load("counted")
+        local function attempts(request) return counted:request(request).access_log[1].line end
+        describe("attemptCount", function()
+          it("is 1 after the upstream answered", function() assert.equals("1", attempts({ path = "/" })) end)
+          it("is 1 after the upstream failed", function()
+            assert.equals("1", attempts({ path = "/", response = luxy_test.failure("connection refused") }))
+          end)
+          it("is 0 after a local reply", function() assert.equals("0", attempts({ path = "/stop" })) end)
+          it("is 0 after a failing stage", function() assert.equals("0", attempts({ path = "/fail" })) end)
+        end)
+        """)
+        let result = try luxy(["test", "plugins/counted_test.lua"])
+        XCTAssertEqual(result.status, 0, result.all)
+        XCTAssertTrue(result.stdout.contains("4 passed, 0 failed"), result.all)
+    }
+
+    /// A stage with `clear_route_cache: false` changes `:path` without the route being chosen
+    /// again, as in the proxy; `clearRouteCache()` still asks for it.
+    func testClearRouteCacheOffKeepsTheRoute() throws {
+        try write("plugins/rewrite.lua", """
+        function on_request(h)
+          h:headers():replace(":path", "/rewritten")
+          if h:headers():get("x-clear") then h:clearRouteCache() end
+        end
+        """)
+        try write("luxy.yaml", """
+        chains:
+          inbound-http:
+            - name: rewrite
+              priority: 100
+              clear_route_cache: false
+        """)
+        try write("plugins/rewrite_test.lua", """
+        local chain = luxy_test.chain("../luxy.yaml", "inbound-http")
+        describe("clear_route_cache: false", function()
+          it("keeps the route on a :path change", function()
+            local result = chain:request({ path = "/" })
+            assert.equals("/rewritten", result.upstream.path)
+            assert.is_false(result.route_cleared)
+          end)
+          it("still clears it on clearRouteCache()", function()
+            assert.is_true(chain:request({ path = "/", headers = { ["x-clear"] = "1" } }).route_cleared)
+          end)
+        end)
+        """)
+        let result = try luxy(["test", "plugins/rewrite_test.lua"])
+        XCTAssertEqual(result.status, 0, result.all)
+        XCTAssertTrue(result.stdout.contains("2 passed, 0 failed"), result.all)
+    }
+
     /// The harness's own rules, written as a plugin test (PluginTestFixtures/harness_test.lua):
     /// chain order and shared metadata, local replies, failures and fail-open, scripted side
     /// calls, the log phase and its response flags, before/after_each, and the tcp rules
