@@ -1,6 +1,5 @@
 import Foundation
 import LuxyTestSupport
-import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 import XCTest
@@ -14,7 +13,6 @@ final class LuxyChildProcess {
     let adminPort: Int
     let log: String
     let process: Process
-    private let exit: ExitSignal
 
     /// `yaml` is a config whose listener says `address: 127.0.0.1:0`: it gets a free port, and
     /// an admin API on another is put in front. `plugins` go to `plugins/NAME.lua`.
@@ -38,10 +36,8 @@ final class LuxyChildProcess {
             .replacingOccurrences(of: "address: 127.0.0.1:0", with: "address: 127.0.0.1:\(proxyPort)")
         try config.write(toFile: directory + "/luxy.yaml", atomically: true, encoding: .utf8)
         log = directory + "/luxy.log"
-        let exit = ExitSignal()
-        self.exit = exit
         process = try Self.launch(launcher + [binary, "run", "--config", directory + "/luxy.yaml", "--no-watch"] + arguments,
-                                  log: log, standardOutput: standardOutput, exit: exit)
+                                  log: log, standardOutput: standardOutput)
     }
 
     /// `luxy run` on a folder the test laid out itself, watching it for changes, its log in
@@ -53,13 +49,10 @@ final class LuxyChildProcess {
         proxyPort = 0
         adminPort = 0
         self.log = log
-        let exit = ExitSignal()
-        self.exit = exit
-        process = try Self.launch([binary, "run", "--config", configFile], log: log, exit: exit)
+        process = try Self.launch([binary, "run", "--config", configFile], log: log)
     }
 
-    private static func launch(_ command: [String], log: String, standardOutput: String? = nil,
-                               exit: ExitSignal) throws -> Process {
+    private static func launch(_ command: [String], log: String, standardOutput: String? = nil) throws -> Process {
         _ = FileManager.default.createFile(atPath: log, contents: nil)
         let process = Process()
         process.executableURL = URL(fileURLWithPath: command[0])
@@ -72,7 +65,6 @@ final class LuxyChildProcess {
             process.standardOutput = handle
         }
         process.standardError = handle
-        process.terminationHandler = { [exit] _ in exit.signal() }
         try process.run()
         return process
     }
@@ -101,51 +93,14 @@ final class LuxyChildProcess {
 
     var logText: String { (try? String(contentsOfFile: log, encoding: .utf8)) ?? "" }
 
-    /// Waits for the process to exit, told by its termination handler; false if it is still
-    /// running after `timeout`.
+    /// Waits for the process to exit; false if it is still running after `timeout`.
     func waitForExit(within timeout: Duration) async -> Bool {
-        await withTaskGroup(of: Bool.self) { race in
-            race.addTask { [exit] in await exit.wait(); return true }
-            race.addTask { try? await Task.sleep(for: timeout); return false }
-            let first = await race.next() ?? false
-            race.cancelAll()
-            exit.signal()  // ends the waiter if the timeout won
-            return first && !process.isRunning
-        }
+        await waitUntil(timeout: timeout) { !process.isRunning }
     }
 
     /// Stops it if it still runs and removes its folder.
     func remove() {
         if process.isRunning { process.terminate(); process.waitUntilExit() }
         try? FileManager.default.removeItem(atPath: directory)
-    }
-}
-
-/// Fired once, by a process's termination handler (any thread); awaited by the test.
-private final class ExitSignal: Sendable {
-    private struct State {
-        var fired = false
-        var waiters: [CheckedContinuation<Void, Never>] = []
-    }
-
-    private let state = NIOLockedValueBox(State())
-
-    func signal() {
-        let waiters = state.withLockedValue { state -> [CheckedContinuation<Void, Never>] in
-            state.fired = true
-            defer { state.waiters.removeAll() }
-            return state.waiters
-        }
-        for waiter in waiters { waiter.resume() }
-    }
-
-    func wait() async {
-        await withCheckedContinuation { continuation in
-            let fired = state.withLockedValue { state -> Bool in
-                if !state.fired { state.waiters.append(continuation) }
-                return state.fired
-            }
-            if fired { continuation.resume() }
-        }
     }
 }
