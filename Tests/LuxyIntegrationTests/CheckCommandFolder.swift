@@ -7,20 +7,6 @@ import XCTest
 struct CheckCommandFolder {
     let path: String
 
-    /// An inbound http listener `web` answering everything with the echo action.
-    static let echoListener = """
-        listeners:
-          - name: web
-            direction: inbound
-            protocol: http
-            address: 127.0.0.1:0
-            virtual_hosts:
-              - domains: ["*"]
-                routes:
-                  - match: { prefix: / }
-                    echo: true
-        """
-
     init() throws {
         path = NSTemporaryDirectory() + "luxy-check-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: path + "/plugins", withIntermediateDirectories: true)

@@ -44,16 +44,7 @@ final class CheckCommandTests: XCTestCase {
     private func config(chains: String) -> String {
         """
         modules_dir: {{modules}}
-        listeners:
-          - name: inbound
-            direction: inbound
-            protocol: http
-            address: 127.0.0.1:0
-            virtual_hosts:
-              - domains: ["*"]
-                routes:
-                  - match: { prefix: / }
-                    echo: true
+        \(PortZeroEchoConfig.echoListener)
         chains:
         \(chains)
         """
