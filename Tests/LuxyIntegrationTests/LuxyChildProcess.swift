@@ -22,21 +22,16 @@ final class LuxyChildProcess {
     init(yaml: String, plugins: [String: String], arguments: [String] = [], launcher: [String] = [],
          standardOutput: String? = nil,
          group: EventLoopGroup) async throws {
-        let binary = BuiltLuxyBinary.path
-        guard FileManager.default.isExecutableFile(atPath: binary) else { throw XCTSkip("\(binary) is not built") }
-        directory = FileManager.default.temporaryDirectory.appendingPathComponent("luxy-proc-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: directory + "/plugins", withIntermediateDirectories: true)
-        for (name, source) in plugins {
-            try source.write(toFile: "\(directory)/plugins/\(name).lua", atomically: true, encoding: .utf8)
-        }
+        let folder = try LuxyCommandFolder("luxy-proc")
+        directory = folder.path
         proxyPort = try await Self.freePort(group)
         adminPort = try await Self.freePort(group)
-        let config = "admin: { address: 127.0.0.1:\(adminPort) }\n" + yaml
-            .replacingOccurrences(of: "{{modules}}", with: TestProxy.repositoryModules)
-            .replacingOccurrences(of: "address: 127.0.0.1:0", with: "address: 127.0.0.1:\(proxyPort)")
-        try config.write(toFile: directory + "/luxy.yaml", atomically: true, encoding: .utf8)
+        var files = ["luxy.yaml": "admin: { address: 127.0.0.1:\(adminPort) }\n"
+            + yaml.replacingOccurrences(of: "address: 127.0.0.1:0", with: "address: 127.0.0.1:\(proxyPort)")]
+        for (name, source) in plugins { files["plugins/\(name).lua"] = source }
+        try folder.write(files)
         log = directory + "/luxy.log"
-        process = try Self.launch(launcher + [binary, "run", "--config", directory + "/luxy.yaml", "--no-watch"] + arguments,
+        process = try Self.launch(launcher + [BuiltLuxyBinary.path, "run", "--config", directory + "/luxy.yaml", "--no-watch"] + arguments,
                                   log: log, standardOutput: standardOutput)
     }
 
