@@ -5,18 +5,17 @@ import XCTest
 /// End to end: `luxy import envoyfilter` (the built binary) writes plugins and prints
 /// chains; those chains, pasted under a listener and clusters, run in the proxy against
 /// fake upstreams, and the scripts do what they did in Envoy.
-final class ImportedPluginRunsTests: IntegrationTestCase {
+final class ImportedPluginRunsTests: ResilienceTestCase {
     private var folder: LuxyCommandFolder!
     private var aclService: FakeUpstream!
 
     override func setUp() async throws {
         try await super.setUp()
         folder = try LuxyCommandFolder("luxy-imported")
-        aclService = try await FakeUpstream.start(name: "acl", group: group)
+        aclService = try await startUpstream("acl")
     }
 
     override func tearDown() async throws {
-        await aclService?.stop()
         folder?.remove()
         try await super.tearDown()
     }
