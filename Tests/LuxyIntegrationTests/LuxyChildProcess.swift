@@ -1,7 +1,6 @@
 import Foundation
 import LuxyTestSupport
 import NIOCore
-import NIOPosix
 import XCTest
 
 /// The built `luxy run` as a child process, on a config and plugins written to a fresh
@@ -24,8 +23,8 @@ final class LuxyChildProcess {
          group: EventLoopGroup) async throws {
         let folder = try LuxyCommandFolder("luxy-proc")
         directory = folder.path
-        proxyPort = try await Self.freePort(group)
-        adminPort = try await Self.freePort(group)
+        proxyPort = try await freePort(group)
+        adminPort = try await freePort(group)
         var files = ["luxy.yaml": "admin: { address: 127.0.0.1:\(adminPort) }\n"
             + yaml.replacingOccurrences(of: "address: 127.0.0.1:0", with: "address: 127.0.0.1:\(proxyPort)")]
         for (name, source) in plugins { files["plugins/\(name).lua"] = source }
@@ -76,14 +75,6 @@ final class LuxyChildProcess {
         let text = line[address.upperBound...].prefix { $0 != " " }
         guard let colon = text.lastIndex(of: ":") else { return nil }
         return Int(text[text.index(after: colon)...])
-    }
-
-    /// A port nothing listens on right now (the kernel's pick for port 0, released again).
-    private static func freePort(_ group: EventLoopGroup) async throws -> Int {
-        let channel = try await ServerBootstrap(group: group).bind(host: "127.0.0.1", port: 0).get()
-        let port = channel.localAddress!.port!
-        try await channel.close()
-        return port
     }
 
     var logText: String { (try? String(contentsOfFile: log, encoding: .utf8)) ?? "" }
