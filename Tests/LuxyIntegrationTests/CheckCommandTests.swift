@@ -152,8 +152,7 @@ final class CheckCommandTests: CheckCommandTestCase {
     /// examples/observability uses every built-in module with its schema; the print shows
     /// them in place.
     func testObservabilityExampleChecks() throws {
-        let example = (TestProxy.repositoryModules as NSString).deletingLastPathComponent
-            + "/examples/observability/luxy.yaml"
+        let example = BuiltLuxyBinary.repository.path + "/examples/observability/luxy.yaml"
         let result = try luxy(["check", "--config", example])
         XCTAssertEqual(result.status, 0, result.all)
         for line in ["1010   modules/metrics-http.lua", "1000   modules/logging-http.lua", "950   modules/throttle-route.lua",

@@ -5,11 +5,7 @@ import XCTest
 /// `luxy import envoyfilter` as a user runs it: the built binary on the Istio and Envoy
 /// examples in `examples/envoyfilter-import/`, writing into a fresh folder.
 final class ImportCommandTests: XCTestCase {
-    static let examples: String = {
-        var url = URL(fileURLWithPath: #filePath)
-        for _ in 0..<3 { url.deleteLastPathComponent() }
-        return url.appendingPathComponent("examples/envoyfilter-import").path
-    }()
+    static let examples = BuiltLuxyBinary.repository.appendingPathComponent("examples/envoyfilter-import").path
 
     private var directory: String!
     private var runner: LuxyCommandRunner { LuxyCommandRunner(workingDirectory: directory) }
