@@ -129,8 +129,17 @@ for i in $(seq 1 "$REPLICAS"); do
   load "$i" "${proxy[$((i - 1))]}" &
   loaders+=($!)
 done
+answered() { cat "$tmp"/codes-* 2>/dev/null | wc -l; }
+loading() { for pid in "${loaders[@]}"; do kill -0 "$pid" 2>/dev/null && return 0; done; return 1; }
+wait_for_answers() {  # $1: answers (any status) in all, or until the loaders ran their MAX_BATCHES
+  local deadline=$((SECONDS + 30))
+  until [ "$(answered)" -ge "$1" ] || ! loading; do
+    [ $SECONDS -lt $deadline ] || { echo "only $(answered) of $1 requests answered after 30 s" >&2; exit 1; }
+    sleep 0.05
+  done
+}
 # Let every replica be under load before the swap.
-until [ "$(cat "$tmp"/codes-* 2>/dev/null | wc -l)" -ge $((REPLICAS * 10)) ]; do sleep 0.05; done
+wait_for_answers $((REPLICAS * 10))
 
 # The kubelet's atomic update: a new timestamped folder, then `..data` renamed over.
 mkdir "$cm/..2026_12_03_00_01_00.2"
@@ -146,7 +155,7 @@ until [ "$(hashes | grep -c "^$new_hash$")" -eq "$REPLICAS" ]; do
   sleep 0.02
 done
 converged_ns=$(date +%s%N)
-sleep 0.5  # some load on the new generation too
+wait_for_answers $(($(answered) + REPLICAS * 10))  # some load on the new generation too
 touch "$tmp/stop"
 wait "${loaders[@]}"
 loaders=()

@@ -133,12 +133,12 @@ public final class FakeUpstream: Sendable {
         try? await channel.close()
     }
 
-    /// Every request from now on gets `override` (`.none`: answered by path again).
     /// From now on `GET path` answers 200 with `body` (and is still recorded in `received`).
     public func serve(path: String, body: String) {
         state.withLockedValue { $0.documents[path] = body }
     }
 
+    /// Every request from now on gets `override` (`.none`: answered by path again).
     public func setOverride(_ override: Override) {
         state.withLockedValue { $0.override = override }
     }

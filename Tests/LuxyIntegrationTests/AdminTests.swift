@@ -5,17 +5,6 @@ import XCTest
 
 /// The admin API on a real socket, over a real proxy's runtime.
 final class AdminTests: IntegrationTestCase {
-    private var admin: AdminServer?
-    private var adminConnections: [TestHTTPConnection] = []
-
-    override func tearDown() async throws {
-        for connection in adminConnections { await connection.close() }
-        adminConnections = []
-        await admin?.close()
-        admin = nil
-        try await super.tearDown()
-    }
-
     private static let secretValue = "s3cr3t-token-value-93f1"
 
     private func adminConfig() -> String {
@@ -80,13 +69,7 @@ final class AdminTests: IntegrationTestCase {
     }
 
     private func startAdmin(_ proxy: TestProxy) async throws -> TestHTTPConnection {
-        let admin = try await AdminServer.start(host: "127.0.0.1", port: 0, group: group, runtime: proxy.runtime,
-                                                logger: proxy.logs.logger)
-        self.admin = admin
-        let port = try XCTUnwrap(admin.localAddress?.port)
-        let connection = try await TestHTTPConnection.connect(port: port, group: group)
-        adminConnections.append(connection)
-        return connection
+        try await connect(startAdmin(on: proxy))
     }
 
     private func json(_ response: TestHTTPResponse, file: StaticString = #filePath, line: UInt = #line) throws

@@ -3,37 +3,22 @@ import LuxyTestSupport
 import XCTest
 
 /// `luxy check` as a user runs it: the built binary in a subprocess.
-final class CheckCommandTests: XCTestCase {
+final class CheckCommandTests: CheckCommandTestCase {
     typealias Outcome = LuxyCommandRunner.Outcome
 
-    private var directory: String!
-
-    override func setUpWithError() throws {
-        guard FileManager.default.isExecutableFile(atPath: BuiltLuxyBinary.path) else {
-            throw XCTSkip("\(BuiltLuxyBinary.path) is not built")
-        }
-        directory = FileManager.default.temporaryDirectory
-            .appendingPathComponent("luxy-check-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: directory + "/plugins", withIntermediateDirectories: true)
-    }
-
-    override func tearDownWithError() throws {
-        if let directory { try? FileManager.default.removeItem(atPath: directory) }
-    }
+    private var directory: String! { folder.path }
 
     private var configFile: String { directory + "/luxy.yaml" }
 
     private func write(yaml: String, plugins: [String: String] = [:]) throws {
-        try yaml.replacingOccurrences(of: "{{modules}}", with: TestProxy.repositoryModules)
-            .write(toFile: configFile, atomically: true, encoding: .utf8)
-        for (name, source) in plugins {
-            try source.write(toFile: "\(directory!)/plugins/\(name).lua", atomically: true, encoding: .utf8)
-        }
+        var files = ["luxy.yaml": yaml]
+        for (name, source) in plugins { files["plugins/\(name).lua"] = source }
+        try folder.write(files)
     }
 
     /// Runs `luxy ARGS` in the test's folder, bounded to 30 s.
     private func luxy(_ arguments: [String]) throws -> Outcome {
-        try LuxyCommandRunner(workingDirectory: directory).run(arguments)
+        try folder.luxy(arguments)
     }
 
     private func check() throws -> Outcome {
@@ -44,16 +29,7 @@ final class CheckCommandTests: XCTestCase {
     private func config(chains: String) -> String {
         """
         modules_dir: {{modules}}
-        listeners:
-          - name: inbound
-            direction: inbound
-            protocol: http
-            address: 127.0.0.1:0
-            virtual_hosts:
-              - domains: ["*"]
-                routes:
-                  - match: { prefix: / }
-                    echo: true
+        \(PortZeroEchoConfig.echoListener)
         chains:
         \(chains)
         """
@@ -176,8 +152,7 @@ final class CheckCommandTests: XCTestCase {
     /// examples/observability uses every built-in module with its schema; the print shows
     /// them in place.
     func testObservabilityExampleChecks() throws {
-        let example = (TestProxy.repositoryModules as NSString).deletingLastPathComponent
-            + "/examples/observability/luxy.yaml"
+        let example = BuiltLuxyBinary.repository.path + "/examples/observability/luxy.yaml"
         let result = try luxy(["check", "--config", example])
         XCTAssertEqual(result.status, 0, result.all)
         for line in ["1010   modules/metrics-http.lua", "1000   modules/logging-http.lua", "950   modules/throttle-route.lua",

@@ -5,8 +5,8 @@ import XCTest
 /// `luxy check` on configurations that load but cannot work: misspelled entry points, scripts
 /// with no entry point for their chain's kind, no listeners, unknown keys, tabs.
 final class CheckFindingsCommandTests: CheckCommandTestCase {
-    /// An http listener (`web`) and a tcp one (`raw`).
-    private let listeners = CheckCommandFolder.echoListener + """
+    /// An http listener (`inbound`) and a tcp one (`raw`).
+    private let listeners = PortZeroEchoConfig.echoListener + """
 
           - name: raw
             direction: inbound

@@ -9,17 +9,12 @@ import XCTest
 /// request over a socket, and what the client, the upstream, the side cluster, the log or
 /// `/stats` saw is compared with what Envoy gives. See `EnvoyConformanceScript` for the
 /// `--@` lines.
-final class EnvoyConformanceTests: IntegrationTestCase {
+final class EnvoyConformanceTests: ResilienceTestCase {
     private var side: FakeUpstream!
 
     override func setUp() async throws {
         try await super.setUp()
-        side = try await FakeUpstream.start(name: "side", group: group)
-    }
-
-    override func tearDown() async throws {
-        await side?.stop()
-        try await super.tearDown()
+        side = try await startUpstream("side")
     }
 
     /// Routes some scripts need, before the standard `/echo` and `/` routes.

@@ -5,26 +5,19 @@ import XCTest
 /// `luxy import envoyfilter` as a user runs it: the built binary on the Istio and Envoy
 /// examples in `examples/envoyfilter-import/`, writing into a fresh folder.
 final class ImportCommandTests: XCTestCase {
-    static let examples: String = {
-        var url = URL(fileURLWithPath: #filePath)
-        for _ in 0..<3 { url.deleteLastPathComponent() }
-        return url.appendingPathComponent("examples/envoyfilter-import").path
-    }()
+    static let examples = BuiltLuxyBinary.repository.appendingPathComponent("examples/envoyfilter-import").path
 
-    private var directory: String!
+    private var folder: LuxyCommandFolder!
+    private var directory: String { folder.path }
     private var runner: LuxyCommandRunner { LuxyCommandRunner(workingDirectory: directory) }
     private var out: String { directory + "/out" }
 
     override func setUpWithError() throws {
-        guard FileManager.default.isExecutableFile(atPath: BuiltLuxyBinary.path) else {
-            throw XCTSkip("\(BuiltLuxyBinary.path) is not built")
-        }
-        directory = FileManager.default.temporaryDirectory.appendingPathComponent("luxy-import-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        folder = try LuxyCommandFolder("luxy-import")
     }
 
     override func tearDownWithError() throws {
-        if let directory { try? FileManager.default.removeItem(atPath: directory) }
+        folder?.remove()
     }
 
     private func importing(_ file: String, _ extra: [String] = []) throws -> LuxyCommandRunner.Outcome {

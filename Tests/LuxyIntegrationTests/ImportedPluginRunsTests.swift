@@ -5,29 +5,26 @@ import XCTest
 /// End to end: `luxy import envoyfilter` (the built binary) writes plugins and prints
 /// chains; those chains, pasted under a listener and clusters, run in the proxy against
 /// fake upstreams, and the scripts do what they did in Envoy.
-final class ImportedPluginRunsTests: IntegrationTestCase {
-    private var directory: String!
+final class ImportedPluginRunsTests: ResilienceTestCase {
+    private var folder: LuxyCommandFolder!
     private var aclService: FakeUpstream!
 
     override func setUp() async throws {
         try await super.setUp()
-        guard FileManager.default.isExecutableFile(atPath: BuiltLuxyBinary.path) else {
-            throw XCTSkip("\(BuiltLuxyBinary.path) is not built")
-        }
-        directory = FileManager.default.temporaryDirectory.appendingPathComponent("luxy-imported-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        aclService = try await FakeUpstream.start(name: "acl", group: group)
+        folder = try LuxyCommandFolder("luxy-imported")
+        aclService = try await startUpstream("acl")
     }
 
     override func tearDown() async throws {
-        await aclService?.stop()
-        if let directory { try? FileManager.default.removeItem(atPath: directory) }
+        folder?.remove()
         try await super.tearDown()
     }
 
+    private var directory: String { folder.path }
+
     /// Imports an example into `directory/imported` and returns the printed chains.
     private func importExample(_ name: String) throws -> String {
-        let result = try LuxyCommandRunner(workingDirectory: directory).run(
+        let result = try folder.luxy(
             ["import", "envoyfilter", ImportCommandTests.examples + "/" + name, "--out", directory + "/imported"])
         XCTAssertEqual(result.status, 0, result.all)
         return result.stdout
@@ -37,7 +34,7 @@ final class ImportedPluginRunsTests: IntegrationTestCase {
     private func config(chains: String) -> String {
         """
         modules_dir: {{modules}}
-        plugins_dir: \(directory!)/imported/plugins
+        plugins_dir: \(directory)/imported/plugins
         listeners:
           - name: inbound
             direction: inbound

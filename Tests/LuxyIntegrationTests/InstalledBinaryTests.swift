@@ -7,25 +7,24 @@ import XCTest
 /// must be found beside the installed binary. (The build's debug binary is installed, as
 /// `--binary` allows, so CI builds no release for this.)
 final class InstalledBinaryTests: IntegrationTestCase {
-    private var root = ""
+    private var folder: LuxyCommandFolder!
     private var process: LuxyChildProcess?
 
     override func setUp() async throws {
         try await super.setUp()
-        root = FileManager.default.temporaryDirectory.appendingPathComponent("luxy-install-\(UUID().uuidString)").path
+        folder = try LuxyCommandFolder("luxy-install")
         try FileManager.default.createDirectory(atPath: root + "/work", withIntermediateDirectories: true)
     }
 
     override func tearDown() async throws {
         process?.remove()
-        try? FileManager.default.removeItem(atPath: root)
+        folder?.remove()
         try await super.tearDown()
     }
 
+    private var root: String { folder.path }
+
     func testInstalledLuxyFindsItsModulesFromAnyFolder() async throws {
-        guard FileManager.default.isExecutableFile(atPath: BuiltLuxyBinary.path) else {
-            throw XCTSkip("\(BuiltLuxyBinary.path) is not built")
-        }
         let install = try LuxyCommandRunner(workingDirectory: root, executable: "/bin/bash").run([
             BuiltLuxyBinary.repository.path + "/scripts/install", "--binary", BuiltLuxyBinary.path, root + "/prefix",
         ])

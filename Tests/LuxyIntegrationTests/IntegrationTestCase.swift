@@ -1,3 +1,4 @@
+import LuxyAdmin
 import LuxyTestSupport
 import NIOCore
 import NIOPosix
@@ -8,6 +9,7 @@ class IntegrationTestCase: XCTestCase {
     var group: MultiThreadedEventLoopGroup!
     var upstream: FakeUpstream!
     private var proxies: [TestProxy] = []
+    private var admins: [AdminServer] = []
     private var connections: [TestHTTPConnection] = []
 
     override func setUp() async throws {
@@ -17,6 +19,7 @@ class IntegrationTestCase: XCTestCase {
 
     override func tearDown() async throws {
         for connection in connections { await connection.close() }
+        for admin in admins { await admin.close() }
         for proxy in proxies { await proxy.stop() }
         await upstream.stop()
         try await group.shutdownGracefully()
@@ -78,6 +81,21 @@ class IntegrationTestCase: XCTestCase {
 
     func connect(_ proxy: TestProxy, listener: String = "inbound") async throws -> TestHTTPConnection {
         let connection = try await TestHTTPConnection.connect(port: await proxy.port(listener), group: group)
+        connections.append(connection)
+        return connection
+    }
+
+    /// The admin API over `proxy`'s runtime, on a free port; closed after the test.
+    func startAdmin(on proxy: TestProxy) async throws -> AdminServer {
+        let admin = try await AdminServer.start(host: "127.0.0.1", port: 0, group: group, runtime: proxy.runtime,
+                                                logger: proxy.logs.logger)
+        admins.append(admin)
+        return admin
+    }
+
+    /// A connection to `admin`, closed after the test.
+    func connect(_ admin: AdminServer) async throws -> TestHTTPConnection {
+        let connection = try await TestHTTPConnection.connect(port: try XCTUnwrap(admin.localAddress?.port), group: group)
         connections.append(connection)
         return connection
     }

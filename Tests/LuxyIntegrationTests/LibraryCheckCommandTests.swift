@@ -7,7 +7,7 @@ import XCTest
 final class LibraryCheckCommandTests: CheckCommandTestCase {
     /// Writes `files` and a config running plugin `main`, then runs `luxy check` on it.
     private func check(_ files: [String: String]) throws -> LuxyCommandRunner.Outcome {
-        let yaml = CheckCommandFolder.echoListener + "\nchains:\n  inbound-http:\n    - name: main\n"
+        let yaml = PortZeroEchoConfig.echoListener + "\nchains:\n  inbound-http:\n    - name: main\n"
         try folder.write(files.merging(["luxy.yaml": yaml]) { $1 })
         return try folder.check()
     }

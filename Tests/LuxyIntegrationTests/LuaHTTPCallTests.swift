@@ -3,17 +3,12 @@ import XCTest
 
 /// `httpCall` to a second fake upstream (`auth`): allow/deny, response shape, timeouts,
 /// transport failures as 5xx responses, asynchronous calls.
-final class LuaHTTPCallIntegrationTests: IntegrationTestCase {
+final class LuaHTTPCallIntegrationTests: ResilienceTestCase {
     var auth: FakeUpstream!
 
     override func setUp() async throws {
         try await super.setUp()
-        auth = try await FakeUpstream.start(name: "auth", group: group)
-    }
-
-    override func tearDown() async throws {
-        await auth.stop()
-        try await super.tearDown()
+        auth = try await startUpstream("auth")
     }
 
     private var authCluster: String {

@@ -8,12 +8,6 @@ import XCTest
 final class LuaMetricsTests: IntegrationTestCase {
     private var admin: AdminServer?
 
-    override func tearDown() async throws {
-        await admin?.close()
-        admin = nil
-        try await super.tearDown()
-    }
-
     private func metricsPlugin(_ version: String, bucketsOf histogram: String = "{0.1, 1}") -> LuaPlugin {
         LuaPlugin("metered", """
             -- \(version)
@@ -32,8 +26,7 @@ final class LuaMetricsTests: IntegrationTestCase {
 
     private func scrape(_ proxy: TestProxy) async throws -> String {
         if admin == nil {
-            admin = try await AdminServer.start(host: "127.0.0.1", port: 0, group: group, runtime: proxy.runtime,
-                                                logger: proxy.logs.logger)
+            admin = try await startAdmin(on: proxy)
         }
         let connection = try await TestHTTPConnection.connect(port: try XCTUnwrap(admin?.localAddress?.port),
                                                               group: group)
@@ -118,8 +111,7 @@ final class LuaMetricsTests: IntegrationTestCase {
         for _ in 0..<3 { _ = try await client.request("GET", "/ok") }
         _ = try await connect(proxy).request("GET", "/fail")
 
-        admin = try await AdminServer.start(host: "127.0.0.1", port: 0, group: group, runtime: proxy.runtime,
-                                            logger: proxy.logs.logger)
+        admin = try await startAdmin(on: proxy)
         let connection = try await TestHTTPConnection.connect(port: try XCTUnwrap(admin?.localAddress?.port),
                                                               group: group)
         let statsBody = try await connection.request("GET", "/stats").body

@@ -6,14 +6,6 @@ import XCTest
 /// `luxy.shared` on a real proxy: one dictionary for both loops, kept across a reload, its
 /// evictions on the admin API.
 final class LuaSharedDictReloadTests: IntegrationTestCase {
-    private var admin: AdminServer?
-
-    override func tearDown() async throws {
-        await admin?.close()
-        admin = nil
-        try await super.tearDown()
-    }
-
     private func counterPlugin(_ version: String) -> LuaPlugin {
         LuaPlugin("counter", """
             -- \(version)
@@ -47,9 +39,7 @@ final class LuaSharedDictReloadTests: IntegrationTestCase {
         XCTAssertEqual(after.header("x-version"), "v2")
         XCTAssertEqual(after.header("x-n"), "5", "the count went on across the reload")
 
-        let admin = try await AdminServer.start(host: "127.0.0.1", port: 0, group: group, runtime: proxy.runtime,
-                                                logger: proxy.logs.logger)
-        self.admin = admin
+        let admin = try await startAdmin(on: proxy)
         let connection = try await TestHTTPConnection.connect(port: try XCTUnwrap(admin.localAddress?.port),
                                                               group: group)
         let stats = try await connection.request("GET", "/stats")

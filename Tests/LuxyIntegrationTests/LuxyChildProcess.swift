@@ -1,8 +1,6 @@
 import Foundation
 import LuxyTestSupport
-import NIOConcurrencyHelpers
 import NIOCore
-import NIOPosix
 import XCTest
 
 /// The built `luxy run` as a child process, on a config and plugins written to a fresh
@@ -14,7 +12,6 @@ final class LuxyChildProcess {
     let adminPort: Int
     let log: String
     let process: Process
-    private let exit: ExitSignal
 
     /// `yaml` is a config whose listener says `address: 127.0.0.1:0`: it gets a free port, and
     /// an admin API on another is put in front. `plugins` go to `plugins/NAME.lua`.
@@ -24,24 +21,17 @@ final class LuxyChildProcess {
     init(yaml: String, plugins: [String: String], arguments: [String] = [], launcher: [String] = [],
          standardOutput: String? = nil,
          group: EventLoopGroup) async throws {
-        let binary = BuiltLuxyBinary.path
-        guard FileManager.default.isExecutableFile(atPath: binary) else { throw XCTSkip("\(binary) is not built") }
-        directory = FileManager.default.temporaryDirectory.appendingPathComponent("luxy-proc-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: directory + "/plugins", withIntermediateDirectories: true)
-        for (name, source) in plugins {
-            try source.write(toFile: "\(directory)/plugins/\(name).lua", atomically: true, encoding: .utf8)
-        }
-        proxyPort = try await Self.freePort(group)
-        adminPort = try await Self.freePort(group)
-        let config = "admin: { address: 127.0.0.1:\(adminPort) }\n" + yaml
-            .replacingOccurrences(of: "{{modules}}", with: TestProxy.repositoryModules)
-            .replacingOccurrences(of: "address: 127.0.0.1:0", with: "address: 127.0.0.1:\(proxyPort)")
-        try config.write(toFile: directory + "/luxy.yaml", atomically: true, encoding: .utf8)
+        let folder = try LuxyCommandFolder("luxy-proc")
+        directory = folder.path
+        proxyPort = try await freePort(group)
+        adminPort = try await freePort(group)
+        var files = ["luxy.yaml": "admin: { address: 127.0.0.1:\(adminPort) }\n"
+            + yaml.replacingOccurrences(of: "address: 127.0.0.1:0", with: "address: 127.0.0.1:\(proxyPort)")]
+        for (name, source) in plugins { files["plugins/\(name).lua"] = source }
+        try folder.write(files)
         log = directory + "/luxy.log"
-        let exit = ExitSignal()
-        self.exit = exit
-        process = try Self.launch(launcher + [binary, "run", "--config", directory + "/luxy.yaml", "--no-watch"] + arguments,
-                                  log: log, standardOutput: standardOutput, exit: exit)
+        process = try Self.launch(launcher + [BuiltLuxyBinary.path, "run", "--config", directory + "/luxy.yaml", "--no-watch"] + arguments,
+                                  log: log, standardOutput: standardOutput)
     }
 
     /// `luxy run` on a folder the test laid out itself, watching it for changes, its log in
@@ -53,13 +43,10 @@ final class LuxyChildProcess {
         proxyPort = 0
         adminPort = 0
         self.log = log
-        let exit = ExitSignal()
-        self.exit = exit
-        process = try Self.launch([binary, "run", "--config", configFile], log: log, exit: exit)
+        process = try Self.launch([binary, "run", "--config", configFile], log: log)
     }
 
-    private static func launch(_ command: [String], log: String, standardOutput: String? = nil,
-                               exit: ExitSignal) throws -> Process {
+    private static func launch(_ command: [String], log: String, standardOutput: String? = nil) throws -> Process {
         _ = FileManager.default.createFile(atPath: log, contents: nil)
         let process = Process()
         process.executableURL = URL(fileURLWithPath: command[0])
@@ -72,7 +59,6 @@ final class LuxyChildProcess {
             process.standardOutput = handle
         }
         process.standardError = handle
-        process.terminationHandler = { [exit] _ in exit.signal() }
         try process.run()
         return process
     }
@@ -91,61 +77,16 @@ final class LuxyChildProcess {
         return Int(text[text.index(after: colon)...])
     }
 
-    /// A port nothing listens on right now (the kernel's pick for port 0, released again).
-    private static func freePort(_ group: EventLoopGroup) async throws -> Int {
-        let channel = try await ServerBootstrap(group: group).bind(host: "127.0.0.1", port: 0).get()
-        let port = channel.localAddress!.port!
-        try await channel.close()
-        return port
-    }
-
     var logText: String { (try? String(contentsOfFile: log, encoding: .utf8)) ?? "" }
 
-    /// Waits for the process to exit, told by its termination handler; false if it is still
-    /// running after `timeout`.
+    /// Waits for the process to exit; false if it is still running after `timeout`.
     func waitForExit(within timeout: Duration) async -> Bool {
-        await withTaskGroup(of: Bool.self) { race in
-            race.addTask { [exit] in await exit.wait(); return true }
-            race.addTask { try? await Task.sleep(for: timeout); return false }
-            let first = await race.next() ?? false
-            race.cancelAll()
-            exit.signal()  // ends the waiter if the timeout won
-            return first && !process.isRunning
-        }
+        await waitUntil(timeout: timeout) { !process.isRunning }
     }
 
     /// Stops it if it still runs and removes its folder.
     func remove() {
         if process.isRunning { process.terminate(); process.waitUntilExit() }
         try? FileManager.default.removeItem(atPath: directory)
-    }
-}
-
-/// Fired once, by a process's termination handler (any thread); awaited by the test.
-private final class ExitSignal: Sendable {
-    private struct State {
-        var fired = false
-        var waiters: [CheckedContinuation<Void, Never>] = []
-    }
-
-    private let state = NIOLockedValueBox(State())
-
-    func signal() {
-        let waiters = state.withLockedValue { state -> [CheckedContinuation<Void, Never>] in
-            state.fired = true
-            defer { state.waiters.removeAll() }
-            return state.waiters
-        }
-        for waiter in waiters { waiter.resume() }
-    }
-
-    func wait() async {
-        await withCheckedContinuation { continuation in
-            let fired = state.withLockedValue { state -> Bool in
-                if !state.fired { state.waiters.append(continuation) }
-                return state.fired
-            }
-            if fired { continuation.resume() }
-        }
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import LuxyTestSupport
 import XCTest
 
 /// A temporary folder to run the built `luxy` in, as a user would in their project: skips the
@@ -18,6 +19,18 @@ struct LuxyCommandFolder {
         try text.write(toFile: "\(path)/\(relativePath)", atomically: true, encoding: .utf8)
     }
 
+    /// Writes `files` (paths relative to the folder, folders made as needed); `{{modules}}` in
+    /// them is the repository's modules folder.
+    func write(_ files: [String: String]) throws {
+        for (relative, text) in files {
+            let file = (path as NSString).appendingPathComponent(relative)
+            try FileManager.default.createDirectory(atPath: (file as NSString).deletingLastPathComponent,
+                                                    withIntermediateDirectories: true)
+            try text.replacingOccurrences(of: "{{modules}}", with: TestProxy.repositoryModules)
+                .write(toFile: file, atomically: true, encoding: .utf8)
+        }
+    }
+
     func read(_ relativePath: String) throws -> String {
         try String(contentsOfFile: "\(path)/\(relativePath)", encoding: .utf8)
     }
@@ -25,6 +38,11 @@ struct LuxyCommandFolder {
     /// `luxy ARGS` with this folder as the working directory.
     func luxy(_ arguments: [String]) throws -> LuxyCommandRunner.Outcome {
         try LuxyCommandRunner(workingDirectory: path).run(arguments)
+    }
+
+    /// `luxy check --config luxy.yaml` in this folder.
+    func check() throws -> LuxyCommandRunner.Outcome {
+        try luxy(["check", "--config", "luxy.yaml"])
     }
 
     func remove() {

@@ -9,12 +9,6 @@ import XCTest
 final class MetricsHTTPTests: IntegrationTestCase {
     private var admin: AdminServer?
 
-    override func tearDown() async throws {
-        await admin?.close()
-        admin = nil
-        try await super.tearDown()
-    }
-
     private let failer = """
         function on_request(h)
           if h:headers():get(":path") == "/fail" then error("refused") end
@@ -24,8 +18,7 @@ final class MetricsHTTPTests: IntegrationTestCase {
     /// "type name{k=v,...} value" for each sample prometheus_client reads from `/metrics`.
     private func scrapeAndParse(_ proxy: TestProxy) async throws -> Set<String> {
         if admin == nil {
-            admin = try await AdminServer.start(host: "127.0.0.1", port: 0, group: group, runtime: proxy.runtime,
-                                                logger: proxy.logs.logger)
+            admin = try await startAdmin(on: proxy)
         }
         let connection = try await TestHTTPConnection.connect(port: try XCTUnwrap(admin?.localAddress?.port), group: group)
         let response = try await connection.request("GET", "/metrics")

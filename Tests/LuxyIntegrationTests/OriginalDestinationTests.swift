@@ -1,6 +1,4 @@
 import LuxyTestSupport
-import NIOCore
-import NIOPosix
 import XCTest
 
 /// Listeners with `original_destination: true` where nothing redirects: the original
@@ -8,14 +6,8 @@ import XCTest
 /// and the refusal to loop through a passthrough cluster can be checked without root
 /// (TransparentCaptureTests does it behind a real iptables REDIRECT).
 final class OriginalDestinationTests: IntegrationTestCase {
-    /// A port nothing listens on now: the config must name it for `original_destination:`.
-    private func freePort() async throws -> Int {
-        let channel = try await ServerBootstrap(group: group).bind(host: "127.0.0.1", port: 0).get()
-        let port = try XCTUnwrap(channel.localAddress?.port)
-        try await channel.close()
-        return port
-    }
-
+    /// `port`: free when the proxy starts (`freePort`); the config must name it for
+    /// `original_destination:`.
     private func config(port: Int) -> String {
         """
         workers: 1
@@ -66,7 +58,7 @@ final class OriginalDestinationTests: IntegrationTestCase {
     }
 
     private func startOutbound() async throws -> Outbound {
-        let port = try await freePort()
+        let port = try await freePort(group)
         let proxy = try await startProxy(config(port: port), plugins: ["show-destination": showDestination])
         return Outbound(port: port, proxy: proxy, connection: try await connect(proxy, listener: "outbound"))
     }
@@ -95,7 +87,7 @@ final class OriginalDestinationTests: IntegrationTestCase {
 
     func testATCPListenerRefusesAPassthroughToItselfAndForwardsToAStaticCluster() async throws {
         let echo = try await FakeTCPEchoServer.start(group: group)
-        let port = try await freePort()
+        let port = try await freePort(group)
         let yaml = """
             workers: 1
             listeners:

@@ -1,8 +1,9 @@
 import LuxyTestSupport
 import XCTest
 
-/// Shared set-up of the retry, circuit-breaker and chaos tests: extra fake upstreams (stopped
-/// after the test) and a config with one cluster of several endpoints behind one route.
+/// Shared set-up of the tests that need fake upstreams besides `backend` (stopped after the
+/// test): the retry, circuit-breaker and chaos tests, and those whose plugins call a side
+/// service; and a config with one cluster of several endpoints behind one route.
 class ResilienceTestCase: IntegrationTestCase {
     private var extraUpstreams: [FakeUpstream] = []
 

@@ -5,17 +5,12 @@ import XCTest
 /// `modules/tracing-http.lua` against a real collector (a second fake upstream that records
 /// what it is sent): trace ids in the spans match the headers that went upstream, and a
 /// request that came with a trace context keeps its trace id.
-final class TracingHTTPTests: IntegrationTestCase {
+final class TracingHTTPTests: ResilienceTestCase {
     private var collector: FakeUpstream!
 
     override func setUp() async throws {
         try await super.setUp()
-        collector = try await FakeUpstream.start(name: "collector", group: group)
-    }
-
-    override func tearDown() async throws {
-        await collector?.stop()
-        try await super.tearDown()
+        collector = try await startUpstream("collector")
     }
 
     private func config(_ settings: String) -> String {
