@@ -7,6 +7,9 @@
 #                          logging-http (JSON lines on stdout, which the bench writes to
 #                          a file) and tracing-http sampling 10% (spans to the backend)
 #   LUXY_WORKERS=N         event loops (default 1, as the peers run one worker)
+#   LUXY_BENCH_STAGES=...  the inbound-http chain's items as YAML lines, instead of the
+#                          kind's (to measure one plugin or module alone; SUBJECT_KIND=plain
+#                          unless they are the 3-plugin workload)
 #   LUXY_BENCH_HEALTH=on   the backend cluster also gets an active TCP health check every
 #                          second and success-rate outlier detection (passive ejection on
 #                          consecutive failures is on by default either way)
@@ -26,6 +29,7 @@ elif [ "$kind" = "modules" ]; then
     - { name: logging-http, priority: 1000, config: { format: json, destination: stdout } }
     - { name: tracing-http, priority: 900, config: { collector_cluster: backend, format: zipkin, sample_rate: 0.1 } }"
 fi
+stages="${LUXY_BENCH_STAGES:-$stages}"
 
 health=""
 if [ "${LUXY_BENCH_HEALTH:-off}" = "on" ]; then

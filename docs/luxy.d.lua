@@ -589,3 +589,17 @@ function luxy.httpCall(cluster, headers, body, timeout_ms_or_options) end
 ---@param level "trace"|"debug"|"info"|"warn"|"err"|"critical"
 ---@param message string
 function luxy.log(level, message) end
+
+---An access-log format (Envoy's `%OPERATOR%`s), compiled once: a text format string, or JSON
+---fields as a list of `{key, format}` pairs or a map of key to format.
+---@param format string|string[][]|table<string, string>
+---@return luxy.log_format
+function luxy.log_format(format) end
+
+---@class luxy.log_format
+local log_format = {}
+
+---The line of the request `h` belongs to, meant for `on_log`.
+---@param h luxy.handle
+---@return string
+function log_format:render(h) end

@@ -87,6 +87,7 @@ final class FakeHost: LuaHTTPHost {
     var destinationService: String? = "items"
     var clusterName: String? = "items-cluster"
     var upstreamTarget: String? = "10.1.1.1:9000"
+    var requestOutcome = LuaRequestOutcome()
 
     func headers(_ phase: LuaHTTPPhase) -> LuaHeaderMap { phase == .request ? requestHeaders : responseHeaders }
     func trailers(_ phase: LuaHTTPPhase) -> LuaHeaderMap? { phase == .request ? requestTrailers : responseTrailers }

@@ -14,6 +14,7 @@ extension LuaVM {
             case .timer: return try callTimer(method, s, luxyState.timers[aux])
             case .queue: return try callSharedQueue(method, s, luxyState.queues[aux])
             case .counter, .gauge, .histogram: return try callMetric(method, s, luxyState.metrics[aux])
+            case .logFormat: return try renderLogFormat(s, luxyState.logFormats[aux])
             }
         }
     }
@@ -26,6 +27,7 @@ extension LuaVM {
         case .timerAfter: return try makeTimer(s, .once)
         case .httpCall: return try backgroundHTTPCall(s, resumed: resumed)
         case .log: return try luxyLog(s)
+        case .logFormat: return try compileLogFormat(s)
         case .metricsCounter: return try declareMetric(s, .counter)
         case .metricsGauge: return try declareMetric(s, .gauge)
         case .metricsHistogram: return try declareMetric(s, .histogram)

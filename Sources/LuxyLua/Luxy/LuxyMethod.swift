@@ -4,12 +4,14 @@
 enum LuxyMethod: Int32, CaseIterable {
     // Functions of the `luxy` table (`LuaVM.makeLuxyTable` places them by `luaName`).
     case shared = 1100, queue, timerEvery, timerAfter, metricsCounter, metricsGauge, metricsHistogram, httpCall, log
+    case logFormat
     case dictGet = 1150, dictSet, dictAdd, dictIncr, dictCompareAndSet, dictDelete, dictKeys
     case counterInc = 1200
     case gaugeSet = 1220, gaugeInc
     case histogramObserve = 1240
     case queueEnqueue = 1260, queueDequeue, queueConsume, queueLength
     case timerCancel = 1300
+    case logFormatRender = 1320
 
     /// The object the method belongs to; nil for the functions of the `luxy` table.
     var kind: LuxyObjectKind? {
@@ -20,7 +22,8 @@ enum LuxyMethod: Int32, CaseIterable {
         case ..<1240: .gauge
         case ..<1260: .histogram
         case ..<1300: .queue
-        default: .timer
+        case ..<1320: .timer
+        default: .logFormat
         }
     }
 
@@ -37,6 +40,7 @@ enum LuxyMethod: Int32, CaseIterable {
         case .metricsHistogram: "metrics.histogram"
         case .httpCall: "httpCall"
         case .log: "log"
+        case .logFormat: "log_format"
         case .dictGet: "get"
         case .dictSet, .gaugeSet: "set"
         case .dictAdd: "add"
@@ -51,6 +55,7 @@ enum LuxyMethod: Int32, CaseIterable {
         case .queueConsume: "consume"
         case .queueLength: "length"
         case .timerCancel: "cancel"
+        case .logFormatRender: "render"
         }
     }
 }
@@ -59,7 +64,7 @@ enum LuxyMethod: Int32, CaseIterable {
 /// at 100, clear of `LuaObjectKind`'s. They live as long as the VM: unlike a handle's
 /// objects they carry no phase token.
 enum LuxyObjectKind: Int32, CaseIterable {
-    case sharedDict = 100, counter, gauge, histogram, queue, timer
+    case sharedDict = 100, counter, gauge, histogram, queue, timer, logFormat
 
     var typeName: String {
         switch self {
@@ -69,6 +74,7 @@ enum LuxyObjectKind: Int32, CaseIterable {
         case .histogram: "luxy.histogram"
         case .queue: "luxy.queue"
         case .timer: "luxy.timer"
+        case .logFormat: "luxy.log_format"
         }
     }
 }

@@ -26,6 +26,8 @@ final class LuxyVMState {
     var metricShard = LuaMetricShard()
     /// The metric families this VM's scripts declared, by `aux`.
     var metrics: [LuaMetricShard.FamilyValues] = []
+    /// The access-log formats this VM's scripts compiled (`luxy.log_format`), by `aux`.
+    var logFormats: [LuaLogFormat] = []
 
     init(platform: LuaPlatform) {
         self.platform = platform

@@ -1,0 +1,382 @@
+/// An access-log format compiled once, at a script's load (`luxy.log_format`), and rendered
+/// for each request in one host call: Envoy's `%OPERATOR%` substitution format, as text or
+/// as one JSON object per line. The per-request work is a walk over the compiled parts that
+/// appends bytes to one reused buffer: no Lua call, string or table per field.
+///
+/// Loop-confined: held by one VM (`LuxyVMState.logFormats`) and rendered on its loop, which
+/// is what lets the buffer be reused.
+final class LuaLogFormat {
+    /// A value one operator reads from the request.
+    enum Operator: Equatable {
+        case startTime, protocolName, responseCode, responseFlags, bytesReceived, bytesSent, duration
+        case routeName, upstreamHost, upstreamCluster, attemptCount
+        case downstreamRemoteAddress, downstreamLocalAddress, downstreamDirectRemoteAddress
+        case requestedServerName, direction, service
+        /// `%REQ(name?alternative):length%` and `%RESP(…)%`: a header, its alternative when it
+        /// is absent, cut to `maxLength` bytes.
+        case requestHeader(HeaderField)
+        case responseHeader(HeaderField)
+
+        static let simple: [String: Operator] = [
+            "START_TIME": .startTime, "PROTOCOL": .protocolName, "RESPONSE_CODE": .responseCode,
+            "RESPONSE_FLAGS": .responseFlags, "BYTES_RECEIVED": .bytesReceived, "BYTES_SENT": .bytesSent,
+            "DURATION": .duration, "ROUTE_NAME": .routeName, "UPSTREAM_HOST": .upstreamHost,
+            "UPSTREAM_CLUSTER": .upstreamCluster, "UPSTREAM_REQUEST_ATTEMPT_COUNT": .attemptCount,
+            "DOWNSTREAM_REMOTE_ADDRESS": .downstreamRemoteAddress,
+            "DOWNSTREAM_LOCAL_ADDRESS": .downstreamLocalAddress,
+            "DOWNSTREAM_DIRECT_REMOTE_ADDRESS": .downstreamDirectRemoteAddress,
+            "REQUESTED_SERVER_NAME": .requestedServerName, "DIRECTION": .direction, "SERVICE": .service,
+        ]
+    }
+
+    struct HeaderField: Equatable {
+        /// Lowercased, as header maps look names up.
+        var name: String
+        var alternative: String?
+        var maxLength: Int?
+    }
+
+    enum Part: Equatable {
+        case literal([UInt8])
+        case value(Operator)
+    }
+
+    /// One key of a JSON line: `"key":` (with the comma before it, but for the first) made once.
+    struct Field {
+        var prefix: [UInt8]
+        var parts: [Part]
+        /// A field that is one operator keeps its type: a number stays a number, absent is null.
+        var isSingleOperator: Bool {
+            if parts.count == 1, case .value = parts[0] { return true }
+            return false
+        }
+    }
+
+    enum Layout {
+        /// Envoy's text format: parts in order, an absent value printed `-`.
+        case text([Part])
+        /// A JSON object: its fields in order.
+        case json([Field])
+    }
+
+    let layout: Layout
+    /// Whether an operator reads how the request ended, which the host works out per call.
+    private let readsOutcome: Bool
+    private var line: [UInt8] = []
+    private var clock = StartTimeText()
+
+    init(layout: Layout) {
+        self.layout = layout
+        let operators: [Operator] = switch layout {
+        case .text(let parts): parts.compactMap(\.operator)
+        case .json(let fields): fields.flatMap { $0.parts.compactMap(\.operator) }
+        }
+        readsOutcome = operators.contains { $0.readsOutcome }
+    }
+
+    /// Compiles an Envoy format string into its parts; throws the operator it does not know.
+    static func parts(of format: String) throws(LogFormatError) -> [Part] {
+        var parts: [Part] = []
+        let bytes = Array(format.utf8)
+        var literal: [UInt8] = []
+        var i = 0
+        while i < bytes.count {
+            // `%NAME…%` where NAME starts with an upper-case letter or `_`; any other `%` is text.
+            if bytes[i] == UInt8(ascii: "%"), i + 1 < bytes.count, bytes[i + 1].isOperatorStart,
+               let close = bytes[(i + 1)...].firstIndex(of: UInt8(ascii: "%")) {
+                if !literal.isEmpty { parts.append(.literal(literal)); literal = [] }
+                parts.append(.value(try Self.operator(String(decoding: bytes[(i + 1)..<close], as: UTF8.self))))
+                i = close + 1
+                continue
+            }
+            literal.append(bytes[i])
+            i += 1
+        }
+        if !literal.isEmpty { parts.append(.literal(literal)) }
+        return parts
+    }
+
+    private static func `operator`(_ body: String) throws(LogFormatError) -> Operator {
+        if let simple = Operator.simple[body] { return simple }
+        // REQ(name?alternative):length and RESP(…)
+        guard let open = body.firstIndex(of: "("), let close = body.lastIndex(of: ")"), open < close else {
+            throw LogFormatError(operator: body)
+        }
+        let kind = body[..<open]
+        let spec = body[body.index(after: open)..<close]
+        let rest = body[body.index(after: close)...]
+        var maxLength: Int?
+        if !rest.isEmpty {
+            guard rest.first == ":" else { throw LogFormatError(operator: body) }
+            let digits = rest.dropFirst()
+            if !digits.isEmpty {
+                guard let length = Int(digits), length >= 0 else { throw LogFormatError(operator: body) }
+                maxLength = length
+            }
+        }
+        let names = spec.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false)
+        guard let first = names.first, !first.isEmpty else { throw LogFormatError(operator: body) }
+        let field = HeaderField(name: first.lowercased(), alternative: names.count > 1 ? names[1].lowercased() : nil,
+                                maxLength: maxLength)
+        switch kind {
+        case "REQ": return .requestHeader(field)
+        case "RESP": return .responseHeader(field)
+        default: throw LogFormatError(operator: body)
+        }
+    }
+
+    /// The line for the request `host` serves, in its log phase.
+    func render(_ host: LuaHTTPHost) -> [UInt8] {
+        var reader = RequestReader(host: host, outcome: readsOutcome ? host.requestOutcome : nil)
+        line.removeAll(keepingCapacity: true)
+        switch layout {
+        case .text(let parts):
+            for part in parts { appendText(part, &reader) }
+        case .json(let fields):
+            line.append(UInt8(ascii: "{"))
+            for field in fields {
+                line.append(contentsOf: field.prefix)
+                if field.isSingleOperator, case .value(let op) = field.parts[0] {
+                    appendJSON(reader.value(op))
+                } else {
+                    line.append(UInt8(ascii: "\""))
+                    for part in field.parts {
+                        switch part {
+                        case .literal(let bytes): appendEscaped(bytes)
+                        case .value(let op): appendEscaped(reader.value(op), absent: "-")
+                        }
+                    }
+                    line.append(UInt8(ascii: "\""))
+                }
+            }
+            line.append(UInt8(ascii: "}"))
+        }
+        return line
+    }
+
+    private func appendText(_ part: Part, _ reader: inout RequestReader) {
+        switch part {
+        case .literal(let bytes): line.append(contentsOf: bytes)
+        case .value(let op):
+            switch reader.value(op) {
+            case .absent: line.append(UInt8(ascii: "-"))
+            case .number(let n): line.appendDecimal(n)
+            case .text(let s): line.append(contentsOf: s.utf8)
+            case .time(let ms): clock.append(milliseconds: ms, to: &line)
+            }
+        }
+    }
+
+    private func appendJSON(_ value: LogValue) {
+        switch value {
+        case .absent: line.append(contentsOf: "null".utf8)
+        case .number(let n): line.appendDecimal(n)
+        case .text(let s):
+            line.append(UInt8(ascii: "\""))
+            appendEscaped(s.utf8)
+            line.append(UInt8(ascii: "\""))
+        case .time(let ms):
+            line.append(UInt8(ascii: "\""))
+            clock.append(milliseconds: ms, to: &line)
+            line.append(UInt8(ascii: "\""))
+        }
+    }
+
+    /// A value inside a JSON string: numbers as digits, absent as `absent`.
+    private func appendEscaped(_ value: LogValue, absent: String) {
+        switch value {
+        case .absent: line.append(contentsOf: absent.utf8)
+        case .number(let n): line.appendDecimal(n)
+        case .text(let s): appendEscaped(s.utf8)
+        case .time(let ms): clock.append(milliseconds: ms, to: &line)
+        }
+    }
+
+    private func appendEscaped<Bytes: Sequence<UInt8>>(_ bytes: Bytes) {
+        Self.appendEscaped(bytes, to: &line)
+    }
+
+    /// `text` escaped for a JSON string (a key's, made once).
+    static func jsonEscaped(_ text: String) -> String {
+        var bytes: [UInt8] = []
+        appendEscaped(text.utf8, to: &bytes)
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// JSON string escaping: `"`, `\` and control characters; every other byte as it is.
+    private static func appendEscaped<Bytes: Sequence<UInt8>>(_ bytes: Bytes, to line: inout [UInt8]) {
+        for byte in bytes {
+            switch byte {
+            case UInt8(ascii: "\""), UInt8(ascii: "\\"):
+                line.append(UInt8(ascii: "\\"))
+                line.append(byte)
+            case UInt8(ascii: "\n"):
+                line.append(UInt8(ascii: "\\"))
+                line.append(UInt8(ascii: "n"))
+            case UInt8(ascii: "\r"):
+                line.append(UInt8(ascii: "\\"))
+                line.append(UInt8(ascii: "r"))
+            case UInt8(ascii: "\t"):
+                line.append(UInt8(ascii: "\\"))
+                line.append(UInt8(ascii: "t"))
+            case 0..<0x20, 0x7f:
+                line.append(contentsOf: "\\u00".utf8)
+                line.append(hexDigits[Int(byte >> 4)])
+                line.append(hexDigits[Int(byte & 0xf)])
+            default: line.append(byte)
+            }
+        }
+    }
+
+    private static let hexDigits = Array("0123456789abcdef".utf8)
+}
+
+/// What an operator found: a number keeps its type in JSON, absent is `null` (text: `-`).
+enum LogValue {
+    case absent
+    case number(Int)
+    case text(String)
+    /// `%START_TIME%`: milliseconds since the epoch, printed as a date.
+    case time(milliseconds: Int)
+}
+
+/// An operator the format names but `luxy.log_format` does not know.
+struct LogFormatError: Error {
+    var `operator`: String
+    var message: String { "unknown operator %\(`operator`)% in the format" }
+}
+
+/// Reads the operators' values for one render, each fetched from the host once.
+private struct RequestReader {
+    let host: LuaHTTPHost
+    let outcome: LuaRequestOutcome?
+    private var info: LuaStreamInfo?
+    private var requestHeaders: LuaHeaderMap?
+    private var responseHeaders: LuaHeaderMap?
+
+    init(host: LuaHTTPHost, outcome: LuaRequestOutcome?) {
+        self.host = host
+        self.outcome = outcome
+    }
+
+    private mutating func streamInfo() -> LuaStreamInfo {
+        if let info { return info }
+        let fetched = host.streamInfo
+        info = fetched
+        return fetched
+    }
+
+    mutating func value(_ op: LuaLogFormat.Operator) -> LogValue {
+        switch op {
+        case .startTime: return .time(milliseconds: Int((outcome?.startTimeMilliseconds ?? 0).rounded(.down)))
+        case .protocolName: return .text(streamInfo().protocolName)
+        case .responseCode: return .number(outcome?.responseCode ?? 0)
+        case .responseFlags: return .text(outcome?.responseFlags ?? "-")
+        case .bytesReceived: return .number(outcome?.bytesReceived ?? 0)
+        case .bytesSent: return .number(outcome?.bytesSent ?? 0)
+        case .duration: return .number(Int((outcome?.durationMilliseconds ?? 0).rounded(.down)))
+        case .routeName: return Self.optional(host.routeName)
+        case .upstreamHost: return Self.optional(host.upstreamTarget)
+        case .upstreamCluster: return Self.optional(host.clusterName)
+        case .attemptCount: return .number(host.attemptCount)
+        case .downstreamRemoteAddress: return .text(streamInfo().downstreamRemoteAddress)
+        case .downstreamLocalAddress: return .text(streamInfo().downstreamLocalAddress)
+        case .downstreamDirectRemoteAddress: return .text(streamInfo().downstreamDirectRemoteAddress)
+        case .requestedServerName: return .text(streamInfo().requestedServerName)
+        case .direction: return .text(streamInfo().direction)
+        case .service: return Self.optional(host.destinationService)
+        case .requestHeader(let field):
+            if requestHeaders == nil { requestHeaders = host.headers(.request) }
+            return Self.header(field, in: requestHeaders)
+        case .responseHeader(let field):
+            // The log phase's own map is the response (`headers()` in `on_log`).
+            if responseHeaders == nil { responseHeaders = host.headers(.log) }
+            return Self.header(field, in: responseHeaders)
+        }
+    }
+
+    private static func optional(_ text: String?) -> LogValue {
+        text.map(LogValue.text) ?? .absent
+    }
+
+    private static func header(_ field: LuaLogFormat.HeaderField, in map: LuaHeaderMap?) -> LogValue {
+        guard let value = map?.get(field.name) ?? field.alternative.flatMap({ map?.get($0) }) else { return .absent }
+        guard let max = field.maxLength, value.utf8.count > max else { return .text(value) }
+        return .text(String(decoding: value.utf8.prefix(max), as: UTF8.self))
+    }
+}
+
+/// `%START_TIME%` as Envoy prints it (UTC, milliseconds), the date part made once a second.
+struct StartTimeText {
+    private var second = Int.min
+    private var prefix: [UInt8] = []
+
+    mutating func append(milliseconds ms: Int, to line: inout [UInt8]) {
+        let (s, fraction) = ms.quotientAndRemainder(dividingBy: 1000)
+        if s != second {
+            second = s
+            prefix = Array(Self.civil(second: s).utf8)
+        }
+        line.append(contentsOf: prefix)
+        line.append(UInt8(ascii: "."))
+        line.append(UInt8(ascii: "0") + UInt8(fraction / 100))
+        line.append(UInt8(ascii: "0") + UInt8(fraction / 10 % 10))
+        line.append(UInt8(ascii: "0") + UInt8(fraction % 10))
+        line.append(UInt8(ascii: "Z"))
+    }
+
+    /// `YYYY-MM-DDTHH:MM:SS` from seconds since the epoch (Howard Hinnant's civil-from-days).
+    private static func civil(second: Int) -> String {
+        let days = second / 86400
+        let rest = second - days * 86400
+        let z = days + 719_468
+        let era = z / 146_097
+        let doe = z - era * 146_097
+        let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
+        let mp = (5 * doy + 2) / 153
+        let d = doy - (153 * mp + 2) / 5 + 1
+        let m = mp < 10 ? mp + 3 : mp - 9
+        let y = yoe + era * 400 + (m <= 2 ? 1 : 0)
+        func two(_ n: Int) -> String { n < 10 ? "0\(n)" : "\(n)" }
+        let year = String(y)
+        return String(repeating: "0", count: max(0, 4 - year.count)) + year + "-" + two(m) + "-" + two(d)
+            + "T" + two(rest / 3600) + ":" + two(rest % 3600 / 60) + ":" + two(rest % 60)
+    }
+}
+
+extension LuaLogFormat.Operator {
+    /// Whether the value comes from how the request ended (`LuaRequestOutcome`).
+    var readsOutcome: Bool {
+        switch self {
+        case .startTime, .responseCode, .responseFlags, .bytesReceived, .bytesSent, .duration: true
+        default: false
+        }
+    }
+}
+
+extension LuaLogFormat.Part {
+    var `operator`: LuaLogFormat.Operator? {
+        if case .value(let op) = self { return op }
+        return nil
+    }
+}
+
+private extension UInt8 {
+    /// The first character of an operator's name (`%START_TIME%`, `%REQ(…)%`).
+    var isOperatorStart: Bool { (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(self) || self == UInt8(ascii: "_") }
+}
+
+private extension Array where Element == UInt8 {
+    /// `n` in decimal, without making a String.
+    mutating func appendDecimal(_ n: Int) {
+        if n < 0 { append(UInt8(ascii: "-")) }
+        let magnitude = n.magnitude
+        var divisor: UInt = 1
+        while magnitude / divisor >= 10 { divisor *= 10 }
+        repeat {
+            append(UInt8(ascii: "0") + UInt8(magnitude / divisor % 10))
+            divisor /= 10
+        } while divisor > 0
+    }
+}

@@ -1,0 +1,88 @@
+import XCTest
+
+@testable import LuxyLua
+
+/// `luxy.log_format`: Envoy's access-log operators compiled once, rendered per request from
+/// what the host reports, as a text line or one JSON object.
+final class LuaLogFormatTests: LuaTestCase {
+    /// Runs `body` in the log phase of a script whose top level is `top`; Lua asserts check.
+    private func checkLog(top: String, _ body: String, file: StaticString = #filePath, line: UInt = #line) throws {
+        let script = try load("\(top)\nfunction on_log(h)\n\(body)\nend")
+        assertCompleted(run(script, .log), file: file, line: line)
+    }
+
+    override func setUp() {
+        super.setUp()
+        host.requestOutcome = LuaRequestOutcome(responseCode: 503, responseFlags: "UF", bytesReceived: 5, bytesSent: 91,
+                                                durationMilliseconds: 12.9, startTimeMilliseconds: 1_700_000_000_123)
+    }
+
+    func testTextFormatPrintsEachOperatorAndAnAbsentValueAsADash() throws {
+        host.upstreamTarget = nil
+        try checkLog(top: """
+            local f = luxy.log_format('[%START_TIME%] "%REQ(:METHOD)% %REQ(X-ENVOY-ORIGINAL-PATH?:PATH)% %PROTOCOL%" %RESPONSE_CODE% %RESPONSE_FLAGS% %BYTES_RECEIVED% %BYTES_SENT% %DURATION% %UPSTREAM_HOST% %ROUTE_NAME% %UPSTREAM_CLUSTER% %SERVICE% %DIRECTION% %DOWNSTREAM_REMOTE_ADDRESS% 100%')
+            """, """
+            local line = f:render(h)
+            assert(line == '[2023-11-14T22:13:20.123Z] "GET /items HTTP/2" 503 UF 5 91 12 - items-route items-cluster items inbound 10.0.0.2:5555 100%', line)
+            """)
+    }
+
+    func testHeaderOperatorsTakeTheAlternativeAndALengthLimit() throws {
+        try checkLog(top: """
+            local f = luxy.log_format('%REQ(X-MISSING?:authority)% %REQ(CONTENT-TYPE):4% %RESP(SERVER)% %REQ(X-MULTI)% %RESP(X-NONE)%')
+            """, """
+            local line = f:render(h)
+            assert(line == 'svc text upstream a,b -', line)
+            """)
+    }
+
+    func testJSONFieldsKeepTheirOrderTypesAndEscapes() throws {
+        host.requestHeaders = FakeHeaderMap([(":method", "GET"), ("user-agent", "say \"hi\" \\ \t\u{1}")])
+        host.routeName = nil
+        try checkLog(top: """
+            local f = luxy.log_format({
+              { "code", "%RESPONSE_CODE%" }, { "agent", "%REQ(USER-AGENT)%" }, { "route", "%ROUTE_NAME%" },
+              { "mixed", "%REQ(:METHOD)% took %DURATION% ms %ROUTE_NAME%" }, { "time", "%START_TIME%" },
+            })
+            """, #"""
+            local line = f:render(h)
+            local want = '{"code":503,"agent":"say \\"hi\\" \\\\ \\t\\u0001","route":null,"mixed":"GET took 12 ms -","time":"2023-11-14T22:13:20.123Z"}'
+            assert(line == want, line)
+            """#)
+    }
+
+    func testAJSONMapIsInKeyOrder() throws {
+        try checkLog(top: """
+            local f = luxy.log_format({ z = "%BYTES_SENT%", a = "%BYTES_RECEIVED%", m = "flags %RESPONSE_FLAGS%" })
+            """, """
+            local line = f:render(h)
+            assert(line == '{"a":5,"m":"flags UF","z":91}', line)
+            """)
+    }
+
+    func testAnUnknownOperatorRefusesTheScriptAtLoad() {
+        XCTAssertThrowsError(try load("local f = luxy.log_format('%NOT_AN_OPERATOR% and more')")) { error in
+            XCTAssertTrue("\(error)".contains("luxy.log_format: unknown operator %NOT_AN_OPERATOR% in the format"), "\(error)")
+        }
+        XCTAssertThrowsError(try load("local f = luxy.log_format('%REQ(X):many%')")) { error in
+            XCTAssertTrue("\(error)".contains("unknown operator %REQ(X):many%"), "\(error)")
+        }
+    }
+
+    func testRenderWantsTheRunningRequestsHandle() throws {
+        let script = try load("""
+            local f = luxy.log_format('%RESPONSE_CODE%')
+            kept = nil
+            function on_log(h)
+              if kept then return f:render(kept) end
+              kept = h
+              local ok, err = pcall(f.render, f, {})
+              assert(not ok and err:find("must be a request's handle"), err)
+            end
+            """)
+        assertCompleted(run(script, .log))
+        // The next request: the handle of the one before is out of its scope.
+        let error = failure(run(script, .log))
+        XCTAssertTrue(error?.message.contains("outside of its request") ?? false, error?.message ?? "")
+    }
+}
