@@ -4,9 +4,17 @@ import LuxyLua
 import NIOCore
 
 // `streamInfo()`'s view of how the request ended: status, flags, bytes and times, read from
-// the exchange when asked (the log phase asks once per field it prints).
+// the exchange when asked. Once the exchange ended (its log phases) it no longer changes, so
+// it is worked out once for all the fields and stages that ask, until a script sets a flag.
 extension ExchangeLuaHost {
     var requestOutcome: LuaRequestOutcome {
+        if let requestOutcomeCache { return requestOutcomeCache }
+        let outcome = makeRequestOutcome()
+        if exchange.duration != nil { requestOutcomeCache = outcome }
+        return outcome
+    }
+
+    private func makeRequestOutcome() -> LuaRequestOutcome {
         let exchange = self.exchange
         let elapsed = exchange.duration ?? (NIODeadline.now() - exchange.startTime)
         let milliseconds = Double(elapsed.nanoseconds) / 1_000_000
@@ -33,6 +41,7 @@ extension ExchangeLuaHost {
     func setResponseFlag(_ code: String) -> Bool {
         guard let flag = ResponseFlags(shortCode: code) else { return false }
         exchange.responseFlags.insert(flag)
+        requestOutcomeCache = nil
         return true
     }
 }

@@ -140,6 +140,8 @@ final class ExchangeLuaHost: LuaHTTPHost {
     }
 
     private var streamInfoCache: LuaStreamInfo?
+    /// How the request ended, once it ended (`ExchangeLuaHost+Outcome`).
+    var requestOutcomeCache: LuaRequestOutcome?
 
     /// Serves `exchange` from now on.
     func bind(to exchange: HTTPExchange) {
@@ -150,6 +152,7 @@ final class ExchangeLuaHost: LuaHTTPHost {
     func unbind() {
         boundExchange = nil
         streamInfoCache = nil
+        requestOutcomeCache = nil
         currentLogger = nil
         forwardedClient = nil
     }
@@ -161,10 +164,9 @@ final class ExchangeLuaHost: LuaHTTPHost {
     }
 
     private func makeStreamInfo() -> LuaStreamInfo {
-        let peer = exchange.downstreamRemoteAddress?.envoyDescription ?? ""
-        // Luxy takes no original destination or PROXY protocol, so the local address is the
-        // connection's own: direct and not alike.
-        let local = exchange.downstreamLocalAddress?.envoyDescription ?? ""
+        // The connection's addresses are formatted once per connection, not per request.
+        let peer = exchange.downstreamAddressTexts.remote
+        let local = exchange.downstreamAddressTexts.local
         return LuaStreamInfo(
             // Envoy says "HTTP/2"; NIO's HTTP/2 codec marks requests 2.0.
             protocolName: exchange.requestHead.version.major == 2
@@ -173,7 +175,7 @@ final class ExchangeLuaHost: LuaHTTPHost {
             downstreamRemoteAddress: forwardedClient?.envoyDescription ?? peer,
             direction: exchange.direction.rawValue,
             requestedServerName: exchange.tls?.serverName ?? "",
-            downstreamDirectLocalAddress: exchange.downstreamDirectLocalAddress?.envoyDescription ?? local,
+            downstreamDirectLocalAddress: exchange.downstreamAddressTexts.directLocal,
             downstreamDirectRemoteAddress: peer,
             routeName: exchange.route?.routeName ?? "")
     }
@@ -207,14 +209,5 @@ extension LuaLogLevel {
         case .error: return .error
         case .critical: return .critical
         }
-    }
-}
-
-extension SocketAddress {
-    /// `ip:port`, or `[ip]:port` for IPv6, as Envoy prints addresses.
-    var envoyDescription: String {
-        guard let ip = ipAddress, let port else { return pathname ?? "" }
-        if case .v6 = self { return "[\(ip)]:\(port)" }
-        return "\(ip):\(port)"
     }
 }

@@ -30,6 +30,8 @@ public final class HTTPExchange {
     /// The socket's own address, whatever was restored (Envoy's `downstreamDirectLocalAddress`).
     public var downstreamDirectLocalAddress: SocketAddress? { peer.directLocal }
     public var downstreamRemoteAddress: SocketAddress? { peer.remote }
+    /// The three addresses above as text (`ip:port`), formatted once per connection.
+    public var downstreamAddressTexts: DownstreamAddressTexts { peer.addressTexts }
     /// What the request head said about its framing when it was parsed.
     let framing: RequestFraming
     public let startTime: NIODeadline

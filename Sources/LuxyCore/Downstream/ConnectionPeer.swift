@@ -16,6 +16,10 @@ final class ConnectionPeer {
     /// The original destination read at accept; nil on a listener that does not read it.
     let originalDestination: SocketAddress?
     private(set) lazy var remoteIP: String? = remote?.ipAddress
+    /// The addresses as Envoy prints them, formatted when a script first asks, once per connection.
+    private(set) lazy var addressTexts = DownstreamAddressTexts(
+        remote: remote?.envoyDescription ?? "", local: local?.envoyDescription ?? "",
+        directLocal: directLocal?.envoyDescription ?? local?.envoyDescription ?? "")
 
     init(local: SocketAddress?, remote: SocketAddress?, originalDestination: SocketAddress? = nil) {
         self.local = originalDestination ?? local
