@@ -16,6 +16,8 @@ public final class LuaMetricShard: @unchecked Sendable {
         var dropped = 0
         /// Label sets the bound refused on this loop, so a refusal takes the lock once.
         var refused: Set<String> = []
+        /// The series the last observation went to (`LuaVM.lastSeriesIndex`).
+        private(set) var lastSeries: Int?
 
         init(family: LuaMetricFamily) {
             self.family = family
@@ -24,7 +26,10 @@ public final class LuaMetricShard: @unchecked Sendable {
         /// The index of the series for `labels`, made on first sight; nil when over the bound.
         func seriesIndex(_ labels: [String]) -> Int? {
             let key = labels.joined(separator: "\u{1}")
-            if let index = series[key] { return index }
+            if let index = series[key] {
+                lastSeries = index
+                return index
+            }
             guard !refused.contains(key), family.admit(key) else {
                 refused.insert(key)
                 dropped += 1
@@ -33,6 +38,7 @@ public final class LuaMetricShard: @unchecked Sendable {
             let index = values.count
             values.append(SeriesValue(labels: labels, buckets: Array(repeating: 0, count: family.definition.buckets.count)))
             series[key] = index
+            lastSeries = index
             return index
         }
     }

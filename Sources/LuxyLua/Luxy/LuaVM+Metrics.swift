@@ -65,15 +65,9 @@ extension LuaVM {
             throw LuaRaise("\(fname): '\(definition.name)' takes \(definition.labelNames.count) label value(s) "
                 + "(\(definition.labelNames.joined(separator: ", "))), got \(given)")
         }
-        var labels: [String] = []
-        labels.reserveCapacity(given)
-        for idx in stride(from: Int32(3), through: s.top, by: 1) {
-            guard let label = s.string(idx) else {
-                throw LuaRaise("\(fname): label values must be strings, got \(s.typeName(idx))")
-            }
-            labels.append(label)
-        }
-        guard let index = values.seriesIndex(labels) else { return 0 }
+        var found = lastSeriesIndex(s, values, labelCount: given)
+        if found == nil { found = try seriesIndex(s, values, fname) }
+        guard let index = found else { return 0 }
         switch method {
         case .counterInc:
             guard amount >= 0 else { throw LuaRaise("inc: a counter only goes up (got \(amount))") }
@@ -93,6 +87,37 @@ extension LuaVM {
             throw LuaRaise("'\(fname)' is not a method of a metric")
         }
         return 0
+    }
+
+    /// The series of the label values at 3..., made on first sight; nil when over the bound.
+    private func seriesIndex(_ s: LuaStack, _ values: LuaMetricShard.FamilyValues, _ fname: String) throws(LuaRaise)
+        -> Int? {
+        var labels: [String] = []
+        labels.reserveCapacity(Int(s.top) - 2)
+        for idx in stride(from: Int32(3), through: s.top, by: 1) {
+            guard let label = s.string(idx) else {
+                throw LuaRaise("\(fname): label values must be strings, got \(s.typeName(idx))")
+            }
+            labels.append(label)
+        }
+        return values.seriesIndex(labels)
+    }
+
+    /// The series the family's last observation went to, when the label values at 3... are
+    /// its own: a module observes one request's labels in a row, so most observations are
+    /// found by comparing the bytes where Lua holds them, without making a string.
+    private func lastSeriesIndex(_ s: LuaStack, _ values: LuaMetricShard.FamilyValues, labelCount: Int) -> Int? {
+        guard let index = values.lastSeries else { return nil }
+        let labels = values.values[index].labels
+        for i in 0..<labelCount {
+            let idx = Int32(3 + i)
+            guard s.type(idx) == LUA_TSTRING else { return nil }
+            var length = 0
+            guard let bytes = lua_tolstring(s.L, idx, &length) else { return nil }
+            let given = UnsafeRawBufferPointer(start: bytes, count: length)
+            guard labels[i].utf8.elementsEqual(given) else { return nil }
+        }
+        return index
     }
 
     private func stringList(_ s: LuaStack, _ idx: Int32, _ fname: String, _ what: String) throws(LuaRaise) -> [String] {
