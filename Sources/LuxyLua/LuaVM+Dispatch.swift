@@ -26,10 +26,11 @@ extension LuaVM {
 
     /// Runs `body` as the one host call in progress; what it raises becomes the script's error.
     /// Handles' methods and the `luxy` table's functions both go through here.
-    func hostCall(_ s: LuaStack, _ name: String, _ body: () throws(LuaRaise) -> Int32) -> Int32 {
+    /// The names are only read for an error message, so they are made only then.
+    func hostCall(_ s: LuaStack, _ name: @autoclosure () -> String, _ body: () throws(LuaRaise) -> Int32) -> Int32 {
         guard !inHostCall else {
             // Only a finalizer run by the GC in the middle of a host call gets here.
-            s.push("'\(name)' cannot be called while another host call runs")
+            s.push("'\(name())' cannot be called while another host call runs")
             return Int32(LUXY_RC_ERROR)
         }
         inHostCall = true
@@ -43,11 +44,11 @@ extension LuaVM {
     }
 
     /// The object at index 1 (a method's self), which must be of `kind`.
-    func selfObject(_ s: LuaStack, kind: Int32, typeName: String, method: String)
+    func selfObject(_ s: LuaStack, kind: Int32, typeName: @autoclosure () -> String, method: @autoclosure () -> String)
         throws(LuaRaise) -> UnsafeMutablePointer<luxy_object>
     {
         guard let object = luxy_to_object(s.L, 1), object.pointee.kind == kind else {
-            throw LuaRaise("calling '\(method)' on bad self (\(typeName) expected, got \(s.typeName(1)))")
+            throw LuaRaise("calling '\(method())' on bad self (\(typeName()) expected, got \(s.typeName(1)))")
         }
         return object
     }

@@ -168,9 +168,7 @@ final class ExchangeLuaHost: LuaHTTPHost {
         let peer = exchange.downstreamAddressTexts.remote
         let local = exchange.downstreamAddressTexts.local
         return LuaStreamInfo(
-            // Envoy says "HTTP/2"; NIO's HTTP/2 codec marks requests 2.0.
-            protocolName: exchange.requestHead.version.major == 2
-                ? "HTTP/2" : "HTTP/\(exchange.requestHead.version.major).\(exchange.requestHead.version.minor)",
+            protocolName: Self.protocolName(exchange.requestHead.version),
             downstreamLocalAddress: local,
             downstreamRemoteAddress: forwardedClient?.envoyDescription ?? peer,
             direction: exchange.direction.rawValue,
@@ -178,6 +176,17 @@ final class ExchangeLuaHost: LuaHTTPHost {
             downstreamDirectLocalAddress: exchange.downstreamAddressTexts.directLocal,
             downstreamDirectRemoteAddress: peer,
             routeName: exchange.route?.routeName ?? "")
+    }
+
+    /// As Envoy names it ("HTTP/2": NIO's HTTP/2 codec marks requests 2.0); the usual ones
+    /// without formatting a string per request.
+    private static func protocolName(_ version: HTTPVersion) -> String {
+        switch (version.major, version.minor) {
+        case (2, _): "HTTP/2"
+        case (1, 1): "HTTP/1.1"
+        case (1, 0): "HTTP/1.0"
+        default: "HTTP/\(version.major).\(version.minor)"
+        }
     }
 
     var routeMetadata: ConfigValue { exchange.route?.metadata ?? .map([]) }
