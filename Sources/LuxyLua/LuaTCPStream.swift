@@ -18,6 +18,9 @@ public final class LuaTCPStream {
     private var active: [TCPRun] = []
     /// The run whose coroutine executes right now.
     var current: TCPRun?
+    /// How long the last phase that ended ran (its resumes, `LuaPhaseClock`); read in its
+    /// completion, for the stage's cost.
+    public private(set) var lastPhaseNanoseconds: UInt64 = 0
 
     public init(vm: LuaVM, host: LuaTCPHost) {
         self.vm = vm
@@ -37,6 +40,8 @@ public final class LuaTCPStream {
         func fail(_ message: String) {
             completion(.failed(LuaScriptError(message: message, chunkName: script.chunkName)))
         }
+        // A phase that ends before it runs took no time.
+        lastPhaseNanoseconds = 0
         guard !finishing else { return fail("\(script.chunkName): the connection has ended") }
         guard !vm.isClosed else { return fail("\(script.chunkName): the Lua VM is closed") }
         guard script.vm === vm else { return fail("\(script.chunkName): the script belongs to another Lua VM") }
@@ -82,7 +87,9 @@ public final class LuaTCPStream {
         // another stream's host call.
         let savedRun = current
         current = run
+        let started = LuaPhaseClock.now()
         let (status, results) = vm.resume(run.co, for: self, budget: &run.budget, arguments: arguments)
+        run.elapsedNanoseconds &+= LuaPhaseClock.now() &- started
         current = savedRun
 
         switch status {
@@ -146,6 +153,7 @@ public final class LuaTCPStream {
             vm.releaseCoroutine(run.coroutine, reusable: true)
         }
         if finishing, active.isEmpty { finished = true }
+        lastPhaseNanoseconds = run.elapsedNanoseconds
         run.completion(outcome)
     }
 
@@ -211,6 +219,8 @@ final class TCPRun {
     var insideStart = false
     var closeRequested = false
     var returnDuplicateHeaders = false
+    /// The time its resumes ran (`LuaPhaseClock`), the phase's cost.
+    var elapsedNanoseconds: UInt64 = 0
 
     init(event: LuaTCPEvent, script: LuaScript, coroutine: LuaCoroutine, budget: Int64,
          completion: @escaping (LuaTCPOutcome) -> Void) {

@@ -61,7 +61,7 @@ final class LuaHTTPStage: LuaStage, HTTPStage {
 
     /// What the chain makes of how a phase ended.
     func verdict(for outcome: LuaPhaseOutcome, phase: LuaHTTPPhase, nanoseconds: UInt64) -> StageVerdict {
-        counters.ran(phase, nanoseconds: nanoseconds)
+        counters.ran(phase.stagePhase, nanoseconds: nanoseconds)
         switch outcome {
         case .completed:
             return .proceed
@@ -72,7 +72,7 @@ final class LuaHTTPStage: LuaStage, HTTPStage {
             logger.error("plugin failed", metadata: ["error": "\(error.message)", "phase": "log"])
             return .proceed
         case .failed(let error):
-            counters.failed(phase)
+            counters.failed(phase.stagePhase)
             let failOpen = resolved.configuration.failOpen
             logger.error("plugin failed", metadata: [
                 "error": "\(error.message)", "phase": "\(phase)", "fail_open": "\(failOpen)",

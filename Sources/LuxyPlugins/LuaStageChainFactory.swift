@@ -62,7 +62,10 @@ public struct LuaStageChainFactory: StageChainFactory {
                 let stages = try plan.stages(chain).map { resolved -> TCPStage in
                     let script = try vm.loadScript(name: resolved.name, chunkName: resolved.displayPath,
                                                    source: resolved.source, config: resolved.configuration.config)
-                    return LuaTCPStage(resolved: resolved, script: script, vm: vm, logger: logger)
+                    let counters = LuaStageCounters(statPrefix: resolved.configuration.effectiveStatPrefix, stats: stats,
+                                                    stage: resolved.name, phases: LuaStageCounters.Phase.tcp,
+                                                    platform: platform, shard: shard)
+                    return LuaTCPStage(resolved: resolved, script: script, vm: vm, logger: logger, counters: counters)
                 }
                 if !stages.isEmpty {
                     tcpChains[chain] = TCPStageChain(stages: stages, finishConnection: LuaTCPStage.finish)

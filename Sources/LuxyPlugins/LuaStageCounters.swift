@@ -6,15 +6,36 @@ import LuxyLua
 /// failed: a Lua error, the instruction budget, the memory cap); and its cost per phase:
 /// `<stat_prefix>.lua.<phase>.executions`, `.errors` and `.time_ns` (the time its resumes ran,
 /// `LuaPhaseClock`), with the time's distribution in the `luxy_lua_stage_seconds` histogram.
-/// Registered once when the generation is built, so counting is plain arithmetic on the loop
-/// that owns them: no lock, no hashing.
+/// An HTTP stage's phases are request, response and log; a tcp stage's connect,
+/// downstream_data, upstream_data and close. Registered once when the generation is built, so
+/// counting is plain arithmetic on the loop that owns them: no lock, no hashing.
 struct LuaStageCounters {
+    /// A phase of either kind of stage; `rawValue` indexes its cost.
+    enum Phase: Int, CaseIterable {
+        case request, response, log
+        case connect, downstreamData, upstreamData, close
+
+        static let http: [Phase] = [.request, .response, .log]
+        static let tcp: [Phase] = [.connect, .downstreamData, .upstreamData, .close]
+
+        /// Its name in `/stats` and in the histogram's `phase` label.
+        var name: String {
+            switch self {
+            case .request: "request"
+            case .response: "response"
+            case .log: "log"
+            case .connect: "connect"
+            case .downstreamData: "downstream_data"
+            case .upstreamData: "upstream_data"
+            case .close: "close"
+            }
+        }
+    }
+
     let executions: StatCounter
     let errors: StatCounter
-    private let request: PhaseCost
-    private let response: PhaseCost
-    /// `on_log`, at every request's end.
-    private let log: PhaseCost
+    /// By `Phase.rawValue`; nil for the other kind's phases.
+    private let costs: [PhaseCost?]
 
     /// One phase's share.
     private struct PhaseCost {
@@ -32,41 +53,53 @@ struct LuaStageCounters {
         }
     }
 
-    init(statPrefix: String, stats: ProxyStats, stage: String = "", platform: LuaPlatform? = nil,
-         shard: LuaMetricShard? = nil) {
+    init(statPrefix: String, stats: ProxyStats, stage: String = "", phases: [Phase] = Phase.http,
+         platform: LuaPlatform? = nil, shard: LuaMetricShard? = nil) {
         executions = stats.counter(named: "\(statPrefix).lua.executions")
         errors = stats.counter(named: "\(statPrefix).lua.errors")
-        request = PhaseCost("\(statPrefix).lua.request", stage: stage, phase: "request", stats: stats,
-                            platform: platform, shard: shard)
-        response = PhaseCost("\(statPrefix).lua.response", stage: stage, phase: "response", stats: stats,
+        costs = Phase.allCases.map { phase in
+            guard phases.contains(phase) else { return nil }
+            return PhaseCost("\(statPrefix).lua.\(phase.name)", stage: stage, phase: phase.name, stats: stats,
                              platform: platform, shard: shard)
-        log = PhaseCost("\(statPrefix).lua.log", stage: stage, phase: "log", stats: stats, platform: platform,
-                        shard: shard)
-    }
-
-    private func cost(_ phase: LuaHTTPPhase) -> PhaseCost {
-        switch phase {
-        case .request: return request
-        case .response: return response
-        case .log: return log
         }
     }
 
-    func started(_ phase: LuaHTTPPhase) {
+    func started(_ phase: Phase) {
         executions.increment()
-        cost(phase).executions.increment()
+        costs[phase.rawValue]?.executions.increment()
     }
 
-    func failed(_ phase: LuaHTTPPhase) {
+    func failed(_ phase: Phase) {
         errors.increment()
-        cost(phase).errors.increment()
+        costs[phase.rawValue]?.errors.increment()
     }
 
     /// The phase ended after running for `nanoseconds`.
-    func ran(_ phase: LuaHTTPPhase, nanoseconds: UInt64) {
-        let cost = cost(phase)
+    func ran(_ phase: Phase, nanoseconds: UInt64) {
+        guard let cost = costs[phase.rawValue] else { return }
         cost.nanoseconds.add(Int(truncatingIfNeeded: nanoseconds))
         cost.histogram?.observe(Double(nanoseconds) / 1e9)
+    }
+}
+
+extension LuaHTTPPhase {
+    var stagePhase: LuaStageCounters.Phase {
+        switch self {
+        case .request: .request
+        case .response: .response
+        case .log: .log
+        }
+    }
+}
+
+extension LuaTCPEvent {
+    var stagePhase: LuaStageCounters.Phase {
+        switch self {
+        case .connect: .connect
+        case .downstreamData: .downstreamData
+        case .upstreamData: .upstreamData
+        case .close: .close
+        }
     }
 }
 

@@ -7,6 +7,13 @@ import NIOCore
 /// One Lua script in a tcp chain, on one loop. All stages of a connection share one
 /// `LuaTCPStream` (kept in `connection.pluginState`).
 final class LuaTCPStage: LuaStage, TCPStage {
+    let counters: LuaStageCounters
+
+    init(resolved: ResolvedStage, script: LuaScript, vm: LuaVM, logger: Logger, counters: LuaStageCounters) {
+        self.counters = counters
+        super.init(resolved: resolved, script: script, vm: vm, logger: logger)
+    }
+
     var handlesConnect: Bool { script.handles(.connect) }
     var handlesDownstreamData: Bool { script.handles(.downstreamData) }
     var handlesUpstreamData: Bool { script.handles(.upstreamData) }
@@ -14,7 +21,10 @@ final class LuaTCPStage: LuaStage, TCPStage {
     private var failOpen: Bool { resolved.configuration.failOpen }
 
     func runConnect(_ connection: TCPConnection, completion: @escaping (TCPConnectVerdict) -> Void) {
-        stream(connection).run(script, .connect) { [self] outcome in
+        let stream = stream(connection)
+        counters.started(.connect)
+        stream.run(script, .connect) { [self] outcome in
+            counters.ran(.connect, nanoseconds: stream.lastPhaseNanoseconds)
             switch outcome {
             case .proceed, .replace, .hold: completion(.proceed)
             case .close: completion(.refuse)
@@ -29,8 +39,10 @@ final class LuaTCPStage: LuaStage, TCPStage {
                  completion: @escaping (TCPDataVerdict) -> Void) {
         let event: LuaTCPEvent = side == .downstream ? .downstreamData : .upstreamData
         let stream = stream(connection)
+        counters.started(event.stagePhase)
         bytes.withUnsafeReadableBytes { data in
             stream.run(script, event, data: data, endOfStream: endOfStream) { [self] outcome in
+                counters.ran(event.stagePhase, nanoseconds: stream.lastPhaseNanoseconds)
                 switch outcome {
                 case .proceed: completion(.pass)
                 case .replace(let replacement): completion(.replace(ByteBuffer(bytes: replacement)))
@@ -45,12 +57,16 @@ final class LuaTCPStage: LuaStage, TCPStage {
     }
 
     func runClose(_ connection: TCPConnection) {
-        stream(connection).run(script, .close) { [self] outcome in
+        let stream = stream(connection)
+        counters.started(.close)
+        stream.run(script, .close) { [self] outcome in
+            counters.ran(.close, nanoseconds: stream.lastPhaseNanoseconds)
             if case .failed(let error) = outcome { failed(error, event: .close) }
         }
     }
 
     private func failed(_ error: LuaScriptError, event: LuaTCPEvent) {
+        counters.failed(event.stagePhase)
         logger.error("plugin failed", metadata: [
             "error": "\(error.message)", "phase": "\(event)", "fail_open": "\(failOpen)",
         ])

@@ -161,6 +161,43 @@ final class TCPProxyTests: IntegrationTestCase {
         XCTAssertEqual(echo.receivedText, "hello\n", "the chunk that closed never reaches the upstream")
     }
 
+    /// A tcp stage's cost is counted per phase, as an HTTP stage's: executions, errors and
+    /// the time its resumes ran, in /stats' counters and the stage-time histogram.
+    func testEachTCPPhaseIsCountedWithItsTime() async throws {
+        let proxy = try await startTCPProxy([
+            LuaPlugin("tcpcost", """
+            function on_connect(conn) end
+            function on_downstream_data(conn, data)
+              local s = 0
+              for i = 1, 2000 do s = s + i end
+              if data:find("fail") then error("failing on purpose") end
+            end
+            function on_upstream_data(conn, data) end
+            """),
+        ])
+        let client = try await client(proxy)
+        try await client.send("one\n")
+        let echoed = await client.wait { $0.receivedText == "one\n" }
+        XCTAssertTrue(echoed, client.receivedText)
+        try await client.send("fail\n")
+        let closed = await client.wait { $0.isClosed }
+        XCTAssertTrue(closed, "a failing data phase closes the connection")
+
+        var counters: [String: Int] = [:]
+        let counted = await waitUntil(timeout: .seconds(5)) {
+            counters = await proxy.server.counters()
+            return counters["tcpcost.lua.downstream_data.errors"] == 1
+        }
+        XCTAssertTrue(counted, "\(counters)")
+        XCTAssertEqual(counters["tcpcost.lua.connect.executions"], 1, "\(counters)")
+        XCTAssertEqual(counters["tcpcost.lua.downstream_data.executions"], 2, "\(counters)")
+        XCTAssertEqual(counters["tcpcost.lua.upstream_data.executions"], 1, "\(counters)")
+        XCTAssertEqual(counters["tcpcost.lua.errors"], 1, "\(counters)")
+        XCTAssertEqual(counters["tcpcost.lua.executions"], 4, "\(counters)")
+        XCTAssertGreaterThan(counters["tcpcost.lua.downstream_data.time_ns"] ?? 0, 0, "\(counters)")
+        XCTAssertNil(counters["tcpcost.lua.request.executions"], "a tcp stage has no HTTP phases")
+    }
+
     func testHoldUntilALineIsComplete() async throws {
         let proxy = try await startTCPProxy([
             LuaPlugin("lines", """
