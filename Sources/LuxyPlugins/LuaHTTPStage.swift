@@ -35,10 +35,7 @@ final class LuaHTTPStage: LuaStage, HTTPStage {
     var appliesWithoutRoute: Bool { resolved.configuration.services.isEmpty }
 
     func applies(to route: RouteMatch) -> Bool {
-        let services = resolved.configuration.services
-        guard !services.isEmpty else { return true }
-        guard let service = route.service else { return false }
-        return services.contains(service)
+        resolved.configuration.applies(toService: route.service)
     }
 
     // The chain calls these only for phases the script defines, so each is one execution.
