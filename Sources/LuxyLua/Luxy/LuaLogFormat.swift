@@ -1,3 +1,5 @@
+import LuxyConfig
+
 /// An access-log format compiled once, at a script's load (`luxy.log_format`), and rendered
 /// for each request in one host call: Envoy's `%OPERATOR%` substitution format, as text or
 /// as one JSON object per line. The per-request work is a walk over the compiled parts that
@@ -43,12 +45,18 @@ final class LuaLogFormat {
 
     /// One key of a JSON line: `"key":` (with the comma before it, but for the first) made once.
     struct Field {
-        var prefix: [UInt8]
-        var parts: [Part]
-        /// A field that is one operator keeps its type: a number stays a number, absent is null.
-        var isSingleOperator: Bool {
-            if parts.count == 1, case .value = parts[0] { return true }
-            return false
+        let prefix: [UInt8]
+        let parts: [Part]
+        /// The operator of a field that is one: it keeps its type (a number stays a number,
+        /// absent is null); nil for a field with text in it, which is a string.
+        let single: Operator?
+
+        /// `"key":`, after a comma unless it is the first field; the key quoted as the config
+        /// dump quotes strings (`ConfigValue.jsonString`).
+        init(key: String, parts: [Part], first: Bool) {
+            prefix = Array(((first ? "" : ",") + ConfigValue.string(key).jsonString() + ":").utf8)
+            self.parts = parts
+            single = parts.count == 1 ? parts[0].operator : nil
         }
     }
 
@@ -136,7 +144,7 @@ final class LuaLogFormat {
             line.append(UInt8(ascii: "{"))
             for field in fields {
                 line.append(contentsOf: field.prefix)
-                if field.isSingleOperator, case .value(let op) = field.parts[0] {
+                if let op = field.single {
                     appendJSON(reader.value(op))
                 } else {
                     line.append(UInt8(ascii: "\""))
@@ -192,19 +200,10 @@ final class LuaLogFormat {
         }
     }
 
+    /// JSON string escaping by RFC 8259, as `ConfigValue.jsonString` escapes (quote, backslash,
+    /// the short forms of control characters, `\u00XX` for the others), on bytes: the line is
+    /// bytes, and a value's UTF-8 stays as it is.
     private func appendEscaped<Bytes: Sequence<UInt8>>(_ bytes: Bytes) {
-        Self.appendEscaped(bytes, to: &line)
-    }
-
-    /// `text` escaped for a JSON string (a key's, made once).
-    static func jsonEscaped(_ text: String) -> String {
-        var bytes: [UInt8] = []
-        appendEscaped(text.utf8, to: &bytes)
-        return String(decoding: bytes, as: UTF8.self)
-    }
-
-    /// JSON string escaping: `"`, `\` and control characters; every other byte as it is.
-    private static func appendEscaped<Bytes: Sequence<UInt8>>(_ bytes: Bytes, to line: inout [UInt8]) {
         for byte in bytes {
             switch byte {
             case UInt8(ascii: "\""), UInt8(ascii: "\\"):
@@ -219,10 +218,16 @@ final class LuaLogFormat {
             case UInt8(ascii: "\t"):
                 line.append(UInt8(ascii: "\\"))
                 line.append(UInt8(ascii: "t"))
+            case 0x08:
+                line.append(UInt8(ascii: "\\"))
+                line.append(UInt8(ascii: "b"))
+            case 0x0c:
+                line.append(UInt8(ascii: "\\"))
+                line.append(UInt8(ascii: "f"))
             case 0..<0x20, 0x7f:
                 line.append(contentsOf: "\\u00".utf8)
-                line.append(hexDigits[Int(byte >> 4)])
-                line.append(hexDigits[Int(byte & 0xf)])
+                line.append(Self.hexDigits[Int(byte >> 4)])
+                line.append(Self.hexDigits[Int(byte & 0xf)])
             default: line.append(byte)
             }
         }

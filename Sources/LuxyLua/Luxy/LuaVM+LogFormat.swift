@@ -13,10 +13,9 @@ extension LuaVM {
             layout = .text(try parts(of: s.string(1) ?? "", fname))
         case LUA_TTABLE:
             var fields: [LuaLogFormat.Field] = []
-            for (index, entry) in try jsonEntries(s, fname).enumerated() {
-                var prefix: [UInt8] = index > 0 ? [UInt8(ascii: ",")] : []
-                prefix.append(contentsOf: "\"\(LuaLogFormat.jsonEscaped(entry.key))\":".utf8)
-                fields.append(LuaLogFormat.Field(prefix: prefix, parts: try parts(of: entry.format, fname)))
+            for entry in try jsonEntries(s, fname) {
+                fields.append(LuaLogFormat.Field(key: entry.key, parts: try parts(of: entry.format, fname),
+                                                 first: fields.isEmpty))
             }
             layout = .json(fields)
         default:
