@@ -35,6 +35,16 @@ final class PluginTestCommandTests: XCTestCase {
         try folder.luxy(arguments)
     }
 
+    /// `luxy test` with `arguments` exits 0 and reports `count` tests passed and none failed.
+    @discardableResult
+    private func assertTestsPass(_ arguments: [String], count: Int, file: StaticString = #filePath,
+                                 line: UInt = #line) throws -> Outcome {
+        let result = try luxy(["test"] + arguments)
+        XCTAssertEqual(result.status, 0, result.all, file: file, line: line)
+        XCTAssertTrue(result.stdout.contains("\(count) passed, 0 failed"), result.all, file: file, line: line)
+        return result
+    }
+
     private let passing = """
     local greet = luxy_test.load("greet", { config = { greeting = "hi" } })
     describe("greet", function()
@@ -51,18 +61,14 @@ final class PluginTestCommandTests: XCTestCase {
 
     func testPassingTestsPrintOkLinesAndExitZero() throws {
         try write("plugins/greet_test.lua", passing)
-        let result = try luxy(["test", "plugins"])
-        XCTAssertEqual(result.status, 0, result.all)
+        let result = try assertTestsPass(["plugins"], count: 2)
         XCTAssertTrue(result.stdout.contains("ok    plugins/greet_test.lua: greet adds the greeting"), result.all)
         XCTAssertTrue(result.stdout.contains("ok    plugins/greet_test.lua: greet answers 403 on /deny"), result.all)
-        XCTAssertTrue(result.stdout.contains("2 passed, 0 failed"), result.all)
     }
 
     func testWithoutAPathItRunsThePluginsFolderBesideTheConfig() throws {
         try write("plugins/greet_test.lua", passing)
-        let result = try luxy(["test"])
-        XCTAssertEqual(result.status, 0, result.all)
-        XCTAssertTrue(result.stdout.contains("2 passed, 0 failed"), result.all)
+        try assertTestsPass([], count: 2)
     }
 
     /// A plugin with a shared library (`lib/` beside `plugins/`) and JSON, tested offline.
@@ -85,9 +91,7 @@ final class PluginTestCommandTests: XCTestCase {
           assert.equals('{"message":"hello ada"}', result.response.body)
         end)
         """)
-        let result = try luxy(["test", "plugins/hello_test.lua"])
-        XCTAssertEqual(result.status, 0, result.all)
-        XCTAssertTrue(result.stdout.contains("1 passed, 0 failed"), result.all)
+        try assertTestsPass(["plugins/hello_test.lua"], count: 1)
     }
 
     func testAFailingAssertionNamesItsFileAndLineAndExitsOne() throws {
@@ -189,9 +193,7 @@ final class PluginTestCommandTests: XCTestCase {
           it("is 0 after a failing stage", function() assert.equals("0", attempts({ path = "/fail" })) end)
         end)
         """)
-        let result = try luxy(["test", "plugins/counted_test.lua"])
-        XCTAssertEqual(result.status, 0, result.all)
-        XCTAssertTrue(result.stdout.contains("4 passed, 0 failed"), result.all)
+        try assertTestsPass(["plugins/counted_test.lua"], count: 4)
     }
 
     /// A stage with `clear_route_cache: false` changes `:path` without the route being chosen
@@ -223,9 +225,7 @@ final class PluginTestCommandTests: XCTestCase {
           end)
         end)
         """)
-        let result = try luxy(["test", "plugins/rewrite_test.lua"])
-        XCTAssertEqual(result.status, 0, result.all)
-        XCTAssertTrue(result.stdout.contains("2 passed, 0 failed"), result.all)
+        try assertTestsPass(["plugins/rewrite_test.lua"], count: 2)
     }
 
     /// The harness's own rules, written as a plugin test (PluginTestFixtures/harness_test.lua):
@@ -259,10 +259,8 @@ final class PluginTestCommandTests: XCTestCase {
             """)
         }
         let started = Date()
-        let result = try luxy(["test", "plugins"])
+        let result = try assertTestsPass(["plugins"], count: 100)
         let wall = Date().timeIntervalSince(started)
-        XCTAssertEqual(result.status, 0, result.all)
-        XCTAssertTrue(result.stdout.contains("100 passed, 0 failed"), result.all)
         let summary = result.stdout.split(separator: "\n").last.map(String.init) ?? ""
         print("luxy test: 100 plugin tests: \(summary); \(String(format: "%.2f", wall)) s with process start")
         XCTAssertLessThan(wall, 10, summary)
