@@ -36,7 +36,8 @@ public final class LuaHTTPStream {
     /// most one per direction, resumed chunk by chunk alongside `active`.
     private var streaming: [PhaseRun] = []
     /// A run that ended normally, kept for the stream's next phase: the stages of a request
-    /// run one after another, so one object serves them all.
+    /// run one after another, so one object serves them all, and the requests the stream
+    /// serves after this one too (it holds nothing of the request once it ended).
     private var spareRun: PhaseRun?
     /// `streamInfo():dynamicMetadata()`, created on first use.
     var dynamicMetadataRef: Int32 = LUA_NOREF
@@ -94,7 +95,6 @@ public final class LuaHTTPStream {
     public func finish() {
         guard !finished else { return }
         finished = true
-        spareRun = nil
         vm.unref(dynamicMetadataRef)
         dynamicMetadataRef = LUA_NOREF
         publicKeys.removeAll()
@@ -194,7 +194,7 @@ public final class LuaHTTPStream {
         }
         let receiver = run.receiver
         lastPhaseNanoseconds = run.elapsedNanoseconds
-        run.reported()
+        run.ended()
         switch outcome {
         case .completed:
             vm.releaseCoroutine(run.coroutine, reusable: true)
@@ -298,7 +298,7 @@ final class PhaseRun {
     /// Time spent in its resumes so far (`LuaPhaseClock`).
     var elapsedNanoseconds: UInt64 = 0
     /// Strong while the run lasts, so it can report even if nothing else holds the receiver;
-    /// dropped when it reported (a spare run must not keep its last receiver alive).
+    /// dropped when it ended.
     private(set) var receiver: LuaPhaseReceiver?
 
     var wait = Wait.none
@@ -356,8 +356,14 @@ final class PhaseRun {
         self.receiver = receiver
     }
 
-    func reported() {
+    /// The run reported how it ended: it lets go of its receiver and of what it held of the
+    /// request (a spare run must keep neither alive).
+    func ended() {
         receiver = nil
+        pending = nil
+        headers = nil
+        trailers = nil
+        body = nil
     }
 
     /// Makes a run that ended normally the next phase's: every per-run field starts afresh,

@@ -240,3 +240,29 @@ extension LuaStreamTests {
         assertCompleted(second)
     }
 }
+
+extension LuaStreamTests {
+    /// A phase's coroutine goes back to the VM as it is when its function returned (no
+    /// `lua_resetthread`, which would reallocate its stack each time): what the function
+    /// returned must not stay on that stack, where the collector would find it alive.
+    func testAReusedCoroutineKeepsNothingOfItsLastPhase() throws {
+        let script = try load("""
+            returned = setmetatable({}, {__mode = 'k'})
+            function on_request(h)
+              local value = {}
+              returned[value] = true
+              return value, value
+            end
+            function on_response(h)
+              local left = 0
+              for _ in pairs(returned) do left = left + 1 end
+              assert(left == 0, left .. ' returned values still alive')
+            end
+            """)
+        let stream = LuaHTTPStream(vm: vm, host: host)
+        for _ in 0..<3 { assertCompleted(run(script, .request, stream: stream)) }
+        XCTAssertEqual(vm.idleCoroutines.count, 1, "the three phases ran in one coroutine, reused")
+        vm.collectGarbage()
+        assertCompleted(run(script, .response, stream: stream))
+    }
+}
