@@ -6,6 +6,7 @@ import NIOHTTP1
 /// length or chunks; other methods have a body only when their head says so.
 struct HTTP1RequestEncoder {
     private(set) var framing = HTTP1BodyFraming.none
+    private var headBuffer = ReusedHeadBuffer()
 
     mutating func encodeHead(_ head: HTTPRequestHead, allocator: ByteBufferAllocator) -> ByteBuffer {
         var headers = head.headers
@@ -19,12 +20,13 @@ struct HTTP1RequestEncoder {
         framing = HTTP1BodyFraming.frame(&headers, expecting: body, version: head.version)
         if case .untilClose = framing { framing = .none }
 
-        var buffer = allocator.buffer(capacity: 64 + head.uri.utf8.count + headers.count * 32)
+        var buffer = headBuffer.take(capacity: 64 + head.uri.utf8.count + headers.count * 32, allocator: allocator)
         buffer.writeString(head.method.rawValue)
         buffer.writeStaticString(" ")
         buffer.writeString(head.uri)
         buffer.writeStaticString(head.version.minor == 0 ? " HTTP/1.0\r\n" : " HTTP/1.1\r\n")
         buffer.writeHeaderFields(headers)
+        headBuffer.keep(buffer)
         return buffer
     }
 }

@@ -7,6 +7,7 @@ import NIOHTTP1
 /// (or, to an HTTP/1.0 client, runs to the close); answers to HEAD and CONNECT carry none.
 struct HTTP1ResponseEncoder {
     private(set) var framing = HTTP1BodyFraming.none
+    private var headBuffer = ReusedHeadBuffer()
 
     /// The head's bytes. `method` is the request's, which decides whether a body may follow.
     mutating func encodeHead(_ head: HTTPResponseHead, respondingTo method: HTTPMethod,
@@ -17,13 +18,14 @@ struct HTTP1ResponseEncoder {
         // A HEAD's answer says what the body would be, but sends none.
         if method == .HEAD || method == .CONNECT { framing = .none }
 
-        var buffer = allocator.buffer(capacity: 64 + headers.count * 32)
+        var buffer = headBuffer.take(capacity: 64 + headers.count * 32, allocator: allocator)
         buffer.writeStaticString(head.version.minor == 0 && head.version.major == 1 ? "HTTP/1.0 " : "HTTP/1.1 ")
         buffer.writeDecimal(Int(head.status.code))
         buffer.writeStaticString(" ")
         buffer.writeString(head.status.reasonPhrase)
         buffer.writeStaticString("\r\n")
         buffer.writeHeaderFields(headers)
+        headBuffer.keep(buffer)
         return buffer
     }
 
