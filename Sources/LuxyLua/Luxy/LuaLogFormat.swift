@@ -70,8 +70,7 @@ final class LuaLogFormat {
     let layout: Layout
     /// Whether an operator reads how the request ended, which the host works out per call.
     private let readsOutcome: Bool
-    private var line: [UInt8] = []
-    private var clock = StartTimeText()
+    private var builder = LineBuilder()
 
     init(layout: Layout) {
         self.layout = layout
@@ -136,99 +135,112 @@ final class LuaLogFormat {
     /// The line for the request `host` serves, in its log phase.
     func render(_ host: LuaHTTPHost) -> [UInt8] {
         var reader = RequestReader(host: host, outcome: readsOutcome ? host.requestOutcome : nil)
-        line.removeAll(keepingCapacity: true)
+        // Taken out of the stored property for the walk, and put back after: appending to an
+        // array a class stores costs a dynamic exclusivity check per append (per byte when
+        // escaping), one to a local none. Swapped, not copied, so the bytes stay uniquely
+        // owned and the buffer's capacity is reused.
+        var builder = LineBuilder()
+        swap(&builder, &self.builder)
+        defer { swap(&builder, &self.builder) }
+        builder.bytes.removeAll(keepingCapacity: true)
         switch layout {
         case .text(let parts):
-            for part in parts { appendText(part, &reader) }
+            for part in parts { builder.appendText(part, &reader) }
         case .json(let fields):
-            line.append(UInt8(ascii: "{"))
+            builder.bytes.append(UInt8(ascii: "{"))
             for field in fields {
-                line.append(contentsOf: field.prefix)
+                builder.bytes.append(contentsOf: field.prefix)
                 if let op = field.single {
-                    appendJSON(reader.value(op))
+                    builder.appendJSON(reader.value(op))
                 } else {
-                    line.append(UInt8(ascii: "\""))
+                    builder.bytes.append(UInt8(ascii: "\""))
                     for part in field.parts {
                         switch part {
-                        case .literal(let bytes): appendEscaped(bytes)
-                        case .value(let op): appendEscaped(reader.value(op), absent: "-")
+                        case .literal(let bytes): builder.appendEscaped(bytes)
+                        case .value(let op): builder.appendEscaped(reader.value(op), absent: "-")
                         }
                     }
-                    line.append(UInt8(ascii: "\""))
+                    builder.bytes.append(UInt8(ascii: "\""))
                 }
             }
-            line.append(UInt8(ascii: "}"))
+            builder.bytes.append(UInt8(ascii: "}"))
         }
-        return line
+        return builder.bytes
     }
+}
 
-    private func appendText(_ part: Part, _ reader: inout RequestReader) {
+/// The line being rendered, and the start-time text it reuses from one line to the next.
+private struct LineBuilder {
+    var bytes: [UInt8] = []
+    var clock = StartTimeText()
+
+    mutating func appendText(_ part: LuaLogFormat.Part, _ reader: inout RequestReader) {
         switch part {
-        case .literal(let bytes): line.append(contentsOf: bytes)
+        case .literal(let literal): bytes.append(contentsOf: literal)
         case .value(let op):
             switch reader.value(op) {
-            case .absent: line.append(UInt8(ascii: "-"))
-            case .number(let n): line.appendDecimal(n)
-            case .text(let s): line.append(contentsOf: s.utf8)
-            case .time(let ms): clock.append(milliseconds: ms, to: &line)
+            case .absent: bytes.append(UInt8(ascii: "-"))
+            case .number(let n): bytes.appendDecimal(n)
+            case .text(let s): bytes.append(contentsOf: s.utf8)
+            case .time(let ms): clock.append(milliseconds: ms, to: &bytes)
             }
         }
     }
 
-    private func appendJSON(_ value: LogValue) {
+    mutating func appendJSON(_ value: LogValue) {
         switch value {
-        case .absent: line.append(contentsOf: "null".utf8)
-        case .number(let n): line.appendDecimal(n)
+        case .absent: bytes.append(contentsOf: "null".utf8)
+        case .number(let n): bytes.appendDecimal(n)
         case .text(let s):
-            line.append(UInt8(ascii: "\""))
+            bytes.append(UInt8(ascii: "\""))
             appendEscaped(s.utf8)
-            line.append(UInt8(ascii: "\""))
+            bytes.append(UInt8(ascii: "\""))
         case .time(let ms):
-            line.append(UInt8(ascii: "\""))
-            clock.append(milliseconds: ms, to: &line)
-            line.append(UInt8(ascii: "\""))
+            bytes.append(UInt8(ascii: "\""))
+            clock.append(milliseconds: ms, to: &bytes)
+            bytes.append(UInt8(ascii: "\""))
         }
     }
 
     /// A value inside a JSON string: numbers as digits, absent as `absent`.
-    private func appendEscaped(_ value: LogValue, absent: String) {
+    mutating func appendEscaped(_ value: LogValue, absent: String) {
         switch value {
-        case .absent: line.append(contentsOf: absent.utf8)
-        case .number(let n): line.appendDecimal(n)
+        case .absent: bytes.append(contentsOf: absent.utf8)
+        case .number(let n): bytes.appendDecimal(n)
         case .text(let s): appendEscaped(s.utf8)
-        case .time(let ms): clock.append(milliseconds: ms, to: &line)
+        case .time(let ms): clock.append(milliseconds: ms, to: &bytes)
         }
     }
 
     /// JSON string escaping by RFC 8259, as `ConfigValue.jsonString` escapes (quote, backslash,
     /// the short forms of control characters, `\u00XX` for the others), on bytes: the line is
     /// bytes, and a value's UTF-8 stays as it is.
-    private func appendEscaped<Bytes: Sequence<UInt8>>(_ bytes: Bytes) {
-        for byte in bytes {
+    mutating func appendEscaped<Bytes: Sequence<UInt8>>(_ value: Bytes) {
+        for byte in value {
             switch byte {
             case UInt8(ascii: "\""), UInt8(ascii: "\\"):
-                line.append(UInt8(ascii: "\\"))
-                line.append(byte)
+                bytes.append(UInt8(ascii: "\\"))
+                bytes.append(byte)
             case UInt8(ascii: "\n"):
-                line.append(UInt8(ascii: "\\"))
-                line.append(UInt8(ascii: "n"))
+                bytes.append(UInt8(ascii: "\\"))
+                bytes.append(UInt8(ascii: "n"))
             case UInt8(ascii: "\r"):
-                line.append(UInt8(ascii: "\\"))
-                line.append(UInt8(ascii: "r"))
+                bytes.append(UInt8(ascii: "\\"))
+                bytes.append(UInt8(ascii: "r"))
             case UInt8(ascii: "\t"):
-                line.append(UInt8(ascii: "\\"))
-                line.append(UInt8(ascii: "t"))
+                bytes.append(UInt8(ascii: "\\"))
+                bytes.append(UInt8(ascii: "t"))
             case 0x08:
-                line.append(UInt8(ascii: "\\"))
-                line.append(UInt8(ascii: "b"))
+                bytes.append(UInt8(ascii: "\\"))
+                bytes.append(UInt8(ascii: "b"))
             case 0x0c:
-                line.append(UInt8(ascii: "\\"))
-                line.append(UInt8(ascii: "f"))
+                bytes.append(UInt8(ascii: "\\"))
+                bytes.append(UInt8(ascii: "f"))
             case 0..<0x20, 0x7f:
-                line.append(contentsOf: "\\u00".utf8)
-                line.append(Self.hexDigits[Int(byte >> 4)])
-                line.append(Self.hexDigits[Int(byte & 0xf)])
-            default: line.append(byte)
+                bytes.append(contentsOf: "\\u00".utf8)
+                bytes.append(Self.hexDigits[Int(byte >> 4)])
+                bytes.append(Self.hexDigits[Int(byte & 0xf)])
+            default: bytes.append(byte)
             }
         }
     }
