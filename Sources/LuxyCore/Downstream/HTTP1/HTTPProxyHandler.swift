@@ -212,6 +212,9 @@ final class HTTPProxyHandler: ChannelDuplexHandler {
 
     /// The listener, router and chain of the generation that serves this listener now.
     private func currentServing() -> ListenerServing? {
+        // The usual case, without looking the listener up by name: the connection's serving
+        // belongs to the current generation, which then serves its listener.
+        if let serving, let current = loop.generation, serving.generationBuild == current.build { return serving }
         guard let generation = loop.generation(serving: listener.name) else { return nil }
         if let serving, serving.generationBuild == generation.build { return serving }
         guard let serving = generation.servings[listener.name] else { return nil }
