@@ -30,19 +30,29 @@ final class UpstreamConnectionHandler: ChannelInboundHandler {
     private var encoder = HTTP1RequestEncoder()
     private var context: ChannelHandlerContext?
     private var receiver: UpstreamResponseReceiver?
-    private var requestKeepAlive = true
-    private var responseKeepAlive = true
-    /// The upstream answered 101: what follows is another protocol, and the connection is
-    /// never pooled again.
-    private(set) var switchedProtocols = false
-    private var switchHead: HTTPResponseHead?
+    private var exchange = Exchange.idle
     private var isReading = true
-    /// Only a connection whose request went out whole may carry another one.
-    private var requestSent = false
     weak var pool: UpstreamPool?
 
     var isUsable: Bool { context?.channel.isActive ?? false }
-    private(set) var isReused = false
+    /// Requests this connection carried, the current one included.
+    private var requestsCarried = 0
+    /// The connection carried a request before this one (it came from the pool).
+    var isReused: Bool { requestsCarried > 1 }
+
+    /// Where the connection's current request and its response are: what decides, at the
+    /// response's end, whether the connection goes back to the pool.
+    enum Exchange {
+        /// No request yet, or the last one is over.
+        case idle
+        /// A request is out or going out. `requestSent`: its end went out, and only a
+        /// connection whose request went out whole may carry another. `keepAlive`: neither
+        /// the request nor the response head (once it came) said close.
+        case active(requestSent: Bool, keepAlive: Bool)
+        /// The upstream answered 101: what follows is another protocol, and the connection
+        /// is never pooled again. The head waits until the 101's message ended.
+        case switchedProtocols(head: HTTPResponseHead?)
+    }
     var channel: Channel? { context?.channel }
 
     init(decoder: UpstreamResponseDecoder) {
@@ -59,10 +69,9 @@ final class UpstreamConnectionHandler: ChannelInboundHandler {
 
     /// Starts a request; `receiver` gets the response (or the failure).
     func begin(_ head: HTTPRequestHead, receiver: UpstreamResponseReceiver) {
-        if self.requestSent { isReused = true }
+        requestsCarried += 1
         self.receiver = receiver
-        self.requestKeepAlive = head.isKeepAlive
-        self.requestSent = false
+        exchange = .active(requestSent: false, keepAlive: head.isKeepAlive)
         send(.head(head), flush: false)
     }
 
@@ -80,7 +89,7 @@ final class UpstreamConnectionHandler: ChannelInboundHandler {
         case .body(.fileRegion):
             preconditionFailure("request bodies are byte buffers")
         case .end(let trailers):
-            requestSent = true
+            if case .active(_, let keepAlive) = exchange { exchange = .active(requestSent: true, keepAlive: keepAlive) }
             if let end = encoder.framing.endBody(trailers: trailers, allocator: context.channel.allocator) {
                 context.write(Self.wrapOutboundOut(end), promise: nil)
             }
@@ -117,31 +126,34 @@ final class UpstreamConnectionHandler: ChannelInboundHandler {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch Self.unwrapInboundIn(data) {
         case .head(let head):
-            responseKeepAlive = head.isKeepAlive
             if head.status == .switchingProtocols {
                 // The new protocol's bytes wait unread until a tunnel takes them (or the
-                // exchange gives up and closes the connection).
-                switchedProtocols = true
+                // exchange gives up and closes the connection). The head is told at the
+                // end: a tunnel removes the decoder, which must be done firing.
+                exchange = .switchedProtocols(head: head)
                 setReading(false)
-                // Told at the end: a tunnel removes the decoder, which must be done firing.
-                switchHead = head
                 return
+            }
+            if case .active(let requestSent, let keepAlive) = exchange {
+                exchange = .active(requestSent: requestSent, keepAlive: keepAlive && head.isKeepAlive)
             }
             receiver?.upstreamResponseHead(head)
         case .body(let body):
             receiver?.upstreamResponseBody(body)
-        case .end where switchedProtocols:
-            // A 101 has no body; the receiver takes the connection over, or closes it.
-            if let head = switchHead {
-                switchHead = nil
-                receiver?.upstreamResponseHead(head)
-            }
         case .end(let trailers):
+            if case .switchedProtocols(let head) = exchange {
+                // A 101 has no body; the receiver takes the connection over, or closes it.
+                exchange = .switchedProtocols(head: nil)
+                if let head { receiver?.upstreamResponseHead(head) }
+                return
+            }
+            let reusable = if case .active(requestSent: true, keepAlive: true) = exchange { true } else { false }
+            exchange = .idle
             let receiver = self.receiver
             self.receiver = nil
             // A slow client may have paused reading; the next request must not inherit that.
             setReading(true)
-            if requestKeepAlive && responseKeepAlive && requestSent, let pool {
+            if reusable, let pool {
                 pool.release(self)
             } else {
                 context.close(promise: nil)
