@@ -20,11 +20,26 @@ final class TCPStageFlow {
     /// Per stage: what it said to hold, prepended to its next chunk.
     private var held: [ByteBuffer?]
     private var queue = CircularBuffer<(bytes: ByteBuffer, endOfStream: Bool)>()
-    private var busy = false
+    private var state = State.waiting
+    /// Set while `pump` runs: a stage answering synchronously comes back into it.
     private var pumping = false
-    private var stopped = false
+
+    enum State {
+        /// No chunk in the stages: the next queued one may go.
+        case waiting
+        /// A chunk is going through the stages (one may be waiting for a script).
+        case running
+        /// The end of the stream went through every stage.
+        case ended
+        /// The connection is going away: nothing more goes through, no completion is heard.
+        case cancelled
+    }
+
     /// The end of the stream went through every stage.
-    private(set) var ended = false
+    var ended: Bool {
+        if case .ended = state { return true }
+        return false
+    }
     /// Bytes queued, held by stages, or in the chunk going through the stages now.
     private(set) var bufferedBytes = 0
     private var chunkBytes = 0
@@ -41,10 +56,18 @@ final class TCPStageFlow {
     }
 
     /// Nothing in flight or queued: the source side may be read.
-    var isIdle: Bool { !busy && queue.isEmpty }
+    var isIdle: Bool {
+        switch state {
+        case .waiting, .ended: return queue.isEmpty
+        case .running, .cancelled: return false
+        }
+    }
 
     func enqueue(_ bytes: ByteBuffer, endOfStream: Bool) {
-        guard !stopped, !ended else { return }
+        switch state {
+        case .ended, .cancelled: return
+        case .waiting, .running: break
+        }
         bufferedBytes += bytes.readableBytes
         queue.append((bytes, endOfStream))
         pump()
@@ -52,7 +75,7 @@ final class TCPStageFlow {
 
     /// The connection is going away: drop everything, answer no more completions.
     func cancel() {
-        stopped = true
+        state = .cancelled
         queue.removeAll()
         held = held.map { _ in nil }
         bufferedBytes = 0
@@ -64,17 +87,20 @@ final class TCPStageFlow {
         defer { pumping = false }
         // A loop, not recursion: stages that answer synchronously must not grow the stack
         // with every queued chunk.
-        while !busy, !stopped, let next = queue.popFirst() {
-            busy = true
+        while case .waiting = state, let next = queue.popFirst() {
+            state = .running
             chunkBytes = next.bytes.readableBytes
             run(0, next.bytes, endOfStream: next.endOfStream)
         }
-        if !busy, !stopped { becameIdle?() }
+        switch state {
+        case .waiting, .ended: becameIdle?()
+        case .running, .cancelled: break
+        }
     }
 
     private func run(_ index: Int, _ bytes: ByteBuffer, endOfStream: Bool) {
         guard index < stages.count else {
-            if endOfStream { ended = true }
+            if endOfStream { state = .ended }
             deliver(bytes, endOfStream)
             return chunkDone()
         }
@@ -88,7 +114,7 @@ final class TCPStageFlow {
         let stage = stages[index]
         var answered = false
         stage.runData(connection, from: side, bytes: input, endOfStream: endOfStream) { [self] verdict in
-            guard !answered, !stopped else { return }
+            guard !answered, !isCancelled else { return }
             answered = true
             switch verdict {
             case .pass:
@@ -116,11 +142,16 @@ final class TCPStageFlow {
     }
 
     private func chunkDone() {
-        guard !stopped else { return }
+        if isCancelled { return }
         bufferedBytes -= chunkBytes
         chunkBytes = 0
-        busy = false
+        if case .running = state { state = .waiting }
         pump()
+    }
+
+    private var isCancelled: Bool {
+        if case .cancelled = state { return true }
+        return false
     }
 }
 
