@@ -18,13 +18,26 @@ final class TCPSideHandler: ChannelDuplexHandler {
     private let overTLS: Bool
     /// Reads start withheld: nothing may arrive before the session is ready for it (over TLS
     /// the session withholds them itself once it takes over).
-    private var readsPaused: Bool
-    private var readPending = false
+    private var reads: Reads
     /// Bytes written and not yet handed to the kernel: this side's share of what the proxy
     /// holds in memory.
     private(set) var unsentBytes = 0
-    private var shutdownWhenSent = false
-    private(set) var outputShut = false
+    private var output = Output.open
+
+    enum Reads {
+        case flowing
+        /// The session holds reads back; `readAsked`: the channel asked for one meanwhile,
+        /// which is made when reads flow again.
+        case withheld(readAsked: Bool)
+    }
+
+    enum Output {
+        case open
+        /// Shut once what was written is sent (a half-close must not drop what is queued).
+        case shutWhenSent
+        /// Shut, or closing: nothing more is written.
+        case shut
+    }
 
     /// A passthrough listener routing by SNI: reads flow until the ClientHello named a server
     /// (`serverNameInspected`), which makes the downstream ready.
@@ -34,7 +47,7 @@ final class TCPSideHandler: ChannelDuplexHandler {
         self.side = side
         self.overTLS = overTLS
         self.inspectsServerName = inspectsServerName
-        self.readsPaused = !(overTLS || inspectsServerName)
+        self.reads = overTLS || inspectsServerName ? .flowing : .withheld(readAsked: false)
     }
 
     /// The TLS ClientHello of a passthrough connection was read (`nil`: no server name in it).
@@ -94,59 +107,59 @@ final class TCPSideHandler: ChannelDuplexHandler {
     // MARK: Reads
 
     func read(context: ChannelHandlerContext) {
-        if readsPaused {
-            readPending = true
-        } else {
-            context.read()
+        switch reads {
+        case .withheld: reads = .withheld(readAsked: true)
+        case .flowing: context.read()
         }
     }
 
     func setReading(_ reading: Bool) {
-        guard reading == readsPaused else { return }
-        readsPaused = !reading
-        if reading, readPending, let context {
-            readPending = false
-            context.read()
+        switch (reads, reading) {
+        case (.withheld(let readAsked), true):
+            reads = .flowing
+            if readAsked { context?.read() }
+        case (.flowing, false):
+            reads = .withheld(readAsked: false)
+        case (.flowing, true), (.withheld, false):
+            return
         }
     }
 
     /// Reads from now on, asking for one at once: a handler removed from before this one (an
     /// HTTP codec, for a tunnel) may have swallowed the read the channel had asked for.
     func startReading() {
-        readsPaused = false
-        readPending = false
+        reads = .flowing
         context?.read()
     }
 
     // MARK: Writes
 
     func write(_ bytes: ByteBuffer) {
-        guard let context, !outputShut else { return }
+        guard let context, case .open = output else { return }
         let count = bytes.readableBytes
         unsentBytes += count
         let promise = context.eventLoop.makePromise(of: Void.self)
         promise.futureResult.assumeIsolated().whenComplete { [self] _ in
             unsentBytes -= count
-            if unsentBytes == 0, shutdownWhenSent { shutdownOutputNow() }
+            if unsentBytes == 0, case .shutWhenSent = output { shutdownOutputNow() }
         }
         context.writeAndFlush(Self.wrapOutboundOut(bytes), promise: promise)
     }
 
     /// Half-close: once what was written is sent, the peer reads end-of-stream.
     func shutdownOutput() {
-        guard !outputShut else { return }
-        outputShut = true
+        guard case .open = output else { return }
         if unsentBytes == 0 {
             shutdownOutputNow()
         } else {
             // Closing the output of a channel whose input is closed already is a full close,
             // which would drop what is still queued: wait until it is sent.
-            shutdownWhenSent = true
+            output = .shutWhenSent
         }
     }
 
     private func shutdownOutputNow() {
-        shutdownWhenSent = false
+        output = .shut
         context?.close(mode: .output, promise: nil)
     }
 
@@ -157,8 +170,7 @@ final class TCPSideHandler: ChannelDuplexHandler {
             context.close(promise: nil)
             return
         }
-        outputShut = true
-        shutdownWhenSent = false
+        output = .shut
         let promise = context.eventLoop.makePromise(of: Void.self)
         promise.futureResult.assumeIsolated().whenComplete { _ in context.close(promise: nil) }
         context.writeAndFlush(Self.wrapOutboundOut(ByteBuffer()), promise: promise)
