@@ -30,7 +30,7 @@ final class UpstreamConnectionHandler: ChannelInboundHandler {
     private var encoder = HTTP1RequestEncoder()
     private var context: ChannelHandlerContext?
     private var receiver: UpstreamResponseReceiver?
-    private var exchange = Exchange.idle
+    private var progress = RequestProgress.idle
     private var isReading = true
     weak var pool: UpstreamPool?
 
@@ -42,7 +42,7 @@ final class UpstreamConnectionHandler: ChannelInboundHandler {
 
     /// Where the connection's current request and its response are: what decides, at the
     /// response's end, whether the connection goes back to the pool.
-    enum Exchange {
+    enum RequestProgress {
         /// No request yet, or the last one is over.
         case idle
         /// A request is out or going out. `requestSent`: its end went out, and only a
@@ -71,7 +71,7 @@ final class UpstreamConnectionHandler: ChannelInboundHandler {
     func begin(_ head: HTTPRequestHead, receiver: UpstreamResponseReceiver) {
         requestsCarried += 1
         self.receiver = receiver
-        exchange = .active(requestSent: false, keepAlive: head.isKeepAlive)
+        progress = .active(requestSent: false, keepAlive: head.isKeepAlive)
         send(.head(head), flush: false)
     }
 
@@ -89,7 +89,7 @@ final class UpstreamConnectionHandler: ChannelInboundHandler {
         case .body(.fileRegion):
             preconditionFailure("request bodies are byte buffers")
         case .end(let trailers):
-            if case .active(_, let keepAlive) = exchange { exchange = .active(requestSent: true, keepAlive: keepAlive) }
+            if case .active(_, let keepAlive) = progress { progress = .active(requestSent: true, keepAlive: keepAlive) }
             if let end = encoder.framing.endBody(trailers: trailers, allocator: context.channel.allocator) {
                 context.write(Self.wrapOutboundOut(end), promise: nil)
             }
@@ -130,25 +130,25 @@ final class UpstreamConnectionHandler: ChannelInboundHandler {
                 // The new protocol's bytes wait unread until a tunnel takes them (or the
                 // exchange gives up and closes the connection). The head is told at the
                 // end: a tunnel removes the decoder, which must be done firing.
-                exchange = .switchedProtocols(head: head)
+                progress = .switchedProtocols(head: head)
                 setReading(false)
                 return
             }
-            if case .active(let requestSent, let keepAlive) = exchange {
-                exchange = .active(requestSent: requestSent, keepAlive: keepAlive && head.isKeepAlive)
+            if case .active(let requestSent, let keepAlive) = progress {
+                progress = .active(requestSent: requestSent, keepAlive: keepAlive && head.isKeepAlive)
             }
             receiver?.upstreamResponseHead(head)
         case .body(let body):
             receiver?.upstreamResponseBody(body)
         case .end(let trailers):
-            if case .switchedProtocols(let head) = exchange {
+            if case .switchedProtocols(let head) = progress {
                 // A 101 has no body; the receiver takes the connection over, or closes it.
-                exchange = .switchedProtocols(head: nil)
+                progress = .switchedProtocols(head: nil)
                 if let head { receiver?.upstreamResponseHead(head) }
                 return
             }
-            let reusable = if case .active(requestSent: true, keepAlive: true) = exchange { true } else { false }
-            exchange = .idle
+            let reusable = if case .active(requestSent: true, keepAlive: true) = progress { true } else { false }
+            progress = .idle
             let receiver = self.receiver
             self.receiver = nil
             // A slow client may have paused reading; the next request must not inherit that.
