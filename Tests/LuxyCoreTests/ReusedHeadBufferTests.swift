@@ -4,7 +4,8 @@ import XCTest
 
 @testable import LuxyCore
 
-/// The encoders write each head into the memory of the one before, once NIO let go of it.
+/// The encoders write each head into the memory of the one before, once NIO let go of it:
+/// the one before on the same connection or on another sharing the buffer.
 final class ReusedHeadBufferTests: XCTestCase {
     private let allocator = ByteBufferAllocator()
 
@@ -18,7 +19,7 @@ final class ReusedHeadBufferTests: XCTestCase {
     }
 
     func testAHeadWrittenOutLendsItsMemoryToTheNext() {
-        var encoder = HTTP1ResponseEncoder()
+        var encoder = HTTP1ResponseEncoder(headBuffer: ReusedHeadBuffer())
         // Large enough that its buffer's capacity tells it apart from a new one for a small head.
         var first: ByteBuffer? = encoder.encodeHead(response(.ok, [("x-a", String(repeating: "a", count: 1500))]),
                                                     respondingTo: .GET, allocator: allocator)
@@ -31,7 +32,7 @@ final class ReusedHeadBufferTests: XCTestCase {
     }
 
     func testAHeadStillHeldIsNeverOverwritten() {
-        var encoder = HTTP1RequestEncoder()
+        var encoder = HTTP1RequestEncoder(headBuffer: ReusedHeadBuffer())
         let first = encoder.encodeHead(HTTPRequestHead(version: .http1_1, method: .GET, uri: "/one",
                                                        headers: ["host": "a"]), allocator: allocator)
         // The next head comes while NIO still holds the first (a slow reader).
@@ -43,7 +44,7 @@ final class ReusedHeadBufferTests: XCTestCase {
     }
 
     func testALargeHeadIsNotKept() {
-        var encoder = HTTP1ResponseEncoder()
+        var encoder = HTTP1ResponseEncoder(headBuffer: ReusedHeadBuffer())
         let long = String(repeating: "v", count: ReusedHeadBuffer.maximumKeptCapacity)
         var large: ByteBuffer? = encoder.encodeHead(response(.ok, [("x-long", long)]), respondingTo: .GET,
                                                     allocator: allocator)
@@ -52,5 +53,29 @@ final class ReusedHeadBufferTests: XCTestCase {
         // A connection that once sent a large head holds no large buffer for the rest of its life.
         let next = encoder.encodeHead(response(.ok, []), respondingTo: .GET, allocator: allocator)
         XCTAssertLessThanOrEqual(next.capacity, ReusedHeadBuffer.maximumKeptCapacity)
+    }
+
+    func testConnectionsSharingTheBufferReuseEachOthersMemory() {
+        let shared = ReusedHeadBuffer()
+        var first = HTTP1ResponseEncoder(headBuffer: shared)
+        var second = HTTP1ResponseEncoder(headBuffer: shared)
+        let large = response(.ok, [("x-a", String(repeating: "a", count: 1500))])
+
+        // The first connection's head is still held (written, not yet flushed) when the
+        // second connection encodes one: each keeps its own bytes.
+        let held = first.encodeHead(large, respondingTo: .GET, allocator: allocator)
+        let other = second.encodeHead(response(.accepted, [("x-b", "2")]), respondingTo: .GET, allocator: allocator)
+        XCTAssertTrue(String(buffer: held).hasPrefix("HTTP/1.1 200 OK\r\nx-a: aaaa"))
+        XCTAssertEqual(String(buffer: other), "HTTP/1.1 202 Accepted\r\nx-b: 2\r\ncontent-length: 0\r\n\r\n")
+        XCTAssertLessThan(other.capacity, held.capacity, "a new buffer, sized for the small head")
+
+        // Once the first connection's head is written out, the second connection's next head
+        // goes into its memory.
+        var written: ByteBuffer? = first.encodeHead(large, respondingTo: .GET, allocator: allocator)
+        let capacity = written!.capacity
+        written = nil
+        let next = second.encodeHead(response(.ok, []), respondingTo: .GET, allocator: allocator)
+        XCTAssertEqual(next.capacity, capacity)
+        XCTAssertEqual(String(buffer: next), "HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n")
     }
 }

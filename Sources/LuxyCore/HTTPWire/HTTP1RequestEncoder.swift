@@ -6,7 +6,12 @@ import NIOHTTP1
 /// length or chunks; other methods have a body only when their head says so.
 struct HTTP1RequestEncoder {
     private(set) var framing = HTTP1BodyFraming.none
-    private var headBuffer = ReusedHeadBuffer()
+    private let headBuffer: ReusedHeadBuffer
+
+    /// `headBuffer`: the one the pool's connections share.
+    init(headBuffer: ReusedHeadBuffer) {
+        self.headBuffer = headBuffer
+    }
 
     mutating func encodeHead(_ head: HTTPRequestHead, allocator: ByteBufferAllocator) -> ByteBuffer {
         var headers = head.headers

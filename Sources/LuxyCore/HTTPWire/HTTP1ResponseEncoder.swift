@@ -7,7 +7,12 @@ import NIOHTTP1
 /// (or, to an HTTP/1.0 client, runs to the close); answers to HEAD and CONNECT carry none.
 struct HTTP1ResponseEncoder {
     private(set) var framing = HTTP1BodyFraming.none
-    private var headBuffer = ReusedHeadBuffer()
+    private let headBuffer: ReusedHeadBuffer
+
+    /// `headBuffer`: the one the loop's client connections share.
+    init(headBuffer: ReusedHeadBuffer) {
+        self.headBuffer = headBuffer
+    }
 
     /// The head's bytes. `method` is the request's, which decides whether a body may follow.
     mutating func encodeHead(_ head: HTTPResponseHead, respondingTo method: HTTPMethod,

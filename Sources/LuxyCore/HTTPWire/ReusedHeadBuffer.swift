@@ -1,30 +1,36 @@
 import NIOCore
 
-/// The buffer a connection's encoder writes each message head into, used again for the next
-/// head. NIO lets go of a head's buffer once it is written to the socket, which on a
-/// keep-alive connection is long before the next head; this copy is then the memory's only
-/// owner, and clearing it reuses the memory where a new buffer would cost two allocations
-/// (storage object and bytes). While NIO still holds the last head (a slow reader), clearing
-/// copies on write as any shared `ByteBuffer` does, so a head written out is never touched.
+/// The buffer HTTP/1.1 message heads are written into, used again for the next head: the
+/// client connections of one event loop share one (`LoopContext.headBuffer`), and so do the
+/// connections of one upstream pool. NIO lets go of a head's buffer once it is written to
+/// the socket, which is usually before the next head on the loop is encoded (a response is
+/// flushed at its end, a request at once); the kept copy is then the memory's only owner, and
+/// clearing it reuses the memory where a new buffer would cost two allocations (storage
+/// object and bytes). While NIO still holds the last head (a slow reader, or a head written
+/// but not yet flushed), clearing copies on write as any shared `ByteBuffer` does, so a head
+/// written out is never touched. Shared rather than per connection: an idle keep-alive
+/// connection then holds no buffer at all (about 380 bytes each otherwise).
 ///
-/// Value type inside its encoder, which is confined to its connection's event loop.
-struct ReusedHeadBuffer {
-    /// Larger buffers (a head with many or long fields) are not kept: an idle keep-alive
-    /// connection holds at most this much for its next head.
+/// A class, shared by reference; confined to the event loop of the connections using it.
+final class ReusedHeadBuffer {
+    /// Larger buffers (a head with many or long fields) are not kept.
     static let maximumKeptCapacity = 4096
 
     private var kept: ByteBuffer?
 
     /// An empty buffer with room for `capacity` bytes to write the head into. The result must
     /// be handed back through `keep` once written, for the next head to reuse.
-    mutating func take(capacity: Int, allocator: ByteBufferAllocator) -> ByteBuffer {
+    func take(capacity: Int, allocator: ByteBufferAllocator) -> ByteBuffer {
         // Taken out first, so that `clear` finds the memory uniquely owned.
         guard var buffer = kept.take() else { return allocator.buffer(capacity: capacity) }
         buffer.clear(minimumCapacity: capacity)
         return buffer
     }
 
-    mutating func keep(_ buffer: ByteBuffer) {
+    func keep(_ buffer: ByteBuffer) {
         kept = buffer.capacity <= Self.maximumKeptCapacity ? buffer : nil
     }
 }
+
+@available(*, unavailable)
+extension ReusedHeadBuffer: Sendable {}

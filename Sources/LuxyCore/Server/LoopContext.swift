@@ -25,6 +25,8 @@ final class LoopContext {
 
     /// Upstream clusters and their pools, shared by the generations that use them.
     let upstreamClusters: UpstreamClusterRegistry
+    /// What the loop's HTTP/1.1 client connections encode their response heads into.
+    let headBuffer = ReusedHeadBuffer()
 
     init(eventLoop: EventLoop, tlsStores: TLSContextRegistry?, logger: Logger = Logger(label: "luxy")) {
         self.eventLoop = eventLoop

@@ -88,7 +88,7 @@ final class HTTPProxyHandler: ChannelDuplexHandler {
     /// The method of the request being answered: a HEAD's answer has no body.
     private var requestMethod = HTTPMethod.GET
     private var requestVersion = HTTPVersion.http1_1
-    private var encoder = HTTP1ResponseEncoder()
+    private var encoder: HTTP1ResponseEncoder
     var deadlines: ConnectionDeadlines
     private var continueExpectation = ContinueExpectation.none
     private var readBurst = ReadBurst.quiet
@@ -111,6 +111,7 @@ final class HTTPProxyHandler: ChannelDuplexHandler {
         self.listener = listener
         self.peer = peer
         self.loop = loop
+        self.encoder = HTTP1ResponseEncoder(headBuffer: loop.headBuffer)
         self.isHTTP2Stream = isHTTP2Stream
         self.streamDeadlines = streamDeadlines
         let now = loop.eventLoop.now

@@ -27,7 +27,7 @@ final class UpstreamConnectionHandler: ChannelInboundHandler {
     typealias OutboundOut = ByteBuffer
 
     private let decoder: UpstreamResponseDecoder
-    private var encoder = HTTP1RequestEncoder()
+    private var encoder: HTTP1RequestEncoder
     private var context: ChannelHandlerContext?
     private var receiver: UpstreamResponseReceiver?
     private var progress = RequestProgress.idle
@@ -55,8 +55,9 @@ final class UpstreamConnectionHandler: ChannelInboundHandler {
     }
     var channel: Channel? { context?.channel }
 
-    init(decoder: UpstreamResponseDecoder) {
+    init(decoder: UpstreamResponseDecoder, headBuffer: ReusedHeadBuffer) {
         self.decoder = decoder
+        self.encoder = HTTP1RequestEncoder(headBuffer: headBuffer)
     }
 
     func handlerAdded(context: ChannelHandlerContext) {

@@ -23,6 +23,8 @@ final class UpstreamPool {
     let breaker: ClusterCircuitBreaker?
     let idleTimeout: TimeAmount
     let stats: ProxyStats?
+    /// What the pool's connections encode their request heads into.
+    private let headBuffer = ReusedHeadBuffer()
     /// The sweep closing connections idle longer than `idleTimeout`; nil while none is due.
     var idleSweep: Scheduled<Void>?
 
@@ -83,6 +85,8 @@ final class UpstreamPool {
             return completion(.failure(.overloaded(.connections)))
         }
         let breaker = self.breaker
+        // The configure closure is @Sendable; it runs on this pool's loop, the connection's.
+        let headBuffer = NIOLoopBound(self.headBuffer, eventLoop: eventLoop)
         UpstreamConnector.connect(to: endpoint, on: eventLoop, timeout: connectTimeout, tls: tls, configure: { channel in
             // Bytes an upstream sends right behind a 101 are the tunnel's: kept when the decoder
             // is removed. Requests are written as bytes by the connection handler itself; their
@@ -90,7 +94,7 @@ final class UpstreamPool {
             // through the checking Lua host), so no validator runs either.
             let decoder = UpstreamResponseDecoder(leftOverBytesStrategy: .forwardBytes)
             try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(decoder))
-            try channel.pipeline.syncOperations.addHandler(UpstreamConnectionHandler(decoder: decoder))
+            try channel.pipeline.syncOperations.addHandler(UpstreamConnectionHandler(decoder: decoder, headBuffer: headBuffer.value))
         }) { result in
             // The connection counts against `max_connections` until it closes.
             switch result {
