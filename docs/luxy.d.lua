@@ -65,9 +65,10 @@ function handle:streamInfo() end
 function handle:requestHeaders() end
 
 ---Appends `line` and a newline to the access log `destination` ("stdout" or a file path), apart
----from the operational log; never blocks the loop.
+---from the operational log; never blocks the loop. A `luxy.log_format` format is rendered for
+---this request straight into the log.
 ---@param destination string
----@param line string
+---@param line string|luxy.log_format
 function handle:accessLog(destination, line) end
 
 ---@return luxy.connection

@@ -88,6 +88,7 @@ if collector then
   end
 else
   function on_log(h)
-    h:accessLog(destination, format:render(h))
+    -- The format itself: rendered straight into the log, with no Lua string in between.
+    h:accessLog(destination, format)
   end
 end

@@ -41,7 +41,11 @@ extension LuaHTTPStream {
             throw LuaRaise("\(method.luaName)() is not available in the log phase: the response was sent")
         case .accessLog:
             let destination = try s.checkString(2, method.luaName)
-            let line = try s.checkString(3, method.luaName)
+            // A log format (`luxy.log_format`) is rendered straight into the log, without the
+            // Lua string `format:render(h)` would make and this call would copy back.
+            let line = if let format = vm.logFormat(s, at: 3) { format.render(host) } else {
+                try s.checkBytes(3, method.luaName)
+            }
             do {
                 try host.writeAccessLog(line, to: destination)
             } catch {

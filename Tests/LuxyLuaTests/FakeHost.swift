@@ -88,6 +88,11 @@ final class FakeHost: LuaHTTPHost {
     var clusterName: String? = "items-cluster"
     var upstreamTarget: String? = "10.1.1.1:9000"
     var requestOutcome = LuaRequestOutcome()
+    /// What `accessLog` wrote, by destination.
+    var accessLines: [(destination: String, line: String)] = []
+    func writeAccessLog(_ line: [UInt8], to destination: String) throws(LuaHostError) {
+        accessLines.append((destination, String(decoding: line, as: UTF8.self)))
+    }
 
     func headers(_ phase: LuaHTTPPhase) -> LuaHeaderMap { phase == .request ? requestHeaders : responseHeaders }
     func trailers(_ phase: LuaHTTPPhase) -> LuaHeaderMap? { phase == .request ? requestTrailers : responseTrailers }

@@ -85,4 +85,19 @@ final class LuaLogFormatTests: LuaTestCase {
         let error = failure(run(script, .log))
         XCTAssertTrue(error?.message.contains("outside of its request") ?? false, error?.message ?? "")
     }
+
+    /// `h:accessLog(destination, format)` writes the line `format:render(h)` gives, rendered
+    /// into the log without a Lua string in between; a string still works, anything else raises.
+    func testAccessLogTakesTheFormatItselfOrAString() throws {
+        try checkLog(top: """
+            local f = luxy.log_format({ { "code", "%RESPONSE_CODE%" }, { "flags", "%RESPONSE_FLAGS%" } })
+            """, """
+            h:accessLog('stdout', f)
+            h:accessLog('/var/log/access.log', f:render(h))
+            local ok, err = pcall(h.accessLog, h, 'stdout', {})
+            assert(not ok and err:find('string expected'), err)
+            """)
+        XCTAssertEqual(host.accessLines.map(\.destination), ["stdout", "/var/log/access.log"])
+        XCTAssertEqual(host.accessLines.map(\.line), [#"{"code":503,"flags":"UF"}"#, #"{"code":503,"flags":"UF"}"#])
+    }
 }

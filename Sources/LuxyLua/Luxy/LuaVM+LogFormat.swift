@@ -26,6 +26,14 @@ extension LuaVM {
         return 1
     }
 
+    /// The log format object at `index` of the stack, if that is one.
+    func logFormat(_ s: LuaStack, at index: Int32) -> LuaLogFormat? {
+        guard let object = luxy_to_object(s.L, index), object.pointee.kind == LuxyObjectKind.logFormat.rawValue else {
+            return nil
+        }
+        return luxyState.logFormats[Int(object.pointee.aux)]
+    }
+
     /// `format:render(h)`: the line for the request of handle `h`, as a string.
     func renderLogFormat(_ s: LuaStack, _ format: LuaLogFormat) throws(LuaRaise) -> Int32 {
         guard let handle = luxy_to_object(s.L, 2), handle.pointee.kind == LuaObjectKind.handle.rawValue else {
