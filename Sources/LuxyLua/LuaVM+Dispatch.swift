@@ -17,11 +17,18 @@ extension LuaVM {
         return hostCall(s, method.luaName) { () throws(LuaRaise) -> Int32 in
             let object = try selfObject(s, kind: method.kind.rawValue, typeName: method.kind.typeName,
                                         method: method.luaName)
-            guard let stream = currentStream, stream.isRunning(token: object.pointee.token) else {
+            guard let stream = runningStream(owning: object) else {
                 throw LuaRaise("object used outside of proper scope")
             }
             return try stream.call(method, s, object, resumed: resumed)
         }
+    }
+
+    /// The stream running now, if `object` was handed out by its current run: nil for an
+    /// object a script kept past its request or phase.
+    func runningStream(owning object: UnsafeMutablePointer<luxy_object>) -> LuaHostStream? {
+        guard let stream = currentStream, stream.isRunning(token: object.pointee.token) else { return nil }
+        return stream
     }
 
     /// Runs `body` as the one host call in progress; what it raises becomes the script's error.
