@@ -43,8 +43,13 @@ extension LuaHTTPStream {
             let destination = try s.checkString(2, method.luaName)
             // A log format (`luxy.log_format`) is rendered straight into the log, without the
             // Lua string `format:render(h)` would make and this call would copy back.
-            let line = if let format = vm.logFormat(s, at: 3) { format.render(host) } else {
-                try s.checkBytes(3, method.luaName)
+            let line: [UInt8]
+            if let format = vm.logFormat(s, at: 3) {
+                line = format.render(host)
+            } else if let text = s.bytes(3) {
+                line = text
+            } else {
+                throw s.argError(3, method.luaName, "string or log format")
             }
             do {
                 try host.writeAccessLog(line, to: destination)

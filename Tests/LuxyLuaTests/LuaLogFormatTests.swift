@@ -95,9 +95,40 @@ final class LuaLogFormatTests: LuaTestCase {
             h:accessLog('stdout', f)
             h:accessLog('/var/log/access.log', f:render(h))
             local ok, err = pcall(h.accessLog, h, 'stdout', {})
-            assert(not ok and err:find('string expected'), err)
+            assert(not ok and err:find('string or log format expected, got table'), err)
             """)
         XCTAssertEqual(host.accessLines.map(\.destination), ["stdout", "/var/log/access.log"])
         XCTAssertEqual(host.accessLines.map(\.line), [#"{"code":503,"flags":"UF"}"#, #"{"code":503,"flags":"UF"}"#])
+    }
+
+    /// Each format lives as long as its VM, so one made per request would pile up: only a
+    /// script's top-level code makes them.
+    func testAFormatIsMadeAtTopLevelOnly() throws {
+        try checkLog(top: "", """
+            local ok, err = pcall(luxy.log_format, '%RESPONSE_CODE%')
+            assert(not ok and err:find('formats are made by a script', 1, true) and err:find('top%-level code'), err)
+            """)
+    }
+
+    /// `%REQ(X):N%` cuts at N bytes, back to the start of a character cut in two, never past N.
+    func testALengthLimitNeverCutsACharacterInTwo() throws {
+        host.requestHeaders = FakeHeaderMap([("x-name", "ab\u{e9}\u{e9}")])  // é is two bytes
+        try checkLog(top: """
+            local f = luxy.log_format('%REQ(X-NAME):3%|%REQ(X-NAME):4%')
+            """, """
+            local line = f:render(h)
+            assert(line == 'ab|ab\u{e9}', line)
+            """)
+    }
+
+    /// Literal text in a JSON field is escaped (once, at compile), and a boolean in a field
+    /// list is its text, as `tostring` made it for logging-http's `json_format`.
+    func testJSONLiteralsAreEscapedAndBooleansAreText() throws {
+        try checkLog(top: """
+            local f = luxy.log_format({ { "q", 'say "%RESPONSE_CODE%"' }, { "b", true } })
+            """, """
+            local line = f:render(h)
+            assert(line == [[{"q":"say \\"503\\"","b":"true"}]], line)
+            """)
     }
 }

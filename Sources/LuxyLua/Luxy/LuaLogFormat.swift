@@ -46,6 +46,7 @@ final class LuaLogFormat {
     /// One key of a JSON line: `"key":` (with the comma before it, but for the first) made once.
     struct Field {
         let prefix: [UInt8]
+        /// Its literal text already escaped for a JSON string, once here rather than per line.
         let parts: [Part]
         /// The operator of a field that is one: it keeps its type (a number stays a number,
         /// absent is null); nil for a field with text in it, which is a string.
@@ -55,7 +56,12 @@ final class LuaLogFormat {
         /// dump quotes strings (`ConfigValue.jsonString`).
         init(key: String, parts: [Part], first: Bool) {
             prefix = Array(((first ? "" : ",") + ConfigValue.string(key).jsonString() + ":").utf8)
-            self.parts = parts
+            self.parts = parts.map { part in
+                guard case .literal(let text) = part else { return part }
+                var escaped = LineBuilder()
+                escaped.appendEscaped(text)
+                return .literal(escaped.bytes)
+            }
             single = parts.count == 1 ? parts[0].operator : nil
         }
     }
@@ -156,7 +162,7 @@ final class LuaLogFormat {
                     builder.bytes.append(UInt8(ascii: "\""))
                     for part in field.parts {
                         switch part {
-                        case .literal(let bytes): builder.appendEscaped(bytes)
+                        case .literal(let escaped): builder.bytes.append(contentsOf: escaped)
                         case .value(let op): builder.appendEscaped(reader.value(op), absent: "-")
                         }
                     }
@@ -319,7 +325,12 @@ private struct RequestReader {
     private static func header(_ field: LuaLogFormat.HeaderField, in map: LuaHeaderMap?) -> LogValue {
         guard let value = map?.get(field.name) ?? field.alternative.flatMap({ map?.get($0) }) else { return .absent }
         guard let max = field.maxLength, value.utf8.count > max else { return .text(value) }
-        return .text(String(decoding: value.utf8.prefix(max), as: UTF8.self))
+        // Cut at `max` bytes, back to the start of the character there: a character cut in two
+        // would come out as a replacement character, longer than the limit.
+        let utf8 = Array(value.utf8)
+        var end = max
+        while end > 0, utf8[end] & 0xC0 == 0x80 { end -= 1 }
+        return .text(String(decoding: utf8[..<end], as: UTF8.self))
     }
 }
 

@@ -7,6 +7,10 @@ extension LuaVM {
     /// format is parsed here, once; an unknown operator raises.
     func compileLogFormat(_ s: LuaStack) throws(LuaRaise) -> Int32 {
         let fname = "luxy.log_format"
+        // Each format lives as long as the VM: one made per request would pile up.
+        guard luxyState.loadingChunkName != nil else {
+            throw LuaRaise("\(fname): formats are made by a script's top-level code, not in a phase or callback")
+        }
         let layout: LuaLogFormat.Layout
         switch s.type(1) {
         case LUA_TSTRING:
@@ -39,7 +43,7 @@ extension LuaVM {
         guard let handle = luxy_to_object(s.L, 2), handle.pointee.kind == LuaObjectKind.handle.rawValue else {
             throw LuaRaise("render: the argument must be a request's handle, got \(s.typeName(2))")
         }
-        guard let stream = currentStream as? LuaHTTPStream, stream.isRunning(token: handle.pointee.token) else {
+        guard let stream = runningStream(owning: handle) as? LuaHTTPStream else {
             throw LuaRaise("render: the handle is used outside of its request")
         }
         s.push(bytes: format.render(stream.host))
@@ -59,6 +63,13 @@ extension LuaVM {
         var format: String
     }
 
+    /// A field's format: a string, or a number or boolean taken as its text (as `tostring`
+    /// makes it: logging-http's `json_format` schema allows any value).
+    private func formatText(_ s: LuaStack, _ index: Int32) -> String? {
+        if s.type(index) == LUA_TBOOLEAN { return lua_toboolean(s.L, index) != 0 ? "true" : "false" }
+        return s.string(index)
+    }
+
     /// The JSON fields of the table at index 1: a list of `{key, format}` pairs keeps its
     /// order; a map is put in key order, so every line has its keys in the same order.
     private func jsonEntries(_ s: LuaStack, _ fname: String) throws(LuaRaise) -> [JSONEntry] {
@@ -71,7 +82,7 @@ extension LuaVM {
                 lua_rawgeti(s.L, pair, 1)
                 lua_rawgeti(s.L, pair, 2)
                 guard s.type(pair) == LUA_TTABLE, s.type(-2) == LUA_TSTRING, let key = s.string(-2),
-                      let format = s.string(-1) else {
+                      let format = formatText(s, -1) else {
                     throw LuaRaise("\(fname): field \(i) must be a {key, format} pair of strings")
                 }
                 entries.append(JSONEntry(key: key, format: format))
@@ -84,7 +95,7 @@ extension LuaVM {
         s.pop()
         lua_pushnil(s.L)
         while lua_next(s.L, 1) != 0 {
-            guard s.type(-2) == LUA_TSTRING, let key = s.string(-2), let format = s.string(-1) else {
+            guard s.type(-2) == LUA_TSTRING, let key = s.string(-2), let format = formatText(s, -1) else {
                 throw LuaRaise("\(fname): the JSON fields must map string keys to format strings")
             }
             entries.append(JSONEntry(key: key, format: format))
