@@ -8,7 +8,7 @@ struct HTTP1RequestEncoder {
     private(set) var framing = HTTP1BodyFraming.none
     private let headBuffer: ReusedHeadBuffer
 
-    /// `headBuffer`: the one the pool's connections share.
+    /// `headBuffer`: the one the loop's connections share.
     init(headBuffer: ReusedHeadBuffer) {
         self.headBuffer = headBuffer
     }

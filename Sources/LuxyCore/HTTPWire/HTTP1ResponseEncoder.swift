@@ -9,7 +9,7 @@ struct HTTP1ResponseEncoder {
     private(set) var framing = HTTP1BodyFraming.none
     private let headBuffer: ReusedHeadBuffer
 
-    /// `headBuffer`: the one the loop's client connections share.
+    /// `headBuffer`: the one the loop's connections share.
     init(headBuffer: ReusedHeadBuffer) {
         self.headBuffer = headBuffer
     }

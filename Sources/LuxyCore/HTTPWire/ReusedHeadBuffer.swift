@@ -1,8 +1,8 @@
 import NIOCore
 
 /// The buffer HTTP/1.1 message heads are written into, used again for the next head: the
-/// client connections of one event loop share one (`LoopContext.headBuffer`), and so do the
-/// connections of one upstream pool. NIO lets go of a head's buffer once it is written to
+/// connections of one event loop share one (`LoopContext.headBuffer`), client connections for
+/// their responses and upstream connections for their requests. NIO lets go of a head's buffer once it is written to
 /// the socket, which is usually before the next head on the loop is encoded (a response is
 /// flushed at its end, a request at once); the kept copy is then the memory's only owner, and
 /// clearing it reuses the memory where a new buffer would cost two allocations (storage

@@ -25,16 +25,20 @@ final class LoopContext {
 
     /// Upstream clusters and their pools, shared by the generations that use them.
     let upstreamClusters: UpstreamClusterRegistry
-    /// What the loop's HTTP/1.1 client connections encode their response heads into.
-    let headBuffer = ReusedHeadBuffer()
+    /// What the loop's HTTP/1.1 connections encode their heads into: client connections their
+    /// responses, upstream ones their requests (an exchange's request head is written out
+    /// long before its response head is encoded).
+    let headBuffer: ReusedHeadBuffer
 
     init(eventLoop: EventLoop, tlsStores: TLSContextRegistry?, logger: Logger = Logger(label: "luxy")) {
         self.eventLoop = eventLoop
         self.logger = logger
         let stats = ProxyStats()
         self.stats = stats
+        let headBuffer = ReusedHeadBuffer()
+        self.headBuffer = headBuffer
         self.upstreamClusters = UpstreamClusterRegistry(eventLoop: eventLoop, tlsStores: tlsStores, stats: stats,
-                                                        logger: logger)
+                                                        logger: logger, headBuffer: headBuffer)
     }
 
     func commitPending() {

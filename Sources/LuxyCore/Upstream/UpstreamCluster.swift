@@ -51,8 +51,12 @@ final class UpstreamCluster {
     /// connections ask for them (`pick(originalDestination:)`).
     var destinationPools: [String: any UpstreamConnectionProvider] = [:]
 
+    /// What the cluster's HTTP/1.1 connections encode request heads into: the loop's.
+    let headBuffer: ReusedHeadBuffer
+
     init(config: ClusterConfiguration, eventLoop: EventLoop, tlsStores: TLSContextRegistry? = nil,
          stats: ProxyStats = ProxyStats(), logger: Logger = Logger(label: "luxy"),
+         headBuffer: ReusedHeadBuffer = ReusedHeadBuffer(),
          activeHealth: [UpstreamEndpointHealth.ActiveHealth]? = nil) {
         self.config = config
         let breaker = ClusterCircuitBreaker(limits: config.circuitBreakers)
@@ -60,11 +64,12 @@ final class UpstreamCluster {
         self.eventLoop = eventLoop
         self.stats = stats
         self.logger = logger
+        self.headBuffer = headBuffer
         let tlsStore = tlsStores?.store(for: config)
         self.tlsStore = tlsStore
         self.pools = config.endpoints.map { endpoint in
             Self.makePool(for: endpoint, config: config, eventLoop: eventLoop, tlsStore: tlsStore, breaker: breaker,
-                          stats: stats)
+                          stats: stats, headBuffer: headBuffer)
         }
         self.health = Array(repeating: UpstreamEndpointHealth(), count: config.endpoints.count)
         self.ring = config.loadBalancing == .ringHash ? ConsistentHashRing(endpoints: config.endpoints) : nil
@@ -87,7 +92,7 @@ final class UpstreamCluster {
     /// One endpoint's connections: a pool of HTTP/1.1 connections, or one HTTP/2 connection.
     static func makePool(for endpoint: ClusterConfiguration.Endpoint, config: ClusterConfiguration,
                          eventLoop: EventLoop, tlsStore: TLSContextStore?, breaker: ClusterCircuitBreaker,
-                         stats: ProxyStats) -> any UpstreamConnectionProvider {
+                         stats: ProxyStats, headBuffer: ReusedHeadBuffer) -> any UpstreamConnectionProvider {
         let tls = tlsStore.flatMap { store in
             config.tls.map { UpstreamTLS(store: store, tls: $0, host: endpoint.host) }
         }
@@ -96,7 +101,8 @@ final class UpstreamCluster {
         case .http1:
             return UpstreamPool(endpoint: endpoint, eventLoop: eventLoop, connectTimeout: connectTimeout,
                                 maxIdle: config.maxIdleConnections, tls: tls, breaker: breaker,
-                                idleTimeout: .milliseconds(Int64(config.idleTimeoutMilliseconds)), stats: stats)
+                                idleTimeout: .milliseconds(Int64(config.idleTimeoutMilliseconds)), stats: stats,
+                                headBuffer: headBuffer)
         case .http2:
             return HTTP2UpstreamPool(endpoint: endpoint, eventLoop: eventLoop, connectTimeout: connectTimeout,
                                      tls: tls)

@@ -15,11 +15,14 @@ final class UpstreamClusterRegistry {
     private let tlsStores: TLSContextRegistry?
     private let stats: ProxyStats
     private let logger: Logger
+    private let headBuffer: ReusedHeadBuffer
     private(set) var current: [String: UpstreamCluster] = [:]
 
+    /// `headBuffer`: the loop's, which its upstream connections share with its client ones.
     init(eventLoop: EventLoop, tlsStores: TLSContextRegistry?, stats: ProxyStats = ProxyStats(),
-         logger: Logger = Logger(label: "luxy")) {
+         logger: Logger = Logger(label: "luxy"), headBuffer: ReusedHeadBuffer = ReusedHeadBuffer()) {
         self.eventLoop = eventLoop
+        self.headBuffer = headBuffer
         self.tlsStores = tlsStores
         self.stats = stats
         self.logger = logger
@@ -33,7 +36,7 @@ final class UpstreamClusterRegistry {
         }
         // A cluster whose settings changed stays with the generations using it until they end.
         let cluster = UpstreamCluster(config: config, eventLoop: eventLoop, tlsStores: tlsStores, stats: stats,
-                                      logger: logger)
+                                      logger: logger, headBuffer: headBuffer)
         // Same endpoints, other settings (a new lb_policy, say): what is known of their health
         // (active verdicts, ejections in force) carries over.
         if let previous = current[config.name] { cluster.inheritHealth(from: previous) }

@@ -23,14 +23,15 @@ final class UpstreamPool {
     let breaker: ClusterCircuitBreaker?
     let idleTimeout: TimeAmount
     let stats: ProxyStats?
-    /// What the pool's connections encode their request heads into.
-    private let headBuffer = ReusedHeadBuffer()
+    /// What the pool's connections encode their request heads into: the loop's.
+    private let headBuffer: ReusedHeadBuffer
     /// The sweep closing connections idle longer than `idleTimeout`; nil while none is due.
     var idleSweep: Scheduled<Void>?
 
     init(endpoint: ClusterConfiguration.Endpoint, eventLoop: EventLoop, connectTimeout: TimeAmount, maxIdle: Int,
          tls: UpstreamTLS? = nil, breaker: ClusterCircuitBreaker? = nil, idleTimeout: TimeAmount = .seconds(60),
-         stats: ProxyStats? = nil) {
+         stats: ProxyStats? = nil, headBuffer: ReusedHeadBuffer = ReusedHeadBuffer()) {
+        self.headBuffer = headBuffer
         self.breaker = breaker
         self.idleTimeout = idleTimeout
         self.stats = stats
