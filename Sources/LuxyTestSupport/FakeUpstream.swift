@@ -260,6 +260,10 @@ final class FakeUpstreamHandler: ChannelInboundHandler {
             }
         } else if path == "/close" {
             context.close(promise: nil)
+        } else if path == "/say-close" {
+            // Says `connection: close` but leaves the socket open: only the proxy's reading of
+            // the head keeps it from reusing the connection.
+            Self.write(context, status: .ok, body: "ok", upstream: name, sayingClose: true)
         } else if path == "/garbage" {
             // Below the HTTP encoder, straight to the socket.
             if let encoder = try? context.pipeline.syncOperations.context(handlerType: HTTPResponseEncoder.self) {
@@ -292,9 +296,11 @@ final class FakeUpstreamHandler: ChannelInboundHandler {
         Self.write(context, status: status, body: body, upstream: name)
     }
 
-    private static func write(_ context: ChannelHandlerContext, status: HTTPResponseStatus, body: String, upstream: String) {
+    private static func write(_ context: ChannelHandlerContext, status: HTTPResponseStatus, body: String, upstream: String,
+                              sayingClose: Bool = false) {
         var headers = HTTPHeaders([("content-length", String(body.utf8.count)), ("server", "fake-upstream")])
         if !upstream.isEmpty { headers.add(name: "x-upstream", value: upstream) }
+        if sayingClose { headers.add(name: "connection", value: "close") }
         context.write(NIOAny(HTTPServerResponsePart.head(.init(version: .http1_1, status: status, headers: headers))),
                       promise: nil)
         context.write(NIOAny(HTTPServerResponsePart.body(.byteBuffer(ByteBuffer(string: body)))), promise: nil)
