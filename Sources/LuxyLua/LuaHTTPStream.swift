@@ -360,10 +360,23 @@ final class PhaseRun {
     /// request (a spare run must keep neither alive).
     func ended() {
         receiver = nil
+        clearRequestState()
+    }
+
+    /// What a run holds of its request, let go when it ends and started afresh by the next.
+    private func clearRequestState() {
+        wait = .none
         pending = nil
+        insideStart = false
+        responded = false
+        returnDuplicateHeaders = false
         headers = nil
         trailers = nil
+        headersIteration = .idle
+        trailersIteration = .idle
+        bodyLoaded = false
         body = nil
+        bodyAccess = .untouched
     }
 
     /// Makes a run that ended normally the next phase's: every per-run field starts afresh,
@@ -377,18 +390,7 @@ final class PhaseRun {
         self.budget = budget
         self.receiver = receiver
         elapsedNanoseconds = 0
-        wait = .none
-        pending = nil
-        insideStart = false
-        responded = false
-        returnDuplicateHeaders = false
-        headers = nil
-        trailers = nil
-        headersIteration = .idle
-        trailersIteration = .idle
-        bodyLoaded = false
-        body = nil
-        bodyAccess = .untouched
+        clearRequestState()
     }
 }
 

@@ -165,16 +165,15 @@ final class ExchangeLuaHost: LuaHTTPHost {
 
     private func makeStreamInfo() -> LuaStreamInfo {
         // The connection's addresses are formatted once per connection, not per request.
-        let peer = exchange.downstreamAddressTexts.remote
-        let local = exchange.downstreamAddressTexts.local
+        let addresses = exchange.downstreamAddressTexts
         return LuaStreamInfo(
             protocolName: Self.protocolName(exchange.requestHead.version),
-            downstreamLocalAddress: local,
-            downstreamRemoteAddress: forwardedClient?.envoyDescription ?? peer,
+            downstreamLocalAddress: addresses.local,
+            downstreamRemoteAddress: forwardedClient?.envoyDescription ?? addresses.remote,
             direction: exchange.direction.rawValue,
             requestedServerName: exchange.tls?.serverName ?? "",
-            downstreamDirectLocalAddress: exchange.downstreamAddressTexts.directLocal,
-            downstreamDirectRemoteAddress: peer,
+            downstreamDirectLocalAddress: addresses.directLocal,
+            downstreamDirectRemoteAddress: addresses.remote,
             routeName: exchange.route?.routeName ?? "")
     }
 

@@ -25,12 +25,8 @@ public final class HTTPExchange {
     public let eventLoop: EventLoop
     /// The downstream connection's two ends, read once per connection.
     let peer: ConnectionPeer
-    /// The original destination on a listener that restores it, else the socket's address.
-    public var downstreamLocalAddress: SocketAddress? { peer.local }
-    /// The socket's own address, whatever was restored (Envoy's `downstreamDirectLocalAddress`).
-    public var downstreamDirectLocalAddress: SocketAddress? { peer.directLocal }
-    public var downstreamRemoteAddress: SocketAddress? { peer.remote }
-    /// The three addresses above as text (`ip:port`), formatted once per connection.
+    /// The client's address, the local one (the original destination on a listener that
+    /// restores it) and the socket's own, as text (`ip:port`), formatted once per connection.
     public var downstreamAddressTexts: DownstreamAddressTexts { peer.addressTexts }
     /// What the request head said about its framing when it was parsed.
     let framing: RequestFraming
