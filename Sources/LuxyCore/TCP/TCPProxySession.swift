@@ -38,12 +38,11 @@ final class TCPProxySession {
     private var state = State.idle
     private var toUpstream: TCPStageFlow!
     private var toDownstream: TCPStageFlow!
-    private var downstreamInputDone = false
-    private var upstreamInputDone = false
+    private var endedInputs: EndedInputs = []
     private var peakBuffered = 0
     /// What the client sent before the upstream was there: NIO reads a socket that reports
     /// end-of-stream even while reads are withheld.
-    private var early: [(bytes: ByteBuffer, endOfStream: Bool)] = []
+    private var early: [HeldInput] = []
     private let listener: ListenerConfiguration
 
     init(listener: ListenerConfiguration, generation: LoopGeneration, loop: LoopContext, downstream: TCPSideHandler,
@@ -187,7 +186,12 @@ final class TCPProxySession {
         guard channel.isActive else { return channelClosed(.upstream) }
         let early = self.early
         self.early = []
-        for chunk in early { toUpstream.enqueue(chunk.bytes, endOfStream: chunk.endOfStream) }
+        for input in early {
+            switch input {
+            case .bytes(let bytes): toUpstream.enqueue(bytes, endOfStream: false)
+            case .end: toUpstream.enqueue(ByteBuffer(), endOfStream: true)
+            }
+        }
         updateReading()
     }
 
@@ -201,7 +205,7 @@ final class TCPProxySession {
 
     func received(_ bytes: ByteBuffer, from side: TCPSide) {
         guard case .open = state else {
-            if side == .downstream, state != .closed { early.append((bytes, false)) }
+            if side == .downstream, state != .closed { early.append(.bytes(bytes)) }
             return
         }
         flow(from: side).enqueue(bytes, endOfStream: false)
@@ -210,17 +214,10 @@ final class TCPProxySession {
 
     /// The peer on `side` half-closed (shut its output): hand on the end of its stream.
     func inputClosed(_ side: TCPSide) {
-        switch side {
-        case .downstream:
-            guard !downstreamInputDone else { return }
-            downstreamInputDone = true
-        case .upstream:
-            guard !upstreamInputDone else { return }
-            upstreamInputDone = true
-        }
+        guard endedInputs.end(side) else { return }
         guard case .open = state else {
             // Handed on once connected: a client may send a request and half-close at once.
-            if side == .downstream, state != .closed { early.append((ByteBuffer(), true)) }
+            if side == .downstream, state != .closed { early.append(.end) }
             return
         }
         flow(from: side).enqueue(ByteBuffer(), endOfStream: true)
@@ -266,8 +263,8 @@ final class TCPProxySession {
 
     private func updateReading() {
         guard case .open = state, let upstream else { return }
-        downstream.setReading(!downstreamInputDone && toUpstream.isIdle && upstream.isWritable)
-        upstream.setReading(!upstreamInputDone && toDownstream.isIdle && downstream.isWritable)
+        downstream.setReading(endedInputs.isOpen(.downstream) && toUpstream.isIdle && upstream.isWritable)
+        upstream.setReading(endedInputs.isOpen(.upstream) && toDownstream.isIdle && downstream.isWritable)
     }
 
     private func recordBuffered() {

@@ -15,15 +15,24 @@ import NIOHTTP1
 ///
 /// Only touched on its loop.
 final class HTTPUpgradeTunnel {
+    private enum State {
+        /// The HTTP decoders are leaving the pipelines. What arrives meanwhile (their
+        /// leftovers, mostly) is held, in order, and relayed once they are gone.
+        case decodersLeaving(held: [SideInput])
+        case relaying(ended: EndedInputs)
+        case closed
+    }
+
+    /// What one side sent while the decoders were leaving.
+    private struct SideInput {
+        let side: TCPSide
+        let input: HeldInput
+    }
+
     private let loop: LoopContext
     private let downstream = TCPSideHandler(side: .downstream)
     private let upstream = TCPSideHandler(side: .upstream)
-    private var downstreamInputDone = false
-    private var upstreamInputDone = false
-    private var closed = false
-    /// What arrived while a decoder was still leaving (its leftovers, mostly), in order; nil
-    /// bytes stand for an end of input.
-    private var pending: [(side: TCPSide, bytes: ByteBuffer?)]? = []
+    private var state = State.decodersLeaving(held: [])
 
     init(loop: LoopContext) {
         self.loop = loop
@@ -71,10 +80,13 @@ final class HTTPUpgradeTunnel {
     }
 
     private func ready() {
-        guard !closed, let queued = pending else { return }
-        pending = nil
-        for (side, bytes) in queued {
-            if let bytes { received(bytes, from: side) } else { inputClosed(side) }
+        guard case .decodersLeaving(let held) = state else { return }
+        state = .relaying(ended: [])
+        for item in held {
+            switch item.input {
+            case .bytes(let bytes): received(bytes, from: item.side)
+            case .end: inputClosed(item.side)
+            }
         }
         downstream.startReading()
         upstream.startReading()
@@ -86,15 +98,15 @@ final class HTTPUpgradeTunnel {
     }
 
     private func updateReading() {
-        guard !closed, pending == nil else { return }
-        downstream.setReading(!downstreamInputDone && upstream.isWritable)
-        upstream.setReading(!upstreamInputDone && downstream.isWritable)
+        guard case .relaying(let ended) = state else { return }
+        downstream.setReading(ended.isOpen(.downstream) && upstream.isWritable)
+        upstream.setReading(ended.isOpen(.upstream) && downstream.isWritable)
     }
 
     /// Closes both sides (after what was written is sent, unless `abort`). Once.
     private func finish(abort: Bool) {
-        guard !closed else { return }
-        closed = true
+        if case .closed = state { return }
+        state = .closed
         downstream.close(abort: abort)
         upstream.close(abort: abort)
         downstream.session = nil
@@ -107,22 +119,32 @@ extension HTTPUpgradeTunnel: TCPSideDelegate {
     func downstreamReady(tls: TLSConnectionInfo?, serverName: String?) {}
 
     func received(_ bytes: ByteBuffer, from side: TCPSide) {
-        guard !closed else { return }
-        if pending != nil { return pending!.append((side, bytes)) }
-        other(side).write(bytes)
-        updateReading()
+        switch state {
+        case .decodersLeaving(var held):
+            held.append(SideInput(side: side, input: .bytes(bytes)))
+            state = .decodersLeaving(held: held)
+        case .relaying:
+            other(side).write(bytes)
+            updateReading()
+        case .closed:
+            break
+        }
     }
 
     func inputClosed(_ side: TCPSide) {
-        guard !closed else { return }
-        if pending != nil { return pending!.append((side, nil)) }
-        switch side {
-        case .downstream: downstreamInputDone = true
-        case .upstream: upstreamInputDone = true
+        switch state {
+        case .decodersLeaving(var held):
+            held.append(SideInput(side: side, input: .end))
+            state = .decodersLeaving(held: held)
+        case .relaying(var ended):
+            guard ended.end(side) else { return }
+            state = .relaying(ended: ended)
+            if ended == .both { return finish(abort: false) }
+            other(side).shutdownOutput()
+            updateReading()
+        case .closed:
+            break
         }
-        if downstreamInputDone, upstreamInputDone { return finish(abort: false) }
-        other(side).shutdownOutput()
-        updateReading()
     }
 
     /// One side is gone entirely: nothing can answer it any more, so the other side gets what
