@@ -125,6 +125,31 @@ final class HTTP2Tests: IntegrationTestCase {
         XCTAssertEqual(upstream.received.last?.head.headers.first(name: "x-seen-h2"), "false")
     }
 
+    /// The streams of one connection share its addresses, read once: every stream still gets
+    /// `x-forwarded-for` and the addresses Lua reads, whichever stream came first.
+    func testEveryStreamOfAConnectionCarriesTheClientsAddress() async throws {
+        let plugin = LuaPlugin("peer", """
+            function envoy_on_request(h)
+              local info = h:streamInfo()
+              h:headers():add("x-seen-remote", info:downstreamRemoteAddress())
+              h:headers():add("x-seen-local", info:downstreamLocalAddress())
+            end
+            """)
+        let proxy = try await startLuaProxy([plugin])
+        let port = await proxy.port("inbound")
+        let client = try await h2Client(proxy)
+        for path in ["/first", "/second", "/third"] {
+            let response = try await client.request("GET", path)
+            XCTAssertEqual(response.status, 200)
+            let seen = try XCTUnwrap(upstream.received.last)
+            XCTAssertEqual(seen.head.uri, path)
+            XCTAssertEqual(seen.head.headers.first(name: "x-forwarded-for"), "127.0.0.1", path)
+            XCTAssertEqual(seen.head.headers.first(name: "x-seen-local"), "127.0.0.1:\(port)", path)
+            let remote = try XCTUnwrap(seen.head.headers.first(name: "x-seen-remote"), path)
+            XCTAssertTrue(remote.hasPrefix("127.0.0.1:"), "\(path): \(remote)")
+        }
+    }
+
     func testGRPCTrailersPassThroughAnHTTP2Upstream() async throws {
         let proxy = try await startProxy(http2Config())
         let client = try await h2Client(proxy)

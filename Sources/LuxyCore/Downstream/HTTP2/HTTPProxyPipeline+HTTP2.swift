@@ -35,8 +35,9 @@ extension HTTPProxyPipeline {
             configuration: .init(maxIdleTime: .milliseconds(Int64(limits.idleTimeoutMilliseconds)), maxAge: nil,
                                  maxGraceTime: nil, keepalive: nil))
         let bound = NIOLoopBound(loop, eventLoop: pipeline.eventLoop)
-        // The streams share the connection's addresses (and its original destination).
-        let boundPeer = NIOLoopBound(peer, eventLoop: pipeline.eventLoop)
+        // The streams share the connection's addresses (and its original destination), read
+        // at the first stream when not at accept: not once per stream.
+        let sharedPeer = NIOLoopBound(SharedConnectionPeer(peer), eventLoop: pipeline.eventLoop)
         let deadlines = HTTP2StreamDeadlines(
             idleTimeout: .milliseconds(Int64(limits.streamIdleTimeoutMilliseconds)), eventLoop: pipeline.eventLoop)
         let streamDeadlines = NIOLoopBound(deadlines, eventLoop: pipeline.eventLoop)
@@ -47,8 +48,9 @@ extension HTTPProxyPipeline {
             streamChannel.eventLoop.makeCompletedFuture {
                 let sync = streamChannel.pipeline.syncOperations
                 try sync.addHandler(HTTP2FramePayloadToHTTP1ServerCodec())
+                let peer = sharedPeer.value.peer(of: streamChannel.parent ?? streamChannel)
                 try sync.addHandler(HTTPProxyHandler(listener: listener, loop: bound.value, isHTTP2Stream: true,
-                                                     streamDeadlines: streamDeadlines.value, peer: boundPeer.value))
+                                                     streamDeadlines: streamDeadlines.value, peer: peer))
             }
         }
         // In front of NIO's handler, on the bytes: a header block left unfinished has no
@@ -58,5 +60,24 @@ extension HTTPProxyPipeline {
         try pipeline.addHandler(handler)
         try pipeline.addHandler(manager)
         try pipeline.addHandler(HTTP2ServerConnection(loop: loop, streamDeadlines: deadlines))
+    }
+}
+
+/// The addresses of an h2 connection, read once for all its streams (NIO locks them on every
+/// read, and the client's address text is formatted once).
+///
+/// Loop-confined: made and read on the connection's loop.
+private final class SharedConnectionPeer {
+    private var peer: ConnectionPeer?
+
+    init(_ peer: ConnectionPeer?) {
+        self.peer = peer
+    }
+
+    func peer(of connection: Channel) -> ConnectionPeer {
+        if let peer { return peer }
+        let peer = ConnectionPeer(local: connection.localAddress, remote: connection.remoteAddress)
+        self.peer = peer
+        return peer
     }
 }
