@@ -83,8 +83,11 @@ public final class HTTPExchange {
     }
 
     /// The core's side of the exchange: told when a stage starts waiting for the body, and
-    /// of each stage's verdict.
-    weak var flowControl: HTTPExchangeFlowControl?
+    /// of each stage's verdict. Its driver, which owns the exchange and sets this back to nil
+    /// in its deinit, so it never dangles (a stage may hold the exchange longer). Not `weak`:
+    /// a weak reference gives every driver a side table, one more allocation per request and
+    /// slow-path reference counting on the driver for its whole life.
+    unowned(unsafe) var flowControl: HTTPExchangeFlowControl?
 
     /// The verdict of the stage phase running now (see `HTTPStage`).
     public func resume(_ verdict: StageVerdict) {

@@ -93,6 +93,12 @@ final class HTTPExchangeDriver {
         exchange.flowControl = self
     }
 
+    deinit {
+        // The exchange may outlive its driver (a stage still holds it): its verdicts then go
+        // nowhere, as they would have through a weak reference.
+        exchange.flowControl = nil
+    }
+
     func start() {
         guard let route = routeRequest() else {
             stats.increment("downstream_no_route")

@@ -42,7 +42,7 @@ struct ConnectionDeadlines {
     var upstream: NIODeadline?
     /// Since when the connection has not been writable, with bytes of a response waiting.
     var sendStalledSince: NIODeadline?
-    private var timer: Scheduled<Void>?
+    private var timer: NIOScheduledCallback?
     private var timerDue: NIODeadline?
 
     /// `opened`: when the first request's head clock starts (the connection's start, or the
@@ -81,14 +81,21 @@ struct ConnectionDeadlines {
     }
 
     /// Arms the timer for the earliest deadline, unless it already fires no later (the usual
-    /// case: a new request's deadline is later than the check already scheduled). `onDue` is
-    /// the connection's one callback, made once, so arming allocates nothing.
-    mutating func arm(on eventLoop: EventLoop, onDue: @escaping () -> Void) {
+    /// case: a new request's deadline is later than the check already scheduled). `handler`
+    /// is the connection's handler itself, which NIO holds until the timer fires or is
+    /// cancelled: no closure, and no weak reference to the handler.
+    mutating func arm(on eventLoop: EventLoop, handler: some NIOScheduledCallbackHandler) {
         guard let due = Self.earliest(Self.earliest(clientDue, upstream), sendDue) else { return }
         if let timerDue, timerDue <= due { return }
         timer?.cancel()
-        timerDue = due
-        timer = eventLoop.assumeIsolated().scheduleTask(deadline: due, onDue)
+        do {
+            timer = try eventLoop.assumeIsolated().scheduleCallback(at: due, handler: handler)
+            timerDue = due
+        } catch {
+            // The loop is shutting down: nothing is left to time.
+            timer = nil
+            timerDue = nil
+        }
     }
 
     private static func earliest(_ first: NIODeadline?, _ second: NIODeadline?) -> NIODeadline? {

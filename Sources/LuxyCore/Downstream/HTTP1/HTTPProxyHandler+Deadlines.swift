@@ -75,7 +75,7 @@ extension HTTPProxyHandler {
             return
         }
         guard let context else { return }
-        deadlines.arm(on: context.eventLoop, onDue: onDeadline)
+        deadlines.arm(on: context.eventLoop, handler: self)
     }
 
     /// When this h2 stream's exchange stops waiting on its upstream (a 504).
@@ -183,5 +183,12 @@ extension HTTPProxyHandler {
         driver = nil
         pipelined.removeAll()
         context?.close(promise: nil)
+    }
+}
+
+extension HTTPProxyHandler: NIOScheduledCallbackHandler {
+    /// The connection's one timer (`ConnectionDeadlines`) came due.
+    func handleScheduledCallback(eventLoop: some EventLoop) {
+        deadlineReached()
     }
 }

@@ -92,8 +92,6 @@ final class HTTPProxyHandler: ChannelDuplexHandler {
     var deadlines: ConnectionDeadlines
     private var continueExpectation = ContinueExpectation.none
     private var readBurst = ReadBurst.quiet
-    /// What the deadline timer calls: one closure per connection, not one per arming.
-    lazy var onDeadline: () -> Void = { [weak self] in self?.deadlineReached() }
     /// One h2 stream carries one request: keep-alive, `connection: close` and the drain belong
     /// to the HTTP/2 connection (`HTTP2ServerConnection`), not to this handler.
     let isHTTP2Stream: Bool
