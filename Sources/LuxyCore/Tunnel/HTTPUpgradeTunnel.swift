@@ -61,6 +61,8 @@ final class HTTPUpgradeTunnel {
 
             let server = upstreamChannel.pipeline.syncOperations
             server.removeIfPresent(UpstreamConnectionHandler.self)
+            // Passing every byte on by now (a 101 is NIO's decoder's to read): not needed.
+            server.removeIfPresent(UpstreamResponseFastPath.self)
             try server.addHandler(upstream)
             let responseDecoderGone = server.removeIfPresent(ByteToMessageHandler<UpstreamResponseDecoder>.self)
             decodersGone = requestDecoderGone.and(responseDecoderGone).map { _ in }

@@ -20,13 +20,14 @@ extension UpstreamResponseReceiver {
 
 /// The last handler of an upstream HTTP/1.1 connection. It carries one request at a time and
 /// goes back to its pool when the response ended on a connection both sides keep alive.
-/// Requests leave it as bytes (`HTTP1RequestEncoder`); responses come from the decoder
-/// in front of it, which it tells of each request.
+/// Requests leave it as bytes (`HTTP1RequestEncoder`); responses come from the handlers in
+/// front of it, which it tells of each request: most straight from the bytes
+/// (`UpstreamResponseFastPath`), the others from NIO's decoder.
 final class UpstreamConnectionHandler: ChannelInboundHandler {
     typealias InboundIn = HTTPClientResponsePart
     typealias OutboundOut = ByteBuffer
 
-    private let decoder: UpstreamResponseDecoder
+    private let fastPath: UpstreamResponseFastPath
     private var encoder: HTTP1RequestEncoder
     private var context: ChannelHandlerContext?
     private var receiver: UpstreamResponseReceiver?
@@ -55,9 +56,10 @@ final class UpstreamConnectionHandler: ChannelInboundHandler {
     }
     var channel: Channel? { context?.channel }
 
-    init(decoder: UpstreamResponseDecoder, headBuffer: ReusedHeadBuffer) {
-        self.decoder = decoder
+    init(fastPath: UpstreamResponseFastPath, headBuffer: ReusedHeadBuffer) {
+        self.fastPath = fastPath
         self.encoder = HTTP1RequestEncoder(headBuffer: headBuffer)
+        fastPath.connection = self
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
@@ -80,7 +82,7 @@ final class UpstreamConnectionHandler: ChannelInboundHandler {
         guard let context else { return }
         switch part {
         case .head(let head):
-            decoder.expectResponse(to: head)
+            fastPath.expectResponse(to: head)
             context.write(Self.wrapOutboundOut(encoder.encodeHead(head, allocator: context.channel.allocator)),
                           promise: nil)
         case .body(.byteBuffer(let body)):
@@ -124,6 +126,7 @@ final class UpstreamConnectionHandler: ChannelInboundHandler {
         try? context?.channel.syncOptions?.setOption(ChannelOptions.autoRead, value: reading)
     }
 
+    /// What NIO's decoder read (the responses the fast path handed over).
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch Self.unwrapInboundIn(data) {
         case .head(let head):
@@ -135,12 +138,9 @@ final class UpstreamConnectionHandler: ChannelInboundHandler {
                 setReading(false)
                 return
             }
-            if case .active(let requestSent, let keepAlive) = progress {
-                progress = .active(requestSent: requestSent, keepAlive: keepAlive && head.isKeepAlive)
-            }
-            receiver?.upstreamResponseHead(head)
+            receivedHead(head, keepAlive: head.isKeepAlive)
         case .body(let body):
-            receiver?.upstreamResponseBody(body)
+            receivedBody(body)
         case .end(let trailers):
             if case .switchedProtocols(let head) = progress {
                 // A 101 has no body; the receiver takes the connection over, or closes it.
@@ -148,19 +148,42 @@ final class UpstreamConnectionHandler: ChannelInboundHandler {
                 if let head { receiver?.upstreamResponseHead(head) }
                 return
             }
-            let reusable = if case .active(requestSent: true, keepAlive: true) = progress { true } else { false }
-            progress = .idle
-            let receiver = self.receiver
-            self.receiver = nil
-            // A slow client may have paused reading; the next request must not inherit that.
-            setReading(true)
-            if reusable, let pool {
-                pool.release(self)
-            } else {
-                context.close(promise: nil)
-            }
-            receiver?.upstreamResponseEnd(trailers)
+            receivedEnd(trailers, bytesBehind: false)
         }
+    }
+
+    /// A response's head; `keepAlive`: it did not say close.
+    func receivedHead(_ head: HTTPResponseHead, keepAlive: Bool) {
+        if case .active(let requestSent, let requestKeepAlive) = progress {
+            progress = .active(requestSent: requestSent, keepAlive: requestKeepAlive && keepAlive)
+        }
+        receiver?.upstreamResponseHead(head)
+    }
+
+    func receivedBody(_ body: ByteBuffer) {
+        receiver?.upstreamResponseBody(body)
+    }
+
+    /// The response ended. `bytesBehind`: the read held more than the response framed,
+    /// which no next response may be read from: the connection closes.
+    func receivedEnd(_ trailers: HTTPHeaders? = nil, bytesBehind: Bool) {
+        let reusable = if case .active(requestSent: true, keepAlive: true) = progress { !bytesBehind } else { false }
+        progress = .idle
+        let receiver = self.receiver
+        self.receiver = nil
+        // A slow client may have paused reading; the next request must not inherit that.
+        setReading(true)
+        if reusable, let pool {
+            pool.release(self)
+        } else {
+            context?.close(promise: nil)
+        }
+        receiver?.upstreamResponseEnd(trailers)
+    }
+
+    /// The connection closed before the body's declared length came.
+    func receivedTruncatedBody() {
+        fail(.malformedResponse("\(HTTPParserError.invalidEOFState)"))
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {

@@ -94,8 +94,11 @@ final class UpstreamPool {
             // headers are valid by construction (parsed from the client, or set by a script
             // through the checking Lua host), so no validator runs either.
             let decoder = UpstreamResponseDecoder(leftOverBytesStrategy: .forwardBytes)
-            try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(decoder))
-            try channel.pipeline.syncOperations.addHandler(UpstreamConnectionHandler(decoder: decoder, headBuffer: headBuffer.value))
+            let fastPath = UpstreamResponseFastPath(decoder: decoder)
+            let sync = channel.pipeline.syncOperations
+            try sync.addHandler(fastPath)
+            try sync.addHandler(ByteToMessageHandler(decoder))
+            try sync.addHandler(UpstreamConnectionHandler(fastPath: fastPath, headBuffer: headBuffer.value))
         }) { result in
             // The connection counts against `max_connections` until it closes.
             switch result {

@@ -1,0 +1,109 @@
+import NIOCore
+import NIOHTTP1
+
+/// In front of NIO's response decoder on an upstream HTTP/1.1 connection. The common response
+/// (`UpstreamResponseHeadParser`: a final status, its head whole in one read, a body framed
+/// by `content-length`) is read here straight from the bytes and handed to the connection
+/// handler, body slices included: no decoder hop, no llhttp callbacks, no message wrapped
+/// per part. The first response it does not take (a 1xx, chunked, a head split over reads,
+/// anything irregular) and everything after it on that connection go to NIO's decoder, which
+/// is then told of each request as before: the switch happens only between responses, so
+/// the decoder starts at a message's first byte.
+///
+/// Bytes left in a read after a response's end (the upstream sent more than it framed) are
+/// never taken for the next response: the connection closes instead of going back to the
+/// pool, so an upstream that frames ambiguously cannot desynchronise a pooled connection.
+///
+/// Loop-confined: all of it runs on the connection's event loop.
+final class UpstreamResponseFastPath: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = ByteBuffer
+    typealias InboundOut = ByteBuffer
+
+    enum State {
+        /// Between responses: the next read begins one.
+        case betweenResponses
+        /// A response's head went on; this many bytes of its body are still to come.
+        case body(remaining: Int)
+        /// NIO's decoder reads the connection from now on.
+        case decoder
+    }
+
+    private(set) var state = State.betweenResponses
+    private let decoder: UpstreamResponseDecoder
+    /// The request whose response comes next, once its head went out; nil while none is out
+    /// (or once the decoder was told of it).
+    private var expected: HTTPRequestHead?
+    /// The handler behind the decoder. Both live in the same pipeline, and the tunnel that
+    /// takes a switched connection over removes both.
+    unowned var connection: UpstreamConnectionHandler?
+
+    init(decoder: UpstreamResponseDecoder) {
+        self.decoder = decoder
+    }
+
+    /// A request went out on this connection: its answer is the next response.
+    func expectResponse(to head: HTTPRequestHead) {
+        if case .decoder = state {
+            decoder.expectResponse(to: head)
+        } else {
+            expected = head
+        }
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch state {
+        case .decoder:
+            context.fireChannelRead(data)
+        case .betweenResponses:
+            var buffer = Self.unwrapInboundIn(data)
+            guard let request = expected,
+                  case .parsed(var parsed) = UpstreamResponseHeadParser.parse(buffer, respondingTo: request.method)
+            else {
+                return handOverToDecoder(context: context, data: data)
+            }
+            expected = nil
+            buffer.moveReaderIndex(forwardBy: parsed.headLength)
+            state = .body(remaining: parsed.bodyLength)
+            // The head is this path's own, so the hop-by-hop fields go in place, with no copy
+            // (the driver, finding none, copies nothing either).
+            HopByHopHeaders.strip(&parsed.head.headers)
+            connection?.receivedHead(parsed.head, keepAlive: parsed.keepAlive)
+            deliverBody(&buffer)
+        case .body:
+            var buffer = Self.unwrapInboundIn(data)
+            deliverBody(&buffer)
+        }
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        // Cut mid-body: what NIO's decoder reports for a body shorter than its length.
+        if case .body = state { connection?.receivedTruncatedBody() }
+        context.fireChannelInactive()
+    }
+
+    private func handOverToDecoder(context: ChannelHandlerContext, data: NIOAny) {
+        state = .decoder
+        if let expected {
+            decoder.expectResponse(to: expected)
+            self.expected = nil
+        }
+        context.fireChannelRead(data)
+    }
+
+    private func deliverBody(_ buffer: inout ByteBuffer) {
+        guard case .body(let remaining) = state else { return }
+        let length = min(remaining, buffer.readableBytes)
+        if length > 0, let slice = buffer.readSlice(length: length) {
+            connection?.receivedBody(slice)
+        }
+        guard remaining == length else {
+            state = .body(remaining: remaining - length)
+            return
+        }
+        state = .betweenResponses
+        connection?.receivedEnd(bytesBehind: buffer.readableBytes > 0)
+    }
+}
+
+@available(*, unavailable)
+extension UpstreamResponseFastPath: Sendable {}

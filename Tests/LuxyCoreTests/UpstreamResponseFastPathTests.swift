@@ -1,0 +1,135 @@
+import NIOCore
+import NIOEmbedded
+import NIOHTTP1
+import XCTest
+
+@testable import LuxyCore
+
+/// Transcripts of an upstream connection's pipeline as the pool builds it (fast path, NIO's
+/// decoder, the connection handler): which responses the fast path reads, when it hands the
+/// connection to the decoder for good, and what it does with bytes a response did not frame.
+final class UpstreamResponseFastPathTests: XCTestCase {
+    private final class Recorder: UpstreamResponseReceiver {
+        var events: [String] = []
+        var heads: [HTTPResponseHead] = []
+
+        func upstreamResponseHead(_ head: HTTPResponseHead) {
+            heads.append(head)
+            events.append("head \(head.status.code)")
+        }
+        func upstreamResponseBody(_ body: ByteBuffer) { events.append("body \(String(buffer: body))") }
+        func upstreamResponseEnd(_ trailers: HTTPHeaders?) {
+            events.append(trailers.map { "end \($0.map { "\($0.name)=\($0.value)" }.joined(separator: ","))" } ?? "end")
+        }
+        func upstreamFailed(_ error: UpstreamError) { events.append("failed \(error)") }
+    }
+
+    private var channel: EmbeddedChannel!
+    private var fastPath: UpstreamResponseFastPath!
+    private var connection: UpstreamConnectionHandler!
+    private var pool: UpstreamPool!
+
+    override func setUp() async throws {
+        channel = EmbeddedChannel()
+        let decoder = UpstreamResponseDecoder(leftOverBytesStrategy: .forwardBytes)
+        fastPath = UpstreamResponseFastPath(decoder: decoder)
+        connection = UpstreamConnectionHandler(fastPath: fastPath, headBuffer: ReusedHeadBuffer())
+        let sync = channel.pipeline.syncOperations
+        try sync.addHandler(fastPath)
+        try sync.addHandler(ByteToMessageHandler(decoder))
+        try sync.addHandler(connection)
+        // A pool to go back to: a connection whose response ended closes without one.
+        pool = UpstreamPool(endpoint: .init(host: "127.0.0.1", port: 80), eventLoop: channel.eventLoop,
+                            connectTimeout: .seconds(1), maxIdle: 4)
+        connection.pool = pool
+        try await channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 80)).get()
+    }
+
+    override func tearDown() async throws {
+        _ = try? channel.finish()
+    }
+
+    /// Sends a whole GET (head and end) and returns who hears its answer.
+    private func request(_ method: HTTPMethod = .GET) -> Recorder {
+        // Taken from the pool, where the last response's end put it back.
+        pool.forget(connection)
+        let recorder = Recorder()
+        connection.begin(HTTPRequestHead(version: .http1_1, method: method, uri: "/"), receiver: recorder)
+        connection.send(.end(nil), flush: true)
+        while (try? channel.readOutbound(as: ByteBuffer.self)) != nil {}
+        return recorder
+    }
+
+    private func respond(_ text: String) throws {
+        try channel.writeInbound(ByteBuffer(string: text))
+    }
+
+    private var onFastPath: Bool {
+        if case .decoder = fastPath.state { return false }
+        return true
+    }
+
+    func testCommonResponsesAreReadStraightFromTheBytesAcrossReads() throws {
+        let first = request()
+        try respond("HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: keep-alive\r\nx-a: 1\r\n\r\nok")
+        XCTAssertEqual(first.events, ["head 200", "body ok", "end"])
+        // The hop-by-hop field went before the head was handed on; the others stay.
+        XCTAssertNil(first.heads.first?.headers.first(name: "connection"))
+        XCTAssertEqual(first.heads.first?.headers.first(name: "x-a"), "1")
+        XCTAssertTrue(onFastPath)
+
+        // A body over several reads, and a HEAD's answer, whose length announces no body.
+        let second = request()
+        try respond("HTTP/1.1 200 OK\r\ncontent-length: 6\r\n\r\nab")
+        try respond("cd")
+        try respond("ef")
+        XCTAssertEqual(second.events, ["head 200", "body ab", "body cd", "body ef", "end"])
+        let third = request(.HEAD)
+        try respond("HTTP/1.1 200 OK\r\ncontent-length: 6\r\n\r\n")
+        XCTAssertEqual(third.events, ["head 200", "end"])
+        XCTAssertTrue(onFastPath)
+        XCTAssertTrue(channel.isActive)
+        XCTAssertEqual(pool.idleCount, 1, "back in the pool after each response")
+    }
+
+    func testTheFirstResponseItDoesNotTakeHandsTheConnectionToTheDecoderForGood() throws {
+        let chunked = request()
+        try respond("HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n2\r\nok\r\n0\r\nx-t: 1\r\n\r\n")
+        XCTAssertEqual(chunked.events, ["head 200", "body ok", "end x-t=1"])
+        XCTAssertFalse(onFastPath)
+
+        // The decoder keeps the connection, and is told of each request (a HEAD's answer has
+        // no body whatever its length says).
+        let plain = request()
+        try respond("HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok")
+        XCTAssertEqual(plain.events, ["head 200", "body ok", "end"])
+        let head = request(.HEAD)
+        try respond("HTTP/1.1 200 OK\r\ncontent-length: 6\r\n\r\n")
+        XCTAssertEqual(head.events, ["head 200", "end"])
+        XCTAssertFalse(onFastPath)
+        XCTAssertTrue(channel.isActive)
+        XCTAssertEqual(pool.idleCount, 1)
+    }
+
+    func testAnInterimResponseGoesToTheDecoderWhichDropsIt() throws {
+        let recorder = request()
+        try respond("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 201 Created\r\ncontent-length: 0\r\n\r\n")
+        XCTAssertEqual(recorder.events, ["head 201", "end"])
+        XCTAssertFalse(onFastPath)
+    }
+
+    func testBytesTheResponseDidNotFrameCloseTheConnection() throws {
+        let recorder = request()
+        try respond("HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nokHTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n")
+        XCTAssertEqual(recorder.events, ["head 200", "body ok", "end"])
+        XCTAssertFalse(channel.isActive, "a connection whose upstream sent more than it framed is not kept")
+        XCTAssertEqual(pool.idleCount, 0)
+    }
+
+    func testABodyCutShortFailsAsTheDecoderWould() throws {
+        let recorder = request()
+        try respond("HTTP/1.1 200 OK\r\ncontent-length: 4\r\n\r\nab")
+        channel.pipeline.fireChannelInactive()
+        XCTAssertEqual(recorder.events, ["head 200", "body ab", "failed \(UpstreamError.malformedResponse("\(HTTPParserError.invalidEOFState)"))"])
+    }
+}
