@@ -55,52 +55,11 @@ enum UpstreamResponseHeadParser {
         var index = 13
         // The reason phrase (HTAB, SP, VCHAR, obs-text) is checked and dropped, as NIO's
         // decoder drops it: the client gets the standard one.
-        while index < end, isFieldValueByte(bytes[index]) { index += 1 }
-        guard let afterStatusLine = lineEnd(bytes, at: index, end: end) else { return nil }
-        index = afterStatusLine
-
-        var fields: [(String, String)] = []
-        fields.reserveCapacity(16)
-        var contentLength: Int?
-        var saysClose = false
-        var saysKeepAlive = false
-        while true {
-            guard index < end else { return nil }
-            if bytes[index] == UInt8(ascii: "\r") {
-                guard let headEnd = lineEnd(bytes, at: index, end: end) else { return nil }
-                index = headEnd
-                break
-            }
-            guard fields.count < maxFields else { return nil }
-            // name ":" OWS value OWS CRLF; a line starting with SP or HTAB (obs-fold) is not a token.
-            let nameStart = index
-            while index < end, isTokenByte(bytes[index]) { index += 1 }
-            guard index > nameStart, index < end, bytes[index] == UInt8(ascii: ":") else { return nil }
-            let name = UnsafeRawBufferPointer(rebasing: bytes[nameStart..<index])
-            index += 1
-            while index < end, bytes[index] == UInt8(ascii: " ") || bytes[index] == UInt8(ascii: "\t") { index += 1 }
-            let valueStart = index
-            while index < end, isFieldValueByte(bytes[index]) { index += 1 }
-            var valueEnd = index
-            while valueEnd > valueStart, bytes[valueEnd - 1] == UInt8(ascii: " ") || bytes[valueEnd - 1] == UInt8(ascii: "\t") {
-                valueEnd -= 1
-            }
-            guard let next = lineEnd(bytes, at: index, end: end) else { return nil }
-            index = next
-            let value = UnsafeRawBufferPointer(rebasing: bytes[valueStart..<valueEnd])
-            if equalsLowercase(name, "content-length") {
-                guard contentLength == nil, let length = decimal(value) else { return nil }
-                contentLength = length
-            } else if equalsLowercase(name, "transfer-encoding") {
-                return nil
-            } else if equalsLowercase(name, "connection") {
-                forEachToken(value) { token in
-                    if equalsLowercase(token, "close") { saysClose = true }
-                    if equalsLowercase(token, "keep-alive") { saysKeepAlive = true }
-                }
-            }
-            fields.append((String(decoding: name, as: UTF8.self), String(decoding: value, as: UTF8.self)))
-        }
+        while index < end, HTTP1FieldBlock.isFieldValueByte(bytes[index]) { index += 1 }
+        guard let afterStatusLine = HTTP1FieldBlock.lineEnd(bytes, at: index, end: end),
+              let block = HTTP1FieldBlock.read(bytes, from: afterStatusLine, end: end, maxFields: maxFields)
+        else { return nil }
+        let contentLength = block.contentLength
 
         let bodyLength: Int
         if code == 204 || code == 304 {
@@ -115,74 +74,14 @@ enum UpstreamResponseHeadParser {
             bodyLength = contentLength
         }
         let head = HTTPResponseHead(version: version, status: HTTPResponseStatus(statusCode: code),
-                                    headers: HTTPHeaders(fields))
-        let keepAlive = !saysClose && (version == .http1_1 || saysKeepAlive)
-        return ParsedHead(head: head, keepAlive: keepAlive, headLength: index, bodyLength: bodyLength)
-    }
-
-    /// The comma-separated elements of a list value, without their surrounding spaces.
-    private static func forEachToken(_ value: UnsafeRawBufferPointer, _ body: (UnsafeRawBufferPointer) -> Void) {
-        var start = 0
-        while start <= value.count {
-            var end = start
-            while end < value.count, value[end] != UInt8(ascii: ",") { end += 1 }
-            var first = start, last = end
-            while first < last, value[first] == UInt8(ascii: " ") || value[first] == UInt8(ascii: "\t") { first += 1 }
-            while last > first, value[last - 1] == UInt8(ascii: " ") || value[last - 1] == UInt8(ascii: "\t") { last -= 1 }
-            body(UnsafeRawBufferPointer(rebasing: value[first..<last]))
-            start = end + 1
-        }
+                                    headers: HTTPHeaders(block.fields))
+        return ParsedHead(head: head, keepAlive: block.keepsAlive(http11: version == .http1_1),
+                          headLength: block.headLength, bodyLength: bodyLength)
     }
 
     private static func statusCode(_ a: UInt8, _ b: UInt8, _ c: UInt8) -> Int? {
         let zero = UInt8(ascii: "0")
         guard (zero...zero + 5).contains(a), (zero...zero + 9).contains(b), (zero...zero + 9).contains(c) else { return nil }
         return Int(a - zero) * 100 + Int(b - zero) * 10 + Int(c - zero)
-    }
-
-    /// The index after the CRLF at `index`; nil for anything else there (a bare LF, a NUL,
-    /// a byte a field may not hold, or the end of what is in the buffer).
-    private static func lineEnd(_ bytes: UnsafeRawBufferPointer, at index: Int, end: Int) -> Int? {
-        guard index + 1 < end, bytes[index] == UInt8(ascii: "\r"), bytes[index + 1] == UInt8(ascii: "\n") else { return nil }
-        return index + 2
-    }
-
-    /// 1 to 18 digits: no sign, no spaces, no list (a list is a second length: llhttp's case).
-    private static func decimal(_ bytes: UnsafeRawBufferPointer) -> Int? {
-        guard !bytes.isEmpty, bytes.count <= 18 else { return nil }
-        var value = 0
-        for byte in bytes {
-            guard byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9") else { return nil }
-            value = value * 10 + Int(byte - UInt8(ascii: "0"))
-        }
-        return value
-    }
-
-    private static func equalsLowercase(_ bytes: UnsafeRawBufferPointer, _ lowercase: StaticString) -> Bool {
-        guard bytes.count == lowercase.utf8CodeUnitCount else { return false }
-        let expected = UnsafeRawBufferPointer(start: lowercase.utf8Start, count: lowercase.utf8CodeUnitCount)
-        for (byte, want) in zip(bytes, expected) where byte | 0x20 != want {
-            return false
-        }
-        return true
-    }
-
-    /// RFC 9110 tchar.
-    private static func isTokenByte(_ byte: UInt8) -> Bool {
-        switch byte {
-        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
-             UInt8(ascii: "0")...UInt8(ascii: "9"),
-             UInt8(ascii: "!"), UInt8(ascii: "#"), UInt8(ascii: "$"), UInt8(ascii: "%"), UInt8(ascii: "&"),
-             UInt8(ascii: "'"), UInt8(ascii: "*"), UInt8(ascii: "+"), UInt8(ascii: "-"), UInt8(ascii: "."),
-             UInt8(ascii: "^"), UInt8(ascii: "_"), UInt8(ascii: "`"), UInt8(ascii: "|"), UInt8(ascii: "~"):
-            return true
-        default:
-            return false
-        }
-    }
-
-    /// HTAB, SP, VCHAR and obs-text: what a field value (or a reason phrase) may hold.
-    private static func isFieldValueByte(_ byte: UInt8) -> Bool {
-        byte == UInt8(ascii: "\t") || (byte >= 0x20 && byte != 0x7F)
     }
 }

@@ -1,0 +1,136 @@
+/// The field lines of an HTTP/1.1 head read from its bytes, for the fast paths that read the
+/// common message themselves (`UpstreamResponseHeadParser`, `RequestHeadParser`). Strict:
+/// anything irregular (obs-fold, a bare LF, a byte a name or value may not hold, a second
+/// or list-valued `content-length`, any `transfer-encoding`) makes `read` return nil, and
+/// the message goes to llhttp, which decides it. The framing facts a fast path needs are
+/// taken on the way, so nothing scans the fields again for them.
+///
+/// A value made and read on one loop.
+struct HTTP1FieldBlock {
+    var fields: [(String, String)] = []
+    /// The one `content-length`, if any.
+    var contentLength: Int?
+    /// `connection` lists `close` / `keep-alive` / `upgrade`.
+    var saysClose = false
+    var saysKeepAlive = false
+    var saysUpgrade = false
+    /// An `upgrade` field is present.
+    var hasUpgrade = false
+    /// Bytes from the start of the buffer to past the blank line that ends the head.
+    var headLength = 0
+
+    /// Reads the field lines from `start` (just past the start line) to the blank line.
+    static func read(_ bytes: UnsafeRawBufferPointer, from start: Int, end: Int, maxFields: Int) -> HTTP1FieldBlock? {
+        var block = HTTP1FieldBlock()
+        block.fields.reserveCapacity(16)
+        var index = start
+        while true {
+            guard index < end else { return nil }
+            if bytes[index] == UInt8(ascii: "\r") {
+                guard let headEnd = lineEnd(bytes, at: index, end: end) else { return nil }
+                block.headLength = headEnd
+                return block
+            }
+            guard block.fields.count < maxFields else { return nil }
+            // name ":" OWS value OWS CRLF; a line starting with SP or HTAB (obs-fold) is not a token.
+            let nameStart = index
+            while index < end, isTokenByte(bytes[index]) { index += 1 }
+            guard index > nameStart, index < end, bytes[index] == UInt8(ascii: ":") else { return nil }
+            let name = UnsafeRawBufferPointer(rebasing: bytes[nameStart..<index])
+            index += 1
+            while index < end, isWhitespace(bytes[index]) { index += 1 }
+            let valueStart = index
+            while index < end, isFieldValueByte(bytes[index]) { index += 1 }
+            var valueEnd = index
+            while valueEnd > valueStart, isWhitespace(bytes[valueEnd - 1]) { valueEnd -= 1 }
+            guard let next = lineEnd(bytes, at: index, end: end) else { return nil }
+            index = next
+            let value = UnsafeRawBufferPointer(rebasing: bytes[valueStart..<valueEnd])
+            if equalsLowercase(name, "content-length") {
+                guard block.contentLength == nil, let length = decimal(value) else { return nil }
+                block.contentLength = length
+            } else if equalsLowercase(name, "transfer-encoding") {
+                return nil
+            } else if equalsLowercase(name, "connection") {
+                forEachToken(value) { token in
+                    if equalsLowercase(token, "close") { block.saysClose = true }
+                    if equalsLowercase(token, "keep-alive") { block.saysKeepAlive = true }
+                    if equalsLowercase(token, "upgrade") { block.saysUpgrade = true }
+                }
+            } else if equalsLowercase(name, "upgrade") {
+                block.hasUpgrade = true
+            }
+            block.fields.append((String(decoding: name, as: UTF8.self), String(decoding: value, as: UTF8.self)))
+        }
+    }
+
+    /// Whether the connection stays open after this message, as llhttp tells NIO's decoder:
+    /// HTTP/1.1 unless `connection: close`, HTTP/1.0 only with `connection: keep-alive`.
+    func keepsAlive(http11: Bool) -> Bool {
+        !saysClose && (http11 || saysKeepAlive)
+    }
+
+    /// The index after the CRLF at `index`; nil for anything else there (a bare LF, a NUL,
+    /// a byte a line may not hold, or the end of what is in the buffer).
+    static func lineEnd(_ bytes: UnsafeRawBufferPointer, at index: Int, end: Int) -> Int? {
+        guard index + 1 < end, bytes[index] == UInt8(ascii: "\r"), bytes[index + 1] == UInt8(ascii: "\n") else { return nil }
+        return index + 2
+    }
+
+    /// 1 to 18 digits: no sign, no spaces, no list (a list is a second length: llhttp's case).
+    private static func decimal(_ bytes: UnsafeRawBufferPointer) -> Int? {
+        guard !bytes.isEmpty, bytes.count <= 18 else { return nil }
+        var value = 0
+        for byte in bytes {
+            guard byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9") else { return nil }
+            value = value * 10 + Int(byte - UInt8(ascii: "0"))
+        }
+        return value
+    }
+
+    /// The comma-separated elements of a list value, without their surrounding spaces.
+    private static func forEachToken(_ value: UnsafeRawBufferPointer, _ body: (UnsafeRawBufferPointer) -> Void) {
+        var start = 0
+        while start <= value.count {
+            var end = start
+            while end < value.count, value[end] != UInt8(ascii: ",") { end += 1 }
+            var first = start, last = end
+            while first < last, isWhitespace(value[first]) { first += 1 }
+            while last > first, isWhitespace(value[last - 1]) { last -= 1 }
+            body(UnsafeRawBufferPointer(rebasing: value[first..<last]))
+            start = end + 1
+        }
+    }
+
+    static func equalsLowercase(_ bytes: UnsafeRawBufferPointer, _ lowercase: StaticString) -> Bool {
+        guard bytes.count == lowercase.utf8CodeUnitCount else { return false }
+        let expected = UnsafeRawBufferPointer(start: lowercase.utf8Start, count: lowercase.utf8CodeUnitCount)
+        for (byte, want) in zip(bytes, expected) where byte | 0x20 != want {
+            return false
+        }
+        return true
+    }
+
+    private static func isWhitespace(_ byte: UInt8) -> Bool {
+        byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t")
+    }
+
+    /// RFC 9110 tchar.
+    static func isTokenByte(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
+             UInt8(ascii: "0")...UInt8(ascii: "9"),
+             UInt8(ascii: "!"), UInt8(ascii: "#"), UInt8(ascii: "$"), UInt8(ascii: "%"), UInt8(ascii: "&"),
+             UInt8(ascii: "'"), UInt8(ascii: "*"), UInt8(ascii: "+"), UInt8(ascii: "-"), UInt8(ascii: "."),
+             UInt8(ascii: "^"), UInt8(ascii: "_"), UInt8(ascii: "`"), UInt8(ascii: "|"), UInt8(ascii: "~"):
+            return true
+        default:
+            return false
+        }
+    }
+
+    /// HTAB, SP, VCHAR and obs-text: what a field value (or a reason phrase) may hold.
+    static func isFieldValueByte(_ byte: UInt8) -> Bool {
+        byte == UInt8(ascii: "\t") || (byte >= 0x20 && byte != 0x7F)
+    }
+}
