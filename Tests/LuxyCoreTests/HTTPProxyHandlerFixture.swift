@@ -6,7 +6,8 @@ import NIOHTTP1
 import XCTest
 
 /// One downstream HTTP/1.1 connection on an `EmbeddedChannel`: the handlers
-/// `HTTPProxyPipeline.configureHTTP1` adds (NIO's request decoder, then `HTTPProxyHandler`),
+/// `HTTPProxyPipeline.configureHTTP1` adds (`RequestFastPath`, NIO's request decoder, then
+/// `HTTPProxyHandler`),
 /// behind a stand-in for the socket (`SocketStandIn`), with a `LoopContext` and a
 /// committed `LoopGeneration` on the channel's `EmbeddedEventLoop`, as `ProxyServer` sets
 /// them up. Time only moves when the test advances the loop's clock.

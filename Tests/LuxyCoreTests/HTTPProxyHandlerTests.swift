@@ -23,6 +23,32 @@ final class HTTPProxyHandlerTests: XCTestCase {
         proxy.assertEveryExchangeEnded()
     }
 
+    /// Plain requests are read in front of the decoder, pipelined ones included; the first
+    /// chunked upload hands the connection to NIO's decoder, which reads the rest of it.
+    func testTheFastPathReadsPlainRequestsUntilOneIsNotPlain() throws {
+        let proxy = try ProxyConnection()
+        defer { try? proxy.finish() }
+        let fastPath = try proxy.channel.pipeline.syncOperations.handler(type: RequestFastPath.self)
+        func onFastPath() -> Bool {
+            if case .decoder = fastPath.state { return false }
+            return true
+        }
+        try proxy.send(get("/hello") + "POST /echo HTTP/1.1\r\nhost: example.com\r\ncontent-length: 5\r\n\r\nab")
+        try proxy.send("cde" + get("/hello"))
+        let echo = #"{"method":"POST","path":"/echo","headers":{"host":"example.com","content-length":"5"},"body":"abcde"}"#
+        XCTAssertEqual(try proxy.output(), helloReply + reply(echo + "\n", contentType: "application/json") + helloReply)
+        XCTAssertTrue(onFastPath())
+
+        try proxy.send("POST /echo HTTP/1.1\r\nhost: example.com\r\ntransfer-encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n")
+        XCTAssertFalse(onFastPath())
+        let chunked = #"{"method":"POST","path":"/echo","headers":{"host":"example.com","transfer-encoding":"chunked"},"body":"abc"}"#
+        XCTAssertEqual(try proxy.output(), reply(chunked + "\n", contentType: "application/json"))
+        try proxy.send(get("/hello"))
+        XCTAssertEqual(try proxy.output(), helloReply)
+        XCTAssertTrue(proxy.channel.isActive)
+        proxy.assertEveryExchangeEnded()
+    }
+
     func testARequestPipelinedBehindOneInFlightWaitsForItsAnswer() throws {
         let proxy = try ProxyConnection()
         defer { try? proxy.finish() }

@@ -71,12 +71,17 @@ enum HTTPProxyPipeline {
         // would withhold reads, two epoll_ctl calls, after every request). Bytes a client
         // sends behind an upgrade request stay with the decoder and are handed on when a
         // WebSocket tunnel removes it (`HTTPUpgradeTunnel`).
+        // The common request is read in front of the decoder (`RequestFastPath`); the first
+        // other one hands the connection to it.
+        let fastPath = RequestFastPath(maxHeadBytes: limits.maxHeaderBytes, maxFields: limits.maxHeaderCount)
+        let handler = HTTPProxyHandler(listener: listener, loop: loop, timeouts: DownstreamTimeouts(limits: limits),
+                                       opened: opened, peer: peer)
+        fastPath.handler = handler
         try pipeline.addHandler(HTTP09Refusal(stats: loop.stats))
+        try pipeline.addHandler(fastPath)
         try pipeline.addHandler(ByteToMessageHandler(HTTPRequestDecoder(
             leftOverBytesStrategy: .forwardBytes, informationalResponseStrategy: .drop,
             limitConfiguration: decoderLimits)))
-        try pipeline.addHandler(HTTPProxyHandler(listener: listener, loop: loop,
-                                                 timeouts: DownstreamTimeouts(limits: limits), opened: opened,
-                                                 peer: peer))
+        try pipeline.addHandler(handler)
     }
 }

@@ -55,6 +55,8 @@ final class HTTPUpgradeTunnel {
             // (bytes sent behind the request or the 101), and they must find a tunnel.
             let client = clientChannel.pipeline.syncOperations
             client.removeIfPresent(HTTPProxyHandler.self)
+            // Passing every byte on by now (an upgrade request is NIO's decoder's to read).
+            client.removeIfPresent(RequestFastPath.self)
             try client.addHandler(downstream)
             let requestDecoderGone = client.removeIfPresent(ByteToMessageHandler<HTTPRequestDecoder>.self)
             try clientChannel.syncOptions?.setOption(.allowRemoteHalfClosure, value: true)

@@ -140,9 +140,19 @@ final class HTTPProxyHandler: ChannelDuplexHandler {
 
     // MARK: Reading requests
 
+    /// What NIO's decoder read (the requests the fast path handed over).
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        receive(Self.unwrapInboundIn(data), context: context)
+    }
+
+    /// A request part `RequestFastPath` read from the bytes in front of the decoder.
+    func receive(_ part: HTTPServerRequestPart) {
+        guard let context else { return }
+        receive(part, context: context)
+    }
+
+    private func receive(_ part: HTTPServerRequestPart, context: ChannelHandlerContext) {
         guard persistence != .closing else { return }
-        let part = Self.unwrapInboundIn(data)
         readBurst = .carriedParts
         let now = context.eventLoop.now
         clientSent(part, at: now)

@@ -1,0 +1,76 @@
+import NIOCore
+import NIOHTTP1
+
+/// In front of NIO's request decoder on a client HTTP/1.1 connection. The common request
+/// (`RequestHeadParser`: the usual methods, an origin-form target, its head whole in one
+/// read, a `content-length` body or none) is read here straight from the bytes and handed to
+/// the connection's `HTTPProxyHandler`, body slices included, pipelined requests of the same
+/// read one after the other: no decoder hop, no llhttp callbacks, no part wrapped per
+/// message. The first request it does not take (a head split over reads, chunked, an
+/// upgrade, anything irregular), from its first byte on, and everything after it on that
+/// connection go to NIO's decoder, which answers errors with 400 or 431 as before: the
+/// switch happens only between requests, so the decoder starts at a message's first byte.
+///
+/// Loop-confined: all of it runs on the connection's event loop.
+final class RequestFastPath: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = ByteBuffer
+    typealias InboundOut = ByteBuffer
+
+    enum State {
+        /// Between requests: the next byte begins one.
+        case betweenRequests
+        /// A request's head went on; this many bytes of its body are still to come.
+        case body(remaining: Int)
+        /// NIO's decoder reads the connection from now on.
+        case decoder
+    }
+
+    private(set) var state = State.betweenRequests
+    private let maxHeadBytes: Int
+    private let maxFields: Int
+    /// The handler behind the decoder; both live in the same pipeline, and an upgrade (which
+    /// only the decoder reads) removes both.
+    unowned var handler: HTTPProxyHandler?
+
+    /// `maxHeadBytes`, `maxFields`: the listener's bounds on a head; one past either is
+    /// llhttp's to refuse (431).
+    init(maxHeadBytes: Int, maxFields: Int) {
+        self.maxHeadBytes = maxHeadBytes
+        self.maxFields = maxFields
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        if case .decoder = state { return context.fireChannelRead(data) }
+        var buffer = Self.unwrapInboundIn(data)
+        // One read may carry several requests (pipelining), and the end of one.
+        while buffer.readableBytes > 0, context.channel.isActive {
+            switch state {
+            case .decoder:
+                return context.fireChannelRead(Self.wrapInboundOut(buffer))
+            case .body(let remaining):
+                let length = min(remaining, buffer.readableBytes)
+                if let slice = buffer.readSlice(length: length) { handler?.receive(.body(slice)) }
+                if remaining == length { endRequest() } else { state = .body(remaining: remaining - length) }
+            case .betweenRequests:
+                guard case .parsed(let parsed) = RequestHeadParser.parse(buffer, maxHeadBytes: maxHeadBytes,
+                                                                          maxFields: maxFields)
+                else {
+                    state = .decoder
+                    return context.fireChannelRead(Self.wrapInboundOut(buffer))
+                }
+                buffer.moveReaderIndex(forwardBy: parsed.headLength)
+                state = .body(remaining: parsed.bodyLength)
+                handler?.receive(.head(parsed.head))
+                if parsed.bodyLength == 0 { endRequest() }
+            }
+        }
+    }
+
+    private func endRequest() {
+        state = .betweenRequests
+        handler?.receive(.end(nil))
+    }
+}
+
+@available(*, unavailable)
+extension RequestFastPath: Sendable {}
