@@ -28,7 +28,8 @@ final class UpstreamResponseHeadParserTests: XCTestCase {
         XCTAssertEqual(result.headLength, head.utf8.count)
         XCTAssertEqual(result.bodyLength, 3)
         XCTAssertEqual(result.head.headers.map { "\($0.name)=\($0.value)" },
-                       ["Server=nginx", "Content-Length=3", "x-a=one two", "x-a=2", "Connection=keep-alive"])
+                       ["Server=nginx", "Content-Length=3", "x-a=one two \t", "x-a=2", "Connection=keep-alive"],
+                       "leading spaces dropped, trailing ones kept, as llhttp hands values to NIO")
         XCTAssertTrue(result.keepAlive)
 
         let closing = try XCTUnwrap(parsed("HTTP/1.0 404 Not Found\r\ncontent-length: 0\r\n\r\n"))
@@ -37,16 +38,17 @@ final class UpstreamResponseHeadParserTests: XCTestCase {
         XCTAssertFalse(closing.keepAlive, "HTTP/1.0 without keep-alive closes")
     }
 
-    /// Read from the bytes as llhttp reads it, and as NIO's head would tell.
+    /// Read from the bytes as llhttp reads it, and as NIO's head would tell; a `connection`
+    /// value llhttp reads its own way is left to it.
     func testKeepAliveIsReadFromTheConnectionField() throws {
         let cases: [(String, Bool)] = [
             ("HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n", true),
             ("HTTP/1.1 200 OK\r\ncontent-length: 0\r\nconnection: close\r\n\r\n", false),
-            ("HTTP/1.1 200 OK\r\ncontent-length: 0\r\nConnection: Keep-Alive , CLOSE\r\n\r\n", false),
+            ("HTTP/1.1 200 OK\r\ncontent-length: 0\r\nConnection: TE, CLOSE\r\n\r\n", false),
             ("HTTP/1.1 200 OK\r\ncontent-length: 0\r\nconnection: x-close\r\n\r\n", true),
             ("HTTP/1.0 200 OK\r\ncontent-length: 0\r\n\r\n", false),
             ("HTTP/1.0 200 OK\r\ncontent-length: 0\r\nconnection: keep-alive\r\n\r\n", true),
-            ("HTTP/1.0 200 OK\r\ncontent-length: 0\r\nconnection: te,\tkeep-alive\r\n\r\n", true),
+            ("HTTP/1.0 200 OK\r\ncontent-length: 0\r\nconnection: te,keep-alive\r\n\r\n", true),
         ]
         for (text, keepAlive) in cases {
             let result = try XCTUnwrap(parsed(text))
@@ -71,6 +73,12 @@ final class UpstreamResponseHeadParserTests: XCTestCase {
             "HTTP/1.1 200 OK\r\ncontent-length: 3, 3\r\n\r\n",
             "HTTP/1.1 200 OK\r\ncontent-length: +3\r\n\r\n",
             "HTTP/1.1 200 OK\r\ncontent-length: \r\n\r\n",
+            "HTTP/1.1 200 OK\r\ncontent-length: 3\t\r\n\r\n",                       // llhttp refuses the tab
+            "HTTP/1.1 200 OK\r\ncontent-length: 3 \r\n\r\n",
+            "HTTP/1.1 200 OK\r\ncontent-length: 0\r\nproxy-connection: close\r\n\r\n",
+            "HTTP/1.1 200 OK\r\ncontent-length: 0\r\nconnection: close\t\r\n\r\n",
+            "HTTP/1.1 200 OK\r\ncontent-length: 0\r\nconnection: keep-alive , close\r\n\r\n",
+            "HTTP/1.0 200 OK\r\ncontent-length: 0\r\nconnection: keep-alive, close\r\n\r\n",
             "HTTP/1.1 204 No Content\r\ncontent-length: 5\r\n\r\n",
             "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n",
             "HTTP/1.1 101 Switching Protocols\r\nupgrade: websocket\r\n\r\n",
@@ -92,6 +100,12 @@ final class UpstreamResponseHeadParserTests: XCTestCase {
                 XCTFail("parsed: \(text.debugDescription)")
                 continue
             }
+        }
+    }
+
+    func testTheAnswerToAConnectGoesToTheDecoder() {
+        guard case .notSimple = parse("HTTP/1.1 200 OK\r\ncontent-length: 5\r\n\r\nhello", method: .CONNECT) else {
+            return XCTFail("a 2xx to CONNECT starts a tunnel, not a body")
         }
     }
 

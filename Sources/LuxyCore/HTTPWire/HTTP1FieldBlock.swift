@@ -1,9 +1,11 @@
 /// The field lines of an HTTP/1.1 head read from its bytes, for the fast paths that read the
 /// common message themselves (`UpstreamResponseHeadParser`, `RequestHeadParser`). Strict:
 /// anything irregular (obs-fold, a bare LF, a byte a name or value may not hold, a second
-/// or list-valued `content-length`, any `transfer-encoding`) makes `read` return nil, and
-/// the message goes to llhttp, which decides it. The framing facts a fast path needs are
-/// taken on the way, so nothing scans the fields again for them.
+/// or list-valued `content-length`, any `transfer-encoding` or `proxy-connection`, spaces
+/// after a framing field's value) makes `read` return nil, and the message goes to llhttp,
+/// which decides it. Values come out as llhttp gives them to NIO: leading spaces dropped,
+/// trailing ones kept. The framing facts a fast path needs are taken on the way, so nothing
+/// scans the fields again for them.
 ///
 /// A value made and read on one loop.
 struct HTTP1FieldBlock {
@@ -27,7 +29,8 @@ struct HTTP1FieldBlock {
         while true {
             guard index < end else { return nil }
             if bytes[index] == UInt8(ascii: "\r") {
-                guard let headEnd = lineEnd(bytes, at: index, end: end) else { return nil }
+                guard let headEnd = lineEnd(bytes, at: index, end: end), !(block.saysClose && block.saysKeepAlive)
+                else { return nil }
                 block.headLength = headEnd
                 return block
             }
@@ -41,17 +44,19 @@ struct HTTP1FieldBlock {
             while index < end, isWhitespace(bytes[index]) { index += 1 }
             let valueStart = index
             while index < end, isFieldValueByte(bytes[index]) { index += 1 }
-            var valueEnd = index
-            while valueEnd > valueStart, isWhitespace(bytes[valueEnd - 1]) { valueEnd -= 1 }
+            let value = UnsafeRawBufferPointer(rebasing: bytes[valueStart..<index])
             guard let next = lineEnd(bytes, at: index, end: end) else { return nil }
             index = next
-            let value = UnsafeRawBufferPointer(rebasing: bytes[valueStart..<valueEnd])
             if equalsLowercase(name, "content-length") {
                 guard block.contentLength == nil, let length = decimal(value) else { return nil }
                 block.contentLength = length
-            } else if equalsLowercase(name, "transfer-encoding") {
+            } else if equalsLowercase(name, "transfer-encoding") || equalsLowercase(name, "proxy-connection") {
+                // llhttp reads `proxy-connection` as it reads `connection`: its case.
                 return nil
             } else if equalsLowercase(name, "connection") {
+                // llhttp matches these tokens its own way around spaces and tabs: a plain list
+                // only ("a,b" or "a, b").
+                guard isPlainList(value) else { return nil }
                 forEachToken(value) { token in
                     if equalsLowercase(token, "close") { block.saysClose = true }
                     if equalsLowercase(token, "keep-alive") { block.saysKeepAlive = true }
@@ -64,8 +69,9 @@ struct HTTP1FieldBlock {
         }
     }
 
-    /// Whether the connection stays open after this message, as llhttp tells NIO's decoder:
-    /// HTTP/1.1 unless `connection: close`, HTTP/1.0 only with `connection: keep-alive`.
+    /// Whether the connection stays open after this message: HTTP/1.1 unless `connection:
+    /// close`, HTTP/1.0 only with `connection: keep-alive`. (A message saying both is read
+    /// differently by llhttp, so `read` leaves it to llhttp.)
     func keepsAlive(http11: Bool) -> Bool {
         !saysClose && (http11 || saysKeepAlive)
     }
@@ -77,7 +83,8 @@ struct HTTP1FieldBlock {
         return index + 2
     }
 
-    /// 1 to 18 digits: no sign, no spaces, no list (a list is a second length: llhttp's case).
+    /// 1 to 18 digits: no sign, no spaces (llhttp refuses a trailing tab), no list (a list is
+    /// a second length: llhttp's case).
     private static func decimal(_ bytes: UnsafeRawBufferPointer) -> Int? {
         guard !bytes.isEmpty, bytes.count <= 18 else { return nil }
         var value = 0
@@ -107,6 +114,21 @@ struct HTTP1FieldBlock {
         let expected = UnsafeRawBufferPointer(start: lowercase.utf8Start, count: lowercase.utf8CodeUnitCount)
         for (byte, want) in zip(bytes, expected) where byte | 0x20 != want {
             return false
+        }
+        return true
+    }
+
+    /// Tokens separated by commas, a single space allowed after each comma.
+    private static func isPlainList(_ value: UnsafeRawBufferPointer) -> Bool {
+        guard let first = value.first, let last = value.last, isTokenByte(first), isTokenByte(last) else { return false }
+        var previous = first
+        for byte in value.dropFirst() {
+            switch byte {
+            case UInt8(ascii: ","): guard isTokenByte(previous) else { return false }
+            case UInt8(ascii: " "): guard previous == UInt8(ascii: ",") else { return false }
+            default: guard isTokenByte(byte) else { return false }
+            }
+            previous = byte
         }
         return true
     }

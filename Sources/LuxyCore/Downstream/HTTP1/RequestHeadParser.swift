@@ -6,7 +6,8 @@ import NIOHTTP1
 /// limits, and a body framed by `content-length` (or none). Anything else is `.notSimple`
 /// and goes to NIO's llhttp decoder, which answers it as before (400, 431, an upgrade, a
 /// chunked body): every irregular byte, an absolute or asterisk target, an unknown method,
-/// `transfer-encoding`, a second `content-length`, `upgrade`. So this path accepts a strict
+/// `transfer-encoding`, a second `content-length`, `upgrade`, a request that closes the
+/// connection. So this path accepts a strict
 /// subset of what llhttp accepts, reads it as llhttp would, and never decides a doubtful
 /// request itself: the smuggling defences stay llhttp's and the head validator's, which
 /// checks every head either way.
@@ -56,7 +57,10 @@ enum RequestHeadParser {
         }
         guard let afterRequestLine = HTTP1FieldBlock.lineEnd(bytes, at: index + 9, end: end),
               let block = HTTP1FieldBlock.read(bytes, from: afterRequestLine, end: end, maxFields: maxFields),
-              !block.hasUpgrade, !block.saysUpgrade
+              !block.hasUpgrade, !block.saysUpgrade,
+              // A request that closes the connection: llhttp refuses what follows it on the
+              // connection (the handler counts and stops reading), so it reads this one.
+              block.keepsAlive(http11: version == .http1_1)
         else { return nil }
         let head = HTTPRequestHead(version: version, method: method, uri: String(decoding: target, as: UTF8.self),
                                    headers: HTTPHeaders(block.fields))

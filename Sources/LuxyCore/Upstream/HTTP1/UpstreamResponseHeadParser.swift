@@ -15,8 +15,8 @@ enum UpstreamResponseHeadParser {
     struct ParsedHead {
         var head: HTTPResponseHead
         /// Neither an HTTP/1.1 `connection: close` nor an HTTP/1.0 without `keep-alive`: read
-        /// here from the bytes, as llhttp tells NIO's decoder (asking the head would split
-        /// its `connection` values into a new array).
+        /// here from the bytes (asking the head would split its `connection` values into a
+        /// new array).
         var keepAlive: Bool
         /// Bytes of the status line and fields, the blank line included.
         var headLength: Int
@@ -68,6 +68,9 @@ enum UpstreamResponseHeadParser {
             bodyLength = 0
         } else if method == .HEAD {
             bodyLength = 0
+        } else if method == .CONNECT {
+            // A 2xx to CONNECT starts a tunnel (NIO's decoder reads no body): its case.
+            return nil
         } else {
             // Without a length the body runs to the connection's close: llhttp's case.
             guard let contentLength else { return nil }
