@@ -16,16 +16,7 @@ final class RequestFastPath: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = ByteBuffer
     typealias InboundOut = ByteBuffer
 
-    enum State {
-        /// Between requests: the next byte begins one.
-        case betweenRequests
-        /// A request's head went on; this many bytes of its body are still to come.
-        case body(remaining: Int)
-        /// NIO's decoder reads the connection from now on.
-        case decoder
-    }
-
-    private(set) var state = State.betweenRequests
+    private(set) var state = HTTP1FastPathState.betweenMessages
     private let maxHeadBytes: Int
     private let maxFields: Int
     /// The handler behind the decoder; both live in the same pipeline, and an upgrade (which
@@ -51,7 +42,7 @@ final class RequestFastPath: ChannelInboundHandler, RemovableChannelHandler {
                 let length = min(remaining, buffer.readableBytes)
                 if let slice = buffer.readSlice(length: length) { handler?.receive(.body(slice)) }
                 if remaining == length { endRequest() } else { state = .body(remaining: remaining - length) }
-            case .betweenRequests:
+            case .betweenMessages:
                 guard case .parsed(let parsed) = RequestHeadParser.parse(buffer, maxHeadBytes: maxHeadBytes,
                                                                           maxFields: maxFields)
                 else {
@@ -67,7 +58,7 @@ final class RequestFastPath: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     private func endRequest() {
-        state = .betweenRequests
+        state = .betweenMessages
         handler?.receive(.end(nil))
     }
 }

@@ -19,16 +19,7 @@ final class UpstreamResponseFastPath: ChannelInboundHandler, RemovableChannelHan
     typealias InboundIn = ByteBuffer
     typealias InboundOut = ByteBuffer
 
-    enum State {
-        /// Between responses: the next read begins one.
-        case betweenResponses
-        /// A response's head went on; this many bytes of its body are still to come.
-        case body(remaining: Int)
-        /// NIO's decoder reads the connection from now on.
-        case decoder
-    }
-
-    private(set) var state = State.betweenResponses
+    private(set) var state = HTTP1FastPathState.betweenMessages
     private let decoder: UpstreamResponseDecoder
     /// The request whose response comes next, once its head went out; nil while none is out
     /// (or once the decoder was told of it).
@@ -54,7 +45,7 @@ final class UpstreamResponseFastPath: ChannelInboundHandler, RemovableChannelHan
         switch state {
         case .decoder:
             context.fireChannelRead(data)
-        case .betweenResponses:
+        case .betweenMessages:
             var buffer = Self.unwrapInboundIn(data)
             guard let request = expected,
                   case .parsed(var parsed) = UpstreamResponseHeadParser.parse(buffer, respondingTo: request.method)
@@ -100,7 +91,7 @@ final class UpstreamResponseFastPath: ChannelInboundHandler, RemovableChannelHan
             state = .body(remaining: remaining - length)
             return
         }
-        state = .betweenResponses
+        state = .betweenMessages
         connection?.receivedEnd(bytesBehind: buffer.readableBytes > 0)
     }
 }
