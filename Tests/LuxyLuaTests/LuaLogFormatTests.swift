@@ -11,6 +11,14 @@ final class LuaLogFormatTests: LuaTestCase {
         assertCompleted(run(script, .log), file: file, line: line)
     }
 
+    /// `luxy.log_format(format)` made at load, rendered in the log phase: the line must be
+    /// `expected` (both Lua expressions).
+    private func checkRendered(_ format: String, _ expected: String, file: StaticString = #filePath,
+                               line: UInt = #line) throws {
+        try checkLog(top: "local f = luxy.log_format(\(format))",
+                     "local line = f:render(h)\nassert(line == \(expected), line)", file: file, line: line)
+    }
+
     override func setUp() {
         super.setUp()
         host.requestOutcome = LuaRequestOutcome(responseCode: 503, responseFlags: "UF", bytesReceived: 5, bytesSent: 91,
@@ -19,21 +27,14 @@ final class LuaLogFormatTests: LuaTestCase {
 
     func testTextFormatPrintsEachOperatorAndAnAbsentValueAsADash() throws {
         host.upstreamTarget = nil
-        try checkLog(top: """
-            local f = luxy.log_format('[%START_TIME%] "%REQ(:METHOD)% %REQ(X-ENVOY-ORIGINAL-PATH?:PATH)% %PROTOCOL%" %RESPONSE_CODE% %RESPONSE_FLAGS% %BYTES_RECEIVED% %BYTES_SENT% %DURATION% %UPSTREAM_HOST% %ROUTE_NAME% %UPSTREAM_CLUSTER% %SERVICE% %DIRECTION% %DOWNSTREAM_REMOTE_ADDRESS% 100%')
-            """, """
-            local line = f:render(h)
-            assert(line == '[2023-11-14T22:13:20.123Z] "GET /items HTTP/2" 503 UF 5 91 12 - items-route items-cluster items inbound 10.0.0.2:5555 100%', line)
-            """)
+        try checkRendered(
+            #"'[%START_TIME%] "%REQ(:METHOD)% %REQ(X-ENVOY-ORIGINAL-PATH?:PATH)% %PROTOCOL%" %RESPONSE_CODE% %RESPONSE_FLAGS% %BYTES_RECEIVED% %BYTES_SENT% %DURATION% %UPSTREAM_HOST% %ROUTE_NAME% %UPSTREAM_CLUSTER% %SERVICE% %DIRECTION% %DOWNSTREAM_REMOTE_ADDRESS% 100%'"#,
+            #"'[2023-11-14T22:13:20.123Z] "GET /items HTTP/2" 503 UF 5 91 12 - items-route items-cluster items inbound 10.0.0.2:5555 100%'"#)
     }
 
     func testHeaderOperatorsTakeTheAlternativeAndALengthLimit() throws {
-        try checkLog(top: """
-            local f = luxy.log_format('%REQ(X-MISSING?:authority)% %REQ(CONTENT-TYPE):4% %RESP(SERVER)% %REQ(X-MULTI)% %RESP(X-NONE)%')
-            """, """
-            local line = f:render(h)
-            assert(line == 'svc text upstream a,b -', line)
-            """)
+        try checkRendered("'%REQ(X-MISSING?:authority)% %REQ(CONTENT-TYPE):4% %RESP(SERVER)% %REQ(X-MULTI)% %RESP(X-NONE)%'",
+                          "'svc text upstream a,b -'")
     }
 
     func testJSONFieldsKeepTheirOrderTypesAndEscapes() throws {
@@ -52,12 +53,8 @@ final class LuaLogFormatTests: LuaTestCase {
     }
 
     func testAJSONMapIsInKeyOrder() throws {
-        try checkLog(top: """
-            local f = luxy.log_format({ z = "%BYTES_SENT%", a = "%BYTES_RECEIVED%", m = "flags %RESPONSE_FLAGS%" })
-            """, """
-            local line = f:render(h)
-            assert(line == '{"a":5,"m":"flags UF","z":91}', line)
-            """)
+        try checkRendered(#"{ z = "%BYTES_SENT%", a = "%BYTES_RECEIVED%", m = "flags %RESPONSE_FLAGS%" }"#,
+                          #"'{"a":5,"m":"flags UF","z":91}'"#)
     }
 
     func testAnUnknownOperatorRefusesTheScriptAtLoad() {
@@ -113,22 +110,12 @@ final class LuaLogFormatTests: LuaTestCase {
     /// `%REQ(X):N%` cuts at N bytes, back to the start of a character cut in two, never past N.
     func testALengthLimitNeverCutsACharacterInTwo() throws {
         host.requestHeaders = FakeHeaderMap([("x-name", "ab\u{e9}\u{e9}")])  // é is two bytes
-        try checkLog(top: """
-            local f = luxy.log_format('%REQ(X-NAME):3%|%REQ(X-NAME):4%')
-            """, """
-            local line = f:render(h)
-            assert(line == 'ab|ab\u{e9}', line)
-            """)
+        try checkRendered("'%REQ(X-NAME):3%|%REQ(X-NAME):4%'", "'ab|ab\u{e9}'")
     }
 
     /// Literal text in a JSON field is escaped (once, at compile), and a boolean in a field
     /// list is its text, as `tostring` made it for logging-http's `json_format`.
     func testJSONLiteralsAreEscapedAndBooleansAreText() throws {
-        try checkLog(top: """
-            local f = luxy.log_format({ { "q", 'say "%RESPONSE_CODE%"' }, { "b", true } })
-            """, """
-            local line = f:render(h)
-            assert(line == [[{"q":"say \\"503\\"","b":"true"}]], line)
-            """)
+        try checkRendered(#"{ { "q", 'say "%RESPONSE_CODE%"' }, { "b", true } }"#, #"[[{"q":"say \"503\"","b":"true"}]]"#)
     }
 }
