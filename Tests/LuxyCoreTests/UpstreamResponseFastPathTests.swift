@@ -34,6 +34,7 @@ final class UpstreamResponseFastPathTests: XCTestCase {
         let decoder = UpstreamResponseDecoder(leftOverBytesStrategy: .forwardBytes)
         fastPath = UpstreamResponseFastPath(decoder: decoder)
         connection = UpstreamConnectionHandler(fastPath: fastPath, headBuffer: ReusedHeadBuffer())
+        fastPath.connection = connection
         let sync = channel.pipeline.syncOperations
         try sync.addHandler(fastPath)
         try sync.addHandler(ByteToMessageHandler(decoder))

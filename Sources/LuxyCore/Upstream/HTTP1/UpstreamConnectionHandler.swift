@@ -59,7 +59,6 @@ final class UpstreamConnectionHandler: ChannelInboundHandler {
     init(fastPath: UpstreamResponseFastPath, headBuffer: ReusedHeadBuffer) {
         self.fastPath = fastPath
         self.encoder = HTTP1RequestEncoder(headBuffer: headBuffer)
-        fastPath.connection = self
     }
 
     func handlerAdded(context: ChannelHandlerContext) {

@@ -95,10 +95,12 @@ final class UpstreamPool {
             // through the checking Lua host), so no validator runs either.
             let decoder = UpstreamResponseDecoder(leftOverBytesStrategy: .forwardBytes)
             let fastPath = UpstreamResponseFastPath(decoder: decoder)
+            let connection = UpstreamConnectionHandler(fastPath: fastPath, headBuffer: headBuffer.value)
+            fastPath.connection = connection
             let sync = channel.pipeline.syncOperations
             try sync.addHandler(fastPath)
             try sync.addHandler(ByteToMessageHandler(decoder))
-            try sync.addHandler(UpstreamConnectionHandler(fastPath: fastPath, headBuffer: headBuffer.value))
+            try sync.addHandler(connection)
         }) { result in
             // The connection counts against `max_connections` until it closes.
             switch result {

@@ -24,8 +24,9 @@ final class UpstreamResponseFastPath: ChannelInboundHandler, RemovableChannelHan
     /// The request whose response comes next, once its head went out; nil while none is out
     /// (or once the decoder was told of it).
     private var expected: HTTPRequestHead?
-    /// The handler behind the decoder. Both live in the same pipeline, and the tunnel that
-    /// takes a switched connection over removes both.
+    /// The handler behind the decoder, set where the pipeline is built (as `RequestFastPath`'s
+    /// handler is). Both live in the same pipeline, and the tunnel that takes a switched
+    /// connection over removes both.
     unowned var connection: UpstreamConnectionHandler?
 
     init(decoder: UpstreamResponseDecoder) {
