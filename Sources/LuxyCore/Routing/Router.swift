@@ -7,12 +7,22 @@ import NIOHTTP1
 /// Envoy's: the most specific domain wins (exact, then longest `*.suffix`, then `*`), and
 /// within a virtual host the first route that matches.
 public struct Router {
-    private struct CompiledRoute {
-        var config: RouteConfiguration
+    /// A class, not a struct: the match loop then reads each route through one reference
+    /// instead of copying (and retaining) all its fields, on every request.
+    private final class CompiledRoute: Sendable {
+        let config: RouteConfiguration
         /// What requests matching it share.
-        var target: RouteTarget
-        var pathRegex: NSRegularExpression?
-        var headerRegexes: [NSRegularExpression?]
+        let target: RouteTarget
+        let pathRegex: NSRegularExpression?
+        let headerRegexes: [NSRegularExpression?]
+
+        init(config: RouteConfiguration, target: RouteTarget, pathRegex: NSRegularExpression?,
+             headerRegexes: [NSRegularExpression?]) {
+            self.config = config
+            self.target = target
+            self.pathRegex = pathRegex
+            self.headerRegexes = headerRegexes
+        }
     }
 
     private struct CompiledVirtualHost {
@@ -85,9 +95,8 @@ public struct Router {
     public func route(_ head: HTTPRequestHead, originalDestination: SocketAddress? = nil) -> RouteMatch? {
         guard let vhostIndex = virtualHostIndex(for: head.headers.first(name: "host") ?? "",
                                                 originalDestination: originalDestination) else { return nil }
-        let vhost = virtualHosts[vhostIndex]
         let path = Self.path(of: head.uri)
-        for route in vhost.routes where Self.matches(route, path: path, head: head) {
+        for route in virtualHosts[vhostIndex].routes where Self.matches(route, path: path, head: head) {
             return RouteMatch(target: route.target, clusterName: Self.pickCluster(route.config.action))
         }
         return nil
@@ -117,8 +126,7 @@ public struct Router {
     }
 
     private static func matches(_ route: CompiledRoute, path: Substring, head: HTTPRequestHead) -> Bool {
-        let match = route.config.match
-        switch match.path {
+        switch route.config.match.path {
         case .prefix(let prefix):
             guard path.hasPrefix(prefix) else { return false }
         case .exact(let exact):
@@ -126,8 +134,9 @@ public struct Router {
         case .regex:
             guard let regex = route.pathRegex, regex.matches(String(path)) else { return false }
         }
-        if !match.methods.isEmpty, !match.methods.contains(head.method.rawValue) { return false }
-        for (header, regex) in zip(match.headers, route.headerRegexes) {
+        let methods = route.config.match.methods
+        if !methods.isEmpty, !methods.contains(head.method.rawValue) { return false }
+        for (header, regex) in zip(route.config.match.headers, route.headerRegexes) {
             let values = head.headers[header.name]
             switch header.rule {
             case .present(let present):
