@@ -6,11 +6,11 @@ extension LuaVM {
     /// LUXY_RC_* code; it never raises itself, so no longjmp crosses this frame.
     func dispatch(_ L: OpaquePointer, method raw: Int32, resumed: Bool) -> Int32 {
         let s = LuaStack(L)
-        if let function = LuaModuleFunction(rawValue: raw) {
-            return callModuleFunction(function, s)
-        }
-        if let method = LuxyMethod(rawValue: raw) { return dispatchLuxy(s, method, resumed: resumed) }
+        // The three families' ids do not overlap; the handles' methods, the most frequent
+        // calls, are tried first.
         guard let method = LuaMethod(rawValue: raw) else {
+            if let method = LuxyMethod(rawValue: raw) { return dispatchLuxy(s, method, resumed: resumed) }
+            if let function = LuaModuleFunction(rawValue: raw) { return callModuleFunction(function, s) }
             s.push("unknown host function")
             return Int32(LUXY_RC_ERROR)
         }

@@ -10,8 +10,13 @@ private let hostDispatchRegistration: Void = {
             LuaStack(L).push("host functions are not available")
             return Int32(LUXY_RC_ERROR)
         }
-        let vm = Unmanaged<LuaVM>.fromOpaque(owner).takeUnretainedValue()
-        return vm.dispatch(L, method: method, resumed: resumed != 0)
+        // Borrowed, not retained: every resume is made by an object that holds its VM for
+        // the whole call (a stream's or a background run's `vm`), so the VM outlives this
+        // host call. A retain here is one per host call, and a slow one once anything holds
+        // the VM weakly (a timer does).
+        return Unmanaged<LuaVM>.fromOpaque(owner)._withUnsafeGuaranteedRef {
+            $0.dispatch(L, method: method, resumed: resumed != 0)
+        }
     }
 }()
 
