@@ -23,6 +23,26 @@ final class HTTPProxyHandlerTests: XCTestCase {
         proxy.assertEveryExchangeEnded()
     }
 
+    /// A small answer known whole leaves as one buffer (one write, no gathering write); a
+    /// larger body follows its head in a buffer of its own rather than being copied behind it.
+    func testASmallAnswerLeavesInOneBufferAndALargeBodyIsNotCopiedBehindItsHead() throws {
+        let proxy = try ProxyConnection()
+        defer { try? proxy.finish() }
+        try proxy.send(get("/hello"))
+        XCTAssertEqual(try proxy.channel.readOutbound(as: ByteBuffer.self).map { String(buffer: $0) }, helloReply)
+        XCTAssertNil(try proxy.channel.readOutbound(as: ByteBuffer.self))
+
+        let large = String(repeating: "a", count: HTTP1ResponseEncoder.maximumJoinedBodyBytes)
+        try proxy.send("POST /echo HTTP/1.1\r\nhost: example.com\r\ncontent-length: \(large.utf8.count)\r\n\r\n\(large)")
+        let head = try XCTUnwrap(proxy.channel.readOutbound(as: ByteBuffer.self).map { String(buffer: $0) })
+        XCTAssertTrue(head.hasPrefix("HTTP/1.1 200 OK\r\n"))
+        XCTAssertTrue(head.hasSuffix("\r\n\r\n"), "the head alone")
+        let body = try XCTUnwrap(proxy.channel.readOutbound(as: ByteBuffer.self).map { String(buffer: $0) })
+        XCTAssertTrue(body.contains(large))
+        XCTAssertNil(try proxy.channel.readOutbound(as: ByteBuffer.self))
+        proxy.assertEveryExchangeEnded()
+    }
+
     /// Plain requests are read in front of the decoder, pipelined ones included; the first
     /// chunked upload hands the connection to NIO's decoder, which reads the rest of it.
     func testTheFastPathReadsPlainRequestsUntilOneIsNotPlain() throws {

@@ -22,10 +22,10 @@ final class ReusedHeadBufferTests: XCTestCase {
         var encoder = HTTP1ResponseEncoder(headBuffer: ReusedHeadBuffer())
         // Large enough that its buffer's capacity tells it apart from a new one for a small head.
         var first: ByteBuffer? = encoder.encodeHead(response(.ok, [("x-a", String(repeating: "a", count: 1500))]),
-                                                    respondingTo: .GET, allocator: allocator)
+                                                    respondingTo: .GET, allocator: allocator).bytes
         let capacity = first!.capacity
         first = nil  // NIO wrote it to the socket and let go
-        let second = encoder.encodeHead(response(.notFound, [("x-b", "2")]), respondingTo: .GET, allocator: allocator)
+        let second = encoder.encodeHead(response(.notFound, [("x-b", "2")]), respondingTo: .GET, allocator: allocator).bytes
         XCTAssertEqual(second.capacity, capacity)
         XCTAssertGreaterThan(capacity, allocator.buffer(capacity: 64 + 2 * 32).capacity)
         XCTAssertEqual(String(buffer: second), "HTTP/1.1 404 Not Found\r\nx-b: 2\r\ncontent-length: 0\r\n\r\n")
@@ -47,11 +47,11 @@ final class ReusedHeadBufferTests: XCTestCase {
         var encoder = HTTP1ResponseEncoder(headBuffer: ReusedHeadBuffer())
         let long = String(repeating: "v", count: ReusedHeadBuffer.maximumKeptCapacity)
         var large: ByteBuffer? = encoder.encodeHead(response(.ok, [("x-long", long)]), respondingTo: .GET,
-                                                    allocator: allocator)
+                                                    allocator: allocator).bytes
         XCTAssertGreaterThan(large!.capacity, ReusedHeadBuffer.maximumKeptCapacity)
         large = nil
         // A connection that once sent a large head holds no large buffer for the rest of its life.
-        let next = encoder.encodeHead(response(.ok, []), respondingTo: .GET, allocator: allocator)
+        let next = encoder.encodeHead(response(.ok, []), respondingTo: .GET, allocator: allocator).bytes
         XCTAssertLessThanOrEqual(next.capacity, ReusedHeadBuffer.maximumKeptCapacity)
     }
 
@@ -63,19 +63,51 @@ final class ReusedHeadBufferTests: XCTestCase {
 
         // The first connection's head is still held (written, not yet flushed) when the
         // second connection encodes one: each keeps its own bytes.
-        let held = first.encodeHead(large, respondingTo: .GET, allocator: allocator)
-        let other = second.encodeHead(response(.accepted, [("x-b", "2")]), respondingTo: .GET, allocator: allocator)
+        let held = first.encodeHead(large, respondingTo: .GET, allocator: allocator).bytes
+        let other = second.encodeHead(response(.accepted, [("x-b", "2")]), respondingTo: .GET, allocator: allocator).bytes
         XCTAssertTrue(String(buffer: held).hasPrefix("HTTP/1.1 200 OK\r\nx-a: aaaa"))
         XCTAssertEqual(String(buffer: other), "HTTP/1.1 202 Accepted\r\nx-b: 2\r\ncontent-length: 0\r\n\r\n")
         XCTAssertLessThan(other.capacity, held.capacity, "a new buffer, sized for the small head")
 
         // Once the first connection's head is written out, the second connection's next head
         // goes into its memory.
-        var written: ByteBuffer? = first.encodeHead(large, respondingTo: .GET, allocator: allocator)
+        var written: ByteBuffer? = first.encodeHead(large, respondingTo: .GET, allocator: allocator).bytes
         let capacity = written!.capacity
         written = nil
-        let next = second.encodeHead(response(.ok, []), respondingTo: .GET, allocator: allocator)
+        let next = second.encodeHead(response(.ok, []), respondingTo: .GET, allocator: allocator).bytes
         XCTAssertEqual(next.capacity, capacity)
         XCTAssertEqual(String(buffer: next), "HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n")
+    }
+    private func head(contentLength: Int?) -> HTTPResponseHead {
+        HTTPResponseHead(version: .http1_1, status: .ok,
+                         headers: HTTPHeaders(contentLength.map { [("content-length", "\($0)")] } ?? []))
+    }
+
+    func testASmallBodyGoesOutInTheHeadsBuffer() {
+        var encoder = HTTP1ResponseEncoder(headBuffer: ReusedHeadBuffer())
+        let encoded = encoder.encodeHead(head(contentLength: 3), respondingTo: .GET, allocator: allocator,
+                                         body: ByteBuffer(string: "ok\n"))
+        XCTAssertTrue(encoded.carriesBody)
+        XCTAssertEqual(String(buffer: encoded.bytes), "HTTP/1.1 200 OK\r\ncontent-length: 3\r\n\r\nok\n")
+    }
+
+    func testABodyThatIsNotSentAsItIsOrIsLargeStaysApart() {
+        var encoder = HTTP1ResponseEncoder(headBuffer: ReusedHeadBuffer())
+        // No length: chunked, so the body needs its chunk framing.
+        let chunked = encoder.encodeHead(head(contentLength: nil), respondingTo: .GET, allocator: allocator,
+                                         body: ByteBuffer(string: "ok\n"))
+        XCTAssertFalse(chunked.carriesBody)
+        XCTAssertEqual(String(buffer: chunked.bytes), "HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n")
+        // A HEAD's answer sends no body at all.
+        let toHEAD = encoder.encodeHead(head(contentLength: 3), respondingTo: .HEAD, allocator: allocator,
+                                        body: ByteBuffer(string: "ok\n"))
+        XCTAssertFalse(toHEAD.carriesBody)
+        XCTAssertEqual(String(buffer: toHEAD.bytes), "HTTP/1.1 200 OK\r\ncontent-length: 3\r\n\r\n")
+        // Larger than the limit: its own write, not a copy.
+        let size = HTTP1ResponseEncoder.maximumJoinedBodyBytes + 1
+        let large = encoder.encodeHead(head(contentLength: size), respondingTo: .GET, allocator: allocator,
+                                       body: ByteBuffer(repeating: 0x61, count: size))
+        XCTAssertFalse(large.carriesBody)
+        XCTAssertEqual(String(buffer: large.bytes), "HTTP/1.1 200 OK\r\ncontent-length: \(size)\r\n\r\n")
     }
 }

@@ -101,11 +101,9 @@ extension HTTPExchangeDriver {
             head.version = .http1_0
             if statusAllowsBody, head.headers.first(name: "content-length") == nil { handler.closeAfterThisResponse() }
         }
-        handler.writeResponseHead(head)
-        if let body = exchange.response.take(), body.readableBytes > 0 {
-            exchange.bytesSent += body.readableBytes
-            handler.writeResponseBody(body, flush: false)
-        }
+        let body = exchange.response.take()
+        exchange.bytesSent += body?.readableBytes ?? 0
+        handler.writeResponseHead(head, body: body)
         if responseEnded {
             handler.writeResponseEnd(exchange.responseTrailers)
             finish()

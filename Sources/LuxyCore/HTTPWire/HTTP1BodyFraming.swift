@@ -12,6 +12,14 @@ enum HTTP1BodyFraming {
     /// An HTTP/1.0 response without a length: the body runs until the connection closes.
     case untilClose
 
+    /// The body's bytes go out as they are, with nothing around them.
+    var sendsBodyAsItIs: Bool {
+        switch self {
+        case .contentLength, .untilClose: true
+        case .none, .chunked: false
+        }
+    }
+
     /// Writes one body part as the framing wants it through `write`: a chunk is its size
     /// line, the part itself (not copied) and a CRLF.
     func writeBody(_ part: ByteBuffer, allocator: ByteBufferAllocator, _ write: (ByteBuffer) -> Void) {

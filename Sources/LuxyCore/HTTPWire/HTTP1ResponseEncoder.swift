@@ -14,24 +14,43 @@ struct HTTP1ResponseEncoder {
         self.headBuffer = headBuffer
     }
 
+    /// A body this small that is known with its head (a response read whole, a local reply)
+    /// goes out in the head's buffer: one write through the pipeline instead of two, and one
+    /// buffer for the socket instead of a gathering write. Small enough that the head buffer
+    /// stays one the loop keeps for the next head (`ReusedHeadBuffer.maximumKeptCapacity`).
+    static let maximumJoinedBodyBytes = 1024
+
+    /// A head's bytes, and whether the body was written behind it.
+    struct EncodedHead {
+        var bytes: ByteBuffer
+        var carriesBody: Bool
+    }
+
     /// The head's bytes. `method` is the request's, which decides whether a body may follow.
+    /// `body`, if given, is written behind the head when it goes out as it is (a
+    /// `content-length` or close-delimited body) and is at most `maximumJoinedBodyBytes`.
     mutating func encodeHead(_ head: HTTPResponseHead, respondingTo method: HTTPMethod,
-                             allocator: ByteBufferAllocator) -> ByteBuffer {
+                             allocator: ByteBufferAllocator, body: ByteBuffer? = nil) -> EncodedHead {
         var headers = head.headers
         let mayHaveBody = method != .CONNECT && head.status.mayHaveResponseBody
         framing = HTTP1BodyFraming.frame(&headers, expecting: mayHaveBody ? .yes : .no, version: head.version)
         // A HEAD's answer says what the body would be, but sends none.
         if method == .HEAD || method == .CONNECT { framing = .none }
+        let joined = body.flatMap { body in
+            framing.sendsBodyAsItIs && body.readableBytes <= Self.maximumJoinedBodyBytes ? body : nil
+        }
 
-        var buffer = headBuffer.take(capacity: 64 + headers.count * 32, allocator: allocator)
+        var buffer = headBuffer.take(capacity: 64 + headers.count * 32 + (joined?.readableBytes ?? 0),
+                                     allocator: allocator)
         buffer.writeStaticString(head.version.minor == 0 && head.version.major == 1 ? "HTTP/1.0 " : "HTTP/1.1 ")
         buffer.writeDecimal(Int(head.status.code))
         buffer.writeStaticString(" ")
         buffer.writeString(head.status.reasonPhrase)
         buffer.writeStaticString("\r\n")
         buffer.writeHeaderFields(headers)
+        if let joined { buffer.writeImmutableBuffer(joined) }
         headBuffer.keep(buffer)
-        return buffer
+        return EncodedHead(bytes: buffer, carriesBody: joined != nil)
     }
 
     /// `100 Continue`, written before the request body comes.

@@ -345,7 +345,9 @@ final class HTTPProxyHandler: ChannelDuplexHandler {
 
     // MARK: Writing the response
 
-    func writeResponseHead(_ head: HTTPResponseHead) {
+    /// `body`: the whole body or its first part, when it is known with the head; written
+    /// behind the head, in the head's buffer when it is small.
+    func writeResponseHead(_ head: HTTPResponseHead, body: ByteBuffer? = nil) {
         guard let context else { return }
         responseInProgress = true
         noteStreamActivity()
@@ -357,6 +359,7 @@ final class HTTPProxyHandler: ChannelDuplexHandler {
         }
         if isHTTP2Stream {
             context.write(Self.wrapOutboundOut(.head(head)), promise: nil)
+            if let body, body.readableBytes > 0 { context.write(Self.wrapOutboundOut(.body(.byteBuffer(body))), promise: nil) }
             return
         }
         var head = head
@@ -366,8 +369,12 @@ final class HTTPProxyHandler: ChannelDuplexHandler {
             // HTTP/1.0 closes unless told otherwise (RFC 9112 §9.3).
             head.headers.replaceOrAdd(name: "connection", value: "keep-alive")
         }
-        context.write(NIOAny(encoder.encodeHead(head, respondingTo: requestMethod, allocator: context.channel.allocator)),
-                      promise: nil)
+        let encoded = encoder.encodeHead(head, respondingTo: requestMethod, allocator: context.channel.allocator,
+                                         body: body)
+        context.write(NIOAny(encoded.bytes), promise: nil)
+        if let body, !encoded.carriesBody, body.readableBytes > 0 {
+            encoder.framing.writeBody(body, allocator: context.channel.allocator) { context.write(NIOAny($0), promise: nil) }
+        }
     }
 
     /// The 101 of a WebSocket upgrade: the last HTTP this connection writes, without the
@@ -375,7 +382,7 @@ final class HTTPProxyHandler: ChannelDuplexHandler {
     func writeUpgradeResponse(_ head: HTTPResponseHead) {
         guard let context else { return }
         context.writeAndFlush(NIOAny(encoder.encodeHead(head, respondingTo: requestMethod,
-                                                        allocator: context.channel.allocator)), promise: nil)
+                                                        allocator: context.channel.allocator).bytes), promise: nil)
     }
 
     func writeResponseBody(_ body: ByteBuffer, flush: Bool = true) {
@@ -415,8 +422,7 @@ final class HTTPProxyHandler: ChannelDuplexHandler {
     }
 
     func writeLocalReply(_ reply: LocalReply) {
-        writeResponseHead(reply.head)
-        if reply.body.readableBytes > 0 { writeResponseBody(reply.body, flush: false) }
+        writeResponseHead(reply.head, body: reply.body)
         writeResponseEnd(nil)
     }
 
