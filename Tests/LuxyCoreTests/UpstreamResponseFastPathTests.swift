@@ -22,6 +22,16 @@ final class UpstreamResponseFastPathTests: XCTestCase {
             events.append(trailers.map { "end \($0.map { "\($0.name)=\($0.value)" }.joined(separator: ","))" } ?? "end")
         }
         func upstreamFailed(_ error: UpstreamError) { events.append("failed \(error)") }
+
+        /// The pool, to see where the connection is when a whole response is told.
+        var pool: UpstreamPool?
+        /// Idle connections in the pool when each whole response was told.
+        var idleWhenToldWhole: [Int] = []
+        func upstreamWholeResponse(_ head: HTTPResponseHead, body: ByteBuffer?) {
+            heads.append(head)
+            events.append("whole \(head.status.code)" + (body.map { " \(String(buffer: $0))" } ?? ""))
+            idleWhenToldWhole.append(pool?.idleCount ?? -1)
+        }
     }
 
     private var channel: EmbeddedChannel!
@@ -55,6 +65,7 @@ final class UpstreamResponseFastPathTests: XCTestCase {
         // Taken from the pool, where the last response's end put it back.
         pool.forget(connection)
         let recorder = Recorder()
+        recorder.pool = pool
         connection.begin(HTTPRequestHead(version: .http1_1, method: method, uri: "/"), receiver: recorder)
         connection.send(.end(nil), flush: true)
         while (try? channel.readOutbound(as: ByteBuffer.self)) != nil {}
@@ -73,7 +84,9 @@ final class UpstreamResponseFastPathTests: XCTestCase {
     func testCommonResponsesAreReadStraightFromTheBytesAcrossReads() throws {
         let first = request()
         try respond("HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: keep-alive\r\nx-a: 1\r\n\r\nok")
-        XCTAssertEqual(first.events, ["head 200", "body ok", "end"])
+        // All of it in one read: told as one, once the connection is back in its pool.
+        XCTAssertEqual(first.events, ["whole 200 ok"])
+        XCTAssertEqual(first.idleWhenToldWhole, [1])
         // The hop-by-hop field went before the head was handed on; the others stay.
         XCTAssertNil(first.heads.first?.headers.first(name: "connection"))
         XCTAssertEqual(first.heads.first?.headers.first(name: "x-a"), "1")
@@ -87,7 +100,7 @@ final class UpstreamResponseFastPathTests: XCTestCase {
         XCTAssertEqual(second.events, ["head 200", "body ab", "body cd", "body ef", "end"])
         let third = request(.HEAD)
         try respond("HTTP/1.1 200 OK\r\ncontent-length: 6\r\n\r\n")
-        XCTAssertEqual(third.events, ["head 200", "end"])
+        XCTAssertEqual(third.events, ["whole 200"])
         XCTAssertTrue(onFastPath)
         XCTAssertTrue(channel.isActive)
         XCTAssertEqual(pool.idleCount, 1, "back in the pool after each response")
@@ -122,7 +135,8 @@ final class UpstreamResponseFastPathTests: XCTestCase {
     func testBytesTheResponseDidNotFrameCloseTheConnection() throws {
         let recorder = request()
         try respond("HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nokHTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n")
-        XCTAssertEqual(recorder.events, ["head 200", "body ok", "end"])
+        XCTAssertEqual(recorder.events, ["whole 200 ok"])
+        XCTAssertEqual(recorder.idleWhenToldWhole, [0], "closed before the receiver heard, not pooled")
         XCTAssertFalse(channel.isActive, "a connection whose upstream sent more than it framed is not kept")
         XCTAssertEqual(pool.idleCount, 0)
     }

@@ -17,10 +17,35 @@ extension HTTPExchangeDriver {
 
 extension HTTPExchangeDriver: UpstreamResponseReceiver {
     func upstreamResponseHead(_ head: HTTPResponseHead) {
+        guard takeResponseHead(head) else { return }
+        insideUpstreamRead = true
+        beginResponse()
+        insideUpstreamRead = false
+    }
+
+    /// The response came whole in one read: the stages run with all of it in hand (as they
+    /// would once a body they asked for came), and the client's answer goes out in one write.
+    func upstreamWholeResponse(_ head: HTTPResponseHead, body: ByteBuffer?) {
+        // The connection is done with this exchange (pooled or closing): nothing may pause
+        // or abandon it from here on.
+        upstream = nil
+        requestSink = nil
+        guard takeResponseHead(head) else { return }
+        if let body { _ = exchange.response.append(body) }
+        responseEnded = true
+        exchange.response.complete()
+        insideUpstreamRead = true
+        beginResponse()
+        insideUpstreamRead = false
+    }
+
+    /// The response head becomes the exchange's, unless the retry policy retries its status
+    /// (false: another attempt began).
+    private func takeResponseHead(_ head: HTTPResponseHead) -> Bool {
         // The attempt's outcome goes to its cluster first, retried or not (outlier detection).
         endAttempt(head.status.code >= 500 ? .status5xx : .success)
         // An answer the retry policy retries never reaches the response stages.
-        if retries != nil, retryAfterAnswer(head.status) { return }
+        if retries != nil, retryAfterAnswer(head.status) { return false }
         // The request timeout bounds the wait for the answer; a body that keeps streaming
         // after it (a download, server-sent events) is not cut.
         cancelTimer()
@@ -31,7 +56,8 @@ extension HTTPExchangeDriver: UpstreamResponseReceiver {
             guard upgrade == .requested, requestComplete, HTTPUpgrade.isUpgradeRequest(head.headers) else {
                 upstream?.abandon()
                 upstream = nil
-                return upstreamFailed(.malformedResponse("101 Switching Protocols without an upgrade to switch to"))
+                upstreamFailed(.malformedResponse("101 Switching Protocols without an upgrade to switch to"))
+                return false
             }
             upgrade = .accepted
         }
@@ -45,9 +71,7 @@ extension HTTPExchangeDriver: UpstreamResponseReceiver {
             responseEnded = true
             exchange.response.complete()
         }
-        insideUpstreamRead = true
-        beginResponse()
-        insideUpstreamRead = false
+        return true
     }
 
     /// After the response stages of a 101: it goes out and both connections become a tunnel.

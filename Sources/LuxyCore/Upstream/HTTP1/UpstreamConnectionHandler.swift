@@ -11,11 +11,21 @@ protocol UpstreamResponseReceiver: AnyObject {
     func upstreamWritabilityChanged(_ writable: Bool)
     /// What one read brought has been delivered: the time to flush what it produced.
     func upstreamReadComplete()
+    /// A response whose head, whole body and end came in one read, told at once: instead of
+    /// `upstreamResponseHead`, `upstreamResponseBody` and `upstreamResponseEnd`. The
+    /// connection is done with it already (back in its pool, or closing).
+    func upstreamWholeResponse(_ head: HTTPResponseHead, body: ByteBuffer?)
 }
 
 extension UpstreamResponseReceiver {
     func upstreamWritabilityChanged(_ writable: Bool) {}
     func upstreamReadComplete() {}
+
+    func upstreamWholeResponse(_ head: HTTPResponseHead, body: ByteBuffer?) {
+        upstreamResponseHead(head)
+        if let body { upstreamResponseBody(body) }
+        upstreamResponseEnd(nil)
+    }
 }
 
 /// The last handler of an upstream HTTP/1.1 connection. It carries one request at a time and
@@ -153,10 +163,22 @@ final class UpstreamConnectionHandler: ChannelInboundHandler {
 
     /// A response's head; `keepAlive`: it did not say close.
     func receivedHead(_ head: HTTPResponseHead, keepAlive: Bool) {
+        noteResponseHead(keepAlive: keepAlive)
+        receiver?.upstreamResponseHead(head)
+    }
+
+    /// A response whose head, whole body and end came in one read (the fast path's usual
+    /// case). The connection is done with it before the receiver hears of it, so the stages
+    /// run with the whole response in hand and its answer to the client goes out in one write.
+    func receivedWholeResponse(_ head: HTTPResponseHead, keepAlive: Bool, body: ByteBuffer?, bytesBehind: Bool) {
+        noteResponseHead(keepAlive: keepAlive)
+        endResponse(bytesBehind: bytesBehind)?.upstreamWholeResponse(head, body: body)
+    }
+
+    private func noteResponseHead(keepAlive: Bool) {
         if case .active(let requestSent, let requestKeepAlive) = progress {
             progress = .active(requestSent: requestSent, keepAlive: requestKeepAlive && keepAlive)
         }
-        receiver?.upstreamResponseHead(head)
     }
 
     func receivedBody(_ body: ByteBuffer) {
@@ -166,6 +188,12 @@ final class UpstreamConnectionHandler: ChannelInboundHandler {
     /// The response ended. `bytesBehind`: the read held more than the response framed,
     /// which no next response may be read from: the connection closes.
     func receivedEnd(_ trailers: HTTPHeaders? = nil, bytesBehind: Bool) {
+        endResponse(bytesBehind: bytesBehind)?.upstreamResponseEnd(trailers)
+    }
+
+    /// The response is over for the connection: back to the pool if both sides keep it
+    /// alive, closed otherwise. Returns the receiver, which is to be told last.
+    private func endResponse(bytesBehind: Bool) -> UpstreamResponseReceiver? {
         let reusable = if case .active(requestSent: true, keepAlive: true) = progress { !bytesBehind } else { false }
         progress = .idle
         let receiver = self.receiver
@@ -177,7 +205,7 @@ final class UpstreamConnectionHandler: ChannelInboundHandler {
         } else {
             context?.close(promise: nil)
         }
-        receiver?.upstreamResponseEnd(trailers)
+        return receiver
     }
 
     /// The connection closed before the body's declared length came.

@@ -55,10 +55,18 @@ final class UpstreamResponseFastPath: ChannelInboundHandler, RemovableChannelHan
             }
             expected = nil
             buffer.moveReaderIndex(forwardBy: parsed.headLength)
-            state = .body(remaining: parsed.bodyLength)
             // The head is this path's own, so the hop-by-hop fields go in place, with no copy
             // (the driver, finding none, copies nothing either).
             HopByHopHeaders.strip(&parsed.head.headers)
+            if parsed.bodyLength <= buffer.readableBytes {
+                // All of it in this read: told as one.
+                let body = parsed.bodyLength > 0 ? buffer.readSlice(length: parsed.bodyLength) : nil
+                state = .betweenMessages
+                connection?.receivedWholeResponse(parsed.head, keepAlive: parsed.keepAlive, body: body,
+                                                  bytesBehind: buffer.readableBytes > 0)
+                return
+            }
+            state = .body(remaining: parsed.bodyLength)
             connection?.receivedHead(parsed.head, keepAlive: parsed.keepAlive)
             deliverBody(&buffer)
         case .body:
