@@ -17,7 +17,7 @@ extension HTTPExchangeDriver {
 
 extension HTTPExchangeDriver: UpstreamResponseReceiver {
     func upstreamResponseHead(_ head: HTTPResponseHead) {
-        guard takeResponseHead(head) else { return }
+        guard takeResponseHead(head, hopByHopRemoved: false) else { return }
         insideUpstreamRead = true
         beginResponse()
         insideUpstreamRead = false
@@ -30,7 +30,7 @@ extension HTTPExchangeDriver: UpstreamResponseReceiver {
         // or abandon it from here on.
         upstream = nil
         requestSink = nil
-        guard takeResponseHead(head) else { return }
+        guard takeResponseHead(head, hopByHopRemoved: true) else { return }
         if let body { _ = exchange.response.append(body) }
         responseEnded = true
         exchange.response.complete()
@@ -40,8 +40,9 @@ extension HTTPExchangeDriver: UpstreamResponseReceiver {
     }
 
     /// The response head becomes the exchange's, unless the retry policy retries its status
-    /// (false: another attempt began).
-    private func takeResponseHead(_ head: HTTPResponseHead) -> Bool {
+    /// (false: another attempt began). `hopByHopRemoved`: the reader removed them already (the
+    /// fast path does, in place), so the head is not scanned a second time.
+    private func takeResponseHead(_ head: HTTPResponseHead, hopByHopRemoved: Bool) -> Bool {
         // The attempt's outcome goes to its cluster first, retried or not (outlier detection).
         endAttempt(head.status.code >= 500 ? .status5xx : .success)
         // An answer the retry policy retries never reaches the response stages.
@@ -61,9 +62,11 @@ extension HTTPExchangeDriver: UpstreamResponseReceiver {
             }
             upgrade = .accepted
         }
-        let upgradeValues = switching ? head.headers["upgrade"] : []
-        HopByHopHeaders.strip(&head.headers)
-        HTTPUpgrade.restore(upgradeValues, into: &head.headers)
+        if !hopByHopRemoved {
+            let upgradeValues = switching ? head.headers["upgrade"] : []
+            HopByHopHeaders.strip(&head.headers)
+            HTTPUpgrade.restore(upgradeValues, into: &head.headers)
+        }
         exchange.responseHead = head
         exchange.response.hasBody = Self.responseHasBody(head, to: exchange.requestHead.method)
         if switching {

@@ -13,7 +13,8 @@ protocol UpstreamResponseReceiver: AnyObject {
     func upstreamReadComplete()
     /// A response whose head, whole body and end came in one read, told at once: instead of
     /// `upstreamResponseHead`, `upstreamResponseBody` and `upstreamResponseEnd`. The
-    /// connection is done with it already (back in its pool, or closing).
+    /// connection is done with it already (back in its pool, or closing), and the head's
+    /// hop-by-hop fields are removed (a final status: no upgrade to keep).
     func upstreamWholeResponse(_ head: HTTPResponseHead, body: ByteBuffer?)
 }
 
