@@ -220,34 +220,54 @@ private struct LineBuilder {
 
     /// JSON string escaping by RFC 8259, as `ConfigValue.jsonString` escapes (quote, backslash,
     /// the short forms of control characters, `\u00XX` for the others), on bytes: the line is
-    /// bytes, and a value's UTF-8 stays as it is.
+    /// bytes, and a value's UTF-8 stays as it is. The runs between bytes to escape (usually
+    /// the whole value) are appended in one copy each.
     mutating func appendEscaped<Bytes: Sequence<UInt8>>(_ value: Bytes) {
+        let appended: Void? = value.withContiguousStorageIfAvailable { appendEscaped(contiguous: $0) }
+        guard appended == nil else { return }
         for byte in value {
-            switch byte {
-            case UInt8(ascii: "\""), UInt8(ascii: "\\"):
-                bytes.append(UInt8(ascii: "\\"))
-                bytes.append(byte)
-            case UInt8(ascii: "\n"):
-                bytes.append(UInt8(ascii: "\\"))
-                bytes.append(UInt8(ascii: "n"))
-            case UInt8(ascii: "\r"):
-                bytes.append(UInt8(ascii: "\\"))
-                bytes.append(UInt8(ascii: "r"))
-            case UInt8(ascii: "\t"):
-                bytes.append(UInt8(ascii: "\\"))
-                bytes.append(UInt8(ascii: "t"))
-            case 0x08:
-                bytes.append(UInt8(ascii: "\\"))
-                bytes.append(UInt8(ascii: "b"))
-            case 0x0c:
-                bytes.append(UInt8(ascii: "\\"))
-                bytes.append(UInt8(ascii: "f"))
-            case 0..<0x20, 0x7f:
-                bytes.append(contentsOf: "\\u00".utf8)
-                bytes.append(Self.hexDigits[Int(byte >> 4)])
-                bytes.append(Self.hexDigits[Int(byte & 0xf)])
-            default: bytes.append(byte)
-            }
+            if Self.needsEscape(byte) { appendEscape(of: byte) } else { bytes.append(byte) }
+        }
+    }
+
+    private mutating func appendEscaped(contiguous value: UnsafeBufferPointer<UInt8>) {
+        var runStart = 0
+        for index in value.indices where Self.needsEscape(value[index]) {
+            bytes.append(contentsOf: UnsafeBufferPointer(rebasing: value[runStart..<index]))
+            appendEscape(of: value[index])
+            runStart = index + 1
+        }
+        bytes.append(contentsOf: UnsafeBufferPointer(rebasing: value[runStart...]))
+    }
+
+    private static func needsEscape(_ byte: UInt8) -> Bool {
+        byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") || byte == 0x7f
+    }
+
+    private mutating func appendEscape(of byte: UInt8) {
+        switch byte {
+        case UInt8(ascii: "\""), UInt8(ascii: "\\"):
+            bytes.append(UInt8(ascii: "\\"))
+            bytes.append(byte)
+        case UInt8(ascii: "\n"):
+            bytes.append(UInt8(ascii: "\\"))
+            bytes.append(UInt8(ascii: "n"))
+        case UInt8(ascii: "\r"):
+            bytes.append(UInt8(ascii: "\\"))
+            bytes.append(UInt8(ascii: "r"))
+        case UInt8(ascii: "\t"):
+            bytes.append(UInt8(ascii: "\\"))
+            bytes.append(UInt8(ascii: "t"))
+        case 0x08:
+            bytes.append(UInt8(ascii: "\\"))
+            bytes.append(UInt8(ascii: "b"))
+        case 0x0c:
+            bytes.append(UInt8(ascii: "\\"))
+            bytes.append(UInt8(ascii: "f"))
+        default:
+            bytes.append(contentsOf: "\\u00".utf8)
+            bytes.append(Self.hexDigits[Int(byte >> 4)])
+            bytes.append(Self.hexDigits[Int(byte & 0xf)])
         }
     }
 
