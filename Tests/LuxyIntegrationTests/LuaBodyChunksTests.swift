@@ -104,6 +104,38 @@ final class LuaBodyChunksTests: IntegrationTestCase {
 /// The response phase streams too: chunks of the upstream's body reach the script as they
 /// come, and the client gets every byte.
 final class LuaResponseBodyChunksTests: IntegrationTestCase {
+    /// A small response comes whole in one read, and the exchange has all of it before the
+    /// response phase runs: the phase still streams it through `bodyChunks()` (here changing
+    /// each chunk) and reads it with `body()`, as it would a response still arriving.
+    func testASmallResponseReadWholeStreamsThroughTheResponsePhase() async throws {
+        let upper = """
+            function on_response(h)
+              for chunk in h:bodyChunks() do
+                chunk:setBytes(string.upper(chunk:getBytes(0, chunk:length())))
+              end
+            end
+            """
+        let proxy = try await startLuaProxy([LuaPlugin("upper", upper)])
+        let client = try await connect(proxy)
+        let response = try await client.request("GET", "/small")
+        XCTAssertEqual(response.status, 200, response.body)
+        XCTAssertTrue(response.body.hasPrefix("GET /SMALL\n"), response.body)
+    }
+
+    func testASmallResponseReadWholeIsWholeForBody() async throws {
+        let measure = """
+            function on_response(h)
+              h:headers():add("x-body-length", tostring(h:body():length()))
+            end
+            """
+        let proxy = try await startLuaProxy([LuaPlugin("measure", measure)])
+        let client = try await connect(proxy)
+        let response = try await client.request("GET", "/small")
+        XCTAssertEqual(response.status, 200, response.body)
+        XCTAssertTrue(response.body.hasPrefix("GET /small\n"), response.body)
+        XCTAssertEqual(response.header("x-body-length"), "\(response.body.utf8.count)")
+    }
+
     func testTwentyMegabyteResponseStreamsThroughACountingScript() async throws {
         let script = """
             function on_response(h)
