@@ -66,10 +66,7 @@ final class RequestHeadParserTests: XCTestCase {
             "GET / HTTP/1.0\r\nhost: h\r\n\r\n",
         ]
         for text in notSimple {
-            guard case .notSimple = parse(text) else {
-                XCTFail("parsed: \(text.debugDescription)")
-                continue
-            }
+            if case .parsed = parse(text) { XCTFail("parsed: \(text.debugDescription)") }
         }
     }
 
