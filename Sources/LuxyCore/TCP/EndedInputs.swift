@@ -1,5 +1,3 @@
-import NIOCore
-
 /// Which sides of a relayed connection pair stopped sending: half-closed their output, or
 /// went. A relay reads a side only while it still sends, shuts the other side's output when
 /// it stops, and is over when both stopped.
@@ -29,11 +27,4 @@ struct EndedInputs: OptionSet {
     mutating func end(_ side: TCPSide) -> Bool {
         insert(EndedInputs(side)).inserted
     }
-}
-
-/// What a side sent while its relay could not pass it on yet, kept in order.
-enum HeldInput {
-    case bytes(ByteBuffer)
-    /// The side stopped sending.
-    case end
 }
