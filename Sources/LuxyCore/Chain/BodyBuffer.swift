@@ -3,9 +3,12 @@ import NIOCore
 /// The part of one message body that arrived while nothing could forward it yet, and the
 /// waiter of a stage that asked for the whole body.
 ///
-/// A class, not a struct: the waiter it calls may come straight back into the exchange and
-/// touch this buffer, which a mutating struct method would make an exclusivity violation.
-final class BodyBuffer {
+/// A value its exchange holds inline (no object per body per request). A change that ends
+/// the wait does not call the waiter: it returns the call (`BodyWaiterCall`), which the
+/// exchange makes once the change is over (`HTTPExchange.changeBody`). The waiter may come
+/// straight back into the exchange and touch this buffer, which must then not be in the
+/// middle of a change.
+struct BodyBuffer {
     var hasBody = false
     private(set) var buffered: ByteBuffer?
     private(set) var isComplete = false
@@ -15,62 +18,61 @@ final class BodyBuffer {
     private(set) var overflowed = false
     /// A stage set the body: what the head declared no longer describes it.
     private(set) var wasReplaced = false
-    private var waiter: ((Result<ByteBuffer?, HTTPExchange.BodyError>) -> Void)?
+    private var waiter: BodyWaiter?
     private var limit = Int.max
 
     var bufferedBytes: Int { buffered?.readableBytes ?? 0 }
 
-    /// Returns false when a stage waits for the body and it grew over the limit; the waiter
-    /// has then been failed.
-    func append(_ part: ByteBuffer) -> Bool {
+    /// A stage waits for the whole body and it grew over the limit (the waiter was failed).
+    var isOverLimit: Bool { isWanted && bufferedBytes > limit }
+
+    /// What a stage asking for the body gets: nil for a message without one.
+    private var whole: ByteBuffer? { hasBody || buffered != nil ? (buffered ?? ByteBuffer()) : nil }
+
+    /// Adds a part; over the limit while a stage waits (`isOverLimit`), that stage's failure.
+    mutating func append(_ part: ByteBuffer) -> BodyWaiterCall? {
         if buffered == nil {
             buffered = part
         } else {
             var part = part
             buffered!.writeBuffer(&part)
         }
-        if isWanted, bufferedBytes > limit {
-            overflowed = true
-            failWaiter(.tooLarge(limit: limit))
-            return false
-        }
-        return true
+        guard isOverLimit else { return nil }
+        overflowed = true
+        return endWait(.failure(.tooLarge(limit: limit)))
     }
 
-    func complete() {
+    mutating func complete() -> BodyWaiterCall? {
         isComplete = true
-        if let waiter {
-            self.waiter = nil
-            waiter(.success(hasBody || buffered != nil ? (buffered ?? ByteBuffer()) : nil))
-        }
+        return endWait(.success(whole))
     }
 
-    func abort() {
-        failWaiter(.aborted)
+    mutating func abort() -> BodyWaiterCall? {
+        endWait(.failure(.aborted))
     }
 
-    func whenComplete(limit: Int,
-                               _ completion: @escaping (Result<ByteBuffer?, HTTPExchange.BodyError>) -> Void) {
+    /// A stage asks for the whole body: answered at once when it is here (or over the limit
+    /// already), else when it completes.
+    mutating func whenComplete(limit: Int, _ completion: @escaping BodyWaiter) -> BodyWaiterCall? {
         isWanted = true
         self.limit = limit
         if bufferedBytes > limit {
             overflowed = true
-            completion(.failure(.tooLarge(limit: limit)))
-        } else if isComplete || !hasBody {
-            completion(.success(hasBody || buffered != nil ? (buffered ?? ByteBuffer()) : nil))
-        } else {
-            waiter = completion
+            return BodyWaiterCall(waiter: completion, result: .failure(.tooLarge(limit: limit)))
         }
+        if isComplete || !hasBody { return BodyWaiterCall(waiter: completion, result: .success(whole)) }
+        waiter = completion
+        return nil
     }
 
     /// A body declared larger than `limit` is refused before any of it is read.
-    func refuse(limit: Int, _ completion: (Result<ByteBuffer?, HTTPExchange.BodyError>) -> Void) {
+    mutating func refuse(limit: Int, _ completion: @escaping BodyWaiter) -> BodyWaiterCall? {
         self.limit = limit
         overflowed = true
-        completion(.failure(.tooLarge(limit: limit)))
+        return BodyWaiterCall(waiter: completion, result: .failure(.tooLarge(limit: limit)))
     }
 
-    func replace(with body: ByteBuffer) {
+    mutating func replace(with body: ByteBuffer) {
         wasReplaced = true
         buffered = body
         hasBody = true
@@ -78,22 +80,38 @@ final class BodyBuffer {
 
     /// Hands what is buffered to a stage that streams the body from now on: the end, if it
     /// came, is the stream's to pass on again (then `complete()` is called once more).
-    func handOver() -> (buffered: ByteBuffer?, ended: Bool) {
+    mutating func handOver() -> HandedOverBody {
         let ended = isComplete || !hasBody
         isComplete = false
-        return (take(), ended)
+        return HandedOverBody(buffered: take(), ended: ended)
     }
 
     /// Hands over what is buffered, for forwarding.
-    func take() -> ByteBuffer? {
+    mutating func take() -> ByteBuffer? {
         defer { buffered = nil }
         return buffered
     }
 
-    private func failWaiter(_ error: HTTPExchange.BodyError) {
-        if let waiter {
-            self.waiter = nil
-            waiter(.failure(error))
-        }
+    private mutating func endWait(_ result: Result<ByteBuffer?, HTTPExchange.BodyError>) -> BodyWaiterCall? {
+        guard let waiter else { return nil }
+        self.waiter = nil
+        return BodyWaiterCall(waiter: waiter, result: result)
     }
+}
+
+typealias BodyWaiter = (Result<ByteBuffer?, HTTPExchange.BodyError>) -> Void
+
+/// A stage's wait for a body, ended: made by the exchange once the buffer's change is over.
+struct BodyWaiterCall {
+    let waiter: BodyWaiter
+    let result: Result<ByteBuffer?, HTTPExchange.BodyError>
+
+    func run() { waiter(result) }
+}
+
+/// What a stage starting to stream a body takes over: the part buffered, and whether the
+/// end came already.
+struct HandedOverBody {
+    var buffered: ByteBuffer?
+    var ended: Bool
 }

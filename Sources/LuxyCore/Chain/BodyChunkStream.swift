@@ -26,7 +26,7 @@ protocol BodyChunkOutlet: AnyObject {
 /// One message body taken by a stage chunk by chunk, with backpressure: at most the chunk in
 /// the stage's step and what one read brought in are here, never the whole body.
 ///
-/// A class, like `BodyBuffer`: the stage's completion may come straight back in (`next`).
+/// A class: the stage's completion may come straight back in (`next`).
 /// Lives on the exchange's event loop.
 final class BodyChunkStream {
     enum State {

@@ -43,18 +43,17 @@ extension HTTPExchange {
         if let existing = side == .request ? requestChunks : responseChunks { return existing }
         let stream = BodyChunkStream(side: side)
         stream.outlet = flowControl
-        let buffer = side == .request ? request : response
         // The stream may change chunks' sizes (`setBytes`) after the head went on: the length
         // the head declares can no longer be promised, so the body goes chunked (or, to an
         // HTTP/1.0 client, ends with the connection).
-        if buffer.hasBody {
+        if side == .request ? request.hasBody : response.hasBody {
             if side == .request {
                 requestHead.headers.remove(name: "content-length")
             } else {
                 responseHead?.headers.remove(name: "content-length")
             }
         }
-        let handed = buffer.handOver()
+        let handed = side == .request ? request.handOver() : response.handOver()
         stream.begin(buffered: handed.buffered, ended: handed.ended)
         if side == .request { requestChunks = stream } else { responseChunks = stream }
         flowControl?.bodyStreamingBegan(side: side)

@@ -96,8 +96,9 @@ public final class HTTPExchange {
 
     let maxBufferedBodyBytes: Int
     let services: UpstreamServices
-    let request = BodyBuffer()
-    let response = BodyBuffer()
+    /// What arrived of each body and nothing could forward yet; changed through `changeBody`.
+    var request = BodyBuffer()
+    var response = BodyBuffer()
     /// Made only when a stage takes that body chunk by chunk (`nextBodyChunk`): an exchange
     /// whose stages never do costs nothing for it.
     var requestChunks: BodyChunkStream?
@@ -124,10 +125,10 @@ public final class HTTPExchange {
         // The declared length already says the body can't be kept: refused from the head, so
         // the client gets its 413 at once, without a `100 Continue` or a wait for the body.
         if let declared = framing.contentLength, declared > maxBufferedBodyBytes, !request.wasReplaced {
-            return request.refuse(limit: maxBufferedBodyBytes, completion)
+            return changeBody(.request) { $0.refuse(limit: maxBufferedBodyBytes, completion) }
         }
         flowControl?.exchangeWantsRequestBody()
-        request.whenComplete(limit: maxBufferedBodyBytes, completion)
+        changeBody(.request) { $0.whenComplete(limit: maxBufferedBodyBytes, completion) }
     }
 
     /// Replaces the request body; content-length follows.
@@ -137,7 +138,7 @@ public final class HTTPExchange {
     }
 
     public func responseBody(_ completion: @escaping (Result<ByteBuffer?, BodyError>) -> Void) {
-        response.whenComplete(limit: maxBufferedBodyBytes, completion)
+        changeBody(.response) { $0.whenComplete(limit: maxBufferedBodyBytes, completion) }
     }
 
     public func setResponseBody(_ body: ByteBuffer) {

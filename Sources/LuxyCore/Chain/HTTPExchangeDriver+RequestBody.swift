@@ -29,7 +29,7 @@ extension HTTPExchangeDriver {
         case .forwarding:
             break
         case .requestStages, .connecting, .backingOff:
-            guard exchange.request.append(part) else { return }
+            guard exchange.appendBody(.request, part) else { return }
             if !exchange.request.isWanted, exchange.request.bufferedBytes > Self.streamingHighWater {
                 handler.setReadsPaused(true)
             }
@@ -51,7 +51,7 @@ extension HTTPExchangeDriver {
             self.requestSink = nil
             requestSink.send(.end(exchange.requestTrailers), flush: true)
         } else {
-            exchange.request.complete()
+            exchange.completeBody(.request)
         }
     }
 

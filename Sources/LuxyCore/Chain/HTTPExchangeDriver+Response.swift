@@ -11,8 +11,8 @@ extension HTTPExchangeDriver {
         if !runResponseStages { enteredStages = 0 }
         exchange.responseHead = reply.head
         exchange.response.hasBody = reply.body.readableBytes > 0
-        if reply.body.readableBytes > 0 { _ = exchange.response.append(reply.body) }
-        exchange.response.complete()
+        if reply.body.readableBytes > 0 { _ = exchange.appendBody(.response, reply.body) }
+        exchange.completeBody(.response)
         responseEnded = true
         beginResponse()
     }
@@ -70,7 +70,7 @@ extension HTTPExchangeDriver {
         upstream?.abandon()
         upstream = nil
         requestSink = nil
-        exchange.response.abort()
+        exchange.abortBody(.response)
         enteredStages = 0
         responseEnded = true
         exchange.responseHead = reply.head

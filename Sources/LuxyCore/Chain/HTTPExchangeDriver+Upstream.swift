@@ -16,8 +16,8 @@ extension HTTPExchangeDriver {
 }
 
 extension HTTPExchangeDriver: UpstreamResponseReceiver {
-    func upstreamResponseHead(_ head: HTTPResponseHead) {
-        guard takeResponseHead(head, hopByHopRemoved: false) else { return }
+    func upstreamResponseHead(_ head: consuming HTTPResponseHead) {
+        guard takeResponseHead(consume head, hopByHopRemoved: false) else { return }
         insideUpstreamRead = true
         beginResponse()
         insideUpstreamRead = false
@@ -25,15 +25,15 @@ extension HTTPExchangeDriver: UpstreamResponseReceiver {
 
     /// The response came whole in one read: the stages run with all of it in hand (as they
     /// would once a body they asked for came), and the client's answer goes out in one write.
-    func upstreamWholeResponse(_ head: HTTPResponseHead, body: ByteBuffer?) {
+    func upstreamWholeResponse(_ head: consuming HTTPResponseHead, body: ByteBuffer?) {
         // The connection is done with this exchange (pooled or closing): nothing may pause
         // or abandon it from here on.
         upstream = nil
         requestSink = nil
-        guard takeResponseHead(head, hopByHopRemoved: true) else { return }
-        if let body { _ = exchange.response.append(body) }
+        guard takeResponseHead(consume head, hopByHopRemoved: true) else { return }
+        if let body { _ = exchange.appendBody(.response, body) }
         responseEnded = true
-        exchange.response.complete()
+        exchange.completeBody(.response)
         insideUpstreamRead = true
         beginResponse()
         insideUpstreamRead = false
@@ -42,7 +42,7 @@ extension HTTPExchangeDriver: UpstreamResponseReceiver {
     /// The response head becomes the exchange's, unless the retry policy retries its status
     /// (false: another attempt began). `hopByHopRemoved`: the reader removed them already (the
     /// fast path does, in place), so the head is not scanned a second time.
-    private func takeResponseHead(_ head: HTTPResponseHead, hopByHopRemoved: Bool) -> Bool {
+    private func takeResponseHead(_ head: consuming HTTPResponseHead, hopByHopRemoved: Bool) -> Bool {
         // The attempt's outcome goes to its cluster first, retried or not (outlier detection).
         endAttempt(head.status.code >= 500 ? .status5xx : .success)
         // An answer the retry policy retries never reaches the response stages.
@@ -50,7 +50,6 @@ extension HTTPExchangeDriver: UpstreamResponseReceiver {
         // The request timeout bounds the wait for the answer; a body that keeps streaming
         // after it (a download, server-sent events) is not cut.
         cancelTimer()
-        var head = head
         let switching = head.status == .switchingProtocols
         if switching {
             // Only for the WebSocket upgrade asked for, after the whole request, and saying so.
@@ -67,12 +66,12 @@ extension HTTPExchangeDriver: UpstreamResponseReceiver {
             HopByHopHeaders.strip(&head.headers)
             HTTPUpgrade.restore(upgradeValues, into: &head.headers)
         }
-        exchange.responseHead = head
         exchange.response.hasBody = Self.responseHasBody(head, to: exchange.requestHead.method)
+        exchange.responseHead = consume head
         if switching {
             // No body and no end follow a 101: what follows is the tunnel's.
             responseEnded = true
-            exchange.response.complete()
+            exchange.completeBody(.response)
         }
         return true
     }
@@ -116,7 +115,7 @@ extension HTTPExchangeDriver: UpstreamResponseReceiver {
             exchange.bytesSent += part.readableBytes
             handler.writeResponseBody(part, flush: false)
         case .responseStages:
-            if !exchange.response.append(part) {
+            if !exchange.appendBody(.response, part) {
                 upstream?.abandon()
                 upstream = nil
             } else if !exchange.response.isWanted, exchange.response.bufferedBytes > Self.streamingHighWater {
@@ -152,7 +151,7 @@ extension HTTPExchangeDriver: UpstreamResponseReceiver {
         case .responseStages:
             // Stages may still read or change them (`trailers()`); they go out with the end.
             exchange.responseTrailers = trailers
-            exchange.response.complete()
+            exchange.completeBody(.response)
         default:
             break
         }
@@ -200,7 +199,7 @@ extension HTTPExchangeDriver: UpstreamResponseReceiver {
             if case .overloaded = error { reply.head.headers.add(name: "x-luxy-overloaded", value: "true") }
             sendLocal(reply, runResponseStages: true)
         case .responseStages:
-            exchange.response.abort()
+            exchange.abortBody(.response)
             handler.abortResponse()
             finish()
         case .streamingResponse:

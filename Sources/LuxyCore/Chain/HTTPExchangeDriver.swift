@@ -308,8 +308,8 @@ final class HTTPExchangeDriver {
         // Done first: a stage waiting on the body fails when it is aborted, and its verdict
         // must find the exchange over rather than answer a client that is gone.
         finish()
-        exchange.request.abort()
-        exchange.response.abort()
+        exchange.abortBody(.request)
+        exchange.abortBody(.response)
         exchange.requestChunks?.abort()
         exchange.responseChunks?.abort()
     }

@@ -146,12 +146,12 @@ final class HTTPProxyHandler: ChannelDuplexHandler {
     }
 
     /// A request part `RequestFastPath` read from the bytes in front of the decoder.
-    func receive(_ part: HTTPServerRequestPart) {
+    func receive(_ part: consuming HTTPServerRequestPart) {
         guard let context else { return }
-        receive(part, context: context)
+        receive(consume part, context: context)
     }
 
-    private func receive(_ part: HTTPServerRequestPart, context: ChannelHandlerContext) {
+    private func receive(_ part: consuming HTTPServerRequestPart, context: ChannelHandlerContext) {
         guard persistence != .closing else { return }
         readBurst = .carriedParts
         let now = context.eventLoop.now
@@ -160,14 +160,16 @@ final class HTTPProxyHandler: ChannelDuplexHandler {
         // Pipelining: a request that arrives while the previous one is still being answered
         // waits here, in order (answers must go out in request order).
         if !pipelined.isEmpty || (driver != nil && part.isHead) {
-            pipelined.append(part)
+            pipelined.append(consume part)
             return
         }
-        handle(part, context: context)
+        handle(consume part, context: context)
     }
 
-    private func handle(_ part: HTTPServerRequestPart, context: ChannelHandlerContext) {
-        switch part {
+    /// `part` is taken, not borrowed: the request stages run within this call, and the head
+    /// they change must be the only copy (a field added to a shared one copies them all).
+    private func handle(_ part: consuming HTTPServerRequestPart, context: ChannelHandlerContext) {
+        switch consume part {
         case .head(var head):
             reading = .body
             requestMethod = head.method
@@ -205,7 +207,7 @@ final class HTTPProxyHandler: ChannelDuplexHandler {
                 writeLocalReply(LocalReply.error(.forbidden, "client certificate identity is not allowed"))
                 return
             }
-            let driver = HTTPExchangeDriver(handler: self, serving: serving, head: head, framing: framing,
+            let driver = HTTPExchangeDriver(handler: self, serving: serving, head: consume head, framing: framing,
                                             peer: peer(context))
             driver.exchange.tls = tls
             self.driver = driver

@@ -49,10 +49,13 @@ final class RequestFastPath: ChannelInboundHandler, RemovableChannelHandler {
                     state = .decoder
                     return context.fireChannelRead(Self.wrapInboundOut(buffer))
                 }
+                let bodyLength = parsed.bodyLength
                 buffer.moveReaderIndex(forwardBy: parsed.headLength)
-                state = .body(remaining: parsed.bodyLength)
-                handler?.receive(.head(parsed.head))
-                if parsed.bodyLength == 0 { endRequest() }
+                state = .body(remaining: bodyLength)
+                // Handed over, not copied: the stages run within this call, and a field one
+                // adds must change the only copy of the fields, not copy them all.
+                handler?.receive(.head((consume parsed).head))
+                if bodyLength == 0 { endRequest() }
             }
         }
     }

@@ -2,8 +2,11 @@ import NIOCore
 import NIOHTTP1
 
 /// Receives one upstream response at a time.
+///
+/// Heads are handed over (`consuming`), not lent: the response stages run within these calls,
+/// and a field a stage adds must change the only copy of the fields, not copy them all.
 protocol UpstreamResponseReceiver: AnyObject {
-    func upstreamResponseHead(_ head: HTTPResponseHead)
+    func upstreamResponseHead(_ head: consuming HTTPResponseHead)
     func upstreamResponseBody(_ body: ByteBuffer)
     func upstreamResponseEnd(_ trailers: HTTPHeaders?)
     func upstreamFailed(_ error: UpstreamError)
@@ -15,15 +18,15 @@ protocol UpstreamResponseReceiver: AnyObject {
     /// `upstreamResponseHead`, `upstreamResponseBody` and `upstreamResponseEnd`. The
     /// connection is done with it already (back in its pool, or closing), and the head's
     /// hop-by-hop fields are removed (a final status: no upgrade to keep).
-    func upstreamWholeResponse(_ head: HTTPResponseHead, body: ByteBuffer?)
+    func upstreamWholeResponse(_ head: consuming HTTPResponseHead, body: ByteBuffer?)
 }
 
 extension UpstreamResponseReceiver {
     func upstreamWritabilityChanged(_ writable: Bool) {}
     func upstreamReadComplete() {}
 
-    func upstreamWholeResponse(_ head: HTTPResponseHead, body: ByteBuffer?) {
-        upstreamResponseHead(head)
+    func upstreamWholeResponse(_ head: consuming HTTPResponseHead, body: ByteBuffer?) {
+        upstreamResponseHead(consume head)
         if let body { upstreamResponseBody(body) }
         upstreamResponseEnd(nil)
     }
@@ -163,17 +166,18 @@ final class UpstreamConnectionHandler: ChannelInboundHandler {
     }
 
     /// A response's head; `keepAlive`: it did not say close.
-    func receivedHead(_ head: HTTPResponseHead, keepAlive: Bool) {
+    func receivedHead(_ head: consuming HTTPResponseHead, keepAlive: Bool) {
         noteResponseHead(keepAlive: keepAlive)
-        receiver?.upstreamResponseHead(head)
+        receiver?.upstreamResponseHead(consume head)
     }
 
     /// A response whose head, whole body and end came in one read (the fast path's usual
     /// case). The connection is done with it before the receiver hears of it, so the stages
     /// run with the whole response in hand and its answer to the client goes out in one write.
-    func receivedWholeResponse(_ head: HTTPResponseHead, keepAlive: Bool, body: ByteBuffer?, bytesBehind: Bool) {
+    func receivedWholeResponse(_ head: consuming HTTPResponseHead, keepAlive: Bool, body: ByteBuffer?,
+                               bytesBehind: Bool) {
         noteResponseHead(keepAlive: keepAlive)
-        endResponse(bytesBehind: bytesBehind)?.upstreamWholeResponse(head, body: body)
+        endResponse(bytesBehind: bytesBehind)?.upstreamWholeResponse(consume head, body: body)
     }
 
     private func noteResponseHead(keepAlive: Bool) {

@@ -58,16 +58,19 @@ final class UpstreamResponseFastPath: ChannelInboundHandler, RemovableChannelHan
             // The head is this path's own, so the hop-by-hop fields go in place, with no copy
             // (the driver, finding none, copies nothing either).
             HopByHopHeaders.strip(&parsed.head.headers)
-            if parsed.bodyLength <= buffer.readableBytes {
+            let bodyLength = parsed.bodyLength, keepAlive = parsed.keepAlive
+            // The head is handed over (`consume`), not copied: the response stages run within
+            // these calls, and a field one adds must change the only copy of the fields.
+            if bodyLength <= buffer.readableBytes {
                 // All of it in this read: told as one.
-                let body = parsed.bodyLength > 0 ? buffer.readSlice(length: parsed.bodyLength) : nil
+                let body = bodyLength > 0 ? buffer.readSlice(length: bodyLength) : nil
                 state = .betweenMessages
-                connection?.receivedWholeResponse(parsed.head, keepAlive: parsed.keepAlive, body: body,
+                connection?.receivedWholeResponse((consume parsed).head, keepAlive: keepAlive, body: body,
                                                   bytesBehind: buffer.readableBytes > 0)
                 return
             }
-            state = .body(remaining: parsed.bodyLength)
-            connection?.receivedHead(parsed.head, keepAlive: parsed.keepAlive)
+            state = .body(remaining: bodyLength)
+            connection?.receivedHead((consume parsed).head, keepAlive: keepAlive)
             deliverBody(&buffer)
         case .body:
             var buffer = Self.unwrapInboundIn(data)
