@@ -42,7 +42,7 @@ final class UpstreamResponseFastPathTests: XCTestCase {
     override func setUp() async throws {
         channel = EmbeddedChannel()
         let decoder = UpstreamResponseDecoder(leftOverBytesStrategy: .forwardBytes)
-        fastPath = UpstreamResponseFastPath(decoder: decoder)
+        fastPath = UpstreamResponseFastPath(decoder: decoder, strings: RepeatedFieldStrings())
         connection = UpstreamConnectionHandler(fastPath: fastPath, headBuffer: ReusedHeadBuffer())
         fastPath.connection = connection
         let sync = channel.pipeline.syncOperations

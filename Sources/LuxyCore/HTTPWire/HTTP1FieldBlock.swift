@@ -22,7 +22,9 @@ struct HTTP1FieldBlock {
     var headLength = 0
 
     /// Reads the field lines from `start` (just past the start line) to the blank line.
-    static func read(_ bytes: UnsafeRawBufferPointer, from start: Int, end: Int, maxFields: Int) -> HTTP1FieldBlock? {
+    /// `strings`: where long names and values seen lately are taken from (nil: made anew).
+    static func read(_ bytes: UnsafeRawBufferPointer, from start: Int, end: Int, maxFields: Int,
+                     strings: RepeatedFieldStrings? = nil) -> HTTP1FieldBlock? {
         var block = HTTP1FieldBlock()
         block.fields.reserveCapacity(16)
         var index = start
@@ -65,7 +67,11 @@ struct HTTP1FieldBlock {
             } else if equalsLowercase(name, "upgrade") {
                 block.hasUpgrade = true
             }
-            block.fields.append((String(decoding: name, as: UTF8.self), String(decoding: value, as: UTF8.self)))
+            if let strings {
+                block.fields.append((strings.string(name), strings.string(value)))
+            } else {
+                block.fields.append((String(decoding: name, as: UTF8.self), String(decoding: value, as: UTF8.self)))
+            }
         }
     }
 

@@ -29,6 +29,8 @@ final class LoopContext {
     /// responses, upstream ones their requests (an exchange's request head is written out
     /// long before its response head is encoded).
     let headBuffer: ReusedHeadBuffer
+    /// Long field strings of the loop's client requests seen lately (`user-agent`, `accept`).
+    let fieldStrings = RepeatedFieldStrings()
 
     init(eventLoop: EventLoop, tlsStores: TLSContextRegistry?, logger: Logger = Logger(label: "luxy")) {
         self.eventLoop = eventLoop

@@ -19,15 +19,18 @@ final class RequestFastPath: ChannelInboundHandler, RemovableChannelHandler {
     private(set) var state = HTTP1FastPathState.betweenMessages
     private let maxHeadBytes: Int
     private let maxFields: Int
+    /// The loop's long field strings seen lately, shared by its client connections.
+    private let strings: RepeatedFieldStrings
     /// The handler behind the decoder; both live in the same pipeline, and an upgrade (which
     /// only the decoder reads) removes both.
     unowned var handler: HTTPProxyHandler?
 
     /// `maxHeadBytes`, `maxFields`: the listener's bounds on a head; one past either is
-    /// llhttp's to refuse (431).
-    init(maxHeadBytes: Int, maxFields: Int) {
+    /// llhttp's to refuse (431). `strings`: the loop's (`LoopContext.fieldStrings`).
+    init(maxHeadBytes: Int, maxFields: Int, strings: RepeatedFieldStrings) {
         self.maxHeadBytes = maxHeadBytes
         self.maxFields = maxFields
+        self.strings = strings
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -44,7 +47,7 @@ final class RequestFastPath: ChannelInboundHandler, RemovableChannelHandler {
                 if remaining == length { endRequest() } else { state = .body(remaining: remaining - length) }
             case .betweenMessages:
                 guard case .parsed(let parsed) = RequestHeadParser.parse(buffer, maxHeadBytes: maxHeadBytes,
-                                                                          maxFields: maxFields)
+                                                                          maxFields: maxFields, strings: strings)
                 else {
                     state = .decoder
                     return context.fireChannelRead(Self.wrapInboundOut(buffer))

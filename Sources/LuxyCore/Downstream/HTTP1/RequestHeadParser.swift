@@ -27,14 +27,17 @@ enum RequestHeadParser {
     }
 
     /// `maxHeadBytes` and `maxFields`: the listener's limits (a head past them goes to
-    /// llhttp, which answers 431).
-    static func parse(_ buffer: ByteBuffer, maxHeadBytes: Int, maxFields: Int) -> Outcome {
+    /// llhttp, which answers 431). `strings`: the loop's recent long field strings.
+    static func parse(_ buffer: ByteBuffer, maxHeadBytes: Int, maxFields: Int,
+                      strings: RepeatedFieldStrings? = nil) -> Outcome {
         buffer.withUnsafeReadableBytes { bytes in
-            parse(bytes, maxHeadBytes: maxHeadBytes, maxFields: maxFields).map(Outcome.parsed) ?? .notSimple
+            parse(bytes, maxHeadBytes: maxHeadBytes, maxFields: maxFields, strings: strings).map(Outcome.parsed)
+                ?? .notSimple
         }
     }
 
-    private static func parse(_ bytes: UnsafeRawBufferPointer, maxHeadBytes: Int, maxFields: Int) -> ParsedHead? {
+    private static func parse(_ bytes: UnsafeRawBufferPointer, maxHeadBytes: Int, maxFields: Int,
+                              strings: RepeatedFieldStrings?) -> ParsedHead? {
         let end = min(bytes.count, maxHeadBytes)
         guard let (method, methodLength) = method(bytes, end: end) else { return nil }
         // method SP origin-form SP "HTTP/1.x" CRLF
@@ -56,7 +59,8 @@ enum RequestHeadParser {
         default: return nil
         }
         guard let afterRequestLine = HTTP1FieldBlock.lineEnd(bytes, at: index + 9, end: end),
-              let block = HTTP1FieldBlock.read(bytes, from: afterRequestLine, end: end, maxFields: maxFields),
+              let block = HTTP1FieldBlock.read(bytes, from: afterRequestLine, end: end, maxFields: maxFields,
+                                              strings: strings),
               !block.hasUpgrade, !block.saysUpgrade,
               // A request that closes the connection: llhttp refuses what follows it on the
               // connection (the handler counts and stops reading), so it reads this one.

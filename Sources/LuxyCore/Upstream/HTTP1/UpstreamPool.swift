@@ -25,6 +25,9 @@ final class UpstreamPool {
     let stats: ProxyStats?
     /// What the pool's connections encode their request heads into: the loop's.
     private let headBuffer: ReusedHeadBuffer
+    /// Long field strings of the endpoint's responses seen lately (`date`, `content-type`),
+    /// shared by the pool's connections.
+    private let fieldStrings = RepeatedFieldStrings()
     /// The sweep closing connections idle longer than `idleTimeout`; nil while none is due.
     var idleSweep: Scheduled<Void>?
 
@@ -88,13 +91,14 @@ final class UpstreamPool {
         let breaker = self.breaker
         // The configure closure is @Sendable; it runs on this pool's loop, the connection's.
         let headBuffer = NIOLoopBound(self.headBuffer, eventLoop: eventLoop)
+        let fieldStrings = NIOLoopBound(self.fieldStrings, eventLoop: eventLoop)
         UpstreamConnector.connect(to: endpoint, on: eventLoop, timeout: connectTimeout, tls: tls, configure: { channel in
             // Bytes an upstream sends right behind a 101 are the tunnel's: kept when the decoder
             // is removed. Requests are written as bytes by the connection handler itself; their
             // headers are valid by construction (parsed from the client, or set by a script
             // through the checking Lua host), so no validator runs either.
             let decoder = UpstreamResponseDecoder(leftOverBytesStrategy: .forwardBytes)
-            let fastPath = UpstreamResponseFastPath(decoder: decoder)
+            let fastPath = UpstreamResponseFastPath(decoder: decoder, strings: fieldStrings.value)
             let connection = UpstreamConnectionHandler(fastPath: fastPath, headBuffer: headBuffer.value)
             fastPath.connection = connection
             let sync = channel.pipeline.syncOperations

@@ -21,6 +21,8 @@ final class UpstreamResponseFastPath: ChannelInboundHandler, RemovableChannelHan
 
     private(set) var state = HTTP1FastPathState.betweenMessages
     private let decoder: UpstreamResponseDecoder
+    /// The pool's long field strings seen lately (its endpoint's `date`, `content-type`).
+    private let strings: RepeatedFieldStrings
     /// The request whose response comes next, once its head went out; nil while none is out
     /// (or once the decoder was told of it).
     private var expected: HTTPRequestHead?
@@ -29,8 +31,9 @@ final class UpstreamResponseFastPath: ChannelInboundHandler, RemovableChannelHan
     /// connection over removes both.
     unowned var connection: UpstreamConnectionHandler?
 
-    init(decoder: UpstreamResponseDecoder) {
+    init(decoder: UpstreamResponseDecoder, strings: RepeatedFieldStrings) {
         self.decoder = decoder
+        self.strings = strings
     }
 
     /// A request went out on this connection: its answer is the next response.
@@ -49,7 +52,8 @@ final class UpstreamResponseFastPath: ChannelInboundHandler, RemovableChannelHan
         case .betweenMessages:
             var buffer = Self.unwrapInboundIn(data)
             guard let request = expected,
-                  case .parsed(var parsed) = UpstreamResponseHeadParser.parse(buffer, respondingTo: request.method)
+                  case .parsed(var parsed) = UpstreamResponseHeadParser.parse(buffer, respondingTo: request.method,
+                                                                                   strings: strings)
             else {
                 return handOverToDecoder(context: context, data: data)
             }

@@ -32,13 +32,16 @@ enum UpstreamResponseHeadParser {
     static let maxHeadBytes = 16 * 1024
     static let maxFields = 100
 
-    static func parse(_ buffer: ByteBuffer, respondingTo method: HTTPMethod) -> Outcome {
+    /// `strings`: the pool's recent long field strings.
+    static func parse(_ buffer: ByteBuffer, respondingTo method: HTTPMethod,
+                      strings: RepeatedFieldStrings? = nil) -> Outcome {
         buffer.withUnsafeReadableBytes { bytes in
-            parse(bytes, respondingTo: method).map(Outcome.parsed) ?? .notSimple
+            parse(bytes, respondingTo: method, strings: strings).map(Outcome.parsed) ?? .notSimple
         }
     }
 
-    private static func parse(_ bytes: UnsafeRawBufferPointer, respondingTo method: HTTPMethod) -> ParsedHead? {
+    private static func parse(_ bytes: UnsafeRawBufferPointer, respondingTo method: HTTPMethod,
+                              strings: RepeatedFieldStrings?) -> ParsedHead? {
         let end = min(bytes.count, maxHeadBytes)
         // "HTTP/1.x NNN " at least, then the reason up to CRLF.
         guard end >= 15, bytes[0] == UInt8(ascii: "H"), bytes[1] == UInt8(ascii: "T"), bytes[2] == UInt8(ascii: "T"),
@@ -57,7 +60,8 @@ enum UpstreamResponseHeadParser {
         // decoder drops it: the client gets the standard one.
         while index < end, HTTP1FieldBlock.isFieldValueByte(bytes[index]) { index += 1 }
         guard let afterStatusLine = HTTP1FieldBlock.lineEnd(bytes, at: index, end: end),
-              let block = HTTP1FieldBlock.read(bytes, from: afterStatusLine, end: end, maxFields: maxFields)
+              let block = HTTP1FieldBlock.read(bytes, from: afterStatusLine, end: end, maxFields: maxFields,
+                                              strings: strings)
         else { return nil }
         let contentLength = block.contentLength
 
