@@ -158,9 +158,13 @@ final class ExchangeLuaHost: LuaHTTPHost {
     }
 
     /// Reads the client from `x-forwarded-for`, trusting `trustedHops` proxies in front.
+    /// Once the request went upstream the field ends with the entry this proxy appended,
+    /// which is one more hop to count past.
     func trustForwardedFor(hops trustedHops: Int) {
+        guard trustedHops > 0 else { return forwardedClient = nil }
         forwardedClient = ForwardedClientAddress.resolve(
-            headerValues: exchange.requestHead.headers["x-forwarded-for"], trustedHops: trustedHops)
+            headerValues: exchange.requestHead.headers["x-forwarded-for"],
+            trustedHops: trustedHops + (exchange.clientAddressForwarded ? 1 : 0))
     }
 
     private func makeStreamInfo() -> LuaStreamInfo {

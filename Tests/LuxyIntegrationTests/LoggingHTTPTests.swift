@@ -190,6 +190,38 @@ final class LoggingHTTPTests: IntegrationTestCase {
                        "application/x-ndjson")
     }
 
+    /// The log phase sees the request as it went upstream, as Envoy's access log sees the
+    /// forwarding fields its connection manager sets: the peer appended to `x-forwarded-for`,
+    /// `x-forwarded-proto` set, hop-by-hop fields gone. Trusted hops still name the client the
+    /// request came for, although a stage that runs only in the log phase reads them after
+    /// the proxy's own entry was appended.
+    func testTheLogPhaseSeesTheRequestAsItWentUpstream() async throws {
+        let late = """
+            function on_log(h)
+              local request = h:requestHeaders()
+              h:accessLog("\(logFile!)", table.concat({
+                h:streamInfo():downstreamRemoteAddress(), request:get("x-forwarded-for") or "-",
+                request:get("x-forwarded-proto") or "-", request:get("keep-alive") or "-"}, "|"))
+            end
+            """
+        let yaml = standardConfig(inboundStages: "    - { name: late, priority: 10 }", workers: 1)
+            .replacingOccurrences(of: "    address: 127.0.0.1:0\n",
+                                  with: "    address: 127.0.0.1:0\n    xff_num_trusted_hops: 1\n")
+        let proxy = try await startProxy(yaml, plugins: ["late": late])
+        let client = try await connect(proxy)
+        // Twice on one connection: the second request is prepared afresh, appended to once.
+        for _ in 0..<2 {
+            let response = try await client.request("GET", "/books", headers: [
+                ("x-forwarded-for", "203.0.113.9"), ("keep-alive", "timeout=5")])
+            XCTAssertEqual(response.status, 200)
+            let sent = try XCTUnwrap(upstream.received.last?.head.headers)
+            XCTAssertEqual(sent["x-forwarded-for"], ["203.0.113.9, 127.0.0.1"])
+            XCTAssertFalse(sent.contains(name: "keep-alive"))
+        }
+        let written = try await waitForLines(2)
+        XCTAssertEqual(written, Array(repeating: "203.0.113.9:0|203.0.113.9, 127.0.0.1|http|-", count: 2))
+    }
+
     /// A log phase that runs past its slice of the budget goes on later, after the client
     /// closed the connection: it still ends, writes its line, and lets its generation retire.
     func testALogPhaseThatOutlivesItsConnectionStillEnds() async throws {

@@ -41,6 +41,10 @@ public final class HTTPExchange {
     public var responseTrailers: HTTPHeaders?
     /// `host:port` of the upstream endpoint, once load balancing picked one.
     public internal(set) var upstreamTarget: String?
+    /// The client's address was appended to `requestHead`'s `x-forwarded-for` as the request
+    /// went upstream (`UpstreamRequestHead`): its last entry is then this proxy's, not the
+    /// client's.
+    public internal(set) var clientAddressForwarded = false
     /// Upstream attempts made so far: 0 before the request went upstream, more than 1 once it
     /// was retried (the route's `retry_policy`).
     public internal(set) var attemptCount = 0
