@@ -39,8 +39,9 @@ final class AllocationBudgetTests: XCTestCase {
         // driver lost its side table and the upstream response its decoder (32.7 and 31.9 on
         // the way). It was 34.6-35.0 before that, 47.7-48.2 before the two changes above, 61.8 before
         // logging-http's format went to luxy.log_format. On 2026-12-05: 28.9 (body buffers
-        // inline), then 25.5 (repeated field strings reused, the request prepared in place).
-        "modules": 26.8,
+        // inline), then 25.5-26.8 over seven runs (repeated field strings reused, the request
+        // prepared in place): which requests the 10% sampling picks moves it by a whole one.
+        "modules": 28.0,
     ]
 
     /// What the client and upstream allocate themselves; must stay nothing, or the others lie.
