@@ -7,7 +7,8 @@ import PackageDescription
 /// observability modules (measured side by side, README "Performance"): more than their
 /// swift_beginAccess calls alone, as they also keep accessors from being inlined. Debug builds,
 /// which run every test, keep them, so an overlapping access still traps there; the compiler's
-/// static checks hold in both.
+/// static checks hold in both. `scripts/build-release`, which every script's release build
+/// goes through, leaves them out of the dependencies (SwiftNIO) as well.
 let requestPathSettings: [SwiftSetting] = [
     .unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release)),
 ]

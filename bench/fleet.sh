@@ -21,7 +21,7 @@ REPLICAS="${REPLICAS:-20}"
 BATCH="${BATCH:-50}"
 MAX_BATCHES="${MAX_BATCHES:-40}"
 
-[ -x "$luxy" ] || { echo "build first: swift build -c release --product luxy (or set LUXY_BIN)" >&2; exit 1; }
+[ -x "$luxy" ] || { echo "build first: scripts/build-release --product luxy (or set LUXY_BIN)" >&2; exit 1; }
 command -v curl >/dev/null || { echo "curl is missing" >&2; exit 1; }
 
 tmp="$(mktemp -d /tmp/luxy-fleet.XXXXXX)"

@@ -15,7 +15,7 @@ BACKEND_PORT="${BACKEND_PORT:-18291}"
 ADMIN_PORT="${ADMIN_PORT:-18292}"
 
 command -v wrk >/dev/null || { echo "wrk is missing (apt-get install wrk)" >&2; exit 1; }
-[ -x "$luxy" ] || { echo "build first: swift build -c release --product luxy" >&2; exit 1; }
+[ -x "$luxy" ] || { echo "build first: scripts/build-release --product luxy" >&2; exit 1; }
 
 tmp="$(mktemp -d /tmp/luxy-reload.XXXXXX)"
 pids=()
