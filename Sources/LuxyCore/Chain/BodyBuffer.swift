@@ -98,20 +98,3 @@ struct BodyBuffer {
         return BodyWaiterCall(waiter: waiter, result: result)
     }
 }
-
-typealias BodyWaiter = (Result<ByteBuffer?, HTTPExchange.BodyError>) -> Void
-
-/// A stage's wait for a body, ended: made by the exchange once the buffer's change is over.
-struct BodyWaiterCall {
-    let waiter: BodyWaiter
-    let result: Result<ByteBuffer?, HTTPExchange.BodyError>
-
-    func run() { waiter(result) }
-}
-
-/// What a stage starting to stream a body takes over: the part buffered, and whether the
-/// end came already.
-struct HandedOverBody {
-    var buffered: ByteBuffer?
-    var ended: Bool
-}
