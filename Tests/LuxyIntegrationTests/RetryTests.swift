@@ -42,6 +42,25 @@ final class RetryTests: ResilienceTestCase {
         XCTAssertEqual(counters["upstream_rq_retry"], failing.received.count)
     }
 
+    /// Every attempt carries the client in `x-forwarded-for` once: the request is prepared for
+    /// its upstream where the exchange holds it, and an attempt after the first must neither
+    /// append the client again nor forget that it was.
+    func testEveryAttemptForwardsTheClientOnce() async throws {
+        let failing = try await startUpstream("failing")
+        failing.setOverride(.status(503))
+        let proxy = try await startProxy(
+            clusterConfig(endpoints: [failing.address],
+                          route: "retry_policy: { retry_on: 5xx, num_retries: 3, retry_back_off: { base_interval: 1ms } }"))
+        let client = try await connect(proxy)
+        let response = try await client.request("GET", "/item", headers: [("x-forwarded-for", "203.0.113.9")])
+        XCTAssertEqual(response.status, 503, "\(response)")
+        XCTAssertEqual(failing.received.count, 4, "the first attempt and three retries")
+        for attempt in failing.received {
+            XCTAssertEqual(attempt.head.headers["x-forwarded-for"], ["203.0.113.9, 127.0.0.1"],
+                           "attempt \(attempt.head.headers.first(name: "x-luxy-attempt-count") ?? "?")")
+        }
+    }
+
     func testAttemptCountReachesLua() async throws {
         let failing = try await startUpstream("failing")
         failing.setOverride(.status(503))

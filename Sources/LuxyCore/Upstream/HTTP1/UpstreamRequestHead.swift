@@ -22,7 +22,8 @@ enum UpstreamRequestHead {
             return head
         }
         prepare(&exchange.requestHead, forwarding, keepingUpgrade: false)
-        exchange.clientAddressForwarded = forwarding.clientIP != nil
+        // Set once and kept: a later attempt appends nothing, and must not clear it.
+        if forwarding.clientIP != nil { exchange.clientAddressForwarded = true }
         return exchange.requestHead
     }
 
