@@ -18,9 +18,7 @@ extension HTTPExchangeDriver {
 extension HTTPExchangeDriver: UpstreamResponseReceiver {
     func upstreamResponseHead(_ head: consuming HTTPResponseHead) {
         guard takeResponseHead(consume head, hopByHopRemoved: false) else { return }
-        insideUpstreamRead = true
-        beginResponse()
-        insideUpstreamRead = false
+        beginResponseWithinUpstreamRead()
     }
 
     /// The response came whole in one read: the stages run with all of it in hand (as they
@@ -34,6 +32,12 @@ extension HTTPExchangeDriver: UpstreamResponseReceiver {
         if let body { _ = exchange.appendBody(.response, body) }
         responseEnded = true
         exchange.completeBody(.response)
+        beginResponseWithinUpstreamRead()
+    }
+
+    /// The response stages start within the upstream's read: a head that goes on then is
+    /// flushed by that read's completion, with the body the same read brought, in one write.
+    private func beginResponseWithinUpstreamRead() {
         insideUpstreamRead = true
         beginResponse()
         insideUpstreamRead = false
