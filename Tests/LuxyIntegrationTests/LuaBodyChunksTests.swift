@@ -40,14 +40,7 @@ final class LuaBodyChunksTests: IntegrationTestCase {
     }
 
     func testSetBytesOnAChunkChangesWhatTheUpstreamReceives() async throws {
-        let script = """
-            function on_request(h)
-              for chunk in h:bodyChunks() do
-                chunk:setBytes(string.upper(chunk:getBytes(0, chunk:length())))
-              end
-            end
-            """
-        let proxy = try await startLuaProxy([LuaPlugin("upper", script)])
+        let proxy = try await startLuaProxy([LuaPlugin("upper", upperCasingChunks(in: "on_request"))])
         let client = try await connect(proxy)
         let response = try await client.request("POST", "/up", body: "hello world")
         XCTAssertEqual(response.status, 200, response.body)
@@ -108,14 +101,7 @@ final class LuaResponseBodyChunksTests: IntegrationTestCase {
     /// response phase runs: the phase still streams it through `bodyChunks()` (here changing
     /// each chunk) and reads it with `body()`, as it would a response still arriving.
     func testASmallResponseReadWholeStreamsThroughTheResponsePhase() async throws {
-        let upper = """
-            function on_response(h)
-              for chunk in h:bodyChunks() do
-                chunk:setBytes(string.upper(chunk:getBytes(0, chunk:length())))
-              end
-            end
-            """
-        let proxy = try await startLuaProxy([LuaPlugin("upper", upper)])
+        let proxy = try await startLuaProxy([LuaPlugin("upper", upperCasingChunks(in: "on_response"))])
         let client = try await connect(proxy)
         let response = try await client.request("GET", "/small")
         XCTAssertEqual(response.status, 200, response.body)
@@ -157,4 +143,16 @@ final class LuaResponseBodyChunksTests: IntegrationTestCase {
         try await eventually("the script's count in the log") { proxy.logs.contains("response chunks=") }
         XCTAssertTrue(proxy.logs.contains("bytes=\(total) many=true"), "\(proxy.logs.all.map(\.line))")
     }
+}
+
+/// A script that upper-cases each body chunk as it streams through `phase` (`on_request` or
+/// `on_response`).
+private func upperCasingChunks(in phase: String) -> String {
+    """
+    function \(phase)(h)
+      for chunk in h:bodyChunks() do
+        chunk:setBytes(string.upper(chunk:getBytes(0, chunk:length())))
+      end
+    end
+    """
 }
