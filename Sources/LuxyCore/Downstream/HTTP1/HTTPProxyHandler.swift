@@ -361,7 +361,7 @@ final class HTTPProxyHandler: ChannelDuplexHandler {
         }
         if isHTTP2Stream {
             context.write(Self.wrapOutboundOut(.head(head)), promise: nil)
-            if let body, body.readableBytes > 0 { context.write(Self.wrapOutboundOut(.body(.byteBuffer(body))), promise: nil) }
+            if let body, body.readableBytes > 0 { writeResponseBody(body, flush: false) }
             return
         }
         var head = head
@@ -374,9 +374,7 @@ final class HTTPProxyHandler: ChannelDuplexHandler {
         let encoded = encoder.encodeHead(head, respondingTo: requestMethod, allocator: context.channel.allocator,
                                          body: body)
         context.write(NIOAny(encoded.bytes), promise: nil)
-        if let body, !encoded.carriesBody, body.readableBytes > 0 {
-            encoder.framing.writeBody(body, allocator: context.channel.allocator) { context.write(NIOAny($0), promise: nil) }
-        }
+        if let body, !encoded.carriesBody, body.readableBytes > 0 { writeResponseBody(body, flush: false) }
     }
 
     /// The 101 of a WebSocket upgrade: the last HTTP this connection writes, without the
