@@ -31,9 +31,6 @@ final class ExchangeLuaHost: LuaHTTPHost {
     var filterContext: ConfigValue? {
         exchange.route?.stageOverrides[currentStageName]?.context
     }
-    /// The client `x-forwarded-for` names under the listener's `xff_num_trusted_hops`, read
-    /// before the first Lua stage runs (as Envoy reads it before its filters); nil means the peer.
-    private var forwardedClient: SocketAddress?
 
     init(exchange: HTTPExchange) {
         self.boundExchange = exchange
@@ -154,17 +151,6 @@ final class ExchangeLuaHost: LuaHTTPHost {
         streamInfoCache = nil
         requestOutcomeCache = nil
         currentLogger = nil
-        forwardedClient = nil
-    }
-
-    /// Reads the client from `x-forwarded-for`, trusting `trustedHops` proxies in front.
-    /// Once the request went upstream the field ends with the entry this proxy appended,
-    /// which is one more hop to count past.
-    func trustForwardedFor(hops trustedHops: Int) {
-        guard trustedHops > 0 else { return forwardedClient = nil }
-        forwardedClient = ForwardedClientAddress.resolve(
-            headerValues: exchange.requestHead.headers["x-forwarded-for"],
-            trustedHops: trustedHops + (exchange.clientAddressForwarded ? 1 : 0))
     }
 
     private func makeStreamInfo() -> LuaStreamInfo {
@@ -173,7 +159,7 @@ final class ExchangeLuaHost: LuaHTTPHost {
         return LuaStreamInfo(
             protocolName: Self.protocolName(exchange.requestHead.version),
             downstreamLocalAddress: addresses.local,
-            downstreamRemoteAddress: forwardedClient?.envoyDescription ?? addresses.remote,
+            downstreamRemoteAddress: exchange.forwardedClient?.envoyDescription ?? addresses.remote,
             direction: exchange.direction.rawValue,
             requestedServerName: exchange.tls?.serverName ?? "",
             downstreamDirectLocalAddress: addresses.directLocal,

@@ -7,16 +7,12 @@ final class LuaExchangeStatePool {
     private let vm: LuaVM
     private var idle: [LuaExchangeState] = []
     private static let maxIdle = 32
-    /// `xff_num_trusted_hops` of the listeners that set it; empty on most configurations, which
-    /// then cost no lookup per request.
-    private let trustedHopsByListener: [String: Int]
     /// The loop's access-log batches, handed to every request's host.
     let accessLog: LoopAccessLog?
 
-    init(vm: LuaVM, trustedHopsByListener: [String: Int] = [:], accessLog: LoopAccessLog? = nil) {
+    init(vm: LuaVM, accessLog: LoopAccessLog? = nil) {
         self.vm = vm
         self.accessLog = accessLog
-        self.trustedHopsByListener = trustedHopsByListener
     }
 
     /// The exchange's state, taken from the pool (or made) when its first Lua stage runs.
@@ -30,9 +26,6 @@ final class LuaExchangeStatePool {
             state = LuaExchangeState(exchange: exchange, vm: vm, pool: self)
         }
         exchange.pluginState = state
-        if !trustedHopsByListener.isEmpty, let hops = trustedHopsByListener[exchange.listenerName] {
-            state.host.trustForwardedFor(hops: hops)
-        }
         return state
     }
 

@@ -28,10 +28,7 @@ public struct LuaStageChainFactory: StageChainFactory {
         let shard = platform.metrics.shard(forLoop: Int(bitPattern: UInt(bitPattern: ObjectIdentifier(eventLoop))),
                                            executor: { eventLoop.execute($0) })
         vm.useMetricShard(shard)
-        let trustedHops = configuration.listeners.filter { $0.xffNumTrustedHops > 0 }
-            .reduce(into: [String: Int]()) { $0[$1.name] = $1.xffNumTrustedHops }
-        let states = LuaExchangeStatePool(vm: vm, trustedHopsByListener: trustedHops,
-                                          accessLog: LoopAccessLog(eventLoop: eventLoop, stats: stats))
+        let states = LuaExchangeStatePool(vm: vm, accessLog: LoopAccessLog(eventLoop: eventLoop, stats: stats))
         var chains: [ChainName: HTTPStageChain] = [:]
         var tcpChains: [ChainName: TCPStageChain] = [:]
         do {

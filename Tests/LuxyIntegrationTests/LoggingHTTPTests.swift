@@ -193,8 +193,8 @@ final class LoggingHTTPTests: IntegrationTestCase {
     /// The log phase sees the request as it went upstream, as Envoy's access log sees the
     /// forwarding fields its connection manager sets: the peer appended to `x-forwarded-for`,
     /// `x-forwarded-proto` set, hop-by-hop fields gone. Trusted hops still name the client the
-    /// request came for, although a stage that runs only in the log phase reads them after
-    /// the proxy's own entry was appended.
+    /// request came for: the core read them when the request arrived, before the proxy's own
+    /// entry was appended.
     func testTheLogPhaseSeesTheRequestAsItWentUpstream() async throws {
         let late = """
             function on_log(h)

@@ -97,13 +97,15 @@ final class LuaEnvoyAPITests: IntegrationTestCase {
         end
         """)
 
-    private func startInfoProxy(trustedHops: Int?) async throws -> TestProxy {
-        var yaml = standardConfig(inboundStages: stagesYAML([streamInfoScript]))
+    private func startInfoProxy(trustedHops: Int?, before: [LuaPlugin] = []) async throws -> TestProxy {
+        var yaml = standardConfig(inboundStages: stagesYAML(before + [streamInfoScript]))
         if let trustedHops {
             yaml = yaml.replacingOccurrences(of: "    address: 127.0.0.1:0\n",
                                              with: "    address: 127.0.0.1:0\n    xff_num_trusted_hops: \(trustedHops)\n")
         }
-        return try await startProxy(yaml, plugins: ["info": streamInfoScript.source])
+        var plugins = ["info": streamInfoScript.source]
+        for plugin in before { plugins[plugin.name] = plugin.source }
+        return try await startProxy(yaml, plugins: plugins)
     }
 
     private func info(_ client: TestHTTPConnection, xff: [String]) async throws -> [String] {
@@ -149,6 +151,17 @@ final class LuaEnvoyAPITests: IntegrationTestCase {
     func testOneTrustedHopTakesTheLastEntry() async throws {
         let proxy = try await startInfoProxy(trustedHops: 1)
         let fields = try await info(try await connect(proxy), xff: ["198.51.100.1, 203.0.113.9"])
+        XCTAssertEqual(fields[0], "203.0.113.9:0")
+    }
+
+    /// The client is read from the field as it arrived, as Envoy's connection manager reads
+    /// it before its filters: a stage that rewrites the field changes what goes upstream only.
+    func testAStageRewritingTheFieldDoesNotChangeTheClient() async throws {
+        let rewrite = LuaPlugin("rewrite", priority: 200, """
+            function envoy_on_request(h) h:headers():replace('x-forwarded-for', '10.9.9.9, 10.0.0.1') end
+            """)
+        let proxy = try await startInfoProxy(trustedHops: 2, before: [rewrite])
+        let fields = try await info(try await connect(proxy), xff: ["198.51.100.1, 203.0.113.9, 10.0.0.1"])
         XCTAssertEqual(fields[0], "203.0.113.9:0")
     }
 

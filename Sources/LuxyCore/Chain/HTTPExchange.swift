@@ -41,10 +41,15 @@ public final class HTTPExchange {
     public var responseTrailers: HTTPHeaders?
     /// `host:port` of the upstream endpoint, once load balancing picked one.
     public internal(set) var upstreamTarget: String?
+    /// The client `x-forwarded-for` names under the listener's `xff_num_trusted_hops`, read
+    /// once, when the request arrived, as Envoy reads it before its filters: neither a stage
+    /// nor this proxy's own entry (appended as the request goes upstream) changes it later.
+    /// nil when the listener trusts no hop or the field names no address: the client is then
+    /// the connection's peer.
+    public let forwardedClient: SocketAddress?
     /// The client's address was appended to `requestHead`'s `x-forwarded-for` as the request
-    /// went upstream (`UpstreamRequestHead`): its last entry is then this proxy's, not the
-    /// client's.
-    public internal(set) var clientAddressForwarded = false
+    /// went upstream (`UpstreamRequestHead`), so a retry does not append it again.
+    var clientAddressForwarded = false
     /// Upstream attempts made so far: 0 before the request went upstream, more than 1 once it
     /// was retried (the route's `retry_policy`).
     public internal(set) var attemptCount = 0
@@ -110,8 +115,13 @@ public final class HTTPExchange {
 
     init(listenerName: String, direction: TrafficDirection, eventLoop: EventLoop, head: HTTPRequestHead,
          framing: RequestFraming, peer: ConnectionPeer, maxBufferedBodyBytes: Int, services: UpstreamServices,
-         routingFieldNames: [String] = ["host"]) {
+         routingFieldNames: [String] = ["host"], trustedForwardedHops: Int = 0) {
         self.routingFieldNames = routingFieldNames
+        // Only listeners that trust hops pay for reading the field.
+        self.forwardedClient = trustedForwardedHops > 0
+            ? ForwardedClientAddress.resolve(headerValues: head.headers["x-forwarded-for"],
+                                             trustedHops: trustedForwardedHops)
+            : nil
         self.listenerName = listenerName
         self.direction = direction
         self.eventLoop = eventLoop

@@ -88,7 +88,8 @@ final class HTTPExchangeDriver {
             listenerName: serving.listener.name, direction: serving.listener.direction,
             eventLoop: handler.loop.eventLoop, head: head, framing: framing, peer: peer,
             maxBufferedBodyBytes: generation.configuration.limits.maxBufferedBodyBytes, services: generation.services,
-            routingFieldNames: serving.router.routingFieldNames)
+            routingFieldNames: serving.router.routingFieldNames,
+            trustedForwardedHops: serving.listener.xffNumTrustedHops)
         generation.exchangeStarted()
         exchange.flowControl = self
     }
