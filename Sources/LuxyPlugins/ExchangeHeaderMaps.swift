@@ -16,15 +16,15 @@ struct RequestHeaderMap: LuaHeaderMap {
     }
 
     func get(_ name: String) -> String? {
-        // Field names are looked up case-insensitively as they are; only pseudo-headers
-        // (rare) are lowercased to compare.
-        guard name.utf8.first == UInt8(ascii: ":") else { return exchange.requestHead.headers.joinedValue(name) }
-        switch name.lowercased() {
-        case ":method": return exchange.requestHead.method.rawValue
-        case ":path": return exchange.requestHead.uri
-        case ":authority": return exchange.requestHead.headers.first(name: "host")
-        case ":scheme": return "http"
-        default: return nil
+        // Field names are looked up case-insensitively as they are.
+        guard let pseudo = RequestPseudoHeader(name) else {
+            return name.utf8.first == UInt8(ascii: ":") ? nil : exchange.requestHead.headers.joinedValue(name)
+        }
+        switch pseudo {
+        case .method: return exchange.requestHead.method.rawValue
+        case .path: return exchange.requestHead.uri
+        case .authority: return exchange.requestHead.headers.first(name: "host")
+        case .scheme: return "http"
         }
     }
 
@@ -41,12 +41,12 @@ struct RequestHeaderMap: LuaHeaderMap {
 
     func replace(_ name: String, _ value: String) {
         if clearsRouteCache { exchange.requestFieldChanged(name) }
-        switch name.lowercased() {
-        case ":method": exchange.requestHead.method = HTTPMethod(rawValue: value)
-        case ":path": exchange.requestHead.uri = value
-        case ":authority": exchange.requestHead.headers.replaceOrAdd(name: "host", value: value)
-        case ":scheme": break
-        default: exchange.requestHead.headers.replaceOrAdd(name: name, value: value)
+        switch RequestPseudoHeader(name) {
+        case .method: exchange.requestHead.method = HTTPMethod(rawValue: value)
+        case .path: exchange.requestHead.uri = value
+        case .authority: exchange.requestHead.headers.replaceOrAdd(name: "host", value: value)
+        case .scheme: break
+        case nil: exchange.requestHead.headers.replaceOrAdd(name: name, value: value)
         }
     }
 
@@ -69,6 +69,21 @@ struct RequestHeaderMap: LuaHeaderMap {
     }
 }
 
+/// The request pseudo-headers Envoy shows, named in any case, told apart without lowercasing
+/// the name (a log format reads `:method`, `:path` and `:authority` on every request).
+private enum RequestPseudoHeader {
+    case method, path, authority, scheme
+
+    init?(_ name: String) {
+        guard name.utf8.first == UInt8(ascii: ":") else { return nil }
+        if name.equalsIgnoringASCIICase(":method") { self = .method }
+        else if name.equalsIgnoringASCIICase(":path") { self = .path }
+        else if name.equalsIgnoringASCIICase(":authority") { self = .authority }
+        else if name.equalsIgnoringASCIICase(":scheme") { self = .scheme }
+        else { return nil }
+    }
+}
+
 /// Response headers with `:status` first. Before a response exists (never, in practice:
 /// the response phase runs once a head is there) reads are empty and writes are dropped.
 struct ResponseHeaderMap: LuaHeaderMap {
@@ -79,13 +94,13 @@ struct ResponseHeaderMap: LuaHeaderMap {
     func get(_ name: String) -> String? {
         guard let head = exchange.responseHead else { return nil }
         if name.utf8.first == UInt8(ascii: ":") {
-            return name.lowercased() == ":status" ? String(head.status.code) : nil
+            return name.equalsIgnoringASCIICase(":status") ? String(head.status.code) : nil
         }
         return head.headers.joinedValue(name)
     }
 
     func values(_ name: String) -> [String] {
-        if name.lowercased() == ":status" { return get(name).map { [$0] } ?? [] }
+        if name.equalsIgnoringASCIICase(":status") { return get(name).map { [$0] } ?? [] }
         return exchange.responseHead?.headers[name] ?? []
     }
 
@@ -95,7 +110,7 @@ struct ResponseHeaderMap: LuaHeaderMap {
     }
 
     func replace(_ name: String, _ value: String) {
-        if name.lowercased() == ":status" {
+        if name.equalsIgnoringASCIICase(":status") {
             if let code = Int(value) { exchange.responseHead?.status = HTTPResponseStatus(statusCode: code) }
             return
         }

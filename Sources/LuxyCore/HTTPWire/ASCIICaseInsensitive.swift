@@ -2,7 +2,10 @@ import NIOHTTP1
 
 extension StringProtocol {
     /// ASCII case-insensitive equality, as HTTP compares field names and tokens, without
-    /// allocating: header names are compared on every request.
+    /// allocating: header names are compared on every request. Inlinable, so that other
+    /// modules get it specialized for `String`: the generic form walks the bytes through
+    /// protocol witnesses, several times slower.
+    @inlinable
     public func equalsIgnoringASCIICase<Other: StringProtocol>(_ other: Other) -> Bool {
         guard utf8.count == other.utf8.count else { return false }
         var theirs = other.utf8.makeIterator()
@@ -15,7 +18,8 @@ extension StringProtocol {
 }
 
 extension UInt8 {
-    fileprivate var asciiLowercased: UInt8 { self >= 65 && self <= 90 ? self | 0x20 : self }
+    @inlinable
+    var asciiLowercased: UInt8 { self >= 65 && self <= 90 ? self | 0x20 : self }
 }
 
 extension HTTPHeaders {

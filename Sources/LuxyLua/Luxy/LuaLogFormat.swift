@@ -302,17 +302,17 @@ private struct RequestReader {
         self.outcome = outcome
     }
 
-    private mutating func streamInfo() -> LuaStreamInfo {
-        if let info { return info }
-        let fetched = host.streamInfo
-        info = fetched
-        return fetched
+    /// The stream info, fetched once per render. Its fields are then read where the reader
+    /// keeps it (`info!.field`): returning the whole struct would copy (retain and release)
+    /// every one of its strings per field.
+    private mutating func loadStreamInfo() {
+        if info == nil { info = host.streamInfo }
     }
 
     mutating func value(_ op: LuaLogFormat.Operator) -> LogValue {
         switch op {
         case .startTime: return .time(milliseconds: Int((outcome?.startTimeMilliseconds ?? 0).rounded(.down)))
-        case .protocolName: return .text(streamInfo().protocolName)
+        case .protocolName: loadStreamInfo(); return .text(info!.protocolName)
         case .responseCode: return .number(outcome?.responseCode ?? 0)
         case .responseFlags: return .text(outcome?.responseFlags ?? "-")
         case .bytesReceived: return .number(outcome?.bytesReceived ?? 0)
@@ -322,19 +322,19 @@ private struct RequestReader {
         case .upstreamHost: return Self.optional(host.upstreamTarget)
         case .upstreamCluster: return Self.optional(host.clusterName)
         case .attemptCount: return .number(host.attemptCount)
-        case .downstreamRemoteAddress: return .text(streamInfo().downstreamRemoteAddress)
-        case .downstreamLocalAddress: return .text(streamInfo().downstreamLocalAddress)
-        case .downstreamDirectRemoteAddress: return .text(streamInfo().downstreamDirectRemoteAddress)
-        case .requestedServerName: return .text(streamInfo().requestedServerName)
-        case .direction: return .text(streamInfo().direction)
+        case .downstreamRemoteAddress: loadStreamInfo(); return .text(info!.downstreamRemoteAddress)
+        case .downstreamLocalAddress: loadStreamInfo(); return .text(info!.downstreamLocalAddress)
+        case .downstreamDirectRemoteAddress: loadStreamInfo(); return .text(info!.downstreamDirectRemoteAddress)
+        case .requestedServerName: loadStreamInfo(); return .text(info!.requestedServerName)
+        case .direction: loadStreamInfo(); return .text(info!.direction)
         case .service: return Self.optional(host.destinationService)
         case .requestHeader(let field):
             if requestHeaders == nil { requestHeaders = host.headers(.request) }
-            return Self.header(field, in: requestHeaders)
+            return Self.header(field, in: requestHeaders!)
         case .responseHeader(let field):
             // The log phase's own map is the response (`headers()` in `on_log`).
             if responseHeaders == nil { responseHeaders = host.headers(.log) }
-            return Self.header(field, in: responseHeaders)
+            return Self.header(field, in: responseHeaders!)
         }
     }
 
@@ -342,8 +342,10 @@ private struct RequestReader {
         text.map(LogValue.text) ?? .absent
     }
 
-    private static func header(_ field: LuaLogFormat.HeaderField, in map: LuaHeaderMap?) -> LogValue {
-        guard let value = map?.get(field.name) ?? field.alternative.flatMap({ map?.get($0) }) else { return .absent }
+    private static func header(_ field: LuaLogFormat.HeaderField, in map: borrowing LuaHeaderMap) -> LogValue {
+        var found = map.get(field.name)
+        if found == nil, let alternative = field.alternative { found = map.get(alternative) }
+        guard let value = found else { return .absent }
         guard let max = field.maxLength, value.utf8.count > max else { return .text(value) }
         // Cut at `max` bytes, back to the start of the character there: a character cut in two
         // would come out as a replacement character, longer than the limit.
