@@ -71,6 +71,11 @@ function handle:requestHeaders() end
 ---@param line string|luxy.log_format
 function handle:accessLog(destination, line) end
 
+---This stage's later phase does not run for this request (from the request phase: "response"
+---or "log"; from the response phase: "log"). Any other name raises.
+---@param phase "response"|"log"
+function handle:skipPhase(phase) end
+
 ---@return luxy.connection
 function handle:connection() end
 

@@ -101,7 +101,12 @@ function on_request(h)
   local trace, parent, decision = extract(headers)
   local sampled = decision
   if sampled == nil then sampled = random() < rate end
-  if not sampled then return end  -- the incoming headers go on as they came
+  if not sampled then
+    -- The incoming headers go on as they came, and there is no span to finish: the log
+    -- phase is not run for this request at all.
+    h:skipPhase("log")
+    return
+  end
   trace = trace or hex(32)
   local span = hex(16)
   if w3c then

@@ -125,6 +125,13 @@ extension LuaHTTPStream {
             s.push(config: host.filterContext ?? .map([]))
             return 1
         case .httpProtocol: s.push(host.streamInfo.protocolName); return 1
+        case .skipPhase:
+            let name = try s.checkString(2, method.luaName)
+            guard let phase = LuaHTTPPhase(skipping: name, after: run.phase) else {
+                throw LuaRaise("skipPhase(): '\(name)' is not a phase after this one (\"response\" or \"log\")")
+            }
+            skippedPhases.insert(run.script, phase)
+            return 0
         case .importPublicKey: return try importPublicKey(s, run)
         case .verifySignature: return try verifySignature(s, run)
         default:

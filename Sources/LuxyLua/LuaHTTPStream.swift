@@ -35,6 +35,8 @@ public final class LuaHTTPStream {
     /// Phases that stream a body (`bodyChunks()`) while the chain went on without them: at
     /// most one per direction, resumed chunk by chunk alongside `active`.
     private var streaming: [PhaseRun] = []
+    /// The later phases this request's scripts gave up (`handle:skipPhase`).
+    var skippedPhases = SkippedPhases()
     /// A run that ended normally, kept for the stream's next phase: the stages of a request
     /// run one after another, so one object serves them all, and the requests the stream
     /// serves after this one too (it holds nothing of the request once it ended).
@@ -116,6 +118,13 @@ public final class LuaHTTPStream {
     public func reopen() {
         precondition(finished && active == nil, "only a finished stream is reopened")
         finished = false
+        skippedPhases.removeAll()
+    }
+
+    /// Whether `script` gave up its `phase` for this request (`handle:skipPhase`): the chain
+    /// then goes on without running it.
+    public func skips(_ script: LuaScript, _ phase: LuaHTTPPhase) -> Bool {
+        skippedPhases.contains(script, phase)
     }
 
     func isRunning(token: UInt64) -> Bool {

@@ -37,6 +37,8 @@ enum LuaMethod: Int32, CaseIterable {
     case requestHeaders = 60
     /// `accessLog(destination, line)`: a line to stdout or a file, apart from the operational log.
     case accessLog = 61
+    /// `skipPhase(name)`: this stage's later phase does not run for this request.
+    case skipPhase = 62
 
     case headerGet = 100, headerGetNumValues, headerGetAtIndex, headerAdd, headerReplace, headerRemove
     case headerSetReasonPhrase, headerPairs
@@ -114,6 +116,7 @@ enum LuaMethod: Int32, CaseIterable {
         case .verifySignature: "verifySignature"
         case .requestHeaders: "requestHeaders"
         case .accessLog: "accessLog"
+        case .skipPhase: "skipPhase"
         case .infoResponseCode: "responseCode"
         case .infoResponseFlags: "responseFlags"
         case .infoSetResponseFlag: "setResponseFlag"

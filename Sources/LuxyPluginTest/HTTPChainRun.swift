@@ -52,7 +52,9 @@ final class HTTPChainRun: LuaPhaseReceiver {
     private func runResponse(_ index: Int) {
         guard index >= 0 else { return finish() }
         phase = .response(index: index)
-        guard stages[index].script.handlesResponse else { return runResponse(index - 1) }
+        guard stages[index].script.handlesResponse, !stream.skips(stages[index].script, .response) else {
+            return runResponse(index - 1)
+        }
         host.currentStage = stages[index]
         stream.run(stages[index].script, phase: .response, receiver: self)
     }
@@ -62,7 +64,9 @@ final class HTTPChainRun: LuaPhaseReceiver {
     private func runLog(_ index: Int) {
         guard index >= 0 else { return complete() }
         phase = .log(index: index)
-        guard stages[index].script.handlesLog else { return runLog(index - 1) }
+        guard stages[index].script.handlesLog, !stream.skips(stages[index].script, .log) else {
+            return runLog(index - 1)
+        }
         host.currentStage = stages[index]
         stream.run(stages[index].script, phase: .log, receiver: self)
     }

@@ -45,15 +45,20 @@ final class LuaHTTPStage: LuaStage, HTTPStage {
     }
 
     func runResponse(_ exchange: HTTPExchange) {
+        let state = states.state(of: exchange)
+        // Skipped by the script (`skipPhase`): not run, so not counted, as a phase it lacks.
+        if state.stream.skips(script, .response) { return exchange.resume(.proceed) }
         counters.started(.response)
-        states.state(of: exchange).run(self, .response)
+        state.run(self, .response)
     }
 
     /// The log phase: its outcome is logged and counted like any phase's, but changes nothing
     /// (the response is gone); the chain goes on to the next stage's log phase.
     func runLog(_ exchange: HTTPExchange) {
+        let state = states.state(of: exchange)
+        if state.stream.skips(script, .log) { return exchange.resume(.proceed) }
         counters.started(.log)
-        states.state(of: exchange).runLog(self)
+        state.runLog(self)
     }
 
     /// What the chain makes of how a phase ended.

@@ -41,7 +41,9 @@ final class AllocationBudgetTests: XCTestCase {
         // logging-http's format went to luxy.log_format. On 2026-12-05: 28.9 (body buffers
         // inline), then 25.5-26.8 over seven runs (repeated field strings reused, the request
         // prepared in place): which requests the 10% sampling picks moves it by a whole one.
-        "modules": 28.0,
+        // Then 21.7-22.6 over eight runs, once tracing-http skips its log phase on the
+        // requests it does not sample (`skipPhase`).
+        "modules": 24.0,
     ]
 
     /// What the client and upstream allocate themselves; must stay nothing, or the others lie.
