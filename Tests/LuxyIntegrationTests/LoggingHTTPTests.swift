@@ -4,19 +4,7 @@ import XCTest
 
 /// `modules/logging-http.lua` and the log phase under it: every request gets exactly one line,
 /// with the response flag that says why it ended as it did.
-final class LoggingHTTPTests: IntegrationTestCase {
-    private var logFile: String!
-
-    override func setUp() async throws {
-        try await super.setUp()
-        logFile = FileManager.default.temporaryDirectory.appendingPathComponent("luxy-access-\(UUID().uuidString).log").path
-    }
-
-    override func tearDown() async throws {
-        if let logFile { try? FileManager.default.removeItem(atPath: logFile) }
-        try await super.tearDown()
-    }
-
+final class LoggingHTTPTests: AccessLogTestCase {
     /// Fails `/fail` with a Lua error and answers `/local` itself; every other request passes.
     private let gatekeeper = """
         function on_request(h)
@@ -30,7 +18,7 @@ final class LoggingHTTPTests: IntegrationTestCase {
         standardConfig(inboundStages: """
             - name: logging-http
               priority: 1000
-              config: { destination: "\(logFile!)", \(format) }
+              config: { destination: "\(log.path)", \(format) }
             - name: gatekeeper
               priority: 10
         """, routes: """
@@ -44,9 +32,7 @@ final class LoggingHTTPTests: IntegrationTestCase {
         """, workers: 1)
     }
 
-    private func lines() -> [String] {
-        ((try? String(contentsOfFile: logFile, encoding: .utf8)) ?? "").split(separator: "\n").map(String.init)
-    }
+    private func lines() -> [String] { log.lines }
 
     private func waitForLines(_ count: Int) async throws -> [String] {
         try await eventually("\(count) access-log lines") { lines().count >= count }
@@ -199,7 +185,7 @@ final class LoggingHTTPTests: IntegrationTestCase {
         let late = """
             function on_log(h)
               local request = h:requestHeaders()
-              h:accessLog("\(logFile!)", table.concat({
+              h:accessLog("\(log.path)", table.concat({
                 h:streamInfo():downstreamRemoteAddress(), request:get("x-forwarded-for") or "-",
                 request:get("x-forwarded-proto") or "-", request:get("keep-alive") or "-"}, "|"))
             end
@@ -229,7 +215,7 @@ final class LoggingHTTPTests: IntegrationTestCase {
             function on_log(h)
               local n = 0
               for i = 1, 3000 do n = n + i end   -- several slices of 1,000 instructions
-              h:accessLog("\(logFile!)", "done " .. n .. " " .. h:streamInfo():responseFlags())
+              h:accessLog("\(log.path)", "done " .. n .. " " .. h:streamInfo():responseFlags())
             end
             """
         let yaml = standardConfig(inboundStages: "    - { name: slow, priority: 10 }",

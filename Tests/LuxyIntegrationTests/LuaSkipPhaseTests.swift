@@ -4,22 +4,8 @@ import XCTest
 
 /// `handle:skipPhase(name)`: a stage gives up its later phase for one request, and the chain
 /// goes on without entering the VM for it. On a real proxy, with a real upstream.
-final class LuaSkipPhaseTests: IntegrationTestCase {
-    private var logFile: String!
-
-    override func setUp() async throws {
-        try await super.setUp()
-        logFile = FileManager.default.temporaryDirectory.appendingPathComponent("luxy-skip-\(UUID().uuidString).log").path
-    }
-
-    override func tearDown() async throws {
-        if let logFile { try? FileManager.default.removeItem(atPath: logFile) }
-        try await super.tearDown()
-    }
-
-    private func lines() -> [String] {
-        ((try? String(contentsOfFile: logFile, encoding: .utf8)) ?? "").split(separator: "\n").map(String.init)
-    }
+final class LuaSkipPhaseTests: AccessLogTestCase {
+    private func lines() -> [String] { log.lines }
 
     /// `/quiet` requests skip the response and log phases; the others run them. The log lines
     /// come in request order on one connection, so once `/end`'s is there, every earlier one is.
@@ -33,7 +19,7 @@ final class LuaSkipPhaseTests: IntegrationTestCase {
               end
             end
             function on_response(h) h:headers():add('x-response-phase', 'ran') end
-            function on_log(h) h:accessLog('\(logFile!)', h:requestHeaders():get(':path')) end
+            function on_log(h) h:accessLog('\(log.path)', h:requestHeaders():get(':path')) end
             """)
         let proxy = try await startLuaProxy([stage], workers: 1)
         let client = try await connect(proxy)
@@ -85,10 +71,10 @@ final class LuaSkipPhaseTests: IntegrationTestCase {
     func testASkipBelongsToItsOwnStage() async throws {
         let skipping = LuaPlugin("first", priority: 200, """
             function on_request(h) h:skipPhase('log') end
-            function on_log(h) h:accessLog('\(logFile!)', 'first') end
+            function on_log(h) h:accessLog('\(log.path)', 'first') end
             """)
         let logging = LuaPlugin("second", priority: 100, """
-            function on_log(h) h:accessLog('\(logFile!)', 'second') end
+            function on_log(h) h:accessLog('\(log.path)', 'second') end
             """)
         let proxy = try await startLuaProxy([skipping, logging], workers: 1)
         let client = try await connect(proxy)
