@@ -12,17 +12,8 @@ enum ForwardedClientAddress {
         guard trustedHops > 0, !headerValues.isEmpty else { return nil }
         let entries = headerValues.joined(separator: ",").split(separator: ",", omittingEmptySubsequences: false)
         guard entries.count >= trustedHops else { return nil }
-        let entry = entries[entries.count - trustedHops].trimmingASCIIWhitespace()
+        // HTTP lists allow optional whitespace around their elements (RFC 9110 §5.6.1).
+        let entry = entries[entries.count - trustedHops].trimmingHTTPSpaces()
         return try? SocketAddress(ipAddress: String(entry), port: 0)
-    }
-}
-
-extension Substring {
-    /// HTTP lists allow optional whitespace around their elements (RFC 9110 §5.6.1).
-    fileprivate func trimmingASCIIWhitespace() -> Substring {
-        var text = self
-        while let first = text.first, first == " " || first == "\t" { text = text.dropFirst() }
-        while let last = text.last, last == " " || last == "\t" { text = text.dropLast() }
-        return text
     }
 }
