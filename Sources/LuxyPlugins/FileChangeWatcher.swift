@@ -91,16 +91,30 @@ public final class FileChangeWatcher: Sendable {
     private func addWatches() {
         var watched = Set<String>()
         for directory in directories {
-            var path = directory
-            // Bounded by the path's depth: each step drops one component, down to "/".
-            while !FileManager.default.fileExists(atPath: path), path != "/" {
-                path = (path as NSString).deletingLastPathComponent
-                if path.isEmpty { path = "/" }
+            // A folder made between finding the parent and watching it raised no event on the
+            // parent, and would never be watched: so look again after each watch, until the
+            // nearest existing folder stays the same. Bounded by the path's depth.
+            var previous: String?
+            for _ in 0...directory.split(separator: "/").count {
+                let path = Self.nearestExisting(directory)
+                guard path != previous else { break }
+                previous = path
+                guard watched.insert(path).inserted else { continue }
+                let watch = inotify_add_watch(descriptor, path, Self.mask)
+                if watch >= 0 { state.withLockedValue { $0.folders[watch] = path } }
             }
-            guard watched.insert(path).inserted else { continue }
-            let watch = inotify_add_watch(descriptor, path, Self.mask)
-            if watch >= 0 { state.withLockedValue { $0.folders[watch] = path } }
         }
+    }
+
+    /// `directory` if it exists, else its nearest existing parent ("/" at worst).
+    private static func nearestExisting(_ directory: String) -> String {
+        var path = directory
+        // Bounded by the path's depth: each step drops one component, down to "/".
+        while !FileManager.default.fileExists(atPath: path), path != "/" {
+            path = (path as NSString).deletingLastPathComponent
+            if path.isEmpty { path = "/" }
+        }
+        return path
     }
 
     /// The paths of the events in `events` (a read of struct inotify_event records), but for
