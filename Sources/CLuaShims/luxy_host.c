@@ -60,7 +60,12 @@ static int luxy_finish_host_call(lua_State *L, int rc, int method) {
 }
 
 luxy_object *luxy_push_object(lua_State *L, int meta_ref, uint64_t token, int32_t kind, int32_t aux) {
-    luxy_object *obj = (luxy_object *)lua_newuserdatauv(L, sizeof(luxy_object), 0);
+    return luxy_push_object_uv(L, meta_ref, token, kind, aux, 0);
+}
+
+luxy_object *luxy_push_object_uv(lua_State *L, int meta_ref, uint64_t token, int32_t kind, int32_t aux,
+                                 int user_values) {
+    luxy_object *obj = (luxy_object *)lua_newuserdatauv(L, sizeof(luxy_object), user_values);
     obj->token = token;
     obj->kind = kind;
     obj->aux = aux;

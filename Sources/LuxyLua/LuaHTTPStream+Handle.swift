@@ -30,11 +30,22 @@ extension LuaHTTPStream {
         }
     }
 
+    /// Pushes the object in the handle's (`self`, index 1) `slot`, made on first use
+    /// (`LuaHandleSlot`).
+    private func pushHandleObject(_ s: LuaStack, _ slot: LuaHandleSlot, _ kind: LuaObjectKind, _ run: PhaseRun,
+                                  aux: Int32 = 0) -> Int32 {
+        if lua_getiuservalue(s.L, 1, slot.rawValue) == LUA_TUSERDATA { return 1 }
+        s.pop()
+        vm.pushObject(s.L, kind, token: run.token, aux: aux)
+        lua_pushvalue(s.L, -1)
+        lua_setiuservalue(s.L, 1, slot.rawValue)
+        return 1
+    }
+
     private func callHandle(_ method: LuaMethod, _ s: LuaStack, _ run: PhaseRun, resumed: Bool) throws(LuaRaise) -> Int32 {
         switch method {
         case .headers:
-            vm.pushObject(s.L, .headerMap, token: run.token)
-            return 1
+            return pushHandleObject(s, .headers, .headerMap, run)
         case .trailers:
             return try trailers(s, run, resumed: resumed)
         case .body where run.phase == .log, .bodyChunks where run.phase == .log:
@@ -58,8 +69,7 @@ extension LuaHTTPStream {
             }
             return 0
         case .requestHeaders:
-            vm.pushObject(s.L, .headerMap, token: run.token, aux: LuaHTTPStream.requestHeadersAux)
-            return 1
+            return pushHandleObject(s, .requestHeaders, .headerMap, run, aux: LuaHTTPStream.requestHeadersAux)
         case .body:
             // Envoy's optional always_wrap_body; on resume the arguments are still in place.
             return try body(s, run, resumed: resumed, alwaysWrap: lua_toboolean(s.L, 2) != 0)
@@ -75,8 +85,7 @@ extension LuaHTTPStream {
             vm.pushObject(s.L, .metadata, token: run.token)
             return 1
         case .streamInfo:
-            vm.pushObject(s.L, .streamInfo, token: run.token)
-            return 1
+            return pushHandleObject(s, .streamInfo, .streamInfo, run)
         case .connection:
             vm.pushObject(s.L, .connection, token: run.token)
             return 1

@@ -88,7 +88,7 @@ public final class LuaHTTPStream {
         }
         active = run
         lua_rawgeti(run.co, luxy_registry_index(), lua_Integer(functionRef))
-        vm.pushObject(run.co, .handle, token: run.token)
+        vm.pushObject(run.co, .handle, token: run.token, userValues: Int32(LuaHandleSlot.allCases.count))
         resume(run, arguments: 1)
     }
 

@@ -167,12 +167,13 @@ public final class LuaVM {
         return ref()
     }
 
-    /// Pushes a new object of `kind` for the run named by `token`.
+    /// Pushes a new object of `kind` for the run named by `token`, with `userValues` slots
+    /// for objects it hands out (`HandleWrapper`).
     @discardableResult
-    func pushObject(_ L: OpaquePointer, _ kind: LuaObjectKind, token: UInt64, aux: Int32 = 0)
+    func pushObject(_ L: OpaquePointer, _ kind: LuaObjectKind, token: UInt64, aux: Int32 = 0, userValues: Int32 = 0)
         -> UnsafeMutablePointer<luxy_object>
     {
-        luxy_push_object(L, metatableRefs[Int(kind.rawValue)], token, kind.rawValue, aux)
+        luxy_push_object_uv(L, metatableRefs[Int(kind.rawValue)], token, kind.rawValue, aux, userValues)
     }
 }
 

@@ -160,6 +160,9 @@ typedef struct luxy_object {
 
 /// Pushes a new object userdata with the metatable stored at registry ref `meta_ref`.
 luxy_object *luxy_push_object(lua_State *L, int meta_ref, uint64_t token, int32_t kind, int32_t aux);
+// Like luxy_push_object, with `user_values` slots (lua_setiuservalue) for the objects it hands out.
+luxy_object *luxy_push_object_uv(lua_State *L, int meta_ref, uint64_t token, int32_t kind, int32_t aux,
+                                 int user_values);
 /// The object at `idx`, or NULL when the value is no luxy object.
 luxy_object *luxy_to_object(lua_State *L, int idx);
 
