@@ -18,18 +18,16 @@ final class ExchangeLuaHost: LuaHTTPHost {
         guard let boundExchange else { preconditionFailure("the Lua host is not bound to a request") }
         return boundExchange
     }
-    /// The logger of the stage running now, so a script's log lines name its file.
-    var currentLogger: Logger?
-    /// Whether the stage running now has the route chosen again when it changes a field
-    /// routing reads (`clear_route_cache`).
-    var currentStageClearsRouteCache = true
-    /// The slot name of the stage running now, which `per_stage:` entries are keyed by.
-    var currentStageName = ""
+    /// The stage whose phase started last: its logger names the script's file in log lines,
+    /// its slot name keys `per_stage:` entries, and its `clear_route_cache` says whether a
+    /// change to a field routing reads has the route chosen again. One reference set per
+    /// phase, not a copy of each.
+    var currentStage: LuaStage?
     /// The loop's access-log batches (`accessLog()`).
     var accessLog: LoopAccessLog?
 
     var filterContext: ConfigValue? {
-        exchange.route?.stageOverrides[currentStageName]?.context
+        currentStage.flatMap { exchange.route?.stageOverrides[$0.name]?.context }
     }
 
     init(exchange: HTTPExchange) {
@@ -38,7 +36,7 @@ final class ExchangeLuaHost: LuaHTTPHost {
 
     func headers(_ phase: LuaHTTPPhase) -> LuaHeaderMap {
         phase == .request
-            ? RequestHeaderMap(exchange: exchange, clearsRouteCache: currentStageClearsRouteCache)
+            ? RequestHeaderMap(exchange: exchange, clearsRouteCache: currentStage?.resolved.configuration.clearRouteCache ?? true)
             : ResponseHeaderMap(exchange: exchange)
     }
 
@@ -124,7 +122,7 @@ final class ExchangeLuaHost: LuaHTTPHost {
     }
 
     func log(_ level: LuaLogLevel, _ message: String) {
-        (currentLogger ?? Logger(label: "luxy.lua")).log(level: level.loggerLevel, "\(message)")
+        (currentStage?.logger ?? Logger(label: "luxy.lua")).log(level: level.loggerLevel, "\(message)")
     }
 
     /// Worked out once per request, when a script first asks: nothing in it changes meanwhile,
@@ -150,7 +148,7 @@ final class ExchangeLuaHost: LuaHTTPHost {
         boundExchange = nil
         streamInfoCache = nil
         requestOutcomeCache = nil
-        currentLogger = nil
+        currentStage = nil
     }
 
     private func makeStreamInfo() -> LuaStreamInfo {

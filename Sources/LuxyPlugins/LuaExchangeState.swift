@@ -38,9 +38,7 @@ final class LuaExchangeState: LuaPhaseReceiver {
     func run(_ stage: LuaHTTPStage, _ phase: LuaHTTPPhase) {
         runningStage = stage
         runningPhase = phase
-        host.currentLogger = stage.logger
-        host.currentStageClearsRouteCache = stage.resolved.configuration.clearRouteCache
-        host.currentStageName = stage.name
+        host.currentStage = stage
         stream.run(stage.script, phase: phase, receiver: self)
     }
 

@@ -37,8 +37,9 @@ struct LuaStageCounters {
     /// By `Phase.rawValue`; nil for the other kind's phases.
     private let costs: [PhaseCost?]
 
-    /// One phase's share.
-    private struct PhaseCost {
+    /// One phase's share. A class: reading a phase's share out of `costs` then costs one
+    /// retain, where a struct of four counters cost four.
+    private final class PhaseCost {
         let executions: StatCounter
         let errors: StatCounter
         let nanoseconds: StatCounter
