@@ -77,8 +77,11 @@ luxy_object *luxy_push_object_uv(lua_State *L, int meta_ref, uint64_t token, int
 luxy_object *luxy_to_object(lua_State *L, int idx) {
     // Scripts cannot make userdata of their own (no debug, no io), so a full userdata of
     // this exact size is one of ours.
-    if (lua_type(L, idx) != LUA_TUSERDATA || lua_rawlen(L, idx) != sizeof(luxy_object)) return NULL;
-    return (luxy_object *)lua_touserdata(L, idx);
+    // lua_touserdata is NULL for anything but userdata, and a light userdata's raw length
+    // is 0: one check of each tells a full userdata of our size.
+    void *p = lua_touserdata(L, idx);
+    if (p == NULL || lua_rawlen(L, idx) != sizeof(luxy_object)) return NULL;
+    return (luxy_object *)p;
 }
 
 static int luxy_list_next(lua_State *L) {

@@ -12,7 +12,9 @@ extension LuaHTTPStream {
     func call(_ method: LuaMethod, _ s: LuaStack, _ object: UnsafeMutablePointer<luxy_object>, resumed: Bool)
         throws(LuaRaise) -> Int32
     {
-        guard let run = run(for: object.pointee.token) else { throw LuaRaise("object used outside of proper scope") }
+        guard !finished, let run = run(for: object.pointee.token) else {
+            throw LuaRaise("object used outside of proper scope")
+        }
         switch method.kind {
         case .handle: return try callHandle(method, s, run, resumed: resumed)
         case .headerMap:

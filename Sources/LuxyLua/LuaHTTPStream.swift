@@ -399,7 +399,7 @@ final class PhaseRun {
         self.budget = budget
         self.receiver = receiver
         elapsedNanoseconds = 0
-        clearRequestState()
+        // Its request state went when it ended: only an ended run is kept for reuse.
     }
 }
 

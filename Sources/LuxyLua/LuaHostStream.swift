@@ -6,7 +6,8 @@ protocol LuaHostStream: AnyObject {
     /// Whether objects made with `token` may be used now.
     func isRunning(token: UInt64) -> Bool
     /// Runs one host method; throws what the script should see as a Lua error, returns a
-    /// result count or a LUXY_RC_* code.
+    /// result count or a LUXY_RC_* code. An object whose run is over (`isRunning` false)
+    /// raises "object used outside of proper scope".
     func call(_ method: LuaMethod, _ s: LuaStack, _ object: UnsafeMutablePointer<luxy_object>, resumed: Bool)
         throws(LuaRaise) -> Int32
 }

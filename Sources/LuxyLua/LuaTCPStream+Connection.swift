@@ -6,7 +6,7 @@ extension LuaTCPStream: LuaHostStream {
     func call(_ method: LuaMethod, _ s: LuaStack, _ object: UnsafeMutablePointer<luxy_object>, resumed: Bool)
         throws(LuaRaise) -> Int32
     {
-        guard let run = current, method.kind == .tcpConnection else {
+        guard isRunning(token: object.pointee.token), let run = current, method.kind == .tcpConnection else {
             throw LuaRaise("object used outside of proper scope")
         }
         switch method {

@@ -17,9 +17,8 @@ extension LuaVM {
         return hostCall(s, method.luaName) { () throws(LuaRaise) -> Int32 in
             let object = try selfObject(s, kind: method.kind.rawValue, typeName: method.kind.typeName,
                                         method: method.luaName)
-            guard let stream = runningStream(owning: object) else {
-                throw LuaRaise("object used outside of proper scope")
-            }
+            // The stream checks the object's scope itself, in the lookup of its run.
+            guard let stream = currentStream else { throw LuaRaise("object used outside of proper scope") }
             return try stream.call(method, s, object, resumed: resumed)
         }
     }
