@@ -57,6 +57,41 @@ final class UpstreamResponseHeadParserTests: XCTestCase {
         }
     }
 
+    /// Read for the fast path, the hop-by-hop fields are left out as the bytes are read, and
+    /// what comes out is what the strip makes of the whole head: for every head here, with
+    /// the strip run again only where the parse says fields were left for it.
+    func testHopByHopFieldsLeftOutAsReadEqualTheStrippedHead() throws {
+        let heads = [
+            "HTTP/1.1 200 OK\r\nServer: nginx\r\nContent-Length: 0\r\nConnection: keep-alive\r\n\r\n",
+            "HTTP/1.1 200 OK\r\nKeep-Alive: timeout=5\r\ncontent-length: 0\r\nConnection: close\r\nx-a: 1\r\n\r\n",
+            "HTTP/1.0 200 OK\r\ncontent-length: 0\r\nconnection: keep-alive, upgrade\r\nUpgrade: h2c\r\n\r\n",
+            "HTTP/1.1 200 OK\r\nTrailer: x-t\r\nProxy-Authenticate: Basic\r\nHTTP2-Settings: AAA\r\ncontent-length: 0\r\n\r\n",
+            // Only the strip knows these: `te` (its `trailers` travels on) and a `connection`
+            // naming another field, which may come before it.
+            "HTTP/1.1 200 OK\r\nx-secret: 1\r\nConnection: keep-alive, X-Secret\r\ncontent-length: 0\r\nx-b: 2\r\n\r\n",
+            "HTTP/1.1 200 OK\r\nTE: trailers, deflate\r\ncontent-length: 0\r\n\r\n",
+            "HTTP/1.1 200 OK\r\ncontent-length: 0\r\nx-a: 1\r\n\r\n",
+        ]
+        for text in heads {
+            var whole = try XCTUnwrap(parsed(text)).head.headers
+            HopByHopHeaders.strip(&whole)
+            guard case .parsed(var read) = UpstreamResponseHeadParser.parse(ByteBuffer(string: text), respondingTo: .GET,
+                                                                           droppingHopByHop: true)
+            else { return XCTFail("not parsed: \(text.debugDescription)") }
+            if read.hopByHopLeft { HopByHopHeaders.strip(&read.head.headers) }
+            XCTAssertEqual(read.head.headers.map { "\($0.name)=\($0.value)" }, whole.map { "\($0.name)=\($0.value)" },
+                           text.debugDescription)
+            XCTAssertEqual(read.keepAlive, try XCTUnwrap(parsed(text)).keepAlive, text.debugDescription)
+        }
+        let common = try XCTUnwrap(UpstreamResponseHeadParser.parse(
+            ByteBuffer(string: heads[0]), respondingTo: .GET, droppingHopByHop: true).parsedHead)
+        XCTAssertFalse(common.hopByHopLeft, "the usual `connection: keep-alive` needs no strip")
+        XCTAssertEqual(common.head.headers.map(\.name), ["Server", "Content-Length"])
+        let named = try XCTUnwrap(UpstreamResponseHeadParser.parse(
+            ByteBuffer(string: heads[4]), respondingTo: .GET, droppingHopByHop: true).parsedHead)
+        XCTAssertTrue(named.hopByHopLeft, "a connection option naming a field is left for the strip")
+    }
+
     func testResponsesWithoutContentHaveNoBody() throws {
         XCTAssertEqual(parsed("HTTP/1.1 200 OK\r\ncontent-length: 10\r\n\r\n", method: .HEAD)?.bodyLength, 0)
         XCTAssertEqual(parsed("HTTP/1.1 204 No Content\r\n\r\n")?.bodyLength, 0)
@@ -109,5 +144,12 @@ final class UpstreamResponseHeadParserTests: XCTestCase {
     func testAHeadPastTheLimitGoesToTheDecoder() {
         let big = "HTTP/1.1 200 OK\r\nx-big: \(String(repeating: "a", count: UpstreamResponseHeadParser.maxHeadBytes))\r\ncontent-length: 0\r\n\r\n"
         guard case .notSimple = parse(big) else { return XCTFail("a head over the limit was parsed") }
+    }
+}
+
+private extension UpstreamResponseHeadParser.Outcome {
+    var parsedHead: UpstreamResponseHeadParser.ParsedHead? {
+        guard case .parsed(let head) = self else { return nil }
+        return head
     }
 }

@@ -18,16 +18,24 @@ struct HTTP1FieldBlock {
     var saysUpgrade = false
     /// An `upgrade` field is present.
     var hasUpgrade = false
+    /// Read `droppingHopByHop`: a hop-by-hop field stayed in `fields`, for
+    /// `HopByHopHeaders.strip`, which alone knows what to do with it (`te`, whose `trailers`
+    /// travels on, or a `connection` naming other fields to drop).
+    var keptHopByHop = false
     /// Bytes from the start of the buffer to past the blank line that ends the head.
     var headLength = 0
 
     /// Reads the field lines from `start` (just past the start line) to the blank line.
     /// `strings`: where long names and values seen lately are taken from (nil: made anew).
+    /// `droppingHopByHop`: hop-by-hop fields (RFC 9110 §7.6.1) are left out as they are read,
+    /// with no String made for them, but for those `keptHopByHop` tells of.
     static func read(_ bytes: UnsafeRawBufferPointer, from start: Int, end: Int, maxFields: Int,
-                     strings: RepeatedFieldStrings? = nil) -> HTTP1FieldBlock? {
+                     strings: RepeatedFieldStrings? = nil, droppingHopByHop: Bool = false) -> HTTP1FieldBlock? {
         var block = HTTP1FieldBlock()
         block.fields.reserveCapacity(16)
         var index = start
+        // Lines read, the fields left out included: the bound is on the head as sent.
+        var lines = 0
         while true {
             guard index < end else { return nil }
             if bytes[index] == UInt8(ascii: "\r") {
@@ -36,7 +44,8 @@ struct HTTP1FieldBlock {
                 block.headLength = headEnd
                 return block
             }
-            guard block.fields.count < maxFields else { return nil }
+            guard lines < maxFields else { return nil }
+            lines += 1
             // name ":" OWS value OWS CRLF; a line starting with SP or HTAB (obs-fold) is not a token.
             let nameStart = index
             while index < end, isTokenByte(bytes[index]) { index += 1 }
@@ -49,6 +58,7 @@ struct HTTP1FieldBlock {
             let value = UnsafeRawBufferPointer(rebasing: bytes[valueStart..<index])
             guard let next = lineEnd(bytes, at: index, end: end) else { return nil }
             index = next
+            var namesOtherFields = false
             if equalsLowercase(name, "content-length") {
                 guard block.contentLength == nil, let length = decimal(value) else { return nil }
                 block.contentLength = length
@@ -61,11 +71,19 @@ struct HTTP1FieldBlock {
                 guard isPlainList(value) else { return nil }
                 forEachToken(value) { token in
                     if equalsLowercase(token, "close") { block.saysClose = true }
-                    if equalsLowercase(token, "keep-alive") { block.saysKeepAlive = true }
-                    if equalsLowercase(token, "upgrade") { block.saysUpgrade = true }
+                    else if equalsLowercase(token, "keep-alive") { block.saysKeepAlive = true }
+                    else if equalsLowercase(token, "upgrade") { block.saysUpgrade = true }
+                    else { namesOtherFields = true }
                 }
             } else if equalsLowercase(name, "upgrade") {
                 block.hasUpgrade = true
+            }
+            if droppingHopByHop, HopByHopHeaders.isHopByHop(name) {
+                if namesOtherFields || equalsLowercase(name, "te") {
+                    block.keptHopByHop = true
+                } else {
+                    continue
+                }
             }
             if let strings {
                 block.fields.append((strings.string(name), strings.string(value)))

@@ -5,12 +5,13 @@ import NIOHTTP1
 /// costs one pass over its fields and no allocation.
 enum HopByHopHeaders {
     /// Lower-case names; a field's index here is its bit in the mask `strip` collects.
-    private static let names: [String] = [
+    private static let staticNames: [StaticString] = [
         "connection", "keep-alive", "proxy-connection", "te", "trailer", "transfer-encoding", "upgrade",
         "proxy-authenticate", "proxy-authorization",
         // The settings of an h2c upgrade, which is never passed on.
         "http2-settings",
     ]
+    private static let names: [String] = staticNames.map { $0.description }
     /// Where `connection` (whose options name more fields to drop) and `te` (whose `trailers`
     /// travels on) stand in `names`.
     private static let connectionIndex = 0
@@ -48,6 +49,17 @@ enum HopByHopHeaders {
         }
         for name in named { headers.remove(name: name) }
         if wantsTrailers { headers.add(name: "te", value: "trailers") }
+    }
+
+    /// Whether a field name, as bytes in any case, is hop-by-hop: for a head read from its
+    /// bytes, which leaves such fields out as it reads them (`HTTP1FieldBlock.read`).
+    static func isHopByHop(_ name: UnsafeRawBufferPointer) -> Bool {
+        switch name.count {
+        case 2, 7, 10, 14, 16, 17, 18, 19:
+            return staticNames.contains { HTTP1FieldBlock.equalsLowercase(name, $0) }
+        default:
+            return false
+        }
     }
 
     private static func hopByHopIndex<Name: StringProtocol>(_ name: Name) -> Int? {

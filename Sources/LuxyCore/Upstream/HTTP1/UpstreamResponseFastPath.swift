@@ -53,15 +53,17 @@ final class UpstreamResponseFastPath: ChannelInboundHandler, RemovableChannelHan
             var buffer = Self.unwrapInboundIn(data)
             guard let request = expected,
                   case .parsed(var parsed) = UpstreamResponseHeadParser.parse(buffer, respondingTo: request.method,
-                                                                                   strings: strings)
+                                                                                   strings: strings,
+                                                                                   droppingHopByHop: true)
             else {
                 return handOverToDecoder(context: context, data: data)
             }
             expected = nil
             buffer.moveReaderIndex(forwardBy: parsed.headLength)
-            // The head is this path's own, so the hop-by-hop fields go in place, with no copy
+            // The head is this path's own: its hop-by-hop fields were left out as it was read,
+            // and the rare ones only the strip knows what to do with go in place, with no copy
             // (the driver, finding none, copies nothing either).
-            HopByHopHeaders.strip(&parsed.head.headers)
+            if parsed.hopByHopLeft { HopByHopHeaders.strip(&parsed.head.headers) }
             let bodyLength = parsed.bodyLength, keepAlive = parsed.keepAlive
             // The head is handed over (`consume`), not copied: the response stages run within
             // these calls, and a field one adds must change the only copy of the fields.

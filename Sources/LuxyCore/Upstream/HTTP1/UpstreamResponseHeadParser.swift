@@ -21,6 +21,9 @@ enum UpstreamResponseHeadParser {
         /// Bytes of the status line and fields, the blank line included.
         var headLength: Int
         var bodyLength: Int
+        /// Read `droppingHopByHop`: hop-by-hop fields are still in `head` for
+        /// `HopByHopHeaders.strip` (`HTTP1FieldBlock.keptHopByHop`). Always true otherwise.
+        var hopByHopLeft: Bool
     }
 
     enum Outcome {
@@ -32,16 +35,18 @@ enum UpstreamResponseHeadParser {
     static let maxHeadBytes = 16 * 1024
     static let maxFields = 100
 
-    /// `strings`: the pool's recent long field strings.
+    /// `strings`: the pool's recent long field strings. `droppingHopByHop`: the head comes
+    /// without its hop-by-hop fields where the bytes alone say how (`hopByHopLeft` false).
     static func parse(_ buffer: ByteBuffer, respondingTo method: HTTPMethod,
-                      strings: RepeatedFieldStrings? = nil) -> Outcome {
+                      strings: RepeatedFieldStrings? = nil, droppingHopByHop: Bool = false) -> Outcome {
         buffer.withUnsafeReadableBytes { bytes in
-            parse(bytes, respondingTo: method, strings: strings).map(Outcome.parsed) ?? .notSimple
+            parse(bytes, respondingTo: method, strings: strings, droppingHopByHop: droppingHopByHop)
+                .map(Outcome.parsed) ?? .notSimple
         }
     }
 
     private static func parse(_ bytes: UnsafeRawBufferPointer, respondingTo method: HTTPMethod,
-                              strings: RepeatedFieldStrings?) -> ParsedHead? {
+                              strings: RepeatedFieldStrings?, droppingHopByHop: Bool) -> ParsedHead? {
         let end = min(bytes.count, maxHeadBytes)
         // "HTTP/1.x NNN " at least, then the reason up to CRLF.
         guard end >= 15, bytes[0] == UInt8(ascii: "H"), bytes[1] == UInt8(ascii: "T"), bytes[2] == UInt8(ascii: "T"),
@@ -61,7 +66,7 @@ enum UpstreamResponseHeadParser {
         while index < end, HTTP1FieldBlock.isFieldValueByte(bytes[index]) { index += 1 }
         guard let afterStatusLine = HTTP1FieldBlock.lineEnd(bytes, at: index, end: end),
               let block = HTTP1FieldBlock.read(bytes, from: afterStatusLine, end: end, maxFields: maxFields,
-                                              strings: strings)
+                                              strings: strings, droppingHopByHop: droppingHopByHop)
         else { return nil }
         let contentLength = block.contentLength
 
@@ -83,7 +88,8 @@ enum UpstreamResponseHeadParser {
         let head = HTTPResponseHead(version: version, status: HTTPResponseStatus(statusCode: code),
                                     headers: HTTPHeaders(block.fields))
         return ParsedHead(head: head, keepAlive: block.keepsAlive(http11: version == .http1_1),
-                          headLength: block.headLength, bodyLength: bodyLength)
+                          headLength: block.headLength, bodyLength: bodyLength,
+                          hopByHopLeft: !droppingHopByHop || block.keptHopByHop)
     }
 
     private static func statusCode(_ a: UInt8, _ b: UInt8, _ c: UInt8) -> Int? {
