@@ -104,14 +104,24 @@ extension LuaHTTPStream {
     /// NUL. Anything else cannot go on the wire: NIO refuses to write such a head, which
     /// would surface far from the script as a 502 or a silently dropped client connection.
     static func checkHeaderField(_ key: String, _ value: String, _ fname: String) throws(LuaRaise) {
-        var nameBytes = Substring(key).utf8[...]
-        if nameBytes.first == UInt8(ascii: ":") { nameBytes = nameBytes.dropFirst() }
-        guard !nameBytes.isEmpty, nameBytes.allSatisfy(isTokenByte) else {
+        // Over the strings' contiguous bytes (every native String has them): a scan through
+        // the UTF-8 views' indices was most of a header write's check.
+        guard key.utf8.withContiguousStorageIfAvailable(isHeaderName) ?? isHeaderName(Array(key.utf8)) else {
             throw LuaRaise("\(fname)(): invalid header name '\(key)'")
         }
-        guard !value.utf8.contains(where: { $0 == 13 || $0 == 10 || $0 == 0 }) else {
+        guard value.utf8.withContiguousStorageIfAvailable(isHeaderValue) ?? isHeaderValue(Array(value.utf8)) else {
             throw LuaRaise("\(fname)(): invalid value for header '\(key)' (CR, LF and NUL are not allowed)")
         }
+    }
+
+    /// A token, after a ':' for a pseudo-header.
+    private static func isHeaderName<Bytes: Collection<UInt8>>(_ bytes: Bytes) -> Bool {
+        let name = bytes.first == UInt8(ascii: ":") ? bytes.dropFirst() : bytes[...]
+        return !name.isEmpty && name.allSatisfy(isTokenByte)
+    }
+
+    private static func isHeaderValue<Bytes: Collection<UInt8>>(_ bytes: Bytes) -> Bool {
+        !bytes.contains { $0 == 13 || $0 == 10 || $0 == 0 }
     }
 
     /// RFC 9110 tchar, as one switch the compiler makes a table of (a scan of the symbols'
