@@ -7,7 +7,13 @@ enum RequestTargetSyntax {
     /// and every `%` in the path followed by two hex digits, so no backend decodes it another
     /// way. The query's `%` is the application's business, as nginx leaves it.
     static func isValidOriginForm<Target: StringProtocol>(_ target: Target) -> Bool {
-        let bytes = target.utf8
+        // Over contiguous bytes where the string has them (every native one): walking a
+        // UTF-8 view's indices costs more than the checks.
+        target.utf8.withContiguousStorageIfAvailable { isValidOriginForm(bytes: $0) }
+            ?? isValidOriginForm(bytes: target.utf8)
+    }
+
+    private static func isValidOriginForm<Bytes: Collection<UInt8>>(bytes: Bytes) -> Bool {
         guard bytes.first == UInt8(ascii: "/") else { return false }
         var inQuery = false
         var index = bytes.startIndex
@@ -34,9 +40,13 @@ enum RequestTargetSyntax {
     /// literal. Refuses what would let one request name two hosts: `@` (userinfo), `/`,
     /// space, an empty host, a port that is not a number.
     static func isValidAuthority<Authority: StringProtocol>(_ authority: Authority) -> Bool {
-        let bytes = authority.utf8
+        authority.utf8.withContiguousStorageIfAvailable { isValidAuthority(bytes: $0) }
+            ?? isValidAuthority(bytes: authority.utf8)
+    }
+
+    private static func isValidAuthority<Bytes: Collection<UInt8>>(bytes: Bytes) -> Bool {
         guard let first = bytes.first else { return false }
-        var portStart: Authority.UTF8View.Index
+        var portStart: Bytes.Index
         if first == UInt8(ascii: "[") {
             guard let close = bytes.firstIndex(of: UInt8(ascii: "]")) else { return false }
             let literal = bytes[bytes.index(after: bytes.startIndex)..<close]
