@@ -29,12 +29,12 @@ struct RequestHeaderMap: LuaHeaderMap {
     }
 
     func values(_ name: String) -> [String] {
-        if name.hasPrefix(":") { return get(name).map { [$0] } ?? [] }
+        if name.utf8.first == UInt8(ascii: ":") { return get(name).map { [$0] } ?? [] }
         return exchange.requestHead.headers[name]
     }
 
     func add(_ name: String, _ value: String) {
-        if name.hasPrefix(":") { return replace(name, value) }
+        if name.utf8.first == UInt8(ascii: ":") { return replace(name, value) }
         exchange.requestHead.headers.add(name: name, value: value)
         if clearsRouteCache { exchange.requestFieldChanged(name) }
     }
@@ -51,7 +51,7 @@ struct RequestHeaderMap: LuaHeaderMap {
     }
 
     func remove(_ name: String) {
-        if name.hasPrefix(":") { return }
+        if name.utf8.first == UInt8(ascii: ":") { return }
         exchange.requestHead.headers.remove(name: name)
         if clearsRouteCache { exchange.requestFieldChanged(name) }
     }
@@ -105,7 +105,7 @@ struct ResponseHeaderMap: LuaHeaderMap {
     }
 
     func add(_ name: String, _ value: String) {
-        if name.hasPrefix(":") { return replace(name, value) }
+        if name.utf8.first == UInt8(ascii: ":") { return replace(name, value) }
         exchange.responseHead?.headers.add(name: name, value: value)
     }
 
@@ -114,7 +114,7 @@ struct ResponseHeaderMap: LuaHeaderMap {
             if let code = Int(value) { exchange.responseHead?.status = HTTPResponseStatus(statusCode: code) }
             return
         }
-        if name.hasPrefix(":") { return }
+        if name.utf8.first == UInt8(ascii: ":") { return }
         exchange.responseHead?.headers.replaceOrAdd(name: name, value: value)
     }
 

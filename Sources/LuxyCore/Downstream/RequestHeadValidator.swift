@@ -111,7 +111,9 @@ struct RequestHeadValidator {
                     return false
                 }
             default:
-                if underscores != .allow, name.utf8.contains(UInt8(ascii: "_")) { survey.underscoreNames.append(name) }
+                if underscores != .allow, name.withUTF8Bytes({ $0.contains(UInt8(ascii: "_")) }) {
+                    survey.underscoreNames.append(name)
+                }
             }
         }
         if survey.count > maxHeaderCount {

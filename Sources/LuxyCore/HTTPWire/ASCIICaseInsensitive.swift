@@ -1,28 +1,18 @@
 import NIOHTTP1
 
 extension StringProtocol {
-    /// ASCII case-insensitive equality, as HTTP compares field names and tokens, without
-    /// allocating: header names are compared on every request. Inlinable, so that other
-    /// modules get it specialized for `String`: the generic form walks the bytes through
-    /// protocol witnesses, several times slower.
+    /// ASCII case-insensitive equality, as HTTP compares field names and tokens, over the
+    /// strings' contiguous bytes (`withUTF8Bytes`): header names are compared on every
+    /// request. Inlinable, so that other modules get it specialized for `String`: the generic
+    /// form walks the bytes through protocol witnesses, several times slower.
     @inlinable
     public func equalsIgnoringASCIICase<Other: StringProtocol>(_ other: Other) -> Bool {
         guard utf8.count == other.utf8.count else { return false }
-        // Over both strings' contiguous bytes (a native String's, or a small one's copied to
-        // the stack) when they have them: stepping two UTF-8 views' indices costs more than
-        // the compare.
-        let contiguous = utf8.withContiguousStorageIfAvailable { mine in
-            other.utf8.withContiguousStorageIfAvailable { theirs in
+        return withUTF8Bytes { mine in
+            other.withUTF8Bytes { theirs in
                 zip(mine, theirs).allSatisfy { $0 == $1 || $0.asciiLowercased == $1.asciiLowercased }
             }
         }
-        if let contiguous, let equal = contiguous { return equal }
-        var theirs = other.utf8.makeIterator()
-        for byte in utf8 {
-            guard let other = theirs.next() else { return false }
-            if byte != other, byte.asciiLowercased != other.asciiLowercased { return false }
-        }
-        return true
     }
 }
 

@@ -7,10 +7,7 @@ enum RequestTargetSyntax {
     /// and every `%` in the path followed by two hex digits, so no backend decodes it another
     /// way. The query's `%` is the application's business, as nginx leaves it.
     static func isValidOriginForm<Target: StringProtocol>(_ target: Target) -> Bool {
-        // Over contiguous bytes where the string has them (every native one): walking a
-        // UTF-8 view's indices costs more than the checks.
-        target.utf8.withContiguousStorageIfAvailable { isValidOriginForm(bytes: $0) }
-            ?? isValidOriginForm(bytes: target.utf8)
+        target.withUTF8Bytes { isValidOriginForm(bytes: $0) }
     }
 
     private static func isValidOriginForm<Bytes: Collection<UInt8>>(bytes: Bytes) -> Bool {
@@ -40,8 +37,7 @@ enum RequestTargetSyntax {
     /// literal. Refuses what would let one request name two hosts: `@` (userinfo), `/`,
     /// space, an empty host, a port that is not a number.
     static func isValidAuthority<Authority: StringProtocol>(_ authority: Authority) -> Bool {
-        authority.utf8.withContiguousStorageIfAvailable { isValidAuthority(bytes: $0) }
-            ?? isValidAuthority(bytes: authority.utf8)
+        authority.withUTF8Bytes { isValidAuthority(bytes: $0) }
     }
 
     private static func isValidAuthority<Bytes: Collection<UInt8>>(bytes: Bytes) -> Bool {

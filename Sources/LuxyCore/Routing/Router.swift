@@ -104,7 +104,8 @@ public struct Router {
 
     private func virtualHostIndex(for hostHeader: String, originalDestination: SocketAddress?) -> Int? {
         // Lowercased only when it has upper-case letters; bytes, not Characters, to find the port.
-        var host = Substring(hostHeader.utf8.contains(where: { $0 >= 65 && $0 <= 90 }) ? hostHeader.lowercased() : hostHeader)
+        let hasUpperCase = hostHeader.withUTF8Bytes { $0.contains { $0 >= 65 && $0 <= 90 } }
+        var host = Substring(hasUpperCase ? hostHeader.lowercased() : hostHeader)
         if host.utf8.first == UInt8(ascii: "[") {
             if let end = host.utf8.firstIndex(of: UInt8(ascii: "]")) { host = host[...end] }
         } else if let colon = host.utf8.lastIndex(of: UInt8(ascii: ":")) {
@@ -121,16 +122,18 @@ public struct Router {
 
     static func path(of uri: String) -> Substring {
         // Bytes, not Characters: this runs on every request.
-        let end = uri.utf8.firstIndex(where: { $0 == UInt8(ascii: "?") || $0 == UInt8(ascii: "#") }) ?? uri.endIndex
-        return uri[..<end]
+        let length = uri.withUTF8Bytes { bytes in
+            bytes.firstIndex { $0 == UInt8(ascii: "?") || $0 == UInt8(ascii: "#") } ?? bytes.count
+        }
+        return uri[..<uri.utf8.index(uri.utf8.startIndex, offsetBy: length)]
     }
 
     private static func matches(_ route: CompiledRoute, path: Substring, head: HTTPRequestHead) -> Bool {
         switch route.config.match.path {
         case .prefix(let prefix):
-            guard path.hasPrefix(prefix) else { return false }
+            guard path.hasUTF8Prefix(prefix) else { return false }
         case .exact(let exact):
-            guard path == exact else { return false }
+            guard path.utf8.count == exact.utf8.count, path.hasUTF8Prefix(exact) else { return false }
         case .regex:
             guard let regex = route.pathRegex, regex.matches(String(path)) else { return false }
         }

@@ -115,7 +115,9 @@ extension LuaVM {
             var length = 0
             guard let bytes = lua_tolstring(s.L, idx, &length) else { return nil }
             let given = UnsafeRawBufferPointer(start: bytes, count: length)
-            guard labels[i].utf8.elementsEqual(given) else { return nil }
+            let equal = labels[i].utf8.withContiguousStorageIfAvailable { $0.elementsEqual(given) }
+                ?? labels[i].utf8.elementsEqual(given)
+            guard equal else { return nil }
         }
         return index
     }
