@@ -106,6 +106,8 @@ public final class LuaHTTPStream {
     /// Fails every phase still waiting (the request ended under it), so the log phase can run;
     /// nothing when none waits.
     public func abandonWaitingPhases() {
+        // The usual case, every request's end: nothing waits, and no list of runs is made.
+        guard active != nil || !streaming.isEmpty else { return }
         for run in streaming + (active.map { [$0] } ?? []) {
             end(run, .failed(LuaScriptError(message: "\(run.script.chunkName): the request ended while the script was waiting",
                                             chunkName: run.script.chunkName)))
