@@ -158,6 +158,7 @@ static int luxy_setup_sandbox(lua_State *L) {
     lua_pushnil(L);
     lua_setfield(L, -2, "dump");
     luxy_install_pattern_functions(L, -1);
+    luxy_install_format(L, -1);
     lua_getfield(L, g, LUA_TABLIBNAME);
     luxy_install_library_functions(L, -1, -2);
     lua_pop(L, 2);
