@@ -25,12 +25,12 @@ extension HTTPExchangeDriver {
     func startAttempt(on cluster: UpstreamCluster) {
         let hashKey = cluster.hashKey(for: exchange.requestHead, peer: exchange.peer)
         let services = generation.services
-        let destination = exchange.peer.originalDestination
-        let direct = exchange.peer.directLocal
+        let peer = exchange.peer
         var picked = services.pick(on: cluster, excluding: triedEndpoints, hashKey: hashKey,
-                                   originalDestination: destination, direct: direct)
+                                   originalDestination: peer.originalDestination, direct: peer.directLocal)
         if case .failure(.noEndpoint) = picked, retries != nil {
-            picked = services.pick(on: cluster, hashKey: hashKey, originalDestination: destination, direct: direct)
+            picked = services.pick(on: cluster, hashKey: hashKey, originalDestination: peer.originalDestination,
+                                   direct: peer.directLocal)
         }
         let pick: UpstreamPick
         switch picked {
@@ -39,6 +39,8 @@ extension HTTPExchangeDriver {
         }
         if retries != nil { triedEndpoints.insert(pick.endpointIndex) }
         exchange.attemptCount += 1
+        // Held once here: each use of the unowned reference would retain and release it.
+        let handler = self.handler
         // The body goes upstream from now on: a client waiting for `100 Continue` sends it.
         handler.requestBodyNeeded()
         let now = handler.loop.eventLoop.now

@@ -18,9 +18,10 @@ extension UpstreamServices {
 
     /// The pick for one attempt on `cluster`: an endpoint of a static cluster, or the
     /// connection's own original destination for an `original_destination` one (refused when
-    /// there is none, or when it is this proxy's own listener).
+    /// there is none, or when it is this proxy's own listener). The addresses are read only
+    /// for such a cluster: a copy of each retains and releases it on every request.
     func pick(on cluster: UpstreamCluster, excluding tried: UpstreamEndpointSet = .none, hashKey: UInt64? = nil,
-              originalDestination destination: SocketAddress?, direct: SocketAddress?)
+              originalDestination: @autoclosure () -> SocketAddress?, direct: @autoclosure () -> SocketAddress?)
         -> Result<UpstreamPick, UpstreamError>
     {
         guard cluster.config.kind == .originalDestination else {
@@ -29,10 +30,10 @@ extension UpstreamServices {
             }
             return .success(pick)
         }
-        guard let destination, let pick = cluster.pick(originalDestination: destination) else {
+        guard let destination = originalDestination(), let pick = cluster.pick(originalDestination: destination) else {
             return .failure(.noOriginalDestination(cluster.config.name))
         }
-        if ownAddresses.contains(destination, direct: direct) {
+        if ownAddresses.contains(destination, direct: direct()) {
             return .failure(.originalDestinationIsProxy("\(destination.ipAddress ?? "?"):\(destination.port ?? 0)"))
         }
         return .success(pick)
