@@ -25,6 +25,7 @@ final class LuaStringFormatTests: LuaTestCase {
                                                           options: .regularExpression) }
     }
 
+    /// In decimal and in hexadecimal (a negative integer's bits as unsigned, as `%llx` prints them).
     func testIntegersArePaddedAsPrintfPadsThem() throws {
         let integers: [Int64] = [0, 7, -7, 42, -42, 123_456_789, Int64.max, Int64.min]
         var expressions: [String] = []
@@ -35,9 +36,11 @@ final class LuaStringFormatTests: LuaTestCase {
                 for value in integers {
                     // math.mininteger has no literal: written as an expression.
                     let literal = value == Int64.min ? "math.mininteger" : "\(value)"
-                    expressions.append("string.format('<%\(spec)d|%\(spec)i>', \(literal), \(literal))")
-                    let one = String(format: "%\(spec)lld", value)
-                    expected.append("<\(one)|\(one)>")
+                    expressions.append("string.format('<%\(spec)d|%\(spec)i|%\(spec)x|%\(spec)X>', "
+                        + "\(literal), \(literal), \(literal), \(literal))")
+                    let decimal = String(format: "%\(spec)lld", value)
+                    expected.append("<\(decimal)|\(decimal)|\(String(format: "%\(spec)llx", value))|"
+                        + "\(String(format: "%\(spec)llX", value))>")
                 }
             }
         }
@@ -47,6 +50,7 @@ final class LuaStringFormatTests: LuaTestCase {
     func testStringsPercentsAndTheBenchHeaderFormat() throws {
         let results = try values(of: [
             "string.format('t=%d.%03d', 1733400000, 7)",
+            "string.format('%08x-%04x-4%03x', 0xdeadbeef, 0xbeef, 0x123)",
             "string.format('%s=%s;%%;%d%%', 'k', 'v', 5)",
             "string.format('%s', 'a\\0b')",
             "('%s-%d'):format('id', -3)",
@@ -54,7 +58,7 @@ final class LuaStringFormatTests: LuaTestCase {
             "string.format('')",
             "string.format('%d', 1, 'extra', {})",
         ])
-        XCTAssertEqual(results, ["t=1733400000.007", "k=v;%;5%", "a\0b", "id--3", "no conversions", "", "1"])
+        XCTAssertEqual(results, ["t=1733400000.007", "deadbeef-beef-4123", "k=v;%;5%", "a\0b", "id--3", "no conversions", "", "1"])
     }
 
     /// Formats it does not write go whole to Lua's string.format: the same results, and the
@@ -71,6 +75,7 @@ final class LuaStringFormatTests: LuaTestCase {
             "string.format('%q', 'a\\n')",
             "string.format('%+d|% d|%5.3d|%0005d', 5, 5, 5, 5)",
             "string.format('%-05d|%005d|%0-5d', 42, 42, 42)",
+            "string.format('%#x|%5.3x|%x', 255, 255, 2.0)",
             "string.format('%d', 3.5)",
             "string.format('%d')",
             "string.format('%d', 'x')",
@@ -90,6 +95,7 @@ final class LuaStringFormatTests: LuaTestCase {
             "\"a\\\n\"",
             "+5| 5|  005|00005",
             "42   |00042|42   ",
+            "0xff|  0ff|2",
             "error: bad argument #2 to 'format' (number has no integer representation)",
             "error: bad argument #2 to 'format' (no value)",
             "error: bad argument #2 to 'format' (number expected, got string)",

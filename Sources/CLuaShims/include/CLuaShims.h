@@ -114,7 +114,7 @@ void luxy_install_pattern_functions(lua_State *L, int library);
 /// and string.rep in the one at `string_library` with copies of Lua's that charge their
 /// loops to the instruction budget (luxy_library.c).
 void luxy_install_library_functions(lua_State *L, int table_library, int string_library);
-// string.format writing plain %d/%i, %s and %% itself; every other format is Lua's own.
+// string.format writing plain %d/%i/%x/%X, %s and %% itself; every other format is Lua's own.
 void luxy_install_format(lua_State *L, int string_library);
 /// Pushes a fresh script environment: globals fall back to the sandbox, `_G` is the
 /// environment itself and `load` defaults to it. `globals_meta_ref` is a registry ref to
