@@ -78,11 +78,11 @@ struct HTTP1FieldBlock {
             } else if equalsLowercase(name, "upgrade") {
                 block.hasUpgrade = true
             }
-            if droppingHopByHop, HopByHopHeaders.isHopByHop(name) {
-                if namesOtherFields || equalsLowercase(name, "te") {
-                    block.keptHopByHop = true
-                } else {
-                    continue
+            if droppingHopByHop {
+                switch HopByHopHeaders.readAction(forFieldNamed: name, connectionNamesOtherFields: namesOtherFields) {
+                case .keep: break
+                case .drop: continue
+                case .keepForStrip: block.keptHopByHop = true
                 }
             }
             if let strings {
@@ -136,8 +136,9 @@ struct HTTP1FieldBlock {
     static func equalsLowercase(_ bytes: UnsafeRawBufferPointer, _ lowercase: StaticString) -> Bool {
         guard bytes.count == lowercase.utf8CodeUnitCount else { return false }
         let expected = UnsafeRawBufferPointer(start: lowercase.utf8Start, count: lowercase.utf8CodeUnitCount)
-        for (byte, want) in zip(bytes, expected) where byte | 0x20 != want {
-            return false
+        // Only A–Z fold: `byte | 0x20` alone would also take a control byte for `-` or `2`.
+        for (byte, want) in zip(bytes, expected) where byte != want {
+            guard byte >= UInt8(ascii: "A"), byte <= UInt8(ascii: "Z"), byte | 0x20 == want else { return false }
         }
         return true
     }

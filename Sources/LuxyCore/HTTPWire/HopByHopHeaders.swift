@@ -51,21 +51,35 @@ enum HopByHopHeaders {
         if wantsTrailers { headers.add(name: "te", value: "trailers") }
     }
 
-    /// Whether a field name, as bytes in any case, is hop-by-hop: for a head read from its
-    /// bytes, which leaves such fields out as it reads them (`HTTP1FieldBlock.read`).
-    static func isHopByHop(_ name: UnsafeRawBufferPointer) -> Bool {
-        switch name.count {
-        case 2, 7, 10, 14, 16, 17, 18, 19:
-            return staticNames.contains { HTTP1FieldBlock.equalsLowercase(name, $0) }
-        default:
-            return false
-        }
+    /// What a reader of a head's bytes (`HTTP1FieldBlock.read`) does with a field it reads.
+    enum ReadAction {
+        case keep
+        /// Hop-by-hop: left out, with no String made for it.
+        case drop
+        /// Hop-by-hop, but only `strip` knows what to do with it: `te` (its `trailers` travels
+        /// on), or a `connection` naming other fields (which may have come before it).
+        case keepForStrip
+    }
+
+    /// The rule `strip` applies, for a field read from bytes: `name` in any case;
+    /// `connectionNamesOtherFields`, whether a `connection` field lists more than `close`,
+    /// `keep-alive` and `upgrade`.
+    static func readAction(forFieldNamed name: UnsafeRawBufferPointer, connectionNamesOtherFields: Bool)
+        -> ReadAction {
+        guard let index = index(of: name) else { return .keep }
+        if index == teIndex || (index == connectionIndex && connectionNamesOtherFields) { return .keepForStrip }
+        return .drop
     }
 
     private static func hopByHopIndex<Name: StringProtocol>(_ name: Name) -> Int? {
-        switch name.utf8.count {
+        name.withUTF8Bytes { index(of: UnsafeRawBufferPointer($0)) }
+    }
+
+    /// `name`'s place in `names`, compared ASCII case-insensitively; nil when it is not one.
+    private static func index(of name: UnsafeRawBufferPointer) -> Int? {
+        switch name.count {
         case 2, 7, 10, 14, 16, 17, 18, 19:
-            return names.firstIndex { name.equalsIgnoringASCIICase($0) }
+            return staticNames.firstIndex { HTTP1FieldBlock.equalsLowercase(name, $0) }
         default:
             return nil
         }
