@@ -1,5 +1,6 @@
 import CLua
 import CLuaShims
+import LuxyConfig
 
 extension LuaHTTPStream {
     func callHeaderMap(_ method: LuaMethod, _ s: LuaStack, _ run: PhaseRun, trailers: Bool) throws(LuaRaise) -> Int32 {
@@ -104,23 +105,23 @@ extension LuaHTTPStream {
     /// NUL. Anything else cannot go on the wire: NIO refuses to write such a head, which
     /// would surface far from the script as a 502 or a silently dropped client connection.
     static func checkHeaderField(_ key: String, _ value: String, _ fname: String) throws(LuaRaise) {
-        // Over the strings' contiguous bytes (every native String has them): a scan through
-        // the UTF-8 views' indices was most of a header write's check.
-        guard key.utf8.withContiguousStorageIfAvailable(isHeaderName) ?? isHeaderName(Array(key.utf8)) else {
+        // Over the strings' contiguous bytes: a scan through the UTF-8 views' indices was
+        // most of a header write's check.
+        guard key.withUTF8Bytes(isHeaderName) else {
             throw LuaRaise("\(fname)(): invalid header name '\(key)'")
         }
-        guard value.utf8.withContiguousStorageIfAvailable(isHeaderValue) ?? isHeaderValue(Array(value.utf8)) else {
+        guard value.withUTF8Bytes(isHeaderValue) else {
             throw LuaRaise("\(fname)(): invalid value for header '\(key)' (CR, LF and NUL are not allowed)")
         }
     }
 
     /// A token, after a ':' for a pseudo-header.
-    private static func isHeaderName<Bytes: Collection<UInt8>>(_ bytes: Bytes) -> Bool {
+    private static func isHeaderName(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
         let name = bytes.first == UInt8(ascii: ":") ? bytes.dropFirst() : bytes[...]
         return !name.isEmpty && name.allSatisfy(isTokenByte)
     }
 
-    private static func isHeaderValue<Bytes: Collection<UInt8>>(_ bytes: Bytes) -> Bool {
+    private static func isHeaderValue(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
         !bytes.contains { $0 == 13 || $0 == 10 || $0 == 0 }
     }
 

@@ -1,3 +1,4 @@
+import LuxyConfig
 import XCTest
 
 @testable import LuxyCore

@@ -1,3 +1,4 @@
+import LuxyConfig
 import NIOHTTP1
 
 extension StringProtocol {

@@ -1,3 +1,4 @@
+import LuxyConfig
 import NIOHTTP1
 
 /// RFC 9110 §7.6.1: connection-specific fields are for one hop and are not forwarded.

@@ -1,3 +1,5 @@
+import LuxyConfig
+
 /// The grammar of a request target and of an authority (RFC 9112 §3.2, RFC 3986 §3.2),
 /// checked byte by byte without allocating. Pure functions; no state.
 enum RequestTargetSyntax {
@@ -10,7 +12,7 @@ enum RequestTargetSyntax {
         target.withUTF8Bytes { isValidOriginForm(bytes: $0) }
     }
 
-    private static func isValidOriginForm<Bytes: Collection<UInt8>>(bytes: Bytes) -> Bool {
+    private static func isValidOriginForm(bytes: UnsafeBufferPointer<UInt8>) -> Bool {
         guard bytes.first == UInt8(ascii: "/") else { return false }
         var inQuery = false
         var index = bytes.startIndex
@@ -40,9 +42,9 @@ enum RequestTargetSyntax {
         authority.withUTF8Bytes { isValidAuthority(bytes: $0) }
     }
 
-    private static func isValidAuthority<Bytes: Collection<UInt8>>(bytes: Bytes) -> Bool {
+    private static func isValidAuthority(bytes: UnsafeBufferPointer<UInt8>) -> Bool {
         guard let first = bytes.first else { return false }
-        var portStart: Bytes.Index
+        var portStart: Int
         if first == UInt8(ascii: "[") {
             guard let close = bytes.firstIndex(of: UInt8(ascii: "]")) else { return false }
             let literal = bytes[bytes.index(after: bytes.startIndex)..<close]

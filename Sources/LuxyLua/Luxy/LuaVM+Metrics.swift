@@ -1,5 +1,6 @@
 import CLua
 import CLuaShims
+import LuxyConfig
 
 extension LuaVM {
     /// Metric values of this VM go to `shard` (its loop's, kept across generations). Call
@@ -115,9 +116,7 @@ extension LuaVM {
             var length = 0
             guard let bytes = lua_tolstring(s.L, idx, &length) else { return nil }
             let given = UnsafeRawBufferPointer(start: bytes, count: length)
-            let equal = labels[i].utf8.withContiguousStorageIfAvailable { $0.elementsEqual(given) }
-                ?? labels[i].utf8.elementsEqual(given)
-            guard equal else { return nil }
+            guard labels[i].withUTF8Bytes({ $0.elementsEqual(given) }) else { return nil }
         }
         return index
     }

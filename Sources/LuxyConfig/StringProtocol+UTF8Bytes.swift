@@ -1,3 +1,6 @@
+// Here, in the module the core and the Lua host both build on, so that both scan strings
+// the same way: the request path's checks of heads, targets and names (LuxyCore), and the
+// Lua host's checks of the headers a script writes and of metric labels (LuxyLua).
 extension StringProtocol {
     /// Calls `body` with the string's UTF-8 bytes, contiguous: in place where the string has
     /// them (every native String, a small one copied to the stack first), from a copy
