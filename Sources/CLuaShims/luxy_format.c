@@ -4,10 +4,10 @@
 // trips through glibc's printf machinery (about 0.5 us in a request's phase), request-id's
 // "%08x-%04x-…" six. The formats plugins build headers and ids with, plain `%d`/`%i`/`%x`/
 // `%X` of an integer (no flag, or `0` or `-`, and a width), plain `%s` of a string, and `%%`,
-// are written here straight into the result. A format with anything else (another conversion, a precision, another flag, a
-// float for `%d`, a number or a table for `%s`, a missing argument) goes whole to Lua's
-// string.format, called in place with this call's stack, so its results and its errors
-// ("bad argument #2 to 'format'") are exactly Lua's.
+// are written here straight into the result. A format with anything else (another
+// conversion, a precision, another flag, a float for `%d`, a number or a table for `%s`, a
+// missing argument) goes whole to Lua's string.format, called in place with this call's
+// stack, so its results and its errors ("bad argument #2 to 'format'") are exactly Lua's.
 
 #include "CLuaShims.h"
 

@@ -168,7 +168,7 @@ public final class LuaVM {
     }
 
     /// Pushes a new object of `kind` for the run named by `token`, with `userValues` slots
-    /// for objects it hands out (`HandleWrapper`).
+    /// for objects it hands out (`LuaHandleSlot`).
     @discardableResult
     func pushObject(_ L: OpaquePointer, _ kind: LuaObjectKind, token: UInt64, aux: Int32 = 0, userValues: Int32 = 0)
         -> UnsafeMutablePointer<luxy_object>

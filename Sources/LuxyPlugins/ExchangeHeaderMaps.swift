@@ -18,7 +18,7 @@ struct RequestHeaderMap: LuaHeaderMap {
     func get(_ name: String) -> String? {
         // Field names are looked up case-insensitively as they are.
         guard let pseudo = RequestPseudoHeader(name) else {
-            return name.utf8.first == UInt8(ascii: ":") ? nil : exchange.requestHead.headers.joinedValue(name)
+            return name.namesPseudoHeader ? nil : exchange.requestHead.headers.joinedValue(name)
         }
         switch pseudo {
         case .method: return exchange.requestHead.method.rawValue
@@ -29,12 +29,12 @@ struct RequestHeaderMap: LuaHeaderMap {
     }
 
     func values(_ name: String) -> [String] {
-        if name.utf8.first == UInt8(ascii: ":") { return get(name).map { [$0] } ?? [] }
+        if name.namesPseudoHeader { return get(name).map { [$0] } ?? [] }
         return exchange.requestHead.headers[name]
     }
 
     func add(_ name: String, _ value: String) {
-        if name.utf8.first == UInt8(ascii: ":") { return replace(name, value) }
+        if name.namesPseudoHeader { return replace(name, value) }
         exchange.requestHead.headers.add(name: name, value: value)
         if clearsRouteCache { exchange.requestFieldChanged(name) }
     }
@@ -51,7 +51,7 @@ struct RequestHeaderMap: LuaHeaderMap {
     }
 
     func remove(_ name: String) {
-        if name.utf8.first == UInt8(ascii: ":") { return }
+        if name.namesPseudoHeader { return }
         exchange.requestHead.headers.remove(name: name)
         if clearsRouteCache { exchange.requestFieldChanged(name) }
     }
@@ -75,7 +75,7 @@ private enum RequestPseudoHeader {
     case method, path, authority, scheme
 
     init?(_ name: String) {
-        guard name.utf8.first == UInt8(ascii: ":") else { return nil }
+        guard name.namesPseudoHeader else { return nil }
         if name.equalsIgnoringASCIICase(":method") { self = .method }
         else if name.equalsIgnoringASCIICase(":path") { self = .path }
         else if name.equalsIgnoringASCIICase(":authority") { self = .authority }
@@ -93,7 +93,7 @@ struct ResponseHeaderMap: LuaHeaderMap {
 
     func get(_ name: String) -> String? {
         guard let head = exchange.responseHead else { return nil }
-        if name.utf8.first == UInt8(ascii: ":") {
+        if name.namesPseudoHeader {
             return name.equalsIgnoringASCIICase(":status") ? String(head.status.code) : nil
         }
         return head.headers.joinedValue(name)
@@ -105,7 +105,7 @@ struct ResponseHeaderMap: LuaHeaderMap {
     }
 
     func add(_ name: String, _ value: String) {
-        if name.utf8.first == UInt8(ascii: ":") { return replace(name, value) }
+        if name.namesPseudoHeader { return replace(name, value) }
         exchange.responseHead?.headers.add(name: name, value: value)
     }
 
@@ -114,7 +114,7 @@ struct ResponseHeaderMap: LuaHeaderMap {
             if let code = Int(value) { exchange.responseHead?.status = HTTPResponseStatus(statusCode: code) }
             return
         }
-        if name.utf8.first == UInt8(ascii: ":") { return }
+        if name.namesPseudoHeader { return }
         exchange.responseHead?.headers.replaceOrAdd(name: name, value: value)
     }
 
@@ -157,4 +157,10 @@ final class TrailerMap: LuaHeaderMap {
     func replace(_ name: String, _ value: String) { trailers.replaceOrAdd(name: name, value: value) }
     func remove(_ name: String) { trailers.remove(name: name) }
     func entries() -> [(String, String)] { trailers.map { ($0.name.lowercased(), $0.value) } }
+}
+
+extension String {
+    /// A pseudo-header name (`:path`, `:status`): told by its first byte, as header maps
+    /// check on every add, replace and remove.
+    fileprivate var namesPseudoHeader: Bool { utf8.first == UInt8(ascii: ":") }
 }

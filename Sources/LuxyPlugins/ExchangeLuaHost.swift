@@ -36,7 +36,8 @@ final class ExchangeLuaHost: LuaHTTPHost {
 
     func headers(_ phase: LuaHTTPPhase) -> LuaHeaderMap {
         phase == .request
-            ? RequestHeaderMap(exchange: exchange, clearsRouteCache: currentStage?.resolved.configuration.clearRouteCache ?? true)
+            ? RequestHeaderMap(exchange: exchange,
+                               clearsRouteCache: currentStage?.resolved.configuration.clearRouteCache ?? true)
             : ResponseHeaderMap(exchange: exchange)
     }
 
