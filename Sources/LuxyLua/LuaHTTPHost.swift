@@ -84,8 +84,8 @@ public protocol LuaHTTPHost: AnyObject {
     func setResponseFlag(_ code: String) -> Bool
     /// Appends `line` and a newline to `destination` (`stdout` or a file path): the access
     /// log, written apart from the operational log (stderr) and never blocking the loop.
-    /// Bytes, as a rendered log format or a Lua string gives them.
-    func writeAccessLog(_ line: [UInt8], to destination: String) throws(LuaHostError)
+    /// Bytes where a rendered log format or a Lua string has them, valid during the call only.
+    func writeAccessLog(_ line: UnsafeRawBufferPointer, to destination: String) throws(LuaHostError)
 }
 
 /// What `streamInfo()` tells of the end of a request. A value; Sendable.
@@ -125,7 +125,7 @@ extension LuaHTTPHost {
     public var requestOutcome: LuaRequestOutcome { LuaRequestOutcome() }
     /// A host that keeps no flags (a test host) takes any code.
     public func setResponseFlag(_ code: String) -> Bool { true }
-    public func writeAccessLog(_ line: [UInt8], to destination: String) throws(LuaHostError) {
+    public func writeAccessLog(_ line: UnsafeRawBufferPointer, to destination: String) throws(LuaHostError) {
         throw LuaHostError("accessLog() is not available here")
     }
 }

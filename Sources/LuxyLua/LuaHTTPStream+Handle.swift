@@ -55,20 +55,22 @@ extension LuaHTTPStream {
         case .accessLog:
             let destination = try s.checkString(2, method.luaName)
             // A log format (`luxy.log_format`) is rendered straight into the log, without the
-            // Lua string `format:render(h)` would make and this call would copy back.
-            let line: [UInt8]
+            // Lua string `format:render(h)` would make and this call would copy back: the line
+            // is handed over where it lies (the format's buffer, or the Lua string).
+            let host = self.host
+            func write(_ line: UnsafeRawBufferPointer) -> LuaHostError? {
+                do throws(LuaHostError) { try host.writeAccessLog(line, to: destination) } catch { return error }
+                return nil
+            }
+            let failure: LuaHostError?
             if let format = vm.logFormat(s, at: 3) {
-                line = format.render(host)
-            } else if let text = s.bytes(3) {
-                line = text
+                failure = format.render(host, write)
+            } else if let written = s.withBytes(3, write) {
+                failure = written
             } else {
                 throw s.argError(3, method.luaName, "string or log format")
             }
-            do {
-                try host.writeAccessLog(line, to: destination)
-            } catch {
-                throw LuaRaise(error.message)
-            }
+            if let failure { throw LuaRaise(failure.message) }
             return 0
         case .requestHeaders:
             return pushHandleObject(s, .requestHeaders, .headerMap, run, aux: LuaHTTPStream.requestHeadersAux)

@@ -26,9 +26,11 @@ struct LuaStack {
     }
 
     func push(bytes: [UInt8]) {
-        bytes.withUnsafeBufferPointer { buf in
-            _ = lua_pushlstring(L, buf.baseAddress.map { UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self) }, buf.count)
-        }
+        bytes.withUnsafeBytes { push(bytes: $0) }
+    }
+
+    func push(bytes: UnsafeRawBufferPointer) {
+        _ = lua_pushlstring(L, bytes.baseAddress?.assumingMemoryBound(to: CChar.self), bytes.count)
     }
 
     func push(_ s: String?) {

@@ -25,7 +25,7 @@ extension InMemoryHTTPHost {
     }
 
     /// Kept, not written: the test reads the lines (`result.access_log`) and nothing leaves the process.
-    func writeAccessLog(_ line: [UInt8], to destination: String) throws(LuaHostError) {
+    func writeAccessLog(_ line: UnsafeRawBufferPointer, to destination: String) throws(LuaHostError) {
         accessLines.append(RecordedAccessLine(destination: destination, line: String(decoding: line, as: UTF8.self),
                                               plugin: currentStage?.chunkName ?? ""))
     }

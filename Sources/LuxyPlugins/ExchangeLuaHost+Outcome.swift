@@ -29,7 +29,7 @@ extension ExchangeLuaHost {
                 - Double((NIODeadline.now() - exchange.startTime).nanoseconds) / 1_000_000)
     }
 
-    func writeAccessLog(_ line: [UInt8], to destination: String) throws(LuaHostError) {
+    func writeAccessLog(_ line: UnsafeRawBufferPointer, to destination: String) throws(LuaHostError) {
         guard let accessLog else { throw LuaHostError("accessLog() is not available here") }
         do {
             try accessLog.append(line, to: destination)

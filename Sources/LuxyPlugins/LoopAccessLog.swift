@@ -11,7 +11,7 @@ final class LoopAccessLog {
         var bytes: [UInt8] = []
         var lines = 0
 
-        mutating func add(_ line: [UInt8]) {
+        mutating func add(_ line: UnsafeRawBufferPointer) {
             // The newline fits in the first allocation of the tick.
             if bytes.isEmpty { bytes.reserveCapacity(line.count + 1) }
             bytes.append(contentsOf: line)
@@ -41,7 +41,7 @@ final class LoopAccessLog {
     }
 
     /// Adds `line` (a newline is added) for `destination`; the flush is scheduled once per tick.
-    func append(_ line: [UInt8], to destination: String) throws(AccessLogSinkError) {
+    func append(_ line: UnsafeRawBufferPointer, to destination: String) throws(AccessLogSinkError) {
         // One hash lookup for a destination seen before, and the batch grows in place.
         if batches[destination]?.add(line) == nil {
             var batch = Batch(sink: try AccessLogSink.sink(for: destination))

@@ -90,7 +90,7 @@ final class FakeHost: LuaHTTPHost {
     var requestOutcome = LuaRequestOutcome()
     /// What `accessLog` wrote, by destination.
     var accessLines: [(destination: String, line: String)] = []
-    func writeAccessLog(_ line: [UInt8], to destination: String) throws(LuaHostError) {
+    func writeAccessLog(_ line: UnsafeRawBufferPointer, to destination: String) throws(LuaHostError) {
         accessLines.append((destination, String(decoding: line, as: UTF8.self)))
     }
 

@@ -2,8 +2,9 @@ import LuxyConfig
 
 /// An access-log format compiled once, at a script's load (`luxy.log_format`), and rendered
 /// for each request in one host call: Envoy's `%OPERATOR%` substitution format, as text or
-/// as one JSON object per line. The per-request work is a walk over the compiled parts that
-/// appends bytes to one reused buffer: no Lua call, string or table per field.
+/// as one JSON object per line. The per-request work is a walk over the compiled line
+/// (`LogLinePlan`) that appends bytes to one reused buffer: no Lua call, string or table per
+/// field.
 ///
 /// Loop-confined: held by one VM (`LuxyVMState.logFormats`) and rendered on its loop, which
 /// is what lets the buffer be reused.
@@ -31,11 +32,24 @@ final class LuaLogFormat {
         ]
     }
 
-    struct HeaderField: Equatable {
+    /// A class, not a struct: an operator is then one reference, which a walk over the line
+    /// copies with a retain, where a struct's strings made every copy of an operator go
+    /// through its enum's generic value witness.
+    final class HeaderField: Equatable, Sendable {
         /// Lowercased, as header maps look names up.
-        var name: String
-        var alternative: String?
-        var maxLength: Int?
+        let name: String
+        let alternative: String?
+        let maxLength: Int?
+
+        init(name: String, alternative: String?, maxLength: Int?) {
+            self.name = name
+            self.alternative = alternative
+            self.maxLength = maxLength
+        }
+
+        static func == (lhs: HeaderField, rhs: HeaderField) -> Bool {
+            lhs.name == rhs.name && lhs.alternative == rhs.alternative && lhs.maxLength == rhs.maxLength
+        }
     }
 
     enum Part: Equatable {
@@ -60,7 +74,7 @@ final class LuaLogFormat {
                 guard case .literal(let text) = part else { return part }
                 var escaped = LineBuilder()
                 escaped.appendEscaped(text)
-                return .literal(escaped.bytes)
+                return .literal(escaped.bytes.array)
             }
             single = parts.count == 1 ? parts[0].operator : nil
         }
@@ -73,18 +87,15 @@ final class LuaLogFormat {
         case json([Field])
     }
 
-    let layout: Layout
+    /// The layout as rendering walks it.
+    private let plan: LogLinePlan
     /// Whether an operator reads how the request ended, which the host works out per call.
     private let readsOutcome: Bool
     private var builder = LineBuilder()
 
     init(layout: Layout) {
-        self.layout = layout
-        let operators: [Operator] = switch layout {
-        case .text(let parts): parts.compactMap(\.operator)
-        case .json(let fields): fields.flatMap { $0.parts.compactMap(\.operator) }
-        }
-        readsOutcome = operators.contains { $0.readsOutcome }
+        plan = LogLinePlan(layout)
+        readsOutcome = plan.operators.contains { $0.readsOutcome }
     }
 
     /// Compiles an Envoy format string into its parts; throws the operator it does not know.
@@ -138,64 +149,44 @@ final class LuaLogFormat {
         }
     }
 
-    /// The line for the request `host` serves, in its log phase.
-    func render(_ host: LuaHTTPHost) -> [UInt8] {
+    /// The line for the request `host` serves, in its log phase, handed to `body`: valid only
+    /// there (the buffer is the next line's), so a caller copies it once, where it goes.
+    func render<Result>(_ host: LuaHTTPHost, _ body: (UnsafeRawBufferPointer) -> Result) -> Result {
         var reader = RequestReader(host: host, outcome: readsOutcome ? host.requestOutcome : nil)
-        // Taken out of the stored property for the walk, and put back after: appending to an
-        // array a class stores costs a dynamic exclusivity check per append wherever the
-        // checks are on (debug builds, which run the tests), one to a local none. Swapped,
-        // not copied, so the bytes stay uniquely owned and the buffer's capacity is reused.
-        var builder = LineBuilder()
-        swap(&builder, &self.builder)
-        defer { swap(&builder, &self.builder) }
-        builder.bytes.removeAll(keepingCapacity: true)
-        switch layout {
-        case .text(let parts):
-            for part in parts { builder.appendText(part, &reader) }
-        case .json(let fields):
-            builder.bytes.append(UInt8(ascii: "{"))
-            for field in fields {
-                builder.bytes.append(contentsOf: field.prefix)
-                if let op = field.single {
-                    builder.appendJSON(reader.value(op))
-                } else {
-                    builder.bytes.append(UInt8(ascii: "\""))
-                    for part in field.parts {
-                        switch part {
-                        case .literal(let escaped): builder.bytes.append(contentsOf: escaped)
-                        case .value(let op): builder.appendEscaped(reader.value(op), absent: "-")
-                        }
-                    }
-                    builder.bytes.append(UInt8(ascii: "\""))
+        builder.bytes.removeAll()
+        plan.literals.withUnsafeBufferPointer { literals in
+            for step in plan.steps {
+                switch step {
+                case .literal(let start, let end):
+                    builder.bytes.append(UnsafeBufferPointer(rebasing: literals[start..<end]))
+                case .text(let op): builder.appendText(reader.value(plan.operators[op]))
+                case .json(let op): builder.appendJSON(reader.value(plan.operators[op]))
+                case .escaped(let op): builder.appendEscaped(reader.value(plan.operators[op]), absent: "-")
                 }
             }
-            builder.bytes.append(UInt8(ascii: "}"))
         }
-        return builder.bytes
+        return builder.bytes.withBytes(body)
     }
 }
 
 /// The line being rendered, and the start-time text it reuses from one line to the next.
 private struct LineBuilder {
-    var bytes: [UInt8] = []
+    let bytes = LogLineBytes()
     var clock = StartTimeText()
 
-    mutating func appendText(_ part: LuaLogFormat.Part, _ reader: inout RequestReader) {
-        switch part {
-        case .literal(let literal): bytes.append(contentsOf: literal)
-        case .value(let op):
-            switch reader.value(op) {
-            case .absent: bytes.append(UInt8(ascii: "-"))
-            case .number(let n): bytes.appendDecimal(n)
-            case .text(let s): bytes.append(contentsOf: s.utf8)
-            case .time(let ms): clock.append(milliseconds: ms, to: &bytes)
-            }
+    /// A value of a text line: absent prints `-`.
+    mutating func appendText(_ value: LogValue) {
+        switch value {
+        case .absent: bytes.append(UInt8(ascii: "-"))
+        case .number(let n): bytes.appendDecimal(n)
+        case .text(let s): bytes.append(s)
+        case .time(let ms): clock.append(milliseconds: ms, to: bytes)
         }
     }
 
     mutating func appendJSON(_ value: LogValue) {
         switch value {
-        case .absent: bytes.append(contentsOf: "null".utf8)
+        case .absent: bytes.append("null")
         case .number(let n): bytes.appendDecimal(n)
         case .text(let s):
             bytes.append(UInt8(ascii: "\""))
@@ -203,7 +194,7 @@ private struct LineBuilder {
             bytes.append(UInt8(ascii: "\""))
         case .time(let ms):
             bytes.append(UInt8(ascii: "\""))
-            clock.append(milliseconds: ms, to: &bytes)
+            clock.append(milliseconds: ms, to: bytes)
             bytes.append(UInt8(ascii: "\""))
         }
     }
@@ -211,10 +202,10 @@ private struct LineBuilder {
     /// A value inside a JSON string: numbers as digits, absent as `absent`.
     mutating func appendEscaped(_ value: LogValue, absent: String) {
         switch value {
-        case .absent: bytes.append(contentsOf: absent.utf8)
+        case .absent: bytes.append(absent)
         case .number(let n): bytes.appendDecimal(n)
         case .text(let s): appendEscaped(s.utf8)
-        case .time(let ms): clock.append(milliseconds: ms, to: &bytes)
+        case .time(let ms): clock.append(milliseconds: ms, to: bytes)
         }
     }
 
@@ -233,11 +224,11 @@ private struct LineBuilder {
     private mutating func appendEscaped(contiguous value: UnsafeBufferPointer<UInt8>) {
         var runStart = 0
         for index in value.indices where Self.needsEscape(value[index]) {
-            bytes.append(contentsOf: UnsafeBufferPointer(rebasing: value[runStart..<index]))
+            bytes.append(UnsafeBufferPointer(rebasing: value[runStart..<index]))
             appendEscape(of: value[index])
             runStart = index + 1
         }
-        bytes.append(contentsOf: UnsafeBufferPointer(rebasing: value[runStart...]))
+        bytes.append(UnsafeBufferPointer(rebasing: value[runStart...]))
     }
 
     private static func needsEscape(_ byte: UInt8) -> Bool {
@@ -265,7 +256,7 @@ private struct LineBuilder {
             bytes.append(UInt8(ascii: "\\"))
             bytes.append(UInt8(ascii: "f"))
         default:
-            bytes.append(contentsOf: "\\u00".utf8)
+            bytes.append("\\u00")
             bytes.append(Self.hexDigits[Int(byte >> 4)])
             bytes.append(Self.hexDigits[Int(byte & 0xf)])
         }
@@ -330,21 +321,25 @@ private struct RequestReader {
         case .service: return Self.optional(host.destinationService)
         case .requestHeader(let field):
             if requestHeaders == nil { requestHeaders = host.headers(.request) }
-            return Self.header(field, in: requestHeaders!)
+            // Read where the reader keeps the map: unwrapping it would copy the existential.
+            return requestHeaders?.logValue(of: field) ?? .absent
         case .responseHeader(let field):
             // The log phase's own map is the response (`headers()` in `on_log`).
             if responseHeaders == nil { responseHeaders = host.headers(.log) }
-            return Self.header(field, in: responseHeaders!)
+            return responseHeaders?.logValue(of: field) ?? .absent
         }
     }
 
     private static func optional(_ text: String?) -> LogValue {
         text.map(LogValue.text) ?? .absent
     }
+}
 
-    private static func header(_ field: LuaLogFormat.HeaderField, in map: borrowing LuaHeaderMap) -> LogValue {
-        var found = map.get(field.name)
-        if found == nil, let alternative = field.alternative { found = map.get(alternative) }
+extension LuaHeaderMap {
+    /// `field`'s value for a log line: its alternative when it is absent, cut to its length.
+    fileprivate func logValue(of field: LuaLogFormat.HeaderField) -> LogValue {
+        var found = get(field.name)
+        if found == nil, let alternative = field.alternative { found = get(alternative) }
         guard let value = found else { return .absent }
         guard let max = field.maxLength, value.utf8.count > max else { return .text(value) }
         // Cut at `max` bytes, back to the start of the character there: a character cut in two
@@ -361,13 +356,13 @@ struct StartTimeText {
     private var second = Int.min
     private var prefix: [UInt8] = []
 
-    mutating func append(milliseconds ms: Int, to line: inout [UInt8]) {
+    mutating func append(milliseconds ms: Int, to line: LogLineBytes) {
         let (s, fraction) = ms.quotientAndRemainder(dividingBy: 1000)
         if s != second {
             second = s
             prefix = Array(Self.civil(second: s).utf8)
         }
-        line.append(contentsOf: prefix)
+        line.append(prefix)
         line.append(UInt8(ascii: "."))
         line.append(UInt8(ascii: "0") + UInt8(fraction / 100))
         line.append(UInt8(ascii: "0") + UInt8(fraction / 10 % 10))
@@ -415,18 +410,4 @@ extension LuaLogFormat.Part {
 private extension UInt8 {
     /// The first character of an operator's name (`%START_TIME%`, `%REQ(…)%`).
     var isOperatorStart: Bool { (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(self) || self == UInt8(ascii: "_") }
-}
-
-private extension Array where Element == UInt8 {
-    /// `n` in decimal, without making a String.
-    mutating func appendDecimal(_ n: Int) {
-        if n < 0 { append(UInt8(ascii: "-")) }
-        let magnitude = n.magnitude
-        var divisor: UInt = 1
-        while magnitude / divisor >= 10 { divisor *= 10 }
-        repeat {
-            append(UInt8(ascii: "0") + UInt8(magnitude / divisor % 10))
-            divisor /= 10
-        } while divisor > 0
-    }
 }

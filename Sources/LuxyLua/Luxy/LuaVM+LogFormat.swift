@@ -46,7 +46,7 @@ extension LuaVM {
         guard let stream = runningStream(owning: handle) as? LuaHTTPStream else {
             throw LuaRaise("render: the handle is used outside of its request")
         }
-        s.push(bytes: format.render(stream.host))
+        format.render(stream.host) { s.push(bytes: $0) }
         return 1
     }
 
