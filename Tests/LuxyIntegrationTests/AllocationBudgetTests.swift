@@ -57,7 +57,7 @@ final class AllocationBudgetTests: XCTestCase {
 
     func testAllocationsPerRequestWithinBudget() async throws {
         guard FileManager.default.isExecutableFile(atPath: Self.binary) else {
-            let message = "\(Self.binary) is not built; run `swift build -c release --product luxy-alloc-counter`"
+            let message = "\(Self.binary) is not built; run `scripts/build-release --product luxy-alloc-counter`"
             // CI runs scripts/test, which builds it: there a missing binary is a failure.
             if ProcessInfo.processInfo.environment["CI"] != nil { return XCTFail(message) }
             throw XCTSkip(message)
