@@ -1,5 +1,6 @@
 import Foundation
 import NIOConcurrencyHelpers
+import NIOCore
 import NIOPosix
 #if canImport(Glibc)
 import Glibc
@@ -7,18 +8,28 @@ import Glibc
 
 /// One access-log destination of the process — standard output or a file opened for
 /// appending — written by a thread of its own, so a slow pipe or disk never blocks an event
-/// loop. Loops hand it whole batches of lines (`LoopAccessLog`), once per loop tick at most.
-/// Shared by every loop and generation, thread-safe: the pending count is behind a lock
-/// taken once per batch, never per request.
+/// loop. Loops hand it whole batches of lines (`LoopAccessLog`), once per loop tick at most;
+/// the writer gathers what comes within `gatherInterval` into one write, so it wakes (a
+/// futex wake-up and two context switches on the loop's CPU) a hundred times a second at
+/// most, not once per tick. Shared by every loop and generation, thread-safe: the lines
+/// waiting are behind a lock taken once per batch, never per request.
 final class AccessLogSink: Sendable {
     let destination: String
     private let descriptor: Int32
     /// One thread: batches are written in the order they were handed over.
     private let writer: NIOThreadPool
-    /// Bytes handed over and not written yet; over `maxPendingBytes`, batches are dropped
-    /// (and counted by the loop) rather than queued without bound.
-    private let pendingBytes = NIOLockedValueBox(0)
+    /// What the loops handed over and the writer has not taken yet.
+    private struct Waiting {
+        var bytes: [UInt8] = []
+        /// A write is on its way to the writer thread: later batches join it without waking it.
+        var writeScheduled = false
+    }
+    /// Over `maxPendingBytes` waiting, batches are dropped (and counted by the loop) rather
+    /// than queued without bound.
+    private let waiting = NIOLockedValueBox(Waiting())
     static let maxPendingBytes = 8 << 20
+    /// How long the writer waits for more lines before it writes what it has.
+    static let gatherInterval = TimeAmount.milliseconds(10)
 
     private init(destination: String, descriptor: Int32) {
         self.destination = destination
@@ -30,17 +41,55 @@ final class AccessLogSink: Sendable {
     /// Hands `batch` (whole lines) to the writer thread; false when it was dropped because
     /// the destination is that far behind.
     func write(_ batch: [UInt8]) -> Bool {
-        let admitted = pendingBytes.withLockedValue { pending -> Bool in
-            guard pending + batch.count <= Self.maxPendingBytes else { return false }
-            pending += batch.count
+        let handover = waiting.withLockedValue { waiting -> Handover in
+            guard waiting.bytes.count + batch.count <= Self.maxPendingBytes else { return .dropped }
+            waiting.bytes.append(contentsOf: batch)
+            guard !waiting.writeScheduled else { return .joinedScheduledWrite }
+            waiting.writeScheduled = true
+            return .scheduleWrite
+        }
+        switch handover {
+        case .dropped:
+            return false
+        case .joinedScheduledWrite:
+            return true
+        case .scheduleWrite:
+            writer.submit { [self] _ in
+                usleep(UInt32(Self.gatherInterval.nanoseconds / 1000))
+                writeWaiting()
+            }
             return true
         }
-        guard admitted else { return false }
-        writer.submit { [self] _ in
-            writeAll(batch)
-            pendingBytes.withLockedValue { $0 -= batch.count }
+    }
+
+    /// What became of a batch handed over.
+    private enum Handover {
+        case dropped
+        /// It waits with the lines of a write already scheduled.
+        case joinedScheduledWrite
+        /// It is the first since the last write: the writer must be woken for it.
+        case scheduleWrite
+    }
+
+    /// On the writer thread: takes every line waiting and writes them.
+    private func writeWaiting() {
+        let bytes = waiting.withLockedValue { waiting -> [UInt8] in
+            waiting.writeScheduled = false
+            var taken: [UInt8] = []
+            swap(&taken, &waiting.bytes)
+            return taken
         }
-        return true
+        writeAll(bytes)
+    }
+
+    /// Writes every line handed over so far, and returns once they are written: at the end
+    /// of the process, after the loops stopped, so that the last requests' lines are not lost.
+    static func flushAll() async {
+        let sinks = registry.withLockedValue { Array($0.values) }
+        for sink in sinks {
+            // Behind any write already scheduled: the one thread keeps the lines in order.
+            try? await sink.writer.runIfActive { sink.writeWaiting() }
+        }
     }
 
     /// On the writer thread. A pipe takes at most PIPE_BUF bytes atomically, so lines are

@@ -98,6 +98,12 @@ public actor LuxyRuntime {
         }
     }
 
+    /// Writes the access-log lines the writers still gather: once the loops stopped, before
+    /// the process exits, so the last requests keep their lines.
+    public func flushAccessLogs() async {
+        await AccessLogSink.flushAll()
+    }
+
     public func status() async -> Status {
         Status(generation: await server.generation, snapshot: snapshot, lastError: lastError, counters: counters)
     }

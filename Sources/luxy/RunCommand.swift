@@ -81,6 +81,7 @@ struct RunCommand: AsyncParsableCommand {
         await admin?.close()
         await server.shutdown(drainTimeout: .milliseconds(drain))
         try await group.shutdownGracefully()
+        await runtime.flushAccessLogs()
         logger.info("stopped")
     }
 }

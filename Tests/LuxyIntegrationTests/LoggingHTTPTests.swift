@@ -144,6 +144,40 @@ final class LoggingHTTPTests: AccessLogTestCase {
         XCTAssertFalse(child.logText.contains("\"response_flags\""), "no access-log line on stderr")
     }
 
+    /// The access-log writer gathers lines for a few milliseconds before it writes them: a
+    /// SIGTERM right after the last responses still finds every request's line on stdout
+    /// once the process has exited (the stop writes what the writer still holds).
+    func testTheLastRequestsKeepTheirLinesWhenTheProcessStops() async throws {
+        let stdout = FileManager.default.temporaryDirectory.appendingPathComponent("luxy-stdout-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: stdout) }
+        let yaml = standardConfig(inboundStages: """
+            - name: logging-http
+              priority: 1000
+        """, workers: 2)
+        let child = try await LuxyChildProcess(yaml: yaml, plugins: [:], standardOutput: stdout, group: group)
+        defer { child.remove() }
+        let running = await waitUntil(timeout: .seconds(20), interval: .milliseconds(20)) {
+            child.logText.contains("luxy running") || !child.process.isRunning
+        }
+        XCTAssertTrue(child.process.isRunning, "luxy exited early: \(child.logText)")
+        guard running else { throw XCTSkip("luxy did not start in time") }
+        let paths = (1...40).map { "/last/\($0)" }
+        let client = try await TestHTTPConnection.connect(port: child.proxyPort, group: group)
+        for path in paths { _ = try await client.request("GET", path) }
+        await client.close()
+        kill(child.process.processIdentifier, SIGTERM)
+        let exited = await child.waitForExit(within: .seconds(15))
+        XCTAssertTrue(exited, "luxy did not exit: \(child.logText)")
+        guard exited else { return }
+        XCTAssertEqual(child.process.terminationStatus, 0, child.logText)
+        let text = (try? String(contentsOfFile: stdout, encoding: .utf8)) ?? ""
+        let logged = text.split(separator: "\n").compactMap { line -> String? in
+            let object = try? JSONSerialization.jsonObject(with: Data(line.utf8))
+            return (object as? [String: Any])?["path"] as? String
+        }
+        XCTAssertEqual(logged.sorted(), paths.sorted(), "one line per request, none lost at the stop")
+    }
+
     /// `collector:` sends the lines in batches to a cluster, from a timer.
     func testLinesGoToAnHTTPCollectorInBatches() async throws {
         let collector = try await FakeUpstream.start(name: "logs", group: group)
