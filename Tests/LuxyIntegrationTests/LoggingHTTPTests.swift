@@ -101,10 +101,32 @@ final class LoggingHTTPTests: AccessLogTestCase {
         }
     }
 
+    /// A path for a child's standard output, in the temporary folder.
+    private func temporaryStandardOutput() -> String {
+        FileManager.default.temporaryDirectory.appendingPathComponent("luxy-stdout-\(UUID().uuidString)").path
+    }
+
+    /// `luxy run` on `yaml` with its standard output in the file `standardOutput`, once it says
+    /// it runs.
+    private func run(_ yaml: String, plugins: [String: String], standardOutput: String) async throws
+        -> LuxyChildProcess {
+        let child = try await LuxyChildProcess(yaml: yaml, plugins: plugins, standardOutput: standardOutput,
+                                               group: group)
+        let running = await waitUntil(timeout: .seconds(20), interval: .milliseconds(20)) {
+            child.logText.contains("luxy running") || !child.process.isRunning
+        }
+        XCTAssertTrue(child.process.isRunning, "luxy exited early: \(child.logText)")
+        guard running else {
+            child.remove()
+            throw XCTSkip("luxy did not start in time")
+        }
+        return child
+    }
+
     /// `luxy run` with the access log on stdout: standard output carries nothing but JSON
     /// lines, one per request (failed ones included), while the operational log goes to stderr.
     func testStandardOutputIsAPureStreamOfJSONLines() async throws {
-        let stdout = FileManager.default.temporaryDirectory.appendingPathComponent("luxy-stdout-\(UUID().uuidString)").path
+        let stdout = temporaryStandardOutput()
         defer { try? FileManager.default.removeItem(atPath: stdout) }
         let yaml = standardConfig(inboundStages: """
             - name: logging-http
@@ -112,14 +134,8 @@ final class LoggingHTTPTests: AccessLogTestCase {
             - name: gatekeeper
               priority: 10
         """, workers: 2)
-        let child = try await LuxyChildProcess(yaml: yaml, plugins: ["gatekeeper": gatekeeper], standardOutput: stdout,
-                                               group: group)
+        let child = try await run(yaml, plugins: ["gatekeeper": gatekeeper], standardOutput: stdout)
         defer { child.remove() }
-        let running = await waitUntil(timeout: .seconds(20), interval: .milliseconds(20)) {
-            child.logText.contains("luxy running") || !child.process.isRunning
-        }
-        XCTAssertTrue(child.process.isRunning, "luxy exited early: \(child.logText)")
-        guard running else { throw XCTSkip("luxy did not start in time") }
         let paths = ["/a", "/fail", "/local", "/b", "/fail"]
         for path in paths {
             let client = try await TestHTTPConnection.connect(port: child.proxyPort, group: group)
@@ -148,19 +164,14 @@ final class LoggingHTTPTests: AccessLogTestCase {
     /// SIGTERM right after the last responses still finds every request's line on stdout
     /// once the process has exited (the stop writes what the writer still holds).
     func testTheLastRequestsKeepTheirLinesWhenTheProcessStops() async throws {
-        let stdout = FileManager.default.temporaryDirectory.appendingPathComponent("luxy-stdout-\(UUID().uuidString)").path
+        let stdout = temporaryStandardOutput()
         defer { try? FileManager.default.removeItem(atPath: stdout) }
         let yaml = standardConfig(inboundStages: """
             - name: logging-http
               priority: 1000
         """, workers: 2)
-        let child = try await LuxyChildProcess(yaml: yaml, plugins: [:], standardOutput: stdout, group: group)
+        let child = try await run(yaml, plugins: [:], standardOutput: stdout)
         defer { child.remove() }
-        let running = await waitUntil(timeout: .seconds(20), interval: .milliseconds(20)) {
-            child.logText.contains("luxy running") || !child.process.isRunning
-        }
-        XCTAssertTrue(child.process.isRunning, "luxy exited early: \(child.logText)")
-        guard running else { throw XCTSkip("luxy did not start in time") }
         let paths = (1...40).map { "/last/\($0)" }
         let client = try await TestHTTPConnection.connect(port: child.proxyPort, group: group)
         for path in paths { _ = try await client.request("GET", path) }
