@@ -101,41 +101,40 @@ final class LoggingHTTPTests: AccessLogTestCase {
         }
     }
 
-    /// A path for a child's standard output, in the temporary folder.
-    private func temporaryStandardOutput() -> String {
-        FileManager.default.temporaryDirectory.appendingPathComponent("luxy-stdout-\(UUID().uuidString)").path
-    }
-
-    /// `luxy run` on `yaml` with its standard output in the file `standardOutput`, once it says
-    /// it runs.
-    private func run(_ yaml: String, plugins: [String: String], standardOutput: String) async throws
-        -> LuxyChildProcess {
-        let child = try await LuxyChildProcess(yaml: yaml, plugins: plugins, standardOutput: standardOutput,
-                                               group: group)
+    /// `luxy run` with logging-http (JSON lines on stdout) and `moreStages` in its inbound
+    /// chain, its standard output in a file of its own, once it says it runs.
+    private func runLoggingToStandardOutput(moreStages: String = "", plugins: [String: String] = [:]) async throws
+        -> ChildWithStandardOutput {
+        let standardOutput = FileManager.default.temporaryDirectory
+            .appendingPathComponent("luxy-stdout-\(UUID().uuidString)").path
+        let yaml = standardConfig(inboundStages: """
+            - name: logging-http
+              priority: 1000
+        """ + (moreStages.isEmpty ? "" : "\n" + moreStages), workers: 2)
+        let started = ChildWithStandardOutput(
+            luxy: try await LuxyChildProcess(yaml: yaml, plugins: plugins, standardOutput: standardOutput, group: group),
+            standardOutputPath: standardOutput)
+        let luxy = started.luxy
         let running = await waitUntil(timeout: .seconds(20), interval: .milliseconds(20)) {
-            child.logText.contains("luxy running") || !child.process.isRunning
+            luxy.logText.contains("luxy running") || !luxy.process.isRunning
         }
-        XCTAssertTrue(child.process.isRunning, "luxy exited early: \(child.logText)")
+        XCTAssertTrue(luxy.process.isRunning, "luxy exited early: \(luxy.logText)")
         guard running else {
-            child.remove()
+            started.remove()
             throw XCTSkip("luxy did not start in time")
         }
-        return child
+        return started
     }
 
     /// `luxy run` with the access log on stdout: standard output carries nothing but JSON
     /// lines, one per request (failed ones included), while the operational log goes to stderr.
     func testStandardOutputIsAPureStreamOfJSONLines() async throws {
-        let stdout = temporaryStandardOutput()
-        defer { try? FileManager.default.removeItem(atPath: stdout) }
-        let yaml = standardConfig(inboundStages: """
-            - name: logging-http
-              priority: 1000
+        let running = try await runLoggingToStandardOutput(moreStages: """
             - name: gatekeeper
               priority: 10
-        """, workers: 2)
-        let child = try await run(yaml, plugins: ["gatekeeper": gatekeeper], standardOutput: stdout)
-        defer { child.remove() }
+        """, plugins: ["gatekeeper": gatekeeper])
+        defer { running.remove() }
+        let child = running.luxy
         let paths = ["/a", "/fail", "/local", "/b", "/fail"]
         for path in paths {
             let client = try await TestHTTPConnection.connect(port: child.proxyPort, group: group)
@@ -143,8 +142,7 @@ final class LoggingHTTPTests: AccessLogTestCase {
             await client.close()
         }
         func output() -> [String] {
-            ((try? String(contentsOfFile: stdout, encoding: .utf8)) ?? "").split(separator: "\n", omittingEmptySubsequences: false)
-                .map(String.init)
+            running.standardOutput.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
         }
         try await eventually("one line per request on stdout") { output().filter { !$0.isEmpty }.count >= paths.count }
         let lines = output()
@@ -164,14 +162,9 @@ final class LoggingHTTPTests: AccessLogTestCase {
     /// SIGTERM right after the last responses still finds every request's line on stdout
     /// once the process has exited (the stop writes what the writer still holds).
     func testTheLastRequestsKeepTheirLinesWhenTheProcessStops() async throws {
-        let stdout = temporaryStandardOutput()
-        defer { try? FileManager.default.removeItem(atPath: stdout) }
-        let yaml = standardConfig(inboundStages: """
-            - name: logging-http
-              priority: 1000
-        """, workers: 2)
-        let child = try await run(yaml, plugins: [:], standardOutput: stdout)
-        defer { child.remove() }
+        let running = try await runLoggingToStandardOutput()
+        defer { running.remove() }
+        let child = running.luxy
         let paths = (1...40).map { "/last/\($0)" }
         let client = try await TestHTTPConnection.connect(port: child.proxyPort, group: group)
         for path in paths { _ = try await client.request("GET", path) }
@@ -181,8 +174,7 @@ final class LoggingHTTPTests: AccessLogTestCase {
         XCTAssertTrue(exited, "luxy did not exit: \(child.logText)")
         guard exited else { return }
         XCTAssertEqual(child.process.terminationStatus, 0, child.logText)
-        let text = (try? String(contentsOfFile: stdout, encoding: .utf8)) ?? ""
-        let logged = text.split(separator: "\n").compactMap { line -> String? in
+        let logged = running.standardOutput.split(separator: "\n").compactMap { line -> String? in
             let object = try? JSONSerialization.jsonObject(with: Data(line.utf8))
             return (object as? [String: Any])?["path"] as? String
         }
@@ -276,5 +268,20 @@ final class LoggingHTTPTests: AccessLogTestCase {
         try proxy.writePlugin("slow", slow + "-- v2\n")
         _ = try await proxy.runtime.reload()
         try await eventually("the first generation to retire") { await proxy.server.retiredGenerations() == 0 }
+    }
+}
+
+/// A `luxy run` child whose standard output goes to a file of its own.
+private struct ChildWithStandardOutput {
+    let luxy: LuxyChildProcess
+    let standardOutputPath: String
+
+    /// What the child wrote to its standard output so far.
+    var standardOutput: String { (try? String(contentsOfFile: standardOutputPath, encoding: .utf8)) ?? "" }
+
+    /// Stops the child and removes its folder and its output.
+    func remove() {
+        luxy.remove()
+        try? FileManager.default.removeItem(atPath: standardOutputPath)
     }
 }
