@@ -10,7 +10,7 @@ import LuxyConfig
 /// is what lets the buffer be reused.
 final class LuaLogFormat {
     /// A value one operator reads from the request.
-    enum Operator: Equatable {
+    enum Operator {
         case startTime, protocolName, responseCode, responseFlags, bytesReceived, bytesSent, duration
         case routeName, upstreamHost, upstreamCluster, attemptCount
         case downstreamRemoteAddress, downstreamLocalAddress, downstreamDirectRemoteAddress
@@ -35,7 +35,7 @@ final class LuaLogFormat {
     /// A class, not a struct: an operator is then one reference, which a walk over the line
     /// copies with a retain, where a struct's strings made every copy of an operator go
     /// through its enum's generic value witness.
-    final class HeaderField: Equatable, Sendable {
+    final class HeaderField: Sendable {
         /// Lowercased, as header maps look names up.
         let name: String
         let alternative: String?
@@ -46,13 +46,9 @@ final class LuaLogFormat {
             self.alternative = alternative
             self.maxLength = maxLength
         }
-
-        static func == (lhs: HeaderField, rhs: HeaderField) -> Bool {
-            lhs.name == rhs.name && lhs.alternative == rhs.alternative && lhs.maxLength == rhs.maxLength
-        }
     }
 
-    enum Part: Equatable {
+    enum Part {
         case literal([UInt8])
         case value(Operator)
     }
