@@ -21,8 +21,13 @@ final class AccessLogSink: Sendable {
     /// What the loops handed over and the writer has not taken yet.
     private struct Waiting {
         var bytes: [UInt8] = []
+        var write = WriteState.idle
+    }
+    private enum WriteState {
+        /// Nothing waits, or the writer took it: the next batch must wake the writer.
+        case idle
         /// A write is on its way to the writer thread: later batches join it without waking it.
-        var writeScheduled = false
+        case scheduled
     }
     /// Over `maxPendingBytes` waiting, batches are dropped (and counted by the loop) rather
     /// than queued without bound.
@@ -43,9 +48,10 @@ final class AccessLogSink: Sendable {
     func write(_ batch: [UInt8]) -> Bool {
         let handover = waiting.withLockedValue { waiting -> Handover in
             guard waiting.bytes.count + batch.count <= Self.maxPendingBytes else { return .dropped }
-            waiting.bytes.append(contentsOf: batch)
-            guard !waiting.writeScheduled else { return .joinedScheduledWrite }
-            waiting.writeScheduled = true
+            // The first batch of an interval is taken as it is: its loop let go of it.
+            if waiting.bytes.isEmpty { waiting.bytes = batch } else { waiting.bytes.append(contentsOf: batch) }
+            guard case .idle = waiting.write else { return .joinedScheduledWrite }
+            waiting.write = .scheduled
             return .scheduleWrite
         }
         switch handover {
@@ -74,7 +80,7 @@ final class AccessLogSink: Sendable {
     /// On the writer thread: takes every line waiting and writes them.
     private func writeWaiting() {
         let bytes = waiting.withLockedValue { waiting -> [UInt8] in
-            waiting.writeScheduled = false
+            waiting.write = .idle
             var taken: [UInt8] = []
             swap(&taken, &waiting.bytes)
             return taken

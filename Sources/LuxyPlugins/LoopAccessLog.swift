@@ -22,8 +22,10 @@ final class LoopAccessLog {
         /// Gives the lines to the sink (or counts them as dropped) and starts empty again.
         mutating func handOver(stats: ProxyStats) {
             guard lines > 0 else { return }
-            if !sink.write(bytes) { stats.increment("access_log_lines_dropped", by: lines) }
-            bytes = []
+            // Let go of before the sink keeps it, so the sink's copy is the only one.
+            var batch: [UInt8] = []
+            swap(&batch, &bytes)
+            if !sink.write(batch) { stats.increment("access_log_lines_dropped", by: lines) }
             lines = 0
         }
     }
