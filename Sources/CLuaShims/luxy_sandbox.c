@@ -161,7 +161,9 @@ static int luxy_setup_sandbox(lua_State *L) {
     luxy_install_format(L, -1);
     lua_getfield(L, g, LUA_TABLIBNAME);
     luxy_install_library_functions(L, -1, -2);
-    lua_pop(L, 2);
+    lua_getfield(L, g, LUA_UTF8LIBNAME);
+    luxy_install_list_functions(L, -2, -3, -1);
+    lua_pop(L, 3);
 
     lua_getfield(L, g, LUA_COLIBNAME);
     luxy_install_coroutine_functions(L, -1);

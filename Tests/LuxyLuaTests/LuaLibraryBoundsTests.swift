@@ -67,6 +67,48 @@ final class LuaLibraryBoundsTests: LuaTestCase {
             """)
     }
 
+    func testALongListMakesEveryCallOfThePhaseCharged() throws {
+        // A phase's calls are charged for what they move only once it ran a hook step (1,000
+        // instructions) or a library function returned a long list. These phases run about
+        // 800 instructions; their 200 calls moving 10,000 values each are over the budget,
+        // the memory the lists take (charged too) is not.
+        // No slices: a slice ended by the memory charge of the list's stack would arm the
+        // charge too, and hide what is checked here.
+        vm = try LuaVM(limits: LuaLimits(instructionBudget: 250_000, memoryBytes: 64 << 20, instructionSlice: 0))
+        let lists = [
+            "table.unpack({}, 1, 10000)",
+            "string.byte(string.rep('x', 10000), 1, -1)",
+            "utf8.codepoint(string.rep('x', 10000), 1, -1)",
+            "string.unpack(string.rep('b', 10000), string.rep('x', 10000))",
+        ]
+        for (i, list) in lists.enumerated() {
+            let script = try load("""
+                local function g(...) end
+                local function moves(...) for i = 1, 200 do g(...) end end
+                function on_request(h)
+                  moves(\(list))
+                  h:logInfo('unreachable')
+                end
+                """, name: "list\(i)")
+            let e = try XCTUnwrap(failure(run(script)), list)
+            XCTAssertTrue(e.message.contains("instruction budget exceeded"), "\(list): \(e.message)")
+        }
+        // A coroutine the phase made before the list existed charges its calls all the same.
+        let script = try load("""
+            local function g(...) end
+            function on_request(h)
+              local moves = coroutine.wrap(function(...) for i = 1, 200 do g(...) end end)
+              moves(table.unpack({}, 1, 10000))
+              h:logInfo('unreachable')
+            end
+            """, name: "coroutine")
+        let e = try XCTUnwrap(failure(run(script)))
+        XCTAssertTrue(e.message.contains("instruction budget exceeded"), e.message)
+        XCTAssertTrue(host.logs.isEmpty)
+        // Short lists are not charged more than before.
+        try check("local function g(...) end for i = 1, 50 do g(table.unpack({1, 2, 3}), string.byte('abc', 1, -1)) end")
+    }
+
     func testStringRepOfEmptyPiecesIsEmptyAtOnce() throws {
         let start = ContinuousClock.now
         try check("""

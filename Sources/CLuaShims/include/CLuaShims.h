@@ -72,12 +72,18 @@ int luxy_vm_take_slice_end(lua_State *L);
 int luxy_vm_end_slice(lua_State *L, lua_KContext ctx, lua_KFunction k);
 /// Makes `thread` the one running Lua code (for the charges made in C); returns the last.
 lua_State *luxy_vm_set_running(lua_State *L, lua_State *thread);
-/// Replaces coroutine.resume and coroutine.wrap in the library table at `library` with
-/// copies of Lua's that pass the end of a slice up to the phase (luxy_coroutine.c).
+/// Replaces coroutine.create, resume and wrap in the library table at `library` with copies
+/// of Lua's that pass the end of a slice up to the phase and charge the new coroutine's
+/// calls (luxy_coroutine.c).
 void luxy_install_coroutine_functions(lua_State *L, int library);
 /// Called by a C function that charged the budget itself, before it returns: when the charge
 /// used up the running slice, the slice ends at the phase's next instruction.
 void luxy_vm_charged(lua_State *L);
+/// A library function made a long list of values (table.unpack, string.byte...): from now on
+/// the phase's calls are charged for the values they move, as a longer phase's are.
+void luxy_vm_charge_calls(lua_State *L);
+/// Gives a coroutine the script made the hooks every thread but a phase's own starts with.
+void luxy_vm_arm_new_thread(lua_State *creator, lua_State *thread);
 /// Raises "instruction budget exceeded" at the caller of the running C function, and makes
 /// every further instruction of the thread fail as the count hook does. Does not return.
 int luxy_vm_budget_exceeded(lua_State *L);
@@ -114,6 +120,9 @@ void luxy_install_pattern_functions(lua_State *L, int library);
 /// and string.rep in the one at `string_library` with copies of Lua's that charge their
 /// loops to the instruction budget (luxy_library.c).
 void luxy_install_library_functions(lua_State *L, int table_library, int string_library);
+/// Replaces table.unpack, string.byte, string.unpack and utf8.codepoint with Lua's own
+/// that make the phase's calls charged once they return a long list (luxy_lists.c).
+void luxy_install_list_functions(lua_State *L, int table_library, int string_library, int utf8_library);
 // string.format writing plain %d/%i/%x/%X, %s and %% itself; every other format is Lua's own.
 void luxy_install_format(lua_State *L, int string_library);
 /// Pushes a fresh script environment: globals fall back to the sandbox, `_G` is the
