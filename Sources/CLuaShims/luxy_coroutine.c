@@ -5,7 +5,7 @@
 // keep its loop for its whole budget by looping inside a coroutine of its own. Where the
 // caller cannot yield (a resume inside a table.sort comparator, say), the coroutine is
 // resumed again at once and runs on under the budget. Results and errors are stock Lua's.
-// coroutine.create and wrap also give the new coroutine the call hook (see luxy_co_new).
+// coroutine.create and wrap also give the new coroutine the call hook (see luxy_co_create).
 
 #include "CLuaShims.h"
 
@@ -97,26 +97,20 @@ static int luxy_co_resume(lua_State *L) { return luxy_co_start(L, LUXY_CO_RESUME
 
 static int luxy_co_auxwrap(lua_State *L) { return luxy_co_start(L, LUXY_CO_WRAP); }
 
-// A new thread copies its creator's hooks, and a phase's coroutine may not charge its calls
-// yet (luxy_vm.c's `charge_calls`): a coroutine the script makes charges them from birth.
-static lua_State *luxy_co_new(lua_State *L) {
+// Pushes a new coroutine of the function at 1 (lcorolib.c's luaB_cocreate). A new thread
+// copies its creator's hooks, and a phase's coroutine may not charge its calls yet (luxy_vm.c's
+// `charge_calls`): a coroutine the script makes charges them from birth.
+static int luxy_co_create(lua_State *L) {
     luaL_checktype(L, 1, LUA_TFUNCTION);
     lua_State *co = lua_newthread(L);
     luxy_vm_arm_new_thread(L, co);
-    return co;
-}
-
-static int luxy_co_create(lua_State *L) {
-    lua_State *co = luxy_co_new(L);
     lua_pushvalue(L, 1);
     lua_xmove(L, co, 1);
     return 1;
 }
 
 static int luxy_co_wrap(lua_State *L) {
-    lua_State *co = luxy_co_new(L);
-    lua_pushvalue(L, 1);
-    lua_xmove(L, co, 1);
+    luxy_co_create(L);
     lua_pushcclosure(L, luxy_co_auxwrap, 1);
     return 1;
 }
