@@ -58,19 +58,16 @@ extension LuaHTTPStream {
             // Lua string `format:render(h)` would make and this call would copy back: the line
             // is handed over where it lies (the format's buffer, or the Lua string).
             let host = self.host
-            func write(_ line: UnsafeRawBufferPointer) -> LuaHostError? {
-                do throws(LuaHostError) { try host.writeAccessLog(line, to: destination) } catch { return error }
-                return nil
+            func write(_ line: UnsafeRawBufferPointer) throws(LuaRaise) {
+                do throws(LuaHostError) { try host.writeAccessLog(line, to: destination) } catch {
+                    throw LuaRaise(error.message)
+                }
             }
-            let failure: LuaHostError?
             if let format = vm.logFormat(s, at: 3) {
-                failure = format.render(host, write)
-            } else if let written = s.withBytes(3, write) {
-                failure = written
-            } else {
+                try format.render(host, write)
+            } else if try s.withBytes(3, write) == nil {
                 throw s.argError(3, method.luaName, "string or log format")
             }
-            if let failure { throw LuaRaise(failure.message) }
             return 0
         case .requestHeaders:
             return pushHandleObject(s, .requestHeaders, .headerMap, run, aux: LuaHTTPStream.requestHeadersAux)

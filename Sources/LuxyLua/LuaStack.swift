@@ -42,12 +42,13 @@ struct LuaStack {
     @inline(__always) func pushNil() { lua_pushnil(L) }
 
     /// The bytes of a string (or number, converted in place) at `idx`.
-    func withBytes<R>(_ idx: Int32, _ body: (UnsafeRawBufferPointer) -> R) -> R? {
+    func withBytes<R, Failure: Error>(_ idx: Int32, _ body: (UnsafeRawBufferPointer) throws(Failure) -> R)
+        throws(Failure) -> R? {
         let t = lua_type(L, idx)
         guard t == LUA_TSTRING || t == LUA_TNUMBER else { return nil }
         var len = 0
         guard let p = lua_tolstring(L, idx, &len) else { return nil }
-        return body(UnsafeRawBufferPointer(start: p, count: len))
+        return try body(UnsafeRawBufferPointer(start: p, count: len))
     }
 
     func string(_ idx: Int32) -> String? {

@@ -18,8 +18,9 @@ final class LogLineBytes {
     deinit { base.deallocate() }
 
     /// The line so far; valid only inside `body`.
-    func withBytes<Result>(_ body: (UnsafeRawBufferPointer) -> Result) -> Result {
-        body(UnsafeRawBufferPointer(start: base, count: count))
+    func withBytes<Result, Failure: Error>(_ body: (UnsafeRawBufferPointer) throws(Failure) -> Result)
+        throws(Failure) -> Result {
+        try body(UnsafeRawBufferPointer(start: base, count: count))
     }
 
     var array: [UInt8] { withBytes { Array($0) } }

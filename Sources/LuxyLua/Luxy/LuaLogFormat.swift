@@ -147,7 +147,8 @@ final class LuaLogFormat {
 
     /// The line for the request `host` serves, in its log phase, handed to `body`: valid only
     /// there (the buffer is the next line's), so a caller copies it once, where it goes.
-    func render<Result>(_ host: LuaHTTPHost, _ body: (UnsafeRawBufferPointer) -> Result) -> Result {
+    func render<Result, Failure: Error>(_ host: LuaHTTPHost, _ body: (UnsafeRawBufferPointer) throws(Failure) -> Result)
+        throws(Failure) -> Result {
         var reader = RequestReader(host: host, outcome: readsOutcome ? host.requestOutcome : nil)
         builder.bytes.removeAll()
         plan.literals.withUnsafeBufferPointer { literals in
@@ -161,7 +162,7 @@ final class LuaLogFormat {
                 }
             }
         }
-        return builder.bytes.withBytes(body)
+        return try builder.bytes.withBytes(body)
     }
 }
 
