@@ -10,9 +10,9 @@ import NIOHTTP1
 /// A class: a request reads the router of its listener's generation (`ListenerServing`)
 /// through one reference, where a struct's fields were copied, retained and released on
 /// every request (6 of the 700 reference-count operations of a request with no stage,
-/// counted with a uprobe on `swift_retain`/`swift_release`). Not changed after `init`;
-/// each event loop's generation has its own, read only on that loop.
-public final class Router {
+/// counted with a uprobe on `swift_retain`/`swift_release`). Immutable once built (every
+/// field a `let`), so any loop may read it; each loop's generation builds its own anyway.
+public final class Router: Sendable {
     /// A class, not a struct: the match loop then reads each route through one reference
     /// instead of copying (and retaining) all its fields, on every request.
     private final class CompiledRoute: Sendable {
@@ -45,17 +45,21 @@ public final class Router {
 
     private let listenerName: String
     /// The virtual hosts without a destination condition.
-    private var anyDestination = VirtualHostDomains()
+    private let anyDestination: VirtualHostDomains
     /// Address matches first, then port-only ones: the most specific destination wins, as
     /// with Envoy's filter chain match.
-    private var byDestination: [DestinationHosts] = []
-    private var virtualHosts: [CompiledVirtualHost] = []
+    private let byDestination: [DestinationHosts]
+    private let virtualHosts: [CompiledVirtualHost]
     /// Lower-case names of the fields routing reads: `host`, and every header a route
     /// matches on. A stage changing one of them has the route chosen again.
-    public private(set) var routingFieldNames: [String] = ["host"]
+    public let routingFieldNames: [String]
 
     public init(listener: ListenerConfiguration) throws {
         self.listenerName = listener.name
+        var anyDestination = VirtualHostDomains()
+        var byDestination: [DestinationHosts] = []
+        var virtualHosts: [CompiledVirtualHost] = []
+        var routingFieldNames = ["host"]
         var routeCount = 0
         for (index, vhost) in listener.virtualHosts.enumerated() {
             let routes = try vhost.routes.map { route -> CompiledRoute in
@@ -92,7 +96,10 @@ public final class Router {
         }
         // Stable: among equally specific conditions, the order of the file.
         let withAddress = byDestination.filter { $0.match.host != nil }
-        byDestination = withAddress + byDestination.filter { $0.match.host == nil }
+        self.byDestination = withAddress + byDestination.filter { $0.match.host == nil }
+        self.anyDestination = anyDestination
+        self.virtualHosts = virtualHosts
+        self.routingFieldNames = routingFieldNames
     }
 
     /// nil when no virtual host or route matches (the caller answers 404).
@@ -178,9 +185,6 @@ public final class Router {
         }
     }
 }
-
-@available(*, unavailable)
-extension Router: Sendable {}
 
 extension NSRegularExpression {
     fileprivate func matches(_ string: String) -> Bool {
