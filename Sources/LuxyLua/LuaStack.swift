@@ -21,8 +21,12 @@ struct LuaStack {
     @inline(__always) func type(_ idx: Int32) -> Int32 { lua_type(L, idx) }
 
     func push(_ s: String) {
+        // A native or small string's bytes are read where they are; `withUTF8` would need a
+        // mutable copy (a retain and a release per push).
+        let pushed: Void? = s.utf8.withContiguousStorageIfAvailable { push(bytes: UnsafeRawBufferPointer($0)) }
+        guard pushed == nil else { return }
         var s = s
-        s.withUTF8 { buf in _ = lua_pushlstring(L, buf.baseAddress.map { UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self) }, buf.count) }
+        s.withUTF8 { push(bytes: UnsafeRawBufferPointer($0)) }
     }
 
     func push(bytes: [UInt8]) {

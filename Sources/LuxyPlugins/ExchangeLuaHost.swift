@@ -13,10 +13,13 @@ final class ExchangeLuaHost: LuaHTTPHost {
     private var boundExchange: HTTPExchange?
 
     /// Asked only while a request runs: host calls come from its phases, and a finished
-    /// stream makes none.
+    /// stream makes none. Lent, not returned: a host call reads a field or two of it, and a
+    /// returned reference cost a retain and a release each time.
     var exchange: HTTPExchange {
-        guard let boundExchange else { preconditionFailure("the Lua host is not bound to a request") }
-        return boundExchange
+        _read {
+            guard boundExchange != nil else { preconditionFailure("the Lua host is not bound to a request") }
+            yield boundExchange.unsafelyUnwrapped
+        }
     }
     /// The stage whose phase started last: its logger names the script's file in log lines,
     /// its slot name keys `per_stage:` entries, and its `clear_route_cache` says whether a

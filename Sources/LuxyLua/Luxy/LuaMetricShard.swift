@@ -23,6 +23,17 @@ public final class LuaMetricShard: @unchecked Sendable {
             self.family = family
         }
 
+        /// A histogram's observation of `amount` in the series at `index`, counted in its
+        /// bucket (the first whose bound is not below it; none past the last: `+Inf`).
+        func observe(_ amount: Double, series index: Int) {
+            let bucket = family.definition.buckets.withUnsafeBufferPointer { bounds in
+                bounds.firstIndex { !(amount > $0) } ?? bounds.count
+            }
+            if bucket < values[index].buckets.count { values[index].buckets[bucket] += 1 }
+            values[index].value += amount
+            values[index].count += 1
+        }
+
         /// The index of the series for `labels`, made on first sight; nil when over the bound.
         func seriesIndex(_ labels: [String]) -> Int? {
             let key = labels.joined(separator: "\u{1}")

@@ -60,9 +60,11 @@ extension LuaVM {
             guard s.type(2) == LUA_TNUMBER else { throw LuaRaise("\(fname): the value must be a number, got \(s.typeName(2))") }
             amount = lua_tonumberx(s.L, 2, nil)
         }
-        let definition = values.family.definition
+        // The definition is read where the family keeps it: a copy of it would retain and
+        // release its name, help, label names and buckets on every observation.
         let given = max(0, Int(s.top) - 2)
-        guard given == definition.labelNames.count else {
+        guard given == values.family.definition.labelNames.count else {
+            let definition = values.family.definition
             throw LuaRaise("\(fname): '\(definition.name)' takes \(definition.labelNames.count) label value(s) "
                 + "(\(definition.labelNames.joined(separator: ", "))), got \(given)")
         }
@@ -78,12 +80,7 @@ extension LuaVM {
         case .gaugeInc:
             values.values[index].value += amount
         case .histogramObserve:
-            let bounds = definition.buckets
-            var bucket = 0
-            while bucket < bounds.count, amount > bounds[bucket] { bucket += 1 }
-            if bucket < bounds.count { values.values[index].buckets[bucket] += 1 }
-            values.values[index].value += amount
-            values.values[index].count += 1
+            values.observe(amount, series: index)
         default:
             throw LuaRaise("'\(fname)' is not a method of a metric")
         }
@@ -109,14 +106,14 @@ extension LuaVM {
     /// found by comparing the bytes where Lua holds them, without making a string.
     private func lastSeriesIndex(_ s: LuaStack, _ values: LuaMetricShard.FamilyValues, labelCount: Int) -> Int? {
         guard let index = values.lastSeries else { return nil }
-        let labels = values.values[index].labels
         for i in 0..<labelCount {
             let idx = Int32(3 + i)
             guard s.type(idx) == LUA_TSTRING else { return nil }
             var length = 0
             guard let bytes = lua_tolstring(s.L, idx, &length) else { return nil }
             let given = UnsafeRawBufferPointer(start: bytes, count: length)
-            guard labels[i].withUTF8Bytes({ $0.elementsEqual(given) }) else { return nil }
+            // Compared where the series keeps its labels: no copy of the list.
+            guard values.values[index].labels[i].withUTF8Bytes({ $0.elementsEqual(given) }) else { return nil }
         }
         return index
     }
