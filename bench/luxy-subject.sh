@@ -7,6 +7,10 @@
 #                          logging-http (JSON lines on stdout, which the bench writes to
 #                          a file) and tracing-http sampling 10% (spans to the backend)
 #   LUXY_WORKERS=N         event loops (default 1, as the peers run one worker)
+#   LUXY_BIN=PATH          the binary (default .build/release/luxy, scripts/build-release's);
+#                          the README's figures are the shipped build's, made by
+#                          `scripts/install --static --print-binary --scratch-path .build-static`
+#                          (thin LTO needs vm.max_map_count >= 131072: scripts/build-release)
 #   LUXY_BENCH_STAGES=...  the inbound-http chain's items as YAML lines, instead of the
 #                          kind's (to measure one plugin or module alone; SUBJECT_KIND=plain
 #                          unless they are the 3-plugin workload)
