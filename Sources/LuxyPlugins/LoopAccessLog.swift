@@ -7,13 +7,24 @@ import NIOCore
 final class LoopAccessLog {
     /// One destination's sink and the lines of this tick not yet handed to it.
     private struct Batch {
+        let destination: String
         let sink: AccessLogSink
         var bytes: [UInt8] = []
         var lines = 0
+        /// How many bytes the last tick handed over, up to `maxReserve`: the next tick's first
+        /// line reserves as much, so a tick's lines take one allocation, not one per doubling.
+        var lastSize = 0
+        /// Below malloc's mmap threshold (128 KiB): one burst must not make every later tick
+        /// map and unmap a large buffer.
+        static let maxReserve = 16 << 10
+
+        init(destination: String, sink: AccessLogSink) {
+            self.destination = destination
+            self.sink = sink
+        }
 
         mutating func add(_ line: UnsafeRawBufferPointer) {
-            // The newline fits in the first allocation of the tick.
-            if bytes.isEmpty { bytes.reserveCapacity(line.count + 1) }
+            if bytes.isEmpty { bytes.reserveCapacity(max(line.count + 1, lastSize)) }
             bytes.append(contentsOf: line)
             bytes.append(10)
             lines += 1
@@ -25,6 +36,7 @@ final class LoopAccessLog {
             // Let go of before the sink keeps it, so the sink's copy is the only one.
             var batch: [UInt8] = []
             swap(&batch, &bytes)
+            lastSize = min(batch.count, Self.maxReserve)
             if !sink.write(batch) { stats.increment("access_log_lines_dropped", by: lines) }
             lines = 0
         }
@@ -32,8 +44,10 @@ final class LoopAccessLog {
 
     private let eventLoop: EventLoop
     private let stats: ProxyStats
-    /// Every destination this loop wrote to, kept with its sink across ticks.
-    private var batches: [String: Batch] = [:]
+    /// Every destination this loop wrote to, kept with its sink across ticks. A list, not a
+    /// dictionary: there are one or two, and a dictionary's in-place mutation allocated its
+    /// accessor's frame on every line (two allocations per request).
+    private var batches: [Batch] = []
     private enum Flush { case idle, scheduled }
     private var flush = Flush.idle
 
@@ -44,11 +58,12 @@ final class LoopAccessLog {
 
     /// Adds `line` (a newline is added) for `destination`; the flush is scheduled once per tick.
     func append(_ line: UnsafeRawBufferPointer, to destination: String) throws(AccessLogSinkError) {
-        // One hash lookup for a destination seen before, and the batch grows in place.
-        if batches[destination]?.add(line) == nil {
-            var batch = Batch(sink: try AccessLogSink.sink(for: destination))
+        if let index = batches.firstIndex(where: { $0.destination == destination }) {
+            batches[index].add(line)
+        } else {
+            var batch = Batch(destination: destination, sink: try AccessLogSink.sink(for: destination))
             batch.add(line)
-            batches[destination] = batch
+            batches.append(batch)
         }
         guard case .idle = flush else { return }
         flush = .scheduled
@@ -59,11 +74,9 @@ final class LoopAccessLog {
 
     private func handOver() {
         flush = .idle
-        // By index, so each batch is emptied in place (no copy of the table).
-        var index = batches.startIndex
-        while index != batches.endIndex {
-            batches.values[index].handOver(stats: stats)
-            batches.formIndex(after: &index)
+        // By index, so each batch is emptied in place.
+        for index in batches.indices {
+            batches[index].handOver(stats: stats)
         }
     }
 }

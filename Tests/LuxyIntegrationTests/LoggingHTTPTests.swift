@@ -80,6 +80,44 @@ final class LoggingHTTPTests: AccessLogTestCase {
         upstream.releaseHeld()
     }
 
+    /// Two destinations written by one loop: each keeps its own lines, in order, none lost or
+    /// crossed, with requests pipelined four at a time.
+    func testTwoDestinationsOnOneLoopEachGetTheirOwnLines() async throws {
+        let other = ScratchAccessLog()
+        defer { other.remove() }
+        let writer = { (path: String, tag: String) in
+            """
+            function on_log(h)
+              h:accessLog("\(path)", "\(tag) " .. h:requestHeaders():get(":path"))
+            end
+            """
+        }
+        let config = standardConfig(inboundStages: """
+            - { name: first-log, priority: 20 }
+            - { name: second-log, priority: 10 }
+        """, workers: 1)
+        let proxy = try await startProxy(config, plugins: [
+            "first-log": writer(log.path, "a"), "second-log": writer(other.path, "b"),
+        ])
+        let client = try await connect(proxy)
+        var expected: [String] = []
+        for round in 0..<4 {
+            // Four pipelined requests at once, so one tick may end several exchanges.
+            let paths = (0..<4).map { "/r\(round)-\($0)" }
+            try await client.send(paths.map { "GET \($0) HTTP/1.1\r\nhost: x\r\n\r\n" }.joined())
+            for path in paths {
+                let response = try await client.readResponse()
+                XCTAssertEqual(response.status, 200, path)
+            }
+            expected += paths
+        }
+        try await eventually("every line in both logs") {
+            log.lines.count >= expected.count && other.lines.count >= expected.count
+        }
+        XCTAssertEqual(log.lines, expected.map { "a \($0)" })
+        XCTAssertEqual(other.lines, expected.map { "b \($0)" })
+    }
+
     func testTextFormatWithEnvoyOperators() async throws {
         let format = #"format: text, text_format: "%REQ(:METHOD)% %REQ(X-ENVOY-ORIGINAL-PATH?:PATH)% %PROTOCOL% %RESPONSE_CODE% %RESPONSE_FLAGS% %RESP(CONTENT-TYPE)% %REQ(USER-AGENT):3% %ROUTE_NAME%""#
         let proxy = try await startProxy(config(format: format), plugins: ["gatekeeper": gatekeeper])
