@@ -179,6 +179,9 @@ final class EndpointHealthTests: IntegrationTestCase {
 
     /// Requests with the same `x-user` go to one endpoint, from fresh connections landing on
     /// both loops (each loop builds the same ring or table), while different users spread.
+    /// The endpoints' ports, and so the ring, change from run to run: with 24 users, all of
+    /// them on one endpoint of three is about 3 × (1/3)^24 (with six it was 0.4%, and it
+    /// happened).
     private func assertHeaderKeyKeepsItsEndpoint(cluster settings: String) async throws {
         let second = try await startUpstream("second")
         let third = try await startUpstream("third")
@@ -190,10 +193,11 @@ final class EndpointHealthTests: IntegrationTestCase {
         """
         let proxy = try await startProxy(config(cluster: cluster, workers: 2))
         var owners: [String: Set<String>] = [:]
-        for user in ["alice", "bob", "carol", "dave", "erin", "frank"] {
+        let users = (1...24).map { "user-\($0)" }
+        for user in users {
             for _ in 0..<2 {
                 let client = try await connect(proxy)
-                for index in 0..<3 {
+                for index in 0..<2 {
                     let response = try await client.request("GET", "/pool/\(index)", headers: [("x-user", user)])
                     owners[user, default: []].insert(response.header("x-upstream") ?? "?")
                 }
@@ -202,7 +206,7 @@ final class EndpointHealthTests: IntegrationTestCase {
         for (user, endpoints) in owners { XCTAssertEqual(endpoints.count, 1, "\(user) went to \(endpoints)") }
         XCTAssertGreaterThan(Set(owners.values.flatMap { $0 }).count, 1, "keys spread over endpoints")
         let status = await proxy.server.clusterStatuses().first { $0.name == "pool" }
-        XCTAssertEqual(status?.endpoints.map(\.successes).reduce(0, +), 36)
+        XCTAssertEqual(status?.endpoints.map(\.successes).reduce(0, +), users.count * 4)
     }
 
     func testWeightsAndLeastRequest() async throws {
