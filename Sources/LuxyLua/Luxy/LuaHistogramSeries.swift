@@ -6,12 +6,7 @@ public struct LuaHistogramSeries {
     let index: Int
 
     @inline(__always) public func observe(_ amount: Double) {
-        let bounds = values.family.definition.buckets
-        var bucket = 0
-        while bucket < bounds.count, amount > bounds[bucket] { bucket += 1 }
-        if bucket < bounds.count { values.values[index].buckets[bucket] += 1 }
-        values.values[index].value += amount
-        values.values[index].count += 1
+        values.observe(amount, series: index)
     }
 }
 

@@ -23,8 +23,19 @@ public final class LuaMetricShard: @unchecked Sendable {
             self.family = family
         }
 
+        /// A counter's or gauge's increment of the series at `index`.
+        func add(_ amount: Double, series index: Int) {
+            values[index].value += amount
+        }
+
+        /// A gauge's new value for the series at `index`.
+        func set(_ amount: Double, series index: Int) {
+            values[index].value = amount
+        }
+
         /// A histogram's observation of `amount` in the series at `index`, counted in its
-        /// bucket (the first whose bound is not below it; none past the last: `+Inf`).
+        /// bucket (the first whose bound is not below it; none past the last: `+Inf`). The
+        /// bounds are read where the family keeps them: no copy of the list per observation.
         func observe(_ amount: Double, series index: Int) {
             let bucket = family.definition.buckets.withUnsafeBufferPointer { bounds in
                 bounds.firstIndex { !(amount > $0) } ?? bounds.count

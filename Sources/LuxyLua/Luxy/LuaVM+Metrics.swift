@@ -74,11 +74,11 @@ extension LuaVM {
         switch method {
         case .counterInc:
             guard amount >= 0 else { throw LuaRaise("inc: a counter only goes up (got \(amount))") }
-            values.values[index].value += amount
+            values.add(amount, series: index)
         case .gaugeSet:
-            values.values[index].value = amount
+            values.set(amount, series: index)
         case .gaugeInc:
-            values.values[index].value += amount
+            values.add(amount, series: index)
         case .histogramObserve:
             values.observe(amount, series: index)
         default:
