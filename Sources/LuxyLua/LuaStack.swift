@@ -1,5 +1,6 @@
 import CLua
 import CLuaShims
+import LuxyConfig
 
 /// A Lua error to raise once the Swift frames are gone: host functions throw it, the
 /// dispatch pushes `message` and returns LUXY_RC_ERROR for the C trampoline to raise.
@@ -21,12 +22,9 @@ struct LuaStack {
     @inline(__always) func type(_ idx: Int32) -> Int32 { lua_type(L, idx) }
 
     func push(_ s: String) {
-        // A native or small string's bytes are read where they are; `withUTF8` would need a
-        // mutable copy (a retain and a release per push).
-        let pushed: Void? = s.utf8.withContiguousStorageIfAvailable { push(bytes: UnsafeRawBufferPointer($0)) }
-        guard pushed == nil else { return }
-        var s = s
-        s.withUTF8 { push(bytes: UnsafeRawBufferPointer($0)) }
+        // Read where the string has its bytes: `withUTF8` would need a mutable copy (a retain
+        // and a release per push).
+        s.withUTF8Bytes { push(bytes: UnsafeRawBufferPointer($0)) }
     }
 
     func push(bytes: [UInt8]) {
