@@ -7,7 +7,7 @@ import NIOCore
 final class LoopAccessLog {
     /// One destination's sink and the lines of this tick not yet handed to it.
     private struct Batch {
-        let destination: String
+        /// Its destination is the sink's (`sink.destination`).
         let sink: AccessLogSink
         var bytes: [UInt8] = []
         var lines = 0
@@ -18,8 +18,7 @@ final class LoopAccessLog {
         /// map and unmap a large buffer.
         static let maxReserve = 16 << 10
 
-        init(destination: String, sink: AccessLogSink) {
-            self.destination = destination
+        init(sink: AccessLogSink) {
             self.sink = sink
         }
 
@@ -58,10 +57,10 @@ final class LoopAccessLog {
 
     /// Adds `line` (a newline is added) for `destination`; the flush is scheduled once per tick.
     func append(_ line: UnsafeRawBufferPointer, to destination: String) throws(AccessLogSinkError) {
-        if let index = batches.firstIndex(where: { $0.destination == destination }) {
+        if let index = batches.firstIndex(where: { $0.sink.destination == destination }) {
             batches[index].add(line)
         } else {
-            var batch = Batch(destination: destination, sink: try AccessLogSink.sink(for: destination))
+            var batch = Batch(sink: try AccessLogSink.sink(for: destination))
             batch.add(line)
             batches.append(batch)
         }
