@@ -54,6 +54,12 @@ final class ProxyConnection {
                     match: {path: /held-echo}
                     echo: true
                     service: held
+                  - name: upstream
+                    match: {prefix: /up}
+                    cluster: backend
+        clusters:
+          - name: backend
+            endpoints: ["127.0.0.1:9"]
         """
 
     let loop: EmbeddedEventLoop

@@ -41,14 +41,11 @@ final class UpstreamResponseFastPathTests: XCTestCase {
 
     override func setUp() async throws {
         channel = EmbeddedChannel()
-        let decoder = UpstreamResponseDecoder(leftOverBytesStrategy: .forwardBytes)
-        fastPath = UpstreamResponseFastPath(decoder: decoder, strings: RepeatedFieldStrings())
-        connection = UpstreamConnectionHandler(fastPath: fastPath, headBuffer: ReusedHeadBuffer())
-        fastPath.connection = connection
+        // The pipeline a pool's connection gets.
         let sync = channel.pipeline.syncOperations
-        try sync.addHandler(fastPath)
-        try sync.addHandler(ByteToMessageHandler(decoder))
-        try sync.addHandler(connection)
+        connection = try UpstreamConnectionHandler.addHandlers(to: sync, headBuffer: ReusedHeadBuffer(),
+                                                               strings: RepeatedFieldStrings())
+        fastPath = try sync.handler(type: UpstreamResponseFastPath.self)
         // A pool to go back to: a connection whose response ended closes without one.
         pool = UpstreamPool(endpoint: .init(host: "127.0.0.1", port: 80), eventLoop: channel.eventLoop,
                             connectTimeout: .seconds(1), maxIdle: 4)

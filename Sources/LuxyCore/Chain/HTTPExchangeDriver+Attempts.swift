@@ -127,11 +127,13 @@ extension HTTPExchangeDriver {
             connection.send(.body(.byteBuffer(body)), flush: false)
         }
         if requestComplete {
-            connection.send(.end(exchange.requestTrailers), flush: true)
+            connection.send(.end(exchange.requestTrailers), flush: false)
         } else {
             requestSink = connection
-            connection.flush()
         }
+        // A request read whole in the client's read (the usual GET: its end comes right
+        // behind its head) goes out in one write when that read completes.
+        handler.flushUpstream(connection)
         // Reads may have paused while the body piled up during the connect.
         handler.setReadsPaused(false)
     }

@@ -22,7 +22,8 @@ extension HTTPExchangeDriver {
     func passRequestPart(_ part: ByteBuffer) {
         if let requestSink {
             if retries != nil { retries!.record(part) }
-            requestSink.send(.body(.byteBuffer(part)), flush: true)
+            requestSink.send(.body(.byteBuffer(part)), flush: false)
+            handler.flushUpstream(requestSink)
             return
         }
         switch state {
@@ -49,7 +50,8 @@ extension HTTPExchangeDriver {
         requestComplete = true
         if let requestSink {
             self.requestSink = nil
-            requestSink.send(.end(exchange.requestTrailers), flush: true)
+            requestSink.send(.end(exchange.requestTrailers), flush: false)
+            handler.flushUpstream(requestSink)
         } else {
             exchange.completeBody(.request)
         }

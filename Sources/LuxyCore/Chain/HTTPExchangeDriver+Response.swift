@@ -110,7 +110,7 @@ extension HTTPExchangeDriver {
         } else {
             // Inside an upstream read, its read-complete flushes the head together with the
             // body that came in the same read, in one write; after stages that waited, now.
-            if !insideUpstreamRead { handler.context?.flush() }
+            if !insideUpstreamRead { handler.flushResponse() }
             // Reading may have paused while the stages ran; now the client sets the pace.
             upstream?.setReading(handler.context?.channel.isWritable ?? true)
         }

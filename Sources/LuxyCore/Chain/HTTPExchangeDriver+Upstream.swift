@@ -181,7 +181,7 @@ extension HTTPExchangeDriver: UpstreamResponseReceiver {
 
     func upstreamReadComplete() {
         exchange.responseChunks?.deliver()
-        if case .streamingResponse = state { handler.context?.flush() }
+        if case .streamingResponse = state { handler.flushResponse() }
     }
 
     func upstreamFailed(_ error: UpstreamError) {

@@ -84,5 +84,7 @@ enum HTTPProxyPipeline {
             leftOverBytesStrategy: .forwardBytes, informationalResponseStrategy: .drop,
             limitConfiguration: decoderLimits)))
         try pipeline.addHandler(handler)
+        // Responses are written from in front of the decoder and the fast path (see `outbound`).
+        handler.outbound = try pipeline.context(handler: fastPath)
     }
 }

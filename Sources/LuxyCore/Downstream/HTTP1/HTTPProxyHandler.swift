@@ -45,7 +45,10 @@ final class HTTPProxyHandler: ChannelDuplexHandler {
     /// did not, between requests, means a request head has begun.
     enum ReadBurst {
         case quiet
-        case carriedParts
+        /// `upstreamToFlush`: the upstream connection the parts were written to, flushed
+        /// when the read completes, so a request's head, body and end that came in one read
+        /// go upstream in one write (`flushUpstream`).
+        case carriedParts(upstreamToFlush: (any UpstreamConnection)?)
     }
 
     /// The request being read, as far as its body goes.
@@ -63,6 +66,12 @@ final class HTTPProxyHandler: ChannelDuplexHandler {
     private(set) var listener: ListenerConfiguration
     let loop: LoopContext
     private(set) var context: ChannelHandlerContext?
+    /// Where the connection's writes, flushes and reads start. On an HTTP/1.1 connection, the
+    /// context of its first HTTP handler (`RequestFastPath`'s, set by `HTTPProxyPipeline`):
+    /// they go straight on to the socket (or TLS) from there, rather than through the
+    /// contexts of NIO's decoder and the fast path, which do nothing with them and cost a
+    /// pipeline hop each way. On an h2 stream, this handler's own, in front of the h2 codec.
+    var outbound: ChannelHandlerContext?
     var driver: HTTPExchangeDriver?
     var persistence = Persistence.keepAlive
     var reading = RequestReading.complete
@@ -119,6 +128,7 @@ final class HTTPProxyHandler: ChannelDuplexHandler {
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
+        outbound = context
         if !isHTTP2Stream { loop.connections[ObjectIdentifier(self)] = self }
         streamDeadlines?.streamOpened(self, at: lastStreamActivity)
         armTimer()
@@ -129,6 +139,7 @@ final class HTTPProxyHandler: ChannelDuplexHandler {
         streamDeadlines?.streamClosed(self)
         deadlines.cancelTimer()
         self.context = nil
+        outbound = nil
     }
 
     private func peer(_ context: ChannelHandlerContext) -> ConnectionPeer {
@@ -153,7 +164,7 @@ final class HTTPProxyHandler: ChannelDuplexHandler {
 
     private func receive(_ part: consuming HTTPServerRequestPart, context: ChannelHandlerContext) {
         guard persistence != .closing else { return }
-        readBurst = .carriedParts
+        if case .quiet = readBurst { readBurst = .carriedParts(upstreamToFlush: nil) }
         let now = context.eventLoop.now
         clientSent(part, at: now)
         if streamDeadlines != nil { lastStreamActivity = now }
@@ -285,25 +296,45 @@ final class HTTPProxyHandler: ChannelDuplexHandler {
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
-        if readBurst == .quiet { bytesWithoutAPart(at: context.eventLoop.now) }
-        readBurst = .quiet
+        readCompleted()
         context.fireChannelReadComplete()
+    }
+
+    /// The read being delivered is over (from `RequestFastPath` directly, on a connection
+    /// it reads).
+    func readCompleted() {
+        let burst = readBurst
+        readBurst = .quiet
+        switch burst {
+        case .quiet: bytesWithoutAPart(at: loop.eventLoop.now)
+        case .carriedParts(let upstream): upstream?.flush()
+        }
+    }
+
+    /// Sends what was written to `connection` for the request: at the end of the read being
+    /// delivered, if there is one, else now (a connect completed, a stage resumed). On an h2
+    /// stream, now: its parts come frame by frame, and the stream must not wait on the
+    /// connection's reads.
+    func flushUpstream(_ connection: any UpstreamConnection) {
+        guard !isHTTP2Stream, case .carriedParts(let pending) = readBurst else { return connection.flush() }
+        if let pending, pending !== connection { pending.flush() }
+        readBurst = .carriedParts(upstreamToFlush: connection)
     }
 
     /// The request's body is needed now (a stage reads it, or it is about to go upstream):
     /// a client waiting for `100 Continue` gets it.
     func requestBodyNeeded() {
-        guard case .pending = continueExpectation, let context else { return }
+        guard case .pending = continueExpectation, let outbound else { return }
         continueExpectation = .sent
         // The client's body clock starts now that it was asked for the body.
-        if case .requestBody = deadlines.client { deadlines.client = .requestBody(lastRead: context.eventLoop.now) }
-        context.writeAndFlush(NIOAny(HTTP1ResponseEncoder.continueHead(version: requestVersion)), promise: nil)
+        if case .requestBody = deadlines.client { deadlines.client = .requestBody(lastRead: loop.eventLoop.now) }
+        outbound.writeAndFlush(NIOAny(HTTP1ResponseEncoder.continueHead(version: requestVersion)), promise: nil)
     }
 
     // MARK: Backpressure
 
     func read(context: ChannelHandlerContext) {
-        if readGate.shouldRead(pipelineFull: pipelineFull) { context.read() }
+        if readGate.shouldRead(pipelineFull: pipelineFull) { (outbound ?? context).read() }
     }
 
     func setReadsPaused(_ paused: Bool) {
@@ -312,10 +343,10 @@ final class HTTPProxyHandler: ChannelDuplexHandler {
     }
 
     private func resumeReadingIfAllowed() {
-        guard let context, readGate.takePendingRead(pipelineFull: pipelineFull) else { return }
+        guard let outbound, readGate.takePendingRead(pipelineFull: pipelineFull) else { return }
         // The time reads were withheld was not the client's: its body clock starts again.
-        if case .requestBody = deadlines.client { deadlines.client = .requestBody(lastRead: context.eventLoop.now) }
-        context.read()
+        if case .requestBody = deadlines.client { deadlines.client = .requestBody(lastRead: loop.eventLoop.now) }
+        outbound.read()
     }
 
     /// Reads are withheld by this side (backpressure), or the client waits for a `100 Continue`
@@ -350,7 +381,7 @@ final class HTTPProxyHandler: ChannelDuplexHandler {
     /// `body`: the whole body or its first part, when it is known with the head; written
     /// behind the head, in the head's buffer when it is small.
     func writeResponseHead(_ head: HTTPResponseHead, body: ByteBuffer? = nil) {
-        guard let context else { return }
+        guard let outbound else { return }
         responseInProgress = true
         noteStreamActivity()
         if case .pending = continueExpectation {
@@ -360,7 +391,7 @@ final class HTTPProxyHandler: ChannelDuplexHandler {
             if reading != .complete { closeAfterThisResponse() }
         }
         if isHTTP2Stream {
-            context.write(Self.wrapOutboundOut(.head(head)), promise: nil)
+            outbound.write(Self.wrapOutboundOut(.head(head)), promise: nil)
             if let body, body.readableBytes > 0 { writeResponseBody(body, flush: false) }
             return
         }
@@ -371,53 +402,58 @@ final class HTTPProxyHandler: ChannelDuplexHandler {
             // HTTP/1.0 closes unless told otherwise (RFC 9112 §9.3).
             head.headers.replaceOrAdd(name: "connection", value: "keep-alive")
         }
-        let encoded = encoder.encodeHead(head, respondingTo: requestMethod, allocator: context.channel.allocator,
+        let encoded = encoder.encodeHead(head, respondingTo: requestMethod, allocator: outbound.channel.allocator,
                                          body: body)
-        context.write(NIOAny(encoded.bytes), promise: nil)
+        outbound.write(NIOAny(encoded.bytes), promise: nil)
         if let body, !encoded.carriesBody, body.readableBytes > 0 { writeResponseBody(body, flush: false) }
     }
 
     /// The 101 of a WebSocket upgrade: the last HTTP this connection writes, without the
     /// `connection: close` an upgrade request otherwise earns.
     func writeUpgradeResponse(_ head: HTTPResponseHead) {
-        guard let context else { return }
-        context.writeAndFlush(NIOAny(encoder.encodeHead(head, respondingTo: requestMethod,
-                                                        allocator: context.channel.allocator).bytes), promise: nil)
+        guard let outbound else { return }
+        outbound.writeAndFlush(NIOAny(encoder.encodeHead(head, respondingTo: requestMethod,
+                                                         allocator: outbound.channel.allocator).bytes), promise: nil)
     }
 
     func writeResponseBody(_ body: ByteBuffer, flush: Bool = true) {
-        guard let context else { return }
+        guard let outbound else { return }
         noteStreamActivity()
         if isHTTP2Stream {
-            context.write(Self.wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
+            outbound.write(Self.wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
         } else {
-            encoder.framing.writeBody(body, allocator: context.channel.allocator) {
-                context.write(NIOAny($0), promise: nil)
+            encoder.framing.writeBody(body, allocator: outbound.channel.allocator) {
+                outbound.write(NIOAny($0), promise: nil)
             }
         }
-        if flush { context.flush() }
+        if flush { outbound.flush() }
+    }
+
+    /// Sends what was written of the response.
+    func flushResponse() {
+        outbound?.flush()
     }
 
     func writeResponseEnd(_ trailers: HTTPHeaders?) {
-        guard let context else { return }
+        guard let context, let outbound else { return }
         responseInProgress = false
         noteStreamActivity()
-        answerEnded(at: context.eventLoop.now)
+        answerEnded(at: loop.eventLoop.now)
         if reading == .body { reading = .bodyAfterAnswer }
         if isHTTP2Stream {
-            context.writeAndFlush(Self.wrapOutboundOut(.end(trailers)), promise: nil)
+            outbound.writeAndFlush(Self.wrapOutboundOut(.end(trailers)), promise: nil)
             return
         }
-        let end = encoder.framing.endBody(trailers: trailers, allocator: context.channel.allocator)
+        let end = encoder.framing.endBody(trailers: trailers, allocator: outbound.channel.allocator)
         guard persistence != .keepAlive else {
-            if let end { context.write(NIOAny(end), promise: nil) }
-            context.flush()
+            if let end { outbound.write(NIOAny(end), promise: nil) }
+            outbound.flush()
             return
         }
         // The last answer: the connection closes once it is out. Only here does a write
         // need its promise.
         persistence = .closing
-        let written = context.writeAndFlush(NIOAny(end ?? ByteBuffer()))
+        let written = outbound.writeAndFlush(NIOAny(end ?? ByteBuffer()))
         written.assumeIsolated().whenComplete { _ in context.close(promise: nil) }
     }
 

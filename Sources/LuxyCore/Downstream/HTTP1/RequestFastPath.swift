@@ -63,6 +63,14 @@ final class RequestFastPath: ChannelInboundHandler, RemovableChannelHandler {
         }
     }
 
+    /// The read's end goes straight to the handler, as the parts this path reads do: NIO's
+    /// decoder in between does nothing on it (`ByteToMessageHandler` decodes on each read),
+    /// and passing it through costs a pipeline hop per handler.
+    func channelReadComplete(context: ChannelHandlerContext) {
+        guard let handler else { return context.fireChannelReadComplete() }
+        handler.readCompleted()
+    }
+
     private func endRequest() {
         state = .betweenMessages
         handler?.receive(.end(nil))

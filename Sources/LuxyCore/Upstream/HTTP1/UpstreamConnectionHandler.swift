@@ -37,13 +37,19 @@ extension UpstreamResponseReceiver {
 /// Requests leave it as bytes (`HTTP1RequestEncoder`); responses come from the handlers in
 /// front of it, which it tells of each request: most straight from the bytes
 /// (`UpstreamResponseFastPath`), the others from NIO's decoder.
-final class UpstreamConnectionHandler: ChannelInboundHandler {
+final class UpstreamConnectionHandler: ChannelDuplexHandler {
     typealias InboundIn = HTTPClientResponsePart
+    typealias OutboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
 
     private let fastPath: UpstreamResponseFastPath
     private var encoder: HTTP1RequestEncoder
     private var context: ChannelHandlerContext?
+    /// Where the connection's writes, flushes and reads start: the fast path's context, first
+    /// in the pipeline (set by `UpstreamPool`), so they go straight on to the socket (or TLS)
+    /// rather than through the contexts of NIO's decoder and the fast path, which do nothing
+    /// with them and cost a pipeline hop each.
+    var outbound: ChannelHandlerContext?
     private var receiver: UpstreamResponseReceiver?
     private var progress = RequestProgress.idle
     private var isReading = true
@@ -75,12 +81,40 @@ final class UpstreamConnectionHandler: ChannelInboundHandler {
         self.encoder = HTTP1RequestEncoder(headBuffer: headBuffer)
     }
 
+    /// An upstream HTTP/1.1 connection's handlers, in `pipeline` after any TLS: the fast path,
+    /// NIO's response decoder, and the connection handler, returned. `headBuffer`, `strings`:
+    /// the pool's.
+    ///
+    /// Bytes an upstream sends right behind a 101 are the tunnel's: kept when the decoder is
+    /// removed. Requests are written as bytes by the connection handler itself; their headers
+    /// are valid by construction (parsed from the client, or set by a script through the
+    /// checking Lua host), so no validator runs either.
+    @discardableResult
+    static func addHandlers(to pipeline: ChannelPipeline.SynchronousOperations, headBuffer: ReusedHeadBuffer,
+                            strings: RepeatedFieldStrings) throws -> UpstreamConnectionHandler {
+        let decoder = UpstreamResponseDecoder(leftOverBytesStrategy: .forwardBytes)
+        let fastPath = UpstreamResponseFastPath(decoder: decoder, strings: strings)
+        let connection = UpstreamConnectionHandler(fastPath: fastPath, headBuffer: headBuffer)
+        fastPath.connection = connection
+        try pipeline.addHandler(fastPath)
+        try pipeline.addHandler(ByteToMessageHandler(decoder))
+        try pipeline.addHandler(connection)
+        // Requests are written from in front of the decoder and the fast path (see `outbound`).
+        connection.outbound = try pipeline.context(handler: fastPath)
+        return connection
+    }
+
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
         self.context = nil
+        outbound = nil
+    }
+
+    func read(context: ChannelHandlerContext) {
+        (outbound ?? context).read()
     }
 
     /// Starts a request; `receiver` gets the response (or the failure).
@@ -92,29 +126,29 @@ final class UpstreamConnectionHandler: ChannelInboundHandler {
     }
 
     func send(_ part: HTTPClientRequestPart, flush: Bool) {
-        guard let context else { return }
+        guard let outbound else { return }
         switch part {
         case .head(let head):
             fastPath.expectResponse(to: head)
-            context.write(Self.wrapOutboundOut(encoder.encodeHead(head, allocator: context.channel.allocator)),
-                          promise: nil)
+            outbound.write(Self.wrapOutboundOut(encoder.encodeHead(head, allocator: outbound.channel.allocator)),
+                           promise: nil)
         case .body(.byteBuffer(let body)):
-            encoder.framing.writeBody(body, allocator: context.channel.allocator) {
-                context.write(Self.wrapOutboundOut($0), promise: nil)
+            encoder.framing.writeBody(body, allocator: outbound.channel.allocator) {
+                outbound.write(Self.wrapOutboundOut($0), promise: nil)
             }
         case .body(.fileRegion):
             preconditionFailure("request bodies are byte buffers")
         case .end(let trailers):
             if case .active(_, let keepAlive) = progress { progress = .active(requestSent: true, keepAlive: keepAlive) }
-            if let end = encoder.framing.endBody(trailers: trailers, allocator: context.channel.allocator) {
-                context.write(Self.wrapOutboundOut(end), promise: nil)
+            if let end = encoder.framing.endBody(trailers: trailers, allocator: outbound.channel.allocator) {
+                outbound.write(Self.wrapOutboundOut(end), promise: nil)
             }
         }
-        if flush { context.flush() }
+        if flush { outbound.flush() }
     }
 
     func flush() {
-        context?.flush()
+        outbound?.flush()
     }
 
     /// The receiver gave up (timeout, client gone): the connection is in an unknown state.
@@ -219,8 +253,13 @@ final class UpstreamConnectionHandler: ChannelInboundHandler {
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
-        receiver?.upstreamReadComplete()
+        readCompleted()
         context.fireChannelReadComplete()
+    }
+
+    /// The read being delivered is over (from `UpstreamResponseFastPath` directly).
+    func readCompleted() {
+        receiver?.upstreamReadComplete()
     }
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {

@@ -93,18 +93,8 @@ final class UpstreamPool {
         let headBuffer = NIOLoopBound(self.headBuffer, eventLoop: eventLoop)
         let fieldStrings = NIOLoopBound(self.fieldStrings, eventLoop: eventLoop)
         UpstreamConnector.connect(to: endpoint, on: eventLoop, timeout: connectTimeout, tls: tls, configure: { channel in
-            // Bytes an upstream sends right behind a 101 are the tunnel's: kept when the decoder
-            // is removed. Requests are written as bytes by the connection handler itself; their
-            // headers are valid by construction (parsed from the client, or set by a script
-            // through the checking Lua host), so no validator runs either.
-            let decoder = UpstreamResponseDecoder(leftOverBytesStrategy: .forwardBytes)
-            let fastPath = UpstreamResponseFastPath(decoder: decoder, strings: fieldStrings.value)
-            let connection = UpstreamConnectionHandler(fastPath: fastPath, headBuffer: headBuffer.value)
-            fastPath.connection = connection
-            let sync = channel.pipeline.syncOperations
-            try sync.addHandler(fastPath)
-            try sync.addHandler(ByteToMessageHandler(decoder))
-            try sync.addHandler(connection)
+            try UpstreamConnectionHandler.addHandlers(to: channel.pipeline.syncOperations, headBuffer: headBuffer.value,
+                                                      strings: fieldStrings.value)
         }) { result in
             // The connection counts against `max_connections` until it closes.
             switch result {

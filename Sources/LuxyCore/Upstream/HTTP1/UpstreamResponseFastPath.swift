@@ -84,6 +84,14 @@ final class UpstreamResponseFastPath: ChannelInboundHandler, RemovableChannelHan
         }
     }
 
+    /// The read's end goes straight to the connection handler, as the responses this path
+    /// reads do: NIO's decoder in between does nothing on it (`ByteToMessageHandler` decodes
+    /// on each read), and passing it through costs a pipeline hop per handler.
+    func channelReadComplete(context: ChannelHandlerContext) {
+        guard let connection else { return context.fireChannelReadComplete() }
+        connection.readCompleted()
+    }
+
     func channelInactive(context: ChannelHandlerContext) {
         // Cut mid-body: what NIO's decoder reports for a body shorter than its length.
         if case .body = state { connection?.receivedTruncatedBody() }
