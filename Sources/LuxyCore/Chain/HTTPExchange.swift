@@ -113,9 +113,10 @@ public final class HTTPExchange {
     var requestChunks: BodyChunkStream?
     var responseChunks: BodyChunkStream?
 
+    /// `startTime`: when the head was read, on the loop's clock.
     init(listenerName: String, direction: TrafficDirection, eventLoop: EventLoop, head: HTTPRequestHead,
          framing: RequestFraming, peer: ConnectionPeer, maxBufferedBodyBytes: Int, services: UpstreamServices,
-         routingFieldNames: [String] = ["host"], trustedForwardedHops: Int = 0) {
+         routingFieldNames: [String] = ["host"], trustedForwardedHops: Int = 0, startTime: NIODeadline = .now()) {
         self.routingFieldNames = routingFieldNames
         // Only listeners that trust hops pay for reading the field.
         self.forwardedClient = trustedForwardedHops > 0
@@ -130,7 +131,7 @@ public final class HTTPExchange {
         self.peer = peer
         self.maxBufferedBodyBytes = maxBufferedBodyBytes
         self.services = services
-        self.startTime = .now()
+        self.startTime = startTime
         self.request.hasBody = framing.hasBody
     }
 

@@ -43,7 +43,7 @@ extension HTTPExchangeDriver {
         let handler = self.handler
         // The body goes upstream from now on: a client waiting for `100 Continue` sends it.
         handler.requestBodyNeeded()
-        let now = handler.loop.eventLoop.now
+        let now = handler.loop.clock.now
         if let retries {
             handler.armUpstreamDeadline(retries.attemptDeadline(startingAt: now))
         } else {

@@ -89,7 +89,7 @@ final class HTTPExchangeDriver {
             eventLoop: handler.loop.eventLoop, head: head, framing: framing, peer: peer,
             maxBufferedBodyBytes: generation.configuration.limits.maxBufferedBodyBytes, services: generation.services,
             routingFieldNames: serving.router.routingFieldNames,
-            trustedForwardedHops: serving.listener.xffNumTrustedHops)
+            trustedForwardedHops: serving.listener.xffNumTrustedHops, startTime: handler.loop.clock.now)
         generation.exchangeStarted()
         exchange.flowControl = self
     }
@@ -264,7 +264,7 @@ final class HTTPExchangeDriver {
         handler.setReadsPaused(false)
         // Without a log phase to run, the exchange ends here and now.
         guard !logStages.isEmpty else { return ended() }
-        exchange.duration = handler.loop.eventLoop.now - exchange.startTime
+        exchange.duration = handler.loop.clock.now - exchange.startTime
         runLogStage(0)
         if case .logging = state {
             // A log phase waits: the connection need not (nor may it hold the driver's end

@@ -31,9 +31,12 @@ final class LoopContext {
     let headBuffer: ReusedHeadBuffer
     /// Long field strings of the loop's client requests seen lately (`user-agent`, `accept`).
     let fieldStrings = RepeatedFieldStrings()
+    /// The loop's time, taken once per socket read being delivered.
+    let clock: LoopClock
 
     init(eventLoop: EventLoop, tlsStores: TLSContextRegistry?, logger: Logger = Logger(label: "luxy")) {
         self.eventLoop = eventLoop
+        self.clock = LoopClock(eventLoop: eventLoop)
         self.logger = logger
         let stats = ProxyStats()
         self.stats = stats

@@ -72,6 +72,9 @@ final class HTTPProxyHandler: ChannelDuplexHandler {
     /// contexts of NIO's decoder and the fast path, which do nothing with them and cost a
     /// pipeline hop each way. On an h2 stream, this handler's own, in front of the h2 codec.
     var outbound: ChannelHandlerContext?
+    /// The channel's, read once: each read through the channel costs a pipeline and a
+    /// channel hop, with their reference counting.
+    private var allocator = ByteBufferAllocator()
     var driver: HTTPExchangeDriver?
     var persistence = Persistence.keepAlive
     var reading = RequestReading.complete
@@ -129,6 +132,7 @@ final class HTTPProxyHandler: ChannelDuplexHandler {
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
         outbound = context
+        allocator = context.channel.allocator
         if !isHTTP2Stream { loop.connections[ObjectIdentifier(self)] = self }
         streamDeadlines?.streamOpened(self, at: lastStreamActivity)
         armTimer()
@@ -165,7 +169,7 @@ final class HTTPProxyHandler: ChannelDuplexHandler {
     private func receive(_ part: consuming HTTPServerRequestPart, context: ChannelHandlerContext) {
         guard persistence != .closing else { return }
         if case .quiet = readBurst { readBurst = .carriedParts(upstreamToFlush: nil) }
-        let now = context.eventLoop.now
+        let now = loop.clock.now
         clientSent(part, at: now)
         if streamDeadlines != nil { lastStreamActivity = now }
         // Pipelining: a request that arrives while the previous one is still being answered
@@ -402,7 +406,7 @@ final class HTTPProxyHandler: ChannelDuplexHandler {
             // HTTP/1.0 closes unless told otherwise (RFC 9112 §9.3).
             head.headers.replaceOrAdd(name: "connection", value: "keep-alive")
         }
-        let encoded = encoder.encodeHead(head, respondingTo: requestMethod, allocator: outbound.channel.allocator,
+        let encoded = encoder.encodeHead(head, respondingTo: requestMethod, allocator: allocator,
                                          body: body)
         outbound.write(NIOAny(encoded.bytes), promise: nil)
         if let body, !encoded.carriesBody, body.readableBytes > 0 { writeResponseBody(body, flush: false) }
@@ -413,7 +417,7 @@ final class HTTPProxyHandler: ChannelDuplexHandler {
     func writeUpgradeResponse(_ head: HTTPResponseHead) {
         guard let outbound else { return }
         outbound.writeAndFlush(NIOAny(encoder.encodeHead(head, respondingTo: requestMethod,
-                                                         allocator: outbound.channel.allocator).bytes), promise: nil)
+                                                         allocator: allocator).bytes), promise: nil)
     }
 
     func writeResponseBody(_ body: ByteBuffer, flush: Bool = true) {
@@ -422,7 +426,7 @@ final class HTTPProxyHandler: ChannelDuplexHandler {
         if isHTTP2Stream {
             outbound.write(Self.wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
         } else {
-            encoder.framing.writeBody(body, allocator: outbound.channel.allocator) {
+            encoder.framing.writeBody(body, allocator: allocator) {
                 outbound.write(NIOAny($0), promise: nil)
             }
         }
@@ -438,13 +442,13 @@ final class HTTPProxyHandler: ChannelDuplexHandler {
         guard let context, let outbound else { return }
         responseInProgress = false
         noteStreamActivity()
-        answerEnded(at: loop.eventLoop.now)
+        answerEnded(at: loop.clock.now)
         if reading == .body { reading = .bodyAfterAnswer }
         if isHTTP2Stream {
             outbound.writeAndFlush(Self.wrapOutboundOut(.end(trailers)), promise: nil)
             return
         }
-        let end = encoder.framing.endBody(trailers: trailers, allocator: outbound.channel.allocator)
+        let end = encoder.framing.endBody(trailers: trailers, allocator: allocator)
         guard persistence != .keepAlive else {
             if let end { outbound.write(NIOAny(end), promise: nil) }
             outbound.flush()

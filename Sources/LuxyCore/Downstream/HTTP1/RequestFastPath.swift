@@ -34,6 +34,11 @@ final class RequestFastPath: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        guard let clock = handler?.loop.clock else { return deliver(context: context, data: data) }
+        clock.duringRead { deliver(context: context, data: data) }
+    }
+
+    private func deliver(context: ChannelHandlerContext, data: NIOAny) {
         if case .decoder = state { return context.fireChannelRead(data) }
         var buffer = Self.unwrapInboundIn(data)
         // One read may carry several requests (pipelining), and the end of one.

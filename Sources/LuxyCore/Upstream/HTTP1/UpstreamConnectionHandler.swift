@@ -50,6 +50,9 @@ final class UpstreamConnectionHandler: ChannelDuplexHandler {
     /// rather than through the contexts of NIO's decoder and the fast path, which do nothing
     /// with them and cost a pipeline hop each.
     var outbound: ChannelHandlerContext?
+    /// The channel's, read once: each read through the channel costs a pipeline and a
+    /// channel hop, with their reference counting.
+    private var allocator = ByteBufferAllocator()
     private var receiver: UpstreamResponseReceiver?
     private var progress = RequestProgress.idle
     private var isReading = true
@@ -106,6 +109,7 @@ final class UpstreamConnectionHandler: ChannelDuplexHandler {
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
+        allocator = context.channel.allocator
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
@@ -130,17 +134,17 @@ final class UpstreamConnectionHandler: ChannelDuplexHandler {
         switch part {
         case .head(let head):
             fastPath.expectResponse(to: head)
-            outbound.write(Self.wrapOutboundOut(encoder.encodeHead(head, allocator: outbound.channel.allocator)),
+            outbound.write(Self.wrapOutboundOut(encoder.encodeHead(head, allocator: allocator)),
                            promise: nil)
         case .body(.byteBuffer(let body)):
-            encoder.framing.writeBody(body, allocator: outbound.channel.allocator) {
+            encoder.framing.writeBody(body, allocator: allocator) {
                 outbound.write(Self.wrapOutboundOut($0), promise: nil)
             }
         case .body(.fileRegion):
             preconditionFailure("request bodies are byte buffers")
         case .end(let trailers):
             if case .active(_, let keepAlive) = progress { progress = .active(requestSent: true, keepAlive: keepAlive) }
-            if let end = encoder.framing.endBody(trailers: trailers, allocator: outbound.channel.allocator) {
+            if let end = encoder.framing.endBody(trailers: trailers, allocator: allocator) {
                 outbound.write(Self.wrapOutboundOut(end), promise: nil)
             }
         }
