@@ -64,10 +64,44 @@ final class RequestHeadParserTests: XCTestCase {
             // Requests that close the connection: llhttp refuses what comes behind them.
             "GET / HTTP/1.1\r\nhost: h\r\nconnection: close\r\n\r\n",
             "GET / HTTP/1.0\r\nhost: h\r\n\r\n",
+            // What the edge refuses or changes: the validator surveys these fields itself.
+            "GET / HTTP/1.1\r\nhost: h\r\nHost: h\r\n\r\n",
+            "GET / HTTP/1.1\r\nhost: h\r\nx_forwarded_for: 1.2.3.4\r\n\r\n",
         ]
         for text in notSimple {
             if case .parsed = parse(text) { XCTFail("parsed: \(text.debugDescription)") }
         }
+    }
+
+    /// What the handler and the validator would otherwise scan the fields for, taken as they
+    /// were read, as `RequestFraming` and the validator's own survey take it.
+    func testTheFactsOfTheFieldsAreTakenAsTheyAreRead() throws {
+        let text = "POST / HTTP/1.1\r\nx-a: 1\r\nHost: example.com:8080\r\ncontent-length: 5\r\n"
+            + "Expect: foo, 100-Continue\r\n\r\n"
+        guard case .parsed(let parsed) = parse(text) else { return XCTFail("not parsed") }
+        XCTAssertEqual(parsed.facts.framing.contentLength, 5)
+        XCTAssertTrue(parsed.facts.framing.expectsContinue)
+        XCTAssertFalse(parsed.facts.framing.isUpgrade)
+        XCTAssertTrue(parsed.facts.keepAlive)
+        XCTAssertEqual(parsed.facts.fields.count, 4)
+        XCTAssertEqual(parsed.facts.fields.hostCount, 1)
+        XCTAssertEqual(parsed.facts.fields.firstHost, "example.com:8080")
+        XCTAssertEqual(parsed.facts.fields.transferCodings, 0)
+        XCTAssertEqual(parsed.facts.fields.underscoreNames, [])
+        let scanned = RequestFraming(parsed.head.headers, version: .http1_1, isHTTP2: false)
+        XCTAssertEqual(scanned.contentLength, parsed.facts.framing.contentLength)
+        XCTAssertEqual(scanned.expectsContinue, parsed.facts.framing.expectsContinue)
+
+        // HTTP/1.0 ignores an expectation; a head without Host is the validator's to refuse.
+        let old = "GET / HTTP/1.0\r\nconnection: keep-alive\r\nexpect: 100-continue\r\n\r\n"
+        guard case .parsed(let parsed10) = parse(old) else { return XCTFail("not parsed") }
+        XCTAssertFalse(parsed10.facts.framing.expectsContinue)
+        XCTAssertNil(parsed10.facts.fields.firstHost)
+        XCTAssertEqual(parsed10.facts.fields.hostCount, 0)
+        guard case .parsed(let other) = parse("GET / HTTP/1.1\r\nhost: h\r\nexpect: 100-continued\r\n\r\n") else {
+            return XCTFail("not parsed")
+        }
+        XCTAssertFalse(other.facts.framing.expectsContinue)
     }
 
     func testAHeadPastTheListenersLimitsGoesToTheDecoder() {

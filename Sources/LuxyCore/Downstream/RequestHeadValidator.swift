@@ -32,7 +32,9 @@ struct RequestHeadValidator {
     /// Checks `head`, and normalises what the edge owns: an absolute-form target becomes
     /// origin-form with its authority as `Host` (RFC 9112 §3.2.2), and header fields with an
     /// underscore in their name are dropped when that is the configured action.
-    func validate(_ head: inout HTTPRequestHead, isHTTP2: Bool) -> Rejection? {
+    /// `surveyed`: the fields' survey when the fast path took it as it read them; else the
+    /// fields are surveyed here.
+    func validate(_ head: inout HTTPRequestHead, isHTTP2: Bool, surveyed: FieldSurvey? = nil) -> Rejection? {
         if head.method == .CONNECT {
             // No route can tunnel CONNECT: refused with the status for a known but unsupported
             // method, rather than left to hang or to reach an upstream as a plain request.
@@ -44,7 +46,7 @@ struct RequestHeadValidator {
                              counter: "downstream_uri_too_long")
         }
         if let rejection = checkTarget(&head) { return rejection }
-        return checkFields(&head, isHTTP2: isHTTP2)
+        return checkFields(&head, isHTTP2: isHTTP2, surveyed: surveyed)
     }
 
     // MARK: The request target
@@ -82,7 +84,9 @@ struct RequestHeadValidator {
     // MARK: Header fields
 
     /// What one pass over the fields finds.
-    private struct FieldSurvey {
+    /// What the checks of the fields go by: gathered here in one pass over them, or by the
+    /// fast path as it read them (`RequestHeadFacts`).
+    struct FieldSurvey {
         var count = 0
         var hostCount = 0
         var hostsDiffer = false
@@ -92,9 +96,32 @@ struct RequestHeadValidator {
         var underscoreNames: [String] = []
     }
 
-    private func checkFields(_ head: inout HTTPRequestHead, isHTTP2: Bool) -> Rejection? {
+    private func checkFields(_ head: inout HTTPRequestHead, isHTTP2: Bool, surveyed: FieldSurvey?) -> Rejection? {
+        let survey = surveyed ?? self.survey(head.headers)
+        if survey.count > maxHeaderCount {
+            return Rejection(status: .requestHeaderFieldsTooLarge, reason: "more than \(maxHeaderCount) header fields",
+                             counter: "downstream_too_many_headers")
+        }
+        if let rejection = checkHost(survey, head: &head, isHTTP2: isHTTP2) { return rejection }
+        if survey.transferCodings > 0, survey.transferCodings != 1 || !survey.transferCodingIsChunked {
+            // Only `chunked` frames a request body we can read; any other coding would be
+            // forwarded re-framed and so changed (nginx and Envoy answer 501 too).
+            return Rejection(status: .notImplemented, reason: "transfer coding other than chunked",
+                             counter: "downstream_unsupported_transfer_encoding")
+        }
+        if !survey.underscoreNames.isEmpty {
+            if underscores == .reject {
+                return Rejection(status: .badRequest, reason: "header name with an underscore",
+                                 counter: "downstream_underscore_headers_rejected")
+            }
+            for name in survey.underscoreNames { head.headers.remove(name: name) }
+        }
+        return nil
+    }
+
+    private func survey(_ headers: HTTPHeaders) -> FieldSurvey {
         var survey = FieldSurvey()
-        for (name, value) in head.headers {
+        for (name, value) in headers {
             survey.count += 1
             switch name.utf8.count {
             case 4 where name.equalsIgnoringASCIICase("host"):
@@ -116,25 +143,7 @@ struct RequestHeadValidator {
                 }
             }
         }
-        if survey.count > maxHeaderCount {
-            return Rejection(status: .requestHeaderFieldsTooLarge, reason: "more than \(maxHeaderCount) header fields",
-                             counter: "downstream_too_many_headers")
-        }
-        if let rejection = checkHost(survey, head: &head, isHTTP2: isHTTP2) { return rejection }
-        if survey.transferCodings > 0, survey.transferCodings != 1 || !survey.transferCodingIsChunked {
-            // Only `chunked` frames a request body we can read; any other coding would be
-            // forwarded re-framed and so changed (nginx and Envoy answer 501 too).
-            return Rejection(status: .notImplemented, reason: "transfer coding other than chunked",
-                             counter: "downstream_unsupported_transfer_encoding")
-        }
-        if !survey.underscoreNames.isEmpty {
-            if underscores == .reject {
-                return Rejection(status: .badRequest, reason: "header name with an underscore",
-                                 counter: "downstream_underscore_headers_rejected")
-            }
-            for name in survey.underscoreNames { head.headers.remove(name: name) }
-        }
-        return nil
+        return survey
     }
 
     private func checkHost(_ survey: FieldSurvey, head: inout HTTPRequestHead, isHTTP2: Bool) -> Rejection? {

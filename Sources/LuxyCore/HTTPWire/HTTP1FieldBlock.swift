@@ -18,6 +18,13 @@ struct HTTP1FieldBlock {
     var saysUpgrade = false
     /// An `upgrade` field is present.
     var hasUpgrade = false
+    /// `host` fields, and where the first is in `fields`.
+    var hostCount = 0
+    var hostIndex: Int?
+    /// A field name holds an underscore (`limits.headers_with_underscores_action`).
+    var hasUnderscoreName = false
+    /// An `expect` field lists `100-continue`.
+    var expectsContinue = false
     /// Read `droppingHopByHop`: a hop-by-hop field stayed in `fields`, for
     /// `HopByHopHeaders.strip`, which alone knows what to do with it (`te`, whose `trailers`
     /// travels on, or a `connection` naming other fields to drop).
@@ -48,7 +55,10 @@ struct HTTP1FieldBlock {
             lines += 1
             // name ":" OWS value OWS CRLF; a line starting with SP or HTAB (obs-fold) is not a token.
             let nameStart = index
-            while index < end, isTokenByte(bytes[index]) { index += 1 }
+            while index < end, isTokenByte(bytes[index]) {
+                if bytes[index] == UInt8(ascii: "_") { block.hasUnderscoreName = true }
+                index += 1
+            }
             guard index > nameStart, index < end, bytes[index] == UInt8(ascii: ":") else { return nil }
             let name = UnsafeRawBufferPointer(rebasing: bytes[nameStart..<index])
             index += 1
@@ -59,7 +69,11 @@ struct HTTP1FieldBlock {
             guard let next = lineEnd(bytes, at: index, end: end) else { return nil }
             index = next
             var namesOtherFields = false
-            if equalsLowercase(name, "content-length") {
+            var isHost = false
+            if equalsLowercase(name, "host") {
+                isHost = true
+                block.hostCount += 1
+            } else if equalsLowercase(name, "content-length") {
                 guard block.contentLength == nil, let length = decimal(value) else { return nil }
                 block.contentLength = length
             } else if equalsLowercase(name, "transfer-encoding") || equalsLowercase(name, "proxy-connection") {
@@ -77,6 +91,10 @@ struct HTTP1FieldBlock {
                 }
             } else if equalsLowercase(name, "upgrade") {
                 block.hasUpgrade = true
+            } else if equalsLowercase(name, "expect") {
+                forEachToken(value) { token in
+                    if equalsLowercase(token, "100-continue") { block.expectsContinue = true }
+                }
             }
             if droppingHopByHop {
                 switch HopByHopHeaders.readAction(forFieldNamed: name, connectionNamesOtherFields: namesOtherFields) {
@@ -85,6 +103,7 @@ struct HTTP1FieldBlock {
                 case .keepForStrip: block.keptHopByHop = true
                 }
             }
+            if isHost, block.hostIndex == nil { block.hostIndex = block.fields.count }
             if let strings {
                 block.fields.append((strings.string(name), strings.string(value)))
             } else {

@@ -18,6 +18,13 @@ struct RequestFraming {
 
     var hasBody: Bool { hasTransferEncoding || (contentLength ?? 0) > 0 }
 
+    /// A head `RequestHeadParser` read: no `transfer-encoding` and no upgrade (it leaves those
+    /// to llhttp), its length and its expectation taken as its fields were read.
+    init(contentLength: Int?, expectsContinue: Bool) {
+        self.contentLength = contentLength
+        self.expectsContinue = expectsContinue
+    }
+
     init(_ headers: HTTPHeaders, version: HTTPVersion, isHTTP2: Bool) {
         let mayContinue = !isHTTP2 && (version.major > 1 || version.minor >= 1)
         var upgradeField = false

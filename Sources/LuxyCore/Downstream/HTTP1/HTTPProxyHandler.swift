@@ -160,13 +160,15 @@ final class HTTPProxyHandler: ChannelDuplexHandler {
         receive(Self.unwrapInboundIn(data), context: context)
     }
 
-    /// A request part `RequestFastPath` read from the bytes in front of the decoder.
-    func receive(_ part: consuming HTTPServerRequestPart) {
+    /// A request part `RequestFastPath` read from the bytes in front of the decoder; a head
+    /// comes with what the fast path learned of it.
+    func receive(_ part: consuming HTTPServerRequestPart, facts: RequestHeadFacts? = nil) {
         guard let context else { return }
-        receive(consume part, context: context)
+        receive(consume part, facts: facts, context: context)
     }
 
-    private func receive(_ part: consuming HTTPServerRequestPart, context: ChannelHandlerContext) {
+    private func receive(_ part: consuming HTTPServerRequestPart, facts: RequestHeadFacts? = nil,
+                         context: ChannelHandlerContext) {
         guard persistence != .closing else { return }
         if case .quiet = readBurst { readBurst = .carriedParts(upstreamToFlush: nil) }
         let now = loop.clock.now
@@ -178,12 +180,14 @@ final class HTTPProxyHandler: ChannelDuplexHandler {
             pipelined.append(consume part)
             return
         }
-        handle(consume part, context: context)
+        handle(consume part, facts: facts, context: context)
     }
 
     /// `part` is taken, not borrowed: the request stages run within this call, and the head
     /// they change must be the only copy (a field added to a shared one copies them all).
-    private func handle(_ part: consuming HTTPServerRequestPart, context: ChannelHandlerContext) {
+    /// `facts`: what the fast path learned of a head's fields; nil when they must be scanned.
+    private func handle(_ part: consuming HTTPServerRequestPart, facts: RequestHeadFacts? = nil,
+                        context: ChannelHandlerContext) {
         switch consume part {
         case .head(var head):
             reading = .body
@@ -199,19 +203,21 @@ final class HTTPProxyHandler: ChannelDuplexHandler {
             }
             // Edge validation before anything else reads the head: nothing refused here reaches
             // a stage, the router or an upstream.
-            if let rejection = serving.validator.validate(&head, isHTTP2: isHTTP2Stream) {
+            if let rejection = serving.validator.validate(&head, isHTTP2: isHTTP2Stream, surveyed: facts?.fields) {
                 loop.stats.increment("downstream_bad_requests")
                 loop.stats.increment(rejection.counter)
                 persistence = .closeAfterResponse
                 writeLocalReply(LocalReply.error(rejection.status, rejection.reason, close: !isHTTP2Stream))
                 return
             }
-            let framing = RequestFraming(head.headers, version: head.version, isHTTP2: isHTTP2Stream)
+            let framing = facts?.framing ?? RequestFraming(head.headers, version: head.version, isHTTP2: isHTTP2Stream)
             // Answered here rather than by the upstream (NIO's client drops a 100), once the
             // body is needed (`requestBodyNeeded`).
             continueExpectation = framing.expectsContinue ? .pending : .none
             if framing.expectsContinue { head.headers.remove(name: "expect") }
-            if !isHTTP2Stream, !head.isKeepAlive || loop.isDraining { persistence = .closeAfterResponse }
+            if !isHTTP2Stream, !(facts?.keepAlive ?? head.isKeepAlive) || loop.isDraining {
+                persistence = .closeAfterResponse
+            }
             upgradeRequested = framing.isUpgrade
             if framing.isUpgrade { persistence = .closeAfterResponse }
             // mTLS `allowed_identities`: refused before routing, so nothing reaches an upstream.

@@ -62,7 +62,8 @@ final class RequestFastPath: ChannelInboundHandler, RemovableChannelHandler {
                 state = .body(remaining: bodyLength)
                 // Handed over, not copied: the stages run within this call, and a field one
                 // adds must change the only copy of the fields, not copy them all.
-                handler?.receive(.head((consume parsed).head))
+                let facts = parsed.facts
+                handler?.receive(.head((consume parsed).head), facts: facts)
                 if bodyLength == 0 { endRequest() }
             }
         }

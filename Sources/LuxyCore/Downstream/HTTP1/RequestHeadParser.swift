@@ -7,10 +7,11 @@ import NIOHTTP1
 /// and goes to NIO's llhttp decoder, which answers it as before (400, 431, an upgrade, a
 /// chunked body): every irregular byte, an absolute or asterisk target, an unknown method,
 /// `transfer-encoding`, a second `content-length`, `upgrade`, a request that closes the
-/// connection. So this path accepts a strict
-/// subset of what llhttp accepts, reads it as llhttp would, and never decides a doubtful
-/// request itself: the smuggling defences stay llhttp's and the head validator's, which
-/// checks every head either way.
+/// connection, a second `host`, a field name with an underscore. So this path accepts a
+/// strict subset of what llhttp accepts, reads it as llhttp would, and never decides a
+/// doubtful request itself: the smuggling defences stay llhttp's and the head validator's,
+/// which checks every head either way (these from the facts taken as their fields were
+/// read, `RequestHeadFacts`).
 ///
 /// A value type with no state: a namespace of pure functions.
 enum RequestHeadParser {
@@ -19,6 +20,7 @@ enum RequestHeadParser {
         /// Bytes of the request line and fields, the blank line included.
         var headLength: Int
         var bodyLength: Int
+        var facts: RequestHeadFacts
     }
 
     enum Outcome {
@@ -64,11 +66,22 @@ enum RequestHeadParser {
               !block.hasUpgrade, !block.saysUpgrade,
               // A request that closes the connection: llhttp refuses what follows it on the
               // connection (the handler counts and stops reading), so it reads this one.
-              block.keepsAlive(http11: version == .http1_1)
+              block.keepsAlive(http11: version == .http1_1),
+              // What the edge refuses or changes (a second Host, a name with an underscore)
+              // takes the general path, so the survey handed on needs no list of names.
+              block.hostCount <= 1, !block.hasUnderscoreName
         else { return nil }
         let head = HTTPRequestHead(version: version, method: method, uri: String(decoding: target, as: UTF8.self),
                                    headers: HTTPHeaders(block.fields))
-        return ParsedHead(head: head, headLength: block.headLength, bodyLength: block.contentLength ?? 0)
+        var survey = RequestHeadValidator.FieldSurvey()
+        survey.count = block.fields.count
+        survey.hostCount = block.hostCount
+        survey.firstHost = block.hostIndex.map { block.fields[$0].1 }
+        // An HTTP/1.0 server must ignore an expectation (RFC 9110 §10.1.1), as `RequestFraming` does.
+        let framing = RequestFraming(contentLength: block.contentLength,
+                                     expectsContinue: version == .http1_1 && block.expectsContinue)
+        return ParsedHead(head: head, headLength: block.headLength, bodyLength: block.contentLength ?? 0,
+                          facts: RequestHeadFacts(framing: framing, fields: survey, keepAlive: true))
     }
 
     private static func method(_ bytes: UnsafeRawBufferPointer, end: Int) -> (HTTPMethod, Int)? {
