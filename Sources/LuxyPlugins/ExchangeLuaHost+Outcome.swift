@@ -16,7 +16,9 @@ extension ExchangeLuaHost {
 
     private func makeRequestOutcome() -> LuaRequestOutcome {
         let exchange = self.exchange
-        let elapsed = exchange.duration ?? (NIODeadline.now() - exchange.startTime)
+        // The exchange's start is on its loop's clock (`HTTPExchange.startTime`).
+        let now = exchange.eventLoop.now
+        let elapsed = exchange.duration ?? (now - exchange.startTime)
         let milliseconds = Double(elapsed.nanoseconds) / 1_000_000
         return LuaRequestOutcome(
             responseCode: Int(exchange.responseHead?.status.code ?? 0),
@@ -26,7 +28,7 @@ extension ExchangeLuaHost {
             durationMilliseconds: milliseconds,
             // The start on the wall clock: now, less what the monotonic clock says has passed.
             startTimeMilliseconds: Date().timeIntervalSince1970 * 1000
-                - Double((NIODeadline.now() - exchange.startTime).nanoseconds) / 1_000_000)
+                - Double((now - exchange.startTime).nanoseconds) / 1_000_000)
     }
 
     func writeAccessLog(_ line: UnsafeRawBufferPointer, to destination: String) throws(LuaHostError) {

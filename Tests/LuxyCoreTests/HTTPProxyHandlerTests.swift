@@ -222,6 +222,37 @@ final class HTTPProxyHandlerTests: XCTestCase {
         proxy.assertEveryExchangeEnded()
     }
 
+    /// Whether a request keeps its connection open does not depend on which path read its
+    /// head: the fast path reads `connection` as llhttp does (here `keep-alive` listed twice,
+    /// which NIO's own rescan of a head would take for a close), and a head pipelined behind
+    /// another keeps what the fast path read of it.
+    func testKeepAliveIsReadAlikeByTheFastPathTheDecoderAndThePipeline() throws {
+        let doubled = "connection: keep-alive, keep-alive\r\n"
+        let alone = try ProxyConnection()
+        defer { try? alone.finish() }
+        try alone.send(get("/hello", doubled))
+        XCTAssertEqual(try alone.output(), helloReply)
+        XCTAssertTrue(alone.channel.isActive)
+
+        let pipelined = try ProxyConnection()
+        defer { try? pipelined.finish() }
+        try pipelined.send(get("/held"))
+        try pipelined.send(get("/hello", doubled))
+        pipelined.holds.release()
+        XCTAssertEqual(try pipelined.output(), reply("held\n") + helloReply)
+        XCTAssertTrue(pipelined.channel.isActive)
+
+        // A head split over two reads is NIO's decoder's (llhttp) to read.
+        let decoded = try ProxyConnection()
+        defer { try? decoded.finish() }
+        let request = get("/hello", doubled)
+        let half = request.index(request.startIndex, offsetBy: 10)
+        try decoded.send(String(request[..<half]))
+        try decoded.send(String(request[half...]))
+        XCTAssertEqual(try decoded.output(), helloReply)
+        XCTAssertTrue(decoded.channel.isActive)
+    }
+
     func testConnectionCloseOnARequestInFlightDropsTheRequestsBehindIt() throws {
         let proxy = try ProxyConnection()
         defer { try? proxy.finish() }

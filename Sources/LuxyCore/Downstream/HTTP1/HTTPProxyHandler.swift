@@ -88,9 +88,17 @@ final class HTTPProxyHandler: ChannelDuplexHandler {
     /// The connection's addresses and the client's address text, read once: NIO guards the
     /// addresses with a lock on every access.
     private var peer: ConnectionPeer?
+    /// A request part waiting behind the one being answered; a head the fast path read keeps
+    /// what it learned of it, so that it is served as it would have been at once (its
+    /// fields are not scanned, nor its keep-alive read another way).
+    struct PipelinedPart {
+        var part: HTTPServerRequestPart
+        var facts: RequestHeadFacts?
+    }
+
     /// Parts of requests pipelined behind the one being answered (HTTP/1.1 only).
     /// Starts small: most connections never pipeline, and an idle one should cost little.
-    var pipelined = CircularBuffer<HTTPServerRequestPart>(initialCapacity: 2)
+    var pipelined = CircularBuffer<PipelinedPart>(initialCapacity: 2)
     /// Set while queued requests are being served, so a request finishing inside that loop
     /// does not start a second one.
     private var servingPipelined = false
@@ -177,7 +185,7 @@ final class HTTPProxyHandler: ChannelDuplexHandler {
         // Pipelining: a request that arrives while the previous one is still being answered
         // waits here, in order (answers must go out in request order).
         if !pipelined.isEmpty || (driver != nil && part.isHead) {
-            pipelined.append(consume part)
+            pipelined.append(PipelinedPart(part: consume part, facts: facts))
             return
         }
         handle(consume part, facts: facts, context: context)
@@ -378,9 +386,9 @@ final class HTTPProxyHandler: ChannelDuplexHandler {
         guard !servingPipelined, let context else { return }
         servingPipelined = true
         defer { servingPipelined = false }
-        while persistence != .closing, let next = pipelined.first, driver == nil || !next.isHead {
+        while persistence != .closing, let next = pipelined.first, driver == nil || !next.part.isHead {
             pipelined.removeFirst()
-            handle(next, context: context)
+            handle(next.part, facts: next.facts, context: context)
         }
         if persistence == .closing { pipelined.removeAll() }
         resumeReadingIfAllowed()

@@ -109,6 +109,8 @@ final class UpstreamConnectionHandler: ChannelDuplexHandler {
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
+        // `addHandlers` then points it at the fast path's.
+        outbound = context
         allocator = context.channel.allocator
     }
 
