@@ -74,12 +74,12 @@ final class HTTPProxyHandler: ChannelDuplexHandler {
     var outbound: ChannelHandlerContext?
     /// The channel's, read once: each read through the channel costs a pipeline and a
     /// channel hop, with their reference counting.
-    private var allocator = ByteBufferAllocator()
+    private(set) var allocator = ByteBufferAllocator()
     var driver: HTTPExchangeDriver?
     var persistence = Persistence.keepAlive
     var reading = RequestReading.complete
     /// Between a response head and its end.
-    private(set) var responseInProgress = false
+    var responseInProgress = false
     private var readGate = ReadGate()
     /// The connection's TLS facts, read from the pipeline once: they can't change after the handshake.
     private var tlsInfo: TLSConnectionInfo?
@@ -106,11 +106,12 @@ final class HTTPProxyHandler: ChannelDuplexHandler {
     /// request after one, so it may become a tunnel, or else the connection's last request.
     private(set) var upgradeRequested = false
     /// The method of the request being answered: a HEAD's answer has no body.
-    private var requestMethod = HTTPMethod.GET
-    private var requestVersion = HTTPVersion.http1_1
-    private var encoder: HTTP1ResponseEncoder
+    private(set) var requestMethod = HTTPMethod.GET
+    private(set) var requestVersion = HTTPVersion.http1_1
+    /// Its state is the framing of the response being written (`HTTPProxyHandler+Response`).
+    var encoder: HTTP1ResponseEncoder
     var deadlines: ConnectionDeadlines
-    private var continueExpectation = ContinueExpectation.none
+    var continueExpectation = ContinueExpectation.none
     private var readBurst = ReadBurst.quiet
     /// One h2 stream carries one request: keep-alive, `connection: close` and the drain belong
     /// to the HTTP/2 connection (`HTTP2ServerConnection`), not to this handler.
@@ -119,7 +120,7 @@ final class HTTPProxyHandler: ChannelDuplexHandler {
     /// timer for all its streams, none per stream.
     let streamDeadlines: HTTP2StreamDeadlines?
     /// When the h2 stream last read a request part or wrote a response part.
-    private(set) var lastStreamActivity: NIODeadline
+    var lastStreamActivity: NIODeadline
 
     /// `opened`: when the clock of the first request's head starts (the connection's start,
     /// or the end of its TLS handshake); now when nil.
@@ -392,102 +393,6 @@ final class HTTPProxyHandler: ChannelDuplexHandler {
         }
         if persistence == .closing { pipelined.removeAll() }
         resumeReadingIfAllowed()
-    }
-
-    // MARK: Writing the response
-
-    /// `body`: the whole body or its first part, when it is known with the head; written
-    /// behind the head, in the head's buffer when it is small.
-    func writeResponseHead(_ head: HTTPResponseHead, body: ByteBuffer? = nil) {
-        guard let outbound else { return }
-        responseInProgress = true
-        noteStreamActivity()
-        if case .pending = continueExpectation {
-            // Answered without the body ever being asked for: a client still holding it back
-            // would leave the connection mid-request, so this answer is its last.
-            continueExpectation = .none
-            if reading != .complete { closeAfterThisResponse() }
-        }
-        if isHTTP2Stream {
-            outbound.write(Self.wrapOutboundOut(.head(head)), promise: nil)
-            if let body, body.readableBytes > 0 { writeResponseBody(body, flush: false) }
-            return
-        }
-        var head = head
-        if persistence != .keepAlive {
-            head.headers.replaceOrAdd(name: "connection", value: "close")
-        } else if requestVersion == .http1_0 {
-            // HTTP/1.0 closes unless told otherwise (RFC 9112 §9.3).
-            head.headers.replaceOrAdd(name: "connection", value: "keep-alive")
-        }
-        let encoded = encoder.encodeHead(head, respondingTo: requestMethod, allocator: allocator,
-                                         body: body)
-        outbound.write(NIOAny(encoded.bytes), promise: nil)
-        if let body, !encoded.carriesBody, body.readableBytes > 0 { writeResponseBody(body, flush: false) }
-    }
-
-    /// The 101 of a WebSocket upgrade: the last HTTP this connection writes, without the
-    /// `connection: close` an upgrade request otherwise earns.
-    func writeUpgradeResponse(_ head: HTTPResponseHead) {
-        guard let outbound else { return }
-        outbound.writeAndFlush(NIOAny(encoder.encodeHead(head, respondingTo: requestMethod,
-                                                         allocator: allocator).bytes), promise: nil)
-    }
-
-    func writeResponseBody(_ body: ByteBuffer, flush: Bool = true) {
-        guard let outbound else { return }
-        noteStreamActivity()
-        if isHTTP2Stream {
-            outbound.write(Self.wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
-        } else {
-            encoder.framing.writeBody(body, allocator: allocator) {
-                outbound.write(NIOAny($0), promise: nil)
-            }
-        }
-        if flush { outbound.flush() }
-    }
-
-    /// Sends what was written of the response.
-    func flushResponse() {
-        outbound?.flush()
-    }
-
-    func writeResponseEnd(_ trailers: HTTPHeaders?) {
-        guard let context, let outbound else { return }
-        responseInProgress = false
-        noteStreamActivity()
-        answerEnded(at: loop.clock.now)
-        if reading == .body { reading = .bodyAfterAnswer }
-        if isHTTP2Stream {
-            outbound.writeAndFlush(Self.wrapOutboundOut(.end(trailers)), promise: nil)
-            return
-        }
-        let end = encoder.framing.endBody(trailers: trailers, allocator: allocator)
-        guard persistence != .keepAlive else {
-            if let end { outbound.write(NIOAny(end), promise: nil) }
-            outbound.flush()
-            return
-        }
-        // The last answer: the connection closes once it is out. Only here does a write
-        // need its promise.
-        persistence = .closing
-        let written = outbound.writeAndFlush(NIOAny(end ?? ByteBuffer()))
-        written.assumeIsolated().whenComplete { _ in context.close(promise: nil) }
-    }
-
-    func writeLocalReply(_ reply: LocalReply) {
-        writeResponseHead(reply.head, body: reply.body)
-        writeResponseEnd(nil)
-    }
-
-    private func noteStreamActivity() {
-        if streamDeadlines != nil, let context { lastStreamActivity = context.eventLoop.now }
-    }
-
-    /// The response can't be finished (upstream broke mid-body): the client must see a cut.
-    func abortResponse() {
-        responseInProgress = false
-        context?.close(promise: nil)
     }
 
     func exchangeFinished(_ finished: HTTPExchangeDriver) {
