@@ -36,7 +36,10 @@ public final class LuaVM {
     /// What a header map's `pairs()` iterator calls at its end (`LuaMethod.headerIterationEnded`).
     var headerIterationEndedRef: Int32 = LUA_NOREF
     /// The stream whose coroutine is running right now; host calls act on it alone.
-    var currentStream: LuaHostStream?
+    /// Unowned: it is set only for the length of a `resume` the stream itself makes (and put
+    /// back after), so the stream outlives it; a strong reference cost a retain and a release
+    /// on every host call and resume.
+    unowned(unsafe) var currentStream: LuaHostStream?
     var inHostCall = false
     private var lastToken: UInt64 = 0
     /// What the `luxy` table's functions work on in this VM (`Luxy/`).
