@@ -39,8 +39,6 @@ extension HTTPExchangeDriver {
         }
         if retries != nil { triedEndpoints.insert(pick.endpointIndex) }
         exchange.attemptCount += 1
-        // Held once here: each use of the unowned reference would retain and release it.
-        let handler = self.handler
         // The body goes upstream from now on: a client waiting for `100 Continue` sends it.
         handler.requestBodyNeeded()
         let now = handler.loop.clock.now

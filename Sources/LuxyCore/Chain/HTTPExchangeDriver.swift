@@ -27,7 +27,12 @@ final class HTTPExchangeDriver {
         case done
     }
 
-    unowned let handler: HTTPProxyHandler
+    /// The client connection's handler. Strong and constant, so reaching it costs no reference
+    /// counting (an unowned reference cost two atomic operations per use, 13 per request). The
+    /// handler holds its current driver too; it lets go of it when the exchange finishes, is
+    /// aborted, or the handler leaves the pipeline, which ends the cycle. A driver that goes on
+    /// without the handler holding it (its log phases detached) keeps the handler until it ends.
+    let handler: HTTPProxyHandler
     let generation: LoopGeneration
     let serving: ListenerServing
     let exchange: HTTPExchange

@@ -73,11 +73,10 @@ enum HTTPProxyPipeline {
         // WebSocket tunnel removes it (`HTTPUpgradeTunnel`).
         // The common request is read in front of the decoder (`RequestFastPath`); the first
         // other one hands the connection to it.
-        let fastPath = RequestFastPath(maxHeadBytes: limits.maxHeaderBytes, maxFields: limits.maxHeaderCount,
-                                       strings: loop.fieldStrings)
         let handler = HTTPProxyHandler(listener: listener, loop: loop, timeouts: DownstreamTimeouts(limits: limits),
                                        opened: opened, peer: peer)
-        fastPath.handler = handler
+        let fastPath = RequestFastPath(handler: handler, maxHeadBytes: limits.maxHeaderBytes,
+                                       maxFields: limits.maxHeaderCount, strings: loop.fieldStrings)
         try pipeline.addHandler(HTTP09Refusal(stats: loop.stats))
         try pipeline.addHandler(fastPath)
         try pipeline.addHandler(ByteToMessageHandler(HTTPRequestDecoder(

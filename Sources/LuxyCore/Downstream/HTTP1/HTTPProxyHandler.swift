@@ -152,7 +152,11 @@ final class HTTPProxyHandler: ChannelDuplexHandler {
         streamDeadlines?.streamClosed(self)
         deadlines.cancelTimer()
         self.context = nil
+        // The driver and the fast path in front hold this handler strongly: letting go of
+        // them here ends both cycles, whatever removed the handler (the channel closing, an
+        // upgrade handing the connection to a tunnel).
         outbound = nil
+        driver = nil
     }
 
     private func peer(_ context: ChannelHandlerContext) -> ConnectionPeer {
