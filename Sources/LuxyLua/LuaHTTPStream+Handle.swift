@@ -12,9 +12,32 @@ extension LuaHTTPStream {
     func call(_ method: LuaMethod, _ s: LuaStack, _ object: UnsafeMutablePointer<luxy_object>, resumed: Bool)
         throws(LuaRaise) -> Int32
     {
-        guard !finished, let run = run(for: object.pointee.token) else {
+        guard !finished else { throw LuaRaise("object used outside of proper scope") }
+        // The active run, unretained: a host call runs inside `resume(run)`, whose caller holds
+        // the run, so it outlives the call (a retain and a release per call otherwise).
+        if let active = active.map(Unmanaged.passUnretained),
+           active._withUnsafeGuaranteedRef({ $0.token }) == object.pointee.token {
+            return try active._withUnsafeGuaranteedRef { result(of: method, s, $0, object, resumed: resumed) }.get()
+        }
+        guard let run = run(for: object.pointee.token) else {
             throw LuaRaise("object used outside of proper scope")
         }
+        return try perform(method, s, run, object, resumed: resumed)
+    }
+
+    /// `perform`, its error as a value: for a closure that cannot throw a typed error.
+    private func result(of method: LuaMethod, _ s: LuaStack, _ run: PhaseRun,
+                        _ object: UnsafeMutablePointer<luxy_object>, resumed: Bool) -> Result<Int32, LuaRaise> {
+        do throws(LuaRaise) {
+            return .success(try perform(method, s, run, object, resumed: resumed))
+        } catch {
+            return .failure(error)
+        }
+    }
+
+    /// Runs one host method for `run`, the phase `object` belongs to.
+    private func perform(_ method: LuaMethod, _ s: LuaStack, _ run: PhaseRun,
+                         _ object: UnsafeMutablePointer<luxy_object>, resumed: Bool) throws(LuaRaise) -> Int32 {
         switch method.kind {
         case .handle: return try callHandle(method, s, run, resumed: resumed)
         case .headerMap:
@@ -29,6 +52,17 @@ extension LuaHTTPStream {
         case .ssl: return try callSSL(method, s)
         case .publicKey: return try callPublicKey(method, s, run, object)
         case .tcpConnection: throw LuaRaise("'\(method.luaName)' is only for tcp connections")
+        }
+    }
+
+    /// `call`, its error as a value: for a caller whose closure cannot throw a typed error.
+    func result(of method: LuaMethod, _ s: LuaStack, _ object: UnsafeMutablePointer<luxy_object>, resumed: Bool)
+        -> Result<Int32, LuaRaise>
+    {
+        do throws(LuaRaise) {
+            return .success(try call(method, s, object, resumed: resumed))
+        } catch {
+            return .failure(error)
         }
     }
 

@@ -77,8 +77,7 @@ public final class LuaHTTPStream {
         let token = vm.nextToken()
         let budget = Int64(vm.limits.instructionBudget)
         let run: PhaseRun
-        if let spare = spareRun {
-            spareRun = nil
+        if let spare = spareRun.take() {
             spare.reset(token: token, phase: phase, script: script, coroutine: coroutine, budget: budget,
                         receiver: receiver)
             run = spare
@@ -143,7 +142,7 @@ public final class LuaHTTPStream {
 
     private func resume(_ run: PhaseRun, arguments: Int32) {
         let started = LuaPhaseClock.now()
-        let (status, results) = vm.resume(run.co, for: self, budget: &run.budget, arguments: arguments)
+        let (status, results) = vm.resume(run.co, for: self, httpStream: self, budget: &run.budget, arguments: arguments)
         run.elapsedNanoseconds &+= LuaPhaseClock.now() &- started
         switch status {
         case LUA_OK:
@@ -191,10 +190,13 @@ public final class LuaHTTPStream {
     }
 
     private func end(_ run: PhaseRun, _ outcome: LuaPhaseOutcome) {
-        if active === run {
-            active = nil
+        // Moved out of `active` or `streaming`, the one reference the stream held: it goes
+        // to `spareRun` below without a retain and a release.
+        let ended: PhaseRun
+        if active === run, let taken = active.take() {
+            ended = taken
         } else if let index = streaming.firstIndex(where: { $0 === run }) {
-            streaming.remove(at: index)
+            ended = streaming.remove(at: index)
         } else {
             return
         }
@@ -203,16 +205,15 @@ public final class LuaHTTPStream {
         case .streaming, .streamed: host.stopBodyChunks(run.phase)
         case .untouched, .buffered, .passedForTrailers: break
         }
-        let receiver = run.receiver
         lastPhaseNanoseconds = run.elapsedNanoseconds
-        run.ended()
+        let receiver = run.ended()
         switch outcome {
         case .completed:
             vm.releaseCoroutine(run.coroutine, reusable: true)
-            spareRun = run
+            spareRun = consume ended
         case .responded:
             vm.releaseCoroutine(run.coroutine, reusable: false)
-            spareRun = run
+            spareRun = consume ended
         case .failed:
             // Host calls of a failed run may still be on the stack: it is not reused.
             vm.releaseCoroutine(run.coroutine, reusable: false)
@@ -367,11 +368,11 @@ final class PhaseRun {
         self.receiver = receiver
     }
 
-    /// The run reported how it ended: it lets go of its receiver and of what it held of the
-    /// request (a spare run must keep neither alive).
-    func ended() {
-        receiver = nil
+    /// The run ended: it lets go of what it held of the request (a spare run must keep none of
+    /// it alive) and hands back its receiver, to be told how.
+    func ended() -> LuaPhaseReceiver? {
         clearRequestState()
+        return receiver.take()
     }
 
     /// What a run holds of its request, let go when it ends and started afresh by the next.

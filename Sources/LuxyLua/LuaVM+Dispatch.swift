@@ -17,7 +17,11 @@ extension LuaVM {
         return hostCall(s, method.luaName) { () throws(LuaRaise) -> Int32 in
             let object = try selfObject(s, kind: method.kind.rawValue, typeName: method.kind.typeName,
                                         method: method.luaName)
-            // The stream checks the object's scope itself, in the lookup of its run.
+            // The stream checks the object's scope itself, in the lookup of its run. The stream
+            // outlives the resume it set itself as current for, so it is used unretained.
+            if let http = currentHTTPStream {
+                return try http._withUnsafeGuaranteedRef { $0.result(of: method, s, object, resumed: resumed) }.get()
+            }
             guard let stream = currentStream else { throw LuaRaise("object used outside of proper scope") }
             return try stream.call(method, s, object, resumed: resumed)
         }

@@ -6,12 +6,15 @@ extension LuaVM {
     /// Resumes `co` on behalf of `stream` with `budget` instructions left (updated on return).
     /// What the VM thinks is running is saved and restored around it: a host may complete a
     /// wait from inside another stream's host call, which resumes this coroutine nested in it.
-    func resume(_ co: OpaquePointer, for stream: LuaHostStream, budget: inout Int64, arguments: Int32)
-        -> (status: Int32, results: Int32) {
+    /// `httpStream`: the stream again when it is an HTTP request's (`currentHTTPStream`).
+    func resume(_ co: OpaquePointer, for stream: LuaHostStream, httpStream: LuaHTTPStream? = nil,
+                budget: inout Int64, arguments: Int32) -> (status: Int32, results: Int32) {
         let savedStream = currentStream
+        let savedHTTPStream = currentHTTPStream
         let savedBudget = self.budget
         let savedInHostCall = inHostCall
         currentStream = stream
+        currentHTTPStream = httpStream.map { Unmanaged.passUnretained($0) }
         self.budget = budget
         inHostCall = false
         var results: Int32 = 0
@@ -20,6 +23,7 @@ extension LuaVM {
         self.budget = savedBudget
         inHostCall = savedInHostCall
         currentStream = savedStream
+        currentHTTPStream = savedHTTPStream
         return (status, results)
     }
 

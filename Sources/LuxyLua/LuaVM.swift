@@ -40,6 +40,10 @@ public final class LuaVM {
     /// back after), so the stream outlives it; a strong reference cost a retain and a release
     /// on every host call and resume.
     unowned(unsafe) var currentStream: LuaHostStream?
+    /// The same stream when it is an HTTP request's, the kind whose host calls are most
+    /// frequent: their dispatch reaches it without a retain and a release
+    /// (`Unmanaged._withUnsafeGuaranteedRef`), which a use of `currentStream` costs.
+    var currentHTTPStream: Unmanaged<LuaHTTPStream>?
     var inHostCall = false
     private var lastToken: UInt64 = 0
     /// What the `luxy` table's functions work on in this VM (`Luxy/`).
@@ -83,6 +87,7 @@ public final class LuaVM {
         guard let cvm else { return }
         self.cvm = nil
         currentStream = nil
+        currentHTTPStream = nil
         luxyState.vmClosed()
         luxy_vm_close(cvm)
     }

@@ -52,8 +52,8 @@ final class LuaExchangeState: LuaPhaseReceiver {
     }
 
     func phaseEnded(_ outcome: LuaPhaseOutcome) {
-        guard let stage = runningStage else { return }
-        runningStage = nil
+        // Taken, not copied and cleared: no retain and release.
+        guard let stage = runningStage.take() else { return }
         host.exchange.resume(stage.verdict(for: outcome, phase: runningPhase, nanoseconds: stream.lastPhaseNanoseconds))
     }
 

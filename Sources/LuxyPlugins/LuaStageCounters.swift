@@ -10,7 +10,7 @@ import LuxyLua
 /// downstream_data, upstream_data and close. Registered once when the generation is built, so
 /// counting is plain arithmetic on the loop that owns them: no lock, no hashing.
 struct LuaStageCounters {
-    /// A phase of either kind of stage; `rawValue` indexes its cost.
+    /// A phase of either kind of stage.
     enum Phase: Int, CaseIterable {
         case request, response, log
         case connect, downstreamData, upstreamData, close
@@ -34,11 +34,14 @@ struct LuaStageCounters {
 
     let executions: StatCounter
     let errors: StatCounter
-    /// By `Phase.rawValue`; nil for the other kind's phases.
-    private let costs: [PhaseCost?]
+    /// Each phase's share, nil for the other kind's phases. Constant fields rather than an
+    /// array: a phase's share is then reached without a retain and a release (an element read
+    /// out of an array is a copy, its class included), and the counters are touched twice in
+    /// every phase run.
+    private let request, response, log: PhaseCost?
+    private let connect, downstreamData, upstreamData, close: PhaseCost?
 
-    /// One phase's share. A class: reading a phase's share out of `costs` then costs one
-    /// retain, where a struct of four counters cost four.
+    /// One phase's share.
     private final class PhaseCost {
         let executions: StatCounter
         let errors: StatCounter
@@ -52,34 +55,58 @@ struct LuaStageCounters {
             nanoseconds = stats.counter(named: "\(prefix).time_ns")
             histogram = shard.flatMap { platform?.metrics.stageTimeSeries(shard: $0, stage: stage, phase: phase) }
         }
+
+        func ran(nanoseconds amount: UInt64) {
+            nanoseconds.add(Int(truncatingIfNeeded: amount))
+            histogram?.observe(Double(amount) / 1e9)
+        }
     }
 
     init(statPrefix: String, stats: ProxyStats, stage: String = "", phases: [Phase] = Phase.http,
          platform: LuaPlatform? = nil, shard: LuaMetricShard? = nil) {
         executions = stats.counter(named: "\(statPrefix).lua.executions")
         errors = stats.counter(named: "\(statPrefix).lua.errors")
-        costs = Phase.allCases.map { phase in
+        func cost(_ phase: Phase) -> PhaseCost? {
             guard phases.contains(phase) else { return nil }
             return PhaseCost("\(statPrefix).lua.\(phase.name)", stage: stage, phase: phase.name, stats: stats,
                              platform: platform, shard: shard)
         }
+        request = cost(.request)
+        response = cost(.response)
+        log = cost(.log)
+        connect = cost(.connect)
+        downstreamData = cost(.downstreamData)
+        upstreamData = cost(.upstreamData)
+        close = cost(.close)
     }
 
     func started(_ phase: Phase) {
         executions.increment()
-        costs[phase.rawValue]?.executions.increment()
+        withCost(of: phase) { $0.executions.increment() }
     }
 
     func failed(_ phase: Phase) {
         errors.increment()
-        costs[phase.rawValue]?.errors.increment()
+        withCost(of: phase) { $0.errors.increment() }
     }
 
     /// The phase ended after running for `nanoseconds`.
     func ran(_ phase: Phase, nanoseconds: UInt64) {
-        guard let cost = costs[phase.rawValue] else { return }
-        cost.nanoseconds.add(Int(truncatingIfNeeded: nanoseconds))
-        cost.histogram?.observe(Double(nanoseconds) / 1e9)
+        withCost(of: phase) { $0.ran(nanoseconds: nanoseconds) }
+    }
+
+    /// `body` on the phase's share, borrowed where it is kept (none: nothing to count).
+    @inline(__always)
+    private func withCost(of phase: Phase, _ body: (PhaseCost) -> Void) {
+        switch phase {
+        case .request: if let request { body(request) }
+        case .response: if let response { body(response) }
+        case .log: if let log { body(log) }
+        case .connect: if let connect { body(connect) }
+        case .downstreamData: if let downstreamData { body(downstreamData) }
+        case .upstreamData: if let upstreamData { body(upstreamData) }
+        case .close: if let close { body(close) }
+        }
     }
 }
 
