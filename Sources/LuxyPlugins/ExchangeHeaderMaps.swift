@@ -5,8 +5,13 @@ import NIOHTTP1
 /// Request headers as Envoy shows them to Lua: `:method`, `:path`, `:authority`, `:scheme`
 /// first, then the fields. Writes go straight to the exchange's request head. A view, made
 /// when a script asks: a struct, so it costs no allocation.
+///
+/// The exchange is held unowned, as in `ResponseHeaderMap`: a map is made by the request's
+/// bound `ExchangeLuaHost`, which holds the exchange, and kept at most by the phase run it was
+/// made for, which lets go of it when it ends, before the host is unbound. A strong reference
+/// cost a retain and a release on every copy of the map, one or two per header method.
 struct RequestHeaderMap: LuaHeaderMap {
-    private let exchange: HTTPExchange
+    private unowned(unsafe) let exchange: HTTPExchange
     /// A change to a field routing reads has the route chosen again (`clear_route_cache`).
     private let clearsRouteCache: Bool
 
@@ -87,7 +92,8 @@ private enum RequestPseudoHeader {
 /// Response headers with `:status` first. Before a response exists (never, in practice:
 /// the response phase runs once a head is there) reads are empty and writes are dropped.
 struct ResponseHeaderMap: LuaHeaderMap {
-    private let exchange: HTTPExchange
+    /// Unowned: see `RequestHeaderMap`.
+    private unowned(unsafe) let exchange: HTTPExchange
 
     init(exchange: HTTPExchange) { self.exchange = exchange }
 

@@ -23,14 +23,14 @@ extension HTTPExchangeDriver {
     /// One attempt: an endpoint picked (for a retry, one not tried yet where there is one),
     /// its deadline armed, a connection taken or opened, the request sent.
     func startAttempt(on cluster: UpstreamCluster) {
-        let hashKey = cluster.hashKey(for: exchange.requestHead, peer: exchange.peer)
-        let services = generation.services
-        let peer = exchange.peer
-        var picked = services.pick(on: cluster, excluding: triedEndpoints, hashKey: hashKey,
-                                   originalDestination: peer.originalDestination, direct: peer.directLocal)
+        let hashKey = cluster.hashKey(for: exchange)
+        var picked = generation.services.pick(on: cluster, excluding: triedEndpoints, hashKey: hashKey,
+                                              originalDestination: exchange.peer.originalDestination,
+                                              direct: exchange.peer.directLocal)
         if case .failure(.noEndpoint) = picked, retries != nil {
-            picked = services.pick(on: cluster, hashKey: hashKey, originalDestination: peer.originalDestination,
-                                   direct: peer.directLocal)
+            picked = generation.services.pick(on: cluster, hashKey: hashKey,
+                                              originalDestination: exchange.peer.originalDestination,
+                                              direct: exchange.peer.directLocal)
         }
         let pick: UpstreamPick
         switch picked {
@@ -96,7 +96,7 @@ extension HTTPExchangeDriver {
         guard error.isConnectFailure, case .connecting = state, !isFinished, let failed = attempt else { return false }
         triedEndpoints.insert(failed.endpointIndex)
         endAttempt(.gatewayFailure)
-        let hashKey = cluster.hashKey(for: exchange.requestHead, peer: exchange.peer)
+        let hashKey = cluster.hashKey(for: exchange)
         guard let next = cluster.pickPool(excluding: triedEndpoints, hashKey: hashKey) else { return false }
         stats.increment("upstream_connect_failover")
         connect(to: next, of: cluster)

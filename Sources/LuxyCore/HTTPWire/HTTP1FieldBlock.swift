@@ -40,6 +40,9 @@ struct HTTP1FieldBlock {
                      strings: RepeatedFieldStrings? = nil, droppingHopByHop: Bool = false) -> HTTP1FieldBlock? {
         var block = HTTP1FieldBlock()
         block.fields.reserveCapacity(16)
+        // Unretained: the caller holds `strings` for this call (held, it was retained and
+        // released around every field).
+        let strings = strings.map(Unmanaged.passUnretained)
         var index = start
         // Lines read, the fields left out included: the bound is on the head as sent.
         var lines = 0
@@ -105,7 +108,7 @@ struct HTTP1FieldBlock {
             }
             if isHost, block.hostIndex == nil { block.hostIndex = block.fields.count }
             if let strings {
-                block.fields.append((strings.string(name), strings.string(value)))
+                block.fields.append(strings._withUnsafeGuaranteedRef { ($0.string(name), $0.string(value)) })
             } else {
                 block.fields.append((String(decoding: name, as: UTF8.self), String(decoding: value, as: UTF8.self)))
             }

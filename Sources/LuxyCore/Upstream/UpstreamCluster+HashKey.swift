@@ -4,8 +4,12 @@ import NIOHTTP1
 /// `ring_hash`'s and `maglev`'s key for a request, from the cluster's `hash_policy`: the first policy the
 /// request has a value for gives it (Envoy combines them; one is what a sidecar needs).
 extension UpstreamCluster {
-    func hashKey(for head: HTTPRequestHead, peer: ConnectionPeer) -> UInt64? {
+    /// The exchange rather than its head and peer: a cluster that does not hash (most) reads
+    /// neither, and a copy of the head made to pass it cost two retains and releases.
+    func hashKey(for exchange: HTTPExchange) -> UInt64? {
         guard config.loadBalancing.isHashBased else { return nil }
+        let head = exchange.requestHead
+        let peer = exchange.peer
         for policy in config.hashPolicy {
             switch policy {
             case .header(let name):

@@ -62,7 +62,7 @@ extension HTTPProxyHandler {
     }
 
     func writeResponseEnd(_ trailers: HTTPHeaders?) {
-        guard let context, let outbound else { return }
+        guard let outbound else { return }
         responseInProgress = false
         noteStreamActivity()
         answerEnded(at: loop.clock.now)
@@ -81,6 +81,7 @@ extension HTTPProxyHandler {
         // need its promise.
         persistence = .closing
         let written = outbound.writeAndFlush(NIOAny(end ?? ByteBuffer()))
+        guard let context else { return }
         written.assumeIsolated().whenComplete { _ in context.close(promise: nil) }
     }
 
