@@ -150,6 +150,10 @@ final class LuaLogFormat {
     func render<Result, Failure: Error>(_ host: LuaHTTPHost, _ body: (UnsafeRawBufferPointer) throws(Failure) -> Result)
         throws(Failure) -> Result {
         var reader = RequestReader(host: host, outcome: readsOutcome ? host.requestOutcome : nil)
+        // Built in a local copy, put back at the end (its start-time text carries over): each
+        // append through the stored builder loaded its byte buffer, a retain and a release.
+        var builder = self.builder
+        defer { self.builder = builder }
         builder.bytes.removeAll()
         plan.literals.withUnsafeBufferPointer { literals in
             for step in plan.steps {
