@@ -54,7 +54,10 @@ final class LuaExchangeState: LuaPhaseReceiver {
     func phaseEnded(_ outcome: LuaPhaseOutcome) {
         // Taken, not copied and cleared: no retain and release.
         guard let stage = runningStage.take() else { return }
-        host.exchange.resume(stage.verdict(for: outcome, phase: runningPhase, nanoseconds: stream.lastPhaseNanoseconds))
+        let verdict = stage.verdict(for: outcome, phase: runningPhase, nanoseconds: stream.lastPhaseNanoseconds)
+        // Unretained (a retain and a release per phase otherwise): the exchange's driver holds
+        // it, and holds itself for the length of `resume`, where the host may let it go.
+        Unmanaged.passUnretained(host.exchange)._withUnsafeGuaranteedRef { $0.resume(verdict) }
     }
 
     func receiverWhileStreaming() -> LuaPhaseReceiver {
