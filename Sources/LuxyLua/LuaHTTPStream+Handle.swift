@@ -13,9 +13,10 @@ extension LuaHTTPStream {
         throws(LuaRaise) -> Int32
     {
         guard !finished else { throw LuaRaise("object used outside of proper scope") }
-        // The active run, unretained: a host call runs inside `resume(run)`, whose caller holds
-        // the run, so it outlives the call (a retain and a release per call otherwise).
-        if let active = active.map(Unmanaged.passUnretained),
+        // The active run, unretained when it is the one `resume` runs: the caller of
+        // `resume(run)` holds it, so it outlives the call even if the call ends it (a retain
+        // and a release per call otherwise).
+        if let active = active.map(Unmanaged.passUnretained), active.toOpaque() == resumingRun,
            active._withUnsafeGuaranteedRef({ $0.token }) == object.pointee.token {
             return try active._withUnsafeGuaranteedRef { result(of: method, s, $0, object, resumed: resumed) }.get()
         }

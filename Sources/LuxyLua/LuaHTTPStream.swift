@@ -41,6 +41,11 @@ public final class LuaHTTPStream {
     /// run one after another, so one object serves them all, and the requests the stream
     /// serves after this one too (it holds nothing of the request once it ended).
     private var spareRun: PhaseRun?
+    /// The run `resume` is running now (its identity only). Its caller holds it, so a host
+    /// call of that run may use it unretained (`call`). A run a script resumed itself
+    /// (`coroutine.resume` on the phase's coroutine, from another of the stream's runs) is
+    /// not this one, and is looked up retained.
+    private(set) var resumingRun: UnsafeMutableRawPointer?
     /// `streamInfo():dynamicMetadata()`, created on first use.
     var dynamicMetadataRef: Int32 = LUA_NOREF
     /// Keys the request's scripts imported (`importPublicKey`).
@@ -142,7 +147,10 @@ public final class LuaHTTPStream {
 
     private func resume(_ run: PhaseRun, arguments: Int32) {
         let started = LuaPhaseClock.now()
+        let outerRun = resumingRun
+        resumingRun = Unmanaged.passUnretained(run).toOpaque()
         let (status, results) = vm.resume(run.co, for: self, httpStream: self, budget: &run.budget, arguments: arguments)
+        resumingRun = outerRun
         run.elapsedNanoseconds &+= LuaPhaseClock.now() &- started
         switch status {
         case LUA_OK:
