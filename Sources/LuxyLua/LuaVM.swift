@@ -94,6 +94,10 @@ public final class LuaVM {
 
     var isClosed: Bool { cvm == nil }
 
+    /// Whether Lua code runs in this VM now (a phase, a timer or a host call of theirs is on
+    /// the stack): closing it then would free the state under them.
+    public var isRunning: Bool { currentStream != nil }
+
     /// Bytes allocated by Lua right now.
     public var memoryInUse: Int {
         guard let cvm else { return 0 }

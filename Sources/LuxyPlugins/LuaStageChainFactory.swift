@@ -72,7 +72,11 @@ public struct LuaStageChainFactory: StageChainFactory {
             vm.close()
             throw error
         }
-        return LoopChains(chains: chains, tcpChains: tcpChains, onClose: { vm.close() },
+        // A host call can end the last request of a retired generation (a failed write aborts
+        // its exchange): the VM it runs in then closes on the loop's next tick, once that
+        // call's stack has unwound.
+        let close = { if vm.isRunning { eventLoop.assumeIsolated().execute { vm.close() } } else { vm.close() } }
+        return LoopChains(chains: chains, tcpChains: tcpChains, onClose: close,
                           onCommit: { [logger] sideCalls in
                               vm.startBackgroundWork(host: LoopBackgroundHost(eventLoop: eventLoop, sideCalls: sideCalls,
                                                                               logger: logger))

@@ -163,7 +163,13 @@ final class FakeHost: LuaHTTPHost {
 
     func respond(headers: [(String, String)], body: [UInt8]) { responded = (headers, body) }
 
-    func log(_ level: LuaLogLevel, _ message: String) { logs.append((level, message)) }
+    /// Runs inside every `log` host call, after the line is kept.
+    var whileLogging: (() -> Void)?
+
+    func log(_ level: LuaLogLevel, _ message: String) {
+        logs.append((level, message))
+        whileLogging?()
+    }
 
     /// Phases whose slice ran out, waiting for the "next loop tick" the test runs.
     var pendingTicks: [() -> Void] = []

@@ -21,6 +21,16 @@ final class LuaStreamTests: LuaTestCase {
         XCTAssertEqual(call.headers.first { $0.0 == ":path" }?.1, "/check")
     }
 
+    /// What decides whether closing a VM must wait for the loop's next tick
+    /// (`LuaStageChainFactory`): a host call may end the last request of a retired generation.
+    func testTheVMSaysItIsRunningDuringAHostCallAndNotAfter() throws {
+        var runningInside: Bool?
+        host.whileLogging = { [vm] in runningInside = vm.isRunning }
+        try check("h:logInfo('x')")
+        XCTAssertEqual(runningInside, true)
+        XCTAssertFalse(vm.isRunning)
+    }
+
     func testHTTPCallWaitsAndResumes() throws {
         host.httpCallMode = .deferred
         let script = try load("""
