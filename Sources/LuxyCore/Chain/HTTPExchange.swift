@@ -116,7 +116,7 @@ public final class HTTPExchange {
     /// `startTime`: when the head was read, on the loop's clock.
     init(listenerName: String, direction: TrafficDirection, eventLoop: EventLoop, head: HTTPRequestHead,
          framing: RequestFraming, peer: ConnectionPeer, maxBufferedBodyBytes: Int, services: UpstreamServices,
-         routingFieldNames: [String] = ["host"], trustedForwardedHops: Int = 0, startTime: NIODeadline = .now()) {
+         routingFieldNames: [String] = ["host"], trustedForwardedHops: Int = 0, startTime: NIODeadline) {
         self.routingFieldNames = routingFieldNames
         // Only listeners that trust hops pay for reading the field.
         self.forwardedClient = trustedForwardedHops > 0

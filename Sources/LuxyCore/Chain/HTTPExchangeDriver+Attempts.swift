@@ -15,7 +15,7 @@ extension HTTPExchangeDriver {
         admittedCluster = cluster
         if let policy = exchange.route?.retryPolicy {
             let timeout = exchange.route?.edits?.timeout ?? cluster.requestTimeout
-            retries = RetryAttempts(policy: policy, deadline: handler.loop.eventLoop.now + timeout)
+            retries = RetryAttempts(policy: policy, deadline: handler.loop.clock.now + timeout)
         }
         startAttempt(on: cluster)
     }

@@ -43,7 +43,7 @@ extension HTTPExchangeDriver {
             stats.increment("upstream_rq_retry_body_not_replayable")
             return false
         }
-        let now = handler.loop.eventLoop.now
+        let now = handler.loop.clock.now
         guard now < retries.deadline else { return false }
         if case .none = retries.slot {
             guard cluster.breaker.admitRetry() else {

@@ -248,7 +248,7 @@ final class HTTPExchangeDriver {
     func upstreamTimedOut() {
         upstream?.abandon()
         upstream = nil
-        guard let retries, handler.loop.eventLoop.now < retries.deadline else { return upstreamFailed(.timeout) }
+        guard let retries, handler.loop.clock.now < retries.deadline else { return upstreamFailed(.timeout) }
         if case .backingOff = state, let cluster = admittedCluster { return startAttempt(on: cluster) }
         upstreamFailed(.perTryTimeout)
     }

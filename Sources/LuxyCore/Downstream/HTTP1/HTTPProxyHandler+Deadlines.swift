@@ -89,7 +89,7 @@ extension HTTPProxyHandler {
 
     func deadlineReached() {
         deadlines.timerFired()
-        let now = loop.eventLoop.now
+        let now = loop.clock.now
         switch deadlines.expired(at: now) {
         case .upstream:
             deadlines.upstream = nil

@@ -91,7 +91,7 @@ extension HTTPProxyHandler {
     }
 
     func noteStreamActivity() {
-        if streamDeadlines != nil, let context { lastStreamActivity = context.eventLoop.now }
+        if streamDeadlines != nil { lastStreamActivity = loop.clock.now }
     }
 
     /// The response can't be finished (upstream broke mid-body): the client must see a cut.

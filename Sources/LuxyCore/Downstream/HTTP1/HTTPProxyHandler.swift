@@ -133,7 +133,7 @@ final class HTTPProxyHandler: ChannelDuplexHandler {
         self.encoder = HTTP1ResponseEncoder(headBuffer: loop.headBuffer)
         self.isHTTP2Stream = isHTTP2Stream
         self.streamDeadlines = streamDeadlines
-        let now = loop.eventLoop.now
+        let now = loop.clock.now
         self.lastStreamActivity = now
         self.deadlines = ConnectionDeadlines(timeouts: timeouts, opened: opened ?? now)
     }
@@ -313,7 +313,7 @@ final class HTTPProxyHandler: ChannelDuplexHandler {
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
         let writable = context.channel.isWritable
-        sendStalled(!writable, at: context.eventLoop.now)
+        sendStalled(!writable, at: loop.clock.now)
         driver?.downstreamWritabilityChanged(writable)
         context.fireChannelWritabilityChanged()
     }
@@ -329,7 +329,7 @@ final class HTTPProxyHandler: ChannelDuplexHandler {
         let burst = readBurst
         readBurst = .quiet
         switch burst {
-        case .quiet: bytesWithoutAPart(at: loop.eventLoop.now)
+        case .quiet: bytesWithoutAPart(at: loop.clock.now)
         case .carriedParts(let upstream): upstream?.flush()
         }
     }
@@ -350,7 +350,7 @@ final class HTTPProxyHandler: ChannelDuplexHandler {
         guard case .pending = continueExpectation, let outbound else { return }
         continueExpectation = .sent
         // The client's body clock starts now that it was asked for the body.
-        if case .requestBody = deadlines.client { deadlines.client = .requestBody(lastRead: loop.eventLoop.now) }
+        if case .requestBody = deadlines.client { deadlines.client = .requestBody(lastRead: loop.clock.now) }
         outbound.writeAndFlush(NIOAny(HTTP1ResponseEncoder.continueHead(version: requestVersion)), promise: nil)
     }
 
@@ -368,7 +368,7 @@ final class HTTPProxyHandler: ChannelDuplexHandler {
     private func resumeReadingIfAllowed() {
         guard let outbound, readGate.takePendingRead(pipelineFull: pipelineFull) else { return }
         // The time reads were withheld was not the client's: its body clock starts again.
-        if case .requestBody = deadlines.client { deadlines.client = .requestBody(lastRead: loop.eventLoop.now) }
+        if case .requestBody = deadlines.client { deadlines.client = .requestBody(lastRead: loop.clock.now) }
         outbound.read()
     }
 
