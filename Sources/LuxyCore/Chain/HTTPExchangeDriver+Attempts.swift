@@ -24,14 +24,14 @@ extension HTTPExchangeDriver {
     /// its deadline armed, a connection taken or opened, the request sent.
     func startAttempt(on cluster: UpstreamCluster) {
         let hashKey = cluster.hashKey(for: exchange)
-        var picked = generation.services.pick(on: cluster, excluding: triedEndpoints, hashKey: hashKey,
-                                              originalDestination: exchange.peer.originalDestination,
-                                              direct: exchange.peer.directLocal)
-        if case .failure(.noEndpoint) = picked, retries != nil {
-            picked = generation.services.pick(on: cluster, hashKey: hashKey,
-                                              originalDestination: exchange.peer.originalDestination,
-                                              direct: exchange.peer.directLocal)
+        func pick(excluding tried: UpstreamEndpointSet) -> Result<UpstreamPick, UpstreamError> {
+            generation.services.pick(on: cluster, excluding: tried, hashKey: hashKey,
+                                     originalDestination: exchange.peer.originalDestination,
+                                     direct: exchange.peer.directLocal)
         }
+        var picked = pick(excluding: triedEndpoints)
+        // A retry that tried every endpoint goes back to any of them.
+        if case .failure(.noEndpoint) = picked, retries != nil { picked = pick(excluding: .none) }
         let pick: UpstreamPick
         switch picked {
         case .success(let chosen): pick = chosen
