@@ -1,8 +1,9 @@
 /// What `RequestHeadParser` learned of a request head's fields as it read them, handed to the
 /// connection handler with the head so that nothing scans the fields again for it: the
 /// framing (`RequestFraming`), the survey the edge checks go by (`RequestHeadValidator`),
-/// and whether the connection stays open. A head read by NIO's decoder, or one that waited
-/// behind another (pipelined), comes without: its fields are scanned for them.
+/// and whether the connection stays open. They travel with the head when it waits behind
+/// another (`HTTPProxyHandler.PipelinedPart`). A head read by NIO's decoder comes without: its
+/// fields are scanned for them.
 ///
 /// A value made and read on one loop.
 struct RequestHeadFacts {

@@ -81,7 +81,8 @@ enum RequestHeadParser {
         let framing = RequestFraming(contentLength: block.contentLength,
                                      expectsContinue: version == .http1_1 && block.expectsContinue)
         return ParsedHead(head: head, headLength: block.headLength, bodyLength: block.contentLength ?? 0,
-                          facts: RequestHeadFacts(framing: framing, fields: survey, keepAlive: true))
+                          facts: RequestHeadFacts(framing: framing, fields: survey,
+                                                 keepAlive: block.keepsAlive(http11: version == .http1_1)))
     }
 
     private static func method(_ bytes: UnsafeRawBufferPointer, end: Int) -> (HTTPMethod, Int)? {
