@@ -18,22 +18,15 @@ extension LuaHTTPStream {
         // and a release per call otherwise).
         if let active = active.map(Unmanaged.passUnretained), active.toOpaque() == resumingRun,
            active._withUnsafeGuaranteedRef({ $0.token }) == object.pointee.token {
-            return try active._withUnsafeGuaranteedRef { result(of: method, s, $0, object, resumed: resumed) }.get()
+            // `_withUnsafeGuaranteedRef` rethrows untyped errors: the call's comes out as a value.
+            return try active._withUnsafeGuaranteedRef { run in
+                Result { () throws(LuaRaise) in try perform(method, s, run, object, resumed: resumed) }
+            }.get()
         }
         guard let run = run(for: object.pointee.token) else {
             throw LuaRaise("object used outside of proper scope")
         }
         return try perform(method, s, run, object, resumed: resumed)
-    }
-
-    /// `perform`, its error as a value: for a closure that cannot throw a typed error.
-    private func result(of method: LuaMethod, _ s: LuaStack, _ run: PhaseRun,
-                        _ object: UnsafeMutablePointer<luxy_object>, resumed: Bool) -> Result<Int32, LuaRaise> {
-        do throws(LuaRaise) {
-            return .success(try perform(method, s, run, object, resumed: resumed))
-        } catch {
-            return .failure(error)
-        }
     }
 
     /// Runs one host method for `run`, the phase `object` belongs to.
@@ -53,17 +46,6 @@ extension LuaHTTPStream {
         case .ssl: return try callSSL(method, s)
         case .publicKey: return try callPublicKey(method, s, run, object)
         case .tcpConnection: throw LuaRaise("'\(method.luaName)' is only for tcp connections")
-        }
-    }
-
-    /// `call`, its error as a value: for a caller whose closure cannot throw a typed error.
-    func result(of method: LuaMethod, _ s: LuaStack, _ object: UnsafeMutablePointer<luxy_object>, resumed: Bool)
-        -> Result<Int32, LuaRaise>
-    {
-        do throws(LuaRaise) {
-            return .success(try call(method, s, object, resumed: resumed))
-        } catch {
-            return .failure(error)
         }
     }
 

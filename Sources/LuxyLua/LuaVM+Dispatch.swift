@@ -20,7 +20,9 @@ extension LuaVM {
             // The stream checks the object's scope itself, in the lookup of its run. The stream
             // outlives the resume it set itself as current for, so it is used unretained.
             if let http = currentHTTPStream {
-                return try http._withUnsafeGuaranteedRef { $0.result(of: method, s, object, resumed: resumed) }.get()
+                return try http._withUnsafeGuaranteedRef { stream in
+                    Result { () throws(LuaRaise) in try stream.call(method, s, object, resumed: resumed) }
+                }.get()
             }
             guard let stream = currentStream else { throw LuaRaise("object used outside of proper scope") }
             return try stream.call(method, s, object, resumed: resumed)
