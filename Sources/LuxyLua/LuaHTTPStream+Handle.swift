@@ -16,8 +16,8 @@ extension LuaHTTPStream {
         // The active run, unretained when it is the one `resume` runs: the caller of
         // `resume(run)` holds it, so it outlives the call even if the call ends it (a retain
         // and a release per call otherwise).
-        if let active = active.map(Unmanaged.passUnretained), active.toOpaque() == resumingRun,
-           active._withUnsafeGuaranteedRef({ $0.token }) == object.pointee.token {
+        if let active = active.map(Unmanaged.passUnretained),
+           active._withUnsafeGuaranteedRef({ ObjectIdentifier($0) == resumingRun && $0.token == object.pointee.token }) {
             // `_withUnsafeGuaranteedRef` rethrows untyped errors: the call's comes out as a value.
             return try active._withUnsafeGuaranteedRef { run in
                 Result { () throws(LuaRaise) in try perform(method, s, run, object, resumed: resumed) }

@@ -45,7 +45,7 @@ public final class LuaHTTPStream {
     /// call of that run may use it unretained (`call`). A run a script resumed itself
     /// (`coroutine.resume` on the phase's coroutine, from another of the stream's runs) is
     /// not this one, and is looked up retained.
-    private(set) var resumingRun: UnsafeMutableRawPointer?
+    private(set) var resumingRun: ObjectIdentifier?
     /// `streamInfo():dynamicMetadata()`, created on first use.
     var dynamicMetadataRef: Int32 = LUA_NOREF
     /// Keys the request's scripts imported (`importPublicKey`).
@@ -148,11 +148,11 @@ public final class LuaHTTPStream {
     private func resume(_ run: PhaseRun, arguments: Int32) {
         let started = LuaPhaseClock.now()
         let outerRun = resumingRun
-        resumingRun = Unmanaged.passUnretained(run).toOpaque()
-        let (status, results) = vm.resume(run.co, for: self, httpStream: self, budget: &run.budget, arguments: arguments)
+        resumingRun = ObjectIdentifier(run)
+        let resumed = vm.resume(run.co, for: self, budget: &run.budget, arguments: arguments)
         resumingRun = outerRun
         run.elapsedNanoseconds &+= LuaPhaseClock.now() &- started
-        switch status {
+        switch resumed.status {
         case LUA_OK:
             end(run, .completed)
         case Int32(LUXY_RESUME_SLICE_ENDED):
@@ -161,7 +161,7 @@ public final class LuaHTTPStream {
             let token = run.token
             host.continueLater { [weak self] in self?.continueSlice(token: token) }
         case LUA_YIELD:
-            lua_settop(run.co, -results - 1)
+            lua_settop(run.co, -resumed.results - 1)
             if run.responded {
                 end(run, .responded)
             } else if run.wait == .none {

@@ -88,19 +88,19 @@ public final class LuaTCPStream {
         let savedRun = current
         current = run
         let started = LuaPhaseClock.now()
-        let (status, results) = vm.resume(run.co, for: self, budget: &run.budget, arguments: arguments)
+        let resumed = vm.resume(run.co, for: self, budget: &run.budget, arguments: arguments)
         run.elapsedNanoseconds &+= LuaPhaseClock.now() &- started
         current = savedRun
 
-        switch status {
+        switch resumed.status {
         case LUA_OK:
-            end(run, outcome(of: run, results: results))
+            end(run, outcome(of: run, results: resumed.results))
         case Int32(LUXY_RESUME_SLICE_ENDED):
             // The loop's other connections go first; the budget carries on in run.budget.
             run.wait = .nextSlice
             host.continueLater { [self] in continueSlice(run) }
         case LUA_YIELD:
-            lua_settop(run.co, -results - 1)
+            lua_settop(run.co, -resumed.results - 1)
             if run.wait != .httpCall { end(run, .failed(LuaVM.unexpectedYield(run.script.chunkName))) }
         default:
             end(run, .failed(vm.scriptError(in: run.co, chunkName: run.script.chunkName)))

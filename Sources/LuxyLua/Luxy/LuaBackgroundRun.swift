@@ -94,8 +94,7 @@ final class LuaBackgroundRun: LuaHostStream {
 
     private func resume(arguments: Int32) {
         guard !vm.isClosed else { return end(nil) }
-        let (status, _) = vm.resume(co, for: self, budget: &budget, arguments: arguments)
-        switch status {
+        switch vm.resume(co, for: self, budget: &budget, arguments: arguments).status {
         case LUA_OK:
             end(nil)
         case Int32(LUXY_RESUME_SLICE_ENDED):
