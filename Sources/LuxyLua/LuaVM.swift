@@ -92,11 +92,20 @@ public final class LuaVM {
         luxy_vm_close(cvm)
     }
 
+    /// Closes the VM now or, when Lua code runs in it (a host call of a phase or a timer is on
+    /// the stack, and closing would free the state under it), through `later` once that code
+    /// has unwound: a loop's next tick, say. A host call can end what owns the VM: the last
+    /// request of a retired generation, when a failed write aborts its exchange.
+    public func close(orLater later: @escaping (_ close: @escaping () -> Void) -> Void) {
+        guard isRunning else { return close() }
+        later { [self] in close(orLater: later) }
+    }
+
     var isClosed: Bool { cvm == nil }
 
-    /// Whether Lua code runs in this VM now (a phase, a timer or a host call of theirs is on
-    /// the stack): closing it then would free the state under them.
-    public var isRunning: Bool { currentStream != nil }
+    /// Whether Lua code runs in this VM now: a phase, a timer or a host call of theirs is on
+    /// the stack.
+    var isRunning: Bool { currentStream != nil }
 
     /// Bytes allocated by Lua right now.
     public var memoryInUse: Int {

@@ -72,10 +72,9 @@ public struct LuaStageChainFactory: StageChainFactory {
             vm.close()
             throw error
         }
-        // A host call can end the last request of a retired generation (a failed write aborts
-        // its exchange): the VM it runs in then closes on the loop's next tick, once that
-        // call's stack has unwound.
-        let close = { if vm.isRunning { eventLoop.assumeIsolated().execute { vm.close() } } else { vm.close() } }
+        // Closed from a host call (it ended the generation's last request), the VM closes on
+        // the loop's next tick.
+        let close = { vm.close(orLater: { eventLoop.assumeIsolated().execute($0) }) }
         return LoopChains(chains: chains, tcpChains: tcpChains, onClose: close,
                           onCommit: { [logger] sideCalls in
                               vm.startBackgroundWork(host: LoopBackgroundHost(eventLoop: eventLoop, sideCalls: sideCalls,

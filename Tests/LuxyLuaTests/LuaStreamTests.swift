@@ -31,6 +31,29 @@ final class LuaStreamTests: LuaTestCase {
         XCTAssertFalse(vm.isRunning)
     }
 
+    /// A generation's VM closed from a host call (its last request ended there: the onClose
+    /// of `LuaStageChainFactory`) stays open until the call has unwound: the phase goes on and
+    /// ends as it would have, and the VM closes when the deferred close runs.
+    func testClosingTheVMFromAHostCallWaitsUntilTheCallHasUnwound() throws {
+        var deferredCloses: [() -> Void] = []
+        host.whileLogging = { [vm] in vm.close(orLater: { deferredCloses.append($0) }) }
+        try check("h:logInfo('x')\nh:headers():add('x-after', 'closing')")
+        XCTAssertFalse(vm.isClosed, "the VM was closed under a running host call")
+        XCTAssertEqual(host.requestHeaders.values("x-after"), ["closing"])
+        XCTAssertEqual(deferredCloses.count, 1)
+        deferredCloses.removeFirst()()
+        XCTAssertTrue(vm.isClosed)
+        XCTAssertTrue(deferredCloses.isEmpty)
+    }
+
+    func testClosingTheVMOutsideLuaClosesItAtOnce() throws {
+        try check("h:logInfo('x')")
+        var deferred = false
+        vm.close(orLater: { _ in deferred = true })
+        XCTAssertTrue(vm.isClosed)
+        XCTAssertFalse(deferred)
+    }
+
     func testHTTPCallWaitsAndResumes() throws {
         host.httpCallMode = .deferred
         let script = try load("""
