@@ -39,7 +39,9 @@ final class UpstreamResponseFastPathTests: XCTestCase {
     private var connection: UpstreamConnectionHandler!
     private var pool: UpstreamPool!
 
-    override func setUp() async throws {
+    // Synchronous, as the tests are: an EmbeddedChannel is used only on the thread that made
+    // it, and an async setUp runs on another one than the tests.
+    override func setUpWithError() throws {
         channel = EmbeddedChannel()
         // The pipeline a pool's connection gets.
         let sync = channel.pipeline.syncOperations
@@ -50,10 +52,10 @@ final class UpstreamResponseFastPathTests: XCTestCase {
         pool = UpstreamPool(endpoint: .init(host: "127.0.0.1", port: 80), eventLoop: channel.eventLoop,
                             connectTimeout: .seconds(1), maxIdle: 4)
         connection.pool = pool
-        try await channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 80)).get()
+        try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 80)).wait()
     }
 
-    override func tearDown() async throws {
+    override func tearDownWithError() throws {
         _ = try? channel.finish()
     }
 
