@@ -57,6 +57,11 @@ public protocol LuaHTTPHost: AnyObject {
     func continueLater(_ work: @escaping () -> Void)
 
     var streamInfo: LuaStreamInfo { get }
+    /// `streamInfo`'s direction and protocol name alone: scripts ask for them on every
+    /// request (`h:direction()` labels metrics), and a copy of the whole stream info to read
+    /// one field retained and released each of its strings.
+    var direction: String { get }
+    var protocolName: String { get }
     /// The route's `metadata:` from YAML (Envoy's `handle:metadata()`).
     var routeMetadata: ConfigValue { get }
     /// Pipy-style framework variables.
@@ -86,6 +91,11 @@ public protocol LuaHTTPHost: AnyObject {
     /// log, written apart from the operational log (stderr) and never blocking the loop.
     /// Bytes where a rendered log format or a Lua string has them, valid during the call only.
     func writeAccessLog(_ line: UnsafeRawBufferPointer, to destination: String) throws(LuaHostError)
+}
+
+extension LuaHTTPHost {
+    public var direction: String { streamInfo.direction }
+    public var protocolName: String { streamInfo.protocolName }
 }
 
 /// What `streamInfo()` tells of the end of a request. A value; Sendable.

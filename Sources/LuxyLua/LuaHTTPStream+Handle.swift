@@ -63,8 +63,10 @@ extension LuaHTTPStream {
 
     private func callHandle(_ method: LuaMethod, _ s: LuaStack, _ run: PhaseRun, resumed: Bool) throws(LuaRaise) -> Int32 {
         switch method {
-        case .headers:
-            return pushHandleObject(s, .headers, .headerMap, run)
+        case .headers, .streamInfo:
+            // The handle answers for both (`LuaMethod.handleMethods`): no object to make.
+            lua_pushvalue(s.L, 1)
+            return 1
         case .trailers:
             return try trailers(s, run, resumed: resumed)
         case .body where run.phase == .log, .bodyChunks where run.phase == .log:
@@ -102,8 +104,6 @@ extension LuaHTTPStream {
         case .metadata:
             vm.pushObject(s.L, .metadata, token: run.token)
             return 1
-        case .streamInfo:
-            return pushHandleObject(s, .streamInfo, .streamInfo, run)
         case .connection:
             vm.pushObject(s.L, .connection, token: run.token)
             return 1
@@ -142,8 +142,8 @@ extension LuaHTTPStream {
         case .service: s.push(host.destinationService); return 1
         case .cluster: s.push(host.clusterName); return 1
         case .upstream: s.push(host.upstreamTarget); return 1
-        case .direction: s.push(host.streamInfo.direction); return 1
-        case .isHTTP2: s.push(host.streamInfo.protocolName == "HTTP/2"); return 1
+        case .direction: s.push(host.direction); return 1
+        case .isHTTP2: s.push(host.protocolName == "HTTP/2"); return 1
         case .clearRouteCache:
             host.clearRouteCache()
             return 0
@@ -151,7 +151,7 @@ extension LuaHTTPStream {
             // Envoy's per-route `filter_context`; an empty table where the route sets none.
             s.push(config: host.filterContext ?? .map([]))
             return 1
-        case .httpProtocol: s.push(host.streamInfo.protocolName); return 1
+        case .httpProtocol: s.push(host.protocolName); return 1
         case .skipPhase:
             let name = try s.checkString(2, method.luaName)
             guard let phase = LuaHTTPPhase(skipping: name, after: run.phase) else {

@@ -36,7 +36,6 @@ extension LuaHTTPStream {
     /// streamInfo(), its dynamicMetadata() and connection().
     func callStreamInfo(_ method: LuaMethod, _ s: LuaStack, _ run: PhaseRun) throws(LuaRaise) -> Int32 {
         switch method {
-        case .infoProtocol: s.push(host.streamInfo.protocolName)
         case .infoLocalAddress: s.push(host.streamInfo.downstreamLocalAddress)
         case .infoDirectLocalAddress: s.push(host.streamInfo.downstreamDirectLocalAddress)
         case .infoDirectRemoteAddress: s.push(host.streamInfo.downstreamDirectRemoteAddress)

@@ -15,8 +15,10 @@ extension LuaVM {
             return Int32(LUXY_RC_ERROR)
         }
         return hostCall(s, method.luaName) { () throws(LuaRaise) -> Int32 in
-            let object = try selfObject(s, kind: method.kind.rawValue, typeName: method.kind.typeName,
-                                        method: method.luaName)
+            guard let object = luxy_to_object(s.L, 1),
+                  let kind = LuaObjectKind(rawValue: object.pointee.kind), method.isAnswered(by: kind) else {
+                throw LuaRaise("calling '\(method.luaName)' on bad self (\(method.kind.typeName) expected, got \(s.typeName(1)))")
+            }
             // The stream checks the object's scope itself, in the lookup of its run. The stream
             // outlives the resume it set itself as current for, so it is used unretained.
             if let http = currentHTTPStream {

@@ -161,7 +161,8 @@ public final class LuaVM {
     private func registerObjectMetatables() {
         metatableRefs = LuaObjectKind.allCases.map { kind in
             makeObjectMetatable(typeName: kind.typeName,
-                                methods: LuaMethod.allCases.filter { $0.kind == kind && !$0.isHostInternal })
+                                methods: kind == .handle ? LuaMethod.handleMethods
+                                    : LuaMethod.allCases.filter { $0.kind == kind && !$0.isHostInternal })
         }
         luxy_push_host_method(L, LuaMethod.chunkNext.rawValue)
         chunkIteratorRef = ref()

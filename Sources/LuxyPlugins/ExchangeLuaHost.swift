@@ -139,6 +139,9 @@ final class ExchangeLuaHost: LuaHTTPHost {
     }
 
     private var streamInfoCache: LuaStreamInfo?
+
+    var direction: String { exchange.direction.rawValue }
+    var protocolName: String { Self.protocolName(exchange.requestHead.version) }
     /// How the request ended, once it ended (`ExchangeLuaHost+Outcome`).
     var requestOutcomeCache: LuaRequestOutcome?
 

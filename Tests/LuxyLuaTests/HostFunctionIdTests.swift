@@ -13,4 +13,17 @@ final class HostFunctionIdTests: XCTestCase {
         XCTAssertEqual(handleMethods.intersection(moduleFunctions), [])
         XCTAssertEqual(luxyFunctions.intersection(moduleFunctions), [])
     }
+
+    /// A handle answers for its phase's header map and stream info (`headers()` and
+    /// `streamInfo()` hand back the handle): one method table holds all three, so a name two
+    /// of them shared would hide one method behind the other.
+    func testTheHandleTableHasEachNameOnce() {
+        let names = LuaMethod.handleMethods.filter { !$0.isMetamethod }.map(\.luaName)
+        XCTAssertEqual(names.count, Set(names).count, "names: \(names.sorted())")
+        XCTAssertTrue(LuaMethod.handleMethods.contains(.headerGet))
+        XCTAssertTrue(LuaMethod.handleMethods.contains(.infoResponseCode))
+        XCTAssertTrue(LuaMethod.handleMethods.contains(.headerPairs))
+        XCTAssertFalse(LuaMethod.handleMethods.contains(.headerIterationEnded))
+        XCTAssertFalse(LuaMethod.handleMethods.contains(.metadataGet))
+    }
 }

@@ -223,8 +223,10 @@ final class LuaHandleTests: LuaTestCase {
         try check("""
             local ok, err = pcall(h.headers(h).get, h:headers(), nil)
             assert(not ok and err:find("bad argument #1 to 'get'"), err)
-            local ok2, err2 = pcall(h.body, h:headers())
+            -- headers() is the handle itself; requestHeaders() is a map of its own, no handle.
+            local ok2, err2 = pcall(h.body, h:requestHeaders())
             assert(not ok2 and err2:find('bad self'), err2)
+            assert(rawequal(h:headers(), h) and rawequal(h:streamInfo(), h))
             assert(getmetatable(h) == false)
             """)
     }
