@@ -8,8 +8,9 @@ import LuxyLua
 final class LuaExchangeState: LuaPhaseReceiver {
     let host: ExchangeLuaHost
     let stream: LuaHTTPStream
-    /// Weak: the pool goes with its VM, and a request finishing after that just drops its state.
-    private weak var pool: LuaExchangeStatePool?
+    /// Strong, read without the weak reference's side table on every recycle: the pool's
+    /// `close()` (its VM goes) lets go of the states it keeps.
+    private let pool: LuaExchangeStatePool
     /// The stage whose phase runs now, and which phase.
     private var runningStage: LuaHTTPStage?
     private var runningPhase = LuaHTTPPhase.request
@@ -27,7 +28,14 @@ final class LuaExchangeState: LuaPhaseReceiver {
         stream.finish()
         runningStage = nil
         host.unbind()
-        pool?.recycle(self)
+        pool.recycle(self)
+    }
+
+    /// The exchange's Lua state, if its first Lua stage ran: told by its exact type (the
+    /// class is final), not by a dynamic cast, which every phase paid for.
+    static func of(_ exchange: HTTPExchange) -> LuaExchangeState? {
+        guard let state = exchange.pluginState, type(of: state) == LuaExchangeState.self else { return nil }
+        return unsafeDowncast(state, to: LuaExchangeState.self)
     }
 
     func reuse(for exchange: HTTPExchange) {

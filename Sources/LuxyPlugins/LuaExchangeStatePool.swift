@@ -6,6 +6,7 @@ import LuxyLua
 final class LuaExchangeStatePool {
     private let vm: LuaVM
     private var idle: [LuaExchangeState] = []
+    private var closed = false
     private static let maxIdle = 32
     /// The loop's access-log batches, handed to every request's host.
     let accessLog: LoopAccessLog?
@@ -17,7 +18,7 @@ final class LuaExchangeStatePool {
 
     /// The exchange's state, taken from the pool (or made) when its first Lua stage runs.
     func state(of exchange: HTTPExchange) -> LuaExchangeState {
-        if let state = exchange.pluginState as? LuaExchangeState { return state }
+        if let state = LuaExchangeState.of(exchange) { return state }
         let state: LuaExchangeState
         if let kept = idle.popLast() {
             kept.reuse(for: exchange)
@@ -30,8 +31,15 @@ final class LuaExchangeStatePool {
     }
 
     func recycle(_ state: LuaExchangeState) {
-        guard idle.count < Self.maxIdle else { return }
+        guard !closed, idle.count < Self.maxIdle else { return }
         idle.append(state)
+    }
+
+    /// The VM goes: the kept states go (each holds its pool, so the pool held them in a
+    /// cycle until now), and a request finishing after this drops its own.
+    func close() {
+        closed = true
+        idle.removeAll()
     }
 }
 

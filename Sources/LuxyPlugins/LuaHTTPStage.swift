@@ -84,7 +84,7 @@ final class LuaHTTPStage: LuaStage, HTTPStage {
     }
 
     static func finish(_ exchange: HTTPExchange) {
-        guard let state = exchange.pluginState as? LuaExchangeState else { return }
+        guard let state = LuaExchangeState.of(exchange) else { return }
         exchange.pluginState = nil
         state.finish()
     }

@@ -74,7 +74,10 @@ public struct LuaStageChainFactory: StageChainFactory {
         }
         // Closed from a host call (it ended the generation's last request), the VM closes on
         // the loop's next tick.
-        let close = { vm.close(orLater: { eventLoop.assumeIsolated().execute($0) }) }
+        let close = {
+            states.close()
+            vm.close(orLater: { eventLoop.assumeIsolated().execute($0) })
+        }
         return LoopChains(chains: chains, tcpChains: tcpChains, onClose: close,
                           onCommit: { [logger] sideCalls in
                               vm.startBackgroundWork(host: LoopBackgroundHost(eventLoop: eventLoop, sideCalls: sideCalls,

@@ -29,10 +29,9 @@ extension HTTPExchangeDriver {
     func runResponseStage(_ index: Int) {
         guard case .responseStages = state else { return }
         guard index >= 0 else { return writeResponse() }
-        let stage = stages[index]
         stageIndex = index
-        guard stage.handlesResponse else { return runResponseStage(index - 1) }
-        stage.runResponse(exchange)
+        guard stagePhases[index].contains(.response) else { return runResponseStage(index - 1) }
+        stages[index].runResponse(exchange)
     }
 
     func responseStageFinished(_ verdict: StageVerdict) {

@@ -39,6 +39,8 @@ final class HTTPExchangeDriver {
     var state = State.requestStages
     var chain: HTTPStageChain?
     var stages: [HTTPStage] = []
+    /// Which phases each of `stages` has (`HTTPStageSelection.phases`).
+    var stagePhases: [HTTPStagePhases] = []
     /// The stages with a log phase, in the order it runs (`HTTPStageSelection`).
     private var logStages: [HTTPStage] = []
     /// Stages whose request phase ran; their response phases run in reverse.
@@ -121,6 +123,7 @@ final class HTTPExchangeDriver {
             self.chain = chain
             let selection = chain.stages(for: route)
             stages = selection.stages
+            stagePhases = selection.phases
             logStages = selection.logStages
         }
         if exchange.framing.isWebSocket, !route.upgrades.contains("websocket") {
@@ -140,11 +143,10 @@ final class HTTPExchangeDriver {
     func runRequestStage(_ index: Int) {
         guard case .requestStages = state else { return }
         guard index < stages.count else { return dispatch() }
-        let stage = stages[index]
         stageIndex = index
         enteredStages = index + 1
-        guard stage.handlesRequest else { return runRequestStage(index + 1) }
-        stage.runRequest(exchange)
+        guard stagePhases[index].contains(.request) else { return runRequestStage(index + 1) }
+        stages[index].runRequest(exchange)
     }
 
     /// Where every stage's verdict comes in (`HTTPExchange.resume`), for the stage at

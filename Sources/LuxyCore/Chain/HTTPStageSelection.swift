@@ -6,6 +6,10 @@
 /// Immutable; read on the chain's loop.
 struct HTTPStageSelection {
     let stages: [HTTPStage]
+    /// Which of the request and response phases each stage has, by its index in `stages`:
+    /// the chain steps over a stage without one by this flag, without reading the stage (a
+    /// retain and a release each time).
+    let phases: [HTTPStagePhases]
     let logStages: [HTTPStage]
 
     init(stages: [HTTPStage]) {
@@ -14,6 +18,25 @@ struct HTTPStageSelection {
 
     init(stages: [HTTPStage], logStages: [HTTPStage]) {
         self.stages = stages
+        self.phases = stages.map(HTTPStagePhases.init(of:))
         self.logStages = logStages
+    }
+}
+
+/// The request and response phases one stage has (`HTTPStage.handlesRequest/Response`).
+struct HTTPStagePhases: OptionSet {
+    let rawValue: UInt8
+
+    static let request = HTTPStagePhases(rawValue: 1 << 0)
+    static let response = HTTPStagePhases(rawValue: 1 << 1)
+
+    init(rawValue: UInt8) {
+        self.rawValue = rawValue
+    }
+
+    init(of stage: HTTPStage) {
+        self = []
+        if stage.handlesRequest { insert(.request) }
+        if stage.handlesResponse { insert(.response) }
     }
 }
