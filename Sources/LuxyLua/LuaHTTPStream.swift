@@ -151,7 +151,7 @@ public final class LuaHTTPStream {
         resumingRun = ObjectIdentifier(run)
         let resumed = vm.resume(run.co, for: self, budget: &run.budget, arguments: arguments)
         resumingRun = outerRun
-        run.elapsedNanoseconds &+= LuaPhaseClock.now() &- started
+        run.elapsedTicks &+= LuaPhaseClock.now() &- started
         switch resumed.status {
         case LUA_OK:
             end(run, .completed)
@@ -213,7 +213,7 @@ public final class LuaHTTPStream {
         case .streaming, .streamed: host.stopBodyChunks(run.phase)
         case .untouched, .buffered, .passedForTrailers: break
         }
-        lastPhaseNanoseconds = run.elapsedNanoseconds
+        lastPhaseNanoseconds = LuaPhaseClock.nanoseconds(run.elapsedTicks)
         let receiver = run.ended()
         switch outcome {
         case .completed:
@@ -315,8 +315,8 @@ final class PhaseRun {
     private(set) var coroutine: LuaCoroutine
     var co: OpaquePointer { coroutine.thread }
     var budget: Int64
-    /// Time spent in its resumes so far (`LuaPhaseClock`).
-    var elapsedNanoseconds: UInt64 = 0
+    /// Time spent in its resumes so far, in ticks of `LuaPhaseClock`.
+    var elapsedTicks: UInt64 = 0
     /// Strong while the run lasts, so it can report even if nothing else holds the receiver;
     /// dropped when it ended.
     private(set) var receiver: LuaPhaseReceiver?
@@ -409,7 +409,7 @@ final class PhaseRun {
         self.coroutine = coroutine
         self.budget = budget
         self.receiver = receiver
-        elapsedNanoseconds = 0
+        elapsedTicks = 0
         // Its request state went when it ended: only an ended run is kept for reuse.
     }
 }

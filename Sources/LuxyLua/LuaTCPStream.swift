@@ -89,7 +89,7 @@ public final class LuaTCPStream {
         current = run
         let started = LuaPhaseClock.now()
         let resumed = vm.resume(run.co, for: self, budget: &run.budget, arguments: arguments)
-        run.elapsedNanoseconds &+= LuaPhaseClock.now() &- started
+        run.elapsedTicks &+= LuaPhaseClock.now() &- started
         current = savedRun
 
         switch resumed.status {
@@ -153,7 +153,7 @@ public final class LuaTCPStream {
             vm.releaseCoroutine(run.coroutine, reusable: true)
         }
         if finishing, active.isEmpty { finished = true }
-        lastPhaseNanoseconds = run.elapsedNanoseconds
+        lastPhaseNanoseconds = LuaPhaseClock.nanoseconds(run.elapsedTicks)
         run.completion(outcome)
     }
 
@@ -219,8 +219,8 @@ final class TCPRun {
     var insideStart = false
     var closeRequested = false
     var returnDuplicateHeaders = false
-    /// The time its resumes ran (`LuaPhaseClock`), the phase's cost.
-    var elapsedNanoseconds: UInt64 = 0
+    /// The time its resumes ran (ticks of `LuaPhaseClock`), the phase's cost.
+    var elapsedTicks: UInt64 = 0
 
     init(event: LuaTCPEvent, script: LuaScript, coroutine: LuaCoroutine, budget: Int64,
          completion: @escaping (LuaTCPOutcome) -> Void) {

@@ -54,6 +54,8 @@ public final class LuaVM {
     /// the VM gets a private one (a scratch VM that only checks scripts).
     public init(limits: LuaLimits, libraries: [LuaLibrary] = [], platform: LuaPlatform? = nil) throws(LuaScriptError) {
         _ = hostDispatchRegistration
+        // The phase clock's rate is measured once per process, here rather than in a request.
+        _ = LuaPhaseClock.rate
         self.limits = limits
         self.luxyState = LuxyVMState(platform: platform ?? LuaPlatform())
         guard let cvm = luxy_vm_new(max(0, limits.memoryBytes), nil), let L = luxy_vm_state(cvm) else {

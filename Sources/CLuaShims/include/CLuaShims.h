@@ -179,6 +179,23 @@ luxy_object *luxy_to_object(lua_State *L, int idx);
 
 // MARK: - Macro wrappers
 
+// MARK: - Cycle counter
+
+/// The CPU's cycle counter where reading it is one instruction (x86-64's TSC, AArch64's
+/// virtual counter), else 0: the phase clock (LuaPhaseClock) uses it only once it has checked
+/// the counter runs at a constant rate on every CPU and worked out its rate.
+static inline uint64_t luxy_cycle_counter(void) {
+#if defined(__x86_64__)
+    return __builtin_ia32_rdtsc();
+#elif defined(__aarch64__)
+    uint64_t value;
+    __asm__ __volatile__("mrs %0, cntvct_el0" : "=r"(value));
+    return value;
+#else
+    return 0;
+#endif
+}
+
 static inline int luxy_registry_index(void) { return LUA_REGISTRYINDEX; }
 static inline void luxy_pop(lua_State *L, int n) { lua_pop(L, n); }
 static inline void luxy_newtable(lua_State *L) { lua_newtable(L); }
