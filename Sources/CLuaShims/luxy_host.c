@@ -74,7 +74,28 @@ luxy_object *luxy_push_object_uv(lua_State *L, int meta_ref, uint64_t token, int
     return obj;
 }
 
+void luxy_push_handle(lua_State *L, uint64_t token) {
+    lua_pushlightuserdata(L, (void *)(uintptr_t)(LUXY_HANDLE_TAG | token));
+}
+
+void luxy_set_handle_metatable(lua_State *L, int meta_ref) {
+    lua_pushlightuserdata(L, NULL);
+    lua_rawgeti(L, LUA_REGISTRYINDEX, meta_ref);
+    lua_setmetatable(L, -2);
+    lua_pop(L, 1);
+}
+
 luxy_object *luxy_to_object(lua_State *L, int idx) {
+    if (lua_type(L, idx) == LUA_TLIGHTUSERDATA) {
+        // A handle, or a light userdata of a library (cjson.null is NULL), which is none.
+        uint64_t value = (uint64_t)(uintptr_t)lua_touserdata(L, idx);
+        if ((value & LUXY_HANDLE_TAG) == 0) return NULL;
+        luxy_object *decoded = luxy_vm_decoded_handle(luxy_vm_from_state(L));
+        decoded->token = value & ~LUXY_HANDLE_TAG;
+        decoded->kind = LUXY_OBJECT_KIND_HANDLE;
+        decoded->aux = 0;
+        return decoded;
+    }
     // Scripts cannot make userdata of their own (no debug, no io), so a full userdata of
     // this exact size is one of ours.
     // lua_touserdata is NULL for anything but userdata, and a light userdata's raw length

@@ -49,15 +49,18 @@ extension LuaHTTPStream {
         }
     }
 
-    /// Pushes the object in the handle's (`self`, index 1) `slot`, made on first use
-    /// (`LuaHandleSlot`).
-    private func pushHandleObject(_ s: LuaStack, _ slot: LuaHandleSlot, _ kind: LuaObjectKind, _ run: PhaseRun,
-                                  aux: Int32 = 0) -> Int32 {
-        if lua_getiuservalue(s.L, 1, slot.rawValue) == LUA_TUSERDATA { return 1 }
-        s.pop()
-        vm.pushObject(s.L, kind, token: run.token, aux: aux)
+    /// Pushes the phase's request header map (`requestHeaders()`), made on first use and
+    /// handed out again on every later call, as Envoy's handle keeps its wrappers: a script
+    /// that calls it for each field it reads allocates one object, not one per call. Kept in
+    /// the registry until the run ends (the handle, a light userdata, holds nothing).
+    private func pushRequestHeaders(_ s: LuaStack, _ run: PhaseRun) -> Int32 {
+        if run.requestHeadersRef != LUA_NOREF {
+            lua_rawgeti(s.L, luxy_registry_index(), lua_Integer(run.requestHeadersRef))
+            return 1
+        }
+        vm.pushObject(s.L, .headerMap, token: run.token, aux: LuaHTTPStream.requestHeadersAux)
         lua_pushvalue(s.L, -1)
-        lua_setiuservalue(s.L, 1, slot.rawValue)
+        run.requestHeadersRef = luaL_ref(s.L, luxy_registry_index())
         return 1
     }
 
@@ -89,7 +92,7 @@ extension LuaHTTPStream {
             }
             return 0
         case .requestHeaders:
-            return pushHandleObject(s, .requestHeaders, .headerMap, run, aux: LuaHTTPStream.requestHeadersAux)
+            return pushRequestHeaders(s, run)
         case .body:
             // Envoy's optional always_wrap_body; on resume the arguments are still in place.
             return try body(s, run, resumed: resumed, alwaysWrap: lua_toboolean(s.L, 2) != 0)

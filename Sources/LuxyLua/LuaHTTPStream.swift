@@ -92,7 +92,7 @@ public final class LuaHTTPStream {
         }
         active = run
         lua_rawgeti(run.co, luxy_registry_index(), lua_Integer(functionRef))
-        vm.pushObject(run.co, .handle, token: run.token, userValues: Int32(LuaHandleSlot.allCases.count))
+        luxy_push_handle(run.co, run.token)
         resume(run, arguments: 1)
     }
 
@@ -214,6 +214,7 @@ public final class LuaHTTPStream {
         case .untouched, .buffered, .passedForTrailers: break
         }
         lastPhaseNanoseconds = LuaPhaseClock.nanoseconds(run.elapsedTicks)
+        vm.unref(run.requestHeadersRef)
         let receiver = run.ended()
         switch outcome {
         case .completed:
@@ -329,6 +330,8 @@ final class PhaseRun {
 
     var headers: LuaHeaderMap?
     var trailers: LuaHeaderMap?
+    /// The registry reference of the map `requestHeaders()` made, or LUA_NOREF.
+    var requestHeadersRef: Int32 = LUA_NOREF
     var headersIteration = LuaHeaderIteration.idle
     var trailersIteration = LuaHeaderIteration.idle
     var bodyLoaded = false
@@ -392,6 +395,7 @@ final class PhaseRun {
         returnDuplicateHeaders = false
         headers = nil
         trailers = nil
+        requestHeadersRef = LUA_NOREF
         headersIteration = .idle
         trailersIteration = .idle
         bodyLoaded = false

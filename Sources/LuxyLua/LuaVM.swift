@@ -162,10 +162,15 @@ public final class LuaVM {
     /// Method tables are built once per VM, never per request.
     private func registerObjectMetatables() {
         metatableRefs = LuaObjectKind.allCases.map { kind in
-            makeObjectMetatable(typeName: kind.typeName,
-                                methods: kind == .handle ? LuaMethod.handleMethods
-                                    : LuaMethod.allCases.filter { $0.kind == kind && !$0.isHostInternal })
+            // A handle is a light userdata (`luxy_push_handle`), and all light userdata share
+            // one metatable, cjson.null's included: no `__name`, so `tostring(cjson.null)`
+            // stays what Lua prints for a light userdata.
+            kind == .handle
+                ? makeObjectMetatable(typeName: nil, methods: LuaMethod.handleMethods)
+                : makeObjectMetatable(typeName: kind.typeName,
+                                      methods: LuaMethod.allCases.filter { $0.kind == kind && !$0.isHostInternal })
         }
+        luxy_set_handle_metatable(L, metatableRefs[Int(LuaObjectKind.handle.rawValue)])
         luxy_push_host_method(L, LuaMethod.chunkNext.rawValue)
         chunkIteratorRef = ref()
         luxy_push_host_method(L, LuaMethod.headerIterationEnded.rawValue)
@@ -173,8 +178,8 @@ public final class LuaVM {
     }
 
     /// The metatable of one kind of object, as a registry ref: `methods` in its `__index`
-    /// (metamethods in itself), its `__name`, and closed to `getmetatable`.
-    func makeObjectMetatable(typeName: String, methods: [some LuaHostFunction]) -> Int32 {
+    /// (metamethods in itself), its `__name` (if given), and closed to `getmetatable`.
+    func makeObjectMetatable(typeName: String?, methods: [some LuaHostFunction]) -> Int32 {
         let s = LuaStack(L)
         lua_createtable(L, 0, 4)
         let meta = lua_gettop(L)
@@ -186,8 +191,10 @@ public final class LuaVM {
         lua_setfield(L, meta, "__index")
         s.push(false)
         lua_setfield(L, meta, "__metatable")
-        s.push(typeName)
-        lua_setfield(L, meta, "__name")
+        if let typeName {
+            s.push(typeName)
+            lua_setfield(L, meta, "__name")
+        }
         return ref()
     }
 

@@ -1,3 +1,4 @@
+import CLuaShims
 import XCTest
 
 @testable import LuxyLua
@@ -12,6 +13,11 @@ final class HostFunctionIdTests: XCTestCase {
         XCTAssertEqual(handleMethods.intersection(luxyFunctions), [])
         XCTAssertEqual(handleMethods.intersection(moduleFunctions), [])
         XCTAssertEqual(luxyFunctions.intersection(moduleFunctions), [])
+    }
+
+    /// The C side decodes a handle (a light userdata) as an object of this kind.
+    func testTheCSideKnowsTheHandlesKind() {
+        XCTAssertEqual(LuaObjectKind.handle.rawValue, LUXY_OBJECT_KIND_HANDLE)
     }
 
     /// A handle answers for its phase's header map and stream info (`headers()` and

@@ -174,8 +174,23 @@ luxy_object *luxy_push_object(lua_State *L, int meta_ref, uint64_t token, int32_
 // Like luxy_push_object, with `user_values` slots (lua_setiuservalue) for the objects it hands out.
 luxy_object *luxy_push_object_uv(lua_State *L, int meta_ref, uint64_t token, int32_t kind, int32_t aux,
                                  int user_values);
-/// The object at `idx`, or NULL when the value is no luxy object.
+/// The object at `idx`, or NULL when the value is no luxy object. For a phase handle (a
+/// light userdata, below) it is the VM's one decoded copy, valid until the next call.
 luxy_object *luxy_to_object(lua_State *L, int idx);
+
+/// `LuaObjectKind.handle`: the one kind made as a light userdata.
+#define LUXY_OBJECT_KIND_HANDLE 0
+/// A phase's handle is a light userdata whose value is its token with this bit set: every
+/// phase needs one, and a full userdata cost an allocation and its collection each time.
+/// Its identity is its token, so a handle kept past its phase is still told apart (Envoy's
+/// "object used outside of proper scope"); real pointers never have the top bit set.
+#define LUXY_HANDLE_TAG 0x8000000000000000ULL
+/// Pushes the handle of the phase run named by `token` (below 2^63).
+void luxy_push_handle(lua_State *L, uint64_t token);
+/// Makes the metatable at registry ref `meta_ref` that of every light userdata: the handles'.
+void luxy_set_handle_metatable(lua_State *L, int meta_ref);
+/// Where luxy_to_object decodes a handle for the VM: one per VM, as host calls do not nest.
+luxy_object *luxy_vm_decoded_handle(luxy_vm *vm);
 
 // MARK: - Macro wrappers
 
