@@ -27,6 +27,8 @@ final class RequestFastPath: ChannelInboundHandler, RemovableChannelHandler {
     /// handler writes through this path's context (`HTTPProxyHandler.outbound`) and lets go of
     /// it when it leaves the pipeline, which ends the cycle.
     let handler: HTTPProxyHandler
+    /// Pipelined requests of one read stop at a close (`deliver`).
+    private var openness = ChannelOpenness.notYetActive
 
     /// `maxHeadBytes`, `maxFields`: the listener's bounds on a head; one past either is
     /// llhttp's to refuse (431). `strings`: the loop's (`LoopContext.fieldStrings`).
@@ -37,6 +39,20 @@ final class RequestFastPath: ChannelInboundHandler, RemovableChannelHandler {
         self.strings = strings
     }
 
+    func handlerAdded(context: ChannelHandlerContext) {
+        openness = ChannelOpenness(joining: context)
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        openness.becameActive()
+        context.fireChannelActive()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        openness = .closed
+        context.fireChannelInactive()
+    }
+
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         handler.loop.clock.duringRead { deliver(context: context, data: data) }
     }
@@ -45,7 +61,7 @@ final class RequestFastPath: ChannelInboundHandler, RemovableChannelHandler {
         if case .decoder = state { return context.fireChannelRead(data) }
         var buffer = Self.unwrapInboundIn(data)
         // One read may carry several requests (pipelining), and the end of one.
-        while buffer.readableBytes > 0, context.channel.isActive {
+        while buffer.readableBytes > 0, openness.isOpen {
             switch state {
             case .decoder:
                 return context.fireChannelRead(Self.wrapInboundOut(buffer))

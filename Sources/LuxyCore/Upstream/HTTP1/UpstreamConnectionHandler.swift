@@ -57,8 +57,10 @@ final class UpstreamConnectionHandler: ChannelDuplexHandler {
     private var progress = RequestProgress.idle
     private var isReading = true
     weak var pool: UpstreamPool?
+    /// Asked by the pool on every take and release (`isUsable`).
+    private var openness = ChannelOpenness.notYetActive
 
-    var isUsable: Bool { context?.channel.isActive ?? false }
+    var isUsable: Bool { openness.isOpen }
     /// Requests this connection carried, the current one included.
     private var requestsCarried = 0
     /// The connection carried a request before this one (it came from the pool).
@@ -112,11 +114,18 @@ final class UpstreamConnectionHandler: ChannelDuplexHandler {
         // `addHandlers` then points it at the fast path's.
         outbound = context
         allocator = context.channel.allocator
+        openness = ChannelOpenness(joining: context)
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
         self.context = nil
         outbound = nil
+        openness = .closed
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        openness.becameActive()
+        context.fireChannelActive()
     }
 
     func read(context: ChannelHandlerContext) {
@@ -274,6 +283,7 @@ final class UpstreamConnectionHandler: ChannelDuplexHandler {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
+        openness = .closed
         pool?.forget(self)
         fail(.reset)
         context.fireChannelInactive()
