@@ -59,19 +59,13 @@ static int luxy_finish_host_call(lua_State *L, int rc, int method) {
     }
 }
 
-luxy_object *luxy_push_object(lua_State *L, int meta_ref, uint64_t token, int32_t kind, int32_t aux) {
-    return luxy_push_object_uv(L, meta_ref, token, kind, aux, 0);
-}
-
-luxy_object *luxy_push_object_uv(lua_State *L, int meta_ref, uint64_t token, int32_t kind, int32_t aux,
-                                 int user_values) {
-    luxy_object *obj = (luxy_object *)lua_newuserdatauv(L, sizeof(luxy_object), user_values);
+void luxy_push_object(lua_State *L, int meta_ref, uint64_t token, int32_t kind, int32_t aux) {
+    luxy_object *obj = (luxy_object *)lua_newuserdatauv(L, sizeof(luxy_object), 0);
     obj->token = token;
     obj->kind = kind;
     obj->aux = aux;
     lua_rawgeti(L, LUA_REGISTRYINDEX, meta_ref);
     lua_setmetatable(L, -2);
-    return obj;
 }
 
 void luxy_push_handle(lua_State *L, uint64_t token) {
@@ -85,24 +79,24 @@ void luxy_set_handle_metatable(lua_State *L, int meta_ref) {
     lua_pop(L, 1);
 }
 
-luxy_object *luxy_to_object(lua_State *L, int idx) {
+int luxy_read_object(lua_State *L, int idx, luxy_object *out) {
     if (lua_type(L, idx) == LUA_TLIGHTUSERDATA) {
         // A handle, or a light userdata of a library (cjson.null is NULL), which is none.
         uint64_t value = (uint64_t)(uintptr_t)lua_touserdata(L, idx);
-        if ((value & LUXY_HANDLE_TAG) == 0) return NULL;
-        luxy_object *decoded = luxy_vm_decoded_handle(luxy_vm_from_state(L));
-        decoded->token = value & ~LUXY_HANDLE_TAG;
-        decoded->kind = LUXY_OBJECT_KIND_HANDLE;
-        decoded->aux = 0;
-        return decoded;
+        if ((value & LUXY_HANDLE_TAG) == 0) return 0;
+        out->token = value & ~LUXY_HANDLE_TAG;
+        out->kind = LUXY_OBJECT_KIND_HANDLE;
+        out->aux = 0;
+        return 1;
     }
     // Scripts cannot make userdata of their own (no debug, no io), so a full userdata of
     // this exact size is one of ours.
     // lua_touserdata is NULL for anything but userdata, and a light userdata's raw length
     // is 0: one check of each tells a full userdata of our size.
     void *p = lua_touserdata(L, idx);
-    if (p == NULL || lua_rawlen(L, idx) != sizeof(luxy_object)) return NULL;
-    return (luxy_object *)p;
+    if (p == NULL || lua_rawlen(L, idx) != sizeof(luxy_object)) return 0;
+    *out = *(luxy_object *)p;
+    return 1;
 }
 
 static int luxy_list_next(lua_State *L) {

@@ -38,8 +38,6 @@ struct luxy_vm {
     /// (about 0.5 µs per request with the three bench plugins).
     int charge_calls;
     void *owner;
-    /// The handle luxy_to_object decoded last (a handle is a light userdata: no block of its own).
-    luxy_object decoded_handle;
 };
 
 #define LUXY_HOOK_STEP 1000
@@ -135,8 +133,6 @@ static int luxy_panic(lua_State *L) {
 luxy_vm *luxy_vm_from_state(lua_State *L) { return *(luxy_vm **)lua_getextraspace(L); }
 
 void *luxy_vm_owner(lua_State *L) { return luxy_vm_from_state(L)->owner; }
-
-luxy_object *luxy_vm_decoded_handle(luxy_vm *vm) { return &vm->decoded_handle; }
 
 static void luxy_arm_hook(luxy_vm *vm, lua_State *L);
 

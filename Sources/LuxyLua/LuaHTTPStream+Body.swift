@@ -30,7 +30,7 @@ extension LuaHTTPStream {
     /// The bodyChunks() iterator, one step: the chunk of the last step goes on its way, and
     /// the next one is handed over as it arrives (nil at the end). The first wait lets the
     /// chain go on without this phase (see `park`), as Envoy continues the headers.
-    func nextBodyChunk(_ s: LuaStack, _ run: PhaseRun, _ iterator: UnsafeMutablePointer<luxy_object>, resumed: Bool)
+    func nextBodyChunk(_ s: LuaStack, _ run: PhaseRun, resumed: Bool)
         throws(LuaRaise) -> Int32
     {
         if resumed {

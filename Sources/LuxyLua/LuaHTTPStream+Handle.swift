@@ -9,7 +9,7 @@ import Darwin
 extension LuaHTTPStream {
     /// Runs one host method for the active phase. Throws what the script should see as a
     /// Lua error; returns the number of results pushed or a LUXY_RC_* code.
-    func call(_ method: LuaMethod, _ s: LuaStack, _ object: UnsafeMutablePointer<luxy_object>, resumed: Bool)
+    func call(_ method: LuaMethod, _ s: LuaStack, _ object: luxy_object, resumed: Bool)
         throws(LuaRaise) -> Int32
     {
         guard !finished else { throw LuaRaise("object used outside of proper scope") }
@@ -17,13 +17,13 @@ extension LuaHTTPStream {
         // `resume(run)` holds it, so it outlives the call even if the call ends it (a retain
         // and a release per call otherwise).
         if let active = active.map(Unmanaged.passUnretained),
-           active._withUnsafeGuaranteedRef({ ObjectIdentifier($0) == resumingRun && $0.token == object.pointee.token }) {
+           active._withUnsafeGuaranteedRef({ ObjectIdentifier($0) == resumingRun && $0.token == object.token }) {
             // `_withUnsafeGuaranteedRef` rethrows untyped errors: the call's comes out as a value.
             return try active._withUnsafeGuaranteedRef { run in
                 Result { () throws(LuaRaise) in try perform(method, s, run, object, resumed: resumed) }
             }.get()
         }
-        guard let run = run(for: object.pointee.token) else {
+        guard let run = run(for: object.token) else {
             throw LuaRaise("object used outside of proper scope")
         }
         return try perform(method, s, run, object, resumed: resumed)
@@ -31,16 +31,16 @@ extension LuaHTTPStream {
 
     /// Runs one host method for `run`, the phase `object` belongs to.
     private func perform(_ method: LuaMethod, _ s: LuaStack, _ run: PhaseRun,
-                         _ object: UnsafeMutablePointer<luxy_object>, resumed: Bool) throws(LuaRaise) -> Int32 {
+                         _ object: luxy_object, resumed: Bool) throws(LuaRaise) -> Int32 {
         switch method.kind {
         case .handle: return try callHandle(method, s, run, resumed: resumed)
         case .headerMap:
-            if object.pointee.aux == Self.requestHeadersAux { return try callRequestHeaderMap(method, s, run) }
-            return try callHeaderMap(method, s, run, trailers: object.pointee.aux != 0)
+            if object.aux == Self.requestHeadersAux { return try callRequestHeaderMap(method, s, run) }
+            return try callHeaderMap(method, s, run, trailers: object.aux != 0)
         case .buffer:
-            if object.pointee.aux != 0 { return try callChunk(method, s, run, chunk: object.pointee.aux) }
+            if object.aux != 0 { return try callChunk(method, s, run, chunk: object.aux) }
             return try callBuffer(method, s, run)
-        case .chunkIterator: return try nextBodyChunk(s, run, object, resumed: resumed)
+        case .chunkIterator: return try nextBodyChunk(s, run, resumed: resumed)
         case .metadata: return try callMetadata(method, s)
         case .streamInfo, .dynamicMetadata, .connection: return try callStreamInfo(method, s, run)
         case .ssl: return try callSSL(method, s)

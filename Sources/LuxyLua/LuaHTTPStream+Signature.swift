@@ -14,11 +14,11 @@ extension LuaHTTPStream {
     }
 
     /// The key object's `get()`.
-    func callPublicKey(_ method: LuaMethod, _ s: LuaStack, _ run: PhaseRun, _ object: UnsafeMutablePointer<luxy_object>)
+    func callPublicKey(_ method: LuaMethod, _ s: LuaStack, _ run: PhaseRun, _ object: luxy_object)
         throws(LuaRaise) -> Int32
     {
         guard method == .publicKeyGet else { throw LuaRaise("'\(method.luaName)' is not a public key method") }
-        let entry = publicKeys.entries[Int(object.pointee.aux)]
+        let entry = publicKeys.entries[Int(object.aux)]
         if entry.key == nil {
             s.pushNil()
         } else {
@@ -55,9 +55,9 @@ extension LuaHTTPStream {
     /// The key argument: DER bytes imported earlier in this request (else Envoy's "invalid
     /// public key"), or a key object of this phase (nil inside when its import failed).
     private func signatureKey(_ s: LuaStack, _ run: PhaseRun, _ name: String) throws(LuaRaise) -> LuaPublicKey? {
-        if let object = luxy_to_object(s.L, 3), object.pointee.kind == LuaObjectKind.publicKey.rawValue {
-            guard object.pointee.token == run.token else { throw LuaRaise("object used outside of proper scope") }
-            return publicKeys.entries[Int(object.pointee.aux)].key
+        if let object = s.object(at: 3), object.kind == LuaObjectKind.publicKey.rawValue {
+            guard object.token == run.token else { throw LuaRaise("object used outside of proper scope") }
+            return publicKeys.entries[Int(object.aux)].key
         }
         let der = try s.checkBytes(3, name)
         guard let key = publicKeys.key(der: der) else { throw LuaRaise("invalid public key") }

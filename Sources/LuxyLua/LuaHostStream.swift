@@ -8,7 +8,7 @@ protocol LuaHostStream: AnyObject {
     /// Runs one host method; throws what the script should see as a Lua error, returns a
     /// result count or a LUXY_RC_* code. An object whose run is over (`isRunning` false)
     /// raises "object used outside of proper scope".
-    func call(_ method: LuaMethod, _ s: LuaStack, _ object: UnsafeMutablePointer<luxy_object>, resumed: Bool)
+    func call(_ method: LuaMethod, _ s: LuaStack, _ object: luxy_object, resumed: Bool)
         throws(LuaRaise) -> Int32
 }
 

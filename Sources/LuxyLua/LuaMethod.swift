@@ -195,14 +195,8 @@ enum LuaMethod: Int32, CaseIterable {
     /// handle hands back the one wrapper it keeps; with the handle a light userdata
     /// (`luxy_push_handle`), a phase allocates no object for the three, where each cost about
     /// 50 ns with the collection that frees it.
-    /// The names do not collide (checked by `LuaVMTests`).
+    /// The names do not collide (checked by `HostFunctionIdTests`).
     static let handleMethods: [LuaMethod] = allCases.filter { method in
         !method.isHostInternal && LuaObjectKind.handle.answers(method.kind)
-    }
-
-    /// Whether an object of `kind` answers this method: its own kind does, and a handle
-    /// answers for its phase's header map and stream info (`handleMethods`).
-    func isAnswered(by kind: LuaObjectKind) -> Bool {
-        kind.answers(self.kind)
     }
 }

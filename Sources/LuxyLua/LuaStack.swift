@@ -67,6 +67,13 @@ struct LuaStack {
         return isNum != 0 ? Int(v) : nil
     }
 
+    /// The luxy object (handle, header map, `luxy` object…) at `idx`, copied out; nil for
+    /// any other value.
+    func object(at idx: Int32) -> luxy_object? {
+        var object = luxy_object()
+        return luxy_read_object(L, idx, &object) != 0 ? object : nil
+    }
+
     func typeName(_ idx: Int32) -> String {
         String(cString: lua_typename(L, lua_type(L, idx)))
     }

@@ -3,10 +3,10 @@ import CLuaShims
 
 extension LuaTCPStream: LuaHostStream {
     /// The `conn` methods, for the run executing now.
-    func call(_ method: LuaMethod, _ s: LuaStack, _ object: UnsafeMutablePointer<luxy_object>, resumed: Bool)
+    func call(_ method: LuaMethod, _ s: LuaStack, _ object: luxy_object, resumed: Bool)
         throws(LuaRaise) -> Int32
     {
-        guard isRunning(token: object.pointee.token), let run = current, method.kind == .tcpConnection else {
+        guard isRunning(token: object.token), let run = current, method.kind == .tcpConnection else {
             throw LuaRaise("object used outside of proper scope")
         }
         switch method {

@@ -15,8 +15,8 @@ extension LuaVM {
             return Int32(LUXY_RC_ERROR)
         }
         return hostCall(s, method.luaName) { () throws(LuaRaise) -> Int32 in
-            guard let object = luxy_to_object(s.L, 1),
-                  let kind = LuaObjectKind(rawValue: object.pointee.kind), method.isAnswered(by: kind) else {
+            guard let object = s.object(at: 1),
+                  let kind = LuaObjectKind(rawValue: object.kind), kind.answers(method.kind) else {
                 throw LuaRaise("calling '\(method.luaName)' on bad self (\(method.kind.typeName) expected, got \(s.typeName(1)))")
             }
             // The stream checks the object's scope itself, in the lookup of its run. The stream
@@ -33,8 +33,8 @@ extension LuaVM {
 
     /// The stream running now, if `object` was handed out by its current run: nil for an
     /// object a script kept past its request or phase.
-    func runningStream(owning object: UnsafeMutablePointer<luxy_object>) -> LuaHostStream? {
-        guard let stream = currentStream, stream.isRunning(token: object.pointee.token) else { return nil }
+    func runningStream(owning object: luxy_object) -> LuaHostStream? {
+        guard let stream = currentStream, stream.isRunning(token: object.token) else { return nil }
         return stream
     }
 
@@ -59,9 +59,9 @@ extension LuaVM {
 
     /// The object at index 1 (a method's self), which must be of `kind`.
     func selfObject(_ s: LuaStack, kind: Int32, typeName: @autoclosure () -> String, method: @autoclosure () -> String)
-        throws(LuaRaise) -> UnsafeMutablePointer<luxy_object>
+        throws(LuaRaise) -> luxy_object
     {
-        guard let object = luxy_to_object(s.L, 1), object.pointee.kind == kind else {
+        guard let object = s.object(at: 1), object.kind == kind else {
             throw LuaRaise("calling '\(method())' on bad self (\(typeName()) expected, got \(s.typeName(1)))")
         }
         return object

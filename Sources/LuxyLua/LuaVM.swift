@@ -54,7 +54,8 @@ public final class LuaVM {
     /// the VM gets a private one (a scratch VM that only checks scripts).
     public init(limits: LuaLimits, libraries: [LuaLibrary] = [], platform: LuaPlatform? = nil) throws(LuaScriptError) {
         _ = hostDispatchRegistration
-        // The phase clock's rate is measured once per process, here rather than in a request.
+        // The phase clock's rate is measured once per process, with the first VM, not in a
+        // request (`LuaPhaseClock.rate`).
         _ = LuaPhaseClock.rate
         self.limits = limits
         self.luxyState = LuxyVMState(platform: platform ?? LuaPlatform())
@@ -198,13 +199,10 @@ public final class LuaVM {
         return ref()
     }
 
-    /// Pushes a new object of `kind` for the run named by `token`, with `userValues` slots
-    /// for objects it hands out (`LuaHandleSlot`).
-    @discardableResult
-    func pushObject(_ L: OpaquePointer, _ kind: LuaObjectKind, token: UInt64, aux: Int32 = 0, userValues: Int32 = 0)
-        -> UnsafeMutablePointer<luxy_object>
-    {
-        luxy_push_object_uv(L, metatableRefs[Int(kind.rawValue)], token, kind.rawValue, aux, userValues)
+    /// Pushes a new object of `kind` for the run named by `token` (a handle is no object of
+    /// this kind: `luxy_push_handle`).
+    func pushObject(_ L: OpaquePointer, _ kind: LuaObjectKind, token: UInt64, aux: Int32 = 0) {
+        luxy_push_object(L, metatableRefs[Int(kind.rawValue)], token, kind.rawValue, aux)
     }
 }
 

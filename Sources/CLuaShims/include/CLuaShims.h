@@ -170,13 +170,11 @@ typedef struct luxy_object {
 } luxy_object;
 
 /// Pushes a new object userdata with the metatable stored at registry ref `meta_ref`.
-luxy_object *luxy_push_object(lua_State *L, int meta_ref, uint64_t token, int32_t kind, int32_t aux);
-// Like luxy_push_object, with `user_values` slots (lua_setiuservalue) for the objects it hands out.
-luxy_object *luxy_push_object_uv(lua_State *L, int meta_ref, uint64_t token, int32_t kind, int32_t aux,
-                                 int user_values);
-/// The object at `idx`, or NULL when the value is no luxy object. For a phase handle (a
-/// light userdata, below) it is the VM's one decoded copy, valid until the next call.
-luxy_object *luxy_to_object(lua_State *L, int idx);
+void luxy_push_object(lua_State *L, int meta_ref, uint64_t token, int32_t kind, int32_t aux);
+/// Copies the object at `idx` into `out` and returns 1, or returns 0 when the value is no
+/// luxy object. A copy, not a pointer into the userdata: a phase handle (a light userdata,
+/// below) has no block to point into.
+int luxy_read_object(lua_State *L, int idx, luxy_object *out);
 
 /// `LuaObjectKind.handle`: the one kind made as a light userdata.
 #define LUXY_OBJECT_KIND_HANDLE 0
@@ -189,8 +187,6 @@ luxy_object *luxy_to_object(lua_State *L, int idx);
 void luxy_push_handle(lua_State *L, uint64_t token);
 /// Makes the metatable at registry ref `meta_ref` that of every light userdata: the handles'.
 void luxy_set_handle_metatable(lua_State *L, int meta_ref);
-/// Where luxy_to_object decodes a handle for the VM: one per VM, as host calls do not nest.
-luxy_object *luxy_vm_decoded_handle(luxy_vm *vm);
 
 // MARK: - Macro wrappers
 

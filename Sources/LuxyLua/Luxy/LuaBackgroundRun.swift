@@ -47,7 +47,7 @@ final class LuaBackgroundRun: LuaHostStream {
     // Objects of requests never belong to a background run.
     func isRunning(token: UInt64) -> Bool { false }
 
-    func call(_ method: LuaMethod, _ s: LuaStack, _ object: UnsafeMutablePointer<luxy_object>, resumed: Bool)
+    func call(_ method: LuaMethod, _ s: LuaStack, _ object: luxy_object, resumed: Bool)
         throws(LuaRaise) -> Int32 {
         throw LuaRaise("object used outside of proper scope")
     }

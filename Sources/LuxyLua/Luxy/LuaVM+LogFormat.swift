@@ -32,15 +32,15 @@ extension LuaVM {
 
     /// The log format object at `index` of the stack, if that is one.
     func logFormat(_ s: LuaStack, at index: Int32) -> LuaLogFormat? {
-        guard let object = luxy_to_object(s.L, index), object.pointee.kind == LuxyObjectKind.logFormat.rawValue else {
+        guard let object = s.object(at: index), object.kind == LuxyObjectKind.logFormat.rawValue else {
             return nil
         }
-        return luxyState.logFormats[Int(object.pointee.aux)]
+        return luxyState.logFormats[Int(object.aux)]
     }
 
     /// `format:render(h)`: the line for the request of handle `h`, as a string.
     func renderLogFormat(_ s: LuaStack, _ format: LuaLogFormat) throws(LuaRaise) -> Int32 {
-        guard let handle = luxy_to_object(s.L, 2), handle.pointee.kind == LuaObjectKind.handle.rawValue else {
+        guard let handle = s.object(at: 2), handle.kind == LuaObjectKind.handle.rawValue else {
             throw LuaRaise("render: the argument must be a request's handle, got \(s.typeName(2))")
         }
         guard let stream = runningStream(owning: handle) as? LuaHTTPStream else {

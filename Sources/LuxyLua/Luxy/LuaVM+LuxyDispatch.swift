@@ -8,7 +8,7 @@ extension LuaVM {
         hostCall(s, method.luaName) { () throws(LuaRaise) -> Int32 in
             guard let kind = method.kind else { return try callLuxyFunction(method, s, resumed: resumed) }
             let object = try selfObject(s, kind: kind.rawValue, typeName: kind.typeName, method: method.luaName)
-            let aux = Int(object.pointee.aux)
+            let aux = Int(object.aux)
             switch kind {
             case .sharedDict: return try callSharedDict(method, s, luxyState.dicts[aux])
             case .timer: return try callTimer(method, s, luxyState.timers[aux])
