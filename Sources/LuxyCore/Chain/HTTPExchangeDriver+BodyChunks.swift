@@ -69,7 +69,7 @@ extension HTTPExchangeDriver: BodyChunkOutlet {
 
     func streamingStageFinished(_ verdict: StageVerdict, side: HTTPMessageSide) {
         guard !isFinished, case .failed = verdict else { return }
-        let name = streamingStages[side].map { stages[$0].name } ?? ""
+        let name = streamingStages[side].map { selection.stages[$0].name } ?? ""
         let reply = LocalReply.error(.internalServerError, "plugin '\(name)' failed")
         exchange.responseFlags.insert(.pluginFailure)
         stats.increment("downstream_rq_plugin_failed")

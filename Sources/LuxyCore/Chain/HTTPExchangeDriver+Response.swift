@@ -30,8 +30,8 @@ extension HTTPExchangeDriver {
         guard case .responseStages = state else { return }
         guard index >= 0 else { return writeResponse() }
         stageIndex = index
-        guard stagePhases[index].contains(.response) else { return runResponseStage(index - 1) }
-        stages[index].runResponse(exchange)
+        guard selection.phases[index].contains(.response) else { return runResponseStage(index - 1) }
+        selection.stages[index].runResponse(exchange)
     }
 
     func responseStageFinished(_ verdict: StageVerdict) {
@@ -47,7 +47,7 @@ extension HTTPExchangeDriver {
         case .failed:
             exchange.responseFlags.insert(.pluginFailure)
             stats.increment("downstream_rq_plugin_failed")
-            replaceResponse(LocalReply.error(.internalServerError, "plugin '\(stages[stageIndex].name)' failed"))
+            replaceResponse(LocalReply.error(.internalServerError, "plugin '\(selection.stages[stageIndex].name)' failed"))
         }
     }
 
@@ -80,7 +80,7 @@ extension HTTPExchangeDriver {
 
     func writeResponse() {
         guard var head = exchange.responseHead else { return }
-        if !stages.isEmpty, let violation = serving.emittedHeadLimits.violation(head.headers) {
+        if !selection.stages.isEmpty, let violation = serving.emittedHeadLimits.violation(head.headers) {
             return stagesOverstepped("response headers", violation)
         }
         if upgrade == .accepted {

@@ -38,11 +38,9 @@ final class HTTPExchangeDriver {
     let exchange: HTTPExchange
     var state = State.requestStages
     var chain: HTTPStageChain?
-    var stages: [HTTPStage] = []
-    /// Which phases each of `stages` has (`HTTPStageSelection.phases`).
-    var stagePhases: [HTTPStagePhases] = []
-    /// The stages with a log phase, in the order it runs (`HTTPStageSelection`).
-    private var logStages: [HTTPStage] = []
+    /// The stages this request runs, their phases, and those with a log phase: its chain's
+    /// selection for its route (none without a chain).
+    private(set) var selection = HTTPStageSelection.none
     /// Stages whose request phase ran; their response phases run in reverse.
     var enteredStages = 0
     /// The stage whose phase runs now.
@@ -114,17 +112,14 @@ final class HTTPExchangeDriver {
             // Only the log phases of the stages scoped to no service see such a request.
             if let chain = serving.chain {
                 self.chain = chain
-                logStages = chain.unrouted.logStages
+                selection = chain.unrouted
             }
             return sendLocal(LocalReply.error(.notFound, "no route for \(exchange.requestHead.uri)"), runResponseStages: false)
         }
         exchange.route = route
         if let chain = serving.chain {
             self.chain = chain
-            let selection = chain.stages(for: route)
-            stages = selection.stages
-            stagePhases = selection.phases
-            logStages = selection.logStages
+            selection = chain.stages(for: route)
         }
         if exchange.framing.isWebSocket, !route.upgrades.contains("websocket") {
             // Envoy's answer to an upgrade its route was not configured for. (Other upgrades,
@@ -142,11 +137,11 @@ final class HTTPExchangeDriver {
 
     func runRequestStage(_ index: Int) {
         guard case .requestStages = state else { return }
-        guard index < stages.count else { return dispatch() }
+        guard index < selection.stages.count else { return dispatch() }
         stageIndex = index
         enteredStages = index + 1
-        guard stagePhases[index].contains(.request) else { return runRequestStage(index + 1) }
-        stages[index].runRequest(exchange)
+        guard selection.phases[index].contains(.request) else { return runRequestStage(index + 1) }
+        selection.stages[index].runRequest(exchange)
     }
 
     /// Where every stage's verdict comes in (`HTTPExchange.resume`), for the stage at
@@ -184,7 +179,7 @@ final class HTTPExchangeDriver {
             stats.increment("downstream_rq_plugin_failed")
             // The reason (file:line, message) is logged by the stage; clients only learn which
             // plugin failed, not the script's internals.
-            sendLocal(LocalReply.error(.internalServerError, "plugin '\(stages[index].name)' failed"),
+            sendLocal(LocalReply.error(.internalServerError, "plugin '\(selection.stages[index].name)' failed"),
                       runResponseStages: false)
         }
     }
@@ -204,7 +199,7 @@ final class HTTPExchangeDriver {
         guard let route = exchange.route else { return }
         // The route's own fields go on last, over what the stages left (Envoy's router does so).
         route.edits?.applyToRequest(&exchange.requestHead.headers)
-        if !stages.isEmpty, let violation = serving.emittedHeadLimits.violation(exchange.requestHead.headers) {
+        if !selection.stages.isEmpty, let violation = serving.emittedHeadLimits.violation(exchange.requestHead.headers) {
             return stagesOverstepped("request headers", violation)
         }
         switch route.action {
@@ -270,7 +265,7 @@ final class HTTPExchangeDriver {
         // Whatever paused reading for this exchange is over; the next request must be read.
         handler.setReadsPaused(false)
         // Without a log phase to run, the exchange ends here and now.
-        guard !logStages.isEmpty else { return ended() }
+        guard !selection.logStages.isEmpty else { return ended() }
         exchange.duration = handler.loop.clock.now - exchange.startTime
         runLogStage(0)
         if case .logging = state {
@@ -289,9 +284,9 @@ final class HTTPExchangeDriver {
         case .logging, .loggingDetached: break
         default: return
         }
-        guard index < logStages.count else { return ended() }
+        guard index < selection.logStages.count else { return ended() }
         stageIndex = index
-        logStages[index].runLog(exchange)
+        selection.logStages[index].runLog(exchange)
     }
 
     /// Every log phase ran: the plugin state goes, the connection takes its next request

@@ -12,6 +12,9 @@ struct HTTPStageSelection {
     let phases: [HTTPStagePhases]
     let logStages: [HTTPStage]
 
+    /// No stage: a request without a chain.
+    static var none: HTTPStageSelection { HTTPStageSelection(stages: [], logStages: []) }
+
     init(stages: [HTTPStage]) {
         self.init(stages: stages, logStages: stages.reversed().filter(\.handlesLog))
     }
