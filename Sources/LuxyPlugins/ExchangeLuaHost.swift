@@ -129,6 +129,11 @@ final class ExchangeLuaHost: LuaHTTPHost {
         (currentStage?.logger ?? Logger(label: "luxy.lua")).log(level: level.loggerLevel, "\(message)")
     }
 
+    /// Two fields of the stream info read alone (`h:direction()`, `h:protocol()`), with no
+    /// stream info made.
+    var direction: String { exchange.direction.rawValue }
+    var protocolName: String { Self.protocolName(exchange.requestHead.version) }
+
     /// Worked out once per request, when a script first asks: nothing in it changes meanwhile,
     /// and the addresses cost a formatting each.
     var streamInfo: LuaStreamInfo {
@@ -139,9 +144,6 @@ final class ExchangeLuaHost: LuaHTTPHost {
     }
 
     private var streamInfoCache: LuaStreamInfo?
-
-    var direction: String { exchange.direction.rawValue }
-    var protocolName: String { Self.protocolName(exchange.requestHead.version) }
     /// How the request ended, once it ended (`ExchangeLuaHost+Outcome`).
     var requestOutcomeCache: LuaRequestOutcome?
 
@@ -162,10 +164,10 @@ final class ExchangeLuaHost: LuaHTTPHost {
         // The connection's addresses are formatted once per connection, not per request.
         let addresses = exchange.downstreamAddressTexts
         return LuaStreamInfo(
-            protocolName: Self.protocolName(exchange.requestHead.version),
+            protocolName: protocolName,
             downstreamLocalAddress: addresses.local,
             downstreamRemoteAddress: exchange.forwardedClient?.envoyDescription ?? addresses.remote,
-            direction: exchange.direction.rawValue,
+            direction: direction,
             requestedServerName: exchange.tls?.serverName ?? "",
             downstreamDirectLocalAddress: addresses.directLocal,
             downstreamDirectRemoteAddress: addresses.remote,
