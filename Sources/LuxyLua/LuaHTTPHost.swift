@@ -57,11 +57,13 @@ public protocol LuaHTTPHost: AnyObject {
     func continueLater(_ work: @escaping () -> Void)
 
     var streamInfo: LuaStreamInfo { get }
-    /// `streamInfo`'s direction and protocol name alone: scripts ask for them on every
-    /// request (`h:direction()` labels metrics), and a copy of the whole stream info to read
+    /// `streamInfo`'s direction, protocol name and client address alone: scripts and log
+    /// formats ask for them on every request (`h:direction()` labels metrics, an access-log
+    /// line prints the protocol and the client), and a copy of the whole stream info to read
     /// one field retained and released each of its strings.
     var direction: String { get }
     var protocolName: String { get }
+    var downstreamRemoteAddress: String { get }
     /// The route's `metadata:` from YAML (Envoy's `handle:metadata()`).
     var routeMetadata: ConfigValue { get }
     /// Pipy-style framework variables.
@@ -96,6 +98,7 @@ public protocol LuaHTTPHost: AnyObject {
 extension LuaHTTPHost {
     public var direction: String { streamInfo.direction }
     public var protocolName: String { streamInfo.protocolName }
+    public var downstreamRemoteAddress: String { streamInfo.downstreamRemoteAddress }
 }
 
 /// What `streamInfo()` tells of the end of a request. A value; Sendable.

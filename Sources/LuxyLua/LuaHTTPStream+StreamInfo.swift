@@ -39,7 +39,7 @@ extension LuaHTTPStream {
         case .infoLocalAddress: s.push(host.streamInfo.downstreamLocalAddress)
         case .infoDirectLocalAddress: s.push(host.streamInfo.downstreamDirectLocalAddress)
         case .infoDirectRemoteAddress: s.push(host.streamInfo.downstreamDirectRemoteAddress)
-        case .infoRemoteAddress: s.push(host.streamInfo.downstreamRemoteAddress)
+        case .infoRemoteAddress: s.push(host.downstreamRemoteAddress)
         case .infoRequestedServerName: s.push(host.streamInfo.requestedServerName)
         case .infoRouteName: s.push(host.streamInfo.routeName)
         // Luxy has no virtual clusters, so none ever matches: Envoy's answer for that is "".

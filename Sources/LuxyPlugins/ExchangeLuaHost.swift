@@ -133,6 +133,10 @@ final class ExchangeLuaHost: LuaHTTPHost {
     /// stream info made.
     var direction: String { exchange.direction.rawValue }
     var protocolName: String { Self.protocolName(exchange.requestHead.version) }
+    /// The connection's addresses are formatted once per connection, not per request.
+    var downstreamRemoteAddress: String {
+        exchange.forwardedClient?.envoyDescription ?? exchange.downstreamAddressTexts.remote
+    }
 
     /// Worked out once per request, when a script first asks: nothing in it changes meanwhile,
     /// and the addresses cost a formatting each.
@@ -161,12 +165,11 @@ final class ExchangeLuaHost: LuaHTTPHost {
     }
 
     private func makeStreamInfo() -> LuaStreamInfo {
-        // The connection's addresses are formatted once per connection, not per request.
         let addresses = exchange.downstreamAddressTexts
         return LuaStreamInfo(
             protocolName: protocolName,
             downstreamLocalAddress: addresses.local,
-            downstreamRemoteAddress: exchange.forwardedClient?.envoyDescription ?? addresses.remote,
+            downstreamRemoteAddress: downstreamRemoteAddress,
             direction: direction,
             requestedServerName: exchange.tls?.serverName ?? "",
             downstreamDirectLocalAddress: addresses.directLocal,

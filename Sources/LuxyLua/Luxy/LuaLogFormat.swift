@@ -304,7 +304,8 @@ private struct RequestReader {
     mutating func value(_ op: LuaLogFormat.Operator) -> LogValue {
         switch op {
         case .startTime: return .time(milliseconds: Int((outcome?.startTimeMilliseconds ?? 0).rounded(.down)))
-        case .protocolName: loadStreamInfo(); return .text(info!.protocolName)
+        // The host's own fields where it has them: the whole stream info only for the rest.
+        case .protocolName: return .text(host.protocolName)
         case .responseCode: return .number(outcome?.responseCode ?? 0)
         case .responseFlags: return .text(outcome?.responseFlags ?? "-")
         case .bytesReceived: return .number(outcome?.bytesReceived ?? 0)
@@ -314,11 +315,11 @@ private struct RequestReader {
         case .upstreamHost: return Self.optional(host.upstreamTarget)
         case .upstreamCluster: return Self.optional(host.clusterName)
         case .attemptCount: return .number(host.attemptCount)
-        case .downstreamRemoteAddress: loadStreamInfo(); return .text(info!.downstreamRemoteAddress)
+        case .downstreamRemoteAddress: return .text(host.downstreamRemoteAddress)
         case .downstreamLocalAddress: loadStreamInfo(); return .text(info!.downstreamLocalAddress)
         case .downstreamDirectRemoteAddress: loadStreamInfo(); return .text(info!.downstreamDirectRemoteAddress)
         case .requestedServerName: loadStreamInfo(); return .text(info!.requestedServerName)
-        case .direction: loadStreamInfo(); return .text(info!.direction)
+        case .direction: return .text(host.direction)
         case .service: return Self.optional(host.destinationService)
         case .requestHeader(let field):
             if requestHeaders == nil { requestHeaders = host.headers(.request) }
