@@ -46,7 +46,8 @@ final class UpstreamResponseFastPathTests: XCTestCase {
         // The pipeline a pool's connection gets.
         let sync = channel.pipeline.syncOperations
         connection = try UpstreamConnectionHandler.addHandlers(to: sync, headBuffer: ReusedHeadBuffer(),
-                                                               strings: RepeatedFieldStrings())
+                                                               strings: RepeatedFieldStrings(),
+                                                               clock: LoopClock(eventLoop: channel.eventLoop))
         fastPath = try sync.handler(type: UpstreamResponseFastPath.self)
         // A pool to go back to: a connection whose response ended closes without one.
         pool = UpstreamPool(endpoint: .init(host: "127.0.0.1", port: 80), eventLoop: channel.eventLoop,

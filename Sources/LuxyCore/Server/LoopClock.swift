@@ -28,10 +28,24 @@ final class LoopClock {
     /// Runs `deliver`, the delivery of one socket read, with the time taken once.
     @inline(__always)
     func duringRead<Result>(_ deliver: () throws -> Result) rethrows -> Result {
-        guard readTime == nil else { return try deliver() }
-        readTime = eventLoop.now
-        defer { readTime = nil }
+        let entered = enterRead()
+        defer { leaveRead(entered) }
         return try deliver()
+    }
+
+    /// `duringRead` for a delivery that cannot be a closure (it hands on a value it consumes):
+    /// the time is taken here, unless a read being delivered took it already; pass what this
+    /// returns to `leaveRead` when the delivery is over.
+    @inline(__always)
+    func enterRead() -> Bool {
+        guard readTime == nil else { return false }
+        readTime = eventLoop.now
+        return true
+    }
+
+    @inline(__always)
+    func leaveRead(_ entered: Bool) {
+        if entered { readTime = nil }
     }
 }
 

@@ -43,7 +43,7 @@ final class LoopContext {
         let headBuffer = ReusedHeadBuffer()
         self.headBuffer = headBuffer
         self.upstreamClusters = UpstreamClusterRegistry(eventLoop: eventLoop, tlsStores: tlsStores, stats: stats,
-                                                        logger: logger, headBuffer: headBuffer)
+                                                        logger: logger, headBuffer: headBuffer, clock: clock)
     }
 
     func commitPending() {

@@ -42,6 +42,8 @@ final class UpstreamConnectionHandler: ChannelDuplexHandler {
     typealias OutboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
 
+    /// The loop's time (`LoopClock`), taken once for a response's end and what follows it.
+    private let clock: LoopClock
     private let fastPath: UpstreamResponseFastPath
     private var encoder: HTTP1RequestEncoder
     private var context: ChannelHandlerContext?
@@ -81,14 +83,15 @@ final class UpstreamConnectionHandler: ChannelDuplexHandler {
     }
     var channel: Channel? { context?.channel }
 
-    init(fastPath: UpstreamResponseFastPath, headBuffer: ReusedHeadBuffer) {
+    init(fastPath: UpstreamResponseFastPath, headBuffer: ReusedHeadBuffer, clock: LoopClock) {
         self.fastPath = fastPath
         self.encoder = HTTP1RequestEncoder(headBuffer: headBuffer)
+        self.clock = clock
     }
 
     /// An upstream HTTP/1.1 connection's handlers, in `pipeline` after any TLS: the fast path,
-    /// NIO's response decoder, and the connection handler, returned. `headBuffer`, `strings`:
-    /// the pool's.
+    /// NIO's response decoder, and the connection handler, returned. `headBuffer`, `strings`,
+    /// `clock`: the pool's.
     ///
     /// Bytes an upstream sends right behind a 101 are the tunnel's: kept when the decoder is
     /// removed. Requests are written as bytes by the connection handler itself; their headers
@@ -96,10 +99,10 @@ final class UpstreamConnectionHandler: ChannelDuplexHandler {
     /// checking Lua host), so no validator runs either.
     @discardableResult
     static func addHandlers(to pipeline: ChannelPipeline.SynchronousOperations, headBuffer: ReusedHeadBuffer,
-                            strings: RepeatedFieldStrings) throws -> UpstreamConnectionHandler {
+                            strings: RepeatedFieldStrings, clock: LoopClock) throws -> UpstreamConnectionHandler {
         let decoder = UpstreamResponseDecoder(leftOverBytesStrategy: .forwardBytes)
         let fastPath = UpstreamResponseFastPath(decoder: decoder, strings: strings)
-        let connection = UpstreamConnectionHandler(fastPath: fastPath, headBuffer: headBuffer)
+        let connection = UpstreamConnectionHandler(fastPath: fastPath, headBuffer: headBuffer, clock: clock)
         fastPath.connection = connection
         try pipeline.addHandler(fastPath)
         try pipeline.addHandler(ByteToMessageHandler(decoder))
@@ -226,6 +229,10 @@ final class UpstreamConnectionHandler: ChannelDuplexHandler {
     func receivedWholeResponse(_ head: consuming HTTPResponseHead, keepAlive: Bool, body: ByteBuffer?,
                                bytesBehind: Bool) {
         noteResponseHead(keepAlive: keepAlive)
+        // The connection's return to the pool, the answer's end and the request's log phases
+        // take one time between them, as a client read's work does.
+        let entered = clock.enterRead()
+        defer { clock.leaveRead(entered) }
         endResponse(bytesBehind: bytesBehind)?.upstreamWholeResponse(consume head, body: body)
     }
 
@@ -242,7 +249,7 @@ final class UpstreamConnectionHandler: ChannelDuplexHandler {
     /// The response ended. `bytesBehind`: the read held more than the response framed,
     /// which no next response may be read from: the connection closes.
     func receivedEnd(_ trailers: HTTPHeaders? = nil, bytesBehind: Bool) {
-        endResponse(bytesBehind: bytesBehind)?.upstreamResponseEnd(trailers)
+        clock.duringRead { endResponse(bytesBehind: bytesBehind)?.upstreamResponseEnd(trailers) }
     }
 
     /// The response is over for the connection: back to the pool if both sides keep it

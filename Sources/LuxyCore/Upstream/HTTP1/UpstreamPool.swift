@@ -25,6 +25,9 @@ final class UpstreamPool {
     let stats: ProxyStats?
     /// What the pool's connections encode their request heads into: the loop's.
     private let headBuffer: ReusedHeadBuffer
+    /// The loop's time: a connection released as its response ends is stamped with the time
+    /// that read took, not a clock read of its own.
+    private let clock: LoopClock
     /// Long field strings of the endpoint's responses seen lately (`date`, `content-type`),
     /// shared by the pool's connections.
     private let fieldStrings = RepeatedFieldStrings()
@@ -33,8 +36,9 @@ final class UpstreamPool {
 
     init(endpoint: ClusterConfiguration.Endpoint, eventLoop: EventLoop, connectTimeout: TimeAmount, maxIdle: Int,
          tls: UpstreamTLS? = nil, breaker: ClusterCircuitBreaker? = nil, idleTimeout: TimeAmount = .seconds(60),
-         stats: ProxyStats? = nil, headBuffer: ReusedHeadBuffer = ReusedHeadBuffer()) {
+         stats: ProxyStats? = nil, headBuffer: ReusedHeadBuffer = ReusedHeadBuffer(), clock: LoopClock? = nil) {
         self.headBuffer = headBuffer
+        self.clock = clock ?? LoopClock(eventLoop: eventLoop)
         self.breaker = breaker
         self.idleTimeout = idleTimeout
         self.stats = stats
@@ -64,7 +68,7 @@ final class UpstreamPool {
             connection.channel?.close(promise: nil)
             return
         }
-        idle.append(IdleUpstreamConnection(connection: connection, since: eventLoop.now))
+        idle.append(IdleUpstreamConnection(connection: connection, since: clock.now))
         if idleSweep == nil { scheduleIdleSweep() }
     }
 
@@ -92,9 +96,10 @@ final class UpstreamPool {
         // The configure closure is @Sendable; it runs on this pool's loop, the connection's.
         let headBuffer = NIOLoopBound(self.headBuffer, eventLoop: eventLoop)
         let fieldStrings = NIOLoopBound(self.fieldStrings, eventLoop: eventLoop)
+        let clock = NIOLoopBound(self.clock, eventLoop: eventLoop)
         UpstreamConnector.connect(to: endpoint, on: eventLoop, timeout: connectTimeout, tls: tls, configure: { channel in
             try UpstreamConnectionHandler.addHandlers(to: channel.pipeline.syncOperations, headBuffer: headBuffer.value,
-                                                      strings: fieldStrings.value)
+                                                      strings: fieldStrings.value, clock: clock.value)
         }) { result in
             // The connection counts against `max_connections` until it closes.
             switch result {
