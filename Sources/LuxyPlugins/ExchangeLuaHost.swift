@@ -21,11 +21,14 @@ final class ExchangeLuaHost: LuaHTTPHost {
             yield boundExchange.unsafelyUnwrapped
         }
     }
-    /// The stage whose phase started last: its logger names the script's file in log lines,
-    /// its slot name keys `per_stage:` entries, and its `clear_route_cache` says whether a
-    /// change to a field routing reads has the route chosen again. One reference set per
-    /// phase, not a copy of each.
-    var currentStage: LuaStage?
+    /// The stage whose phase started last (`enter`): its logger names the script's file in
+    /// log lines, its slot name keys `per_stage:` entries. Unowned, with no retain and release
+    /// per phase: the request's route selection holds its stages until the request ended and
+    /// this host was unbound (`unbind` clears it).
+    private(set) unowned(unsafe) var currentStage: LuaStage?
+    /// The current stage's `clear_route_cache`, kept beside it: every `headers()` of a request
+    /// phase reads it, without loading the stage.
+    private var clearsRouteCache = true
     /// The loop's access-log batches (`accessLog()`).
     var accessLog: LoopAccessLog?
 
@@ -40,7 +43,7 @@ final class ExchangeLuaHost: LuaHTTPHost {
     func headers(_ phase: LuaHTTPPhase) -> LuaHeaderMap {
         phase == .request
             ? RequestHeaderMap(exchange: exchange,
-                               clearsRouteCache: currentStage?.resolved.configuration.clearRouteCache ?? true)
+                               clearsRouteCache: clearsRouteCache)
             : ResponseHeaderMap(exchange: exchange)
     }
 
@@ -151,6 +154,12 @@ final class ExchangeLuaHost: LuaHTTPHost {
     /// How the request ended, once it ended (`ExchangeLuaHost+Outcome`).
     var requestOutcomeCache: LuaRequestOutcome?
 
+    /// A phase of `stage` starts.
+    func enter(_ stage: LuaStage) {
+        currentStage = stage
+        clearsRouteCache = stage.clearsRouteCache
+    }
+
     /// Serves `exchange` from now on.
     func bind(to exchange: HTTPExchange) {
         boundExchange = exchange
@@ -162,6 +171,7 @@ final class ExchangeLuaHost: LuaHTTPHost {
         streamInfoCache = nil
         requestOutcomeCache = nil
         currentStage = nil
+        clearsRouteCache = true
     }
 
     private func makeStreamInfo() -> LuaStreamInfo {

@@ -11,8 +11,11 @@ final class LuaExchangeState: LuaPhaseReceiver {
     /// Strong, read without the weak reference's side table on every recycle: the pool's
     /// `close()` (its VM goes) lets go of the states it keeps.
     private let pool: LuaExchangeStatePool
-    /// The stage whose phase runs now, and which phase.
-    private var runningStage: LuaHTTPStage?
+    /// The stage whose phase runs now, and which phase. Unretained, as `host.currentStage` is
+    /// (the request's route selection holds its stages for as long as it runs), and used
+    /// through `_withUnsafeGuaranteedRef`: a strong copy of it, even a local one, cost a
+    /// retain and a release per phase.
+    private var runningStage: Unmanaged<LuaHTTPStage>?
     private var runningPhase = LuaHTTPPhase.request
 
     init(exchange: HTTPExchange, vm: LuaVM, pool: LuaExchangeStatePool) {
@@ -44,9 +47,9 @@ final class LuaExchangeState: LuaPhaseReceiver {
     }
 
     func run(_ stage: LuaHTTPStage, _ phase: LuaHTTPPhase) {
-        runningStage = stage
+        runningStage = Unmanaged.passUnretained(stage)
         runningPhase = phase
-        host.currentStage = stage
+        host.enter(stage)
         stream.run(stage.script, phase: phase, receiver: self)
     }
 
@@ -60,9 +63,10 @@ final class LuaExchangeState: LuaPhaseReceiver {
     }
 
     func phaseEnded(_ outcome: LuaPhaseOutcome) {
-        // Taken, not copied and cleared: no retain and release.
-        guard let stage = runningStage.take() else { return }
-        let verdict = stage.verdict(for: outcome, phase: runningPhase, nanoseconds: stream.lastPhaseNanoseconds)
+        guard let stage = runningStage else { return }
+        runningStage = nil
+        let phase = runningPhase, nanoseconds = stream.lastPhaseNanoseconds
+        let verdict = stage._withUnsafeGuaranteedRef { $0.verdict(for: outcome, phase: phase, nanoseconds: nanoseconds) }
         // Unretained (a retain and a release per phase otherwise): the exchange's driver holds
         // it, and holds itself for the length of `resume`, where the host may let it go.
         Unmanaged.passUnretained(host.exchange)._withUnsafeGuaranteedRef { $0.resume(verdict) }
@@ -70,7 +74,8 @@ final class LuaExchangeState: LuaPhaseReceiver {
 
     func receiverWhileStreaming() -> LuaPhaseReceiver {
         guard let stage = runningStage else { return self }
-        return StreamingPhaseReceiver(stage: stage, phase: runningPhase, exchange: host.exchange, stream: stream)
+        return StreamingPhaseReceiver(stage: stage.takeUnretainedValue(), phase: runningPhase, exchange: host.exchange,
+                                      stream: stream)
     }
 
     /// Envoy continues the headers when a script starts iterating `bodyChunks()`: the
