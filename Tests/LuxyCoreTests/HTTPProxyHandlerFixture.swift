@@ -90,19 +90,22 @@ final class ProxyConnection {
 
     /// The client's bytes arrive in one read, and then, as a socket channel with auto-read
     /// does after each read, the channel asks for the next read (`socket.reads` counts it if it gets
-    /// through the handlers).
+    /// through the handlers). Then the loop's turn ends: the tasks it queued run, the flushes
+    /// of `LoopFlushes` among them.
     func send(_ text: String) throws {
-        try channel.writeInbound(ByteBuffer(string: text))
-        if channel.isActive { channel.read() }
+        try send(ByteBuffer(string: text))
     }
 
     func send(_ bytes: ByteBuffer) throws {
         try channel.writeInbound(bytes)
         if channel.isActive { channel.read() }
+        loop.run()
     }
 
-    /// Everything the handler wrote and flushed since the last call, as one string.
+    /// Everything the handler wrote and flushed since the last call, as one string: at the
+    /// end of the loop's turn, where the handler's answers are flushed (`LoopFlushes`).
     func output() throws -> String {
+        loop.run()
         var text = ""
         while let buffer = try channel.readOutbound(as: ByteBuffer.self) {
             text += String(buffer: buffer)
@@ -173,6 +176,8 @@ final class SocketStandIn: ChannelOutboundHandler {
 
     private(set) var reads = 0
     private(set) var writesAfterClose = 0
+    /// Flushes that reached the socket: each is a `write` system call on a real one.
+    private(set) var flushes = 0
 
     func read(context: ChannelHandlerContext) {
         reads += 1
@@ -186,6 +191,11 @@ final class SocketStandIn: ChannelOutboundHandler {
             return
         }
         context.write(data, promise: promise)
+    }
+
+    func flush(context: ChannelHandlerContext) {
+        flushes += 1
+        context.flush()
     }
 }
 

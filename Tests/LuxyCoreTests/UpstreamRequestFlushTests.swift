@@ -4,8 +4,8 @@ import NIOEmbedded
 import XCTest
 
 /// How a request's parts are flushed upstream: what came in one client read goes out in one
-/// flush when that read completes (a GET's head and end, a small POST's head, body and end),
-/// and what came in a later read gets a flush of its own. The client connection is
+/// flush at the end of the loop's turn that read was in (a GET's head and end, a small POST's
+/// head, body and end; `LoopFlushes`), and what came in a later read gets a flush of its own. The client connection is
 /// `ProxyConnection`'s; the upstream one is a pool connection of the route's cluster on an
 /// `EmbeddedChannel` of the same loop, with the handlers `UpstreamConnectionHandler.addHandlers`
 /// adds behind a recorder of what reaches the socket.

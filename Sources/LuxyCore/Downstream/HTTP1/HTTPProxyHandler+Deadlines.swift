@@ -103,7 +103,7 @@ extension HTTPProxyHandler {
                 deadlines.client = .nextRequest(since: now)
                 break
             }
-            context?.close(promise: nil)
+            closeConnection()
             return
         case .requestHead:
             guard driver == nil, pipelined.isEmpty else {
@@ -150,7 +150,7 @@ extension HTTPProxyHandler {
         driver = nil
         pipelined.removeAll()
         guard mayAnswer else {
-            context?.close(promise: nil)
+            closeConnection()
             return
         }
         persistence = .closeAfterResponse
@@ -171,7 +171,7 @@ extension HTTPProxyHandler {
             // The request ended too: the 408's END_STREAM closed the stream.
             if reading == .complete { return }
         }
-        context?.close(promise: nil)
+        closeConnection()
     }
 
     /// nginx's `send_timeout`: the client reads nothing; the connection closes and the
@@ -182,7 +182,7 @@ extension HTTPProxyHandler {
         driver?.abort()
         driver = nil
         pipelined.removeAll()
-        context?.close(promise: nil)
+        closeConnection()
     }
 }
 

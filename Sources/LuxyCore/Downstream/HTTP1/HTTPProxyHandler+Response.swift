@@ -74,7 +74,8 @@ extension HTTPProxyHandler {
         let end = encoder.framing.endBody(trailers: trailers, allocator: allocator)
         guard persistence != .keepAlive else {
             if let end { outbound.write(NIOAny(end), promise: nil) }
-            outbound.flush()
+            // With the turn's other answers: one wake-up of the client for all (`LoopFlushes`).
+            loop.flushes.flushAtEndOfTurn(outbound)
             return
         }
         // The last answer: the connection closes once it is out. Only here does a write
@@ -97,6 +98,6 @@ extension HTTPProxyHandler {
     /// The response can't be finished (upstream broke mid-body): the client must see a cut.
     func abortResponse() {
         responseInProgress = false
-        context?.close(promise: nil)
+        closeConnection()
     }
 }

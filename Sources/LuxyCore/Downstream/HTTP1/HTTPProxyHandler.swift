@@ -273,7 +273,7 @@ final class HTTPProxyHandler: ChannelDuplexHandler {
         // decoder report an unexpected end: nobody is there to answer, and it is no bad input.
         guard context.channel.isActive else { return }
         guard let parserError = error as? HTTPParserError else {
-            context.close(promise: nil)
+            closeConnection()
             return
         }
         // The decoder is broken for this connection: answer if we still can, then close.
@@ -301,7 +301,7 @@ final class HTTPProxyHandler: ChannelDuplexHandler {
             persistence = .closeAfterResponse
             writeLocalReply(reply)
         } else {
-            context.close(promise: nil)
+            closeConnection()
         }
     }
 
@@ -330,12 +330,14 @@ final class HTTPProxyHandler: ChannelDuplexHandler {
         readBurst = .quiet
         switch burst {
         case .quiet: bytesWithoutAPart(at: loop.clock.now)
-        case .carriedParts(let upstream): upstream?.flush()
+        case .carriedParts(let upstream):
+            // With the turn's other requests to upstreams: one wake-up of each (`LoopFlushes`).
+            if let upstream { loop.flushes.flushAtEndOfTurn(upstream) }
         }
     }
 
-    /// Sends what was written to `connection` for the request: at the end of the read being
-    /// delivered, if there is one, else now (a connect completed, a stage resumed). On an h2
+    /// Sends what was written to `connection` for the request: at the end of the turn the read
+    /// being delivered is in, if there is one, else now (a connect completed, a stage resumed). On an h2
     /// stream, now: its parts come frame by frame, and the stream must not wait on the
     /// connection's reads.
     func flushUpstream(_ connection: any UpstreamConnection) {
@@ -412,7 +414,15 @@ final class HTTPProxyHandler: ChannelDuplexHandler {
     /// Graceful shutdown: idle connections close now, busy ones after their response.
     func quiesce() {
         closeAfterThisResponse()
-        if driver == nil { context?.close(promise: nil) }
+        if driver == nil { closeConnection() }
+    }
+
+    /// Closes the connection, once what was written to it went out: an answer whose flush
+    /// waits for the end of the loop's turn (`LoopFlushes`) is not dropped.
+    func closeConnection() {
+        guard let context else { return }
+        context.flush()
+        context.close(promise: nil)
     }
 }
 
