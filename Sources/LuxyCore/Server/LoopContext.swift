@@ -33,7 +33,7 @@ final class LoopContext {
     let fieldStrings = RepeatedFieldStrings()
     /// The loop's time, taken once per socket read being delivered.
     let clock: LoopClock
-    /// The flushes of the loop's HTTP/1.1 connections, done at the end of each turn.
+    /// The flushes of the loop's connections, done at the end of each turn.
     let flushes: LoopFlushes
 
     init(eventLoop: EventLoop, tlsStores: TLSContextRegistry?, logger: Logger = Logger(label: "luxy")) {

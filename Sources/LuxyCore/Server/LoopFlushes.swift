@@ -1,16 +1,16 @@
 import NIOCore
 
-/// The flushes of one event loop's HTTP/1.1 connections, done once per turn of the loop, when
-/// it handled every event of the turn (NIO runs the timers that are due after a turn's
-/// events), rather than as each response or request is written.
+/// The flushes of one event loop's answers (on HTTP/1.1 connections and HTTP/2 streams) and
+/// upstream requests, done once per turn of the loop, when it handled every event of the turn
+/// (NIO runs the timers that are due after a turn's events), rather than as each is written.
 ///
 /// A flush is a `write` system call, and the data it sends wakes the peer reading the socket.
 /// Waking a sleeping process costs the waker: its kernel interrupts the CPU the peer sleeps on,
 /// which in a VM is an exit to the hypervisor. Flushed one by one as a turn's responses were
 /// written, a peer that woke for the first could sleep again before the next and be woken
 /// again; flushed together at the turn's end, it is woken once for all of them. Measured with
-/// the bench's load (64 connections): the proxy's kernel time per request fell by 1 to 2.5 µs
-/// (docs/performance.md), for one timer per turn.
+/// the bench's load (64 connections): the proxy's kernel time per request fell by 1.4 to 3.4
+/// µs (docs/performance.md), for one timer per turn.
 ///
 /// A response or request so waits for the rest of its turn at most: the events that were
 /// ready with it, as nginx's posted events do. A handler closing its connection flushes it

@@ -68,7 +68,8 @@ extension HTTPProxyHandler {
         answerEnded(at: loop.clock.now)
         if reading == .body { reading = .bodyAfterAnswer }
         if isHTTP2Stream {
-            outbound.writeAndFlush(Self.wrapOutboundOut(.end(trailers)), promise: nil)
+            outbound.write(Self.wrapOutboundOut(.end(trailers)), promise: nil)
+            loop.flushes.flushAtEndOfTurn(outbound)
             return
         }
         let end = encoder.framing.endBody(trailers: trailers, allocator: allocator)
