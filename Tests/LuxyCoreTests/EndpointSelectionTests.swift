@@ -16,7 +16,7 @@ final class EndpointSelectionTests: XCTestCase {
             loadBalancing: policy, location: SourceLocation(file: "/t", line: 1, column: 1))
         config.healthyPanicThreshold = panic
         outlier(&config.outlierDetection)
-        return UpstreamCluster(config: config, eventLoop: loop)
+        return UpstreamCluster(config: config, eventLoop: loop, shared: LoopShared(eventLoop: loop))
     }
 
     private func picks(_ cluster: UpstreamCluster, _ count: Int, excluding: UpstreamEndpointSet = .none) -> [Int] {

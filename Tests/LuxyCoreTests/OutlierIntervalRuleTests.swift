@@ -62,7 +62,7 @@ final class OutlierIntervalRuleTests: XCTestCase {
             name: "pool", endpoints: (0..<endpoints).map { .init(host: "127.0.0.1", port: 9000 + $0) },
             location: SourceLocation(file: "/t", line: 1, column: 1))
         configure(&config.outlierDetection)
-        return UpstreamCluster(config: config, eventLoop: loop)
+        return UpstreamCluster(config: config, eventLoop: loop, shared: LoopShared(eventLoop: loop))
     }
 
     /// Five endpoints judged by the interval triggers only: a one-second interval, the

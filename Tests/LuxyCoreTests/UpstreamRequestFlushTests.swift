@@ -42,9 +42,8 @@ final class UpstreamRequestFlushTests: XCTestCase {
         recorder = SocketRecorder()
         let sync = upstream.pipeline.syncOperations
         try sync.addHandler(recorder)
-        let connection = try UpstreamConnectionHandler.addHandlers(to: sync, headBuffer: ReusedHeadBuffer(),
-                                                                   strings: RepeatedFieldStrings(),
-                                                                   clock: LoopClock(eventLoop: upstream.eventLoop))
+        let connection = try UpstreamConnectionHandler.addHandlers(to: sync, shared: LoopShared(eventLoop: upstream.eventLoop),
+                                                                   strings: RepeatedFieldStrings())
         try upstream.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 9)).wait()
         // A warm connection in the cluster's pool: the request takes it at once.
         let pool = try XCTUnwrap(proxy.generation.services.cluster(named: "backend")?.pools.first as? UpstreamPool)

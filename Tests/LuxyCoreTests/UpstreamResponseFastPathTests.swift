@@ -45,13 +45,12 @@ final class UpstreamResponseFastPathTests: XCTestCase {
         channel = EmbeddedChannel()
         // The pipeline a pool's connection gets.
         let sync = channel.pipeline.syncOperations
-        connection = try UpstreamConnectionHandler.addHandlers(to: sync, headBuffer: ReusedHeadBuffer(),
-                                                               strings: RepeatedFieldStrings(),
-                                                               clock: LoopClock(eventLoop: channel.eventLoop))
+        let shared = LoopShared(eventLoop: channel.eventLoop)
+        connection = try UpstreamConnectionHandler.addHandlers(to: sync, shared: shared, strings: RepeatedFieldStrings())
         fastPath = try sync.handler(type: UpstreamResponseFastPath.self)
         // A pool to go back to: a connection whose response ended closes without one.
         pool = UpstreamPool(endpoint: .init(host: "127.0.0.1", port: 80), eventLoop: channel.eventLoop,
-                            connectTimeout: .seconds(1), maxIdle: 4)
+                            connectTimeout: .seconds(1), maxIdle: 4, shared: shared)
         connection.pool = pool
         try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 80)).wait()
     }

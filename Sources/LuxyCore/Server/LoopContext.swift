@@ -25,28 +25,28 @@ final class LoopContext {
 
     /// Upstream clusters and their pools, shared by the generations that use them.
     let upstreamClusters: UpstreamClusterRegistry
+    /// The head buffers and the clock the loop's connections share, client and upstream.
+    let shared: LoopShared
     /// What the loop's HTTP/1.1 connections encode their heads into: client connections their
-    /// responses, upstream ones their requests (an exchange's request head is written out
-    /// long before its response head is encoded).
-    let headBuffer: ReusedHeadBuffer
+    /// responses, upstream ones their requests.
+    var headBuffer: ReusedHeadBuffer { shared.headBuffer }
+    /// The loop's time, taken once per socket read being delivered.
+    var clock: LoopClock { shared.clock }
     /// Long field strings of the loop's client requests seen lately (`user-agent`, `accept`).
     let fieldStrings = RepeatedFieldStrings()
-    /// The loop's time, taken once per socket read being delivered.
-    let clock: LoopClock
     /// The flushes of the loop's connections, done at the end of each turn.
     let flushes: LoopFlushes
 
     init(eventLoop: EventLoop, tlsStores: TLSContextRegistry?, logger: Logger = Logger(label: "luxy")) {
         self.eventLoop = eventLoop
-        self.clock = LoopClock(eventLoop: eventLoop)
+        let shared = LoopShared(eventLoop: eventLoop)
+        self.shared = shared
         self.flushes = LoopFlushes(eventLoop: eventLoop)
         self.logger = logger
         let stats = ProxyStats()
         self.stats = stats
-        let headBuffer = ReusedHeadBuffer()
-        self.headBuffer = headBuffer
         self.upstreamClusters = UpstreamClusterRegistry(eventLoop: eventLoop, tlsStores: tlsStores, stats: stats,
-                                                        logger: logger, headBuffer: headBuffer, clock: clock)
+                                                        logger: logger, shared: shared)
     }
 
     func commitPending() {

@@ -22,7 +22,7 @@ extension UpstreamCluster {
             destinationPools.removeAll()
         }
         let pool = Self.makePool(for: endpoint, config: config, eventLoop: eventLoop, tlsStore: tlsStore,
-                                 breaker: breaker, stats: stats, headBuffer: headBuffer, clock: clock)
+                                 breaker: breaker, stats: stats, shared: shared)
         destinationPools[key] = pool
         return UpstreamPick(endpointIndex: health.count, pool: pool)
     }

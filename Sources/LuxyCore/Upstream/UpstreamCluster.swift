@@ -51,29 +51,24 @@ final class UpstreamCluster {
     /// connections ask for them (`pick(originalDestination:)`).
     var destinationPools: [String: any UpstreamConnectionProvider] = [:]
 
-    /// What the cluster's HTTP/1.1 connections encode request heads into: the loop's.
-    let headBuffer: ReusedHeadBuffer
-    /// The loop's time, which a response's end and its connection's return share.
-    let clock: LoopClock
+    /// The loop's head buffers and clock, for the cluster's HTTP/1.1 connections.
+    let shared: LoopShared
 
     init(config: ClusterConfiguration, eventLoop: EventLoop, tlsStores: TLSContextRegistry? = nil,
          stats: ProxyStats = ProxyStats(), logger: Logger = Logger(label: "luxy"),
-         headBuffer: ReusedHeadBuffer = ReusedHeadBuffer(), clock: LoopClock? = nil,
-         activeHealth: [UpstreamEndpointHealth.ActiveHealth]? = nil) {
+         shared: LoopShared, activeHealth: [UpstreamEndpointHealth.ActiveHealth]? = nil) {
         self.config = config
         let breaker = ClusterCircuitBreaker(limits: config.circuitBreakers)
         self.breaker = breaker
         self.eventLoop = eventLoop
         self.stats = stats
         self.logger = logger
-        self.headBuffer = headBuffer
-        let clock = clock ?? LoopClock(eventLoop: eventLoop)
-        self.clock = clock
+        self.shared = shared
         let tlsStore = tlsStores?.store(for: config)
         self.tlsStore = tlsStore
         self.pools = config.endpoints.map { endpoint in
             Self.makePool(for: endpoint, config: config, eventLoop: eventLoop, tlsStore: tlsStore, breaker: breaker,
-                          stats: stats, headBuffer: headBuffer, clock: clock)
+                          stats: stats, shared: shared)
         }
         self.health = Array(repeating: UpstreamEndpointHealth(), count: config.endpoints.count)
         self.ring = config.loadBalancing == .ringHash ? ConsistentHashRing(endpoints: config.endpoints) : nil
@@ -96,8 +91,7 @@ final class UpstreamCluster {
     /// One endpoint's connections: a pool of HTTP/1.1 connections, or one HTTP/2 connection.
     static func makePool(for endpoint: ClusterConfiguration.Endpoint, config: ClusterConfiguration,
                          eventLoop: EventLoop, tlsStore: TLSContextStore?, breaker: ClusterCircuitBreaker,
-                         stats: ProxyStats, headBuffer: ReusedHeadBuffer,
-                         clock: LoopClock) -> any UpstreamConnectionProvider {
+                         stats: ProxyStats, shared: LoopShared) -> any UpstreamConnectionProvider {
         let tls = tlsStore.flatMap { store in
             config.tls.map { UpstreamTLS(store: store, tls: $0, host: endpoint.host) }
         }
@@ -107,7 +101,7 @@ final class UpstreamCluster {
             return UpstreamPool(endpoint: endpoint, eventLoop: eventLoop, connectTimeout: connectTimeout,
                                 maxIdle: config.maxIdleConnections, tls: tls, breaker: breaker,
                                 idleTimeout: .milliseconds(Int64(config.idleTimeoutMilliseconds)), stats: stats,
-                                headBuffer: headBuffer, clock: clock)
+                                shared: shared)
         case .http2:
             return HTTP2UpstreamPool(endpoint: endpoint, eventLoop: eventLoop, connectTimeout: connectTimeout,
                                      tls: tls)

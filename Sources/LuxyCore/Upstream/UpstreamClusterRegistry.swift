@@ -15,18 +15,14 @@ final class UpstreamClusterRegistry {
     private let tlsStores: TLSContextRegistry?
     private let stats: ProxyStats
     private let logger: Logger
-    private let headBuffer: ReusedHeadBuffer
-    private let clock: LoopClock
+    private let shared: LoopShared
     private(set) var current: [String: UpstreamCluster] = [:]
 
-    /// `headBuffer`, `clock`: the loop's, which its upstream connections share with its client
-    /// ones.
+    /// `shared`: the loop's, which its upstream connections share with its client ones.
     init(eventLoop: EventLoop, tlsStores: TLSContextRegistry?, stats: ProxyStats = ProxyStats(),
-         logger: Logger = Logger(label: "luxy"), headBuffer: ReusedHeadBuffer = ReusedHeadBuffer(),
-         clock: LoopClock? = nil) {
+         logger: Logger = Logger(label: "luxy"), shared: LoopShared) {
         self.eventLoop = eventLoop
-        self.headBuffer = headBuffer
-        self.clock = clock ?? LoopClock(eventLoop: eventLoop)
+        self.shared = shared
         self.tlsStores = tlsStores
         self.stats = stats
         self.logger = logger
@@ -40,7 +36,7 @@ final class UpstreamClusterRegistry {
         }
         // A cluster whose settings changed stays with the generations using it until they end.
         let cluster = UpstreamCluster(config: config, eventLoop: eventLoop, tlsStores: tlsStores, stats: stats,
-                                      logger: logger, headBuffer: headBuffer, clock: clock)
+                                      logger: logger, shared: shared)
         // Same endpoints, other settings (a new lb_policy, say): what is known of their health
         // (active verdicts, ejections in force) carries over.
         if let previous = current[config.name] { cluster.inheritHealth(from: previous) }

@@ -45,10 +45,7 @@ final class HTTPProxyHandler: ChannelDuplexHandler {
     /// did not, between requests, means a request head has begun.
     enum ReadBurst {
         case quiet
-        /// `upstreamToFlush`: the upstream connection the parts were written to, flushed
-        /// when the read completes, so a request's head, body and end that came in one read
-        /// go upstream in one write (`flushUpstream`).
-        case carriedParts(upstreamToFlush: (any UpstreamConnection)?)
+        case carriedParts
     }
 
     /// The request being read, as far as its body goes.
@@ -183,7 +180,7 @@ final class HTTPProxyHandler: ChannelDuplexHandler {
     private func receive(_ part: consuming HTTPServerRequestPart, facts: RequestHeadFacts? = nil,
                          context: ChannelHandlerContext) {
         guard persistence != .closing else { return }
-        if case .quiet = readBurst { readBurst = .carriedParts(upstreamToFlush: nil) }
+        if case .quiet = readBurst { readBurst = .carriedParts }
         let now = loop.clock.now
         clientSent(part, at: now)
         if streamDeadlines != nil { lastStreamActivity = now }
@@ -326,24 +323,19 @@ final class HTTPProxyHandler: ChannelDuplexHandler {
     /// The read being delivered is over (from `RequestFastPath` directly, on a connection
     /// it reads).
     func readCompleted() {
-        let burst = readBurst
+        if case .quiet = readBurst { bytesWithoutAPart(at: loop.clock.now) }
         readBurst = .quiet
-        switch burst {
-        case .quiet: bytesWithoutAPart(at: loop.clock.now)
-        case .carriedParts(let upstream):
-            // With the turn's other requests to upstreams: one wake-up of each (`LoopFlushes`).
-            if let upstream { loop.flushes.flushAtEndOfTurn(upstream) }
-        }
     }
 
-    /// Sends what was written to `connection` for the request: at the end of the turn the read
-    /// being delivered is in, if there is one, else now (a connect completed, a stage resumed). On an h2
-    /// stream, now: its parts come frame by frame, and the stream must not wait on the
-    /// connection's reads.
+    /// Sends what was written to `connection` for the request: with the loop's other flushes
+    /// at the end of the turn, if a read being delivered wrote it (so a request's head, body
+    /// and end that came in one read go upstream in one write, and the upstream is woken once
+    /// for the turn's requests: `LoopFlushes`), else now (a connect completed, a stage
+    /// resumed). On an h2 stream, now: its parts come frame by frame, and the stream must not
+    /// wait on the connection's reads.
     func flushUpstream(_ connection: any UpstreamConnection) {
-        guard !isHTTP2Stream, case .carriedParts(let pending) = readBurst else { return connection.flush() }
-        if let pending, pending !== connection { pending.flush() }
-        readBurst = .carriedParts(upstreamToFlush: connection)
+        guard !isHTTP2Stream, case .carriedParts = readBurst else { return connection.flush() }
+        loop.flushes.flushAtEndOfTurn(connection)
     }
 
     /// The request's body is needed now (a stage reads it, or it is about to go upstream):

@@ -83,26 +83,26 @@ final class UpstreamConnectionHandler: ChannelDuplexHandler {
     }
     var channel: Channel? { context?.channel }
 
-    init(fastPath: UpstreamResponseFastPath, headBuffer: ReusedHeadBuffer, clock: LoopClock) {
+    init(fastPath: UpstreamResponseFastPath, shared: LoopShared) {
         self.fastPath = fastPath
-        self.encoder = HTTP1RequestEncoder(headBuffer: headBuffer)
-        self.clock = clock
+        self.encoder = HTTP1RequestEncoder(headBuffer: shared.headBuffer)
+        self.clock = shared.clock
     }
 
     /// An upstream HTTP/1.1 connection's handlers, in `pipeline` after any TLS: the fast path,
-    /// NIO's response decoder, and the connection handler, returned. `headBuffer`, `strings`,
-    /// `clock`: the pool's.
+    /// NIO's response decoder, and the connection handler, returned. `shared`, `strings`: the
+    /// pool's.
     ///
     /// Bytes an upstream sends right behind a 101 are the tunnel's: kept when the decoder is
     /// removed. Requests are written as bytes by the connection handler itself; their headers
     /// are valid by construction (parsed from the client, or set by a script through the
     /// checking Lua host), so no validator runs either.
     @discardableResult
-    static func addHandlers(to pipeline: ChannelPipeline.SynchronousOperations, headBuffer: ReusedHeadBuffer,
-                            strings: RepeatedFieldStrings, clock: LoopClock) throws -> UpstreamConnectionHandler {
+    static func addHandlers(to pipeline: ChannelPipeline.SynchronousOperations, shared: LoopShared,
+                            strings: RepeatedFieldStrings) throws -> UpstreamConnectionHandler {
         let decoder = UpstreamResponseDecoder(leftOverBytesStrategy: .forwardBytes)
         let fastPath = UpstreamResponseFastPath(decoder: decoder, strings: strings)
-        let connection = UpstreamConnectionHandler(fastPath: fastPath, headBuffer: headBuffer, clock: clock)
+        let connection = UpstreamConnectionHandler(fastPath: fastPath, shared: shared)
         fastPath.connection = connection
         try pipeline.addHandler(fastPath)
         try pipeline.addHandler(ByteToMessageHandler(decoder))

@@ -23,11 +23,10 @@ final class UpstreamPool {
     let breaker: ClusterCircuitBreaker?
     let idleTimeout: TimeAmount
     let stats: ProxyStats?
-    /// What the pool's connections encode their request heads into: the loop's.
-    private let headBuffer: ReusedHeadBuffer
-    /// The loop's time: a connection released as its response ends is stamped with the time
-    /// that read took, not a clock read of its own.
-    private let clock: LoopClock
+    /// The loop's head buffers, which the pool's connections encode their requests into, and
+    /// its clock: a connection released as its response ends is stamped with the time that
+    /// read took, not a clock read of its own.
+    private let shared: LoopShared
     /// Long field strings of the endpoint's responses seen lately (`date`, `content-type`),
     /// shared by the pool's connections.
     private let fieldStrings = RepeatedFieldStrings()
@@ -36,9 +35,8 @@ final class UpstreamPool {
 
     init(endpoint: ClusterConfiguration.Endpoint, eventLoop: EventLoop, connectTimeout: TimeAmount, maxIdle: Int,
          tls: UpstreamTLS? = nil, breaker: ClusterCircuitBreaker? = nil, idleTimeout: TimeAmount = .seconds(60),
-         stats: ProxyStats? = nil, headBuffer: ReusedHeadBuffer = ReusedHeadBuffer(), clock: LoopClock? = nil) {
-        self.headBuffer = headBuffer
-        self.clock = clock ?? LoopClock(eventLoop: eventLoop)
+         stats: ProxyStats? = nil, shared: LoopShared) {
+        self.shared = shared
         self.breaker = breaker
         self.idleTimeout = idleTimeout
         self.stats = stats
@@ -68,7 +66,7 @@ final class UpstreamPool {
             connection.channel?.close(promise: nil)
             return
         }
-        idle.append(IdleUpstreamConnection(connection: connection, since: clock.now))
+        idle.append(IdleUpstreamConnection(connection: connection, since: shared.clock.now))
         if idleSweep == nil { scheduleIdleSweep() }
     }
 
@@ -94,12 +92,11 @@ final class UpstreamPool {
         }
         let breaker = self.breaker
         // The configure closure is @Sendable; it runs on this pool's loop, the connection's.
-        let headBuffer = NIOLoopBound(self.headBuffer, eventLoop: eventLoop)
+        let shared = NIOLoopBound(self.shared, eventLoop: eventLoop)
         let fieldStrings = NIOLoopBound(self.fieldStrings, eventLoop: eventLoop)
-        let clock = NIOLoopBound(self.clock, eventLoop: eventLoop)
         UpstreamConnector.connect(to: endpoint, on: eventLoop, timeout: connectTimeout, tls: tls, configure: { channel in
-            try UpstreamConnectionHandler.addHandlers(to: channel.pipeline.syncOperations, headBuffer: headBuffer.value,
-                                                      strings: fieldStrings.value, clock: clock.value)
+            try UpstreamConnectionHandler.addHandlers(to: channel.pipeline.syncOperations, shared: shared.value,
+                                                      strings: fieldStrings.value)
         }) { result in
             // The connection counts against `max_connections` until it closes.
             switch result {
