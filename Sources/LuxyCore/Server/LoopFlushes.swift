@@ -2,7 +2,7 @@ import NIOCore
 
 /// The flushes of one event loop's answers (on HTTP/1.1 connections and HTTP/2 streams) and
 /// upstream requests, done once per turn of the loop, when it handled every event of the turn
-/// (NIO runs the timers that are due after a turn's events), rather than as each is written.
+/// (NIO runs the tasks queued during a turn after its events), rather than as each is written.
 ///
 /// A flush is a `write` system call, and the data it sends wakes the peer reading the socket.
 /// Waking a sleeping process costs the waker: its kernel interrupts the CPU the peer sleeps on,
@@ -10,7 +10,7 @@ import NIOCore
 /// written, a peer that woke for the first could sleep again before the next and be woken
 /// again; flushed together at the turn's end, it is woken once for all of them. Measured with
 /// the bench's load (64 connections): the proxy's kernel time per request fell by 1.4 to 3.4
-/// µs (docs/performance.md), for one timer per turn.
+/// µs (docs/performance.md), for one queued task per turn.
 ///
 /// A response or request so waits for the rest of its turn at most: the events that were
 /// ready with it, as nginx's posted events do. A handler closing its connection flushes it
@@ -28,9 +28,15 @@ final class LoopFlushes {
     private var flushingUpstreams: [any UpstreamConnection] = []
     private enum Turn { case nothingToFlush, flushScheduled }
     private var turn = Turn.nothingToFlush
+    /// The task a turn queues, made once: queued as it is, it costs no allocation per turn
+    /// (a closure made per `execute` was one each, two per request when a turn carries one;
+    /// a scheduled callback none, but it retained and released the loop and the handler in
+    /// NIO's timer queue some forty times a turn). Weak: the loop's context owns this.
+    private var flushTask: () -> Void = {}
 
     init(eventLoop: EventLoop) {
         self.eventLoop = eventLoop
+        flushTask = { [weak self] in self?.flushAll() }
     }
 
     /// `client`'s writes go out at the end of this turn. Once per connection and turn where
@@ -46,18 +52,10 @@ final class LoopFlushes {
         scheduleFlush()
     }
 
-    /// A callback due at once runs with the turn's tasks, after its events. A callback, not
-    /// `execute`: NIO keeps the handler itself in its queue of timers, where a closure would be
-    /// an allocation per turn (two per request, when a turn carries one).
     private func scheduleFlush() {
         guard case .nothingToFlush = turn else { return }
         turn = .flushScheduled
-        do {
-            _ = try eventLoop.assumeIsolated().scheduleCallback(at: .distantPast, handler: self)
-        } catch {
-            // The loop is shutting down: what was written goes now.
-            flushAll()
-        }
+        eventLoop.assumeIsolated().execute(flushTask)
     }
 
     private func flushAll() {
@@ -71,12 +69,6 @@ final class LoopFlushes {
         for client in flushingClients { client.flush() }
         flushingUpstreams.removeAll(keepingCapacity: true)
         flushingClients.removeAll(keepingCapacity: true)
-    }
-}
-
-extension LoopFlushes: NIOScheduledCallbackHandler {
-    func handleScheduledCallback(eventLoop: some EventLoop) {
-        flushAll()
     }
 }
 
