@@ -16,6 +16,8 @@ import NIOSSL
 /// - `/flaky` → answered on a new connection, but a kept-alive one is closed instead (an
 ///   upstream whose keep-alive timeout fired as the proxy reused the connection)
 /// - `/garbage` → answers bytes that are not HTTP
+/// - `/hop-by-hop` → 200 with a reason of its own, hop-by-hop fields (`connection`,
+///   `keep-alive`, `proxy-authenticate`, `trailer`) among the others, and the body `ok`
 /// - `/bytes/N` → N bytes of body, chunked
 /// - `/sink…` → like anything else, but the request body is counted, not kept (`bodyByteCount`),
 ///   so a test can send hundreds of megabytes without the upstream holding them
@@ -269,6 +271,14 @@ final class FakeUpstreamHandler: ChannelInboundHandler {
             if let encoder = try? context.pipeline.syncOperations.context(handlerType: HTTPResponseEncoder.self) {
                 encoder.writeAndFlush(NIOAny(ByteBuffer(string: "THIS IS NOT HTTP\r\n\r\n")), promise: nil)
             }
+        } else if path == "/hop-by-hop" {
+            let headers = HTTPHeaders([("x-upstream", name), ("Keep-Alive", "timeout=5"), ("Connection", "keep-alive"),
+                                       ("Proxy-Authenticate", "Basic"), ("x-a", "spaced"), ("Trailer", "x-t"),
+                                       ("content-length", "2"), ("x-b", "2")])
+            let status = HTTPResponseStatus(statusCode: 200, reasonPhrase: "Fine Here")
+            context.write(Self.wrapOutboundOut(.head(.init(version: .http1_1, status: status, headers: headers))), promise: nil)
+            context.write(Self.wrapOutboundOut(.body(.byteBuffer(ByteBuffer(string: "ok")))), promise: nil)
+            context.writeAndFlush(Self.wrapOutboundOut(.end(nil)), promise: nil)
         } else if parts.first == "bytes", parts.count > 1, let count = Int(parts[1]) {
             var headers = HTTPHeaders([("x-upstream", name)])
             headers.add(name: "transfer-encoding", value: "chunked")

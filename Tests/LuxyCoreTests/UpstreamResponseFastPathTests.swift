@@ -32,6 +32,20 @@ final class UpstreamResponseFastPathTests: XCTestCase {
             events.append("whole \(head.status.code)" + (body.map { " \(String(buffer: $0))" } ?? ""))
             idleWhenToldWhole.append(pool?.idleCount ?? -1)
         }
+
+        /// Set: this receiver takes heads as they came (`ForwardedResponseHead`).
+        var takesForwardedResponseHead = false
+        /// The forwarded heads' bytes, as the client's side would complete them.
+        var forwardedHeads: [String] = []
+        func upstreamResponseHead(forwarded head: consuming ForwardedResponseHead) {
+            forwardedHeads.append(String(buffer: head.bytes))
+            events.append("forwarded head \(head.status.code)")
+        }
+        func upstreamWholeResponse(forwarded head: consuming ForwardedResponseHead, body: ByteBuffer?) {
+            forwardedHeads.append(String(buffer: head.bytes))
+            events.append("forwarded whole \(head.status.code)" + (body.map { " \(String(buffer: $0))" } ?? ""))
+            idleWhenToldWhole.append(pool?.idleCount ?? -1)
+        }
     }
 
     private var channel: EmbeddedChannel!
@@ -59,12 +73,14 @@ final class UpstreamResponseFastPathTests: XCTestCase {
         _ = try? channel.finish()
     }
 
-    /// Sends a whole GET (head and end) and returns who hears its answer.
-    private func request(_ method: HTTPMethod = .GET) -> Recorder {
+    /// Sends a whole GET (head and end) and returns who hears its answer. `forwarded`: the
+    /// receiver takes heads as they came.
+    private func request(_ method: HTTPMethod = .GET, forwarded: Bool = false) -> Recorder {
         // Taken from the pool, where the last response's end put it back.
         pool.forget(connection)
         let recorder = Recorder()
         recorder.pool = pool
+        recorder.takesForwardedResponseHead = forwarded
         connection.begin(HTTPRequestHead(version: .http1_1, method: method, uri: "/"), receiver: recorder)
         connection.send(.end(nil), flush: true)
         while (try? channel.readOutbound(as: ByteBuffer.self)) != nil {}
@@ -103,6 +119,37 @@ final class UpstreamResponseFastPathTests: XCTestCase {
         XCTAssertTrue(onFastPath)
         XCTAssertTrue(channel.isActive)
         XCTAssertEqual(pool.idleCount, 1, "back in the pool after each response")
+    }
+
+    /// A receiver taking heads as they came gets the bytes, hop-by-hop fields left out, the
+    /// status line in the standard form, whole or with the body in parts; what the fast path
+    /// would give it as a head (a HEAD's answer, a 204) it gets as a head.
+    func testHeadsForwardedAsTheyCameReachTheReceiverAsBytes() throws {
+        let whole = request(forwarded: true)
+        try respond("HTTP/1.0 200 Fine\r\ncontent-length: 2\r\nconnection: keep-alive\r\nx-a:1\r\n\r\nok")
+        XCTAssertEqual(whole.events, ["forwarded whole 200 ok"])
+        XCTAssertEqual(whole.forwardedHeads, ["HTTP/1.1 200 OK\r\ncontent-length: 2\r\nx-a: 1\r\n"])
+        XCTAssertEqual(whole.idleWhenToldWhole, [1], "back in its pool before the receiver hears")
+
+        let parts = request(forwarded: true)
+        try respond("HTTP/1.1 502 Bad Gateway\r\ncontent-length: 6\r\nKeep-Alive: timeout=5\r\n\r\nab")
+        try respond("cdef")
+        XCTAssertEqual(parts.events, ["forwarded head 502", "body ab", "body cdef", "end"])
+        XCTAssertEqual(parts.forwardedHeads, ["HTTP/1.1 502 Bad Gateway\r\ncontent-length: 6\r\n"])
+
+        let head = request(.HEAD, forwarded: true)
+        try respond("HTTP/1.1 200 OK\r\ncontent-length: 6\r\n\r\n")
+        let noContent = request(forwarded: true)
+        try respond("HTTP/1.1 204 No Content\r\n\r\n")
+        XCTAssertEqual(head.events + noContent.events, ["whole 200", "whole 204"])
+        XCTAssertTrue(onFastPath)
+        XCTAssertEqual(pool.idleCount, 1)
+
+        // One the fast path does not read goes to the decoder, which makes a head of it.
+        let chunked = request(forwarded: true)
+        try respond("HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n")
+        XCTAssertEqual(chunked.events, ["head 200", "body ok", "end"])
+        XCTAssertFalse(onFastPath)
     }
 
     func testTheFirstResponseItDoesNotTakeHandsTheConnectionToTheDecoderForGood() throws {

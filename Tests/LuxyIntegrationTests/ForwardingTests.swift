@@ -20,6 +20,35 @@ final class ForwardingTests: IntegrationTestCase {
         XCTAssertEqual(upstream.received.last?.body, "{\"n\":1}")
     }
 
+    /// With no stage, the upstream's head goes on as its bytes say it (no head is made of
+    /// it): without its hop-by-hop fields, with the standard status line, the other fields in
+    /// their order. An HTTP/1.0 client gets a head made and encoded: the same fields, and
+    /// `connection: close`, as does the last answer on a connection.
+    func testAResponseHeadNoStageReadsGoesOnWithoutItsHopByHopFields() async throws {
+        let proxy = try await startProxy(standardConfig())
+        let client = try await connect(proxy)
+        for _ in 0..<2 {
+            let response = try await client.request("GET", "/hop-by-hop")
+            XCTAssertEqual(response.status, 200)
+            XCTAssertEqual(response.reasonPhrase, "OK")
+            XCTAssertEqual(response.headers.map(\.name), ["x-upstream", "x-a", "content-length", "x-b"])
+            XCTAssertEqual(response.header("x-a"), "spaced")
+            XCTAssertEqual(response.body, "ok")
+        }
+        try await client.send("GET /hop-by-hop HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n")
+        let last = try await client.readResponse()
+        XCTAssertEqual(last.headers.map(\.name), ["x-upstream", "x-a", "content-length", "x-b", "connection"])
+        XCTAssertEqual(last.header("connection"), "close")
+        XCTAssertEqual(last.body, "ok")
+
+        let old = try await connect(proxy)
+        try await old.send("GET /hop-by-hop HTTP/1.0\r\nhost: x\r\n\r\n")
+        let answer = try await old.readResponse()
+        XCTAssertEqual(answer.headers.map(\.name), ["x-upstream", "x-a", "content-length", "x-b", "connection"])
+        XCTAssertEqual(answer.header("connection"), "close")
+        XCTAssertEqual(answer.body, "ok")
+    }
+
     func testStreamsChunkedBodiesBothWays() async throws {
         let proxy = try await startProxy(standardConfig())
         let client = try await connect(proxy)

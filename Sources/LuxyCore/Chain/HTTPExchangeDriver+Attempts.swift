@@ -89,6 +89,18 @@ extension HTTPExchangeDriver {
         }
     }
 
+    /// No stage, no route edit and no retry policy reads or changes the response head, and
+    /// the client reads HTTP/1.1 with a body: then the head can go on as the upstream's bytes
+    /// say it (`ForwardedResponseHead`). An HTTP/1.0 client, a HEAD, an upgrade and an h2
+    /// stream (whose codec takes heads) get one made into an `HTTPResponseHead`.
+    private func responseHeadMayGoAsItCame(to method: HTTPMethod) -> Bool {
+        guard selection.stages.isEmpty, retries == nil, upgrade == .none, method != .HEAD,
+              !handler.isHTTP2Stream, exchange.requestHead.version == .http1_1
+        else { return false }
+        if let edits = exchange.route?.edits, edits.changesResponse { return false }
+        return true
+    }
+
     /// nginx's default `proxy_next_upstream error timeout`: a connect that failed sent
     /// nothing, so another endpoint may take the request whatever its method, once per
     /// endpoint. Within the request timeout armed by `forward(to:)`.
@@ -113,6 +125,7 @@ extension HTTPExchangeDriver {
     private func send(_ head: HTTPRequestHead, on connection: any UpstreamConnection) {
         upstream = connection
         state = .forwarding(connection)
+        forwardsResponseHeadAsItCame = responseHeadMayGoAsItCame(to: head.method)
         connection.begin(head, receiver: self)
         let body: ByteBuffer?
         if exchange.attemptCount > 1, let retries {

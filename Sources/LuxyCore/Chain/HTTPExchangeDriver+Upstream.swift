@@ -35,6 +35,39 @@ extension HTTPExchangeDriver: UpstreamResponseReceiver {
         beginResponseWithinUpstreamRead()
     }
 
+    var takesForwardedResponseHead: Bool { forwardsResponseHeadAsItCame }
+
+    /// A head forwarded as it came (`forwardsResponseHeadAsItCame`): no stage runs on it, and
+    /// the body follows it as it comes.
+    func upstreamResponseHead(forwarded head: consuming ForwardedResponseHead) {
+        takeForwardedResponseHead(head.status)
+        handler.writeResponseHead(forwarded: consume head, body: nil)
+        // Within the upstream's read: its completion flushes the head with the body that came
+        // with it. Reading may have paused for the request; now the client sets the pace.
+        upstream?.setReading(handler.context?.channel.isWritable ?? true)
+    }
+
+    /// A whole response whose head is forwarded as it came: one write to the client.
+    func upstreamWholeResponse(forwarded head: consuming ForwardedResponseHead, body: ByteBuffer?) {
+        // The connection is done with this exchange (pooled or closing).
+        upstream = nil
+        requestSink = nil
+        takeForwardedResponseHead(head.status)
+        responseEnded = true
+        exchange.bytesSent += body?.readableBytes ?? 0
+        handler.writeResponseHead(forwarded: consume head, body: body)
+        handler.writeResponseEnd(nil)
+        finish()
+    }
+
+    /// What `takeResponseHead` does for a head no stage sees: its status is the attempt's
+    /// outcome (no retry policy, so never retried), and the request timeout stops.
+    private func takeForwardedResponseHead(_ status: HTTPResponseStatus) {
+        endAttempt(status.code >= 500 ? .status5xx : .success)
+        cancelTimer()
+        state = .streamingResponse
+    }
+
     /// The response stages start within the upstream's read: a head that goes on then is
     /// flushed by that read's completion, with the body the same read brought, in one write.
     private func beginResponseWithinUpstreamRead() {

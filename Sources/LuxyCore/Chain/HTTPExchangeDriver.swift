@@ -54,6 +54,10 @@ final class HTTPExchangeDriver {
     var requestSink: (any UpstreamConnection)?
     /// Whether this exchange asked its upstream for a WebSocket upgrade, and got a 101.
     var upgrade = HTTPUpgrade.Progress.none
+    /// Nothing reads or changes the response head on its way to the client: the upstream's
+    /// goes on as it came, as bytes (`ForwardedResponseHead`). Decided as the request goes
+    /// upstream (`HTTPExchangeDriver+Attempts`).
+    var forwardsResponseHeadAsItCame = false
     let stats: ProxyStats
     /// Set while the upstream's response head is being handled synchronously.
     var insideUpstreamRead = false

@@ -18,7 +18,7 @@ struct HTTP1FieldBlock {
     var saysUpgrade = false
     /// An `upgrade` field is present.
     var hasUpgrade = false
-    /// `host` fields, and where the first is in `fields`.
+    /// `host` fields, and where the first is among those kept (in `fields`).
     var hostCount = 0
     var hostIndex: Int?
     /// A field name holds an underscore (`limits.headers_with_underscores_action`).
@@ -31,18 +31,28 @@ struct HTTP1FieldBlock {
     var keptHopByHop = false
     /// Bytes from the start of the buffer to past the blank line that ends the head.
     var headLength = 0
+    /// Fields handed to the sink (those left out as hop-by-hop not counted).
+    var keptFieldCount = 0
 
-    /// Reads the field lines from `start` (just past the start line) to the blank line.
-    /// `strings`: where long names and values seen lately are taken from (nil: made anew).
-    /// `droppingHopByHop`: hop-by-hop fields (RFC 9110 §7.6.1) are left out as they are read,
-    /// with no String made for them, but for those `keptHopByHop` tells of.
+    /// Reads the field lines from `start` (just past the start line) to the blank line, into
+    /// `fields`. `strings`: where long names and values seen lately are taken from (nil: made
+    /// anew). `droppingHopByHop`: hop-by-hop fields (RFC 9110 §7.6.1) are left out as they are
+    /// read, with no String made for them, but for those `keptHopByHop` tells of.
     static func read(_ bytes: UnsafeRawBufferPointer, from start: Int, end: Int, maxFields: Int,
                      strings: RepeatedFieldStrings? = nil, droppingHopByHop: Bool = false) -> HTTP1FieldBlock? {
+        var sink = HTTP1FieldStrings(strings: strings)
+        guard var block = read(bytes, from: start, end: end, maxFields: maxFields, droppingHopByHop: droppingHopByHop,
+                               into: &sink)
+        else { return nil }
+        block.fields = sink.fields
+        return block
+    }
+
+    /// Reads the field lines as above, handing those it keeps to `sink` rather than to
+    /// `fields`, which stays empty.
+    static func read<Sink: HTTP1FieldSink>(_ bytes: UnsafeRawBufferPointer, from start: Int, end: Int, maxFields: Int,
+                                           droppingHopByHop: Bool, into sink: inout Sink) -> HTTP1FieldBlock? {
         var block = HTTP1FieldBlock()
-        block.fields.reserveCapacity(16)
-        // Unretained: the caller holds `strings` for this call (held, it was retained and
-        // released around every field).
-        let strings = strings.map(Unmanaged.passUnretained)
         var index = start
         // Lines read, the fields left out included: the bound is on the head as sent.
         var lines = 0
@@ -106,12 +116,9 @@ struct HTTP1FieldBlock {
                 case .keepForStrip: block.keptHopByHop = true
                 }
             }
-            if isHost, block.hostIndex == nil { block.hostIndex = block.fields.count }
-            if let strings {
-                block.fields.append(strings._withUnsafeGuaranteedRef { ($0.string(name), $0.string(value)) })
-            } else {
-                block.fields.append((String(decoding: name, as: UTF8.self), String(decoding: value, as: UTF8.self)))
-            }
+            if isHost, block.hostIndex == nil { block.hostIndex = block.keptFieldCount }
+            block.keptFieldCount += 1
+            sink.keep(name: name, value: value)
         }
     }
 

@@ -53,6 +53,23 @@ struct HTTP1ResponseEncoder {
         return EncodedHead(bytes: buffer, carriesBody: joined != nil)
     }
 
+    /// A head forwarded as it came (`ForwardedResponseHead`), completed: `connection: close`
+    /// when `closing`, the blank line, and `body` behind it as `encodeHead` joins one. Its
+    /// fields frame the body with `content-length` (the only framing such a head has).
+    /// `head` is taken, not copied: its buffer is written to, which a second reference to its
+    /// memory would make a copy of.
+    mutating func completeForwardedHead(_ head: consuming ForwardedResponseHead, closing: Bool,
+                                        body: ByteBuffer? = nil) -> EncodedHead {
+        framing = .contentLength
+        let joined = body.flatMap { $0.readableBytes <= Self.maximumJoinedBodyBytes ? $0 : nil }
+        var buffer = (consume head).bytes
+        if closing { buffer.writeStaticString("connection: close\r\n") }
+        buffer.writeStaticString("\r\n")
+        if let joined { buffer.writeImmutableBuffer(joined) }
+        headBuffer.keep(buffer)
+        return EncodedHead(bytes: buffer, carriesBody: joined != nil)
+    }
+
     /// `100 Continue`, written before the request body comes.
     static func continueHead(version: HTTPVersion) -> ByteBuffer {
         ByteBuffer(string: version.minor == 0 ? "HTTP/1.0 100 Continue\r\n\r\n" : "HTTP/1.1 100 Continue\r\n\r\n")

@@ -29,6 +29,9 @@ public struct RouteEdits: Sendable {
         Self.apply(remove: requestHeadersToRemove, add: requestHeadersToAdd, to: &headers)
     }
 
+    /// The route sets or removes response fields.
+    var changesResponse: Bool { !responseHeadersToAdd.isEmpty || !responseHeadersToRemove.isEmpty }
+
     func applyToResponse(_ headers: inout HTTPHeaders) {
         Self.apply(remove: responseHeadersToRemove, add: responseHeadersToAdd, to: &headers)
     }

@@ -15,8 +15,17 @@ import NIOHTTP1
 public final class Router: Sendable {
     /// A class, not a struct: the match loop then reads each route through one reference
     /// instead of copying (and retaining) all its fields, on every request.
+    ///
+    /// What matching reads is kept in fields of its own, and the cluster of a route to one
+    /// cluster is taken out once: reading them through the route's configuration copied the
+    /// match's arrays and strings (and retained and released them) on every request.
     private final class CompiledRoute: Sendable {
-        let config: RouteConfiguration
+        let path: RouteMatchConfiguration.Path
+        let methods: [String]
+        let headers: [RouteMatchConfiguration.Header]
+        let action: RouteAction
+        /// The cluster of a route to one cluster; nil for a weighted pick or a local answer.
+        let singleCluster: String?
         /// What requests matching it share.
         let target: RouteTarget
         let pathRegex: NSRegularExpression?
@@ -24,10 +33,27 @@ public final class Router: Sendable {
 
         init(config: RouteConfiguration, target: RouteTarget, pathRegex: NSRegularExpression?,
              headerRegexes: [NSRegularExpression?]) {
-            self.config = config
+            self.path = config.match.path
+            self.methods = config.match.methods
+            self.headers = config.match.headers
+            self.action = config.action
+            if case .cluster(let name) = config.action { singleCluster = name } else { singleCluster = nil }
             self.target = target
             self.pathRegex = pathRegex
             self.headerRegexes = headerRegexes
+        }
+
+        /// The cluster this request goes to; a weighted pick is made here, once per request.
+        var clusterName: String? {
+            if let singleCluster { return singleCluster }
+            guard case .weightedClusters(let clusters) = action else { return nil }
+            let total = clusters.reduce(0) { $0 + $1.weight }
+            var pick = Int.random(in: 0..<max(total, 1))
+            for cluster in clusters {
+                if pick < cluster.weight { return cluster.name }
+                pick -= cluster.weight
+            }
+            return clusters.last?.name
         }
     }
 
@@ -110,7 +136,7 @@ public final class Router: Sendable {
                                                 originalDestination: originalDestination) else { return nil }
         let path = Self.path(of: head.uri)
         for route in virtualHosts[vhostIndex].routes where Self.matches(route, path: path, head: head) {
-            return RouteMatch(target: route.target, clusterName: Self.pickCluster(route.config.action))
+            return RouteMatch(target: route.target, clusterName: route.clusterName)
         }
         return nil
     }
@@ -142,7 +168,7 @@ public final class Router: Sendable {
     }
 
     private static func matches(_ route: CompiledRoute, path: Substring, head: HTTPRequestHead) -> Bool {
-        switch route.config.match.path {
+        switch route.path {
         case .prefix(let prefix):
             guard path.hasUTF8Prefix(prefix) else { return false }
         case .exact(let exact):
@@ -150,9 +176,9 @@ public final class Router: Sendable {
         case .regex:
             guard let regex = route.pathRegex, regex.matches(String(path)) else { return false }
         }
-        let methods = route.config.match.methods
-        if !methods.isEmpty, !methods.contains(head.method.rawValue) { return false }
-        for (header, regex) in zip(route.config.match.headers, route.headerRegexes) {
+        if !route.methods.isEmpty, !route.methods.contains(head.method.rawValue) { return false }
+        guard !route.headers.isEmpty else { return true }
+        for (header, regex) in zip(route.headers, route.headerRegexes) {
             let values = head.headers[header.name]
             switch header.rule {
             case .present(let present):
@@ -166,23 +192,6 @@ public final class Router: Sendable {
             }
         }
         return true
-    }
-
-    private static func pickCluster(_ action: RouteAction) -> String? {
-        switch action {
-        case .cluster(let name):
-            return name
-        case .weightedClusters(let clusters):
-            let total = clusters.reduce(0) { $0 + $1.weight }
-            var pick = Int.random(in: 0..<max(total, 1))
-            for cluster in clusters {
-                if pick < cluster.weight { return cluster.name }
-                pick -= cluster.weight
-            }
-            return clusters.last?.name
-        case .directResponse, .echo:
-            return nil
-        }
     }
 }
 

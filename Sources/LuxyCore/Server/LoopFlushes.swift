@@ -26,17 +26,23 @@ final class LoopFlushes {
     /// The lists being flushed, swapped with the ones above so both keep their capacity.
     private var flushingClients: [ChannelHandlerContext] = []
     private var flushingUpstreams: [any UpstreamConnection] = []
-    private enum Turn { case nothingToFlush, flushScheduled }
+    private enum Turn {
+        case nothingToFlush
+        /// `flushTask` is queued; it holds this object until it ran.
+        case flushScheduled(keptFor: LoopFlushes)
+    }
     private var turn = Turn.nothingToFlush
     /// The task a turn queues, made once: queued as it is, it costs no allocation per turn
     /// (a closure made per `execute` was one each, two per request when a turn carries one;
     /// a scheduled callback none, but it retained and released the loop and the handler in
-    /// NIO's timer queue some forty times a turn). Weak: the loop's context owns this.
+    /// NIO's timer queue some forty times a turn). It does not retain this object, which owns
+    /// it: `turn` does while it is queued. (A weak capture gave this object a side table, and
+    /// every retain and release of it took the runtime's slow path, six a request.)
     private var flushTask: () -> Void = {}
 
     init(eventLoop: EventLoop) {
         self.eventLoop = eventLoop
-        flushTask = { [weak self] in self?.flushAll() }
+        flushTask = { [unowned(unsafe) self] in self.flushAll() }
     }
 
     /// `client`'s writes go out at the end of this turn. Once per connection and turn where
@@ -54,11 +60,14 @@ final class LoopFlushes {
 
     private func scheduleFlush() {
         guard case .nothingToFlush = turn else { return }
-        turn = .flushScheduled
+        turn = .flushScheduled(keptFor: self)
         eventLoop.assumeIsolated().execute(flushTask)
     }
 
     private func flushAll() {
+        // What kept this object alive for the task keeps it until the flushes are done.
+        guard case .flushScheduled(let kept) = turn else { return }
+        defer { withExtendedLifetime(kept) {} }
         // Taken out first: what a flush sets off (a write making room for more) is written to
         // the lists again, and flushed at the end of the next turn.
         turn = .nothingToFlush

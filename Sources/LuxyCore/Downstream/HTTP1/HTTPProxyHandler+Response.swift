@@ -9,14 +9,7 @@ extension HTTPProxyHandler {
     /// behind the head, in the head's buffer when it is small.
     func writeResponseHead(_ head: HTTPResponseHead, body: ByteBuffer? = nil) {
         guard let outbound else { return }
-        responseInProgress = true
-        noteStreamActivity()
-        if case .pending = continueExpectation {
-            // Answered without the body ever being asked for: a client still holding it back
-            // would leave the connection mid-request, so this answer is its last.
-            continueExpectation = .none
-            if reading != .complete { closeAfterThisResponse() }
-        }
+        responseBegins()
         if isHTTP2Stream {
             outbound.write(Self.wrapOutboundOut(.head(head)), promise: nil)
             if let body, body.readableBytes > 0 { writeResponseBody(body, flush: false) }
@@ -33,6 +26,27 @@ extension HTTPProxyHandler {
                                          body: body)
         outbound.write(NIOAny(encoded.bytes), promise: nil)
         if let body, !encoded.carriesBody, body.readableBytes > 0 { writeResponseBody(body, flush: false) }
+    }
+
+    /// A head forwarded as the upstream sent it (HTTP/1.1 only): as `writeResponseHead`, with
+    /// no head to encode.
+    func writeResponseHead(forwarded head: consuming ForwardedResponseHead, body: ByteBuffer?) {
+        guard let outbound else { return }
+        responseBegins()
+        let encoded = encoder.completeForwardedHead(consume head, closing: persistence != .keepAlive, body: body)
+        outbound.write(NIOAny(encoded.bytes), promise: nil)
+        if let body, !encoded.carriesBody, body.readableBytes > 0 { writeResponseBody(body, flush: false) }
+    }
+
+    private func responseBegins() {
+        responseInProgress = true
+        noteStreamActivity()
+        if case .pending = continueExpectation {
+            // Answered without the body ever being asked for: a client still holding it back
+            // would leave the connection mid-request, so this answer is its last.
+            continueExpectation = .none
+            if reading != .complete { closeAfterThisResponse() }
+        }
     }
 
     /// The 101 of a WebSocket upgrade: the last HTTP this connection writes, without the

@@ -19,11 +19,22 @@ protocol UpstreamResponseReceiver: AnyObject {
     /// connection is done with it already (back in its pool, or closing), and the head's
     /// hop-by-hop fields are removed (a final status: no upgrade to keep).
     func upstreamWholeResponse(_ head: consuming HTTPResponseHead, body: ByteBuffer?)
+    /// Whether this response's head may come as it came (`ForwardedResponseHead`): asked as
+    /// the response arrives. A receiver saying so gets it through the two methods below (or,
+    /// for a response the fast path does not read, as an `HTTPResponseHead` as usual).
+    var takesForwardedResponseHead: Bool { get }
+    /// `upstreamResponseHead`, for a head forwarded as it came: its body and end follow.
+    func upstreamResponseHead(forwarded head: consuming ForwardedResponseHead)
+    /// `upstreamWholeResponse`, for a head forwarded as it came.
+    func upstreamWholeResponse(forwarded head: consuming ForwardedResponseHead, body: ByteBuffer?)
 }
 
 extension UpstreamResponseReceiver {
     func upstreamWritabilityChanged(_ writable: Bool) {}
     func upstreamReadComplete() {}
+    var takesForwardedResponseHead: Bool { false }
+    func upstreamResponseHead(forwarded head: consuming ForwardedResponseHead) {}
+    func upstreamWholeResponse(forwarded head: consuming ForwardedResponseHead, body: ByteBuffer?) {}
 
     func upstreamWholeResponse(_ head: consuming HTTPResponseHead, body: ByteBuffer?) {
         upstreamResponseHead(consume head)
@@ -44,6 +55,9 @@ final class UpstreamConnectionHandler: ChannelDuplexHandler {
 
     /// The loop's time (`LoopClock`), taken once for a response's end and what follows it.
     private let clock: LoopClock
+    /// The loop's head buffers: requests are encoded into them, and a response head forwarded
+    /// as it came is copied into one (`ForwardedResponseHead`).
+    private let headBuffer: ReusedHeadBuffer
     private let fastPath: UpstreamResponseFastPath
     private var encoder: HTTP1RequestEncoder
     private var context: ChannelHandlerContext?
@@ -58,7 +72,11 @@ final class UpstreamConnectionHandler: ChannelDuplexHandler {
     private var receiver: UpstreamResponseReceiver?
     private var progress = RequestProgress.idle
     private var isReading = true
-    weak var pool: UpstreamPool?
+    /// The pool the connection goes back to. Strong: a weak reference gives the pool a side
+    /// table, and every retain and release of it then takes the runtime's slow path, five a
+    /// request. The cycle with the pool's idle list ends when the connection closes
+    /// (`channelInactive`, `handlerRemoved`) or becomes a tunnel.
+    var pool: UpstreamPool?
     /// Asked by the pool on every take and release (`isUsable`).
     private var openness = ChannelOpenness.notYetActive
 
@@ -86,6 +104,7 @@ final class UpstreamConnectionHandler: ChannelDuplexHandler {
     init(fastPath: UpstreamResponseFastPath, shared: LoopShared) {
         self.fastPath = fastPath
         self.encoder = HTTP1RequestEncoder(headBuffer: shared.headBuffer)
+        self.headBuffer = shared.headBuffer
         self.clock = shared.clock
     }
 
@@ -124,6 +143,8 @@ final class UpstreamConnectionHandler: ChannelDuplexHandler {
         self.context = nil
         outbound = nil
         openness = .closed
+        pool?.forget(self)
+        pool = nil
     }
 
     func channelActive(context: ChannelHandlerContext) {
@@ -223,6 +244,36 @@ final class UpstreamConnectionHandler: ChannelDuplexHandler {
         receiver?.upstreamResponseHead(consume head)
     }
 
+    /// Whether the response coming now goes to a receiver that takes its head as it came.
+    var forwardsResponseHeadAsItCame: Bool {
+        receiver?.takesForwardedResponseHead ?? false
+    }
+
+    /// An empty buffer of the loop's (`ReusedHeadBuffer`) to copy a forwarded head into.
+    func takeHeadBuffer(capacity: Int) -> ByteBuffer {
+        headBuffer.take(capacity: capacity, allocator: allocator)
+    }
+
+    /// A buffer of `takeHeadBuffer` that was not used, for a later head.
+    func keepHeadBuffer(_ buffer: ByteBuffer) {
+        headBuffer.keep(buffer)
+    }
+
+    /// `receivedHead`, for a head forwarded as it came.
+    func receivedHead(forwarded head: consuming ForwardedResponseHead, keepAlive: Bool) {
+        noteResponseHead(keepAlive: keepAlive)
+        receiver?.upstreamResponseHead(forwarded: consume head)
+    }
+
+    /// `receivedWholeResponse`, for a head forwarded as it came.
+    func receivedWholeResponse(forwarded head: consuming ForwardedResponseHead, keepAlive: Bool, body: ByteBuffer?,
+                               bytesBehind: Bool) {
+        noteResponseHead(keepAlive: keepAlive)
+        let entered = clock.enterRead()
+        defer { clock.leaveRead(entered) }
+        endResponse(bytesBehind: bytesBehind)?.upstreamWholeResponse(forwarded: consume head, body: body)
+    }
+
     /// A response whose head, whole body and end came in one read (the fast path's usual
     /// case). The connection is done with it before the receiver hears of it, so the stages
     /// run with the whole response in hand and its answer to the client goes out in one write.
@@ -292,6 +343,7 @@ final class UpstreamConnectionHandler: ChannelDuplexHandler {
     func channelInactive(context: ChannelHandlerContext) {
         openness = .closed
         pool?.forget(self)
+        pool = nil
         fail(.reset)
         context.fireChannelInactive()
     }

@@ -51,10 +51,21 @@ final class UpstreamResponseFastPath: ChannelInboundHandler, RemovableChannelHan
             context.fireChannelRead(data)
         case .betweenMessages:
             var buffer = Self.unwrapInboundIn(data)
-            guard let request = expected,
-                  case .parsed(var parsed) = UpstreamResponseHeadParser.parse(buffer, respondingTo: request.method,
-                                                                                   strings: strings,
-                                                                                   droppingHopByHop: true)
+            guard let request = expected else { return handOverToDecoder(context: context, data: data) }
+            if let connection, connection.forwardsResponseHeadAsItCame {
+                let capacity = Self.forwardedHeadCapacity(reading: buffer)
+                switch UpstreamResponseHeadParser.parseForwarding(buffer, respondingTo: request.method,
+                                                                  into: connection.takeHeadBuffer(capacity: capacity)) {
+                case .parsed(let forwarded):
+                    expected = nil
+                    return deliver(forwarded, from: &buffer, to: connection)
+                case .parseInstead(let unused):
+                    connection.keepHeadBuffer(unused)
+                }
+            }
+            guard case .parsed(var parsed) = UpstreamResponseHeadParser.parse(buffer, respondingTo: request.method,
+                                                                                strings: strings,
+                                                                                droppingHopByHop: true)
             else {
                 return handOverToDecoder(context: context, data: data)
             }
@@ -82,6 +93,31 @@ final class UpstreamResponseFastPath: ChannelInboundHandler, RemovableChannelHan
             var buffer = Self.unwrapInboundIn(data)
             deliverBody(&buffer)
         }
+    }
+
+    /// Room for the head as it came and a small body joined behind it on the client's side
+    /// (`HTTP1ResponseEncoder.maximumJoinedBodyBytes`), within what the loop's head buffers keep.
+    private static func forwardedHeadCapacity(reading buffer: ByteBuffer) -> Int {
+        min(buffer.readableBytes, 2048) + 64
+    }
+
+    /// A head read to go on as it came, and what of its body this read holds.
+    /// The head is handed on (`consume`), not copied: the client's side writes the end of
+    /// the head into its buffer, which a second reference would make a copy of.
+    private func deliver(_ forwarded: consuming UpstreamResponseHeadParser.ParsedForwardedHead,
+                         from buffer: inout ByteBuffer, to connection: UpstreamConnectionHandler) {
+        buffer.moveReaderIndex(forwardBy: forwarded.headLength)
+        let bodyLength = forwarded.bodyLength, keepAlive = forwarded.keepAlive
+        if bodyLength <= buffer.readableBytes {
+            let body = bodyLength > 0 ? buffer.readSlice(length: bodyLength) : nil
+            state = .betweenMessages
+            connection.receivedWholeResponse(forwarded: (consume forwarded).head, keepAlive: keepAlive, body: body,
+                                             bytesBehind: buffer.readableBytes > 0)
+            return
+        }
+        state = .body(remaining: bodyLength)
+        connection.receivedHead(forwarded: (consume forwarded).head, keepAlive: keepAlive)
+        deliverBody(&buffer)
     }
 
     /// The read's end goes straight to the connection handler, as the responses this path

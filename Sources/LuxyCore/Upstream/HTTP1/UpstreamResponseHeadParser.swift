@@ -47,6 +47,76 @@ enum UpstreamResponseHeadParser {
 
     private static func parse(_ bytes: UnsafeRawBufferPointer, respondingTo method: HTTPMethod,
                               strings: RepeatedFieldStrings?, droppingHopByHop: Bool) -> ParsedHead? {
+        var fields = HTTP1FieldStrings(strings: strings)
+        guard let read = read(bytes, respondingTo: method, droppingHopByHop: droppingHopByHop, into: &fields)
+        else { return nil }
+        let head = HTTPResponseHead(version: read.version, status: HTTPResponseStatus(statusCode: read.code),
+                                    headers: HTTPHeaders(fields.fields))
+        return ParsedHead(head: head, keepAlive: read.block.keepsAlive(http11: read.version == .http1_1),
+                          headLength: read.block.headLength, bodyLength: read.bodyLength,
+                          hopByHopLeft: !droppingHopByHop || read.block.keptHopByHop)
+    }
+
+    /// A head read to be forwarded as it came (`ForwardedResponseHead`), and how its message
+    /// is framed.
+    struct ParsedForwardedHead {
+        var head: ForwardedResponseHead
+        var keepAlive: Bool
+        /// Bytes of the status line and fields as they came, the blank line included.
+        var headLength: Int
+        var bodyLength: Int
+    }
+
+    enum ForwardingOutcome {
+        case parsed(ParsedForwardedHead)
+        /// `parse` is to read it; the buffer it was given comes back, to be kept for a later head.
+        case parseInstead(unused: ByteBuffer)
+    }
+
+    /// The common response as `parse` reads it, its hop-by-hop fields left out, written into
+    /// `output` (an empty buffer) as the client gets it rather than into a head: a status line
+    /// with the standard reason, then the fields kept, byte for byte what encoding the head
+    /// `parse` returns would write. `parse` is to read instead what it would not take, a
+    /// HEAD's answer, 204 and 304 (their framing fields are rewritten), and a head whose
+    /// hop-by-hop fields only `HopByHopHeaders.strip` can remove.
+    ///
+    /// `output` is taken, not copied: a second reference to its memory would make the first
+    /// write copy it (`ByteBuffer` copies on write).
+    static func parseForwarding(_ buffer: ByteBuffer, respondingTo method: HTTPMethod,
+                                into output: consuming ByteBuffer) -> ForwardingOutcome {
+        var lines = HTTP1FieldLineWriter(buffer: consume output)
+        let status = buffer.withUnsafeReadableBytes { bytes -> HTTPResponseStatus? in
+            guard method != .HEAD, bytes.count >= 15, let code = statusCode(bytes[9], bytes[10], bytes[11]),
+                  code != 204, code != 304
+            else { return nil }
+            return HTTPResponseStatus(statusCode: code)
+        }
+        guard let status else { return .parseInstead(unused: lines.buffer) }
+        // The status line goes first; `read` checks the one that came.
+        lines.buffer.writeStaticString("HTTP/1.1 ")
+        lines.buffer.writeDecimal(Int(status.code))
+        lines.buffer.writeStaticString(" ")
+        lines.buffer.writeString(status.reasonPhrase)
+        lines.buffer.writeStaticString("\r\n")
+        let read = buffer.withUnsafeReadableBytes { bytes in
+            Self.read(bytes, respondingTo: method, droppingHopByHop: true, into: &lines)
+        }
+        guard let read, !read.block.keptHopByHop else { return .parseInstead(unused: lines.buffer) }
+        return .parsed(ParsedForwardedHead(head: ForwardedResponseHead(status: status, bytes: lines.buffer),
+                                           keepAlive: read.block.keepsAlive(http11: read.version == .http1_1),
+                                           headLength: read.block.headLength, bodyLength: read.bodyLength))
+    }
+
+    /// What a head's bytes said, whichever sink took its fields.
+    private struct ReadHead {
+        var version: HTTPVersion
+        var code: Int
+        var block: HTTP1FieldBlock
+        var bodyLength: Int
+    }
+
+    private static func read<Sink: HTTP1FieldSink>(_ bytes: UnsafeRawBufferPointer, respondingTo method: HTTPMethod,
+                                                   droppingHopByHop: Bool, into sink: inout Sink) -> ReadHead? {
         let end = min(bytes.count, maxHeadBytes)
         // "HTTP/1.x NNN " at least, then the reason up to CRLF.
         guard end >= 15, bytes[0] == UInt8(ascii: "H"), bytes[1] == UInt8(ascii: "T"), bytes[2] == UInt8(ascii: "T"),
@@ -66,7 +136,7 @@ enum UpstreamResponseHeadParser {
         while index < end, HTTP1FieldBlock.isFieldValueByte(bytes[index]) { index += 1 }
         guard let afterStatusLine = HTTP1FieldBlock.lineEnd(bytes, at: index, end: end),
               let block = HTTP1FieldBlock.read(bytes, from: afterStatusLine, end: end, maxFields: maxFields,
-                                              strings: strings, droppingHopByHop: droppingHopByHop)
+                                              droppingHopByHop: droppingHopByHop, into: &sink)
         else { return nil }
         let contentLength = block.contentLength
 
@@ -85,11 +155,7 @@ enum UpstreamResponseHeadParser {
             guard let contentLength else { return nil }
             bodyLength = contentLength
         }
-        let head = HTTPResponseHead(version: version, status: HTTPResponseStatus(statusCode: code),
-                                    headers: HTTPHeaders(block.fields))
-        return ParsedHead(head: head, keepAlive: block.keepsAlive(http11: version == .http1_1),
-                          headLength: block.headLength, bodyLength: bodyLength,
-                          hopByHopLeft: !droppingHopByHop || block.keptHopByHop)
+        return ReadHead(version: version, code: code, block: block, bodyLength: bodyLength)
     }
 
     private static func statusCode(_ a: UInt8, _ b: UInt8, _ c: UInt8) -> Int? {
