@@ -14,10 +14,20 @@ final class ForwardingTests: IntegrationTestCase {
         XCTAssertEqual(seen.head.headers.first(name: "x-forwarded-for"), "127.0.0.1")
         XCTAssertEqual(seen.head.headers.first(name: "x-forwarded-proto"), "http")
         XCTAssertNil(seen.head.headers.first(name: "x-drop"), "fields named in Connection are hop-by-hop")
-        // Keep-alive: a second request on the same connection works.
-        let second = try await client.request("POST", "/orders", body: "{\"n\":1}")
+        // Keep-alive: a second request on the same connection works. It has no hop-by-hop
+        // field, so it goes as it came (`RequestHeadAsItCame`), with the same forwarding fields.
+        let second = try await client.request("POST", "/orders", headers: [("x-a", "1")], body: "{\"n\":1}")
         XCTAssertEqual(second.status, 200)
-        XCTAssertEqual(upstream.received.last?.body, "{\"n\":1}")
+        let sent = try XCTUnwrap(upstream.received.last)
+        XCTAssertEqual(sent.body, "{\"n\":1}")
+        XCTAssertEqual(sent.head.headers.map(\.name),
+                       ["host", "x-a", "content-length", "x-forwarded-for", "x-forwarded-proto"])
+        XCTAssertEqual(sent.head.headers["x-forwarded-for"], ["127.0.0.1"])
+        XCTAssertEqual(sent.head.headers["x-forwarded-proto"], ["http"])
+        // A client's own x-forwarded-proto stays, and is not added twice.
+        _ = try await client.request("GET", "/", headers: [("x-forwarded-proto", "https")])
+        XCTAssertEqual(upstream.received.last?.head.headers["x-forwarded-proto"], ["https"])
+        XCTAssertEqual(upstream.received.last?.head.headers["x-forwarded-for"], ["127.0.0.1"])
     }
 
     /// With no stage, the upstream's head goes on as its bytes say it (no head is made of

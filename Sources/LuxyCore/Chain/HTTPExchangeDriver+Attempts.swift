@@ -62,12 +62,11 @@ extension HTTPExchangeDriver {
         // Only an HTTP/1.1 upstream connection can become a tunnel.
         let tunnel = handler.upgradeRequested && pool is UpstreamPool && exchange.framing.isWebSocket
         if tunnel { upgrade = .requested }
-        var head = UpstreamRequestHead.make(from: exchange, keepingUpgrade: tunnel)
-        // Envoy's `x-envoy-attempt-count`, on routes that may retry.
-        if retries != nil { head.headers.replaceOrAdd(name: "x-luxy-attempt-count", value: String(attemptNumber)) }
         handler.setReadsPaused(false)
         // A warm connection is taken at once, without a callback; only a connect waits.
-        if let connection = pool.takeIdleConnection() { return send(head, on: connection) }
+        if let connection = pool.takeIdleConnection() {
+            return send(on: connection, keepingUpgrade: tunnel, attemptNumber: attemptNumber)
+        }
         // A connect to wait for: bounded by `max_pending_requests`, so nothing queues unbounded.
         let breaker = cluster.breaker
         guard breaker.admitPending() else { return upstreamFailed(.overloaded(.pendingRequests)) }
@@ -81,12 +80,30 @@ extension HTTPExchangeDriver {
             switch result {
             case .success(let connection):
                 guard case .connecting = state else { return pool.releaseConnection(connection) }
-                send(head, on: connection)
+                send(on: connection, keepingUpgrade: tunnel, attemptNumber: attemptNumber)
             case .failure(let error):
                 if failOver(after: error, cluster: cluster) { return }
                 upstreamFailed(error)
             }
         }
+    }
+
+    /// The client's head as it came, completed with the forwarding fields, when it goes to an
+    /// HTTP/1.1 connection and nothing changed it: no stage, no route edit of the request, no
+    /// retry policy (whose attempts are counted in a field), no tunnel, a first attempt.
+    /// Taken once either way: it holds the client's read buffer. The exchange's own head is
+    /// left as it was: nothing reads it after this but a later attempt (a failover after a
+    /// failed connect), which prepares it then.
+    private func requestHeadGoingAsItCame(to connection: any UpstreamConnection,
+                                          keepingUpgrade tunnel: Bool) -> ForwardedRequestHead? {
+        guard let asItCame = requestHeadAsItCame else { return nil }
+        requestHeadAsItCame = nil
+        guard connection.writesHeadsAsBytes, !tunnel, selection.stages.isEmpty, retries == nil,
+              !exchange.clientAddressForwarded
+        else { return nil }
+        if let edits = exchange.route?.edits, edits.changesRequest { return nil }
+        return UpstreamRequestHead.forwarded(asItCame, of: exchange, headBuffer: handler.loop.headBuffer,
+                                             allocator: handler.allocator)
     }
 
     /// No stage, no route edit and no retry policy reads or changes the response head, and
@@ -122,11 +139,18 @@ extension HTTPExchangeDriver {
         attemptCluster?.recordOutcome(of: attempt, outcome)
     }
 
-    private func send(_ head: HTTPRequestHead, on connection: any UpstreamConnection) {
+    private func send(on connection: any UpstreamConnection, keepingUpgrade tunnel: Bool, attemptNumber: Int) {
         upstream = connection
         state = .forwarding(connection)
-        forwardsResponseHeadAsItCame = responseHeadMayGoAsItCame(to: head.method)
-        connection.begin(head, receiver: self)
+        forwardsResponseHeadAsItCame = responseHeadMayGoAsItCame(to: exchange.requestHead.method)
+        if let forwarded = requestHeadGoingAsItCame(to: connection, keepingUpgrade: tunnel) {
+            connection.begin(exchange.requestHead, forwarded: forwarded, receiver: self)
+        } else {
+            var head = UpstreamRequestHead.make(from: exchange, keepingUpgrade: tunnel)
+            // Envoy's `x-envoy-attempt-count`, on routes that may retry.
+            if retries != nil { head.headers.replaceOrAdd(name: "x-luxy-attempt-count", value: String(attemptNumber)) }
+            connection.begin(head, receiver: self)
+        }
         let body: ByteBuffer?
         if exchange.attemptCount > 1, let retries {
             body = retries.replayBody

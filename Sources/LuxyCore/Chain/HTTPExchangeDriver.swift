@@ -54,6 +54,10 @@ final class HTTPExchangeDriver {
     var requestSink: (any UpstreamConnection)?
     /// Whether this exchange asked its upstream for a WebSocket upgrade, and got a 101.
     var upgrade = HTTPUpgrade.Progress.none
+    /// The client's head as it came, until the request goes upstream, where it goes as it
+    /// came if nothing changed it (`HTTPExchangeDriver+Attempts`); let go of as soon as a
+    /// stage may change it.
+    var requestHeadAsItCame: RequestHeadAsItCame?
     /// Nothing reads or changes the response head on its way to the client: the upstream's
     /// goes on as it came, as bytes (`ForwardedResponseHead`). Decided as the request goes
     /// upstream (`HTTPExchangeDriver+Attempts`).
@@ -87,9 +91,11 @@ final class HTTPExchangeDriver {
     /// While the body has nowhere to go yet, buffer this much before withholding reads.
     static let streamingHighWater = 256 * 1024
 
+    /// `headAsItCame`: the head's bytes, when it may go upstream as it came.
     init(handler: HTTPProxyHandler, serving: ListenerServing, head: HTTPRequestHead, framing: RequestFraming,
-         peer: ConnectionPeer) {
+         peer: ConnectionPeer, headAsItCame: RequestHeadAsItCame? = nil) {
         self.handler = handler
+        self.requestHeadAsItCame = headAsItCame
         self.serving = serving
         self.generation = serving.generation
         self.stats = handler.loop.stats
@@ -124,6 +130,8 @@ final class HTTPExchangeDriver {
         if let chain = serving.chain {
             self.chain = chain
             selection = chain.stages(for: route)
+            // A stage may change the head, and may wait: the client's read buffer is not held.
+            if !selection.stages.isEmpty { requestHeadAsItCame = nil }
         }
         if exchange.framing.isWebSocket, !route.upgrades.contains("websocket") {
             // Envoy's answer to an upgrade its route was not configured for. (Other upgrades,

@@ -25,6 +25,12 @@ struct HTTP1FieldBlock {
     var hasUnderscoreName = false
     /// An `expect` field lists `100-continue`.
     var expectsContinue = false
+    /// Read without `droppingHopByHop`: a hop-by-hop field is among `fields`.
+    var hasHopByHop = false
+    /// `x-forwarded-for` and `x-forwarded-proto` fields are present (a proxy appends to the
+    /// one and adds the other where it is missing).
+    var hasForwardedFor = false
+    var hasForwardedProto = false
     /// Read `droppingHopByHop`: a hop-by-hop field stayed in `fields`, for
     /// `HopByHopHeaders.strip`, which alone knows what to do with it (`te`, whose `trailers`
     /// travels on, or a `connection` naming other fields to drop).
@@ -108,13 +114,16 @@ struct HTTP1FieldBlock {
                 forEachToken(value) { token in
                     if equalsLowercase(token, "100-continue") { block.expectsContinue = true }
                 }
+            } else if equalsLowercase(name, "x-forwarded-for") {
+                block.hasForwardedFor = true
+            } else if equalsLowercase(name, "x-forwarded-proto") {
+                block.hasForwardedProto = true
             }
-            if droppingHopByHop {
-                switch HopByHopHeaders.readAction(forFieldNamed: name, connectionNamesOtherFields: namesOtherFields) {
-                case .keep: break
-                case .drop: continue
-                case .keepForStrip: block.keptHopByHop = true
-                }
+            switch HopByHopHeaders.readAction(forFieldNamed: name, connectionNamesOtherFields: namesOtherFields) {
+            case .keep: break
+            case .drop where droppingHopByHop: continue
+            case .keepForStrip where droppingHopByHop: block.keptHopByHop = true
+            case .drop, .keepForStrip: block.hasHopByHop = true
             }
             if isHost, block.hostIndex == nil { block.hostIndex = block.keptFieldCount }
             block.keptFieldCount += 1

@@ -13,6 +13,12 @@ struct HTTP1RequestEncoder {
         self.headBuffer = headBuffer
     }
 
+    /// The request's head went as the client sent it (`ForwardedRequestHead`); its body is
+    /// framed as that head says.
+    mutating func forwards(bodyFramed framing: HTTP1BodyFraming) {
+        self.framing = framing
+    }
+
     mutating func encodeHead(_ head: HTTPRequestHead, allocator: ByteBufferAllocator) -> ByteBuffer {
         var headers = head.headers
         let body: HTTP1BodyFraming.BodyExpectation

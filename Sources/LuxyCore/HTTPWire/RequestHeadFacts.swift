@@ -11,4 +11,6 @@ struct RequestHeadFacts {
     var fields: RequestHeadValidator.FieldSurvey
     /// Neither `connection: close` nor HTTP/1.0 without `connection: keep-alive`.
     var keepAlive: Bool
+    /// The head's bytes, when it may go upstream as it came.
+    var asItCame: RequestHeadAsItCame?
 }

@@ -29,6 +29,9 @@ public struct RouteEdits: Sendable {
         Self.apply(remove: requestHeadersToRemove, add: requestHeadersToAdd, to: &headers)
     }
 
+    /// The route sets or removes request fields.
+    var changesRequest: Bool { !requestHeadersToAdd.isEmpty || !requestHeadersToRemove.isEmpty }
+
     /// The route sets or removes response fields.
     var changesResponse: Bool { !responseHeadersToAdd.isEmpty || !responseHeadersToRemove.isEmpty }
 

@@ -8,6 +8,12 @@ import NIOHTTP1
 protocol UpstreamConnection: AnyObject {
     /// Starts a request; `receiver` gets the response (or the failure).
     func begin(_ head: HTTPRequestHead, receiver: UpstreamResponseReceiver)
+    /// Its requests go out as bytes (HTTP/1.1), so one may go as the client sent it.
+    var writesHeadsAsBytes: Bool { get }
+    /// Starts a request whose head goes as `forwarded`'s bytes; `head` is the request's, for
+    /// what the response is read by (a HEAD's answer has no body). Asked only where
+    /// `writesHeadsAsBytes`.
+    func begin(_ head: HTTPRequestHead, forwarded: ForwardedRequestHead, receiver: UpstreamResponseReceiver)
     func send(_ part: HTTPClientRequestPart, flush: Bool)
     func flush()
     /// The receiver gave up (timeout, client gone): drop the request and what carries it.

@@ -239,7 +239,7 @@ final class HTTPProxyHandler: ChannelDuplexHandler {
                 return
             }
             let driver = HTTPExchangeDriver(handler: self, serving: serving, head: consume head, framing: framing,
-                                            peer: peer(context))
+                                            peer: peer(context), headAsItCame: facts?.asItCame)
             driver.exchange.tls = tls
             self.driver = driver
             loop.stats.downstreamRequests += 1

@@ -32,14 +32,33 @@ enum RequestHeadParser {
     /// llhttp, which answers 431). `strings`: the loop's recent long field strings.
     static func parse(_ buffer: ByteBuffer, maxHeadBytes: Int, maxFields: Int,
                       strings: RepeatedFieldStrings? = nil) -> Outcome {
-        buffer.withUnsafeReadableBytes { bytes in
-            parse(bytes, maxHeadBytes: maxHeadBytes, maxFields: maxFields, strings: strings).map(Outcome.parsed)
-                ?? .notSimple
+        let read = buffer.withUnsafeReadableBytes { bytes in
+            parse(bytes, maxHeadBytes: maxHeadBytes, maxFields: maxFields, strings: strings)
         }
+        guard var parsed = read else { return .notSimple }
+        if let asItCame = parsed.asItCame {
+            // The bytes but the blank line, kept for the upstream without a copy.
+            parsed.parsed.facts.asItCame = RequestHeadAsItCame(
+                bytes: buffer.getSlice(at: buffer.readerIndex, length: parsed.parsed.headLength - 2) ?? ByteBuffer(),
+                hasForwardedProto: asItCame.hasForwardedProto, hasContentLength: asItCame.hasContentLength)
+        }
+        return .parsed(parsed.parsed)
+    }
+
+    /// What the bytes alone told, before the head's bytes are kept.
+    private struct ReadHead {
+        var parsed: ParsedHead
+        /// Set when the head may go upstream as it came (`RequestHeadAsItCame`).
+        var asItCame: AsItCame?
+    }
+
+    private struct AsItCame {
+        var hasForwardedProto: Bool
+        var hasContentLength: Bool
     }
 
     private static func parse(_ bytes: UnsafeRawBufferPointer, maxHeadBytes: Int, maxFields: Int,
-                              strings: RepeatedFieldStrings?) -> ParsedHead? {
+                              strings: RepeatedFieldStrings?) -> ReadHead? {
         let end = min(bytes.count, maxHeadBytes)
         guard let (method, methodLength) = method(bytes, end: end) else { return nil }
         // method SP origin-form SP "HTTP/1.x" CRLF
@@ -80,9 +99,19 @@ enum RequestHeadParser {
         // An HTTP/1.0 server must ignore an expectation (RFC 9110 §10.1.1), as `RequestFraming` does.
         let framing = RequestFraming(contentLength: block.contentLength,
                                      expectsContinue: version == .http1_1 && block.expectsContinue)
-        return ParsedHead(head: head, headLength: block.headLength, bodyLength: block.contentLength ?? 0,
-                          facts: RequestHeadFacts(framing: framing, fields: survey,
-                                                 keepAlive: block.keepsAlive(http11: version == .http1_1)))
+        let parsed = ParsedHead(head: head, headLength: block.headLength, bodyLength: block.contentLength ?? 0,
+                                facts: RequestHeadFacts(framing: framing, fields: survey,
+                                                        keepAlive: block.keepsAlive(http11: version == .http1_1)))
+        // What `UpstreamRequestHead.make` would change but for the forwarding fields: the
+        // version, hop-by-hop fields, an `x-forwarded-for` appended to, an `expect` the
+        // handler answers, and the chunked framing the encoder gives a POST, PUT or PATCH
+        // without a length.
+        let bodyWithoutLength = block.contentLength == nil && (method == .POST || method == .PUT || method == .PATCH)
+        guard version == .http1_1, !block.hasHopByHop, !block.hasForwardedFor, !framing.expectsContinue,
+              !bodyWithoutLength
+        else { return ReadHead(parsed: parsed, asItCame: nil) }
+        return ReadHead(parsed: parsed, asItCame: AsItCame(hasForwardedProto: block.hasForwardedProto,
+                                                           hasContentLength: block.contentLength != nil))
     }
 
     private static func method(_ bytes: UnsafeRawBufferPointer, end: Int) -> (HTTPMethod, Int)? {

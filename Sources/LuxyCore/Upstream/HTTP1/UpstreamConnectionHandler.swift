@@ -164,6 +164,20 @@ final class UpstreamConnectionHandler: ChannelDuplexHandler {
         send(.head(head), flush: false)
     }
 
+    var writesHeadsAsBytes: Bool { true }
+
+    /// `begin`, for a head that goes as the client sent it (`ForwardedRequestHead`): an
+    /// HTTP/1.1 head with no `connection` field, so the connection stays open after it.
+    func begin(_ head: HTTPRequestHead, forwarded: ForwardedRequestHead, receiver: UpstreamResponseReceiver) {
+        requestsCarried += 1
+        self.receiver = receiver
+        progress = .active(requestSent: false, keepAlive: true)
+        guard let outbound else { return }
+        fastPath.expectResponse(to: head)
+        encoder.forwards(bodyFramed: forwarded.framing)
+        outbound.write(Self.wrapOutboundOut(forwarded.bytes), promise: nil)
+    }
+
     func send(_ part: HTTPClientRequestPart, flush: Bool) {
         guard let outbound else { return }
         switch part {

@@ -27,6 +27,27 @@ enum UpstreamRequestHead {
         return exchange.requestHead
     }
 
+    /// The client's head as it came (`RequestHeadAsItCame`), completed as `make` and the
+    /// encoder would complete it: the client's address as `x-forwarded-for` (the head has none
+    /// to append to), `x-forwarded-proto` where it is missing, and the blank line. The one
+    /// difference is the spacing of the client's field lines, which stays theirs.
+    static func forwarded(_ asItCame: RequestHeadAsItCame, of exchange: HTTPExchange, headBuffer: ReusedHeadBuffer,
+                          allocator: ByteBufferAllocator) -> ForwardedRequestHead {
+        var bytes = headBuffer.take(capacity: asItCame.bytes.readableBytes + 80, allocator: allocator)
+        bytes.writeImmutableBuffer(asItCame.bytes)
+        if let ip = exchange.peer.remoteIP {
+            bytes.writeStaticString("x-forwarded-for: ")
+            bytes.writeString(ip)
+            bytes.writeStaticString("\r\n")
+        }
+        if !asItCame.hasForwardedProto {
+            bytes.writeStaticString(exchange.tls == nil ? "x-forwarded-proto: http\r\n" : "x-forwarded-proto: https\r\n")
+        }
+        bytes.writeStaticString("\r\n")
+        headBuffer.keep(bytes)
+        return ForwardedRequestHead(bytes: bytes, framing: asItCame.hasContentLength ? .contentLength : .none)
+    }
+
     /// What the head gets from the rest of the exchange, read before the head is changed.
     private struct Forwarding {
         /// A body a stage streams lost its declared length (see `HTTPExchange.nextBodyChunk`).

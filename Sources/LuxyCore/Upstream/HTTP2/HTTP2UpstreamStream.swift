@@ -29,6 +29,15 @@ final class HTTP2UpstreamStream: ChannelInboundHandler, UpstreamConnection {
         send(.head(head), flush: false)
     }
 
+    /// The h2 codec takes heads, not bytes.
+    var writesHeadsAsBytes: Bool { false }
+
+    /// Never asked (`writesHeadsAsBytes`): a head of bytes can't go on a stream, so the
+    /// request fails rather than go without its forwarding fields.
+    func begin(_ head: HTTPRequestHead, forwarded: ForwardedRequestHead, receiver: UpstreamResponseReceiver) {
+        receiver.upstreamFailed(.reset)
+    }
+
     func send(_ part: HTTPClientRequestPart, flush: Bool) {
         guard let context else { return }
         if flush {
