@@ -49,6 +49,35 @@ final class LuaEdgeCaseIntegrationTests: IntegrationTestCase {
         XCTAssertEqual(echo.header("x-seen-body-length"), String(echo.body.utf8.count))
     }
 
+    /// The head is prepared for its upstream before the connect is waited for: a response
+    /// phase sees the forwarding fields on a request whose connect failed, as on one that went.
+    func testAResponsePhaseSeesTheForwardingFieldsWhenTheConnectFailed() async throws {
+        let routes = """
+                  - name: dead
+                    match: { prefix: /dead }
+                    cluster: dead
+        """
+        let clusters = """
+          - name: dead
+            endpoints: ["127.0.0.1:1"]
+        """
+        let plugin = LuaPlugin("forwarded", """
+            function on_response(h)
+              h:headers():add("x-seen-xff", h:requestHeaders():get("x-forwarded-for") or "none")
+              h:headers():add("x-seen-xfp", h:requestHeaders():get("x-forwarded-proto") or "none")
+            end
+            """)
+        let proxy = try await startLuaProxy([plugin], routes: routes, cluster: clusters)
+        let client = try await connect(proxy)
+        let dead = try await client.request("GET", "/dead")
+        XCTAssertEqual(dead.status, 503)
+        XCTAssertEqual(dead.header("x-seen-xff"), "127.0.0.1")
+        XCTAssertEqual(dead.header("x-seen-xfp"), "http")
+        let alive = try await client.request("GET", "/")
+        XCTAssertEqual(alive.status, 200)
+        XCTAssertEqual(alive.header("x-seen-xff"), "127.0.0.1")
+    }
+
     func testRespondBeforeTheRequestBodyEndsKeepsTheConnectionUsable() async throws {
         let script = """
             function on_request(h)

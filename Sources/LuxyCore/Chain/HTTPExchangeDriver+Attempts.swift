@@ -62,10 +62,14 @@ extension HTTPExchangeDriver {
         // Only an HTTP/1.1 upstream connection can become a tunnel.
         let tunnel = handler.upgradeRequested && pool is UpstreamPool && exchange.framing.isWebSocket
         if tunnel { upgrade = .requested }
+        // A head that will not go as it came is prepared now, before any wait: the response
+        // and log phases of an attempt that fails before it is sent see it as it would have gone.
+        let prepared = requestHeadMayGoAsItCame(keepingUpgrade: tunnel)
+            ? nil : preparedRequestHead(keepingUpgrade: tunnel, attemptNumber: attemptNumber)
         handler.setReadsPaused(false)
         // A warm connection is taken at once, without a callback; only a connect waits.
         if let connection = pool.takeIdleConnection() {
-            return send(on: connection, keepingUpgrade: tunnel, attemptNumber: attemptNumber)
+            return send(prepared, on: connection, keepingUpgrade: tunnel, attemptNumber: attemptNumber)
         }
         // A connect to wait for: bounded by `max_pending_requests`, so nothing queues unbounded.
         let breaker = cluster.breaker
@@ -80,7 +84,7 @@ extension HTTPExchangeDriver {
             switch result {
             case .success(let connection):
                 guard case .connecting = state else { return pool.releaseConnection(connection) }
-                send(on: connection, keepingUpgrade: tunnel, attemptNumber: attemptNumber)
+                send(prepared, on: connection, keepingUpgrade: tunnel, attemptNumber: attemptNumber)
             case .failure(let error):
                 if failOver(after: error, cluster: cluster) { return }
                 upstreamFailed(error)
@@ -88,22 +92,23 @@ extension HTTPExchangeDriver {
         }
     }
 
-    /// The client's head as it came, completed with the forwarding fields, when it goes to an
-    /// HTTP/1.1 connection and nothing changed it: no stage, no route edit of the request, no
+    /// The client's head may go as it came (to an HTTP/1.1 connection): nothing changed it and
+    /// nothing reads the one that goes, that is no stage, no route edit of the request, no
     /// retry policy (whose attempts are counted in a field), no tunnel, a first attempt.
-    /// Taken once either way: it holds the client's read buffer. The exchange's own head is
-    /// left as it was: nothing reads it after this but a later attempt (a failover after a
-    /// failed connect), which prepares it then.
-    private func requestHeadGoingAsItCame(to connection: any UpstreamConnection,
-                                          keepingUpgrade tunnel: Bool) -> ForwardedRequestHead? {
-        guard let asItCame = requestHeadAsItCame else { return nil }
-        requestHeadAsItCame = nil
-        guard connection.writesHeadsAsBytes, !tunnel, selection.stages.isEmpty, retries == nil,
+    private func requestHeadMayGoAsItCame(keepingUpgrade tunnel: Bool) -> Bool {
+        guard requestHeadAsItCame != nil, !tunnel, selection.stages.isEmpty, retries == nil,
               !exchange.clientAddressForwarded
-        else { return nil }
-        if let edits = exchange.route?.edits, edits.changesRequest { return nil }
-        return UpstreamRequestHead.forwarded(asItCame, of: exchange, headBuffer: handler.loop.headBuffer,
-                                             allocator: handler.allocator)
+        else { return false }
+        if let edits = exchange.route?.edits, edits.changesRequest { return false }
+        return true
+    }
+
+    /// The head as it goes upstream, prepared where the exchange holds it (`UpstreamRequestHead`).
+    private func preparedRequestHead(keepingUpgrade tunnel: Bool, attemptNumber: Int) -> HTTPRequestHead {
+        var head = UpstreamRequestHead.make(from: exchange, keepingUpgrade: tunnel)
+        // Envoy's `x-envoy-attempt-count`, on routes that may retry.
+        if retries != nil { head.headers.replaceOrAdd(name: "x-luxy-attempt-count", value: String(attemptNumber)) }
+        return head
     }
 
     /// No stage, no route edit and no retry policy reads or changes the response head, and
@@ -139,17 +144,25 @@ extension HTTPExchangeDriver {
         attemptCluster?.recordOutcome(of: attempt, outcome)
     }
 
-    private func send(on connection: any UpstreamConnection, keepingUpgrade tunnel: Bool, attemptNumber: Int) {
+    /// `prepared`: the head `connect` prepared; nil when it may go as it came. It does, as the
+    /// client's bytes completed with the forwarding fields, where the connection writes heads as
+    /// bytes; else (an h2 connection) it is prepared here. The kept bytes are let go of either
+    /// way: they hold the client's read buffer.
+    private func send(_ prepared: HTTPRequestHead?, on connection: any UpstreamConnection, keepingUpgrade tunnel: Bool,
+                      attemptNumber: Int) {
         upstream = connection
         state = .forwarding(connection)
         forwardsResponseHeadAsItCame = responseHeadMayGoAsItCame(to: exchange.requestHead.method)
-        if let forwarded = requestHeadGoingAsItCame(to: connection, keepingUpgrade: tunnel) {
+        let asItCame = requestHeadAsItCame
+        requestHeadAsItCame = nil
+        if let prepared {
+            connection.begin(prepared, receiver: self)
+        } else if let asItCame, connection.writesHeadsAsBytes {
+            let forwarded = UpstreamRequestHead.forwarded(asItCame, of: exchange, headBuffer: handler.loop.headBuffer,
+                                                          allocator: handler.allocator)
             connection.begin(exchange.requestHead, forwarded: forwarded, receiver: self)
         } else {
-            var head = UpstreamRequestHead.make(from: exchange, keepingUpgrade: tunnel)
-            // Envoy's `x-envoy-attempt-count`, on routes that may retry.
-            if retries != nil { head.headers.replaceOrAdd(name: "x-luxy-attempt-count", value: String(attemptNumber)) }
-            connection.begin(head, receiver: self)
+            connection.begin(preparedRequestHead(keepingUpgrade: tunnel, attemptNumber: attemptNumber), receiver: self)
         }
         let body: ByteBuffer?
         if exchange.attemptCount > 1, let retries {

@@ -3,6 +3,9 @@ import NIOCore
 /// The fields written out again as field lines (`name: value` CRLF), byte for byte what
 /// `ByteBuffer.writeHeaderFields` writes for the same fields read into strings, with no
 /// string made: for a head forwarded as it came (`UpstreamResponseHeadParser.parseForwarding`).
+/// One difference: a value's bytes that are not UTF-8 (obs-text, a Latin-1 file name) go on as
+/// they came, where a string made of them holds replacement characters instead, as nginx and
+/// Envoy pass such bytes on.
 ///
 /// A value made and used within one read, on one loop.
 struct HTTP1FieldLineWriter: HTTP1FieldSink {

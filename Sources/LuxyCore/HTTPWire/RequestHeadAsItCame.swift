@@ -5,7 +5,8 @@ import NIOCore
 /// `RequestHeadParser` as HTTP/1.1, with no hop-by-hop field to drop, no `x-forwarded-for` to
 /// append to, no `expect` to answer here, and a `content-length` wherever the upstream
 /// request needs one. Whether nothing changes it on the way (a stage, a route edit, a retry)
-/// is the exchange's to say.
+/// is the exchange's to say. Its bytes go on as they came: a field value that is not UTF-8
+/// too, which a string made of it would carry with replacement characters.
 ///
 /// A slice of the client's read buffer: held only until the request goes upstream, since it
 /// keeps that buffer from being reused for the next read. A value made and read on one loop.

@@ -31,6 +31,8 @@ extension HTTPProxyHandler {
     /// A head forwarded as the upstream sent it (HTTP/1.1 only): as `writeResponseHead`, with
     /// no head to encode.
     func writeResponseHead(forwarded head: consuming ForwardedResponseHead, body: ByteBuffer?) {
+        // An h2 stream's codec takes parts: its exchanges never forward a head as bytes.
+        assert(!isHTTP2Stream, "a head as bytes on an HTTP/2 stream")
         guard let outbound else { return }
         responseBegins()
         let encoded = encoder.completeForwardedHead(consume head, closing: persistence != .keepAlive, body: body)

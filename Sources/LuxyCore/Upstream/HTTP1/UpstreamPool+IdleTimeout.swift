@@ -14,8 +14,11 @@ struct IdleUpstreamConnection {
 extension UpstreamPool {
     func scheduleIdleSweep() {
         guard let oldest = idle.first else { return }
-        idleSweep = eventLoop.assumeIsolated().scheduleTask(deadline: oldest.since + idleTimeout) { [weak self] in
-            self?.sweepIdle()
+        // Strong: the pool stays until the sweep ran or `close` cancelled it. A weak capture
+        // gave the pool a side table, and every retain and release of it (five a request) then
+        // took the runtime's slow path.
+        idleSweep = eventLoop.assumeIsolated().scheduleTask(deadline: oldest.since + idleTimeout) { [self] in
+            sweepIdle()
         }
     }
 

@@ -76,7 +76,8 @@ enum UpstreamResponseHeadParser {
     /// The common response as `parse` reads it, its hop-by-hop fields left out, written into
     /// `output` (an empty buffer) as the client gets it rather than into a head: a status line
     /// with the standard reason, then the fields kept, byte for byte what encoding the head
-    /// `parse` returns would write. `parse` is to read instead what it would not take, a
+    /// `parse` returns would write (but for value bytes that are not UTF-8, which go on as they
+    /// came: `HTTP1FieldLineWriter`). `parse` is to read instead what it would not take, a
     /// HEAD's answer, 204 and 304 (their framing fields are rewritten), and a head whose
     /// hop-by-hop fields only `HopByHopHeaders.strip` can remove.
     ///
