@@ -4,6 +4,16 @@ import NIOHTTP1
 // Writing HTTP/1.1 heads and chunk sizes into a ByteBuffer without making Strings, and
 // editing a head's fields without copying it for nothing: for the encoders in this folder.
 extension ByteBuffer {
+    /// A response's status line (`HTTP/1.x NNN reason` CRLF), with the status's standard
+    /// reason: what the response encoder writes, and the head forwarded as it came starts with.
+    mutating func writeStatusLine(version: HTTPVersion, status: HTTPResponseStatus) {
+        writeStaticString(version.minor == 0 && version.major == 1 ? "HTTP/1.0 " : "HTTP/1.1 ")
+        writeDecimal(Int(status.code))
+        writeStaticString(" ")
+        writeString(status.reasonPhrase)
+        writeStaticString("\r\n")
+    }
+
     /// `name: value` lines and the blank line that ends a head, copied in one write: a
     /// `writeString` per piece would check capacity, uniqueness and exclusive access four
     /// times per field.

@@ -36,21 +36,12 @@ struct HTTP1ResponseEncoder {
         framing = HTTP1BodyFraming.frame(&headers, expecting: mayHaveBody ? .yes : .no, version: head.version)
         // A HEAD's answer says what the body would be, but sends none.
         if method == .HEAD || method == .CONNECT { framing = .none }
-        let joined = body.flatMap { body in
-            framing.sendsBodyAsItIs && body.readableBytes <= Self.maximumJoinedBodyBytes ? body : nil
-        }
-
+        let joined = framing.sendsBodyAsItIs ? Self.joinable(body) : nil
         var buffer = headBuffer.take(capacity: 64 + headers.count * 32 + (joined?.readableBytes ?? 0),
                                      allocator: allocator)
-        buffer.writeStaticString(head.version.minor == 0 && head.version.major == 1 ? "HTTP/1.0 " : "HTTP/1.1 ")
-        buffer.writeDecimal(Int(head.status.code))
-        buffer.writeStaticString(" ")
-        buffer.writeString(head.status.reasonPhrase)
-        buffer.writeStaticString("\r\n")
+        buffer.writeStatusLine(version: head.version, status: head.status)
         buffer.writeHeaderFields(headers)
-        if let joined { buffer.writeImmutableBuffer(joined) }
-        headBuffer.keep(buffer)
-        return EncodedHead(bytes: buffer, carriesBody: joined != nil)
+        return finish(buffer, joining: joined)
     }
 
     /// A head forwarded as it came (`ForwardedResponseHead`), completed: `connection: close`
@@ -61,10 +52,20 @@ struct HTTP1ResponseEncoder {
     mutating func completeForwardedHead(_ head: consuming ForwardedResponseHead, closing: Bool,
                                         body: ByteBuffer? = nil) -> EncodedHead {
         framing = .contentLength
-        let joined = body.flatMap { $0.readableBytes <= Self.maximumJoinedBodyBytes ? $0 : nil }
         var buffer = (consume head).bytes
         if closing { buffer.writeStaticString("connection: close\r\n") }
         buffer.writeStaticString("\r\n")
+        return finish(buffer, joining: Self.joinable(body))
+    }
+
+    /// A body small enough to go in its head's buffer.
+    private static func joinable(_ body: ByteBuffer?) -> ByteBuffer? {
+        body.flatMap { $0.readableBytes <= maximumJoinedBodyBytes ? $0 : nil }
+    }
+
+    /// The head's bytes with `joined` behind them, kept for a later head to reuse.
+    private func finish(_ head: consuming ByteBuffer, joining joined: ByteBuffer?) -> EncodedHead {
+        var buffer = consume head
         if let joined { buffer.writeImmutableBuffer(joined) }
         headBuffer.keep(buffer)
         return EncodedHead(bytes: buffer, carriesBody: joined != nil)

@@ -22,10 +22,8 @@ extension HTTPProxyHandler {
             // HTTP/1.0 closes unless told otherwise (RFC 9112 §9.3).
             head.headers.replaceOrAdd(name: "connection", value: "keep-alive")
         }
-        let encoded = encoder.encodeHead(head, respondingTo: requestMethod, allocator: allocator,
-                                         body: body)
-        outbound.write(NIOAny(encoded.bytes), promise: nil)
-        if let body, !encoded.carriesBody, body.readableBytes > 0 { writeResponseBody(body, flush: false) }
+        write(encoder.encodeHead(head, respondingTo: requestMethod, allocator: allocator, body: body),
+              body: body, to: outbound)
     }
 
     /// A head forwarded as the upstream sent it (HTTP/1.1 only): as `writeResponseHead`, with
@@ -35,7 +33,12 @@ extension HTTPProxyHandler {
         assert(!isHTTP2Stream, "a head as bytes on an HTTP/2 stream")
         guard let outbound else { return }
         responseBegins()
-        let encoded = encoder.completeForwardedHead(consume head, closing: persistence != .keepAlive, body: body)
+        write(encoder.completeForwardedHead(consume head, closing: persistence != .keepAlive, body: body),
+              body: body, to: outbound)
+    }
+
+    /// An encoded head, and `body` behind it unless the head's buffer carries it.
+    private func write(_ encoded: HTTP1ResponseEncoder.EncodedHead, body: ByteBuffer?, to outbound: ChannelHandlerContext) {
         outbound.write(NIOAny(encoded.bytes), promise: nil)
         if let body, !encoded.carriesBody, body.readableBytes > 0 { writeResponseBody(body, flush: false) }
     }

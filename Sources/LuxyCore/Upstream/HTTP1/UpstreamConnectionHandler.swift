@@ -33,8 +33,12 @@ extension UpstreamResponseReceiver {
     func upstreamWritabilityChanged(_ writable: Bool) {}
     func upstreamReadComplete() {}
     var takesForwardedResponseHead: Bool { false }
-    func upstreamResponseHead(forwarded head: consuming ForwardedResponseHead) {}
-    func upstreamWholeResponse(forwarded head: consuming ForwardedResponseHead, body: ByteBuffer?) {}
+    /// Never given a forwarded head (`takesForwardedResponseHead`); were it, the request
+    /// fails rather than lose its answer without a word.
+    func upstreamResponseHead(forwarded head: consuming ForwardedResponseHead) { upstreamFailed(.reset) }
+    func upstreamWholeResponse(forwarded head: consuming ForwardedResponseHead, body: ByteBuffer?) {
+        upstreamFailed(.reset)
+    }
 
     func upstreamWholeResponse(_ head: consuming HTTPResponseHead, body: ByteBuffer?) {
         upstreamResponseHead(consume head)
@@ -53,11 +57,10 @@ final class UpstreamConnectionHandler: ChannelDuplexHandler {
     typealias OutboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
 
-    /// The loop's time (`LoopClock`), taken once for a response's end and what follows it.
-    private let clock: LoopClock
-    /// The loop's head buffers: requests are encoded into them, and a response head forwarded
-    /// as it came is copied into one (`ForwardedResponseHead`).
-    private let headBuffer: ReusedHeadBuffer
+    /// The loop's head buffers (requests are encoded into them, a response head forwarded as
+    /// it came is copied into one) and its clock, taken once for a response's end and what
+    /// follows it.
+    private let shared: LoopShared
     private let fastPath: UpstreamResponseFastPath
     private var encoder: HTTP1RequestEncoder
     private var context: ChannelHandlerContext?
@@ -104,8 +107,7 @@ final class UpstreamConnectionHandler: ChannelDuplexHandler {
     init(fastPath: UpstreamResponseFastPath, shared: LoopShared) {
         self.fastPath = fastPath
         self.encoder = HTTP1RequestEncoder(headBuffer: shared.headBuffer)
-        self.headBuffer = shared.headBuffer
-        self.clock = shared.clock
+        self.shared = shared
     }
 
     /// An upstream HTTP/1.1 connection's handlers, in `pipeline` after any TLS: the fast path,
@@ -158,10 +160,14 @@ final class UpstreamConnectionHandler: ChannelDuplexHandler {
 
     /// Starts a request; `receiver` gets the response (or the failure).
     func begin(_ head: HTTPRequestHead, receiver: UpstreamResponseReceiver) {
+        start(for: receiver, keepAlive: head.isKeepAlive)
+        send(.head(head), flush: false)
+    }
+
+    private func start(for receiver: UpstreamResponseReceiver, keepAlive: Bool) {
         requestsCarried += 1
         self.receiver = receiver
-        progress = .active(requestSent: false, keepAlive: head.isKeepAlive)
-        send(.head(head), flush: false)
+        progress = .active(requestSent: false, keepAlive: keepAlive)
     }
 
     var writesHeadsAsBytes: Bool { true }
@@ -169,9 +175,7 @@ final class UpstreamConnectionHandler: ChannelDuplexHandler {
     /// `begin`, for a head that goes as the client sent it (`ForwardedRequestHead`): an
     /// HTTP/1.1 head with no `connection` field, so the connection stays open after it.
     func begin(_ head: HTTPRequestHead, forwarded: ForwardedRequestHead, receiver: UpstreamResponseReceiver) {
-        requestsCarried += 1
-        self.receiver = receiver
-        progress = .active(requestSent: false, keepAlive: true)
+        start(for: receiver, keepAlive: true)
         guard let outbound else { return }
         fastPath.expectResponse(to: head)
         encoder.forwards(bodyFramed: forwarded.framing)
@@ -238,7 +242,7 @@ final class UpstreamConnectionHandler: ChannelDuplexHandler {
                 setReading(false)
                 return
             }
-            receivedHead(head, keepAlive: head.isKeepAlive)
+            receivedHead(.parsed(head), keepAlive: head.isKeepAlive)
         case .body(let body):
             receivedBody(body)
         case .end(let trailers):
@@ -253,9 +257,13 @@ final class UpstreamConnectionHandler: ChannelDuplexHandler {
     }
 
     /// A response's head; `keepAlive`: it did not say close.
-    func receivedHead(_ head: consuming HTTPResponseHead, keepAlive: Bool) {
+    func receivedHead(_ head: consuming ReceivedResponseHead, keepAlive: Bool) {
         noteResponseHead(keepAlive: keepAlive)
-        receiver?.upstreamResponseHead(consume head)
+        guard let receiver else { return }
+        switch consume head {
+        case .parsed(let parsed): receiver.upstreamResponseHead(parsed)
+        case .forwarded(let forwarded): receiver.upstreamResponseHead(forwarded: forwarded)
+        }
     }
 
     /// Whether the response coming now goes to a receiver that takes its head as it came.
@@ -265,40 +273,29 @@ final class UpstreamConnectionHandler: ChannelDuplexHandler {
 
     /// An empty buffer of the loop's (`ReusedHeadBuffer`) to copy a forwarded head into.
     func takeHeadBuffer(capacity: Int) -> ByteBuffer {
-        headBuffer.take(capacity: capacity, allocator: allocator)
+        shared.headBuffer.take(capacity: capacity, allocator: allocator)
     }
 
     /// A buffer of `takeHeadBuffer` that was not used, for a later head.
     func keepHeadBuffer(_ buffer: ByteBuffer) {
-        headBuffer.keep(buffer)
-    }
-
-    /// `receivedHead`, for a head forwarded as it came.
-    func receivedHead(forwarded head: consuming ForwardedResponseHead, keepAlive: Bool) {
-        noteResponseHead(keepAlive: keepAlive)
-        receiver?.upstreamResponseHead(forwarded: consume head)
-    }
-
-    /// `receivedWholeResponse`, for a head forwarded as it came.
-    func receivedWholeResponse(forwarded head: consuming ForwardedResponseHead, keepAlive: Bool, body: ByteBuffer?,
-                               bytesBehind: Bool) {
-        noteResponseHead(keepAlive: keepAlive)
-        let entered = clock.enterRead()
-        defer { clock.leaveRead(entered) }
-        endResponse(bytesBehind: bytesBehind)?.upstreamWholeResponse(forwarded: consume head, body: body)
+        shared.headBuffer.keep(buffer)
     }
 
     /// A response whose head, whole body and end came in one read (the fast path's usual
     /// case). The connection is done with it before the receiver hears of it, so the stages
     /// run with the whole response in hand and its answer to the client goes out in one write.
-    func receivedWholeResponse(_ head: consuming HTTPResponseHead, keepAlive: Bool, body: ByteBuffer?,
+    func receivedWholeResponse(_ head: consuming ReceivedResponseHead, keepAlive: Bool, body: ByteBuffer?,
                                bytesBehind: Bool) {
         noteResponseHead(keepAlive: keepAlive)
         // The connection's return to the pool, the answer's end and the request's log phases
         // take one time between them, as a client read's work does.
-        let entered = clock.enterRead()
-        defer { clock.leaveRead(entered) }
-        endResponse(bytesBehind: bytesBehind)?.upstreamWholeResponse(consume head, body: body)
+        let entered = shared.clock.enterRead()
+        defer { shared.clock.leaveRead(entered) }
+        guard let receiver = endResponse(bytesBehind: bytesBehind) else { return }
+        switch consume head {
+        case .parsed(let parsed): receiver.upstreamWholeResponse(parsed, body: body)
+        case .forwarded(let forwarded): receiver.upstreamWholeResponse(forwarded: forwarded, body: body)
+        }
     }
 
     private func noteResponseHead(keepAlive: Bool) {
@@ -314,7 +311,7 @@ final class UpstreamConnectionHandler: ChannelDuplexHandler {
     /// The response ended. `bytesBehind`: the read held more than the response framed,
     /// which no next response may be read from: the connection closes.
     func receivedEnd(_ trailers: HTTPHeaders? = nil, bytesBehind: Bool) {
-        clock.duringRead { endResponse(bytesBehind: bytesBehind)?.upstreamResponseEnd(trailers) }
+        shared.clock.duringRead { endResponse(bytesBehind: bytesBehind)?.upstreamResponseEnd(trailers) }
     }
 
     /// The response is over for the connection: back to the pool if both sides keep it

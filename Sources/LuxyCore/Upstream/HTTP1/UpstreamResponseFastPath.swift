@@ -58,7 +58,10 @@ final class UpstreamResponseFastPath: ChannelInboundHandler, RemovableChannelHan
                                                                   into: connection.takeHeadBuffer(capacity: capacity)) {
                 case .parsed(let forwarded):
                     expected = nil
-                    return deliver(forwarded, from: &buffer, to: connection)
+                    let headLength = forwarded.headLength, bodyLength = forwarded.bodyLength
+                    let keepAlive = forwarded.keepAlive
+                    return deliver(.forwarded((consume forwarded).head), headLength: headLength, bodyLength: bodyLength,
+                                   keepAlive: keepAlive, from: &buffer)
                 case .parseInstead(let unused):
                     connection.keepHeadBuffer(unused)
                 }
@@ -70,25 +73,13 @@ final class UpstreamResponseFastPath: ChannelInboundHandler, RemovableChannelHan
                 return handOverToDecoder(context: context, data: data)
             }
             expected = nil
-            buffer.moveReaderIndex(forwardBy: parsed.headLength)
             // The head is this path's own: its hop-by-hop fields were left out as it was read,
             // and the rare ones only the strip knows what to do with go in place, with no copy
             // (the driver, finding none, copies nothing either).
             if parsed.hopByHopLeft { HopByHopHeaders.strip(&parsed.head.headers) }
-            let bodyLength = parsed.bodyLength, keepAlive = parsed.keepAlive
-            // The head is handed over (`consume`), not copied: the response stages run within
-            // these calls, and a field one adds must change the only copy of the fields.
-            if bodyLength <= buffer.readableBytes {
-                // All of it in this read: told as one.
-                let body = bodyLength > 0 ? buffer.readSlice(length: bodyLength) : nil
-                state = .betweenMessages
-                connection?.receivedWholeResponse((consume parsed).head, keepAlive: keepAlive, body: body,
-                                                  bytesBehind: buffer.readableBytes > 0)
-                return
-            }
-            state = .body(remaining: bodyLength)
-            connection?.receivedHead((consume parsed).head, keepAlive: keepAlive)
-            deliverBody(&buffer)
+            let headLength = parsed.headLength, bodyLength = parsed.bodyLength, keepAlive = parsed.keepAlive
+            deliver(.parsed((consume parsed).head), headLength: headLength, bodyLength: bodyLength,
+                    keepAlive: keepAlive, from: &buffer)
         case .body:
             var buffer = Self.unwrapInboundIn(data)
             deliverBody(&buffer)
@@ -101,22 +92,24 @@ final class UpstreamResponseFastPath: ChannelInboundHandler, RemovableChannelHan
         min(buffer.readableBytes, 2048) + 64
     }
 
-    /// A head read to go on as it came, and what of its body this read holds.
-    /// The head is handed on (`consume`), not copied: the client's side writes the end of
-    /// the head into its buffer, which a second reference would make a copy of.
-    private func deliver(_ forwarded: consuming UpstreamResponseHeadParser.ParsedForwardedHead,
-                         from buffer: inout ByteBuffer, to connection: UpstreamConnectionHandler) {
-        buffer.moveReaderIndex(forwardBy: forwarded.headLength)
-        let bodyLength = forwarded.bodyLength, keepAlive = forwarded.keepAlive
+    /// A head read (the `headLength` bytes at the front of `buffer`), and what of its body
+    /// this read holds. The head is handed over (`consume`), not copied: the response stages
+    /// run within these calls, and a field one adds must change the only copy of the fields;
+    /// a forwarded head's buffer is written to by the client's side, which a second reference
+    /// would make a copy of.
+    private func deliver(_ head: consuming ReceivedResponseHead, headLength: Int, bodyLength: Int, keepAlive: Bool,
+                         from buffer: inout ByteBuffer) {
+        buffer.moveReaderIndex(forwardBy: headLength)
         if bodyLength <= buffer.readableBytes {
+            // All of it in this read: told as one.
             let body = bodyLength > 0 ? buffer.readSlice(length: bodyLength) : nil
             state = .betweenMessages
-            connection.receivedWholeResponse(forwarded: (consume forwarded).head, keepAlive: keepAlive, body: body,
-                                             bytesBehind: buffer.readableBytes > 0)
+            connection?.receivedWholeResponse(consume head, keepAlive: keepAlive, body: body,
+                                              bytesBehind: buffer.readableBytes > 0)
             return
         }
         state = .body(remaining: bodyLength)
-        connection.receivedHead(forwarded: (consume forwarded).head, keepAlive: keepAlive)
+        connection?.receivedHead(consume head, keepAlive: keepAlive)
         deliverBody(&buffer)
     }
 

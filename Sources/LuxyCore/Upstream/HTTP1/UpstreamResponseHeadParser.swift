@@ -12,19 +12,25 @@ import NIOHTTP1
 ///
 /// A value type with no state: a namespace of pure functions.
 enum UpstreamResponseHeadParser {
-    struct ParsedHead {
-        var head: HTTPResponseHead
+    /// A head read, as an `HTTPResponseHead` (`parse`) or as the bytes it goes on as
+    /// (`parseForwarding`), and how its message is framed.
+    struct Parsed<Head> {
+        var head: Head
         /// Neither an HTTP/1.1 `connection: close` nor an HTTP/1.0 without `keep-alive`: read
         /// here from the bytes (asking the head would split its `connection` values into a
         /// new array).
         var keepAlive: Bool
-        /// Bytes of the status line and fields, the blank line included.
+        /// Bytes of the status line and fields as they came, the blank line included.
         var headLength: Int
         var bodyLength: Int
         /// Read `droppingHopByHop`: hop-by-hop fields are still in `head` for
-        /// `HopByHopHeaders.strip` (`HTTP1FieldBlock.keptHopByHop`). Always true otherwise.
+        /// `HopByHopHeaders.strip` (`HTTP1FieldBlock.keptHopByHop`). Always true otherwise,
+        /// and never for a forwarded head (such a head is `parse`'s).
         var hopByHopLeft: Bool
     }
+
+    typealias ParsedHead = Parsed<HTTPResponseHead>
+    typealias ParsedForwardedHead = Parsed<ForwardedResponseHead>
 
     enum Outcome {
         case parsed(ParsedHead)
@@ -57,16 +63,6 @@ enum UpstreamResponseHeadParser {
                           hopByHopLeft: !droppingHopByHop || read.block.keptHopByHop)
     }
 
-    /// A head read to be forwarded as it came (`ForwardedResponseHead`), and how its message
-    /// is framed.
-    struct ParsedForwardedHead {
-        var head: ForwardedResponseHead
-        var keepAlive: Bool
-        /// Bytes of the status line and fields as they came, the blank line included.
-        var headLength: Int
-        var bodyLength: Int
-    }
-
     enum ForwardingOutcome {
         case parsed(ParsedForwardedHead)
         /// `parse` is to read it; the buffer it was given comes back, to be kept for a later head.
@@ -94,18 +90,15 @@ enum UpstreamResponseHeadParser {
         }
         guard let status else { return .parseInstead(unused: lines.buffer) }
         // The status line goes first; `read` checks the one that came.
-        lines.buffer.writeStaticString("HTTP/1.1 ")
-        lines.buffer.writeDecimal(Int(status.code))
-        lines.buffer.writeStaticString(" ")
-        lines.buffer.writeString(status.reasonPhrase)
-        lines.buffer.writeStaticString("\r\n")
+        lines.buffer.writeStatusLine(version: .http1_1, status: status)
         let read = buffer.withUnsafeReadableBytes { bytes in
             Self.read(bytes, respondingTo: method, droppingHopByHop: true, into: &lines)
         }
         guard let read, !read.block.keptHopByHop else { return .parseInstead(unused: lines.buffer) }
         return .parsed(ParsedForwardedHead(head: ForwardedResponseHead(status: status, bytes: lines.buffer),
                                            keepAlive: read.block.keepsAlive(http11: read.version == .http1_1),
-                                           headLength: read.block.headLength, bodyLength: read.bodyLength))
+                                           headLength: read.block.headLength, bodyLength: read.bodyLength,
+                                           hopByHopLeft: false))
     }
 
     /// What a head's bytes said, whichever sink took its fields.
