@@ -9,7 +9,6 @@
 ///
 /// A value made and read on one loop.
 struct HTTP1FieldBlock {
-    var fields: [(String, String)] = []
     /// The one `content-length`, if any.
     var contentLength: Int?
     /// `connection` lists `close` / `keep-alive` / `upgrade`.
@@ -18,20 +17,20 @@ struct HTTP1FieldBlock {
     var saysUpgrade = false
     /// An `upgrade` field is present.
     var hasUpgrade = false
-    /// `host` fields, and where the first is among those kept (in `fields`).
+    /// `host` fields, and where the first is among those kept (its place in the sink).
     var hostCount = 0
     var hostIndex: Int?
     /// A field name holds an underscore (`limits.headers_with_underscores_action`).
     var hasUnderscoreName = false
     /// An `expect` field lists `100-continue`.
     var expectsContinue = false
-    /// Read without `droppingHopByHop`: a hop-by-hop field is among `fields`.
+    /// Read without `droppingHopByHop`: a hop-by-hop field is among those kept.
     var hasHopByHop = false
     /// `x-forwarded-for` and `x-forwarded-proto` fields are present (a proxy appends to the
     /// one and adds the other where it is missing).
     var hasForwardedFor = false
     var hasForwardedProto = false
-    /// Read `droppingHopByHop`: a hop-by-hop field stayed in `fields`, for
+    /// Read `droppingHopByHop`: a hop-by-hop field was kept, for
     /// `HopByHopHeaders.strip`, which alone knows what to do with it (`te`, whose `trailers`
     /// travels on, or a `connection` naming other fields to drop).
     var keptHopByHop = false
@@ -40,22 +39,10 @@ struct HTTP1FieldBlock {
     /// Fields handed to the sink (those left out as hop-by-hop not counted).
     var keptFieldCount = 0
 
-    /// Reads the field lines from `start` (just past the start line) to the blank line, into
-    /// `fields`. `strings`: where long names and values seen lately are taken from (nil: made
-    /// anew). `droppingHopByHop`: hop-by-hop fields (RFC 9110 §7.6.1) are left out as they are
-    /// read, with no String made for them, but for those `keptHopByHop` tells of.
-    static func read(_ bytes: UnsafeRawBufferPointer, from start: Int, end: Int, maxFields: Int,
-                     strings: RepeatedFieldStrings? = nil, droppingHopByHop: Bool = false) -> HTTP1FieldBlock? {
-        var sink = HTTP1FieldStrings(strings: strings)
-        guard var block = read(bytes, from: start, end: end, maxFields: maxFields, droppingHopByHop: droppingHopByHop,
-                               into: &sink)
-        else { return nil }
-        block.fields = sink.fields
-        return block
-    }
-
-    /// Reads the field lines as above, handing those it keeps to `sink` rather than to
-    /// `fields`, which stays empty.
+    /// Reads the field lines from `start` (just past the start line) to the blank line, handing
+    /// those it keeps to `sink`. `droppingHopByHop`: hop-by-hop fields (RFC 9110 §7.6.1) are
+    /// left out as they are read, with nothing made for them, but for those `keptHopByHop`
+    /// tells of.
     static func read<Sink: HTTP1FieldSink>(_ bytes: UnsafeRawBufferPointer, from start: Int, end: Int, maxFields: Int,
                                            droppingHopByHop: Bool, into sink: inout Sink) -> HTTP1FieldBlock? {
         var block = HTTP1FieldBlock()

@@ -32,33 +32,16 @@ enum RequestHeadParser {
     /// llhttp, which answers 431). `strings`: the loop's recent long field strings.
     static func parse(_ buffer: ByteBuffer, maxHeadBytes: Int, maxFields: Int,
                       strings: RepeatedFieldStrings? = nil) -> Outcome {
-        let read = buffer.withUnsafeReadableBytes { bytes in
-            parse(bytes, maxHeadBytes: maxHeadBytes, maxFields: maxFields, strings: strings)
+        buffer.withUnsafeReadableBytes { bytes in
+            parse(bytes, of: buffer, maxHeadBytes: maxHeadBytes, maxFields: maxFields, strings: strings)
+                .map(Outcome.parsed) ?? .notSimple
         }
-        guard var parsed = read else { return .notSimple }
-        if let asItCame = parsed.asItCame {
-            // The bytes but the blank line, kept for the upstream without a copy.
-            parsed.parsed.facts.asItCame = RequestHeadAsItCame(
-                bytes: buffer.getSlice(at: buffer.readerIndex, length: parsed.parsed.headLength - 2) ?? ByteBuffer(),
-                hasForwardedProto: asItCame.hasForwardedProto, hasContentLength: asItCame.hasContentLength)
-        }
-        return .parsed(parsed.parsed)
     }
 
-    /// What the bytes alone told, before the head's bytes are kept.
-    private struct ReadHead {
-        var parsed: ParsedHead
-        /// Set when the head may go upstream as it came (`RequestHeadAsItCame`).
-        var asItCame: AsItCame?
-    }
-
-    private struct AsItCame {
-        var hasForwardedProto: Bool
-        var hasContentLength: Bool
-    }
-
-    private static func parse(_ bytes: UnsafeRawBufferPointer, maxHeadBytes: Int, maxFields: Int,
-                              strings: RepeatedFieldStrings?) -> ReadHead? {
+    /// `bytes`: `buffer`'s readable bytes, of which a head that may go upstream as it came
+    /// keeps a slice.
+    private static func parse(_ bytes: UnsafeRawBufferPointer, of buffer: ByteBuffer, maxHeadBytes: Int, maxFields: Int,
+                              strings: RepeatedFieldStrings?) -> ParsedHead? {
         let end = min(bytes.count, maxHeadBytes)
         guard let (method, methodLength) = method(bytes, end: end) else { return nil }
         // method SP origin-form SP "HTTP/1.x" CRLF
@@ -79,9 +62,10 @@ enum RequestHeadParser {
         case UInt8(ascii: "0"): version = .http1_0
         default: return nil
         }
+        var fields = HTTP1FieldStrings(strings: strings)
         guard let afterRequestLine = HTTP1FieldBlock.lineEnd(bytes, at: index + 9, end: end),
               let block = HTTP1FieldBlock.read(bytes, from: afterRequestLine, end: end, maxFields: maxFields,
-                                              strings: strings),
+                                              droppingHopByHop: false, into: &fields),
               !block.hasUpgrade, !block.saysUpgrade,
               // A request that closes the connection: llhttp refuses what follows it on the
               // connection (the handler counts and stops reading), so it reads this one.
@@ -91,27 +75,27 @@ enum RequestHeadParser {
               block.hostCount <= 1, !block.hasUnderscoreName
         else { return nil }
         let head = HTTPRequestHead(version: version, method: method, uri: String(decoding: target, as: UTF8.self),
-                                   headers: HTTPHeaders(block.fields))
+                                   headers: HTTPHeaders(fields.fields))
         var survey = RequestHeadValidator.FieldSurvey()
-        survey.count = block.fields.count
+        survey.count = fields.fields.count
         survey.hostCount = block.hostCount
-        survey.firstHost = block.hostIndex.map { block.fields[$0].1 }
+        survey.firstHost = block.hostIndex.map { fields.fields[$0].1 }
         // An HTTP/1.0 server must ignore an expectation (RFC 9110 §10.1.1), as `RequestFraming` does.
         let framing = RequestFraming(contentLength: block.contentLength,
                                      expectsContinue: version == .http1_1 && block.expectsContinue)
-        let parsed = ParsedHead(head: head, headLength: block.headLength, bodyLength: block.contentLength ?? 0,
-                                facts: RequestHeadFacts(framing: framing, fields: survey,
-                                                        keepAlive: block.keepsAlive(http11: version == .http1_1)))
+        var facts = RequestHeadFacts(framing: framing, fields: survey, keepAlive: block.keepsAlive(http11: version == .http1_1))
         // What `UpstreamRequestHead.make` would change but for the forwarding fields: the
         // version, hop-by-hop fields, an `x-forwarded-for` appended to, an `expect` the
         // handler answers, and the chunked framing the encoder gives a POST, PUT or PATCH
-        // without a length.
+        // without a length. A head that changes none of them keeps its bytes (but the blank
+        // line), a slice of the read, not a copy.
         let bodyWithoutLength = block.contentLength == nil && (method == .POST || method == .PUT || method == .PATCH)
-        guard version == .http1_1, !block.hasHopByHop, !block.hasForwardedFor, !framing.expectsContinue,
-              !bodyWithoutLength
-        else { return ReadHead(parsed: parsed, asItCame: nil) }
-        return ReadHead(parsed: parsed, asItCame: AsItCame(hasForwardedProto: block.hasForwardedProto,
-                                                           hasContentLength: block.contentLength != nil))
+        if version == .http1_1, !block.hasHopByHop, !block.hasForwardedFor, !framing.expectsContinue, !bodyWithoutLength,
+           let kept = buffer.getSlice(at: buffer.readerIndex, length: block.headLength - 2) {
+            facts.asItCame = RequestHeadAsItCame(bytes: kept, hasForwardedProto: block.hasForwardedProto,
+                                                 hasContentLength: block.contentLength != nil)
+        }
+        return ParsedHead(head: head, headLength: block.headLength, bodyLength: block.contentLength ?? 0, facts: facts)
     }
 
     private static func method(_ bytes: UnsafeRawBufferPointer, end: Int) -> (HTTPMethod, Int)? {
