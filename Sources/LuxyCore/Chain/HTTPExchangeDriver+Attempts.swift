@@ -92,15 +92,19 @@ extension HTTPExchangeDriver {
         }
     }
 
+    /// No stage reads or changes either head, and no retry policy: a retried attempt counts
+    /// itself in a request field, and a retried status must be read from its response head.
+    private var noStageOrRetryTouchesTheHeads: Bool {
+        selection.stages.isEmpty && retries == nil
+    }
+
     /// The client's head may go as it came (to an HTTP/1.1 connection): nothing changed it and
     /// nothing reads the one that goes, that is no stage, no route edit of the request, no
-    /// retry policy (whose attempts are counted in a field), no tunnel, a first attempt.
+    /// retry policy, no tunnel, a first attempt.
     private func requestHeadMayGoAsItCame(keepingUpgrade tunnel: Bool) -> Bool {
-        guard requestHeadAsItCame != nil, !tunnel, selection.stages.isEmpty, retries == nil,
-              !exchange.clientAddressForwarded
+        guard requestHeadAsItCame != nil, noStageOrRetryTouchesTheHeads, !tunnel, !exchange.clientAddressForwarded
         else { return false }
-        if let edits = exchange.route?.edits, edits.changesRequest { return false }
-        return true
+        return exchange.route?.edits?.changesRequest != true
     }
 
     /// The head as it goes upstream, prepared where the exchange holds it (`UpstreamRequestHead`).
@@ -116,11 +120,10 @@ extension HTTPExchangeDriver {
     /// say it (`ForwardedResponseHead`). An HTTP/1.0 client, a HEAD, an upgrade and an h2
     /// stream (whose codec takes heads) get one made into an `HTTPResponseHead`.
     private func responseHeadMayGoAsItCame(to method: HTTPMethod) -> Bool {
-        guard selection.stages.isEmpty, retries == nil, upgrade == .none, method != .HEAD,
-              !handler.isHTTP2Stream, exchange.requestHead.version == .http1_1
+        guard noStageOrRetryTouchesTheHeads, upgrade == .none, method != .HEAD, !handler.isHTTP2Stream,
+              exchange.requestHead.version == .http1_1
         else { return false }
-        if let edits = exchange.route?.edits, edits.changesResponse { return false }
-        return true
+        return exchange.route?.edits?.changesResponse != true
     }
 
     /// nginx's default `proxy_next_upstream error timeout`: a connect that failed sent

@@ -7,17 +7,17 @@ import NIOHTTP1
 /// local replies included, before the response stages, as Envoy's router does), and its own
 /// upstream timeout. Made once per generation; most routes have none (`RouteMatch.edits` nil).
 public struct RouteEdits: Sendable {
-    public var requestHeadersToAdd: [HeaderToAdd]
-    public var requestHeadersToRemove: [String]
-    public var responseHeadersToAdd: [HeaderToAdd]
-    public var responseHeadersToRemove: [String]
-    public var timeout: TimeAmount?
+    public let requestHeadersToAdd: [HeaderToAdd]
+    public let requestHeadersToRemove: [String]
+    public let responseHeadersToAdd: [HeaderToAdd]
+    public let responseHeadersToRemove: [String]
+    public let timeout: TimeAmount?
 
     /// nil when the route changes nothing.
     init?(_ route: RouteConfiguration) {
-        guard !route.requestHeadersToAdd.isEmpty || !route.requestHeadersToRemove.isEmpty
-            || !route.responseHeadersToAdd.isEmpty || !route.responseHeadersToRemove.isEmpty
-            || route.timeoutMilliseconds != nil else { return nil }
+        changesRequest = !route.requestHeadersToAdd.isEmpty || !route.requestHeadersToRemove.isEmpty
+        changesResponse = !route.responseHeadersToAdd.isEmpty || !route.responseHeadersToRemove.isEmpty
+        guard changesRequest || changesResponse || route.timeoutMilliseconds != nil else { return nil }
         requestHeadersToAdd = route.requestHeadersToAdd
         requestHeadersToRemove = route.requestHeadersToRemove
         responseHeadersToAdd = route.responseHeadersToAdd
@@ -29,11 +29,10 @@ public struct RouteEdits: Sendable {
         Self.apply(remove: requestHeadersToRemove, add: requestHeadersToAdd, to: &headers)
     }
 
-    /// The route sets or removes request fields.
-    var changesRequest: Bool { !requestHeadersToAdd.isEmpty || !requestHeadersToRemove.isEmpty }
-
-    /// The route sets or removes response fields.
-    var changesResponse: Bool { !responseHeadersToAdd.isEmpty || !responseHeadersToRemove.isEmpty }
+    /// The route sets or removes request fields; response fields. Read on every request that
+    /// may go on as bytes: taken once, with the route.
+    public let changesRequest: Bool
+    public let changesResponse: Bool
 
     func applyToResponse(_ headers: inout HTTPHeaders) {
         Self.apply(remove: responseHeadersToRemove, add: responseHeadersToAdd, to: &headers)
