@@ -41,7 +41,7 @@ struct HTTP1ResponseEncoder {
                                      allocator: allocator)
         buffer.writeStatusLine(version: head.version, status: head.status)
         buffer.writeHeaderFields(headers)
-        return finish(buffer, joining: joined)
+        return finish(consume buffer, joining: joined)
     }
 
     /// A head forwarded as it came (`ForwardedResponseHead`), completed: `connection: close`
@@ -55,7 +55,7 @@ struct HTTP1ResponseEncoder {
         var buffer = (consume head).bytes
         if closing { buffer.writeStaticString("connection: close\r\n") }
         buffer.writeStaticString("\r\n")
-        return finish(buffer, joining: Self.joinable(body))
+        return finish(consume buffer, joining: Self.joinable(body))
     }
 
     /// A body small enough to go in its head's buffer.

@@ -242,7 +242,7 @@ final class UpstreamConnectionHandler: ChannelDuplexHandler {
                 setReading(false)
                 return
             }
-            receivedHead(.parsed(head), keepAlive: head.isKeepAlive)
+            receivedHead(head, keepAlive: head.isKeepAlive)
         case .body(let body):
             receivedBody(body)
         case .end(let trailers):
@@ -257,13 +257,10 @@ final class UpstreamConnectionHandler: ChannelDuplexHandler {
     }
 
     /// A response's head; `keepAlive`: it did not say close.
-    func receivedHead(_ head: consuming ReceivedResponseHead, keepAlive: Bool) {
+    func receivedHead<Head: ReceivedResponseHead>(_ head: consuming Head, keepAlive: Bool) {
         noteResponseHead(keepAlive: keepAlive)
         guard let receiver else { return }
-        switch consume head {
-        case .parsed(let parsed): receiver.upstreamResponseHead(parsed)
-        case .forwarded(let forwarded): receiver.upstreamResponseHead(forwarded: forwarded)
-        }
+        head.tell(receiver)
     }
 
     /// Whether the response coming now goes to a receiver that takes its head as it came.
@@ -284,7 +281,7 @@ final class UpstreamConnectionHandler: ChannelDuplexHandler {
     /// A response whose head, whole body and end came in one read (the fast path's usual
     /// case). The connection is done with it before the receiver hears of it, so the stages
     /// run with the whole response in hand and its answer to the client goes out in one write.
-    func receivedWholeResponse(_ head: consuming ReceivedResponseHead, keepAlive: Bool, body: ByteBuffer?,
+    func receivedWholeResponse<Head: ReceivedResponseHead>(_ head: consuming Head, keepAlive: Bool, body: ByteBuffer?,
                                bytesBehind: Bool) {
         noteResponseHead(keepAlive: keepAlive)
         // The connection's return to the pool, the answer's end and the request's log phases
@@ -292,10 +289,7 @@ final class UpstreamConnectionHandler: ChannelDuplexHandler {
         let entered = shared.clock.enterRead()
         defer { shared.clock.leaveRead(entered) }
         guard let receiver = endResponse(bytesBehind: bytesBehind) else { return }
-        switch consume head {
-        case .parsed(let parsed): receiver.upstreamWholeResponse(parsed, body: body)
-        case .forwarded(let forwarded): receiver.upstreamWholeResponse(forwarded: forwarded, body: body)
-        }
+        head.tellWhole(receiver, body: body)
     }
 
     private func noteResponseHead(keepAlive: Bool) {

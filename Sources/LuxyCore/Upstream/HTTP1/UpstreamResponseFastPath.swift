@@ -60,7 +60,7 @@ final class UpstreamResponseFastPath: ChannelInboundHandler, RemovableChannelHan
                     expected = nil
                     let headLength = forwarded.headLength, bodyLength = forwarded.bodyLength
                     let keepAlive = forwarded.keepAlive
-                    return deliver(.forwarded((consume forwarded).head), headLength: headLength, bodyLength: bodyLength,
+                    return deliver((consume forwarded).head, headLength: headLength, bodyLength: bodyLength,
                                    keepAlive: keepAlive, from: &buffer)
                 case .parseInstead(let unused):
                     connection.keepHeadBuffer(unused)
@@ -78,7 +78,7 @@ final class UpstreamResponseFastPath: ChannelInboundHandler, RemovableChannelHan
             // (the driver, finding none, copies nothing either).
             if parsed.hopByHopLeft { HopByHopHeaders.strip(&parsed.head.headers) }
             let headLength = parsed.headLength, bodyLength = parsed.bodyLength, keepAlive = parsed.keepAlive
-            deliver(.parsed((consume parsed).head), headLength: headLength, bodyLength: bodyLength,
+            deliver((consume parsed).head, headLength: headLength, bodyLength: bodyLength,
                     keepAlive: keepAlive, from: &buffer)
         case .body:
             var buffer = Self.unwrapInboundIn(data)
@@ -97,8 +97,8 @@ final class UpstreamResponseFastPath: ChannelInboundHandler, RemovableChannelHan
     /// run within these calls, and a field one adds must change the only copy of the fields;
     /// a forwarded head's buffer is written to by the client's side, which a second reference
     /// would make a copy of.
-    private func deliver(_ head: consuming ReceivedResponseHead, headLength: Int, bodyLength: Int, keepAlive: Bool,
-                         from buffer: inout ByteBuffer) {
+    private func deliver<Head: ReceivedResponseHead>(_ head: consuming Head, headLength: Int, bodyLength: Int,
+                                                     keepAlive: Bool, from buffer: inout ByteBuffer) {
         buffer.moveReaderIndex(forwardBy: headLength)
         if bodyLength <= buffer.readableBytes {
             // All of it in this read: told as one.
